@@ -1,0 +1,1 @@
+"""buildah-py cli layer."""

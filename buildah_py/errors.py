@@ -1,0 +1,121 @@
+"""The exception tree users catch; context is kept as attributes, never only in the message."""
+
+from __future__ import annotations
+
+
+class BuildahPyError(Exception):
+    """Base of every error buildah-py raises on purpose."""
+
+
+# --- store -----------------------------------------------------------------
+class StoreError(BuildahPyError):
+    """Something is wrong in, or missing from, the local store."""
+
+
+class BlobNotFound(StoreError):
+    def __init__(self, digest: str) -> None:
+        super().__init__(f"blob {digest} not found in the store")
+        self.digest = digest
+
+
+class DigestMismatch(StoreError):
+    def __init__(self, expected: str, actual: str, what: str = "blob") -> None:
+        super().__init__(f"{what} digest mismatch: expected {expected}, got {actual}")
+        self.expected = expected
+        self.actual = actual
+
+
+class SizeMismatch(StoreError):
+    def __init__(self, expected: int, actual: int, what: str = "blob") -> None:
+        super().__init__(f"{what} size mismatch: expected {expected} bytes, got {actual}")
+        self.expected = expected
+        self.actual = actual
+
+
+class ImageNotFound(StoreError):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"image {name!r} not found in the local store")
+        self.name = name
+
+
+class ContainerNotFound(StoreError):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"container {name!r} not found")
+        self.name = name
+
+
+class NameInUse(StoreError):
+    def __init__(self, name: str, kind: str = "container") -> None:
+        super().__init__(f"{kind} name {name!r} is already in use")
+        self.name = name
+        self.kind = kind
+
+
+class ImageInUse(StoreError):
+    def __init__(self, image: str, containers: list[str]) -> None:
+        super().__init__(
+            f"image {image} is used by container(s) {', '.join(containers)} (use --force)"
+        )
+        self.image = image
+        self.containers = containers
+
+
+# --- layers ----------------------------------------------------------------
+class LayerError(BuildahPyError):
+    """A layer tarball could not be read or applied."""
+
+
+class UnsafeLayerEntry(LayerError):
+    """A layer entry tried to reach outside the root it is applied to."""
+
+    def __init__(self, entry: str, reason: str) -> None:
+        super().__init__(f"layer entry {entry!r}: {reason}")
+        self.entry = entry
+        self.reason = reason
+
+
+# --- images, references, transports -----------------------------------------
+class ImageFormatError(BuildahPyError):
+    """A manifest, index or config is malformed or of an unsupported kind."""
+
+
+class ImageReferenceError(ValueError, BuildahPyError):
+    """An image reference or transport name does not parse."""
+
+
+class TransportError(BuildahPyError):
+    """Moving an image between places failed."""
+
+
+class RegistryError(TransportError):
+    def __init__(self, status: int, url: str, reason: str) -> None:
+        super().__init__(f"{url}: HTTP {status}: {reason}")
+        self.status = status
+        self.url = url
+        self.reason = reason
+
+
+class AuthError(TransportError):
+    """The registry refused our credentials, or we have none for it."""
+
+
+# --- running ---------------------------------------------------------------
+class RunError(BuildahPyError):
+    """A step could not be started (not: the step exited non-zero)."""
+
+
+class IsolationUnavailable(RunError):
+    """The host lacks what an isolation mode needs (namespaces, a runtime, ...)."""
+
+
+# --- containers and builds ---------------------------------------------------
+class ContainerError(BuildahPyError):
+    """A working-container operation got bad input (missing source, bad user, ...)."""
+
+
+class DockerfileError(BuildahPyError):
+    """A Dockerfile could not be built; `where` is 'file:line' when known."""
+
+    def __init__(self, message: str, where: str | None = None) -> None:
+        super().__init__(f"{where}: {message}" if where else message)
+        self.where = where
