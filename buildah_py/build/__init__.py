@@ -1,0 +1,1 @@
+"""buildah-py build layer."""
