@@ -44,7 +44,7 @@ def sha256_digest(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-def hasher(digest: str) -> "hashlib._Hash":
+def hasher(digest: str) -> hashlib._Hash:
     """A fresh hash object of the digest's algorithm."""
     algo, _ = split_digest(digest)
     return hashlib.new(algo)
