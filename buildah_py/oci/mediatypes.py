@@ -15,6 +15,8 @@ DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 DOCKER_MANIFEST_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
 DOCKER_CONFIG = "application/vnd.docker.container.image.v1+json"
 DOCKER_LAYER_GZIP = "application/vnd.docker.image.rootfs.diff.tar.gzip"
+#: Uncompressed Docker layer: what `docker save` archives carry.
+DOCKER_LAYER = "application/vnd.docker.image.rootfs.diff.tar"
 DOCKER_LAYER_FOREIGN = "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip"
 DOCKER_MANIFEST_V1 = "application/vnd.docker.distribution.manifest.v1+json"
 DOCKER_MANIFEST_V1_SIGNED = "application/vnd.docker.distribution.manifest.v1+prettyjws"
@@ -32,6 +34,7 @@ _LAYER_COMPRESSION = {
     OCI_LAYER_ZSTD: "zstd",
     OCI_LAYER_NONDIST_GZIP: "gzip",
     DOCKER_LAYER_GZIP: "gzip",
+    DOCKER_LAYER: "none",
     DOCKER_LAYER_FOREIGN: "gzip",
     "application/vnd.oci.image.layer.nondistributable.v1.tar": "none",
     "application/vnd.oci.image.layer.nondistributable.v1.tar+zstd": "zstd",
@@ -54,10 +57,9 @@ def layer_media_type(fmt: str, compression: str) -> str:
     """The layer media type for image format 'oci'|'docker' and compression 'none'|'gzip'|'zstd'."""
     if fmt == "oci":
         return {"none": OCI_LAYER, "gzip": OCI_LAYER_GZIP, "zstd": OCI_LAYER_ZSTD}[compression]
-    if compression != "gzip":
-        # Docker v2s2 has only gzip (and an uncompressed type nobody reads reliably).
-        raise ValueError(f"the docker image format cannot carry {compression} layers; use gzip")
-    return DOCKER_LAYER_GZIP
+    if compression == "zstd":
+        raise ValueError("the docker image format cannot carry zstd layers; use gzip")
+    return DOCKER_LAYER_GZIP if compression == "gzip" else DOCKER_LAYER
 
 
 def manifest_type(fmt: str) -> str:
