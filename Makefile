@@ -1,0 +1,41 @@
+# buildah-py: `make demo` then `make test` on a fresh machine.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(VENV)/bin/pip
+# Tests run in parallel: each test keeps its own store, so they never share state.
+PYTEST_ARGS ?= -n 2 --dist loadfile
+
+.PHONY: all demo test lint typecheck bench clean system-deps
+
+all: demo
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -e '.[test]'
+	touch $@
+
+venv: $(VENV)/.installed
+
+# Debian packages the runtime and the tests use (needs root; CI runs it through .ci/run).
+system-deps:
+	./scripts/install-system-deps
+
+demo: $(VENV)/.installed
+	$(PY) examples/buildscripts/run_demo.py
+
+test: $(VENV)/.installed
+	$(PY) -m pytest $(PYTEST_ARGS) tests
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check buildah_py dockerfile_parser tests examples bench
+	$(VENV)/bin/mypy buildah_py dockerfile_parser
+
+typecheck: lint
+
+bench: $(VENV)/.installed
+	$(PY) bench/run_all.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
