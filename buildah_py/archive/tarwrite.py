@@ -1,0 +1,178 @@
+"""The tar half of layer writing: turn a sequence of Changes over a source tree into tar bytes.
+
+Entries are read through directory file descriptors opened with O_NOFOLLOW, so a tree that a
+running process changes under us can make the commit fail, never make it read outside the tree.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tarfile
+from typing import BinaryIO
+
+from buildah_py.archive.changes import Change, ChangeKind
+from buildah_py.archive.fsops import keep_xattr, open_dir_at, proc_path, read_xattrs
+from buildah_py.errors import LayerError
+
+_BLOCK = 512
+_CHUNK = 1 << 20
+_TYPES = {
+    stat.S_IFDIR: tarfile.DIRTYPE,
+    stat.S_IFLNK: tarfile.SYMTYPE,
+    stat.S_IFCHR: tarfile.CHRTYPE,
+    stat.S_IFBLK: tarfile.BLKTYPE,
+    stat.S_IFIFO: tarfile.FIFOTYPE,
+    stat.S_IFREG: tarfile.REGTYPE,
+}
+
+
+class TarEmitter:
+    """Writes deterministic PAX tar entries for Changes into `sink`.
+
+    `overlay_prefix` (``trusted.overlay.``/``user.overlay.``) names the upper dir's private
+    xattrs; files carrying ``metacopy`` or ``redirect`` cannot be turned into a layer alone.
+    """
+
+    def __init__(
+        self,
+        root_fd: int,
+        sink: BinaryIO,
+        *,
+        timestamp: int | None = None,
+        overlay_prefix: str | None = None,
+    ) -> None:
+        self._root_fd = root_fd
+        self._sink = sink
+        self._timestamp = timestamp
+        self._overlay = overlay_prefix
+        self._stack: list[tuple[str, int]] = []  # open O_PATH fds of the current parent chain
+        self._links: dict[tuple[int, int], str] = {}
+        self._buf = bytearray(_CHUNK)
+
+    def close(self) -> None:
+        while self._stack:
+            os.close(self._stack.pop()[1])
+
+    def finish(self) -> None:
+        """End the archive with the two zero blocks every tar reader expects."""
+        self._sink.write(bytes(2 * _BLOCK))
+
+    def add(self, change: Change) -> None:
+        parent, _, leaf = change.path.rpartition("/")
+        try:
+            pfd = self._parent_fd(parent.split("/") if parent else [])
+            if change.kind is ChangeKind.ADD:
+                self._add_entry(pfd, leaf, change.path)
+            else:
+                self._write_header(self._marker(change.path))
+        except OSError as err:
+            raise LayerError(f"{change.path}: cannot read for the layer: {err}") from err
+
+    def _parent_fd(self, parts: list[str]) -> int:
+        keep = 0
+        while keep < min(len(parts), len(self._stack)) and self._stack[keep][0] == parts[keep]:
+            keep += 1
+        while len(self._stack) > keep:
+            os.close(self._stack.pop()[1])
+        for comp in parts[keep:]:
+            cur = self._stack[-1][1] if self._stack else self._root_fd
+            self._stack.append((comp, open_dir_at(cur, comp, path_only=True)))
+        return self._stack[-1][1] if self._stack else self._root_fd
+
+    def _mtime(self, seconds: int) -> int:
+        if self._timestamp is not None and seconds > self._timestamp:
+            return self._timestamp
+        return seconds
+
+    def _marker(self, path: str) -> tarfile.TarInfo:
+        info = tarfile.TarInfo(path)
+        info.mode = 0o600
+        info.uname = info.gname = ""
+        info.mtime = 0
+        return info
+
+    def _xattrs(self, target: int | str, path: str) -> dict[str, bytes]:
+        attrs = read_xattrs(target, raw=self._overlay is not None)
+        if self._overlay is None:
+            return attrs
+        for bad in ("metacopy", "redirect"):
+            if self._overlay + bad in attrs:
+                raise LayerError(
+                    f"{path}: overlay {bad} data lives in a lower layer; mount the "
+                    f"overlay with {bad}=off to commit it"
+                )
+        return {k: v for k, v in attrs.items() if keep_xattr(k)}
+
+    def _add_entry(self, pfd: int, leaf: str, path: str) -> None:
+        st = os.stat(leaf, dir_fd=pfd, follow_symlinks=False)
+        kind = stat.S_IFMT(st.st_mode)
+        if kind not in _TYPES:
+            return  # sockets cannot live in a layer
+        info = tarfile.TarInfo(path)
+        info.type = _TYPES[kind]
+        info.mode = stat.S_IMODE(st.st_mode)
+        info.uid, info.gid = st.st_uid, st.st_gid
+        info.uname = info.gname = ""
+        info.mtime = self._mtime(st.st_mtime_ns // 1_000_000_000)
+        if kind != stat.S_IFDIR and st.st_nlink > 1:
+            first = self._links.setdefault((st.st_dev, st.st_ino), path)
+            if first != path:
+                info.type, info.linkname = tarfile.LNKTYPE, first
+                self._write_header(info)
+                return
+        if kind == stat.S_IFREG:
+            self._add_file(pfd, leaf, path, info, st)
+            return
+        if kind == stat.S_IFDIR:
+            fd = open_dir_at(pfd, leaf)
+            try:
+                attrs = self._xattrs(fd, path)
+            finally:
+                os.close(fd)
+        else:
+            attrs = self._xattrs(proc_path(pfd, leaf), path)
+            if kind == stat.S_IFLNK:
+                info.linkname = os.readlink(leaf, dir_fd=pfd)
+            elif kind in (stat.S_IFCHR, stat.S_IFBLK):
+                info.devmajor, info.devminor = os.major(st.st_rdev), os.minor(st.st_rdev)
+        self._set_xattrs(info, attrs)
+        self._write_header(info)
+
+    def _add_file(
+        self, pfd: int, leaf: str, path: str, info: tarfile.TarInfo, st: os.stat_result
+    ) -> None:
+        fd = os.open(leaf, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK, dir_fd=pfd)
+        try:
+            fst = os.fstat(fd)
+            if (fst.st_dev, fst.st_ino) != (st.st_dev, st.st_ino) or not stat.S_ISREG(fst.st_mode):
+                raise LayerError(f"{path}: replaced while the layer was being written")
+            self._set_xattrs(info, self._xattrs(fd, path))
+            info.size = fst.st_size
+            self._write_header(info)
+            self._copy(fd, fst.st_size, path)
+        finally:
+            os.close(fd)
+
+    def _copy(self, fd: int, size: int, path: str) -> None:
+        view = memoryview(self._buf)
+        left = size
+        while left:
+            n = os.readv(fd, [view[: min(left, _CHUNK)]])
+            if n == 0:
+                raise LayerError(f"{path}: file shrank while the layer was being written")
+            self._sink.write(view[:n])
+            left -= n
+        pad = -size % _BLOCK
+        if pad:
+            self._sink.write(bytes(pad))
+
+    @staticmethod
+    def _set_xattrs(info: tarfile.TarInfo, attrs: dict[str, bytes]) -> None:
+        # surrogateescape lets binary values (security.capability) round-trip through tarfile.
+        info.pax_headers = {
+            "SCHILY.xattr." + k: v.decode("utf-8", "surrogateescape") for k, v in attrs.items()
+        }
+
+    def _write_header(self, info: tarfile.TarInfo) -> None:
+        self._sink.write(info.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape"))

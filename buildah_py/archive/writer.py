@@ -1,0 +1,134 @@
+"""Writing layer blobs: one pass produces the tar, its diffID, the compressed bytes and
+their digest and size, streaming (a layer is never held in memory).
+
+The tar is deterministic: PAX format, entries in a fixed order (see `diff`), numeric owners
+with empty user/group names, whole-second mtimes (clamped to `timestamp` when given),
+second and later names of a hardlinked inode as link entries, sockets left out.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from buildah_py.archive.changes import Change
+from buildah_py.archive.compression import Compression, compressor
+from buildah_py.archive.diff import DirDiff, walk_tree
+from buildah_py.archive.digest import HashingWriter
+from buildah_py.archive.tarwrite import TarEmitter
+from buildah_py.archive.whiteouts import overlay_prefix
+from buildah_py.errors import LayerError
+
+
+@dataclass(frozen=True)
+class LayerBlob:
+    """What a written layer is: its diffID, and digest/size of the bytes written."""
+
+    diff_id: str  # "sha256:<hex>" of the uncompressed tar
+    digest: str  # "sha256:<hex>" of the bytes written to `out`
+    size: int  # bytes written to `out`
+    compression: Compression
+
+
+def _open_root(path: Path) -> int:
+    try:
+        return os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError as err:
+        raise LayerError(f"{path}: cannot open the directory to write a layer: {err}") from err
+
+
+def _write(
+    upper: Path,
+    plan: Callable[[int], Iterable[Change]],
+    out: BinaryIO,
+    compression: Compression,
+    level: int | None,
+    timestamp: int | None,
+    private_prefix: str | None = None,
+) -> LayerBlob:
+    root_fd = _open_root(upper)
+    counted = HashingWriter(out)
+    packed = compressor(counted, compression, level)  # type: ignore[arg-type]
+    tar = HashingWriter(packed)
+    emitter = TarEmitter(root_fd, tar, timestamp=timestamp, overlay_prefix=private_prefix)  # type: ignore[arg-type]
+    try:
+        for change in plan(root_fd):
+            emitter.add(change)
+        emitter.finish()
+        packed.close()
+    except OSError as err:
+        raise LayerError(f"{upper}: cannot write a layer: {err}") from err
+    finally:
+        emitter.close()
+        os.close(root_fd)
+    return LayerBlob(tar.digest(), counted.digest(), counted.size, compression)
+
+
+def write_layer_from_upper(
+    upper: Path,
+    out: BinaryIO,
+    *,
+    compression: Compression = Compression.GZIP,
+    level: int | None = None,
+    timestamp: int | None = None,
+    userxattr: bool = False,
+) -> LayerBlob:
+    """Write the layer an overlayfs upper dir stands for.
+
+    0/0 character devices and files with an ``overlay.whiteout`` xattr become ``.wh.NAME``;
+    directories with ``overlay.opaque=y`` get a ``.wh..wh..opq`` entry; overlay xattrs are
+    never copied. `userxattr` selects ``user.overlay.*`` instead of ``trusted.overlay.*``.
+    """
+    prefix = overlay_prefix(userxattr)
+    return _write(
+        upper,
+        lambda fd: walk_tree(fd, prefix),
+        out,
+        compression,
+        level,
+        timestamp,
+        private_prefix=prefix,
+    )
+
+
+def write_layer_from_dirs(
+    lower: Path | None,
+    upper: Path,
+    out: BinaryIO,
+    *,
+    compression: Compression = Compression.GZIP,
+    level: int | None = None,
+    timestamp: int | None = None,
+    compare_content: bool = False,
+) -> LayerBlob:
+    """Write the layer that turns tree `lower` into tree `upper` (whole `upper` if no lower)."""
+    if lower is None:
+        return _write(upper, walk_tree, out, compression, level, timestamp)
+    lower_fd = _open_root(lower)
+    try:
+        differ = DirDiff(compare_content=compare_content)
+        return _write(
+            upper,
+            lambda fd: differ.changes(lower_fd, fd),
+            out,
+            compression,
+            level,
+            timestamp,
+        )
+    finally:
+        os.close(lower_fd)
+
+
+def write_layer_from_tree(
+    root: Path,
+    out: BinaryIO,
+    *,
+    compression: Compression = Compression.GZIP,
+    level: int | None = None,
+    timestamp: int | None = None,
+) -> LayerBlob:
+    """Write a whole directory tree as one layer."""
+    return _write(root, walk_tree, out, compression, level, timestamp)
