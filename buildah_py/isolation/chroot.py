@@ -1,0 +1,207 @@
+"""`chroot` isolation: namespaces through ctypes, pivot_root, no helpers, no cgroups.
+
+Three processes: the caller (supervises), a middle process that unshares and waits, and
+the step itself, which is PID 1 of the new PID namespace. The two children report to the
+caller over one close-on-exec pipe in lines: `P<pid>` (the step's host PID) or `E<message>`
+(a failure before execve). EOF with no `E` means the exec happened.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import signal
+import socket
+import sys
+import termios
+
+from buildah_py.errors import RunError
+from buildah_py.isolation import chroot_setup, confined, linux, supervise
+from buildah_py.isolation.prepare import Prepared, find_executable, prepared
+from buildah_py.isolation.spec import DEFAULT_CAPABILITIES, RunSpec, final_env
+from buildah_py.isolation.users import resolve_user
+
+_FAILED = 125  # exit code of a child that could not start the step
+
+
+def _namespace_flags(spec: RunSpec) -> int:
+    flags = linux.CLONE_NEWNS | linux.CLONE_NEWPID | linux.CLONE_NEWUTS | linux.CLONE_NEWIPC
+    if spec.network == "none":
+        flags |= linux.CLONE_NEWNET
+    return flags
+
+
+def _report(fd: int, kind: str, text: str) -> None:
+    line = (kind + " ".join(text.split()))[:4000] + "\n"
+    os.write(fd, line.encode("utf-8", "replace"))
+
+
+def _describe(err: BaseException) -> str:
+    if isinstance(err, RunError):
+        return str(err)
+    if isinstance(err, OSError):
+        where = f" {err.filename}" if err.filename else ""
+        return f"{err.strerror or err}{where}" if not err.strerror or where else str(err)
+    return f"{type(err).__name__}: {err}"
+
+
+def _enter_namespaces(spec: RunSpec) -> None:
+    """Unshare everything but the user namespace (which, when used, must come first)."""
+    linux.unshare(_namespace_flags(spec))
+
+
+def _middle(spec: RunSpec, prep: Prepared, report: int, slave: int | None) -> None:
+    """Unshare, fork the step as PID 1, pass its PID up, wait, and exit with its status."""
+    for sig in supervise.FORWARDED:
+        signal.signal(sig, signal.SIG_IGN)  # the caller forwards them to the step directly
+    linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
+    _enter_namespaces(spec)
+    pid = os.fork()
+    if pid == 0:
+        try:
+            _step(spec, prep, report, slave)
+        except BaseException as err:  # noqa: B036 - nothing may escape a forked child
+            try:
+                _report(report, "E", _describe(err))
+            finally:
+                os._exit(_FAILED)
+    if slave is not None:
+        os.close(slave)
+    _report(report, "P", str(pid))
+    os.close(report)
+    _, status = os.waitpid(pid, 0)
+    os._exit(supervise.exit_status(status))
+
+
+def _stdio(spec: RunSpec, slave: int | None) -> None:
+    if slave is not None:
+        os.setsid()
+        fcntl.ioctl(slave, termios.TIOCSCTTY, 0)
+        for fd in (0, 1, 2):
+            os.dup2(slave, fd)
+        os.close(slave)
+        return
+    os.setsid()  # out of the caller's process group: Ctrl-C reaches the step once, forwarded
+    if not spec.stdin:
+        null = os.open("/dev/null", os.O_RDONLY)
+        os.dup2(null, 0)
+        os.close(null)
+
+
+def _forbid_imports() -> None:
+    """Fail any import from here on: after the pivot, a lazy import (an encoding lookup,
+    say) would load Python code from the image into this privileged process."""
+    sys.meta_path.clear()
+    sys.path_hooks.clear()
+    sys.path_importer_cache.clear()
+
+
+def _step(spec: RunSpec, prep: Prepared, report: int, slave: int | None) -> None:
+    """Become the container, then execve the step (PID 1 of the new PID namespace)."""
+    for sig in (*supervise.FORWARDED, signal.SIGPIPE, signal.SIGXFSZ):
+        signal.signal(sig, signal.SIG_DFL)  # Python ignores SIGPIPE; programs expect it
+    linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
+    _stdio(spec, slave)
+    _forbid_imports()
+    try:
+        chroot_setup.build_mount_tree(spec, prep.etc_mounts)
+    except OSError as err:
+        raise RunError(f"setting up the container's mounts: {_describe(err)}") from err
+    chroot_setup.mask_kernel_paths()
+    socket.sethostname(spec.hostname)
+    if spec.network == "none":
+        linux.loopback_up()
+
+    root = os.open("/", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+    user = resolve_user(spec.user, lambda p: confined.read_file_in_root(root, p))
+    env = final_env(spec.env, user.home, spec.terminal)
+    chroot_setup.raise_nofile()
+    keep = {linux.CAPABILITY_NUMBERS[name] for name in DEFAULT_CAPABILITIES}
+    linux.limit_capabilities(keep, linux.last_capability())
+    os.setgroups(list(user.additional_gids))
+    os.setgid(user.gid)
+    os.setuid(user.uid)
+    os.umask(spec.umask)
+    try:
+        os.chdir(spec.cwd)
+    except OSError as err:
+        raise RunError(f"cannot change to working directory {spec.cwd}: {err.strerror}") from err
+    exe = find_executable(root, spec.argv[0], env, spec.cwd)
+    if exe is None:
+        raise RunError(f"{spec.argv[0]}: executable file not found in $PATH")
+    os.close(root)
+    chroot_setup.close_other_fds(report)
+    try:
+        os.execve(exe, spec.argv, dict(e.split("=", 1) for e in env if "=" in e))
+    except OSError as err:
+        raise RunError(f"{spec.argv[0]}: cannot execute: {err.strerror}") from err
+
+
+def _read_reports(fd: int, forwarder: supervise.SignalForwarder, box: list[int]) -> str | None:
+    """Collect `P`/`E` lines until EOF; returns the error message, if any."""
+    buf = b""
+    while chunk := os.read(fd, 4096):
+        buf += chunk
+        while b"\n" in buf:
+            line, buf = buf.split(b"\n", 1)
+            text = line.decode("utf-8", "replace")
+            if text.startswith("P"):
+                box.append(int(text[1:]))
+                forwarder.deliver()
+            elif text.startswith("E"):
+                return text[1:]
+    return None
+
+
+def run_chroot(spec: RunSpec) -> int:
+    """Run the step with chroot isolation; returns its exit status."""
+    with prepared(spec) as prep:
+        master = slave = None
+        if spec.terminal:
+            master, slave = os.openpty()
+            os.set_inheritable(slave, False)
+        r, w = os.pipe2(os.O_CLOEXEC)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                os.close(r)
+                if master is not None:
+                    os.close(master)
+                _middle(spec, prep, w, slave)
+            except BaseException as err:  # noqa: B036 - nothing may escape a forked child
+                try:
+                    _report(w, "E", _describe(err))
+                finally:
+                    os._exit(_FAILED)
+        os.close(w)
+        if slave is not None:
+            os.close(slave)
+        box: list[int] = []
+        with supervise.SignalForwarder(lambda: box[0] if box else None) as forwarder:
+            try:
+                error = _read_reports(r, forwarder, box)
+                os.close(r)
+                if error is None and master is not None:
+                    supervise.copy_terminal(master, spec.stdin)
+                _, status = os.waitpid(pid, 0)
+            except BaseException:
+                if box:
+                    _kill(box[0])
+                _kill(pid)
+                os.waitpid(pid, 0)
+                raise
+            finally:
+                if master is not None:
+                    os.close(master)
+        if error is not None:
+            raise RunError(error)
+        return forwarder.status(supervise.exit_status(status))
+
+
+def _kill(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass

@@ -1,0 +1,63 @@
+"""Extra mounts: option words to mount(2) flags, and the order they are applied in."""
+
+from __future__ import annotations
+
+from buildah_py.errors import RunError
+from buildah_py.isolation import linux
+from buildah_py.isolation.spec import Mount
+
+# Option words that set a flag (True) or clear it (False).
+_FLAGS: dict[str, tuple[int, bool]] = {
+    "ro": (linux.MS_RDONLY, True),
+    "rw": (linux.MS_RDONLY, False),
+    "nosuid": (linux.MS_NOSUID, True),
+    "suid": (linux.MS_NOSUID, False),
+    "nodev": (linux.MS_NODEV, True),
+    "dev": (linux.MS_NODEV, False),
+    "noexec": (linux.MS_NOEXEC, True),
+    "exec": (linux.MS_NOEXEC, False),
+    "noatime": (linux.MS_NOATIME, True),
+    "nodiratime": (linux.MS_NODIRATIME, True),
+    "strictatime": (linux.MS_STRICTATIME, True),
+}
+# Words accepted for compatibility that need no flag here (every mount is private).
+_IGNORED = {"bind", "rbind", "private", "rprivate", "relatime", "z", "Z"}
+
+
+def validate(mount: Mount) -> None:
+    """Reject a mount that cannot be applied, before anything is created."""
+    if not mount.target.startswith("/"):
+        raise RunError(f"mount target {mount.target!r} is not an absolute path")
+    if mount.type == "bind" and not mount.source:
+        raise RunError(f"bind mount on {mount.target} has no source")
+    if mount.type not in ("bind", "tmpfs"):
+        raise RunError(f"mount type {mount.type!r} on {mount.target} is not supported")
+    for word in mount.options:
+        if "=" in word:
+            if mount.type != "tmpfs":
+                raise RunError(f"mount option {word!r} on {mount.target} needs a tmpfs")
+        elif word not in _FLAGS and word not in _IGNORED:
+            raise RunError(f"unknown mount option {word!r} on {mount.target}")
+
+
+def flags_and_data(mount: Mount) -> tuple[int, str | None, bool]:
+    """mount(2) flags, the data string (tmpfs size=, mode=, ...) and whether a bind recurses."""
+    flags = linux.MS_NOSUID | linux.MS_NODEV if mount.type == "tmpfs" else 0
+    data = []
+    recursive = True
+    for word in mount.options:
+        if "=" in word:
+            data.append(word)
+        elif word in _FLAGS:
+            bit, on = _FLAGS[word]
+            flags = flags | bit if on else flags & ~bit
+        elif word == "bind":
+            recursive = False
+    if mount.readonly:
+        flags |= linux.MS_RDONLY
+    return flags, ",".join(data) or None, recursive
+
+
+def ordered(mounts: tuple[Mount, ...]) -> list[Mount]:
+    """Shallow targets first, so a mount inside another mount lands on top of it."""
+    return sorted(mounts, key=lambda m: len([p for p in m.target.split("/") if p]))

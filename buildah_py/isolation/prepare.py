@@ -1,0 +1,131 @@
+"""Host-side preparation shared by every isolation mode, and its undoing.
+
+The caller commits the overlay upper dir, so anything created inside the rootfs shows up
+in the next layer. The working directory is created on purpose (buildah does too); every
+other mount point that the image lacks is a placeholder, removed after the step (if still
+empty) with its parent directory's times restored. Generated /etc files live in a temporary
+directory outside the rootfs and are bind-mounted, never written into the image.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from buildah_py.errors import RunError
+from buildah_py.isolation import confined, mounts
+from buildah_py.isolation.spec import ETC_FILES, RunSpec, env_value
+
+_LOCALHOST = (
+    "127.0.0.1\tlocalhost localhost.localdomain localhost4 localhost4.localdomain4\n"
+    "::1\tlocalhost localhost.localdomain localhost6 localhost6.localdomain6\n"
+)
+
+
+@dataclass
+class Prepared:
+    """What a mode needs beyond the spec: a pinned root fd and the files to bind in."""
+
+    rootfd: int
+    tmpdir: Path
+    etc_mounts: list[tuple[str, str]]  # (target inside the container, host source)
+    placeholders: list[confined.Created] = field(default_factory=list)
+
+
+def _generated_etc(spec: RunSpec, tmpdir: Path) -> dict[str, str]:
+    try:
+        resolv = Path("/etc/resolv.conf").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        resolv = ""
+    contents = {
+        "/etc/hosts": f"{_LOCALHOST}127.0.1.1\t{spec.hostname}\n",
+        "/etc/resolv.conf": resolv,
+        "/etc/hostname": f"{spec.hostname}\n",
+    }
+    out = {}
+    for target in ETC_FILES:
+        path = tmpdir / target.rsplit("/", 1)[1]
+        path.write_text(contents[target], encoding="utf-8")
+        path.chmod(0o644)
+        out[target] = str(path)
+    return out
+
+
+def _validate(spec: RunSpec) -> None:
+    if not spec.argv:
+        raise RunError("no command given")
+    if not spec.cwd.startswith("/"):
+        raise RunError(f"working directory {spec.cwd!r} is not an absolute path")
+    for mount in spec.mounts:
+        mounts.validate(mount)
+        if mount.source is not None and not os.path.exists(mount.source):
+            raise RunError(f"bind mount source {mount.source!r} does not exist")
+    for target, source in spec.etc_files.items():
+        if not target.startswith("/") or not os.path.isfile(source):
+            raise RunError(f"file {source!r} for {target} is missing or not absolute")
+
+
+def _placeholder(prep: Prepared, target: str, is_dir: bool) -> None:
+    try:
+        prep.placeholders += confined.make_path(prep.rootfd, target, leaf_is_dir=is_dir)
+    except OSError as err:
+        raise RunError(f"cannot create mount point {target} in the container: {err}") from err
+
+
+@contextmanager
+def prepared(spec: RunSpec) -> Iterator[Prepared]:
+    """Pin the rootfs, create the working directory and mount points, generate /etc files."""
+    _validate(spec)
+    try:
+        rootfd = os.open(spec.rootfs, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError as err:
+        raise RunError(f"rootfs {spec.rootfs}: {err.strerror}") from err
+    tmpdir = Path(tempfile.mkdtemp(prefix="buildah-py-run-"))
+    prep = Prepared(rootfd, tmpdir, [])
+    try:
+        try:
+            confined.close_created(confined.make_path(rootfd, spec.cwd))
+        except OSError as err:
+            raise RunError(f"cannot create working directory {spec.cwd}: {err}") from err
+        etc = _generated_etc(spec, tmpdir)
+        etc.update(spec.etc_files)
+        prep.etc_mounts = sorted(etc.items())
+        for target in ("/proc", "/dev", "/sys"):
+            _placeholder(prep, target, True)
+        for target, _ in prep.etc_mounts:
+            _placeholder(prep, target, False)
+        for mount in mounts.ordered(spec.mounts):
+            is_dir = mount.type == "tmpfs" or os.path.isdir(mount.source or "")
+            _placeholder(prep, mount.target, is_dir)
+        yield prep
+    finally:
+        confined.remove_created(prep.placeholders)
+        os.close(rootfd)
+        shutil.rmtree(tmpdir, ignore_errors=True)
+
+
+def find_executable(rootfd: int, argv0: str, env: list[str], cwd: str) -> str | None:
+    """Where `argv0` is inside the root, searching the step's PATH like execvp; None if absent."""
+    if "/" in argv0:
+        candidates = [argv0 if argv0.startswith("/") else f"{cwd.rstrip('/')}/{argv0}"]
+    else:
+        path = env_value(env, "PATH") or ""
+        candidates = [f"{d.rstrip('/') or ''}/{argv0}" for d in path.split(":") if d]
+    for candidate in candidates:
+        try:
+            fd = confined.open_in_root(rootfd, candidate, os.O_PATH)
+        except OSError:
+            continue
+        try:
+            st = os.fstat(fd)
+        finally:
+            os.close(fd)
+        if stat.S_ISREG(st.st_mode) and st.st_mode & 0o111:
+            return candidate
+    return None

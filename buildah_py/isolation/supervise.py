@@ -1,0 +1,135 @@
+"""The parent's side of a running step: forwarding signals, copying a terminal, exit status."""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import select
+import signal
+import sys
+import termios
+import threading
+import tty
+from collections.abc import Callable
+from types import FrameType, TracebackType
+
+FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+def exit_status(waitstatus: int) -> int:
+    """A wait status as a shell reports it: the exit code, or 128 + the killing signal."""
+    code = os.waitstatus_to_exitcode(waitstatus)
+    return 128 - code if code < 0 else code
+
+
+def default_disposition(pid: int, sig: int) -> bool:
+    """True if `pid` neither catches nor ignores `sig` (per /proc/PID/status)."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as f:
+            fields = dict(line.split(":", 1) for line in f if ":" in line)
+        caught = int(fields["SigCgt"].strip(), 16)
+        ignored = int(fields["SigIgn"].strip(), 16)
+    except (OSError, KeyError, ValueError):
+        return False
+    bit = 1 << (sig - 1)
+    return not (caught | ignored) & bit
+
+
+class SignalForwarder:
+    """Forward SIGINT/SIGTERM/SIGHUP to the step's PID 1 while it runs.
+
+    The kernel drops signals sent to a PID namespace's init unless it installed a handler,
+    so `sleep` as PID 1 would ignore Ctrl-C. When the target has the default disposition
+    we do what that disposition means, terminate it (SIGKILL), and report 128+signal.
+    `target` returns the step's host PID once known; signals before that are held.
+    """
+
+    def __init__(self, target: Callable[[], int | None]) -> None:
+        self._target = target
+        self._pending: list[int] = []
+        self._saved: dict[int, object] = {}
+        self.forced: int | None = None
+
+    def __enter__(self) -> SignalForwarder:
+        if threading.current_thread() is threading.main_thread():
+            for sig in FORWARDED:
+                self._saved[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        for sig, previous in self._saved.items():
+            signal.signal(sig, previous)  # type: ignore[arg-type]
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        self._pending.append(signum)
+        self.deliver()
+
+    def deliver(self) -> None:
+        """Send held signals, now that the target may be known."""
+        pid = self._target() if self._pending else None
+        if pid is None:
+            return
+        while self._pending:
+            sig = self._pending.pop(0)
+            try:
+                os.kill(pid, sig)
+                if default_disposition(pid, sig):
+                    os.kill(pid, signal.SIGKILL)
+                    self.forced = self.forced or sig
+            except ProcessLookupError:
+                return
+
+    def status(self, status: int) -> int:
+        """The exit status to report: a forced kill reads as death by the forwarded signal."""
+        if self.forced is not None and status == 128 + signal.SIGKILL:
+            return 128 + self.forced
+        return status
+
+
+def copy_terminal(master: int, pass_stdin: bool) -> None:
+    """Copy bytes between our stdio and a pty master until the step closes its side."""
+    stdin = sys.stdin.fileno()
+    stdout = sys.stdout.fileno()
+    saved = None
+    if pass_stdin and os.isatty(stdin):
+        saved = termios.tcgetattr(stdin)
+        tty.setraw(stdin)
+    for src in (stdin, stdout):
+        if os.isatty(src):
+            fcntl.ioctl(master, termios.TIOCSWINSZ, fcntl.ioctl(src, termios.TIOCGWINSZ, b"\0" * 8))
+            break
+    readers = [master, stdin] if pass_stdin else [master]
+    try:
+        while True:
+            try:
+                ready, _, _ = select.select(readers, [], [])
+            except InterruptedError:
+                continue
+            if master in ready:
+                try:
+                    data = os.read(master, 65536)
+                except OSError as err:
+                    if err.errno == errno.EIO:  # every slave fd is closed: the step is done
+                        return
+                    raise
+                if not data:
+                    return
+                _write_all(stdout, data)
+            if stdin in ready:
+                data = os.read(stdin, 65536)
+                if data:
+                    _write_all(master, data)
+                else:
+                    readers.remove(stdin)
+    finally:
+        if saved is not None:
+            termios.tcsetattr(stdin, termios.TCSADRAIN, saved)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
