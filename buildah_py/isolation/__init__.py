@@ -3,22 +3,24 @@
 from __future__ import annotations
 
 from buildah_py.errors import IsolationUnavailable
+from buildah_py.isolation.chroot import run_chroot
+from buildah_py.isolation.oci import run_oci
+from buildah_py.isolation.ocispec import make_runtime_spec
 from buildah_py.isolation.spec import DEFAULT_CAPABILITIES, DEFAULT_PATH, Mount, RunSpec
 
-__all__ = ["DEFAULT_CAPABILITIES", "DEFAULT_PATH", "Mount", "RunSpec", "run"]
+__all__ = ["DEFAULT_CAPABILITIES", "DEFAULT_PATH", "Mount", "RunSpec", "make_runtime_spec", "run"]
+
+ISOLATIONS = ("chroot", "oci")
 
 
 def run(spec: RunSpec, isolation: str = "chroot", runtime: str | None = None) -> int:
     """Run `spec.argv` in `spec.rootfs`; returns its exit status (128+signal if killed).
 
-    Raises RunError when the step cannot be started (no such command, unknown user, ...).
+    Raises RunError when the step cannot be started (no such command, unknown user, ...);
+    a step that starts and fails is an exit status, not an exception.
     """
     if isolation == "chroot":
-        from buildah_py.isolation.chroot import run_chroot
-
         return run_chroot(spec)
     if isolation == "oci":
-        from buildah_py.isolation.oci import run_oci
-
         return run_oci(spec, runtime)
     raise IsolationUnavailable(f"isolation {isolation!r} is not supported (use chroot or oci)")

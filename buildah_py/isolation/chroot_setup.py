@@ -55,7 +55,14 @@ def _remount_readonly(root: int, target: str, flags: int) -> None:
 
 
 def _setup_dev(root: int) -> None:
-    _mount_at(root, "/dev", "tmpfs", "tmpfs", linux.MS_NOSUID | linux.MS_STRICTATIME, "mode=755,size=65536k")
+    _mount_at(
+        root,
+        "/dev",
+        "tmpfs",
+        "tmpfs",
+        linux.MS_NOSUID | linux.MS_STRICTATIME,
+        "mode=755,size=65536k",
+    )
     dev = confined.open_in_root(root, "/dev", os.O_PATH | os.O_DIRECTORY)
     try:
         base = f"/proc/self/fd/{dev}"
@@ -137,14 +144,21 @@ def mask_kernel_paths() -> None:
         except OSError:
             continue
         if stat.S_ISDIR(st.st_mode):
-            linux.mount("tmpfs", path, "tmpfs", linux.MS_RDONLY | _NOSUID_NODEV_NOEXEC, "size=0,mode=755")
+            linux.mount(
+                "tmpfs", path, "tmpfs", linux.MS_RDONLY | _NOSUID_NODEV_NOEXEC, "size=0,mode=755"
+            )
         elif not stat.S_ISLNK(st.st_mode):
             linux.mount("/dev/null", path, None, linux.MS_BIND)
     for path in READONLY_PATHS:
         if not os.path.lexists(path):
             continue
         linux.mount(path, path, None, linux.MS_BIND | linux.MS_REC)
-        linux.mount(None, path, None, linux.MS_REMOUNT | linux.MS_BIND | linux.MS_RDONLY | _NOSUID_NODEV_NOEXEC)
+        linux.mount(
+            None,
+            path,
+            None,
+            linux.MS_REMOUNT | linux.MS_BIND | linux.MS_RDONLY | _NOSUID_NODEV_NOEXEC,
+        )
 
 
 def raise_nofile() -> None:

@@ -28,7 +28,9 @@ def open_in_root(
         resolve = linux.RESOLVE_IN_ROOT | linux.RESOLVE_NO_MAGICLINKS
         for _ in range(16):
             try:
-                return linux.openat2(rootfd, path, flags, mode if flags & os.O_CREAT else 0, resolve)
+                return linux.openat2(
+                    rootfd, path, flags, mode if flags & os.O_CREAT else 0, resolve
+                )
             except OSError as err:
                 if err.errno == errno.EAGAIN:  # a rename raced the lookup: retry
                     continue
@@ -107,7 +109,9 @@ class Created:
     parent_times: tuple[int, int]
 
 
-def make_path(rootfd: int, path: str, *, leaf_is_dir: bool = True, mode: int = 0o755) -> list[Created]:
+def make_path(
+    rootfd: int, path: str, *, leaf_is_dir: bool = True, mode: int = 0o755
+) -> list[Created]:
     """Create the missing components of `path` inside the root (root-owned, `mode`).
 
     Returns what was created, outermost first. An existing leaf of any type is kept.
@@ -132,7 +136,12 @@ def make_path(rootfd: int, path: str, *, leaf_is_dir: bool = True, mode: int = 0
                     os.mkdir(name, mode, dir_fd=parent)
                 else:
                     os.close(
-                        os.open(name, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_CLOEXEC, mode, dir_fd=parent)
+                        os.open(
+                            name,
+                            os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_CLOEXEC,
+                            mode,
+                            dir_fd=parent,
+                        )
                     )
             except FileExistsError as err:
                 raise OSError(errno.ENOENT, "dangling symlink", prefix) from err
