@@ -1,0 +1,180 @@
+"""Applying a layer tar to a directory, safely.
+
+Safety policy (see docs/layers.md):
+
+* Every path is resolved inside `root` with file descriptors (`resolve.RootResolver`):
+  a symlink met as an intermediate component is followed *inside the root*, exactly as a
+  container would see it; it is never followed on the host. The final component is never
+  followed: entries replace what is there, metadata goes to the entry itself (lchown,
+  fchmodat/utimensat without following, xattrs through a pinned directory fd).
+* Absolute entry names and absolute hardlink targets are relative to the root (as GNU tar and
+  Docker treat them). A name or hardlink target whose ".." climbs above the root is unsafe:
+  with ``on_unsafe="reject"`` (default) the layer fails with UnsafeLayerEntry naming the
+  entry; with ``on_unsafe="clamp"`` the ".." stops at the root, like a container's "/..".
+* Whiteouts of "." or "..", and non-directory entries standing for the root, are unsafe too.
+* Replacing an entry of another type removes it first (a directory with all its contents),
+  always through fds below the root.
+* overlayfs xattrs carried in a tar are dropped: only the applier decides about whiteouts.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tarfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Literal
+
+import zstandard
+from isal import isal_zlib
+
+from buildah_py.archive.compression import open_decompressed
+from buildah_py.archive.digest import HashingReader
+from buildah_py.archive.entries import EntryWriter
+from buildah_py.archive.fsops import open_dir_at, remove_at
+from buildah_py.archive.resolve import RootResolver, clean_name
+from buildah_py.archive.tarstream import iter_members
+from buildah_py.archive.whiteouts import OPAQUE, WHITEOUT_META_PREFIX, WHITEOUT_PREFIX
+from buildah_py.errors import LayerError, UnsafeLayerEntry
+
+_STREAM_ERRORS = (OSError, EOFError, tarfile.TarError, zstandard.ZstdError, isal_zlib.error)
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    """diffID and size of the uncompressed tar read; warnings name what was skipped."""
+
+    diff_id: str
+    size: int
+    warnings: tuple[str, ...] = ()
+
+
+def apply_layer(
+    root: Path,
+    stream: BinaryIO,
+    *,
+    whiteouts: Literal["delete", "overlay"] = "delete",
+    userxattr: bool = False,
+    same_owner: bool | None = None,
+    on_unsafe: Literal["reject", "clamp"] = "reject",
+    use_openat2: bool = True,
+) -> ApplyResult:
+    """Apply a (possibly compressed) layer tar to the directory `root`.
+
+    ``whiteouts="delete"``: `root` is a full tree; ``.wh.NAME`` removes NAME and an opaque
+    marker empties its directory of everything this layer did not itself put there.
+    ``whiteouts="overlay"``: `root` is an overlay lower dir holding only this layer; whiteouts
+    become 0/0 character devices and opaque markers the ``overlay.opaque=y`` xattr
+    (``user.`` namespace with `userxattr`). `same_owner` (default: running as root) chowns
+    entries to the tar's numeric uid/gid.
+    """
+    owner = os.geteuid() == 0 if same_owner is None else same_owner
+    current: str | None = None
+    try:
+        reader = HashingReader(open_decompressed(stream))
+    except _STREAM_ERRORS as err:
+        raise LayerError(f"cannot read layer stream: {err}") from err
+    try:
+        resolver = RootResolver(root, use_openat2=use_openat2)
+    except OSError as err:
+        raise LayerError(f"{root}: cannot open the directory to apply a layer: {err}") from err
+    with resolver:
+        applier = _Applier(resolver, whiteouts, userxattr, owner, on_unsafe)
+        try:
+            for tar, member in iter_members(reader):  # type: ignore[arg-type]
+                current = member.name
+                applier.apply(tar, member)
+            current = None
+            applier.finish()
+            reader.drain()
+        except LayerError:
+            raise
+        except _STREAM_ERRORS as err:
+            where = f"entry {current!r}" if current else f"offset {reader.size}"
+            raise LayerError(f"layer {where}: {err}") from err
+    return ApplyResult(reader.digest(), reader.size, tuple(applier.entries.warnings))
+
+
+class _Applier:
+    """Per-layer state: what this layer created (for opaque dirs) and deferred dir metadata."""
+
+    def __init__(
+        self,
+        resolver: RootResolver,
+        whiteouts: Literal["delete", "overlay"],
+        userxattr: bool,
+        same_owner: bool,
+        on_unsafe: Literal["reject", "clamp"],
+    ) -> None:
+        self._res = resolver
+        self._overlay = whiteouts == "overlay"
+        self._on_unsafe = on_unsafe
+        self.entries = EntryWriter(resolver, same_owner=same_owner, userxattr=userxattr)
+        # (st_dev, st_ino) of a parent directory, and a name this layer put into it.
+        self._seen: set[tuple[int, int, str]] = set()
+
+    def apply(self, tar: tarfile.TarFile, member: tarfile.TarInfo) -> None:
+        name = clean_name(member.name, self._on_unsafe)
+        parent, _, leaf = name.rpartition("/")
+        if not leaf:
+            if not member.isdir():
+                raise UnsafeLayerEntry(member.name, "only a directory can stand for the root")
+            self.entries.root_dir(member)
+            return
+        if leaf.startswith(WHITEOUT_PREFIX):
+            if leaf == OPAQUE:
+                self._opaque(parent)
+            elif not leaf.startswith(WHITEOUT_META_PREFIX):  # aufs bookkeeping is ignored
+                self._whiteout(member.name, parent, leaf[len(WHITEOUT_PREFIX) :])
+            return
+        pfd = self._res.open_dir(parent, create=True)
+        try:
+            if not self._overlay:
+                st = os.fstat(pfd)
+                self._seen.add((st.st_dev, st.st_ino, leaf))
+            self.entries.create(tar, member, pfd, leaf, name, self._on_unsafe)
+        finally:
+            os.close(pfd)
+
+    def finish(self) -> None:
+        self.entries.finish()
+
+    def _whiteout(self, entry: str, parent: str, target: str) -> None:
+        if target in ("", ".", "..") or "/" in target:
+            if self._on_unsafe == "reject":
+                raise UnsafeLayerEntry(entry, f"whiteout of {target!r} is not a name")
+            return
+        if self._overlay:
+            pfd = self._res.open_dir(parent, create=True)
+            try:
+                remove_at(pfd, target)
+                os.mknod(target, stat.S_IFCHR, os.makedev(0, 0), dir_fd=pfd)
+            finally:
+                os.close(pfd)
+            return
+        try:
+            pfd = self._res.open_dir(parent)
+        except (FileNotFoundError, NotADirectoryError):
+            return  # nothing below to hide
+        try:
+            remove_at(pfd, target)
+        finally:
+            os.close(pfd)
+
+    def _opaque(self, parent: str) -> None:
+        pfd = self._res.open_dir(parent, create=True)
+        try:
+            fd = open_dir_at(pfd, ".")
+        finally:
+            os.close(pfd)
+        try:
+            if self._overlay:
+                os.setxattr(fd, self.entries.opaque_xattr, b"y")
+                return
+            st = os.fstat(fd)
+            for name in os.listdir(fd):
+                if (st.st_dev, st.st_ino, name) not in self._seen:
+                    remove_at(fd, name)
+        finally:
+            os.close(fd)
