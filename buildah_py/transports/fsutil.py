@@ -1,0 +1,117 @@
+"""Writing files the safe way: verified blobs and atomic metadata (temp file, fsync, rename)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+from typing import BinaryIO
+
+from buildah_py.oci.descriptor import Descriptor
+from buildah_py.oci.digest import CHUNK, split_digest
+from buildah_py.transports.verify import verified
+
+
+def blob_name(digest: str) -> tuple[str, str]:
+    """(algorithm, hex) of a validated digest: the only source of blob file names."""
+    return split_digest(digest)
+
+
+def fsync_dir(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path: str, data: bytes, mode: int = 0o644) -> None:
+    """Replace `path` with `data` so that readers see the old or the new file, never a mix."""
+    directory = os.path.dirname(path) or "."
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        _unlink_quiet(tmp)
+        raise
+    fsync_dir(directory)
+
+
+def _unlink_quiet(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def write_verified(stream: BinaryIO, desc: Descriptor, path: str) -> bool:
+    """Stream a blob into `path`, visible only once its digest and size checked out.
+
+    Returns True when the file was created, False when a file of that name was already there.
+    """
+    directory = os.path.dirname(path)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
+    try:
+        reader = verified(stream, desc)
+        with os.fdopen(fd, "wb") as out:
+            while chunk := reader.read(CHUNK):
+                out.write(chunk)
+            reader.finish()
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(tmp, 0o644)
+        existed = os.path.lexists(path)
+        # Replacing is safe either way: the new file verified, an old one might not have.
+        os.replace(tmp, path)
+    except BaseException:
+        _unlink_quiet(tmp)
+        raise
+    return not existed
+
+
+class Rollback:
+    """Paths a destination created; removed again unless the destination commits."""
+
+    def __init__(self) -> None:
+        self._paths: list[str] = []
+        self._lock = threading.Lock()
+
+    def add(self, path: str) -> None:
+        with self._lock:
+            self._paths.append(path)
+
+    def makedirs(self, path: str) -> None:
+        """Create `path` and missing parents, remembering each directory made."""
+        missing: list[str] = []
+        p = os.path.abspath(path)
+        while not os.path.isdir(p):
+            missing.append(p)
+            p = os.path.dirname(p)
+        for d in reversed(missing):
+            try:
+                os.mkdir(d)
+            except FileExistsError:
+                continue
+            self.add(d)
+
+    def forget(self) -> None:
+        with self._lock:
+            self._paths.clear()
+
+    def undo(self) -> None:
+        """Remove what was created, newest first (files before the directories holding them)."""
+        with self._lock:
+            paths, self._paths = self._paths[::-1], []
+        for p in paths:
+            if os.path.isdir(p) and not os.path.islink(p):
+                try:
+                    os.rmdir(p)  # never rmtree: another writer may have put files there
+                except OSError:
+                    pass
+            else:
+                _unlink_quiet(p)

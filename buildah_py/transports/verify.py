@@ -1,0 +1,110 @@
+"""Readers that check a blob's digest and size while it streams past.
+
+Every byte a transport hands on goes through a :class:`VerifyingReader`: a stream that is longer
+than its descriptor fails as soon as the extra byte arrives, and a wrong digest fails at the end,
+before the reader reports EOF, so a writer that stops at EOF never sees unverified content as done.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from typing import BinaryIO
+
+from buildah_py.errors import DigestMismatch, SizeMismatch
+from buildah_py.oci.descriptor import Descriptor
+from buildah_py.oci.digest import CHUNK, hasher
+
+#: Called as ``progress(digest, done, total)`` while a blob streams.
+ProgressFn = Callable[[str, int, int], None]
+
+
+class VerifyingReader(io.RawIOBase):
+    """Wraps a stream; raises DigestMismatch/SizeMismatch instead of returning a bad blob's end."""
+
+    def __init__(
+        self,
+        stream: BinaryIO,
+        digest: str,
+        size: int | None,
+        *,
+        what: str = "blob",
+        progress: ProgressFn | None = None,
+    ) -> None:
+        super().__init__()
+        self._stream = stream
+        self._hash = hasher(digest)
+        self.digest = digest
+        self.size = size
+        self.what = what
+        self.done = 0
+        self.verified = False
+        self._progress = progress
+
+    @classmethod
+    def for_descriptor(
+        cls, stream: BinaryIO, desc: Descriptor, progress: ProgressFn | None = None
+    ) -> VerifyingReader:
+        return cls(stream, desc.digest, desc.size, what=f"blob {desc.digest}", progress=progress)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buf: memoryview | bytearray) -> int:  # type: ignore[override]
+        if self.verified:
+            return 0
+        data = self._stream.read(len(buf))
+        if not data:
+            self._check_end()
+            return 0
+        n = len(data)
+        self.done += n
+        if self.size is not None and self.done > self.size:
+            raise SizeMismatch(self.size, self.done, self.what)
+        self._hash.update(data)
+        buf[:n] = data
+        if self._progress is not None:
+            self._progress(self.digest, self.done, self.size if self.size is not None else -1)
+        return n
+
+    def _check_end(self) -> None:
+        if self.size is not None and self.done != self.size:
+            raise SizeMismatch(self.size, self.done, self.what)
+        actual = f"{self.digest.split(':', 1)[0]}:{self._hash.hexdigest()}"
+        if actual != self.digest:
+            raise DigestMismatch(self.digest, actual, self.what)
+        self.verified = True
+
+    def finish(self) -> None:
+        """Read whatever is left and verify; for consumers that may stop before EOF."""
+        while not self.verified:
+            if not self.read(CHUNK):
+                break
+
+    def close(self) -> None:
+        try:
+            self._stream.close()
+        finally:
+            super().close()
+
+
+def verified(stream: BinaryIO, desc: Descriptor) -> VerifyingReader:
+    """`stream` checked against `desc`; a stream already verifying the same blob is not hashed twice."""
+    if (
+        isinstance(stream, VerifyingReader)
+        and stream.digest == desc.digest
+        and stream.size == desc.size
+    ):
+        return stream
+    return VerifyingReader.for_descriptor(stream, desc)
+
+
+def read_verified(stream: BinaryIO, desc: Descriptor, limit: int) -> bytes:
+    """All of a small blob (config, manifest), refused when its descriptor claims more than `limit`."""
+    if desc.size > limit:
+        raise SizeMismatch(limit, desc.size, f"blob {desc.digest} (over the size limit)")
+    with verified(stream, desc) as reader:
+        data = reader.read()
+        reader.finish()
+    assert isinstance(data, bytes)
+    return data
