@@ -114,43 +114,76 @@ def make_path(
 ) -> list[Created]:
     """Create the missing components of `path` inside the root (root-owned, `mode`).
 
-    Returns what was created, outermost first. An existing leaf of any type is kept.
+    A dangling symlink on the way is followed inside the root and its target created, as
+    the container would see it. Returns what was created, outermost first; an existing
+    leaf of any type is kept. On failure, what was created is removed again.
     """
     created: list[Created] = []
+    try:
+        _make(rootfd, path, leaf_is_dir, mode, created, 0)
+    except BaseException:
+        remove_created(created)
+        raise
+    return created
+
+
+def _make(
+    rootfd: int, path: str, leaf_is_dir: bool, mode: int, out: list[Created], depth: int
+) -> None:
     parts = [p for p in path.split("/") if p not in ("", ".")]
     for i, name in enumerate(parts):
-        prefix = "/" + "/".join(parts[: i + 1])
         try:
-            os.close(open_in_root(rootfd, prefix, os.O_PATH))
+            os.close(open_in_root(rootfd, "/" + "/".join(parts[: i + 1]), os.O_PATH))
             continue
         except FileNotFoundError:
             pass
         if name == "..":
             continue
-        parent = open_in_root(rootfd, "/" + "/".join(parts[:i]), os.O_RDONLY | os.O_DIRECTORY)
+        parent_path = "/" + "/".join(parts[:i])
+        rest = parts[i + 1 :]
+        parent = open_in_root(rootfd, parent_path, os.O_RDONLY | os.O_DIRECTORY)
         try:
-            st = os.fstat(parent)
-            is_dir = leaf_is_dir or i < len(parts) - 1
-            try:
-                if is_dir:
-                    os.mkdir(name, mode, dir_fd=parent)
-                else:
-                    os.close(
-                        os.open(
-                            name,
-                            os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_CLOEXEC,
-                            mode,
-                            dir_fd=parent,
-                        )
-                    )
-            except FileExistsError as err:
-                raise OSError(errno.ENOENT, "dangling symlink", prefix) from err
-            os.chmod(name, mode, dir_fd=parent, follow_symlinks=False)
+            link = _readlink(parent, name)
+            if link is None:
+                out.append(_create(parent, name, leaf_is_dir or bool(rest), mode))
+                continue
         except BaseException:
             os.close(parent)
             raise
-        created.append(Created(parent, name, is_dir, (st.st_atime_ns, st.st_mtime_ns)))
-    return created
+        os.close(parent)
+        if depth >= _MAX_SYMLINKS:
+            raise OSError(errno.ELOOP, os.strerror(errno.ELOOP), path)
+        target = link if link.startswith("/") else f"{parent_path}/{link}"
+        _make(rootfd, "/".join([target, *rest]), leaf_is_dir, mode, out, depth + 1)
+        return
+
+
+def _readlink(dirfd: int, name: str) -> str | None:
+    try:
+        return os.readlink(name, dir_fd=dirfd)
+    except FileNotFoundError:
+        return None
+    except OSError as err:
+        if err.errno == errno.EINVAL:
+            return None
+        raise
+
+
+def _create(parent: int, name: str, is_dir: bool, mode: int) -> Created:
+    st = os.fstat(parent)
+    if is_dir:
+        os.mkdir(name, mode, dir_fd=parent)
+        fd = os.open(
+            name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=parent
+        )
+    else:
+        flags = os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_CLOEXEC | os.O_NOFOLLOW
+        fd = os.open(name, flags, mode, dir_fd=parent)
+    try:
+        os.fchmod(fd, mode)  # exact mode whatever the caller's umask
+    finally:
+        os.close(fd)
+    return Created(parent, name, is_dir, (st.st_atime_ns, st.st_mtime_ns))
 
 
 def remove_created(created: list[Created]) -> None:
