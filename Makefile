@@ -22,10 +22,10 @@ venv: $(VENV)/.installed
 system-deps:
 	./scripts/install-system-deps
 
-demo: $(VENV)/.installed
+demo: system-deps $(VENV)/.installed
 	$(PY) examples/buildscripts/run_demo.py
 
-test: $(VENV)/.installed
+test: system-deps $(VENV)/.installed
 	$(PY) -m pytest $(PYTEST_ARGS) tests
 
 lint: $(VENV)/.installed

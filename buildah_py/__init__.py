@@ -1,3 +1,23 @@
-"""buildah-py: a daemonless, rootless-capable builder of OCI container images."""
+"""buildah-py: a daemonless, rootless-capable builder of OCI container images.
+
+``from buildah_py import Container`` is the entry point of the Python API.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+__all__ = ["Container", "Image", "open_store", "__version__"]
+
+if TYPE_CHECKING:
+    from buildah_py.container import Container, Image, open_store
+
+
+def __getattr__(name: str) -> Any:
+    # Imported lazily so that `import buildah_py.oci` stays light and free of the upper layers.
+    if name in ("Container", "Image", "open_store"):
+        import buildah_py.container as c
+
+        return getattr(c, name)
+    raise AttributeError(name)

@@ -119,3 +119,12 @@ class DockerfileError(BuildahPyError):
     def __init__(self, message: str, where: str | None = None) -> None:
         super().__init__(f"{where}: {message}" if where else message)
         self.where = where
+
+
+class StepFailed(ContainerError):
+    """A command run in a container exited non-zero."""
+
+    def __init__(self, argv: list[str], status: int) -> None:
+        super().__init__(f"command {argv!r} exited with status {status}")
+        self.argv = argv
+        self.status = status

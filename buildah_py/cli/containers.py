@@ -1,0 +1,251 @@
+"""Working-container verbs: from, run, copy, add, config, commit, mount, umount, rm, containers."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from buildah_py.cli.common import Globals, handle_errors, key_values, parse_bool, pass_globals, print_json
+from buildah_py.container import Container
+from buildah_py.errors import ContainerError
+
+
+@click.command("from")
+@click.option("--name", help="Name of the working container.")
+@click.option("--pull", "pull_policy", default="missing", type=click.Choice(["missing", "always", "never", "ifnewer"]),
+              help="When to pull the image.")
+@click.option("--tls-verify", default=None, help="Require HTTPS and verify certificates (true/false).")
+@click.option("--authfile", help="Path of the registry credentials file.")
+@click.option("--creds", help="USER[:PASSWORD] for the registry.")
+@click.option("--platform", help="os/arch[/variant] of the image to pull.")
+@click.option("--quiet", "-q", is_flag=True, help="Print no progress.")
+@click.argument("image")
+@pass_globals
+@handle_errors
+def from_cmd(g: Globals, name: str | None, pull_policy: str, tls_verify: str | None, authfile: str | None,
+             creds: str | None, platform: str | None, quiet: bool, image: str) -> None:
+    """Create a working container from IMAGE (or `scratch`); prints its name."""
+    from buildah_py.oci.descriptor import Platform
+
+    opts = {"tls_verify": parse_bool(tls_verify), "authfile": authfile, "creds": creds}
+    if platform:
+        opts["platform"] = Platform.parse(platform)
+    ctr = Container.from_image(image, name=name, store=g.store(), pull_policy=pull_policy,
+                               **{k: v for k, v in opts.items() if v is not None})
+    click.echo(ctr.name)
+
+
+@click.command("run", context_settings={"ignore_unknown_options": False})
+@click.option("--isolation", envvar="BUILDAH_ISOLATION", type=click.Choice(["chroot", "oci", "rootless"]),
+              help="How to isolate the command (default chroot).")
+@click.option("--runtime", help="OCI runtime for --isolation oci (default runc).")
+@click.option("--user", "-u", help="USER[:GROUP] to run as (default: the image's).")
+@click.option("--workingdir", help="Working directory for the command.")
+@click.option("--env", "-e", multiple=True, help="KEY=VALUE to add to the environment.")
+@click.option("--network", "--net", type=click.Choice(["host", "none", "private"]), help="Network mode.")
+@click.option("--mount", "mounts", multiple=True, help="type=bind|tmpfs|cache|secret,... (as RUN --mount).")
+@click.option("--hostname", help="Hostname inside the container.")
+@click.option("--terminal", "-t", is_flag=True, help="Allocate a pseudo-TTY.")
+@click.option("--interactive", "-i", is_flag=True, help="Keep stdin open.")
+@click.argument("container")
+@click.argument("command", nargs=-1, required=True)
+@pass_globals
+@handle_errors
+def run_cmd(g: Globals, isolation: str | None, runtime: str | None, user: str | None, workingdir: str | None,
+            env: tuple[str, ...], network: str | None, mounts: tuple[str, ...], hostname: str | None,
+            terminal: bool, interactive: bool, container: str, command: tuple[str, ...]) -> None:
+    """Run COMMAND inside CONTAINER (put `--` before the command); exits with its status."""
+    from buildah_py.container.runmounts import parse_mounts
+
+    ctr = Container.get(container, g.store())
+    ctr.run(list(command), env=key_values(env, "--env"), user=user, workdir=workingdir, isolation=isolation,
+            runtime=runtime, network=network, hostname=hostname, terminal=terminal, stdin=interactive,
+            mounts=parse_mounts(ctr, mounts), check=False)
+    sys.exit(ctr.last_status or 0)
+
+
+def _copy_like(add: bool) -> click.Command:
+    @click.option("--chown", help="USER[:GROUP] to own the copied files.")
+    @click.option("--chmod", help="Octal mode for the copied files.")
+    @click.option("--from", "from_", help="Copy from this container or image instead of the host.")
+    @click.option("--contextdir", help="Directory relative sources are taken from (default: current).")
+    @click.option("--checksum", help="sha256:... the downloaded URL must match (add only).", hidden=not add)
+    @click.option("--quiet", "-q", is_flag=True)
+    @click.argument("container")
+    @click.argument("paths", nargs=-1, required=True)
+    @pass_globals
+    @handle_errors
+    def cmd(g: Globals, chown: str | None, chmod: str | None, from_: str | None, contextdir: str | None,
+            checksum: str | None, quiet: bool, container: str, paths: tuple[str, ...]) -> None:
+        if len(paths) < 2:
+            raise ContainerError("need at least one source and a destination")
+        ctr = Container.get(container, g.store())
+        *srcs, dest = paths
+        context = contextdir or os.getcwd()
+        if add:
+            if from_:
+                raise ContainerError("add --from is not supported; use copy --from")
+            ctr.add(srcs, dest, chown=chown, chmod=chmod, checksum=checksum, context=context)
+        else:
+            if checksum:
+                raise ContainerError("--checksum is for add")
+            ctr.copy(srcs, dest, chown=chown, chmod=chmod, from_=from_, context=context)
+
+    cmd.__doc__ = (
+        "Copy SRC... into CONTAINER at DEST; local archives are unpacked and URLs downloaded."
+        if add
+        else "Copy SRC... into CONTAINER at DEST (files, directories, globs)."
+    )
+    return click.command("add" if add else "copy")(cmd)
+
+
+copy_cmd = _copy_like(add=False)
+add_cmd = _copy_like(add=True)
+
+
+@click.command("config")
+@click.option("--cmd", help="Default command (JSON array or shell string).")
+@click.option("--entrypoint", help="Entrypoint (JSON array or shell string).")
+@click.option("--env", "-e", multiple=True, help="KEY=VALUE (KEY- removes it).")
+@click.option("--label", "-l", multiple=True, help="KEY=VALUE (KEY- removes it).")
+@click.option("--annotation", "-a", multiple=True, help="Manifest annotation KEY=VALUE.")
+@click.option("--port", "-p", multiple=True, help="Port to expose (80, 53/udp).")
+@click.option("--user", "-u", help="Default user.")
+@click.option("--workingdir", help="Default working directory.")
+@click.option("--volume", "-v", multiple=True, help="Volume path.")
+@click.option("--stop-signal", help="Stop signal.")
+@click.option("--shell", help="Shell for shell-form commands (JSON array).")
+@click.option("--healthcheck", help="Healthcheck command (CMD-SHELL), or NONE.")
+@click.option("--healthcheck-interval", help="Healthcheck interval (30s).")
+@click.option("--healthcheck-timeout", help="Healthcheck timeout.")
+@click.option("--healthcheck-start-period", help="Healthcheck start period.")
+@click.option("--healthcheck-retries", type=int, help="Healthcheck retries.")
+@click.option("--onbuild", multiple=True, help="ONBUILD trigger instruction.")
+@click.option("--author", help="Image author.")
+@click.option("--created-by", help="History note for the next commit.")
+@click.option("--comment", help="Image comment.")
+@click.option("--arch", help="Architecture.")
+@click.option("--os", "os_", help="Operating system.")
+@click.option("--variant", help="Architecture variant.")
+@click.option("--hostname", help="Hostname (docker format).")
+@click.option("--domainname", help="Domain name (docker format).")
+@click.argument("container")
+@pass_globals
+@handle_errors
+def config_cmd(g: Globals, container: str, **kw: object) -> None:
+    """Update the image configuration CONTAINER will commit."""
+    from buildah_py.cli.configflags import settings_from_flags
+
+    ctr = Container.get(container, g.store())
+    settings, created_by = settings_from_flags(ctr, kw)
+    ctr.config(**settings)
+    if created_by:
+        ctr.record.extra["created_by"] = created_by
+        ctr.save()
+
+
+@click.command("commit")
+@click.option("--format", "-f", "fmt", type=click.Choice(["oci", "docker"]), envvar="BUILDAH_FORMAT",
+              help="Image format (default oci).")
+@click.option("--compression-format", type=click.Choice(["gzip", "zstd", "none"]), default="gzip")
+@click.option("--squash", is_flag=True, help="Squash all layers into one.")
+@click.option("--timestamp", type=int, help="Seconds since the epoch for every time in the image.")
+@click.option("--rm", is_flag=True, help="Remove the container after committing.")
+@click.option("--iidfile", help="Write the image ID to this file.")
+@click.option("--author", help="Image author.")
+@click.option("--created-by", help="History note.")
+@click.option("--omit-history", is_flag=True, help="Add no history entry.")
+@click.option("--quiet", "-q", is_flag=True)
+@click.argument("container")
+@click.argument("image", required=False)
+@pass_globals
+@handle_errors
+def commit_cmd(g: Globals, fmt: str | None, compression_format: str, squash: bool, timestamp: int | None, rm: bool,
+               iidfile: str | None, author: str | None, created_by: str | None, omit_history: bool, quiet: bool,
+               container: str, image: str | None) -> None:
+    """Commit CONTAINER to an image (named IMAGE); prints the image ID."""
+    ctr = Container.get(container, g.store())
+    created_by = created_by or ctr.record.extra.pop("created_by", None)
+    img = ctr.commit(image, format=fmt, compression=compression_format, squash=squash, timestamp=timestamp, rm=rm,
+                     iidfile=iidfile, author=author, created_by=created_by, omit_history=omit_history)
+    click.echo(img.id)
+
+
+@click.command("mount")
+@click.option("--json", "as_json", is_flag=True)
+@click.argument("containers", nargs=-1)
+@pass_globals
+@handle_errors
+def mount_cmd(g: Globals, as_json: bool, containers: tuple[str, ...]) -> None:
+    """Mount CONTAINER's filesystem and print where (no argument: list mounted containers)."""
+    store = g.store()
+    if not containers:
+        rows = [(r.name, r.mountpoint) for r in store.containers() if r.mount_count]
+        if as_json:
+            print_json([{"container": n, "mountPoint": m} for n, m in rows])
+        for n, m in rows if not as_json else []:
+            click.echo(f"{n} {m}")
+        return
+    for name in containers:
+        path = store.mount(name)
+        click.echo(path if len(containers) == 1 else f"{name} {path}")
+
+
+@click.command("umount")
+@click.option("--all", "-a", "all_", is_flag=True)
+@click.argument("containers", nargs=-1)
+@pass_globals
+@handle_errors
+def umount_cmd(g: Globals, all_: bool, containers: tuple[str, ...]) -> None:
+    """Unmount containers' filesystems."""
+    store = g.store()
+    names = [r.id for r in store.containers() if r.mount_count] if all_ else list(containers)
+    for name in names:
+        store.unmount(name, force=True)
+        click.echo(store.container(name).id)
+
+
+@click.command("rm")
+@click.option("--all", "-a", "all_", is_flag=True, help="Remove every working container.")
+@click.argument("containers", nargs=-1)
+@pass_globals
+@handle_errors
+def rm_cmd(g: Globals, all_: bool, containers: tuple[str, ...]) -> None:
+    """Remove working containers."""
+    store = g.store()
+    targets = [r.id for r in store.containers()] if all_ else list(containers)
+    if not targets:
+        raise ContainerError("rm: name a container, or use --all")
+    for name in targets:
+        rid = store.container(name).id
+        store.remove_container(name)
+        click.echo(rid)
+
+
+@click.command("containers")
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--quiet", "-q", is_flag=True, help="Print only IDs.")
+@click.option("--noheading", "-n", is_flag=True)
+@pass_globals
+@handle_errors
+def containers_cmd(g: Globals, as_json: bool, quiet: bool, noheading: bool) -> None:
+    """List working containers."""
+    rows = g.store().containers()
+    if as_json:
+        print_json([{"id": r.id, "builder": True, "imageid": r.image_id, "imagename": r.image_name,
+                     "containername": r.name} for r in rows])
+        return
+    if quiet:
+        for r in rows:
+            click.echo(r.id[:12])
+        return
+    if not noheading:
+        click.echo(f"{'CONTAINER ID':<14}{'BUILDER':<9}{'IMAGE ID':<14}{'IMAGE NAME':<40}CONTAINER NAME")
+    for r in rows:
+        click.echo(f"{r.id[:12]:<14}{'*':<9}{r.image_id[:12]:<14}{r.image_name:<40}{r.name}")
+
+
+COMMANDS = [from_cmd, run_cmd, copy_cmd, add_cmd, config_cmd, commit_cmd, mount_cmd, umount_cmd, rm_cmd,
+            containers_cmd]

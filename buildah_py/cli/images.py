@@ -1,0 +1,216 @@
+"""Image verbs: images, inspect, tag, rmi, push, pull, import."""
+
+from __future__ import annotations
+
+import click
+
+from buildah_py.cli.common import Globals, handle_errors, parse_bool, pass_globals, print_json
+from buildah_py.container import Container, Image
+from buildah_py.container.resolve import find_image
+from buildah_py.errors import ContainerNotFound, ImageNotFound
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1000 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.3g} {unit}"
+        n /= 1000  # type: ignore[assignment]
+    return str(n)
+
+
+@click.command("images")
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--quiet", "-q", is_flag=True, help="Print only image IDs.")
+@click.option("--noheading", "-n", is_flag=True)
+@click.option("--digests", is_flag=True, help="Show manifest digests.")
+@click.argument("name", required=False)
+@pass_globals
+@handle_errors
+def images_cmd(g: Globals, as_json: bool, quiet: bool, noheading: bool, digests: bool, name: str | None) -> None:
+    """List images in the local store."""
+    store = g.store()
+    recs = store.images()
+    if name:
+        want = find_image(store, name).id
+        recs = [r for r in recs if r.id == want]
+    if as_json:
+        print_json([{"id": r.id, "names": r.names, "digest": r.manifest_digest, "createdat": r.created,
+                     "size": _size(r.size), "readonly": False} for r in recs])
+        return
+    if quiet:
+        for r in recs:
+            click.echo(r.id[:12])
+        return
+    if not noheading:
+        click.echo(f"{'REPOSITORY':<40}{'TAG':<12}{'IMAGE ID':<15}{'CREATED':<22}SIZE")
+    for r in recs:
+        for full in r.names or ["<none>:<none>"]:
+            repo, _, tag = full.rpartition(":") if ":" in full.split("/")[-1] else (full, "", "<none>")
+            line = f"{repo:<40}{tag:<12}{r.id[:12]:<15}{r.created[:19]:<22}{_size(r.size)}"
+            click.echo(line + (f"  {r.manifest_digest}" if digests else ""))
+
+
+@click.command("inspect")
+@click.option("--type", "-t", "kind", type=click.Choice(["container", "image"]), help="What NAME is.")
+@click.option("--format", "-f", "fmt", help="Print one field, e.g. {{.Config}}... (JSON path: .Config.Cmd).")
+@click.argument("name")
+@pass_globals
+@handle_errors
+def inspect_cmd(g: Globals, kind: str | None, fmt: str | None, name: str) -> None:
+    """Show a container's or an image's configuration as JSON."""
+    store = g.store()
+    data: dict[str, object]
+    if kind != "image":
+        try:
+            ctr = Container.get(name, store)
+            data = {"Type": "buildah-py 0.0.1", "ContainerID": ctr.id, "ContainerName": ctr.name,
+                    "FromImageID": ctr.record.image_id, "FromImage": ctr.record.image_name,
+                    "OCIv1": ctr.image_config.data, "MountPoint": ctr.record.mountpoint,
+                    "ImageAnnotations": ctr.record.extra.get("annotations", {})}
+        except ContainerNotFound:
+            if kind == "container":
+                raise
+            data = Image.get(name, store).inspect()
+    else:
+        data = Image.get(name, store).inspect()
+    if fmt:
+        click.echo(_pick(data, fmt))
+    else:
+        print_json(data)
+
+
+def _pick(data: object, fmt: str) -> str:
+    import json
+
+    path = fmt.strip().removeprefix("{{").removesuffix("}}").strip().lstrip(".")
+    cur = data
+    for part in [p for p in path.split(".") if p]:
+        if not isinstance(cur, dict) or part not in cur:
+            raise ImageNotFound(f"field {part!r} of {fmt!r}")
+        cur = cur[part]
+    return cur if isinstance(cur, str) else json.dumps(cur)
+
+
+@click.command("tag")
+@click.argument("image")
+@click.argument("names", nargs=-1, required=True)
+@pass_globals
+@handle_errors
+def tag_cmd(g: Globals, image: str, names: tuple[str, ...]) -> None:
+    """Add names to an image."""
+    img = Image.get(image, g.store())
+    for n in names:
+        img.tag(n)
+
+
+@click.command("rmi")
+@click.option("--force", "-f", is_flag=True, help="Also remove containers using the image.")
+@click.option("--all", "-a", "all_", is_flag=True, help="Remove all images.")
+@click.option("--prune", "-p", is_flag=True, help="Remove dangling (unnamed) images.")
+@click.argument("images", nargs=-1)
+@pass_globals
+@handle_errors
+def rmi_cmd(g: Globals, force: bool, all_: bool, prune: bool, images: tuple[str, ...]) -> None:
+    """Remove images (a name removes that name; the image goes when it has no names left)."""
+    store = g.store()
+    targets = list(images)
+    if all_:
+        targets = [r.id for r in store.images()]
+    elif prune:
+        targets = [r.id for r in store.images() if not r.names]
+    elif not targets:
+        raise ImageNotFound("(none given: name an image, or use --all)")
+    for ref in targets:
+        rec = find_image(store, ref)
+        for removed in store.remove_image(rec.id if ref not in rec.names and not _is_name_of(ref, rec.names)
+                                          else _full_name(ref, rec.names), force=force):
+            click.echo(removed)
+
+
+def _full_name(ref: str, names: list[str]) -> str:
+    from buildah_py.container.resolve import candidates
+
+    for c in candidates(ref):
+        if c in names:
+            return c
+    return ref
+
+
+def _is_name_of(ref: str, names: list[str]) -> bool:
+    return _full_name(ref, names) in names
+
+
+@click.command("push")
+@click.option("--tls-verify", default=None)
+@click.option("--authfile")
+@click.option("--creds")
+@click.option("--format", "-f", "fmt", type=click.Choice(["oci", "docker", "v2s2"]), help="Manifest format.")
+@click.option("--compression-format", type=click.Choice(["gzip", "zstd", "none"]))
+@click.option("--digestfile", help="Write the pushed manifest digest here.")
+@click.option("--all", "all_", is_flag=True, help="Push every image a manifest list names.")
+@click.option("--quiet", "-q", is_flag=True)
+@click.argument("image")
+@click.argument("destination", required=False)
+@pass_globals
+@handle_errors
+def push_cmd(g: Globals, tls_verify: str | None, authfile: str | None, creds: str | None, fmt: str | None,
+             compression_format: str | None, digestfile: str | None, all_: bool, quiet: bool, image: str,
+             destination: str | None) -> None:
+    """Push IMAGE to DESTINATION (docker://, oci:, oci-archive:, docker-archive:, dir:)."""
+    img = Image.get(image, g.store())
+    dest = destination or f"docker://{img.names[0] if img.names else image}"
+    if ":" not in dest.split("/")[0] and not dest.startswith(("docker://", "oci", "dir:", "docker-archive:")):
+        dest = f"docker://{dest}"
+    opts = {"tls_verify": parse_bool(tls_verify), "authfile": authfile, "creds": creds,
+            "format": "docker" if fmt == "v2s2" else fmt, "compression": compression_format, "quiet": quiet}
+    digest = img.push(dest, **{k: v for k, v in opts.items() if v is not None})
+    if digestfile:
+        with open(digestfile, "w") as f:
+            f.write(digest)
+
+
+@click.command("pull")
+@click.option("--tls-verify", default=None)
+@click.option("--authfile")
+@click.option("--creds")
+@click.option("--platform", help="os/arch[/variant].")
+@click.option("--all-tags", "-a", is_flag=True, hidden=True)
+@click.option("--quiet", "-q", is_flag=True)
+@click.argument("image")
+@pass_globals
+@handle_errors
+def pull_cmd(g: Globals, tls_verify: str | None, authfile: str | None, creds: str | None, platform: str | None,
+             all_tags: bool, quiet: bool, image: str) -> None:
+    """Pull IMAGE into the local store; prints its ID."""
+    from buildah_py.container.resolve import pull
+    from buildah_py.oci.descriptor import Platform
+
+    opts: dict[str, object] = {"tls_verify": parse_bool(tls_verify), "authfile": authfile, "creds": creds,
+                               "quiet": quiet}
+    if platform:
+        opts["platform"] = Platform.parse(platform)
+    rec = pull(g.store(), image, "always", **{k: v for k, v in opts.items() if v is not None})
+    click.echo(rec.id)
+
+
+@click.command("import")
+@click.option("--format", "-f", "fmt", type=click.Choice(["oci", "docker"]))
+@click.option("--change", "-c", multiple=True, help="Config setting, e.g. 'CMD [\"/bin/sh\"]' or 'ENV A=b'.")
+@click.option("--timestamp", type=int)
+@click.option("--iidfile")
+@click.argument("tarball")
+@click.argument("name", required=False)
+@pass_globals
+@handle_errors
+def import_cmd(g: Globals, fmt: str | None, change: tuple[str, ...], timestamp: int | None, iidfile: str | None,
+               tarball: str, name: str | None) -> None:
+    """Make a one-layer image NAME from a root filesystem TARBALL (or - for stdin); prints its ID."""
+    from buildah_py.container.importing import import_tarball
+
+    if change:
+        raise click.UsageError("--change is not supported yet; use `buildah-py config` on a container")
+    img = import_tarball(g.store(), tarball, name, format=fmt, timestamp=timestamp, iidfile=iidfile)
+    click.echo(img.id)
+
+
+COMMANDS = [images_cmd, inspect_cmd, tag_cmd, rmi_cmd, push_cmd, pull_cmd, import_cmd]

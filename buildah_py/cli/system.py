@@ -1,0 +1,63 @@
+"""Store maintenance and facts: check, prune, info, version."""
+
+from __future__ import annotations
+
+import platform
+import sys
+
+import click
+
+from buildah_py import __version__
+from buildah_py.cli.common import Globals, handle_errors, pass_globals, print_json
+
+
+@click.command("check")
+@click.option("--repair", "-r", is_flag=True, help="Fix what can be fixed (drop incomplete or damaged items).")
+@click.option("--quiet", "-q", is_flag=True)
+@pass_globals
+@handle_errors
+def check_cmd(g: Globals, repair: bool, quiet: bool) -> None:
+    """Check the store for damage (incomplete layers, missing or corrupt blobs); exit 1 if any."""
+    problems = g.store().check(repair=repair)
+    for p in problems:
+        click.echo(p)
+    if problems and not repair:
+        sys.exit(1)
+    if not quiet and not problems:
+        click.echo("store is consistent")
+
+
+@click.command("prune")
+@click.option("--all", "-a", "all_", is_flag=True, hidden=True)
+@click.option("--force", "-f", is_flag=True, hidden=True)
+@pass_globals
+@handle_errors
+def prune_cmd(g: Globals, all_: bool, force: bool) -> None:
+    """Remove blobs, layers and caches no image or container uses."""
+    result = g.store().prune()
+    for key, value in result.items():
+        click.echo(f"{key}: {value}")
+
+
+@click.command("info")
+@pass_globals
+@handle_errors
+def info_cmd(g: Globals) -> None:
+    """Show the host and the store."""
+    print_json({"host": {"kernel": platform.release(), "arch": platform.machine(), "python": sys.version.split()[0]},
+                "store": g.store().info(), "version": __version__})
+
+
+@click.command("version")
+@click.option("--json", "as_json", is_flag=True)
+def version_cmd(as_json: bool) -> None:
+    """Print the version."""
+    data = {"version": __version__, "python": platform.python_version(), "os/arch": f"linux/{platform.machine()}"}
+    if as_json:
+        print_json(data)
+    else:
+        for k, v in data.items():
+            click.echo(f"{k.capitalize() + ':':<12}{v}")
+
+
+COMMANDS = [check_cmd, prune_cmd, info_cmd, version_cmd]

@@ -1,0 +1,170 @@
+"""Committing a working container: one new layer on top of the reused base layers, then an image record."""
+
+from __future__ import annotations
+
+import logging
+import os
+import tarfile
+from typing import TYPE_CHECKING, Any
+
+from buildah_py.archive.compression import Compression, open_decompressed
+from buildah_py.archive.writer import (
+    LayerBlob,
+    write_layer_from_dirs,
+    write_layer_from_tree,
+    write_layer_from_upper,
+)
+from buildah_py.container.image import Image
+from buildah_py.errors import ContainerError
+from buildah_py.oci import mediatypes as mt
+from buildah_py.oci.config import utc_timestamp
+from buildah_py.oci.descriptor import Descriptor
+from buildah_py.oci.digest import chain_ids
+from buildah_py.oci.manifest import Manifest
+from buildah_py.oci.reference import local_name
+
+if TYPE_CHECKING:
+    from buildah_py.container.working import Container
+
+log = logging.getLogger("buildah_py.commit")
+FORMATS = ("oci", "docker")
+
+
+def source_date_epoch() -> int | None:
+    value = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if not value:
+        return None
+    if not value.isdigit():
+        raise ContainerError(f"SOURCE_DATE_EPOCH={value!r} is not a number of seconds")
+    return int(value)
+
+
+def _is_empty_layer(ctr: Container, blob: LayerBlob) -> bool:
+    with ctr.store.content.open(blob.digest) as raw, open_decompressed(raw) as plain:
+        with tarfile.open(fileobj=plain, mode="r|") as tar:
+            return tar.next() is None
+
+
+def _write_layer(ctr: Container, compression: Compression, timestamp: int | None, squash: bool) -> LayerBlob | None:
+    store = ctr.store
+    if squash:
+        root = store.mount(ctr.id)
+        try:
+            with store.content.writer() as w:
+                blob = write_layer_from_tree(root, w, compression=compression, timestamp=timestamp)
+        finally:
+            store.unmount(ctr.id)
+        return blob
+    upper = store.container_upper(ctr.id)
+    if store.container_diff_kind(ctr.id) == "upper":
+        if not any(os.scandir(upper)):
+            return None
+        with store.content.writer() as w:
+            blob = write_layer_from_upper(
+                upper, w, compression=compression, timestamp=timestamp, userxattr=store.driver.userxattr
+            )
+    else:
+        lower = store.snapshot_path(ctr.record.chain[-1]) if ctr.record.chain else None
+        with store.content.writer() as w:
+            blob = write_layer_from_dirs(lower, upper, w, compression=compression, timestamp=timestamp)
+    return None if _is_empty_layer(ctr, blob) else blob
+
+
+def commit_container(
+    ctr: Container,
+    name: str | None = None,
+    *,
+    format: str | None = None,
+    compression: str = "gzip",
+    squash: bool = False,
+    timestamp: int | None = None,
+    rm: bool = False,
+    created_by: str | None = None,
+    author: str | None = None,
+    comment: str | None = None,
+    iidfile: str | None = None,
+    omit_history: bool = False,
+) -> Image:
+    fmt = (format or os.environ.get("BUILDAH_FORMAT") or "oci").lower()
+    if fmt not in FORMATS:
+        raise ContainerError(f"unknown image format {format!r}: use oci or docker")
+    try:
+        comp = Compression(compression)
+    except ValueError:
+        raise ContainerError(f"unknown compression {compression!r}: use gzip, zstd or none") from None
+    if fmt == "docker" and comp is Compression.ZSTD:
+        raise ContainerError("the docker format cannot carry zstd layers; use --format oci or gzip")
+    store = ctr.store
+    if timestamp is None:
+        timestamp = source_date_epoch()
+    created = utc_timestamp(timestamp)
+    cfg = ctr.image_config.copy()
+    extra = ctr.record.extra
+    base = [] if squash else list(extra.get("layers", []))
+    if squash:
+        cfg.data["rootfs"] = {"type": "layers", "diff_ids": []}
+        cfg.data["history"] = []
+
+    blob = _write_layer(ctr, comp, timestamp, squash)
+    pending = list(extra.get("pending", []))
+    by = created_by or ("; ".join(pending) if pending else "buildah-py commit")
+    if blob is not None:
+        cfg.add_layer(blob.diff_id)
+    if not omit_history:
+        cfg.add_history(by, empty_layer=blob is None, created=created, author=author or "", comment=comment or "")
+    cfg.data["created"] = created
+    if author:
+        cfg.data["author"] = author
+    dropped = cfg.dropped_by_oci() if fmt == "oci" else []
+    if dropped:
+        log.warning("the OCI format cannot carry %s; they are dropped (use --format docker to keep them)",
+                    ", ".join(dropped))
+    out_cfg = cfg.for_format(fmt)
+    cfg_bytes = out_cfg.to_bytes()
+    cfg_digest = store.content.ingest_bytes(cfg_bytes)
+
+    layers: list[Descriptor] = []
+    for layer in base:
+        desc = Descriptor.from_json({k: v for k, v in layer.items() if k != "diff_id"})
+        comp_name = mt.layer_compression(desc.media_type)
+        try:
+            layers.append(Descriptor(mt.layer_media_type(fmt, comp_name), desc.digest, desc.size))
+        except ValueError as err:
+            raise ContainerError(f"base layer {desc.digest}: {err}") from err
+    if blob is not None:
+        layers.append(Descriptor(mt.layer_media_type(fmt, comp.value), blob.digest, blob.size))
+    annotations = dict(extra.get("annotations") or {}) if fmt == "oci" else {}
+    manifest = Manifest(
+        config=Descriptor(mt.config_type(fmt), cfg_digest, len(cfg_bytes)),
+        layers=tuple(layers),
+        media_type=mt.manifest_type(fmt),
+        annotations=annotations,
+    )
+    raw = manifest.to_bytes()
+    store.content.ingest_bytes(raw)
+    names = [local_name(name)] if name else []
+    record = store.add_image(raw, manifest.media_type, names)
+
+    diff_ids = out_cfg.diff_ids
+    if blob is not None:
+        top = chain_ids(diff_ids)[-1]
+        store.remember_layer_blob(top, comp.value, blob.digest, blob.size, blob.diff_id)
+        if rm and not squash:
+            parent = chain_ids(diff_ids)[-2] if len(diff_ids) > 1 else None
+            store.unmount(ctr.id, force=True)
+            # The upper dir is exactly this layer as an overlay lower dir: keep it, no re-extraction.
+            store.add_snapshot_from_dir(top, parent, blob.diff_id, store.container_upper(ctr.id), move=True)
+    if rm:
+        ctr.rm()
+    else:
+        extra["pending"] = []
+        ctr.save()
+    if iidfile:
+        with open(iidfile, "w") as f:
+            f.write(f"sha256:{record.id}")
+    return Image(store, record)
+
+
+def commit_options(options: dict[str, Any]) -> dict[str, Any]:
+    """Drop ``None`` values so callers can pass CLI options straight through."""
+    return {k: v for k, v in options.items() if v is not None}

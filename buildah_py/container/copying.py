@@ -1,0 +1,123 @@
+"""Turning matched sources into a tar stream that the layer applier writes into a rootfs.
+
+Going through the applier means COPY and ADD get the same confined path resolution,
+ownership and mode handling as pulling a layer, with no second implementation.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tarfile
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from buildah_py.archive.applier import apply_layer
+from buildah_py.container import paths
+from buildah_py.container.sources import Source
+from buildah_py.errors import ContainerError
+
+
+@dataclass(frozen=True)
+class CopyOptions:
+    owner: tuple[int, int] | None = (0, 0)  # None keeps the source's owners (copies between containers)
+    chmod: int | None = None
+    ignored: Callable[[str], bool] | None = None  # context-relative path -> excluded?
+    new_dir_owner: tuple[int, int] = (0, 0)
+
+
+def _walk(src: Source, dest: str, opts: CopyOptions) -> Iterator[tuple[Path, str]]:
+    """(host path, container path) pairs, parents first; symlinks below the top are not followed."""
+    if not src.is_dir:
+        yield src.host, dest
+        return
+    for top, dirs, files in os.walk(src.host, followlinks=False):
+        dirs.sort()
+        rel_top = os.path.relpath(top, src.host)
+        kept = []
+        for d in dirs:
+            rel = os.path.normpath(os.path.join(rel_top, d))
+            if opts.ignored and opts.ignored(f"{src.name.strip('/')}/{rel}".lstrip("/")):
+                continue
+            kept.append(d)
+            yield Path(top, d), paths.join(dest, rel)
+        dirs[:] = kept
+        for f in sorted(files):
+            rel = os.path.normpath(os.path.join(rel_top, f))
+            if opts.ignored and opts.ignored(f"{src.name.strip('/')}/{rel}".lstrip("/")):
+                continue
+            yield Path(top, f), paths.join(dest, rel)
+
+
+def _tarinfo(tar: tarfile.TarFile, host: Path, name: str, opts: CopyOptions) -> tarfile.TarInfo:
+    if stat.S_ISSOCK(os.lstat(host).st_mode):
+        raise ContainerError(f"{host}: cannot copy a socket")
+    info = tar.gettarinfo(str(host), arcname=name.lstrip("/"))
+    if opts.owner is not None:
+        info.uid, info.gid = opts.owner
+    info.uname = info.gname = ""
+    if opts.chmod is not None and not info.issym():
+        info.mode = opts.chmod
+    return info
+
+
+def write_copy_tar(
+    out: BinaryIO, sources: list[Source], dest: str, dest_is_dir: bool, new_dirs: list[str], opts: CopyOptions
+) -> None:
+    """Write the tar of everything `sources` put at `dest` (a clean container path) to `out`."""
+    with tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT) as tar:
+        for d in new_dirs:
+            info = tarfile.TarInfo(d.lstrip("/"))
+            info.type = tarfile.DIRTYPE
+            info.mode = 0o755
+            info.uid, info.gid = opts.new_dir_owner
+            tar.addfile(info)
+        for src in sources:
+            if src.is_dir:
+                target = dest
+            elif dest_is_dir:
+                target = paths.join(dest, os.path.basename(src.name.rstrip("/")) or "/")
+            else:
+                target = dest
+            # The named source was resolved (links followed inside its root); links inside a
+            # copied directory are copied as links.
+            for host, name in _walk(src, target, opts):
+                info = _tarinfo(tar, host, name, opts)
+                if info.isreg():
+                    with open(host, "rb") as f:
+                        tar.addfile(info, f)
+                else:
+                    tar.addfile(info)
+
+
+def apply_copy(
+    rootfs: Path, sources: list[Source], dest: str, dest_is_dir: bool, new_dirs: list[str], opts: CopyOptions
+) -> None:
+    """Stream the copy tar through a pipe into the applier (no temporary tarball on disk)."""
+    rfd, wfd = os.pipe()
+    failure: list[BaseException] = []
+
+    def produce() -> None:
+        with os.fdopen(wfd, "wb", buffering=1 << 20) as w:
+            try:
+                write_copy_tar(w, sources, dest, dest_is_dir, new_dirs, opts)
+            except BrokenPipeError:
+                pass
+            except BaseException as err:  # re-raised in the caller's thread
+                failure.append(err)
+
+    thread = threading.Thread(target=produce, daemon=True)
+    thread.start()
+    try:
+        with os.fdopen(rfd, "rb", buffering=1 << 20) as r:
+            apply_layer(rootfs, r, whiteouts="delete")
+    finally:
+        thread.join()
+    if failure:
+        err = failure[0]
+        if isinstance(err, ContainerError):
+            raise err
+        raise ContainerError(f"copy to {dest} failed: {err}") from err

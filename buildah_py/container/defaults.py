@@ -1,0 +1,43 @@
+"""Where the store lives by default, and opening it (environment overrides as in architecture.md)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from buildah_py.storage import Store
+
+
+def _rootless() -> bool:
+    return os.geteuid() != 0 or "_BUILDAH_PY_USERNS" in os.environ
+
+
+def default_root() -> Path:
+    env = os.environ.get("BUILDAH_PY_ROOT")
+    if env:
+        return Path(env)
+    if os.geteuid() == 0 and "_BUILDAH_PY_USERNS" not in os.environ:
+        return Path("/var/lib/buildah-py")
+    data = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return Path(data) / "buildah-py"
+
+
+def default_runroot() -> Path:
+    env = os.environ.get("BUILDAH_PY_RUNROOT")
+    if env:
+        return Path(env)
+    if not _rootless():
+        return Path("/run/buildah-py")
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    if runtime and os.access(runtime, os.W_OK):
+        return Path(runtime) / "buildah-py"
+    return Path(f"/tmp/buildah-py-run-{os.getuid()}")
+
+
+def open_store(root: Path | str | None = None, runroot: Path | str | None = None, driver: str | None = None) -> Store:
+    """Open (creating if needed) the store at `root`, or the default one."""
+    return Store.open(
+        Path(root) if root else default_root(),
+        Path(runroot) if runroot else default_runroot(),
+        driver or os.environ.get("BUILDAH_PY_STORAGE_DRIVER") or None,
+    )

@@ -1,0 +1,82 @@
+"""A committed image in the local store, as build scripts see it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from buildah_py.oci.config import ImageConfig
+from buildah_py.oci.manifest import Manifest
+from buildah_py.oci.reference import local_name
+
+if TYPE_CHECKING:
+    from buildah_py.storage import Store
+    from buildah_py.storage.records import ImageRecord
+
+
+class Image:
+    """An image record plus the manifest and config it points to."""
+
+    def __init__(self, store: Store, record: ImageRecord) -> None:
+        self.store = store
+        self.record = record
+
+    @classmethod
+    def get(cls, ref: str, store: Store | None = None) -> Image:
+        """Look an image up in the local store by name, short name, ID or digest."""
+        from buildah_py.container.resolve import find_image
+
+        if store is None:
+            from buildah_py.container.defaults import open_store
+
+            store = open_store()
+        return cls(store, find_image(store, ref))
+
+    @property
+    def id(self) -> str:
+        return self.record.id
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.record.names)
+
+    @property
+    def digest(self) -> str:
+        """The manifest digest (what ``name@digest`` pins)."""
+        return self.record.manifest_digest
+
+    @property
+    def manifest(self) -> Manifest:
+        raw = self.store.content.read(self.record.manifest_digest)
+        return Manifest.from_bytes(raw, self.record.manifest_media_type)
+
+    @property
+    def config(self) -> ImageConfig:
+        return ImageConfig.from_bytes(self.store.content.read(self.record.config_digest))
+
+    def tag(self, name: str) -> Image:
+        self.store.tag(self.id, local_name(name))
+        self.record = self.store.image(self.id)
+        return self
+
+    def push(self, destination: str, **options: Any) -> str:
+        """Copy the image to `destination` (``docker://``, ``oci:``, ...); returns the manifest digest."""
+        from buildah_py.transports.store import push_image
+
+        result = push_image(self.store, self.id, destination, **options)
+        return str(result.manifest_digest)
+
+    def remove(self, force: bool = False) -> None:
+        self.store.remove_image(self.id, force=force)
+
+    def inspect(self) -> dict[str, Any]:
+        return {
+            "Id": self.id,
+            "Names": self.names,
+            "Digest": self.digest,
+            "ManifestType": self.record.manifest_media_type,
+            "Manifest": self.manifest.to_json(),
+            "Config": self.config.data,
+        }
+
+    def __repr__(self) -> str:
+        return f"Image({self.names[0] if self.names else self.id[:12]!r})"

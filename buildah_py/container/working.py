@@ -1,0 +1,348 @@
+"""The working container: a writable filesystem on top of an image, and the config it will commit."""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import shlex
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from buildah_py.container import paths
+from buildah_py.container.copying import CopyOptions, apply_copy
+from buildah_py.container.defaults import open_store
+from buildah_py.container.image import Image
+from buildah_py.container.resolve import find_image, pull
+from buildah_py.container.settings import apply_settings
+from buildah_py.container.sources import Source, find_sources
+from buildah_py.container.users import lookup_user
+from buildah_py.errors import ContainerError, ContainerNotFound, StepFailed
+from buildah_py.isolation import run as isolated_run
+from buildah_py.isolation.spec import Mount, RunSpec
+from buildah_py.oci.config import ImageConfig
+from buildah_py.oci.digest import chain_ids
+from buildah_py.oci.manifest import Manifest
+from buildah_py.storage import Store
+from buildah_py.storage.records import ContainerRecord
+
+DEFAULT_ISOLATION = "chroot"
+
+
+class Container:
+    """A working container. Methods that change it return it, so calls chain."""
+
+    def __init__(self, store: Store, record: ContainerRecord) -> None:
+        self.store = store
+        self.record = record
+        #: Exit status of the last ``run`` (also when it failed with ``check=False``).
+        self.last_status: int | None = None
+
+    # --- creating and finding ------------------------------------------------
+    @classmethod
+    def from_image(
+        cls,
+        image: str,
+        *,
+        name: str | None = None,
+        store: Store | None = None,
+        pull_policy: str = "missing",
+        **pull_options: Any,
+    ) -> Container:
+        """A new working container on `image` (local store first, then transports/registries)."""
+        if image == "scratch":
+            return cls.from_scratch(name=name, store=store)
+        store = store or open_store()
+        record = pull(store, image, pull_policy, **pull_options)
+        img = Image(store, record)
+        manifest, config = img.manifest, img.config
+        layers = _layer_table(manifest, config)
+        chain = store.prepare_snapshots([(c, d, b["digest"]) for c, d, b in layers])
+        extra = {
+            "layers": [dict(b, diff_id=d) for _, d, b in layers],
+            "format": manifest.format,
+            "image_name": record.names[0] if record.names else record.id,
+            "annotations": {},
+            "pending": [],
+        }
+        rec = store.create_container(name, record.id, chain, config.data, extra)
+        return cls(store, rec)
+
+    @classmethod
+    def from_scratch(cls, *, name: str | None = None, store: Store | None = None) -> Container:
+        """A new, empty working container (``FROM scratch``)."""
+        store = store or open_store()
+        extra = {"layers": [], "format": "oci", "image_name": "scratch", "annotations": {}, "pending": []}
+        rec = store.create_container(name, "", [], ImageConfig.new().data, extra)
+        return cls(store, rec)
+
+    @classmethod
+    def get(cls, name: str, store: Store | None = None) -> Container:
+        """An existing working container by name or ID."""
+        store = store or open_store()
+        return cls(store, store.container(name))
+
+    @property
+    def name(self) -> str:
+        return self.record.name
+
+    @property
+    def id(self) -> str:
+        return self.record.id
+
+    @property
+    def image_config(self) -> ImageConfig:
+        """The config that ``commit`` will write (a live view; call ``save`` after changing it)."""
+        return ImageConfig(self.record.config)
+
+    def __enter__(self) -> Container:
+        return self
+
+    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None) -> None:
+        self.rm()
+
+    def __repr__(self) -> str:
+        return f"Container({self.name!r})"
+
+    def save(self) -> None:
+        """Write the container's record (config and notes) back to the store."""
+        self.store.update_container(self.record)
+
+    def _note(self, text: str) -> None:
+        self.record.extra.setdefault("pending", []).append(text)
+
+    # --- filesystem ------------------------------------------------------------
+    def mount(self) -> Path:
+        """Mount the container's filesystem and return where; pairs with ``umount``."""
+        return self.store.mount(self.id)
+
+    def umount(self) -> None:
+        self.store.unmount(self.id)
+
+    def rm(self) -> None:
+        """Remove the working container (never the images it came from or made)."""
+        try:
+            self.store.remove_container(self.id)
+        except ContainerNotFound:
+            pass
+
+    # --- run ---------------------------------------------------------------------
+    def run(
+        self,
+        command: str | Sequence[str],
+        *,
+        env: dict[str, str] | Iterable[str] | None = None,
+        user: str | None = None,
+        workdir: str | None = None,
+        isolation: str | None = None,
+        runtime: str | None = None,
+        mounts: Sequence[Mount] = (),
+        network: str | None = None,
+        hostname: str | None = None,
+        terminal: bool = False,
+        stdin: bool = False,
+        check: bool = True,
+    ) -> Container:
+        """Run a command in the container: a list is exec form, a string goes to the shell.
+
+        Raises StepFailed for a non-zero exit unless ``check=False``; ``last_status`` keeps it.
+        """
+        cfg = self.image_config
+        if isinstance(command, str):
+            argv = [*(cfg.get("Shell") or ["/bin/sh", "-c"]), command]
+        else:
+            argv = [str(a) for a in command]
+        if not argv:
+            raise ContainerError("run: no command given")
+        envl = cfg.env
+        if env is not None:
+            extra = [f"{k}={v}" for k, v in env.items()] if isinstance(env, dict) else list(env)
+            keys = {e.partition("=")[0] for e in extra}
+            envl = [e for e in envl if e.partition("=")[0] not in keys] + extra
+        mode = isolation or os.environ.get("BUILDAH_ISOLATION") or DEFAULT_ISOLATION
+        rootfs = self.mount()
+        try:
+            spec = RunSpec(
+                rootfs=rootfs,
+                argv=argv,
+                env=envl,
+                cwd=paths.join("/", workdir or cfg.get("WorkingDir") or "/"),
+                user=user if user is not None else (cfg.get("User") or ""),
+                hostname=hostname or self.id[:12],
+                mounts=tuple(mounts),
+                network="none" if network == "none" else "host",
+                terminal=terminal,
+                stdin=stdin,
+            )
+            status = isolated_run(spec, isolation=mode, runtime=runtime)
+        finally:
+            self.umount()
+        self.last_status = status
+        self._note(shlex.join(argv))
+        self.save()
+        if status != 0 and check:
+            raise StepFailed(argv, status)
+        return self
+
+    # --- copy / add ---------------------------------------------------------------
+    def copy(
+        self,
+        src: str | Sequence[str],
+        dest: str,
+        *,
+        chown: str | None = None,
+        chmod: str | int | None = None,
+        from_: Container | Image | str | None = None,
+        context: str | os.PathLike[str] | None = None,
+        ignored: Callable[[str], bool] | None = None,
+    ) -> Container:
+        """Copy files from the context directory (or another container or image) into the container."""
+        specs = [src] if isinstance(src, str) else list(src)
+        if not specs:
+            raise ContainerError("copy: no source given")
+        if from_ is None:
+            root = Path(context or os.getcwd()).resolve()
+            sources = find_sources(root, specs, ignored=ignored)
+            self._copy_sources(sources, dest, chown, chmod, owner_default=(0, 0))
+        else:
+            with _source_root(self.store, from_) as root:
+                sources = find_sources(root, specs, what=f"container {from_}")
+                self._copy_sources(sources, dest, chown, chmod, owner_default=None)
+        self._note(f"COPY {' '.join(specs)} {dest}")
+        self.save()
+        return self
+
+    def _copy_sources(
+        self, sources: list[Source], dest: str, chown: str | None, chmod: str | int | None,
+        owner_default: tuple[int, int] | None,
+    ) -> None:
+        if not sources:
+            return
+        workdir = self.image_config.get("WorkingDir") or "/"
+        rootfs = self.mount()
+        try:
+            target = paths.join(workdir, dest)
+            explicit_dir = dest.endswith("/") or dest in (".", "") or dest.endswith("/.")
+            want_dir = explicit_dir or len(sources) > 1 or paths.is_dir(rootfs, target)
+            if len(sources) > 1 and not explicit_dir and not paths.is_dir(rootfs, target):
+                raise ContainerError(
+                    f"copying {len(sources)} sources: the destination {dest!r} must be a directory ending in /"
+                )
+            owner = lookup_user(rootfs, chown) if chown else owner_default
+            mode = _parse_mode(chmod)
+            new_dirs = _missing_dirs(rootfs, target if (want_dir or sources[0].is_dir) else posixpath.dirname(target))
+            opts = CopyOptions(owner=owner, chmod=mode, new_dir_owner=owner or (0, 0))
+            apply_copy(rootfs, sources, target, want_dir, new_dirs, opts)
+        finally:
+            self.umount()
+
+    def add(
+        self,
+        src: str | Sequence[str],
+        dest: str,
+        *,
+        chown: str | None = None,
+        chmod: str | int | None = None,
+        checksum: str | None = None,
+        extract: bool = True,
+        context: str | os.PathLike[str] | None = None,
+        ignored: Callable[[str], bool] | None = None,
+    ) -> Container:
+        """Like ``copy``, but local archives are unpacked and URLs are downloaded."""
+        from buildah_py.container.adding import add_sources
+
+        specs = [src] if isinstance(src, str) else list(src)
+        add_sources(self, specs, dest, chown=chown, chmod=chmod, checksum=checksum, extract=extract,
+                    context=Path(context or os.getcwd()).resolve(), ignored=ignored)
+        self._note(f"ADD {' '.join(specs)} {dest}")
+        self.save()
+        return self
+
+    # --- config and commit -------------------------------------------------------------
+    def config(self, **settings: Any) -> Container:
+        """Set image-config fields: cmd, entrypoint, env, labels, annotations, ports, user, workingdir,
+        volumes, stop_signal, shell, healthcheck, onbuild, author, arch, os, variant, comment, ..."""
+        cfg = self.image_config
+        anns = self.record.extra.setdefault("annotations", {})
+        notes = apply_settings(cfg, anns, **settings)
+        self.record.config = cfg.data
+        for note in notes:
+            self._note(note)
+        self.save()
+        return self
+
+    def commit(self, name: str | None = None, **options: Any) -> Image:
+        """Write the container's changes as a new layer and record an image; returns it.
+
+        Options: format ('oci'|'docker'), compression ('gzip'|'zstd'|'none'), squash, timestamp,
+        rm, created_by, author, comment, iidfile.
+        """
+        from buildah_py.container.commit import commit_container
+
+        return commit_container(self, name, **options)
+
+
+def _layer_table(manifest: Manifest, config: ImageConfig) -> list[tuple[str, str, dict[str, Any]]]:
+    diff_ids = config.diff_ids
+    if len(diff_ids) != len(manifest.layers):
+        raise ContainerError(
+            f"image has {len(manifest.layers)} layers but its config lists {len(diff_ids)} diff IDs"
+        )
+    return [
+        (chain, diff, desc.to_json())
+        for chain, diff, desc in zip(chain_ids(diff_ids), diff_ids, manifest.layers, strict=True)
+    ]
+
+
+def _parse_mode(chmod: str | int | None) -> int | None:
+    if chmod is None:
+        return None
+    if isinstance(chmod, int):
+        return chmod
+    try:
+        mode = int(chmod, 8)
+    except ValueError:
+        raise ContainerError(f"invalid chmod {chmod!r}: want an octal mode like 0755") from None
+    if not 0 <= mode <= 0o7777:
+        raise ContainerError(f"invalid chmod {chmod!r}")
+    return mode
+
+
+def _missing_dirs(rootfs: Path, target: str) -> list[str]:
+    """The directories on the way to `target` (resolved in `rootfs`) that do not exist yet."""
+    missing: list[str] = []
+    cur = paths.resolve(rootfs, target)
+    while cur != "/" and not paths.exists(rootfs, cur):
+        missing.append(cur)
+        cur = posixpath.dirname(cur)
+    return list(reversed(missing))
+
+
+class _source_root:
+    """Context manager: the root filesystem of another container or image, mounted for reading."""
+
+    def __init__(self, store: Store, src: Container | Image | str) -> None:
+        self.store = store
+        self.src = src
+        self._temp: Container | None = None
+        self._ctr: Container | None = None
+
+    def __enter__(self) -> Path:
+        src = self.src
+        if isinstance(src, str):
+            try:
+                src = Container.get(src, self.store)
+            except ContainerNotFound:
+                src = Image(self.store, find_image(self.store, src))
+        if isinstance(src, Image):
+            self._temp = Container.from_image(src.id, store=self.store, pull_policy="never")
+            src = self._temp
+        self._ctr = src
+        return src.mount()
+
+    def __exit__(self, *exc: object) -> None:
+        assert self._ctr is not None
+        self._ctr.umount()
+        if self._temp is not None:
+            self._temp.rm()
