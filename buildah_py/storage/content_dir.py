@@ -1,0 +1,236 @@
+"""ContentStore over an OCI image layout directory (oci-layout, index.json, blobs/<alg>/<hex>).
+
+Blobs are written to an ingest directory on the same filesystem, hashed while copying,
+fsynced and verified, and only then renamed into blobs/ - a blob path that exists is
+always complete and correct. Each ingest file is flock'ed by its writer so `orphans()` can
+tell a live write from one a killed process left behind.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import io
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+from buildah_py.errors import BlobNotFound, DigestMismatch, ImageFormatError, SizeMismatch
+from buildah_py.oci.descriptor import Descriptor
+from buildah_py.oci.digest import CHUNK, is_digest, split_digest, validate_digest
+from buildah_py.oci.mediatypes import OCI_INDEX
+from buildah_py.storage.atomic import atomic_write, fsync_dir
+from buildah_py.storage.content import READ_LIMIT
+
+if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer
+
+LAYOUT_VERSION = b'{"imageLayoutVersion":"1.0.0"}'
+INGEST_PREFIX = "blob-"
+
+
+class _Writer(io.BufferedWriter):
+    """A blob being written: a buffered file that hashes every write; flock'ed while alive."""
+
+    def __init__(self, ingest_dir: Path, algorithm: str = "sha256") -> None:
+        while True:
+            fd, name = tempfile.mkstemp(dir=ingest_dir, prefix=INGEST_PREFIX)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            if os.fstat(fd).st_nlink:
+                break
+            os.close(fd)  # a repair took it for an orphan before we locked it: take another
+        super().__init__(io.FileIO(fd, "wb"), buffer_size=CHUNK)
+        self.tmp = Path(name)
+        self.algorithm = algorithm
+        self._hash = hashlib.new(algorithm)
+        self.size = 0
+        self.digest = ""
+
+    def write(self, data: ReadableBuffer, /) -> int:
+        view = memoryview(data).cast("B")
+        self._hash.update(view)
+        self.size += len(view)
+        return super().write(view)
+
+    def finish(self) -> str:
+        self.flush()
+        os.fchmod(self.fileno(), 0o644)
+        os.fsync(self.fileno())
+        self.digest = f"{self.algorithm}:{self._hash.hexdigest()}"
+        return self.digest
+
+    def discard(self) -> None:
+        try:
+            self.close()
+        finally:
+            self.tmp.unlink(missing_ok=True)
+
+
+class DirContentStore:
+    """Blobs of an OCI layout at `layout`; temp files in `ingest_dir` (same filesystem)."""
+
+    def __init__(self, layout: Path, ingest_dir: Path) -> None:
+        self.layout = layout
+        self.ingest_dir = ingest_dir
+        for d in (layout / "blobs" / "sha256", ingest_dir):
+            d.mkdir(parents=True, exist_ok=True)
+        if not (layout / "oci-layout").exists():
+            atomic_write(layout / "oci-layout", LAYOUT_VERSION)
+        if not (layout / "index.json").exists():
+            self.set_index([])
+
+    # --- reading -----------------------------------------------------------
+    def path(self, digest: str) -> Path:
+        algo, hexpart = split_digest(digest)
+        return self.layout / "blobs" / algo / hexpart
+
+    def has(self, digest: str) -> bool:
+        return self.path(digest).is_file()
+
+    def size(self, digest: str) -> int:
+        try:
+            return self.path(digest).stat().st_size
+        except FileNotFoundError:
+            raise BlobNotFound(digest) from None
+
+    def open(self, digest: str) -> BinaryIO:
+        try:
+            return self.path(digest).open("rb")
+        except FileNotFoundError:
+            raise BlobNotFound(digest) from None
+
+    def read(self, digest: str, limit: int = READ_LIMIT) -> bytes:
+        with self.open(digest) as f:
+            data = f.read(limit + 1)
+        if len(data) > limit:
+            raise ImageFormatError(f"blob {digest} is over the {limit} byte limit")
+        algo, _ = split_digest(digest)
+        actual = f"{algo}:{hashlib.new(algo, data).hexdigest()}"
+        if actual != digest:
+            raise DigestMismatch(digest, actual, "stored blob")
+        return data
+
+    def verify(self, digest: str) -> bool:
+        algo, _ = split_digest(digest)
+        h = hashlib.new(algo)
+        try:
+            with self.path(digest).open("rb") as f:
+                while chunk := f.read(CHUNK):
+                    h.update(chunk)
+        except FileNotFoundError:
+            return False
+        return f"{algo}:{h.hexdigest()}" == digest
+
+    def digests(self) -> Iterator[str]:
+        blobs = self.layout / "blobs"
+        for algo_dir in sorted(blobs.iterdir()):
+            for entry in sorted(algo_dir.iterdir()):
+                digest = f"{algo_dir.name}:{entry.name}"
+                if is_digest(digest) and entry.is_file():
+                    yield digest
+
+    # --- writing -----------------------------------------------------------
+    def _commit(self, w: _Writer, expected: str | None, expected_size: int | None) -> str:
+        digest = w.finish()
+        if expected_size is not None and w.size != expected_size:
+            raise SizeMismatch(expected_size, w.size)
+        if expected is not None and digest != expected:
+            raise DigestMismatch(expected, digest)
+        w.close()
+        final = self.path(digest)
+        if final.exists():
+            os.utime(final)  # fresh mtime: a concurrent prune's grace period protects it
+            w.tmp.unlink()
+        else:
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.rename(w.tmp, final)
+            fsync_dir(final.parent)
+        return digest
+
+    def ingest(
+        self, stream: BinaryIO, expected_digest: str | None = None, expected_size: int | None = None
+    ) -> tuple[str, int]:
+        algorithm = "sha256"
+        if expected_digest is not None:
+            algorithm, _ = split_digest(validate_digest(expected_digest))
+            final = self.path(expected_digest)
+            if final.is_file():
+                size = final.stat().st_size
+                if expected_size is not None and size != expected_size:
+                    raise SizeMismatch(expected_size, size)
+                os.utime(final)
+                return expected_digest, size
+        w = _Writer(self.ingest_dir, algorithm)
+        try:
+            while chunk := stream.read(CHUNK):
+                w.write(chunk)
+                if expected_size is not None and w.size > expected_size:
+                    raise SizeMismatch(expected_size, w.size)
+            digest = self._commit(w, expected_digest, expected_size)
+        except BaseException:
+            w.discard()
+            raise
+        return digest, w.size
+
+    def ingest_bytes(self, data: bytes, expected: str | None = None) -> str:
+        w = _Writer(self.ingest_dir)
+        try:
+            w.write(data)
+            return self._commit(w, expected, None)
+        except BaseException:
+            w.discard()
+            raise
+
+    @contextmanager
+    def writer(self) -> Iterator[_Writer]:
+        w = _Writer(self.ingest_dir)
+        try:
+            yield w
+            self._commit(w, None, None)
+        except BaseException:
+            w.discard()
+            raise
+
+    def delete(self, digest: str) -> bool:
+        try:
+            self.path(digest).unlink()
+        except FileNotFoundError:
+            return False
+        return True
+
+    def orphans(self, remove: bool = False) -> list[Path]:
+        """Ingest files nobody is writing any more (their writer died); unlinked if `remove`."""
+        out = []
+        for entry in sorted(self.ingest_dir.iterdir()):
+            try:
+                fd = os.open(entry, os.O_RDONLY | os.O_CLOEXEC)
+            except FileNotFoundError:
+                continue  # committed or discarded meanwhile
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                out.append(entry)
+                if remove:  # unlink while holding the lock: see the nlink check in _Writer
+                    entry.unlink(missing_ok=True)
+            except BlockingIOError:
+                pass  # a live writer holds it
+            finally:
+                os.close(fd)
+        return out
+
+    # --- the layout's index -------------------------------------------------
+    def index_entries(self) -> list[Descriptor]:
+        data: Any = json.loads((self.layout / "index.json").read_bytes())
+        return [Descriptor.from_json(m) for m in data.get("manifests") or []]
+
+    def set_index(self, entries: list[Descriptor]) -> None:
+        """Replace index.json (the caller holds the store write lock)."""
+        doc = {
+            "schemaVersion": 2,
+            "mediaType": OCI_INDEX,
+            "manifests": [e.to_json() for e in entries],
+        }
+        atomic_write(self.layout / "index.json", json.dumps(doc, indent=1).encode() + b"\n")

@@ -1,0 +1,75 @@
+"""Storage drivers and the choice between them (explicit, environment, recorded, probed)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from buildah_py.errors import StoreError
+from buildah_py.storage.drivers.base import Driver, copy_tree
+from buildah_py.storage.drivers.fuse_overlayfs import FuseOverlayDriver
+from buildah_py.storage.drivers.overlay import OverlayDriver
+from buildah_py.storage.drivers.probe import fuse_usable, needs_userxattr, probe_overlay
+from buildah_py.storage.drivers.vfs import VfsDriver
+
+NAMES = ("overlay", "fuse-overlayfs", "vfs")
+ENV = "BUILDAH_PY_STORAGE_DRIVER"
+
+__all__ = [
+    "Driver",
+    "NAMES",
+    "ENV",
+    "copy_tree",
+    "make_driver",
+    "choose",
+    "from_record",
+    "to_record",
+]
+
+
+def make_driver(name: str, root: Path) -> Driver:
+    """Build driver `name` for a store at `root`, probing what it needs; StoreError if unusable."""
+    if name == "overlay":
+        opts = probe_overlay(root)
+        if opts is None:
+            raise StoreError("the kernel refused a test overlay mount; use fuse-overlayfs or vfs")
+        return OverlayDriver(options=opts, userxattr="userxattr" in opts)
+    if name == "fuse-overlayfs":
+        if not fuse_usable():
+            raise StoreError("fuse-overlayfs needs /dev/fuse and the fuse-overlayfs program")
+        return FuseOverlayDriver(userxattr=needs_userxattr())
+    if name == "vfs":
+        return VfsDriver()
+    raise StoreError(f"unknown storage driver {name!r} (choose one of {', '.join(NAMES)})")
+
+
+def choose(root: Path, requested: str | None) -> Driver:
+    """The driver to create a store with: `requested`, else $BUILDAH_PY_STORAGE_DRIVER, else probe."""
+    name = requested or os.environ.get(ENV) or None
+    if name:
+        return make_driver(name, root)
+    for candidate in ("overlay", "fuse-overlayfs"):
+        try:
+            return make_driver(candidate, root)
+        except StoreError:
+            continue
+    return VfsDriver()
+
+
+def to_record(driver: Driver) -> dict[str, Any]:
+    return {"driver": driver.name, "options": list(driver.options), "userxattr": driver.userxattr}
+
+
+def from_record(rec: dict[str, Any]) -> Driver:
+    """The driver a store was created with (no probing: the store keeps its choice)."""
+    opts = tuple(rec.get("options", ()))
+    userxattr = bool(rec.get("userxattr", False))
+    name = rec.get("driver")
+    if name == "overlay":
+        return OverlayDriver(options=opts, userxattr=userxattr)
+    if name == "fuse-overlayfs":
+        return FuseOverlayDriver(options=opts, userxattr=userxattr)
+    if name == "vfs":
+        return VfsDriver()
+    raise StoreError(f"store records unknown storage driver {name!r}")

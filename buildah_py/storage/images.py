@@ -1,0 +1,148 @@
+"""Image records: add, look up, tag, untag, remove (the store's image half)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import datetime
+from typing import Any
+
+from buildah_py.errors import (
+    BlobNotFound,
+    ImageFormatError,
+    ImageInUse,
+    ImageNotFound,
+    SizeMismatch,
+)
+from buildah_py.oci.digest import sha256_digest, validate_digest
+from buildah_py.oci.manifest import Manifest
+from buildah_py.storage.containers import ContainersMixin
+from buildah_py.storage.core import hex_of
+from buildah_py.storage.lookup import find_image
+from buildah_py.storage.names import check_image_name
+from buildah_py.storage.records import ImageRecord, now
+
+
+def _diff_ids(config_raw: bytes, n_layers: int) -> tuple[list[str], str]:
+    """rootfs.diff_ids and `created` from config JSON (the rest of the config is opaque here)."""
+    try:
+        config: Any = json.loads(config_raw)
+        diff_ids = list(config["rootfs"]["diff_ids"])
+    except (ValueError, KeyError, TypeError) as err:
+        raise ImageFormatError(f"image config lacks rootfs.diff_ids ({err!r})") from err
+    for d in diff_ids:
+        validate_digest(d)
+    if len(diff_ids) != n_layers:
+        raise ImageFormatError(
+            f"image config lists {len(diff_ids)} diff_ids but the manifest has {n_layers} layers"
+        )
+    created = config.get("created") if isinstance(config, dict) else None
+    return diff_ids, created if isinstance(created, str) else ""
+
+
+class ImagesMixin(ContainersMixin):
+    def images(self) -> list[ImageRecord]:
+        """Every image, oldest first (copies: changing them changes nothing)."""
+        with self.reading():
+            recs = sorted(self._meta.images.values(), key=lambda r: (r.added, r.id))
+            return copy.deepcopy(recs)
+
+    def image(self, ref: str) -> ImageRecord:
+        """By full name, ID, unique ID prefix (3+ chars), or "sha256:" digest; ImageNotFound."""
+        with self.reading():
+            return copy.deepcopy(find_image(ref, self._meta.images))
+
+    def add_image(self, manifest: bytes, media_type: str, names: list[str]) -> ImageRecord:
+        """Record an image whose config and layer blobs are in `content`; names move to it."""
+        for name in names:
+            check_image_name(name)
+        parsed = Manifest.from_bytes(manifest, media_type)
+        with self.writing():
+            mdigest = sha256_digest(manifest)
+            if not self.content.has(mdigest):
+                self.content.ingest_bytes(manifest, mdigest)
+            total = len(manifest)
+            for desc in (parsed.config, *parsed.layers):
+                if not self.content.has(desc.digest):
+                    raise BlobNotFound(desc.digest)
+                size = self.content.size(desc.digest)
+                if size != desc.size:
+                    raise SizeMismatch(desc.size, size, f"blob {desc.digest}")
+                total += size
+            diff_ids, created = _diff_ids(
+                self.content.read(parsed.config.digest), len(parsed.layers)
+            )
+            image_id = hex_of(parsed.config.digest)
+            rec = self._meta.images.get(image_id)
+            if rec is None:
+                rec = ImageRecord(
+                    id=image_id,
+                    manifest_digest=mdigest,
+                    manifest_media_type="",
+                    config_digest=parsed.config.digest,
+                    added=now(),
+                )
+            rec.manifest_digest = mdigest
+            rec.manifest_media_type = parsed.media_type
+            rec.manifest_size = len(manifest)
+            rec.created = created or rec.created or now()
+            rec.layers = [d.digest for d in parsed.layers]
+            rec.diff_ids = diff_ids
+            rec.top_chain_id = self._image_chain(rec)[-1] if diff_ids else None
+            rec.size = total
+            self._meta.images[image_id] = rec
+            for name in names:
+                self._move_name(name, rec)
+            self._save("images")
+            self._sync_index()
+            return copy.deepcopy(rec)
+
+    def _move_name(self, name: str, to: ImageRecord) -> None:
+        for other in self._meta.images.values():
+            if other is not to and name in other.names:
+                other.names.remove(name)
+        if name not in to.names:
+            to.names.append(name)
+
+    def tag(self, image_id: str, name: str) -> None:
+        """Give an image (any ref `image()` accepts) one more name, taking it from its old owner."""
+        check_image_name(name)
+        with self.writing():
+            self._move_name(name, find_image(image_id, self._meta.images))
+            self._save("images")
+            self._sync_index()
+
+    def untag(self, name: str) -> None:
+        """Remove a name; the image stays (untagged). ImageNotFound if no image has it."""
+        with self.writing():
+            for rec in self._meta.images.values():
+                if name in rec.names:
+                    rec.names.remove(name)
+                    self._save("images")
+                    self._sync_index()
+                    return
+            raise ImageNotFound(name)
+
+    def remove_image(self, ref: str, force: bool = False) -> list[str]:
+        """Remove an image (by a name with others left: only untag it). Returns removed image IDs.
+
+        Refuses with ImageInUse while containers use it, unless `force`, which removes them too.
+        Blobs and snapshots only this image used are collected right away.
+        """
+        with self.writing():
+            rec = find_image(ref, self._meta.images)
+            if ref in rec.names and len(rec.names) > 1:
+                self.untag(ref)
+                return []
+            users = [c for c in self._meta.containers.values() if c.image_id == rec.id]
+            if users and not force:
+                raise ImageInUse(ref, [c.name for c in users])
+            for ctr in users:
+                self._remove_container_locked(ctr.id)
+            del self._meta.images[rec.id]
+            self._save("images")
+            self._sync_index()
+            # Blobs re-ingested after this image was added belong to a pull in progress: kept.
+            added = datetime.fromisoformat(rec.added).timestamp() if rec.added else 0.0
+            self._collect(set(rec.blobs()), set(self._image_chain(rec)), added)
+            return [rec.id]

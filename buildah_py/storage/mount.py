@@ -1,0 +1,154 @@
+"""Mounts as data, and the one place that performs them.
+
+Drivers describe what to mount with frozen `Mount` values (testable without root); only this
+module calls mount(2)/umount2(2) or the fuse programs.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from buildah_py.errors import StoreError
+
+MNT_DETACH = 2
+_PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+@dataclass(frozen=True)
+class Mount:
+    type: str  # "overlay", "fuse-overlayfs" (run the program), "bind"
+    source: str
+    target: str
+    options: tuple[str, ...] = ()
+
+    @property
+    def data(self) -> str:
+        return ",".join(self.options)
+
+
+def _libc() -> ctypes.CDLL:
+    return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+
+
+def _sys_mount(source: str, target: str, fstype: str, flags: int, data: str) -> None:
+    rc = _libc().mount(source.encode(), target.encode(), fstype.encode(), flags, data.encode())
+    if rc != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"mount {fstype} on {target}: {os.strerror(err)} (options {data})")
+
+
+def _relative_lowers(data: str) -> tuple[str, str] | None:
+    """Rewrite lowerdir=/a/l/X:/a/l/Y as l/X:l/Y relative to their common parent's parent."""
+    opts = data.split(",")
+    for i, opt in enumerate(opts):
+        if opt.startswith("lowerdir="):
+            lowers = opt[len("lowerdir=") :].split(":")
+            base = os.path.commonpath(lowers)
+            base = os.path.dirname(base) if len(lowers) == 1 else base
+            opts[i] = "lowerdir=" + ":".join(os.path.relpath(p, base) for p in lowers)
+            return base, ",".join(opts)
+    return None
+
+
+def _mount_overlay(m: Mount) -> None:
+    data = m.data
+    if len(data) < _PAGE - 1:
+        _sys_mount(m.source, m.target, "overlay", 0, data)
+        return
+    # Too long for one page: mount from a child whose cwd is the lowers' parent, with short
+    # relative lowerdirs (chdir in this process would race with other threads).
+    rel = _relative_lowers(data)
+    if rel is None or len(rel[1]) >= _PAGE - 1:
+        raise StoreError(
+            f"overlay mount options for {m.target} exceed {_PAGE} bytes (too many layers)"
+        )
+    base, short = rel
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - child
+        try:
+            os.chdir(base)
+            _sys_mount(m.source, m.target, "overlay", 0, short)
+            os._exit(0)
+        except OSError as err:
+            os._exit(err.errno or 1)
+    _, status = os.waitpid(pid, 0)
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        raise OSError(code, f"mount overlay on {m.target}: {os.strerror(code)}")
+
+
+def mount_all(mounts: list[Mount]) -> None:
+    """Perform `mounts` in order; undo the ones done if a later one fails."""
+    done: list[Mount] = []
+    try:
+        for m in mounts:
+            Path(m.target).mkdir(parents=True, exist_ok=True)
+            if m.type == "overlay":
+                _mount_overlay(m)
+            elif m.type == "fuse-overlayfs":
+                proc = subprocess.run(
+                    ["fuse-overlayfs", "-o", m.data, m.target], capture_output=True, text=True
+                )
+                if proc.returncode != 0:
+                    raise StoreError(f"fuse-overlayfs on {m.target} failed: {proc.stderr.strip()}")
+            elif m.type == "bind":
+                _sys_mount(m.source, m.target, "", 0x1000 | 0x4000, "")  # MS_BIND | MS_REC
+            else:
+                raise StoreError(f"unknown mount type {m.type!r}")
+            done.append(m)
+    except BaseException:
+        unmount_all(done)
+        raise
+
+
+def unmount_all(mounts: list[Mount]) -> None:
+    """Undo `mounts` (in reverse); targets that are not mounted are skipped."""
+    for m in reversed(mounts):
+        unmount(m.target, fuse=m.type == "fuse-overlayfs")
+
+
+def unmount(target: str, fuse: bool = False) -> None:
+    if not is_mounted(target):
+        return
+    if fuse and os.geteuid() != 0:
+        proc = subprocess.run(["fusermount3", "-u", "-z", target], capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise StoreError(f"fusermount3 -u {target}: {proc.stderr.strip()}")
+        return
+    if _libc().umount2(target.encode(), MNT_DETACH) != 0:
+        err = ctypes.get_errno()
+        raise StoreError(f"umount {target}: {os.strerror(err)}")
+
+
+def mounted_targets() -> set[str]:
+    """Mount points of this mount namespace (from /proc/self/mountinfo, octal escapes decoded)."""
+    out = set()
+    with open("/proc/self/mountinfo", encoding="utf-8", errors="surrogateescape") as f:
+        for line in f:
+            point = line.split(" ", 5)[4]
+            out.add(_unescape(point))
+    return out
+
+
+def _unescape(s: str) -> str:
+    if "\\" not in s:
+        return s
+    raw = s.encode("utf-8", "surrogateescape")
+    out, i = bytearray(), 0
+    while i < len(raw):
+        if raw[i] == 0x5C and len(raw[i + 1 : i + 4]) == 3 and raw[i + 1 : i + 4].isdigit():
+            out.append(int(raw[i + 1 : i + 4], 8))
+            i += 4
+        else:
+            out.append(raw[i])
+            i += 1
+    return out.decode("utf-8", "surrogateescape")
+
+
+def is_mounted(target: str) -> bool:
+    return os.path.realpath(target) in mounted_targets()
