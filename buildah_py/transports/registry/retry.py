@@ -1,0 +1,50 @@
+"""When and how long to wait before asking a registry again.
+
+Only throttling (429) and gateway trouble (502, 503, 504) are retried, plus dropped or
+timed-out connections; any other status is an answer, and asking again would not change it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Bounded exponential backoff; `sleep` is injectable so tests need not wait."""
+
+    attempts: int = 5
+    base_delay: float = 0.5
+    max_delay: float = 20.0
+    #: A registry asking us to wait longer than this is not waited for beyond it.
+    max_retry_after: float = 60.0
+    sleep: Callable[[float], None] = field(default=time.sleep, compare=False)
+
+    def delay(self, attempt: int, retry_after: str | None = None) -> float:
+        """Seconds to wait before try number `attempt + 1` (attempt counts from 0)."""
+        hinted = parse_retry_after(retry_after)
+        if hinted is not None:
+            return min(max(hinted, 0.0), self.max_retry_after)
+        return min(self.base_delay * (2.0**attempt), self.max_delay)
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Retry-After as seconds: either delta-seconds or an HTTP date; None if absent or garbage."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        return None
+    current = time.time() if now is None else now
+    return max(when.timestamp() - current, 0.0)

@@ -1,0 +1,134 @@
+"""Pulling from a registry: manifests (capped, digest-checked) and resumable blob streams."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from typing import BinaryIO
+
+from urllib3.response import BaseHTTPResponse
+
+from buildah_py.errors import DigestMismatch, ImageFormatError
+from buildah_py.oci import mediatypes as mt
+from buildah_py.oci.descriptor import Descriptor, Platform
+from buildah_py.oci.digest import validate_digest
+from buildah_py.oci.manifest import MAX_MANIFEST_SIZE, sniff_media_type
+from buildah_py.oci.reference import Reference
+from buildah_py.transports.registry.client import RegistryClient, release
+from buildah_py.transports.registry.download import BlobReader, Progress
+from buildah_py.transports.registry.locations import BlobLocations
+
+BLOB_BUFFER = 1 << 20
+
+
+def digest_of(raw: bytes, like: str = "sha256:") -> str:
+    """Digest of `raw` with the algorithm of digest `like`."""
+    algo = like.split(":", 1)[0]
+    return f"{algo}:{hashlib.new(algo, raw).hexdigest()}"
+
+
+def read_capped(resp: BaseHTTPResponse, limit: int, what: str) -> bytes:
+    """The body, refused without reading it all when it is (or claims to be) over `limit`."""
+    try:
+        declared = int(resp.headers.get("Content-Length", "-1"))
+    except ValueError:
+        declared = -1
+    if declared > limit:
+        resp.close()
+        resp.release_conn()
+        raise ImageFormatError(f"{what} is {declared} bytes, over the {limit} byte limit")
+    raw = resp.read(limit + 1, decode_content=True)
+    if len(raw) > limit:
+        resp.close()
+        resp.release_conn()
+        raise ImageFormatError(f"{what} is over the {limit} byte limit")
+    release(resp)
+    return raw
+
+
+class DockerImageSource:
+    """An ImageSource over one repository; `digest` is the top manifest's, once fetched."""
+
+    def __init__(
+        self,
+        client: RegistryClient,
+        ref: Reference,
+        *,
+        platform: Platform | None = None,
+        progress: Progress | None = None,
+        locations: BlobLocations | None = None,
+    ) -> None:
+        self.client = client
+        self.ref = ref
+        self.reference = client.label
+        self.platform = platform
+        self.progress = progress
+        self.locations = locations
+        self.scopes = (f"repository:{ref.path}:pull",)
+        self.digest = ""
+
+    def get_manifest(self, digest: str | None = None) -> tuple[bytes, str]:
+        if digest is not None:
+            validate_digest(digest)
+        want = digest or self.ref.digest
+        target = want or self.ref.tag
+        resp = self.client.request(
+            "GET",
+            f"/v2/{self.ref.path}/manifests/{target}",
+            scopes=self.scopes,
+            headers={"Accept": mt.ACCEPT_MANIFESTS},
+            preload=False,
+        )
+        if resp.status != 200:
+            raise self.client.fail(resp, f"manifest {target}")
+        declared_type = resp.headers.get("Content-Type", "").split(";", 1)[0].strip()
+        header_digest = resp.headers.get("Docker-Content-Digest", "").strip()
+        raw = read_capped(resp, MAX_MANIFEST_SIZE, f"{self.reference}: manifest")
+        actual = digest_of(raw, want or "sha256:")
+        if want and actual != want:
+            raise DigestMismatch(want, actual, f"{self.reference}: manifest")
+        if not want and header_digest.startswith("sha256:") and header_digest != actual:
+            raise DigestMismatch(
+                header_digest, actual, f"{self.reference}: manifest (Docker-Content-Digest)"
+            )
+        kind = sniff_media_type(raw, declared_type)
+        if kind in mt.SCHEMA1_TYPES:
+            raise ImageFormatError(
+                f"{self.reference}: schema 1 manifests are not supported (deprecated since 2017); "
+                "push the image again with a current client to get a schema 2 or OCI manifest"
+            )
+        if kind not in mt.MANIFEST_TYPES + mt.INDEX_TYPES:
+            raise ImageFormatError(f"{self.reference}: unsupported manifest type {kind}")
+        if digest is None:
+            self.digest = actual
+        return raw, kind
+
+    def _open(self, desc: Descriptor, offset: int) -> BaseHTTPResponse:
+        headers = {"Range": f"bytes={offset}-"} if offset else {}
+        resp = self.client.request(
+            "GET",
+            f"/v2/{self.ref.path}/blobs/{desc.digest}",
+            scopes=self.scopes,
+            headers=headers,
+            preload=False,
+            follow=True,
+        )
+        if resp.status not in (200, 206):
+            raise self.client.fail(resp, f"blob {desc.digest}")
+        if self.locations is not None and offset == 0:
+            self.locations.record(desc.digest, self.ref.repository)
+        return resp
+
+    def get_blob(self, desc: Descriptor) -> BinaryIO:
+        reader = BlobReader(
+            lambda offset: self._open(desc, offset),
+            desc,
+            self.reference,
+            policy=self.client.policy,
+            progress=self.progress,
+        )
+        reader.start()
+        return io.BufferedReader(reader, BLOB_BUFFER)
+
+    def close(self) -> None:
+        self.client.close()
