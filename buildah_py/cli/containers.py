@@ -83,7 +83,12 @@ def _copy_like(add: bool) -> click.Command:
             raise ContainerError("need at least one source and a destination")
         ctr = Container.get(container, g.store())
         *srcs, dest = paths
-        context = contextdir or os.getcwd()
+        if contextdir:
+            context = contextdir  # sources are confined to it, as in a build
+        else:
+            # Plain host paths, as buildah takes them (URLs pass through for add).
+            context = "/"
+            srcs = [s if "://" in s else os.path.join(os.getcwd(), s) for s in srcs]
         if add:
             if from_:
                 raise ContainerError("add --from is not supported; use copy --from")
