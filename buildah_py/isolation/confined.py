@@ -145,7 +145,8 @@ def _make(
         try:
             link = _readlink(parent, name)
             if link is None:
-                out.append(_create(parent, name, leaf_is_dir or bool(rest), mode))
+                is_dir = leaf_is_dir or bool(rest)
+                out.append(_create(parent, name, is_dir, mode if is_dir else 0o644))
                 continue
         except BaseException:
             os.close(parent)

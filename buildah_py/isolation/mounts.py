@@ -36,6 +36,7 @@ def validate(mount: Mount) -> None:
         if "=" in word:
             if mount.type != "tmpfs":
                 raise RunError(f"mount option {word!r} on {mount.target} needs a tmpfs")
+            tmpfs_mode(mount)
         elif word not in _FLAGS and word not in _IGNORED:
             raise RunError(f"unknown mount option {word!r} on {mount.target}")
 
@@ -56,6 +57,18 @@ def flags_and_data(mount: Mount) -> tuple[int, str | None, bool]:
     if mount.readonly:
         flags |= linux.MS_RDONLY
     return flags, ",".join(data) or None, recursive
+
+
+def tmpfs_mode(mount: Mount) -> int:
+    """The `mode=` of a tmpfs mount (0755 when absent or not a tmpfs)."""
+    for word in mount.options:
+        key, _, value = word.partition("=")
+        if mount.type == "tmpfs" and key == "mode":
+            try:
+                return int(value, 8) & 0o7777
+            except ValueError as err:
+                raise RunError(f"bad tmpfs mode {value!r} on {mount.target}") from err
+    return 0o755
 
 
 def ordered(mounts: tuple[Mount, ...]) -> list[Mount]:

@@ -71,9 +71,9 @@ def _validate(spec: RunSpec) -> None:
             raise RunError(f"file {source!r} for {target} is missing or not absolute")
 
 
-def _placeholder(prep: Prepared, target: str, is_dir: bool) -> None:
+def _placeholder(prep: Prepared, target: str, is_dir: bool, mode: int = 0o755) -> None:
     try:
-        prep.placeholders += confined.make_path(prep.rootfd, target, leaf_is_dir=is_dir)
+        prep.placeholders += confined.make_path(prep.rootfd, target, leaf_is_dir=is_dir, mode=mode)
     except OSError as err:
         raise RunError(f"cannot create mount point {target} in the container: {err}") from err
 
@@ -102,7 +102,8 @@ def prepared(spec: RunSpec) -> Iterator[Prepared]:
             _placeholder(prep, target, False)
         for mount in mounts.ordered(spec.mounts):
             is_dir = mount.type == "tmpfs" or os.path.isdir(mount.source or "")
-            _placeholder(prep, mount.target, is_dir)
+            # Runtimes give a tmpfs the mode of the directory it covers (runc does).
+            _placeholder(prep, mount.target, is_dir, mounts.tmpfs_mode(mount))
         yield prep
     finally:
         confined.remove_created(prep.placeholders)

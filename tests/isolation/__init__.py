@@ -1,0 +1,1 @@
+"""Tests for buildah_py.isolation."""

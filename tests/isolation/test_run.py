@@ -1,0 +1,164 @@
+"""One step in a busybox rootfs, under both isolations: what it sees and what it leaves."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from buildah_py.errors import RunError
+from buildah_py.isolation import DEFAULT_PATH, Mount, RunSpec, run
+
+from .conftest import Runner, tree
+
+pytestmark = pytest.mark.needs_root
+
+
+def test_exit_status_and_output(sh: Runner) -> None:
+    assert sh("echo hello from $0; exit 42") == (42, "hello from /bin/sh\n")
+
+
+def test_env_defaults(sh: Runner) -> None:
+    status, out = sh('echo "$HOME|$PATH|$FOO"', env=["FOO=bar"], user="app")
+    assert (status, out) == (0, f"/home/app|{DEFAULT_PATH}|bar\n")
+    assert sh('echo "$HOME|$PATH"', env=["HOME=/x", "PATH=/bin"])[1] == "/x|/bin\n"
+    assert sh('echo "$HOME"', user="4242")[1] == "/\n"
+
+
+def test_cwd_created_root_owned(sh: Runner, rootfs: Path) -> None:
+    assert sh("pwd; touch here", cwd="/work/sub", user="app") != (0, "/work/sub\n")
+    st = (rootfs / "work" / "sub").stat()
+    assert (st.st_uid, st.st_gid, st.st_mode & 0o7777) == (0, 0, 0o755)
+    assert sh("pwd", cwd="/work/sub") == (0, "/work/sub\n")
+
+
+@pytest.mark.parametrize(
+    ("user", "expected"),
+    [
+        ("", "uid=0(root) gid=0(root) groups=3000(other)"),
+        ("app", "uid=1000(app) gid=1000(app) groups=2000(extra)"),
+        ("1000:2000", "uid=1000(app) gid=2000(extra) groups=2000(extra)"),
+        ("app:other", "uid=1000(app) gid=3000(other) groups=2000(extra)"),
+        ("4242", "uid=4242 gid=0(root)"),
+    ],
+)
+def test_user(sh: Runner, user: str, expected: str) -> None:
+    assert sh("id", user=user) == (0, expected + "\n")
+
+
+@pytest.mark.parametrize("user", ["nobody", "app:nogroup"])
+def test_unknown_user_or_group(rootfs: Path, isolation: str, user: str) -> None:
+    spec = RunSpec(rootfs=rootfs, argv=["id"], env=[], user=user)
+    with pytest.raises(RunError, match="not found in the container's /etc/"):
+        run(spec, isolation=isolation)
+
+
+def test_missing_executable(rootfs: Path, isolation: str) -> None:
+    before = tree(rootfs)
+    spec = RunSpec(rootfs=rootfs, argv=["no-such-tool", "x"], env=[])
+    with pytest.raises(RunError, match="no-such-tool: executable file not found"):
+        run(spec, isolation=isolation)
+    assert tree(rootfs) == before
+
+
+def test_hostname_and_pid1(sh: Runner) -> None:
+    status, out = sh("hostname; echo $$; ps -o pid,comm; true", hostname="box1")
+    lines = out.splitlines()
+    assert (status, lines[:2]) == (0, ["box1", "1"])
+    assert lines[3].split() == ["1", "sh"]  # after the ps header: the step is PID 1
+
+
+def test_etc_files_bound_and_not_left_behind(sh: Runner, rootfs: Path) -> None:
+    before = tree(rootfs)
+    status, out = sh(
+        "grep -c box2 /etc/hosts /etc/hostname; test -f /etc/resolv.conf && echo resolv",
+        hostname="box2",
+    )
+    assert (status, out) == (0, "/etc/hosts:1\n/etc/hostname:1\nresolv\n")
+    assert tree(rootfs) == before
+
+
+def test_etc_file_symlink_stays_inside_rootfs(sh: Runner, rootfs: Path, tmp_path: Path) -> None:
+    victim = tmp_path / "victim"
+    victim.write_text("host file\n")
+    (rootfs / "etc" / "hosts").symlink_to(victim)  # absolute: must mean rootfs + victim
+    before = tree(rootfs)
+    assert sh("cat /etc/hosts; echo changed > /etc/hosts", hostname="box3")[1].endswith("box3\n")
+    assert victim.read_text() == "host file\n"
+    assert tree(rootfs) == before
+
+
+def test_network_none_has_only_lo(sh: Runner) -> None:
+    status, out = sh(
+        "grep : /proc/net/dev | cut -d: -f1; ip -o link show lo | grep -o UP,", network="none"
+    )
+    assert (status, out.split()) == (0, ["lo", "UP,"])
+    assert len(sh("grep : /proc/net/dev", network="host")[1].splitlines()) > 1
+
+
+def test_bind_and_tmpfs_mounts(sh: Runner, rootfs: Path, tmp_path: Path) -> None:
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    (ro / "data").write_text("ro data\n")
+    rw = tmp_path / "rw"
+    rw.mkdir()
+    before = tree(rootfs)
+    mounts = (
+        Mount("bind", "/in/ro", str(ro), readonly=True),
+        Mount("bind", "/in/rw", str(rw)),
+        Mount("tmpfs", "/scratch", options=("size=1m", "mode=0700")),
+    )
+    script = "cat /in/ro/data; touch /in/ro/x || echo ro-refused; echo w > /in/rw/new; touch /scratch/t && stat -c %a /scratch"
+    assert sh(script, mounts=mounts) == (0, "ro data\nro-refused\n700\n")
+    assert (rw / "new").read_text() == "w\n"
+    assert sorted(p.name for p in ro.iterdir()) == ["data"]
+    assert tree(rootfs) == before
+
+
+def test_escapes_fail(sh: Runner, rootfs: Path) -> None:
+    script = (
+        # Opening for writing writes nothing; a subshell, as a failed redirection ends `sh`.
+        "(: > /proc/sysrq-trigger) 2>/dev/null && echo sysrq-writable;"
+        "(: > /proc/sys/kernel/domainname) 2>/dev/null && echo sysctl-writable;"
+        "mount -t tmpfs x /mnt 2>/dev/null && echo mounted;"
+        "wc -c < /proc/keys;"
+        "chroot .. /bin/ls /; chroot /../../.. /bin/ls /proc/1/root/;"
+        "ls /proc/self/fd"
+    )
+    status, out = sh(script)
+    lines = out.split()
+    assert "sysrq-writable" not in lines and "sysctl-writable" not in lines
+    assert "mounted" not in lines
+    assert "work" not in lines and "usr" not in lines  # the host root is nowhere to be seen
+    assert lines.count("bin") == 2 and lines[0] == "0"
+    assert set(lines[-4:]) <= {"0", "1", "2", "3"}
+    assert status == 0
+
+
+def test_sigint_stops_step(rootfs: Path, isolation: str) -> None:
+    spec = RunSpec(rootfs=rootfs, argv=["sleep", "100"], env=[])
+    timer = threading.Timer(0.7, os.kill, (os.getpid(), signal.SIGINT))
+    start = time.monotonic()
+    timer.start()
+    try:
+        status = run(spec, isolation=isolation)
+    finally:
+        timer.cancel()
+    assert status == 130
+    assert time.monotonic() - start < 5
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_signal_caught_by_step_is_delivered(rootfs: Path, isolation: str) -> None:
+    script = "trap 'echo got-term; exit 7' TERM; echo ready; while :; do sleep 0.1; done"
+    spec = RunSpec(rootfs=rootfs, argv=["sh", "-c", script], env=[])
+    timer = threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGTERM))
+    timer.start()
+    try:
+        assert run(spec, isolation=isolation) == 7
+    finally:
+        timer.cancel()
