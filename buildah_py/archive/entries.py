@@ -37,8 +37,9 @@ class EntryWriter:
         self._same_owner = same_owner
         self.opaque_xattr = opaque_xattr(userxattr)
         self.warnings: list[str] = []
-        # (path, st_dev, st_ino, mode, mtime_ns) of each directory entry, in tar order.
-        self._dirs: list[tuple[str, int, int, int, int]] = []
+        # path -> (st_dev, st_ino, mode, mtime_ns) of the latest directory entry at each path,
+        # in tar order; the inode is checked again before use, so a replaced dir is skipped.
+        self._dirs: dict[str, tuple[int, int, int, int]] = {}
 
     def create(
         self,
@@ -49,6 +50,7 @@ class EntryWriter:
         path: str,
         on_unsafe: Literal["reject", "clamp"],
     ) -> None:
+        self._dirs.pop(path, None)
         if member.isreg():
             self._file(tar, member, pfd, leaf)
         elif member.isdir():
@@ -67,13 +69,19 @@ class EntryWriter:
     def root_dir(self, member: tarfile.TarInfo) -> None:
         """The "./" entry: metadata for the root directory itself."""
         if self._same_owner:
-            self._chown(member, lambda: os.chown(self._res.root_fd, member.uid, member.gid))
+            self._chown(
+                member,
+                lambda: os.chown(
+                    ".", member.uid, member.gid, dir_fd=self._res.root_fd, follow_symlinks=False
+                ),
+            )
         st = os.fstat(self._res.root_fd)
-        self._dirs.append(("", st.st_dev, st.st_ino, member.mode, _mtime_ns(member)))
+        self._dirs.pop("", None)
+        self._dirs[""] = (st.st_dev, st.st_ino, member.mode, _mtime_ns(member))
 
     def finish(self) -> None:
         """Directory modes and mtimes, deepest last-seen first, once nothing more is added."""
-        for path, dev, ino, mode, mtime in reversed(self._dirs):
+        for path, (dev, ino, mode, mtime) in reversed(self._dirs.items()):
             parent, _, leaf = path.rpartition("/")
             try:
                 pfd = self._res.open_dir(parent)
@@ -83,6 +91,8 @@ class EntryWriter:
                 target = leaf or "."
                 st = lstat_at(pfd, target)
                 if st is None or (st.st_dev, st.st_ino) != (dev, ino):
+                    continue
+                if not stat.S_ISDIR(st.st_mode):
                     continue
                 os.chmod(target, mode, dir_fd=pfd, follow_symlinks=False)
                 os.utime(target, ns=(mtime, mtime), dir_fd=pfd, follow_symlinks=False)
@@ -125,7 +135,7 @@ class EntryWriter:
             st = os.fstat(fd)
         finally:
             os.close(fd)
-        self._dirs.append((path, st.st_dev, st.st_ino, member.mode, _mtime_ns(member)))
+        self._dirs[path] = (st.st_dev, st.st_ino, member.mode, _mtime_ns(member))
 
     def _hardlink(
         self,
