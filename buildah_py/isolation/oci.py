@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
+import os
 import resource
 import shutil
 import subprocess
 import sys
+import termios
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 from buildah_py.errors import IsolationUnavailable, RunError
 from buildah_py.isolation import confined, linux, supervise
 from buildah_py.isolation.ocispec import make_runtime_spec
-from buildah_py.isolation.prepare import find_executable, prepared
+from buildah_py.isolation.prepare import Prepared, find_executable, prepared
 from buildah_py.isolation.seccomp import load_default
 from buildah_py.isolation.spec import DEFAULT_CAPABILITIES, RunSpec, final_env
 from buildah_py.isolation.users import resolve_user
@@ -78,49 +83,93 @@ def _read_pid(path: Path) -> int | None:
         return None
 
 
+def _runtime_preexec(nofile: int | None, ctty: bool) -> Callable[[], None] | None:
+    """Set up the runtime's process before exec: a raised NOFILE limit and, for a
+    terminal, a controlling tty (runc in the foreground proxies one it allocates)."""
+    if nofile is None and not ctty:
+        return None
+
+    def preexec() -> None:
+        if nofile is not None:
+            _raise_nofile(nofile)
+        if ctty:
+            fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+    return preexec
+
+
+def _wait(proc: subprocess.Popen[bytes], forwarder: supervise.SignalForwarder) -> int:
+    """Wait for the runtime; a signal that came before the step had a PID is sent once it has."""
+    while True:
+        try:
+            return proc.wait(timeout=0.1)
+        except subprocess.TimeoutExpired:
+            forwarder.deliver()
+
+
+def _write_bundle(spec: RunSpec, prep: Prepared, nofile: int) -> Path:
+    user = resolve_user(spec.user, lambda p: confined.read_file_in_root(prep.rootfd, p))
+    env = final_env(spec.env, user.home, spec.terminal)
+    if find_executable(prep.rootfd, spec.argv[0], env, spec.cwd) is None:
+        raise RunError(f"{spec.argv[0]}: executable file not found in $PATH")
+    config = make_runtime_spec(
+        spec,
+        user=user,
+        etc_mounts=prep.etc_mounts,
+        seccomp=load_default(DEFAULT_CAPABILITIES),
+        nofile=nofile,
+        root_path=str(Path(spec.rootfs).resolve()),
+    )
+    bundle = prep.tmpdir / "bundle"
+    bundle.mkdir()
+    (bundle / "config.json").write_text(json.dumps(config, indent=1), encoding="utf-8")
+    return bundle
+
+
 def run_oci(spec: RunSpec, runtime: str | None = None) -> int:
     """Run the step with an OCI runtime; returns its exit status."""
     binary = shutil.which(runtime or "runc")
     if binary is None:
         raise IsolationUnavailable(f"OCI runtime {runtime or 'runc'!r} not found")
-    with prepared(spec) as prep:
-        user = resolve_user(spec.user, lambda p: confined.read_file_in_root(prep.rootfd, p))
-        env = final_env(spec.env, user.home, spec.terminal)
-        if find_executable(prep.rootfd, spec.argv[0], env, spec.cwd) is None:
-            raise RunError(f"{spec.argv[0]}: executable file not found in $PATH")
+    with prepared(spec) as prep, contextlib.ExitStack() as stack:
         nofile = _nofile()
         current = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
-        config = make_runtime_spec(
-            spec,
-            user=user,
-            etc_mounts=prep.etc_mounts,
-            seccomp=load_default(DEFAULT_CAPABILITIES),
-            nofile=nofile,
-            root_path=str(Path(spec.rootfs).resolve()),
-        )
-        bundle = prep.tmpdir / "bundle"
-        bundle.mkdir()
-        (bundle / "config.json").write_text(json.dumps(config, indent=1), encoding="utf-8")
+        bundle = _write_bundle(spec, prep, nofile)
         log = prep.tmpdir / "runtime.log"
         pidfile = prep.tmpdir / "pid"
         cid = f"buildah-py-{uuid.uuid4().hex[:16]}"
         cmd = [binary, "--log", str(log), "--log-format", "json", "run"]
-        cmd += ["--bundle", str(bundle), "--pid-file", str(pidfile), cid]
+        cmd += ["--bundle", str(bundle), "--pid-file", str(pidfile)]
+        cmd.append(cid)
+        master = slave = None
+        if spec.terminal:
+            master, slave = os.openpty()
+            stack.callback(os.close, master)
+        stdin = slave if slave is not None else None if spec.stdin else subprocess.DEVNULL
         sys.stdout.flush()
         sys.stderr.flush()
         try:
             # A session of its own: a terminal's Ctrl-C reaches the step once, through us.
             proc = subprocess.Popen(
                 cmd,
-                stdin=None if spec.stdin or spec.terminal else subprocess.DEVNULL,
+                stdin=stdin,
+                stdout=slave,
+                stderr=slave,
                 start_new_session=True,
-                preexec_fn=(lambda: _raise_nofile(nofile)) if nofile > current else None,
+                preexec_fn=_runtime_preexec(
+                    nofile if nofile > current else None, slave is not None
+                ),
             )
         except OSError as err:
             raise IsolationUnavailable(f"cannot start {binary}: {err.strerror}") from err
+        finally:
+            if slave is not None:
+                os.close(slave)
         try:
             with supervise.SignalForwarder(lambda: _read_pid(pidfile)) as forwarder:
-                code = proc.wait()
+                if master is not None:
+                    supervise.copy_terminal(master, spec.stdin)
+                code = _wait(proc, forwarder)
         except BaseException:
             proc.kill()
             proc.wait()

@@ -7,7 +7,6 @@ import fcntl
 import os
 import select
 import signal
-import sys
 import termios
 import threading
 import tty
@@ -91,8 +90,7 @@ class SignalForwarder:
 
 def copy_terminal(master: int, pass_stdin: bool) -> None:
     """Copy bytes between our stdio and a pty master until the step closes its side."""
-    stdin = sys.stdin.fileno()
-    stdout = sys.stdout.fileno()
+    stdin, stdout = 0, 1  # the process's own stdio, as a child step would inherit it
     saved = None
     if pass_stdin and os.isatty(stdin):
         saved = termios.tcgetattr(stdin)

@@ -162,3 +162,22 @@ def test_signal_caught_by_step_is_delivered(rootfs: Path, isolation: str) -> Non
         assert run(spec, isolation=isolation) == 7
     finally:
         timer.cancel()
+
+
+def test_terminal(sh: Runner) -> None:
+    status, out = sh("[ -t 0 ] && [ -t 1 ] && echo on-a-tty; echo $TERM; exit 3", terminal=True)
+    assert (status, out.replace("\r\n", "\n")) == (3, "on-a-tty\nxterm\n")
+
+
+def test_stdin_passed_only_when_asked(sh: Runner, tmp_path: Path) -> None:
+    data = tmp_path / "in"
+    data.write_text("from stdin\n")
+    saved = os.dup(0)
+    try:
+        with data.open() as f:
+            os.dup2(f.fileno(), 0)
+            assert sh("cat", stdin=True) == (0, "from stdin\n")
+            assert sh("cat") == (0, "")
+    finally:
+        os.dup2(saved, 0)
+        os.close(saved)
