@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from buildah_py.storage import Store
+from buildah_py.storage.drivers.probe import fuse_usable
+from buildah_py.storage.mount import mounted_targets, unmount
+
+
+def _fuse_reason() -> str:
+    if shutil.which("fuse-overlayfs") is None:
+        return "fuse-overlayfs is not installed"
+    return "" if fuse_usable() else "/dev/fuse cannot be opened here"
+
+
+def _cleanup_mounts(base: Path) -> None:
+    for target in sorted(mounted_targets(), reverse=True):
+        if target.startswith(str(base) + os.sep):
+            unmount(target)
+
+
+@pytest.fixture
+def make_store(tmp_path: Path) -> Iterator[object]:
+    """Open stores under tmp_path; everything they mounted is unmounted afterwards."""
+    opened: list[Store] = []
+
+    def make(driver: str | None = "vfs", name: str = "s") -> Store:
+        s = Store.open(tmp_path / name / "root", tmp_path / name / "run", driver)
+        opened.append(s)
+        return s
+
+    yield make
+    for s in opened:
+        s.close()
+    _cleanup_mounts(tmp_path)
+
+
+@pytest.fixture
+def vfs_store(make_store: object) -> Store:
+    return make_store("vfs")  # type: ignore[operator, no-any-return]
+
+
+DRIVERS = ["overlay", "fuse-overlayfs", "vfs"]
+
+
+@pytest.fixture(params=DRIVERS)
+def any_store(request: pytest.FixtureRequest, make_store: object) -> Store:
+    """The driver contract suite runs against every driver."""
+    if request.param == "fuse-overlayfs" and (reason := _fuse_reason()):
+        pytest.skip(reason)
+    if os.geteuid() != 0 and request.param == "overlay":
+        pytest.skip("kernel overlay tests here assume root")
+    return make_store(request.param)  # type: ignore[operator, no-any-return]
