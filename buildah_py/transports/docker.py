@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
-from buildah_py.oci.descriptor import Descriptor, Platform
+from buildah_py.oci.descriptor import Platform
 from buildah_py.oci.reference import Reference, parse_reference
 from buildah_py.transports.registry.destination import DockerImageDestination
 from buildah_py.transports.registry.locations import BlobLocations
@@ -12,8 +12,9 @@ from buildah_py.transports.registry.retry import RetryPolicy
 from buildah_py.transports.registry.session import open_client
 from buildah_py.transports.registry.source import DockerImageSource
 from buildah_py.transports.registry.upload import DEFAULT_CHUNK
+from buildah_py.transports.verify import ProgressFn
 
-Progress = Callable[[Descriptor, int], None]
+Progress = ProgressFn  # progress(digest, bytes done, total), as the copy routine reports it
 
 
 def docker_reference(ref: str) -> Reference:

@@ -6,6 +6,7 @@ in ``commit``: that PUT is the registry's commit, nothing is reachable by name b
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -36,6 +37,10 @@ class PushStats:
     uploaded: int = 0
     data_requests: int = 0
     bytes_uploaded: int = 0
+
+    def add(self, **counts: int) -> None:
+        for name, value in counts.items():
+            setattr(self, name, getattr(self, name) + value)
 
 
 class DockerImageDestination:
@@ -71,6 +76,7 @@ class DockerImageDestination:
         self.digest = ""
         self._sessions: dict[str, str] = {}
         self._top: tuple[bytes, str] | None = None
+        self._lock = threading.Lock()
 
     def _mount_candidates(self, digest: str) -> list[str]:
         found = list(self.mount_from)
@@ -82,14 +88,14 @@ class DockerImageDestination:
 
     def has_blob(self, desc: Descriptor) -> bool:
         if blob_exists(self.client, self.ref.path, desc.digest, self.scopes):
-            self.stats.present += 1
+            self._count(present=1)
             return True
         for repo in self._mount_candidates(desc.digest):
             mounted, location = try_mount(
                 self.client, self.ref.path, desc.digest, repo, self.scopes
             )
             if mounted:
-                self.stats.mounted += 1
+                self._count(mounted=1)
                 self._record(desc.digest)
                 return True
             if location:  # the registry opened an upload session instead; put_blob will use it
@@ -101,7 +107,7 @@ class DockerImageDestination:
         location = self._sessions.pop(desc.digest, "") or start_upload(
             self.client, self.ref.path, self.scopes
         )
-        self.stats.data_requests += upload_blob(
+        requests = upload_blob(
             self.client,
             location,
             stream,
@@ -110,9 +116,12 @@ class DockerImageDestination:
             chunk_size=self.chunk_size,
             progress=self.progress,
         )
-        self.stats.uploaded += 1
-        self.stats.bytes_uploaded += desc.size
+        self._count(uploaded=1, data_requests=requests, bytes_uploaded=desc.size)
         self._record(desc.digest)
+
+    def _count(self, **counts: int) -> None:
+        with self._lock:  # the copy routine moves several blobs at once
+            self.stats.add(**counts)
 
     def _record(self, digest: str) -> None:
         if self.locations is not None:

@@ -19,8 +19,9 @@ from buildah_py.oci.descriptor import Descriptor
 from buildah_py.oci.digest import hasher
 from buildah_py.transports.registry.client import RETRY_ERRORS, release
 from buildah_py.transports.registry.retry import RetryPolicy
+from buildah_py.transports.verify import ProgressFn
 
-Progress = Callable[[Descriptor, int], None]
+Progress = ProgressFn  # progress(digest, bytes done, total), as the copy routine reports it
 #: Opens the blob, asking for bytes from the offset on (offset 0: the whole blob).
 Opener = Callable[[int], BaseHTTPResponse]
 _CONTENT_RANGE = re.compile(r"^\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*$")
@@ -133,7 +134,7 @@ class BlobReader(io.RawIOBase):
             self._hash.update(data)
             buffer[: len(data)] = data
             if self.progress is not None:
-                self.progress(self.desc, self._offset)
+                self.progress(self.desc.digest, self._offset, self.desc.size)
             return len(data)
 
     def _finish(self) -> None:

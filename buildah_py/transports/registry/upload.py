@@ -6,7 +6,6 @@ byte count match the descriptor, so a bad stream never becomes a blob in the reg
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import BinaryIO
 from urllib.parse import quote, urlencode
 
@@ -14,9 +13,10 @@ from buildah_py.errors import AuthError, DigestMismatch, RegistryError, SizeMism
 from buildah_py.oci.descriptor import Descriptor
 from buildah_py.oci.digest import hasher
 from buildah_py.transports.registry.client import RegistryClient, release
+from buildah_py.transports.verify import ProgressFn
 
 DEFAULT_CHUNK = 64 * 1024 * 1024
-Progress = Callable[[Descriptor, int], None]
+Progress = ProgressFn  # progress(digest, bytes done, total), as the copy routine reports it
 
 
 def blob_exists(client: RegistryClient, repo: str, digest: str, scopes: tuple[str, ...]) -> bool:
@@ -132,7 +132,7 @@ def upload_blob(
             release(resp)
             sent += len(data)
             if progress is not None:
-                progress(desc, sent)
+                progress(desc.digest, sent, desc.size)
             return requests + 1
         if not data:
             _cancel(client, location, scopes)
@@ -141,7 +141,7 @@ def upload_blob(
         requests += 1
         sent += len(data)
         if progress is not None:
-            progress(desc, sent)
+            progress(desc.digest, sent, desc.size)
 
 
 def _patch(
