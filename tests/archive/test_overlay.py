@@ -15,6 +15,7 @@ import pytest
 from buildah_py.archive.applier import apply_layer
 from buildah_py.archive.compression import Compression, open_decompressed
 from buildah_py.archive.writer import write_layer_from_dirs, write_layer_from_upper
+from buildah_py.errors import LayerError
 
 from .treecmp import snapshot
 
@@ -163,3 +164,28 @@ def test_opaque_marker_keeps_entries_of_the_same_layer(tmp_path: Path) -> None:
     buf.seek(0)
     apply_layer(root, buf)
     assert sorted(os.listdir(root / "d")) == ["new"]
+
+
+@pytest.mark.parametrize("userxattr", [False, True])
+def test_xattr_whiteouts_and_opaque_in_an_upper_dir(tmp_path: Path, userxattr: bool) -> None:
+    prefix = "user.overlay." if userxattr else "trusted.overlay."
+    upper = tmp_path / "upper"
+    (upper / "d").mkdir(parents=True)
+    (upper / "gone").write_bytes(b"")
+    os.setxattr(upper / "gone", prefix + "whiteout", b"")
+    os.setxattr(upper / "d", prefix + "opaque", b"y")
+    (upper / "x").mkdir()
+    os.setxattr(upper / "x", prefix + "opaque", b"x")  # "x": holds xattr whiteouts, not opaque
+    out = io.BytesIO()
+    write_layer_from_upper(upper, out, compression=Compression.NONE, userxattr=userxattr)
+    assert _names(out.getvalue()) == [".wh.gone", "d", "d/.wh..wh..opq", "x"]
+
+
+@pytest.mark.parametrize("attr", ["metacopy", "redirect"])
+def test_upper_dirs_that_need_their_lower_are_refused(tmp_path: Path, attr: str) -> None:
+    upper = tmp_path / "upper"
+    (upper / "d").mkdir(parents=True)
+    (upper / "f").write_bytes(b"")
+    os.setxattr(upper / ("d" if attr == "redirect" else "f"), "trusted.overlay." + attr, b"/x")
+    with pytest.raises(LayerError, match=f"{attr}=off"):
+        write_layer_from_upper(upper, io.BytesIO())
