@@ -193,7 +193,7 @@ class _Copier:
         with VerifyingReader.for_descriptor(
             self.src.get_blob(layer), layer, self.progress
         ) as reader:
-            result = recompress(cast(BinaryIO, reader), current, target, expected_diff_id=diff_id)
+            result = recompress(cast(BinaryIO, reader), target, expected_diff_id=diff_id)
             reader.finish()
         with result.file:
             out = Descriptor(media_type, result.digest, result.size, layer.annotations)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import stat
+import tarfile
 import tempfile
 import threading
 from typing import BinaryIO
@@ -115,3 +117,51 @@ class Rollback:
                     pass
             else:
                 _unlink_quiet(p)
+
+
+def _tar_info(path: str, name: str) -> tarfile.TarInfo:
+    st = os.lstat(path)
+    info = tarfile.TarInfo(name)
+    info.mtime = 0  # reproducible archives: same image, same bytes
+    info.uid = info.gid = 0
+    info.uname = info.gname = ""
+    if stat.S_ISLNK(st.st_mode):
+        info.type = tarfile.SYMTYPE
+        info.linkname = os.readlink(path)
+        info.mode = 0o777
+    elif stat.S_ISDIR(st.st_mode):
+        info.type = tarfile.DIRTYPE
+        info.mode = 0o755
+    else:
+        info.size = st.st_size
+        info.mode = 0o644
+    return info
+
+
+def archive_directory(src: str, dest: str) -> None:
+    """Write the tree under `src` as a tar at `dest`, atomically (temp file, fsync, rename)."""
+    directory = os.path.dirname(os.path.abspath(dest))
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".tar")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            with tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as tar:
+                for root, dirs, files in os.walk(src):
+                    dirs.sort()
+                    rel = os.path.relpath(root, src)
+                    for name in sorted(dirs) + sorted(files):
+                        path = os.path.join(root, name)
+                        arcname = name if rel == "." else f"{rel}/{name}"
+                        info = _tar_info(path, arcname)
+                        if info.isreg():
+                            with open(path, "rb") as f:
+                                tar.addfile(info, f)
+                        else:
+                            tar.addfile(info)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, dest)
+    except BaseException:
+        _unlink_quiet(tmp)
+        raise
+    fsync_dir(directory)

@@ -16,9 +16,9 @@ import tarfile
 import tempfile
 from typing import BinaryIO, Protocol
 
-from buildah_py.errors import ImageFormatError, TransportError
+from buildah_py.archive.compression import Compression, detect_compression, open_decompressed
+from buildah_py.errors import ImageFormatError, LayerError, TransportError
 from buildah_py.oci.digest import CHUNK
-from buildah_py.transports.recompress import decompressed, detect_compression
 
 MAX_LINK_HOPS = 40
 
@@ -133,12 +133,15 @@ class TarTree:
         self._files: dict[str, tuple[int, int]] = {}
         self._links: dict[str, str] = {}
         with open(path, "rb") as f:
-            comp = detect_compression(f.read(8))
+            try:
+                comp = detect_compression(f.read(8))
+            except LayerError as err:
+                raise ImageFormatError(f"{path}: {err}") from err
             f.seek(0)
-            if comp != "none":
+            if comp is not Compression.NONE:
                 # Members must be readable by offset, so a compressed archive is expanded once.
                 fd, self._tmp = tempfile.mkstemp(dir=tmpdir, suffix=".tar")
-                with os.fdopen(fd, "wb") as out, decompressed(f, comp) as src:
+                with os.fdopen(fd, "wb") as out, open_decompressed(f) as src:
                     while chunk := src.read(CHUNK):
                         out.write(chunk)
         self._data = self._tmp or path
