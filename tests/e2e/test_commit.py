@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import Cli
+from tests.e2e.cliutil import Cli
 
 
 def _blobs(cli: Cli) -> set[str]:

@@ -10,7 +10,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from conftest import Cli
+from tests.e2e.cliutil import Cli
 
 
 def _worker(cli: Cli, busybox: str, i: int, ctx: Path) -> None:

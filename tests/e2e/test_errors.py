@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import Cli
+
+from tests.e2e.cliutil import Cli
 
 
 def _one_line_error(proc: object) -> str:

@@ -10,7 +10,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import Cli
+
+from tests.e2e.cliutil import Cli
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the cross-checks run as root")
 

@@ -6,7 +6,7 @@ import json
 import tarfile
 from pathlib import Path
 
-from conftest import Cli
+from tests.e2e.cliutil import Cli
 
 
 def test_from_run_commit_and_run_the_image(cli: Cli, busybox: str, tmp_path: Path) -> None:
