@@ -1,0 +1,85 @@
+"""Standalone Dockerfile parser: grammar, syntax tree, expansion, ignore files, lint.
+
+Imports nothing from buildah_py, so other tools can use it on its own.
+"""
+
+from __future__ import annotations
+
+from .errors import DockerfileParserError, DockerfileSyntaxError, ExpansionError, IgnoreFileError
+from .expand import check_word, expand_word, expand_words, referenced_names
+from .expand_rules import ExpansionRule, expands_args, expands_heredoc, expansion_rule
+from .flags import Flag, FlagKind
+from .ignore import IgnoreMatcher
+from .instructions import (
+    AddInstruction,
+    ArgInstruction,
+    CmdInstruction,
+    CopyInstruction,
+    EntrypointInstruction,
+    EnvInstruction,
+    ExposeInstruction,
+    FromInstruction,
+    HealthcheckInstruction,
+    Heredoc,
+    Instruction,
+    KeyValue,
+    LabelInstruction,
+    MaintainerInstruction,
+    OnbuildInstruction,
+    RunInstruction,
+    ShellInstruction,
+    StopsignalInstruction,
+    UnknownInstruction,
+    UserInstruction,
+    VolumeInstruction,
+    WorkdirInstruction,
+)
+from .lint import Warning, lint
+from .parser import Dockerfile, parse, parse_file
+from .table import INSTRUCTION_TABLE
+
+__all__ = [
+    "INSTRUCTION_TABLE",
+    "AddInstruction",
+    "ArgInstruction",
+    "CmdInstruction",
+    "CopyInstruction",
+    "Dockerfile",
+    "DockerfileParserError",
+    "DockerfileSyntaxError",
+    "EntrypointInstruction",
+    "EnvInstruction",
+    "ExpansionError",
+    "ExpansionRule",
+    "ExposeInstruction",
+    "Flag",
+    "FlagKind",
+    "FromInstruction",
+    "HealthcheckInstruction",
+    "Heredoc",
+    "IgnoreFileError",
+    "IgnoreMatcher",
+    "Instruction",
+    "KeyValue",
+    "LabelInstruction",
+    "MaintainerInstruction",
+    "OnbuildInstruction",
+    "RunInstruction",
+    "ShellInstruction",
+    "StopsignalInstruction",
+    "UnknownInstruction",
+    "UserInstruction",
+    "VolumeInstruction",
+    "Warning",
+    "WorkdirInstruction",
+    "check_word",
+    "expand_word",
+    "expand_words",
+    "expands_args",
+    "expands_heredoc",
+    "expansion_rule",
+    "lint",
+    "parse",
+    "parse_file",
+    "referenced_names",
+]

@@ -1,0 +1,109 @@
+"""The Lark side: instruction keyword, flags and remainder of logical lines.
+
+``grammar.lark`` is parsed with LALR. All the logical lines of a file go
+through one parser call (one call per line would cost half again as much);
+single lines (heredoc openers, ONBUILD triggers) use the ``line`` entry.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from lark import Lark, Token, Tree
+from lark.exceptions import LarkError
+
+from .flags import unquote_flag
+from .gospace import go_lstrip
+
+GRAMMAR_PATH = Path(__file__).with_name("grammar.lark")
+
+
+class GrammarError(Exception):
+    """The grammar refused a line (it accepts every non-empty line, so this is a bug)."""
+
+
+@dataclass(frozen=True)
+class LineSyntax:
+    """What the grammar found in one stripped logical line; offsets are into that line."""
+
+    rule: str
+    keyword: str
+    flags: tuple[tuple[str, int], ...]  # (flag after unquoting, offset)
+    rest: str
+    rest_offset: int
+
+
+@functools.cache
+def grammar() -> Lark:
+    """The compiled LALR parser (built once per process)."""
+    return Lark(
+        GRAMMAR_PATH.read_text(encoding="utf-8"),
+        parser="lalr",
+        lexer="contextual",
+        start=["file", "line"],
+    )
+
+
+def _offset(token: Token, line_starts: Sequence[int] | None) -> int:
+    if line_starts is None:
+        return token.start_pos or 0
+    return (token.start_pos or 0) - line_starts[(token.line or 1) - 1]
+
+
+def _syntax(tree: Tree[Token], text: str, line_starts: Sequence[int] | None) -> LineSyntax:
+    children = tree.children
+    keyword_token = children[0]
+    assert isinstance(keyword_token, Token)
+    flags: list[tuple[str, int]] = []
+    rest = ""
+    rest_offset = len(text)
+    for child in children[1:]:
+        assert isinstance(child, Token)
+        offset = _offset(child, line_starts)
+        if child.type == "REST":
+            rest, rest_offset = str(child), offset
+            break
+        flag = unquote_flag(str(child))
+        if flag == "--":
+            # "--" ends the flags; whatever follows is the remainder, even "--x".
+            tail = text[offset + len(child) :]
+            rest = go_lstrip(tail)
+            rest_offset = offset + len(child) + (len(tail) - len(rest))
+            break
+        flags.append((flag, offset))
+    return LineSyntax(tree.data, str(keyword_token), tuple(flags), rest, rest_offset)
+
+
+def parse_line(text: str) -> LineSyntax:
+    """One stripped, non-empty logical line."""
+    try:
+        tree = grammar().parse(text, start="line")
+    except LarkError as err:
+        raise GrammarError(str(err)) from err
+    inner = tree.children[0]
+    assert isinstance(inner, Tree)
+    return _syntax(inner, text, None)
+
+
+def parse_lines(texts: Sequence[str]) -> list[LineSyntax]:
+    """Many stripped, non-empty logical lines in one parser call."""
+    if not texts:
+        return []
+    joined = "\n".join(texts) + "\n"
+    try:
+        tree = grammar().parse(joined, start="file")
+    except LarkError as err:
+        raise GrammarError(str(err)) from err
+    starts: list[int] = []
+    pos = 0
+    for text in texts:
+        starts.append(pos)
+        pos += len(text) + 1
+    out: list[LineSyntax] = []
+    for index, inner in enumerate(tree.children):
+        assert isinstance(inner, Tree)
+        out.append(_syntax(inner, texts[index], starts))
+    return out
