@@ -24,7 +24,7 @@ import stat
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Literal
+from typing import BinaryIO, Literal, cast
 
 import zstandard
 from isal import isal_zlib
@@ -38,7 +38,13 @@ from buildah_py.archive.tarstream import iter_members
 from buildah_py.archive.whiteouts import OPAQUE, WHITEOUT_META_PREFIX, WHITEOUT_PREFIX
 from buildah_py.errors import LayerError, UnsafeLayerEntry
 
-_STREAM_ERRORS = (OSError, EOFError, tarfile.TarError, zstandard.ZstdError, isal_zlib.error)
+_STREAM_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    EOFError,
+    tarfile.TarError,
+    zstandard.ZstdError,
+    cast(type[BaseException], isal_zlib.error),  # ISA-L's deflate errors (untyped)
+)
 
 
 @dataclass(frozen=True)
@@ -82,7 +88,7 @@ def apply_layer(
     with resolver:
         applier = _Applier(resolver, whiteouts, userxattr, owner, on_unsafe)
         try:
-            for tar, member in iter_members(reader):  # type: ignore[arg-type]
+            for tar, member in iter_members(cast(BinaryIO, reader)):
                 current = member.name
                 applier.apply(tar, member)
             current = None

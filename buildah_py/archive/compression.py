@@ -77,6 +77,11 @@ def _peek(f: BinaryIO, n: int) -> bytes:
     return head
 
 
+def _gzip(**kwargs: object) -> object:
+    """isal's GzipFile (untyped): ISA-L deflate, gzip.GzipFile's interface."""
+    return igzip.GzipFile(**kwargs)  # type: ignore[no-untyped-call]
+
+
 def open_decompressed(f: BinaryIO) -> BinaryIO:
     """A reader of the uncompressed bytes of `f`, whatever its (supported) compression.
 
@@ -86,7 +91,7 @@ def open_decompressed(f: BinaryIO) -> BinaryIO:
     kind = detect_compression(head)
     raw = io.BufferedReader(_Prefixed(head, f), buffer_size=1 << 16)
     if kind is Compression.GZIP:
-        return cast(BinaryIO, igzip.GzipFile(fileobj=raw, mode="rb"))
+        return cast(BinaryIO, _gzip(fileobj=raw, mode="rb"))
     if kind is Compression.ZSTD:
         reader = zstandard.ZstdDecompressor().stream_reader(
             raw, read_across_frames=True, closefd=False
@@ -127,9 +132,9 @@ def compressor(out: BinaryIO, compression: Compression, level: int | None = None
     target = _Unnamed(out)
     if compression is Compression.GZIP:
         lvl = DEFAULT_GZIP_LEVEL if level is None else level
-        return cast(BinaryIO, igzip.GzipFile(fileobj=target, mode="wb", compresslevel=lvl, mtime=0))
+        return cast(BinaryIO, _gzip(fileobj=target, mode="wb", compresslevel=lvl, mtime=0))
     if compression is Compression.ZSTD:
         lvl = DEFAULT_ZSTD_LEVEL if level is None else level
         cctx = zstandard.ZstdCompressor(level=lvl, write_checksum=True)
-        return cast(BinaryIO, cctx.stream_writer(target, closefd=False))
+        return cast(BinaryIO, cctx.stream_writer(cast(BinaryIO, target), closefd=False))
     return cast(BinaryIO, target)

@@ -114,7 +114,9 @@ class DirDiff:
                 continue
             if stat.S_ISDIR(ust.st_mode):
                 group = self._subdir(lower_fd, upper_fd, name, path, lst, ust)
-            elif lst is None or self._differs(lower_fd, upper_fd, name, lst, ust):
+            elif (
+                lst is None or lower_fd is None or self._differs(lower_fd, upper_fd, name, lst, ust)
+            ):
                 group = [Change(path, ChangeKind.ADD)]
             else:
                 group = []

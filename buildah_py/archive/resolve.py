@@ -15,6 +15,7 @@ import os
 import platform
 import stat
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
@@ -155,7 +156,7 @@ def _openat2_function() -> _Openat2 | None:
 class _Openat2:
     """openat2(dirfd, path, O_PATH|O_DIRECTORY, RESOLVE_IN_ROOT|RESOLVE_NO_MAGICLINKS)."""
 
-    def __init__(self, syscall: ctypes._CFuncPtr, number: int) -> None:
+    def __init__(self, syscall: Callable[..., int], number: int) -> None:
         self._syscall = syscall
         self._number = number
         self._how = _OpenHow(_DIR_FLAGS, 0, _RESOLVE_IN_ROOT | _RESOLVE_NO_MAGICLINKS)

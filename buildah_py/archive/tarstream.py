@@ -35,14 +35,13 @@ def iter_members(stream: BinaryIO) -> Iterator[tuple[tarfile.TarFile, tarfile.Ta
     except tarfile.TarError as err:
         raise LayerError(f"not a tar archive: {err}") from err
     member = tar.next()  # read by open(); None for an archive of zero blocks only
-    tar.members.clear()
     last: str | None = None
     while member is not None:
         yield tar, member
         last = member.name
         offset = tar.offset
         try:
-            tar.fileobj.seek(offset)  # type: ignore[union-attr]
+            tar.fileobj.seek(offset)
             member = tarfile.TarInfo.fromtarfile(tar)
         except tarfile.HeaderError as err:
             if type(err).__name__ == "EOFHeaderError":

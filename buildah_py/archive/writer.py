@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 from buildah_py.archive.changes import Change
 from buildah_py.archive.compression import Compression, compressor
@@ -51,9 +51,11 @@ def _write(
 ) -> LayerBlob:
     root_fd = _open_root(upper)
     counted = HashingWriter(out)
-    packed = compressor(counted, compression, level)  # type: ignore[arg-type]
+    packed = compressor(cast(BinaryIO, counted), compression, level)
     tar = HashingWriter(packed)
-    emitter = TarEmitter(root_fd, tar, timestamp=timestamp, overlay_prefix=private_prefix)  # type: ignore[arg-type]
+    emitter = TarEmitter(
+        root_fd, cast(BinaryIO, tar), timestamp=timestamp, overlay_prefix=private_prefix
+    )
     try:
         for change in plan(root_fd):
             emitter.add(change)
