@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from buildah_py.errors import RunError
+from buildah_py.errors import IsolationUnavailable, RunError
 from buildah_py.isolation import DEFAULT_PATH, Mount, RunSpec, run
 
 from .conftest import Runner, tree
@@ -181,3 +181,17 @@ def test_stdin_passed_only_when_asked(sh: Runner, tmp_path: Path) -> None:
     finally:
         os.dup2(saved, 0)
         os.close(saved)
+
+
+def test_seccomp_only_under_oci(sh: Runner, isolation: str) -> None:
+    status, out = sh("grep Seccomp: /proc/self/status")
+    mode = out.split()[1]
+    assert (status, mode) == (0, "2" if isolation == "oci" else "0")
+
+
+def test_bad_cwd_and_isolation(rootfs: Path, isolation: str) -> None:
+    (rootfs / "afile").write_text("x")
+    with pytest.raises(RunError, match="working directory /afile/sub"):
+        run(RunSpec(rootfs=rootfs, argv=["true"], env=[], cwd="/afile/sub"), isolation=isolation)
+    with pytest.raises(IsolationUnavailable):
+        run(RunSpec(rootfs=rootfs, argv=["true"], env=[]), isolation="vm")
