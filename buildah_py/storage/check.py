@@ -25,6 +25,7 @@ class CheckMixin(ImagesMixin):
 
     def _check(self, repair: bool) -> list[str]:
         found: list[str] = []
+        self._bad_blobs: set[str] = set()
         for step in (
             self._check_trash,
             self._check_ingest,
@@ -56,6 +57,7 @@ class CheckMixin(ImagesMixin):
         found = []
         for digest in list(self.content.digests()):
             if not self.content.verify(digest):
+                self._bad_blobs.add(digest)
                 found.append(f"blob {digest}: content does not match its digest")
                 if repair:
                     self.content.delete(digest)
@@ -64,15 +66,16 @@ class CheckMixin(ImagesMixin):
     def _check_images(self, repair: bool) -> list[str]:
         found = []
         for rec in list(self._meta.images.values()):
-            missing = [d for d in rec.blobs() if not self.content.has(d)]
-            if missing:
+            bad = [d for d in rec.blobs() if d in self._bad_blobs or not self.content.has(d)]
+            if bad:
                 found.append(
-                    f"image {rec.id[:12]} {rec.names}: blob(s) missing: {', '.join(missing)}"
+                    f"image {rec.id[:12]} {rec.names}: blob(s) missing or corrupt: {', '.join(bad)}"
                 )
                 if repair:
                     del self._meta.images[rec.id]
         if found and repair:
             self._save("images")
+            self._sync_index()
         return found
 
     def _check_snapshots(self, repair: bool) -> list[str]:
