@@ -50,15 +50,24 @@ def _enter_namespaces(spec: RunSpec) -> None:
     linux.unshare(_namespace_flags(spec))
 
 
-def _middle(spec: RunSpec, prep: Prepared, report: int, slave: int | None) -> None:
+def _die_with(parent: int) -> None:
+    """Be killed when `parent` goes; exit now if it already went before we asked."""
+    linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:
+        os._exit(_FAILED)
+
+
+def _middle(spec: RunSpec, prep: Prepared, report: int, slave: int | None, parent: int) -> None:
     """Unshare, fork the step as PID 1, pass its PID up, wait, and exit with its status."""
     for sig in supervise.FORWARDED:
         signal.signal(sig, signal.SIG_IGN)  # the caller forwards them to the step directly
-    linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
+    _die_with(parent)
     _enter_namespaces(spec)
     pid = os.fork()
     if pid == 0:
         try:
+            # PID 1 of a new namespace sees getppid() == 0, so no parent check here.
+            linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
             _step(spec, prep, report, slave)
         except BaseException as err:  # noqa: B036 - nothing may escape a forked child
             try:
@@ -100,7 +109,6 @@ def _step(spec: RunSpec, prep: Prepared, report: int, slave: int | None) -> None
     """Become the container, then execve the step (PID 1 of the new PID namespace)."""
     for sig in (*supervise.FORWARDED, signal.SIGPIPE, signal.SIGXFSZ):
         signal.signal(sig, signal.SIG_DFL)  # Python ignores SIGPIPE; programs expect it
-    linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
     _stdio(spec, slave)
     _forbid_imports()
     try:
@@ -153,51 +161,56 @@ def _read_reports(fd: int, forwarder: supervise.SignalForwarder, box: list[int])
     return None
 
 
+def _fork_middle(spec: RunSpec, prep: Prepared, r: int, w: int, pty: tuple[int, int] | None) -> int:
+    sys.stdout.flush()
+    sys.stderr.flush()
+    parent = os.getpid()
+    pid = os.fork()
+    if pid != 0:
+        return pid
+    try:
+        os.close(r)
+        if pty is not None:
+            os.close(pty[0])
+        _middle(spec, prep, w, pty[1] if pty else None, parent)
+    except BaseException as err:  # noqa: B036 - nothing may escape a forked child
+        try:
+            _report(w, "E", _describe(err))
+        finally:
+            os._exit(_FAILED)
+    os._exit(_FAILED)
+
+
 def run_chroot(spec: RunSpec) -> int:
     """Run the step with chroot isolation; returns its exit status."""
-    with prepared(spec) as prep:
-        master = slave = None
-        if spec.terminal:
-            master, slave = os.openpty()
-            os.set_inheritable(slave, False)
+    box: list[int] = []  # the step's host PID, once the middle process reports it
+    with prepared(spec) as prep, supervise.SignalForwarder(lambda: box[0] if box else None) as fwd:
+        pty = os.openpty() if spec.terminal else None
         r, w = os.pipe2(os.O_CLOEXEC)
-        sys.stdout.flush()
-        sys.stderr.flush()
-        pid = os.fork()
-        if pid == 0:
-            try:
-                os.close(r)
-                if master is not None:
-                    os.close(master)
-                _middle(spec, prep, w, slave)
-            except BaseException as err:  # noqa: B036 - nothing may escape a forked child
-                try:
-                    _report(w, "E", _describe(err))
-                finally:
-                    os._exit(_FAILED)
-        os.close(w)
-        if slave is not None:
-            os.close(slave)
-        box: list[int] = []
-        with supervise.SignalForwarder(lambda: box[0] if box else None) as forwarder:
-            try:
-                error = _read_reports(r, forwarder, box)
-                os.close(r)
-                if error is None and master is not None:
-                    supervise.copy_terminal(master, spec.stdin)
-                _, status = os.waitpid(pid, 0)
-            except BaseException:
-                if box:
-                    _kill(box[0])
-                _kill(pid)
-                os.waitpid(pid, 0)
-                raise
-            finally:
-                if master is not None:
-                    os.close(master)
-        if error is not None:
-            raise RunError(error)
-        return forwarder.status(supervise.exit_status(status))
+        try:
+            pid = _fork_middle(spec, prep, r, w, pty)
+        finally:
+            os.close(w)
+            if pty is not None:
+                os.close(pty[1])
+        try:
+            error = _read_reports(r, fwd, box)
+            if error is None and pty is not None:
+                supervise.copy_terminal(pty[0], spec.stdin)
+            _, status = os.waitpid(pid, 0)
+        except BaseException:
+            if box:
+                _kill(box[0])
+            _kill(pid)
+            os.waitpid(pid, 0)
+            raise
+        finally:
+            os.close(r)
+            if pty is not None:
+                os.close(pty[0])
+    if error is not None:
+        raise RunError(error)
+    return fwd.status(supervise.exit_status(status))
 
 
 def _kill(pid: int) -> None:
