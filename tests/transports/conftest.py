@@ -69,7 +69,11 @@ def layer_files(blob: bytes) -> dict[str, bytes]:
     if blob[:2] == b"\x1f\x8b":
         blob = gzip.decompress(blob)
     elif blob[:4] == b"\x28\xb5\x2f\xfd":
-        blob = zstandard.ZstdDecompressor().stream_reader(io.BytesIO(blob), read_across_frames=True).read()
+        blob = (
+            zstandard.ZstdDecompressor()
+            .stream_reader(io.BytesIO(blob), read_across_frames=True)
+            .read()
+        )
     out = {}
     with tarfile.open(fileobj=io.BytesIO(blob)) as tar:
         for m in tar:
@@ -91,7 +95,11 @@ class Built:
     files: dict[str, bytes] = field(default_factory=dict)  # every file, all layers merged
 
     def descriptor(self, platform: dict[str, str] | None = None) -> dict[str, Any]:
-        out: dict[str, Any] = {"mediaType": OCI_MANIFEST, "digest": self.manifest_digest, "size": len(self.manifest)}
+        out: dict[str, Any] = {
+            "mediaType": OCI_MANIFEST,
+            "digest": self.manifest_digest,
+            "size": len(self.manifest),
+        }
         if platform:
             out["platform"] = platform
         return out
@@ -143,7 +151,11 @@ class Layout:
                 "mediaType": manifest_type,
                 "config": {"mediaType": config_type, "digest": sha(cfg), "size": len(cfg)},
                 "layers": [
-                    {"mediaType": layer_type or LAYER_TYPES[compression], "digest": sha(b), "size": len(b)}
+                    {
+                        "mediaType": layer_type or LAYER_TYPES[compression],
+                        "digest": sha(b),
+                        "size": len(b),
+                    }
                     for b in blobs
                 ],
             }
@@ -153,7 +165,15 @@ class Layout:
         merged: dict[str, bytes] = {}
         for files in layers:
             merged.update(files)
-        return Built(manifest, sha(manifest), cfg, sha(cfg), [sha(r) for r in raws], [sha(b) for b in blobs], merged)
+        return Built(
+            manifest,
+            sha(manifest),
+            cfg,
+            sha(cfg),
+            [sha(r) for r in raws],
+            [sha(b) for b in blobs],
+            merged,
+        )
 
     def tag(self, desc: dict[str, Any], tag: str | None) -> None:
         index = json.loads((self.path / "index.json").read_bytes())
@@ -182,7 +202,9 @@ def layout(tmp_path: Path) -> Layout:
 @pytest.fixture
 def simple(layout: Layout) -> Built:
     """Two gzip layers, tagged v1."""
-    built = layout.image([{"etc/hello": b"hello\n"}, {"usr/bin/tool": b"#!/bin/sh\necho hi\n" * 50}])
+    built = layout.image(
+        [{"etc/hello": b"hello\n"}, {"usr/bin/tool": b"#!/bin/sh\necho hi\n" * 50}]
+    )
     layout.tag(built.descriptor(), "v1")
     return built
 
@@ -191,7 +213,9 @@ def read_oci(path: Path, tag: str | None = None) -> tuple[dict[str, Any], bytes]
     """(manifest JSON, config bytes) of an image in a layout, read by hand."""
     index = json.loads((path / "index.json").read_bytes())
     entries = [
-        e for e in index["manifests"] if tag is None or e.get("annotations", {}).get("org.opencontainers.image.ref.name") == tag
+        e
+        for e in index["manifests"]
+        if tag is None or e.get("annotations", {}).get("org.opencontainers.image.ref.name") == tag
     ]
     assert len(entries) == 1, entries
     blob = lambda d: (path / "blobs" / "sha256" / d.split(":", 1)[1]).read_bytes()  # noqa: E731

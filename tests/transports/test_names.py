@@ -12,7 +12,10 @@ CASES = [
     ("oci:rel/dir:a:b", ImageName("oci", path="rel/dir", ref="a:b")),
     ("oci-archive:/x.tar:tag", ImageName("oci-archive", path="/x.tar", ref="tag")),
     ("docker-archive:/x.tar", ImageName("docker-archive", path="/x.tar")),
-    ("docker-archive:/x.tar:busybox:latest", ImageName("docker-archive", path="/x.tar", ref="busybox:latest")),
+    (
+        "docker-archive:/x.tar:busybox:latest",
+        ImageName("docker-archive", path="/x.tar", ref="busybox:latest"),
+    ),
     ("docker-archive:/x.tar:@1", ImageName("docker-archive", path="/x.tar", position=1)),
     ("dir:/tmp/d", ImageName("dir", path="/tmp/d")),
     ("containers-storage:localhost/app:1", ImageName("containers-storage", ref="localhost/app:1")),
@@ -26,19 +29,38 @@ CASES = [
 @pytest.mark.parametrize(("text", "want"), CASES)
 def test_parse(text: str, want: ImageName) -> None:
     got = parse_image_name(text)
-    assert (got.transport, got.path, got.ref, got.position) == (want.transport, want.path, want.ref, want.position)
+    assert (got.transport, got.path, got.ref, got.position) == (
+        want.transport,
+        want.path,
+        want.ref,
+        want.position,
+    )
     assert str(got) == text
 
 
-@pytest.mark.parametrize("text", ["foo:/tmp/x", "oci-layout:/some/dir", "http://example.com/x", "ftp://h/x"])
+@pytest.mark.parametrize(
+    "text", ["foo:/tmp/x", "oci-layout:/some/dir", "http://example.com/x", "ftp://h/x"]
+)
 def test_unknown_transport(text: str) -> None:
-    with pytest.raises(ImageReferenceError, match=r"unknown transport '[a-z-]+'.*expected one of docker, oci"):
+    with pytest.raises(
+        ImageReferenceError, match=r"unknown transport '[a-z-]+'.*expected one of docker, oci"
+    ):
         parse_image_name(text)
 
 
 @pytest.mark.parametrize(
     "text",
-    ["", "docker:busybox", "docker://", "oci:", "oci::tag", "dir:", "docker-archive:/x.tar:@x", "Busybox", "a b"],
+    [
+        "",
+        "docker:busybox",
+        "docker://",
+        "oci:",
+        "oci::tag",
+        "dir:",
+        "docker-archive:/x.tar:@x",
+        "Busybox",
+        "a b",
+    ],
 )
 def test_malformed(text: str) -> None:
     with pytest.raises(ImageReferenceError):
