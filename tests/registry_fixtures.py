@@ -40,7 +40,7 @@ def _openssl(*args: str | Path) -> None:
 
 
 @dataclass(frozen=True)
-class TestCA:
+class CertAuthority:
     """A CA and one server certificate for 127.0.0.1/localhost signed by it."""
 
     ca_cert: Path
@@ -48,7 +48,7 @@ class TestCA:
     key: Path
 
 
-def make_ca(directory: Path) -> TestCA:
+def make_ca(directory: Path) -> CertAuthority:
     directory.mkdir(parents=True, exist_ok=True)
     ca_key, ca_cert = directory / "ca.key", directory / "ca.crt"
     key, csr, cert = directory / "server.key", directory / "server.csr", directory / "server.cert"
@@ -96,7 +96,7 @@ def make_ca(directory: Path) -> TestCA:
         "-copy_extensions",
         "copy",
     )
-    return TestCA(ca_cert, cert, key)
+    return CertAuthority(ca_cert, cert, key)
 
 
 def make_htpasswd(path: Path, users: dict[str, str]) -> Path:
@@ -238,7 +238,7 @@ class Registry:
     root: Path
     process: subprocess.Popen[bytes]
     scheme: str = "http"
-    ca: TestCA | None = None
+    ca: CertAuthority | None = None
     users: dict[str, str] = field(default_factory=dict)
     token: TokenServer | None = None
 
@@ -259,7 +259,7 @@ class Registry:
 def start_registry(
     directory: Path,
     *,
-    tls: TestCA | None = None,
+    tls: CertAuthority | None = None,
     users: dict[str, str] | None = None,
     token: TokenServer | None = None,
 ) -> Registry:

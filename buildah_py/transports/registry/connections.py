@@ -6,6 +6,7 @@ Redirects are never followed here: the caller decides, per hop, whether credenti
 from __future__ import annotations
 
 import threading
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -50,6 +51,9 @@ class Connections:
         timeout: urllib3.Timeout = DEFAULT_TIMEOUT,
     ) -> None:
         self.verify = verify
+        if not verify:
+            # The user asked for no verification (--tls-verify=false); a warning per request is noise.
+            warnings.filterwarnings("ignore", category=urllib3.exceptions.InsecureRequestWarning)
         self.cert_dir = cert_dir
         self.env = env
         self.timeout = timeout

@@ -17,7 +17,7 @@ from buildah_py.transports.types import ImageDestination, ImageSource
 
 
 @dataclass(frozen=True)
-class TestImage:
+class BuiltImage:
     manifest: bytes
     media_type: str
     blobs: dict[str, bytes]
@@ -47,7 +47,7 @@ def layer(files: dict[str, bytes], *, level: int = 6) -> tuple[bytes, str]:
 
 def make_image(
     layers: list[dict[str, bytes]], *, fmt: str = "oci", arch: str = "amd64"
-) -> TestImage:
+) -> BuiltImage:
     blobs: dict[str, bytes] = {}
     descs, diff_ids = [], []
     for files in layers:
@@ -68,11 +68,11 @@ def make_image(
     blobs[sha256_digest(config)] = config
     cdesc = Descriptor(mt.config_type(fmt), sha256_digest(config), len(config))
     manifest = Manifest(cdesc, tuple(descs), mt.manifest_type(fmt))
-    return TestImage(manifest.to_bytes(), manifest.media_type, blobs)
+    return BuiltImage(manifest.to_bytes(), manifest.media_type, blobs)
 
 
 def push(
-    dst: ImageDestination, image: TestImage, *, top_level: bool = True, commit: bool = True
+    dst: ImageDestination, image: BuiltImage, *, top_level: bool = True, commit: bool = True
 ) -> None:
     """What the copy routine does, minus conversion: blobs the destination lacks, then the manifest."""
     parsed = image.parsed
@@ -84,7 +84,7 @@ def push(
         dst.commit()
 
 
-def push_index(dst: ImageDestination, images: list[TestImage]) -> bytes:
+def push_index(dst: ImageDestination, images: list[BuiltImage]) -> bytes:
     entries = []
     for i, image in enumerate(images):
         push(dst, image, top_level=False, commit=False)
@@ -102,7 +102,7 @@ def push_index(dst: ImageDestination, images: list[TestImage]) -> bytes:
     return raw
 
 
-def pull(src: ImageSource) -> TestImage:
+def pull(src: ImageSource) -> BuiltImage:
     """Fetch the top manifest and every blob, checking digest and size of each."""
     raw, kind = src.get_manifest()
     manifest = Manifest.from_bytes(raw, kind)
@@ -112,7 +112,7 @@ def pull(src: ImageSource) -> TestImage:
             data = stream.read()
         assert digest_stream(io.BytesIO(data)) == (desc.digest, desc.size)
         blobs[desc.digest] = data
-    return TestImage(raw, kind, blobs)
+    return BuiltImage(raw, kind, blobs)
 
 
 def top_is_index(src: ImageSource) -> bool:
