@@ -122,7 +122,7 @@ class _Copier:
         """Copy one image's blobs, then its (possibly rewritten) manifest: (raw, type, config digest)."""
         manifest = Manifest.from_bytes(raw, kind)
         fmt = self.target_format(manifest.media_type, forced)
-        out = manifest.convert(fmt)
+        out = replace(manifest, layers=()).convert(fmt)  # layers are converted one by one below
         config_raw = read_verified(
             self.src.get_blob(manifest.config), manifest.config, MAX_MANIFEST_SIZE
         )
@@ -193,7 +193,11 @@ class _Copier:
         with VerifyingReader.for_descriptor(
             self.src.get_blob(layer), layer, self.progress
         ) as reader:
-            result = recompress(cast(BinaryIO, reader), target, expected_diff_id=diff_id)
+            try:
+                result = recompress(cast(BinaryIO, reader), target, expected_diff_id=diff_id)
+            except ImageFormatError:
+                reader.finish()  # a damaged blob is reported as a digest mismatch, not bad gzip
+                raise
             reader.finish()
         with result.file:
             out = Descriptor(media_type, result.digest, result.size, layer.annotations)
