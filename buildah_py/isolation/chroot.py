@@ -37,11 +37,11 @@ def _report(fd: int, kind: str, text: str) -> None:
 
 
 def _describe(err: BaseException) -> str:
+    """One line for the user; the child has no traceback to show."""
+    if isinstance(err, OSError) and err.strerror:
+        return f"{err.strerror}: {err.filename}" if err.filename else err.strerror
     if isinstance(err, RunError):
         return str(err)
-    if isinstance(err, OSError):
-        where = f" {err.filename}" if err.filename else ""
-        return f"{err.strerror or err}{where}" if not err.strerror or where else str(err)
     return f"{type(err).__name__}: {err}"
 
 
