@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from buildah_py.errors import ImageNotFound, ImageReferenceError, TransportError
 from buildah_py.oci.reference import local_name, parse_reference
@@ -18,8 +18,11 @@ from buildah_py.transports.docker_archive import DockerArchiveSource
 from buildah_py.transports.docker_archive_dest import DockerArchiveDestination
 from buildah_py.transports.oci_archive import OCIArchiveDestination, open_oci_archive_source
 from buildah_py.transports.oci_layout import LayoutWriter, open_oci_source
-from buildah_py.transports.store import StoreDestination, StoreLike, StoreSource
+from buildah_py.transports.store import StoreDestination, StoreSource
 from buildah_py.transports.types import ImageDestination, ImageSource
+
+if TYPE_CHECKING:
+    from buildah_py.storage.store import Store
 
 TRANSPORTS = ("docker", "oci", "oci-archive", "docker-archive", "dir", "containers-storage")
 _WORD = re.compile(r"[a-z][a-z0-9-]*")
@@ -109,15 +112,13 @@ def _docker(kind: str, ref: str, opts: dict[str, Any]) -> Any:
     )
 
 
-def _store_required(name: ImageName, store: StoreLike | None) -> StoreLike:
+def _store_required(name: ImageName, store: Store | None) -> Store:
     if store is None:
         raise TransportError(f"{name.text}: the local store is needed for this name")
     return store
 
 
-def open_source(
-    name: str | ImageName, *, store: StoreLike | None = None, **opts: Any
-) -> ImageSource:
+def open_source(name: str | ImageName, *, store: Store | None = None, **opts: Any) -> ImageSource:
     """An ImageSource for `name`; registry options (tls_verify, authfile, creds, ...) go to docker://."""
     parsed = name if isinstance(name, ImageName) else parse_image_name(name)
     t = parsed.transport
@@ -142,7 +143,7 @@ def open_source(
 
 
 def open_destination(
-    name: str | ImageName, *, store: StoreLike | None = None, **opts: Any
+    name: str | ImageName, *, store: Store | None = None, **opts: Any
 ) -> ImageDestination:
     """An ImageDestination for `name`; a bare name means a registry, as ``buildah push`` reads it."""
     parsed = name if isinstance(name, ImageName) else parse_image_name(name)

@@ -5,60 +5,34 @@ selects one platform and hands that manifest over as the top level. Blobs go str
 content store, which verifies each before it becomes visible; the image record (and its names)
 appears only on ``commit``. Blobs of a copy that never commits stay unreferenced in the content
 store until ``prune`` removes them (deleting them here could race another process reusing them).
+
+``pull_image`` and ``push_image`` are the calls the CLI and the Python API make.
 """
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
-from typing import Any, BinaryIO, Protocol
+from typing import TYPE_CHECKING, Any, BinaryIO
 
-from buildah_py.errors import BlobNotFound, TransportError
+from buildah_py.errors import BlobNotFound, ImageReferenceError, TransportError
 from buildah_py.oci import mediatypes as mt
 from buildah_py.oci.descriptor import Descriptor
 from buildah_py.oci.manifest import MAX_MANIFEST_SIZE, sniff_media_type
+from buildah_py.oci.reference import local_name, normalize_name
+from buildah_py.transports.copy import CopyResult, copy_image
+from buildah_py.transports.types import ImageSource
 
-
-class ContentLike(Protocol):
-    def has(self, digest: str) -> bool: ...
-
-    def size(self, digest: str) -> int: ...
-
-    def open(self, digest: str) -> BinaryIO: ...
-
-    def read(self, digest: str, limit: int = ...) -> bytes: ...
-
-    def ingest(
-        self, stream: BinaryIO, expected_digest: str | None = None, expected_size: int | None = None
-    ) -> tuple[str, int]: ...
-
-
-class ImageRecordLike(Protocol):
-    id: str
-    manifest_digest: str
-    manifest_media_type: str
-    config_digest: str
-    names: list[str]
-
-
-class StoreLike(Protocol):
-    """What this adapter uses of ``buildah_py.storage.store.Store``."""
-
-    @property
-    def content(self) -> ContentLike: ...
-
-    def image(self, ref: str) -> Any: ...
-
-    def add_image(self, manifest: bytes, media_type: str, names: list[str]) -> Any: ...
-
-    def writing(self) -> AbstractContextManager[None]: ...
+if TYPE_CHECKING:
+    from buildah_py.storage.records import ImageRecord
+    from buildah_py.storage.store import Store
+    from buildah_py.transports.names import ImageName
 
 
 class StoreSource:
     """An image of the local store, by name, ID, ID prefix or manifest digest."""
 
-    def __init__(self, store: StoreLike, ref: str) -> None:
+    def __init__(self, store: Store, ref: str) -> None:
         self.store = store
-        self.record: ImageRecordLike = store.image(ref)
+        self.record: ImageRecord = store.image(ref)
         self.reference = f"containers-storage:{ref}"
 
     def get_manifest(self, digest: str | None = None) -> tuple[bytes, str]:
@@ -83,12 +57,12 @@ class StoreDestination:
     supported_manifest_types: tuple[str, ...] = (mt.OCI_MANIFEST, mt.DOCKER_MANIFEST)
     supported_compressions: tuple[str, ...] = ("gzip", "zstd", "none")
 
-    def __init__(self, store: StoreLike, names: list[str]) -> None:
+    def __init__(self, store: Store, names: list[str]) -> None:
         self.store = store
         self.names = list(names)
         self.reference = "containers-storage:" + (names[0] if names else "<unnamed>")
         self._manifest: tuple[bytes, str] | None = None
-        self.record: Any = None
+        self.record: ImageRecord | None = None
 
     def has_blob(self, desc: Descriptor) -> bool:
         content = self.store.content
@@ -110,3 +84,72 @@ class StoreDestination:
 
     def close(self) -> None:
         pass
+
+
+#: Keyword arguments that steer the copy; the rest go to the transports (tls_verify, authfile, ...).
+COPY_OPTIONS = ("platform", "all_platforms", "format", "compression", "progress", "jobs")
+
+
+def _split(opts: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    copy_opts = {k: v for k, v in opts.items() if k in COPY_OPTIONS}
+    transport_opts = {k: v for k, v in opts.items() if k not in COPY_OPTIONS}
+    if "platform" in copy_opts:
+        transport_opts["platform"] = copy_opts["platform"]
+    return copy_opts, transport_opts
+
+
+def default_names(name: ImageName, src: ImageSource) -> list[str]:
+    """The names a pulled image gets: its registry reference, its archive tags, or its OCI tag."""
+    if name.transport in ("docker", ""):
+        return [normalize_name(name.ref)]
+    repo_tags: tuple[str, ...] | None = getattr(src, "repo_tags", None)  # docker-archive
+    if repo_tags is not None:
+        return [normalize_name(tag) for tag in repo_tags]
+    if name.transport in ("oci", "oci-archive") and name.ref:
+        try:
+            return [local_name(name.ref)]
+        except ImageReferenceError:
+            return []  # a tag such as "v1.0+build" is fine in a layout but not as an image name
+    return []
+
+
+def pull_image(
+    name: str, store: Store, *, names: list[str] | None = None, **opts: Any
+) -> ImageRecord:
+    """Copy the image `name` (any transport; a bare name means the registry) into the store.
+
+    Returns the store's ImageRecord. `names` overrides the names the image is recorded under.
+    """
+    from buildah_py.transports.names import ImageName, open_source, parse_image_name
+
+    parsed = parse_image_name(name)
+    if parsed.transport == "containers-storage":
+        return store.image(parsed.ref)
+    if parsed.transport == "":
+        parsed = ImageName("docker", ref=parsed.ref, text=f"docker://{parsed.ref}")
+    copy_opts, transport_opts = _split(opts)
+    src = open_source(parsed, store=store, **transport_opts)
+    try:
+        dst = StoreDestination(store, names if names is not None else default_names(parsed, src))
+        copy_image(src, dst, **copy_opts)
+        assert dst.record is not None  # copy_image commits
+        return dst.record
+    finally:
+        src.close()
+
+
+def push_image(store: Store, image_ref: str, dest: str, **opts: Any) -> CopyResult:
+    """Copy a local image to `dest` (any transport; a bare name means the registry)."""
+    from buildah_py.transports.names import open_destination
+
+    copy_opts, transport_opts = _split(opts)
+    transport_opts.pop("platform", None)
+    src = StoreSource(store, image_ref)
+    try:
+        dst = open_destination(dest, store=store, **transport_opts)
+        try:
+            return copy_image(src, dst, **copy_opts)
+        finally:
+            dst.close()
+    finally:
+        src.close()

@@ -13,8 +13,7 @@ from buildah_py.oci import mediatypes as mt
 from buildah_py.oci.descriptor import Platform
 from buildah_py.storage.store import Store
 from buildah_py.transports.names import open_source
-from buildah_py.transports.pullpush import pull_image, push_image
-from buildah_py.transports.store import StoreSource
+from buildah_py.transports.store import StoreSource, pull_image, push_image
 
 from .conftest import Built, Layout, read_oci
 
