@@ -51,8 +51,13 @@ def _write(
 ) -> LayerBlob:
     root_fd = _open_root(upper)
     counted = HashingWriter(out)
-    packed = compressor(cast(BinaryIO, counted), compression, level)
-    tar = HashingWriter(packed)
+    # Uncompressed, the tar is the blob: one hash serves as both diffID and digest.
+    packed = (
+        None
+        if compression is Compression.NONE
+        else compressor(cast(BinaryIO, counted), compression, level)
+    )
+    tar = counted if packed is None else HashingWriter(packed)
     emitter = TarEmitter(
         root_fd, cast(BinaryIO, tar), timestamp=timestamp, overlay_prefix=private_prefix
     )
@@ -60,7 +65,8 @@ def _write(
         for change in plan(root_fd):
             emitter.add(change)
         emitter.finish()
-        packed.close()
+        if packed is not None:
+            packed.close()
     except OSError as err:
         raise LayerError(f"{upper}: cannot write a layer: {err}") from err
     finally:
