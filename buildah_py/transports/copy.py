@@ -93,6 +93,8 @@ class _Copier:
         self.src, self.dst = src, dst
         self.format, self.compression, self.jobs = fmt, compression, max(1, jobs)
         self.warnings: list[str] = []
+        #: Set when the caller asked for a platform and the source was a single image.
+        self.check_platform: Platform | None = None
         lock = threading.Lock()
 
         def report(digest: str, done: int, total: int) -> None:
@@ -143,6 +145,9 @@ class _Copier:
         if manifest.config.media_type not in (mt.OCI_CONFIG, mt.DOCKER_CONFIG):
             return None
         config = ImageConfig.from_bytes(raw)
+        want = self.check_platform
+        if want is not None and not want.matches(config.platform):
+            self.warnings.append(f"the image is for {config.platform}, not the requested {want}")
         if fmt == "oci" and manifest.format == "docker" and (dropped := config.dropped_by_oci()):
             self.warnings.append(
                 f"the OCI format does not define {', '.join(dropped)}; the config keeps them "
@@ -288,6 +293,7 @@ def copy_image(
                 child_raw, child_type, top_level=True
             )
     elif kind in mt.MANIFEST_TYPES:
+        copier.check_platform = platform  # like buildah: copy anyway, but say so
         top_raw, top_type, config_digest = copier.copy_manifest(raw, kind, top_level=True)
     else:
         Manifest.from_bytes(raw, kind)  # raises the precise error (schema 1, unknown kind)

@@ -12,7 +12,7 @@ import io
 import json
 import os
 from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 from buildah_py.archive.compression import Compression, detect_compression, open_decompressed
 from buildah_py.errors import (
@@ -172,7 +172,31 @@ class DockerArchiveSource:
         except KeyError:
             raise BlobNotFound(desc.digest) from None
         stream = self._tree.open(path)
-        return open_decompressed(stream) if compressed else stream
+        return cast(BinaryIO, _Decompressed(stream)) if compressed else stream
 
     def close(self) -> None:
         self._tree.close()
+
+
+class _Decompressed(io.RawIOBase):
+    """The uncompressed bytes of a member; closing it closes the member's handle too."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        super().__init__()
+        self._raw = raw
+        self._inner = open_decompressed(raw)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buf: memoryview | bytearray) -> int:  # type: ignore[override]
+        data = self._inner.read(len(buf))
+        buf[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        try:
+            self._inner.close()
+            self._raw.close()
+        finally:
+            super().close()

@@ -252,3 +252,13 @@ def test_second_copy_skips_present_blobs(tmp_path: Path, layout: Layout, simple:
     # a blob already at the destination is not read again: corrupting the source cannot matter
     layout.blob_path(simple.layers[0]).write_bytes(b"garbage")
     copy(f"oci:{layout.path}:v1", f"oci:{tmp_path}/o:b")
+
+
+def test_single_image_of_another_platform_warns(tmp_path: Path, layout: Layout) -> None:
+    built = layout.image([{"a": b"1"}], arch="arm64")
+    layout.tag(built.descriptor(), "arm")
+    result = copy(
+        f"oci:{layout.path}:arm", f"oci:{tmp_path}/o:t", platform=Platform.parse("linux/amd64")
+    )
+    assert result.config_digest == built.config_digest
+    assert result.warnings == ("the image is for linux/arm64, not the requested linux/amd64",)
