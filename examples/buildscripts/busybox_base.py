@@ -57,8 +57,7 @@ def write_rootfs_tar(out_path: str, busybox: str | None = None) -> None:
         _entry(tar, "bin/busybox", kind=tarfile.REGTYPE, data=binary)
         for applet in sorted(set(applets)):
             if applet != "bin/busybox" and applet.split("/")[0] in ("bin", "sbin", "usr"):
-                depth = applet.count("/")
-                _entry(tar, applet, kind=tarfile.SYMTYPE, link="../" * (depth - 1) + "bin/busybox", mode=0o777)
+                _entry(tar, applet, kind=tarfile.SYMTYPE, link="/bin/busybox", mode=0o777)
         _entry(tar, "etc/passwd", kind=tarfile.REGTYPE, data=PASSWD.encode(), mode=0o644)
         _entry(tar, "etc/group", kind=tarfile.REGTYPE, data=GROUP.encode(), mode=0o644)
 

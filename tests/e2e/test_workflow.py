@@ -12,7 +12,7 @@ from tests.e2e.cliutil import Cli
 def test_from_run_commit_and_run_the_image(cli: Cli, busybox: str, tmp_path: Path) -> None:
     ctr = cli.out("from", busybox)
     assert ctr == "busybox-working-container"
-    cli("run", ctr, "--", "sh", "-c", "echo built > /built.txt && adduser -D -u 1000 app")
+    cli("run", ctr, "--", "sh", "-c", "echo built > /built.txt && echo app:x:1000:1000::/home/app:/bin/sh >> /etc/passwd && echo app:x:1000: >> /etc/group")
     (tmp_path / "ctx").mkdir()
     (tmp_path / "ctx" / "hello.txt").write_text("hello\n")
     cli("copy", "--chown", "app", ctr, str(tmp_path / "ctx" / "hello.txt"), "/srv/")
@@ -20,7 +20,8 @@ def test_from_run_commit_and_run_the_image(cli: Cli, busybox: str, tmp_path: Pat
         "--workingdir", "/srv", ctr)
     image_id = cli.out("commit", "--rm", ctr, "demo:1")
     assert len(image_id) == 64
-    assert "localhost/demo:1" in cli.out("images")
+    listed = json.loads(cli.out("images", "--json"))
+    assert any("localhost/demo:1" in img["names"] and img["id"] == image_id for img in listed)
     data = json.loads(cli.out("inspect", "--type", "image", "demo:1"))
     cfg = data["Config"]["config"]
     assert cfg["Cmd"] == ["cat", "/srv/hello.txt"]
