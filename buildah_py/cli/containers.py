@@ -7,7 +7,14 @@ import sys
 
 import click
 
-from buildah_py.cli.common import Globals, handle_errors, key_values, parse_bool, pass_globals, print_json
+from buildah_py.cli.common import (
+    Globals,
+    handle_errors,
+    key_values,
+    parse_bool,
+    pass_globals,
+    print_json,
+)
 from buildah_py.container import Container
 from buildah_py.errors import ContainerError
 
@@ -29,7 +36,7 @@ def from_cmd(g: Globals, name: str | None, pull_policy: str, tls_verify: str | N
     """Create a working container from IMAGE (or `scratch`); prints its name."""
     from buildah_py.oci.descriptor import Platform
 
-    opts = {"tls_verify": parse_bool(tls_verify), "authfile": authfile, "creds": creds}
+    opts: dict[str, object] = {"tls_verify": parse_bool(tls_verify), "authfile": authfile, "creds": creds}
     if platform:
         opts["platform"] = Platform.parse(platform)
     ctr = Container.from_image(image, name=name, store=g.store(), pull_policy=pull_policy,
@@ -139,7 +146,7 @@ add_cmd = _copy_like(add=True)
 @click.argument("container")
 @pass_globals
 @handle_errors
-def config_cmd(g: Globals, container: str, **kw: object) -> None:
+def config_cmd(g: Globals, /, container: str, **kw: object) -> None:
     """Update the image configuration CONTAINER will commit."""
     from buildah_py.cli.configflags import settings_from_flags
 

@@ -331,10 +331,11 @@ class _source_root:
     def __enter__(self) -> Path:
         src = self.src
         if isinstance(src, str):
+            name = src
             try:
-                src = Container.get(src, self.store)
+                src = Container.get(name, self.store)
             except ContainerNotFound:
-                src = Image(self.store, find_image(self.store, src))
+                src = Image(self.store, find_image(self.store, name))
         if isinstance(src, Image):
             self._temp = Container.from_image(src.id, store=self.store, pull_policy="never")
             src = self._temp

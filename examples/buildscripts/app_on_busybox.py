@@ -8,8 +8,9 @@ from __future__ import annotations
 import os
 import tempfile
 
-from buildah_py import Container
 from busybox_base import make_busybox_image
+
+from buildah_py import Container
 
 APP = """#!/bin/sh
 echo "hello from $(hostname) as $(id -un), greeting=${GREETING}"

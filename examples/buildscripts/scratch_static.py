@@ -9,8 +9,9 @@ import os
 import shutil
 import tempfile
 
-from buildah_py import Container
 from busybox_base import find_busybox
+
+from buildah_py import Container
 
 
 def build(tag: str = "localhost/demo-scratch:latest") -> str:
