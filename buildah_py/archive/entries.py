@@ -11,6 +11,7 @@ import os
 import shutil
 import stat
 import tarfile
+from collections.abc import Callable
 from typing import Literal
 
 from buildah_py.archive.fsops import lstat_at, open_dir_at, proc_path, remove_at
@@ -198,8 +199,7 @@ class EntryWriter:
         mtime = _mtime_ns(member)
         os.utime(leaf, ns=(mtime, mtime), dir_fd=pfd, follow_symlinks=False)
 
-    def _chown(self, member: tarfile.TarInfo, call: object) -> None:
-        assert callable(call)
+    def _chown(self, member: tarfile.TarInfo, call: Callable[[], None]) -> None:
         try:
             call()
         except OSError as err:
