@@ -97,6 +97,8 @@ class CheckMixin(ImagesMixin):
                         continue
                     self._drop_snapshot(rec.id)
                     changed = True
+        if found and repair:
+            self._save("snapshots")  # records first; this also deletes the dropped dirs
         for rec in self._meta.snapshots.values():
             link = self._link_path(rec.link)
             want = os.path.relpath(self._snap_fs(rec.id), self.root / "l")

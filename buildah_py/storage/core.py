@@ -20,6 +20,7 @@ from buildah_py.oci.digest import chain_ids
 from buildah_py.storage import metadata
 from buildah_py.storage.content_dir import DirContentStore
 from buildah_py.storage.drivers import Driver
+from buildah_py.storage.fsutil import remove_tree
 from buildah_py.storage.lock import StoreLock
 from buildah_py.storage.metadata import Metadata
 from buildah_py.storage.records import ImageRecord
@@ -49,6 +50,7 @@ class StoreCore:
         self._meta = Metadata()  # guarded by _lock
         self._gen = -1  # generation _meta reflects; -1 forces a reload
         self._bumped = False  # whether this write section already bumped the generation
+        self._doomed: list[Path] = []  # dirs of dropped records, deleted once the drop is saved
 
     # --- locking ------------------------------------------------------------
     def _refresh(self) -> None:
@@ -89,6 +91,9 @@ class StoreCore:
             self._bumped = True
         for name in which:
             metadata.save(self.root, self._meta, name)
+        # Records first, then files: a crash in between leaves only unreferenced leftovers.
+        while self._doomed:
+            remove_tree(self._doomed.pop())
 
     # --- paths ----------------------------------------------------------------
     def _snap_dir(self, chain_id: str) -> Path:

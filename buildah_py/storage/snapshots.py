@@ -15,7 +15,6 @@ from buildah_py.errors import BlobNotFound, DigestMismatch, StoreError
 from buildah_py.oci.digest import chain_ids, validate_digest
 from buildah_py.storage.core import StoreCore
 from buildah_py.storage.drivers import copy_tree
-from buildah_py.storage.fsutil import remove_tree
 from buildah_py.storage.records import BlobMemo, SnapshotRecord, now
 from buildah_py.storage.unpack import unpack_blob
 
@@ -56,12 +55,12 @@ class SnapshotsMixin(StoreCore):
         self._save("snapshots")
 
     def _drop_snapshot(self, chain_id: str) -> None:
-        """Forget a snapshot and delete its files (the caller saves snapshots.json)."""
+        """Forget a snapshot; its files go when the caller saves snapshots.json."""
         rec = self._meta.snapshots.pop(chain_id, None)
         self._meta.layer_blobs.pop(chain_id, None)
         if rec is not None and rec.link:
             self._link_path(rec.link).unlink(missing_ok=True)
-        remove_tree(self._snap_dir(chain_id))
+        self._doomed.append(self._snap_dir(chain_id))
 
     def prepare_snapshots(self, layers: list[tuple[str, str, str]]) -> list[str]:
         """Ensure a snapshot per (chain_id, diff_id, blob_digest), bottom first; returns the chain IDs.
