@@ -283,8 +283,6 @@ class Lexer:
             null_is_unset = True
             op = self._next()
             ops += op
-        if op not in ("+", "-", "?", "#", "%"):
-            raise _Refused(f"unsupported modifier ({ops}) in substitution")
         raw = op in ("#", "%")
         if raw:
             self.plain_names.add(name)
@@ -294,6 +292,9 @@ class Lexer:
         value = self.lookup(name)
         if value is None and self.skip_unset:
             return "${" + name + ops + word + "}"
+        if op not in ("+", "-", "?", "#", "%"):
+            # Checked only now: BuildKit lets a skipped unset variable through first.
+            raise _Refused(f"unsupported modifier ({ops}) in substitution")
         unset = value is None or (null_is_unset and value == "")
         if op == "-":
             return word if unset else (value or "")
