@@ -36,9 +36,13 @@ def docker_source(
     registries_conf: str | None = None,
     retry: RetryPolicy | None = None,
     env: Mapping[str, str] | None = None,
+    verify_blobs: bool = False,
     **_: object,
 ) -> DockerImageSource:
-    """Read an image from a registry; `platform` is kept for the copy routine to pick from an index."""
+    """Read an image from a registry; `platform` is kept for the copy routine to pick from an index.
+
+    Blob streams enforce the descriptor's size and resume broken transfers; their digest is the
+    caller's to check (the copy routine does), unless `verify_blobs` asks the stream to."""
     parsed = docker_reference(ref)
     client, real = open_client(
         parsed,
@@ -51,7 +55,12 @@ def docker_source(
         env=env,
     )
     return DockerImageSource(
-        client, real, platform=platform, progress=progress, locations=locations
+        client,
+        real,
+        platform=platform,
+        progress=progress,
+        locations=locations,
+        verify_blobs=verify_blobs,
     )
 
 

@@ -3,7 +3,9 @@
 On a broken or short transfer it asks again with ``Range: bytes=N-``. It trusts the answer
 only if it is a 206 whose ``Content-Range`` starts at N; a 200 means the server ignored the
 range, so the transfer starts over (the first N bytes are read and dropped). The digest and
-size are checked at the end, so a consumer never sees a clean end of a corrupt blob.
+size are checked as the bytes pass: a longer body fails at once, a shorter one is resumed. With
+``verify`` the digest is checked before the end is reported; the copy routine, which hashes
+every blob itself, turns that off so a pull hashes each byte once.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from urllib3.response import BaseHTTPResponse
 
 from buildah_py.errors import DigestMismatch, SizeMismatch, TransportError
 from buildah_py.oci.descriptor import Descriptor
-from buildah_py.oci.digest import hasher
+from buildah_py.oci.digest import CHUNK, hasher
 from buildah_py.transports.registry.client import RETRY_ERRORS, release
 from buildah_py.transports.registry.retry import RetryPolicy
 from buildah_py.transports.verify import ProgressFn
@@ -32,8 +34,8 @@ def range_start(resp: BaseHTTPResponse) -> int | None:
     return int(m.group(1)) if m else None
 
 
-class BlobReader(io.RawIOBase):
-    """Raw stream over a registry blob; wrap it in ``io.BufferedReader`` for use."""
+class BlobReader(io.BufferedIOBase):
+    """A readable binary stream over a registry blob (``read`` returns short only at the end)."""
 
     def __init__(
         self,
@@ -44,6 +46,7 @@ class BlobReader(io.RawIOBase):
         policy: RetryPolicy | None = None,
         progress: Progress | None = None,
         max_resumes: int = 5,
+        verify: bool = True,
     ) -> None:
         super().__init__()
         self._open = opener
@@ -56,7 +59,7 @@ class BlobReader(io.RawIOBase):
         self._resp: BaseHTTPResponse | None = None
         self._offset = 0  # bytes handed to the reader so far
         self._skip = 0  # bytes of the current response to drop (a restart after an ignored Range)
-        self._hash = hasher(desc.digest)
+        self._hash = hasher(desc.digest) if verify else None
         self._done = False
 
     def readable(self) -> bool:
@@ -99,16 +102,16 @@ class BlobReader(io.RawIOBase):
         self.policy.sleep(self.policy.delay(self.resumes))
         self.resumes += 1
 
-    def readinto(self, buffer: memoryview | bytearray) -> int:  # type: ignore[override]
+    def _next(self, want: int) -> bytes:
+        """Up to `want` bytes of the blob; b'' at its verified end."""
         if self._done:
-            return 0
-        want = len(buffer)
+            return b""
         while True:
             if self._resp is None:
                 self._resp = self._start()
             try:
                 data = self._resp.read(
-                    want if not self._skip else min(self._skip, 1 << 20), decode_content=False
+                    min(self._skip, want) if self._skip else want, decode_content=False
                 )
             except RETRY_ERRORS as err:
                 self._resume(str(err))
@@ -124,25 +127,46 @@ class BlobReader(io.RawIOBase):
                     self._resume(f"body ended after {self._offset} of {self.desc.size} bytes")
                     continue
                 self._finish()
-                return 0
+                return b""
             self._offset += len(data)
             if self._offset > self.desc.size:
                 self._done = True
                 raise SizeMismatch(
                     self.desc.size, self._offset, f"{self.label}: blob {self.desc.digest}"
                 )
-            self._hash.update(data)
-            buffer[: len(data)] = data
+            if self._hash is not None:
+                self._hash.update(data)
             if self.progress is not None:
                 self.progress(self.desc.digest, self._offset, self.desc.size)
-            return len(data)
+            return data
+
+    def read(self, size: int | None = -1) -> bytes:
+        # Hands urllib3's bytes straight on: no second buffer, no copy on the hot path.
+        if size is None or size < 0:
+            parts = []
+            while chunk := self._next(CHUNK):
+                parts.append(chunk)
+            return b"".join(parts)
+        first = self._next(size)
+        if len(first) == size or not first:
+            return first
+        parts, got = [first], len(first)
+        while got < size and (chunk := self._next(size - got)):
+            parts.append(chunk)
+            got += len(chunk)
+        return b"".join(parts)
+
+    def read1(self, size: int = -1) -> bytes:
+        return self._next(size if size > 0 else CHUNK)
 
     def _finish(self) -> None:
         self._done = True
-        actual = f"{self._hash.name}:{self._hash.hexdigest()}"
         if self._resp is not None:
             release(self._resp)
             self._resp = None
+        if self._hash is None:
+            return
+        actual = f"{self._hash.name}:{self._hash.hexdigest()}"
         if actual != self.desc.digest:
             raise DigestMismatch(self.desc.digest, actual, f"{self.label}: blob")
 

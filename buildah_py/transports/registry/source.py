@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import io
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 from urllib3.response import BaseHTTPResponse
 
@@ -17,8 +16,6 @@ from buildah_py.oci.reference import Reference
 from buildah_py.transports.registry.client import RegistryClient, release
 from buildah_py.transports.registry.download import BlobReader, Progress
 from buildah_py.transports.registry.locations import BlobLocations
-
-BLOB_BUFFER = 1 << 20
 
 
 def digest_of(raw: bytes, like: str = "sha256:") -> str:
@@ -57,6 +54,7 @@ class DockerImageSource:
         platform: Platform | None = None,
         progress: Progress | None = None,
         locations: BlobLocations | None = None,
+        verify_blobs: bool = False,
     ) -> None:
         self.client = client
         self.ref = ref
@@ -64,6 +62,9 @@ class DockerImageSource:
         self.platform = platform
         self.progress = progress
         self.locations = locations
+        # The ImageSource contract puts digest checks on the caller (the copy routine hashes
+        # every blob); True adds a check inside the stream for callers that read blobs directly.
+        self.verify_blobs = verify_blobs
         self.scopes = (f"repository:{ref.path}:pull",)
         self.digest = ""
 
@@ -126,9 +127,10 @@ class DockerImageSource:
             self.reference,
             policy=self.client.policy,
             progress=self.progress,
+            verify=self.verify_blobs,
         )
         reader.start()
-        return io.BufferedReader(reader, BLOB_BUFFER)
+        return cast(BinaryIO, reader)
 
     def close(self) -> None:
         self.client.close()

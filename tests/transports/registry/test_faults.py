@@ -128,15 +128,28 @@ def test_wrong_content_range_is_refused(fresh: FaultProxy) -> None:
 def test_wrong_bytes_are_refused(fresh: FaultProxy, image: BuiltImage) -> None:
     layer = image.parsed.layers[1]
     fresh.add(Fault("GET", layer.digest, "corrupt"))
-    src = _source(fresh)
     with pytest.raises(DigestMismatch):
-        src.get_blob(layer).read()
+        _source(fresh, verify_blobs=True).get_blob(layer).read()
+
+
+def test_wrong_bytes_never_land(fresh: FaultProxy, image: BuiltImage, tmp_path: Path) -> None:
+    from buildah_py.transports.copy import copy_image
+    from buildah_py.transports.oci_layout import LayoutWriter
+
+    layer = image.parsed.layers[1]
+    fresh.add(Fault("GET", layer.digest, "corrupt"))
+    dst = LayoutWriter(str(tmp_path / "layout"), "app")
+    with pytest.raises(DigestMismatch):
+        copy_image(_source(fresh), dst, jobs=1)
+    dst.close()
+    assert not (tmp_path / "layout" / "blobs" / "sha256" / layer.digest.split(":")[1]).exists()
+    assert not (tmp_path / "layout" / "index.json").exists()
 
 
 def test_truncated_body_is_resumed_or_refused(fresh: FaultProxy, image: BuiltImage) -> None:
     layer = image.parsed.layers[1]
     fresh.add(Fault("GET", layer.digest, "truncate"))
-    assert _source(fresh).get_blob(layer).read() == image.blobs[layer.digest]
+    assert _source(fresh, verify_blobs=True).get_blob(layer).read() == image.blobs[layer.digest]
     fresh.add(Fault("GET", layer.digest, "truncate", times=50))
     with pytest.raises(TransportError, match="after 5 resumes"):
         _source(fresh).get_blob(layer).read()
@@ -267,6 +280,9 @@ def test_redirect_target_does_not_see_a_refused_login(auth_proxy: FaultProxy) ->
 def test_stream_is_a_binary_file(fresh: FaultProxy, image: BuiltImage) -> None:
     layer = image.parsed.layers[0]
     stream = _source(fresh).get_blob(layer)
-    assert isinstance(stream, io.BufferedReader)
+    assert isinstance(stream, io.BufferedIOBase) and stream.readable()
     assert stream.read(10) == image.blobs[layer.digest][:10]
+    assert stream.read1(5) == image.blobs[layer.digest][10:15]
+    assert stream.read() == image.blobs[layer.digest][15:]
+    assert stream.read(1) == b""
     stream.close()
