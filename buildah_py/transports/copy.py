@@ -25,7 +25,7 @@ from buildah_py.oci.digest import hasher, sha256_digest
 from buildah_py.oci.manifest import MAX_MANIFEST_SIZE, Index, Manifest, sniff_media_type
 from buildah_py.transports.recompress import recompress
 from buildah_py.transports.types import ImageDestination, ImageSource
-from buildah_py.transports.verify import ProgressFn, VerifyingReader, read_verified
+from buildah_py.transports.verify import HashedFile, ProgressFn, VerifyingReader, read_verified
 
 #: Compressions each image format can carry.
 FORMAT_COMPRESSIONS = {"oci": ("none", "gzip", "zstd"), "docker": ("none", "gzip")}
@@ -207,7 +207,7 @@ class _Copier:
         with result.file:
             out = Descriptor(media_type, result.digest, result.size, layer.annotations)
             if not self.dst.has_blob(out):
-                self.dst.put_blob(cast(BinaryIO, result.file), out)
+                self.dst.put_blob(cast(BinaryIO, HashedFile(cast(BinaryIO, result.file), out)), out)
         return out
 
     def _copy_blob(self, desc: Descriptor, out: Descriptor) -> None:

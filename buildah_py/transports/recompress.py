@@ -32,13 +32,15 @@ class Recompressed:
 class _HashingWriter:
     """Counts and hashes what a compressor writes, on its way to the temporary file."""
 
-    def __init__(self, out: IO[bytes]) -> None:
+    def __init__(self, out: IO[bytes], hashing: bool = True) -> None:
         self.out = out
         self.hash = hashlib.sha256()
+        self.hashing = hashing
         self.size = 0
 
     def write(self, data: bytes) -> int:
-        self.hash.update(data)
+        if self.hashing:
+            self.hash.update(data)
         self.size += len(data)
         return self.out.write(data)
 
@@ -60,7 +62,7 @@ def recompress(
     """
     tmp = tempfile.TemporaryFile(dir=tmpdir)
     try:
-        sink = _HashingWriter(tmp)
+        sink = _HashingWriter(tmp, hashing=target != "none")  # uncompressed: digest == diff ID
         writer = compressor(cast(BinaryIO, sink), Compression(target))
         diff = hashlib.sha256()
         try:
@@ -75,7 +77,8 @@ def recompress(
         if expected_diff_id is not None and diff_id != expected_diff_id:
             raise DigestMismatch(expected_diff_id, diff_id, "layer diff ID")
         tmp.seek(0)
-        return Recompressed(tmp, "sha256:" + sink.hash.hexdigest(), sink.size, diff_id)
+        digest = "sha256:" + sink.hash.hexdigest() if sink.hashing else diff_id
+        return Recompressed(tmp, digest, sink.size, diff_id)
     except BaseException:
         tmp.close()
         raise

@@ -88,6 +88,34 @@ class VerifyingReader(io.RawIOBase):
             super().close()
 
 
+class HashedFile(VerifyingReader):
+    """A file this process just wrote while hashing it: only its size is checked again.
+
+    Used for recompressed layers, whose digest is computed as they are written to a private
+    temporary file; hashing that file a second time could not find anything new.
+    """
+
+    def __init__(
+        self, stream: BinaryIO, desc: Descriptor, progress: ProgressFn | None = None
+    ) -> None:
+        super().__init__(
+            stream, desc.digest, desc.size, what=f"blob {desc.digest}", progress=progress
+        )
+
+    def readinto(self, buf: memoryview | bytearray) -> int:  # type: ignore[override]
+        if self.verified:
+            return 0
+        data = self._stream.read(len(buf))
+        if not data:
+            if self.done != self.size:
+                raise SizeMismatch(self.size or 0, self.done, self.what)
+            self.verified = True
+            return 0
+        self.done += len(data)
+        buf[: len(data)] = data
+        return len(data)
+
+
 def verified(stream: BinaryIO, desc: Descriptor) -> VerifyingReader:
     """`stream` checked against `desc`; a stream already verifying the same blob is not hashed twice."""
     if (
