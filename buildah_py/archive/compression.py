@@ -11,8 +11,10 @@ from isal import igzip
 
 from buildah_py.errors import LayerError
 
-# ISA-L level 1 compresses ~3x faster than level 3 for a few percent more bytes (bench_archive).
+# Measured on 100 MB of /usr/lib (ratio, CPU MB/s): ISA-L 1: 2.72, 249; 2: 2.76, 244;
+# 3: 2.80, 177. Level 1 also wins on bench_archive's data, so commits stay fast.
 DEFAULT_GZIP_LEVEL = 1
+# zstd 3 (the ecosystem's default): 3.25, 98; level 1: 2.94, 227. Callers may pass level=1.
 DEFAULT_ZSTD_LEVEL = 3
 
 _GZIP_MAGIC = b"\x1f\x8b"
