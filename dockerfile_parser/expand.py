@@ -41,7 +41,7 @@ class _Words:
 
     def add_char(self, ch: str) -> None:
         if ch in GO_SPACE:
-            if self.in_word and self.buf:
+            if self.in_word and any(self.buf):
                 self.words.append("".join(self.buf))
                 self.buf = []
                 self.in_word = False

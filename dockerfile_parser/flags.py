@@ -75,18 +75,20 @@ def check_flags(keyword: str, flags: Sequence[Flag], spec: Mapping[str, FlagKind
         name, value = flag.name, flag.value
         kind = spec.get(name)
         if kind is None:
-            message = f"{keyword} does not accept the flag --{name}"
+            message = f"unknown flag --{name}"
             close = difflib.get_close_matches(name, list(spec), n=1)
             if close:
                 message += f"; did you mean --{close[0]}?"
             elif spec:
-                message += "; it accepts " + ", ".join(f"--{n}" for n in sorted(spec))
+                message += "; accepted: " + ", ".join(f"--{n}" for n in sorted(spec))
+            else:
+                message += f"; {keyword} accepts no flags"
             raise FlagError(message, index)
         if name in seen and kind is not FlagKind.STRINGS:
-            raise FlagError(f"{keyword}: repeated flag --{name}", index)
+            raise FlagError(f"repeated flag --{name}", index)
         seen.add(name)
         if kind is FlagKind.BOOL:
             if value is not None and value.lower() not in ("true", "false"):
-                raise FlagError(f"{keyword}: --{name} expects true or false, not {value!r}", index)
+                raise FlagError(f"--{name} expects true or false, not {value!r}", index)
         elif value is None:
-            raise FlagError(f"{keyword}: --{name} needs a value (--{name}=VALUE)", index)
+            raise FlagError(f"--{name} needs a value (--{name}=VALUE)", index)

@@ -73,7 +73,8 @@ class _Builder:
         try:
             parsed = entry.parse_args(syn.rest, self.reader.escape, syn.keyword)
         except ArgsError as err:
-            raise self.error(f"{syn.keyword.upper()}: {err.message}", p.line, p.lead + syn.rest_offset + err.offset) from None
+            message = _prefixed(syn.keyword.upper(), err.message)
+            raise self.error(message, p.line, p.lead + syn.rest_offset + err.offset) from None
         common = dict(
             keyword=syn.keyword,
             flags=tuple(Flag(text) for text, _ in syn.flags),
@@ -144,7 +145,7 @@ class _Builder:
         except (InstructionError, FlagError) as err:
             index = err.flag_index if isinstance(err, InstructionError) else err.index
             offset = p.lead + (syn.flags[index][1] if index is not None and index < len(syn.flags) else 0)
-            raise self.error(f"{inst.name}: {err.message}", p.line, offset) from None
+            raise self.error(_prefixed(inst.name, err.message), p.line, offset) from None
         self.check_expansion(inst, p, syn)
 
     def check_expansion(self, inst: Instruction, p: _Pending, syn: LineSyntax) -> None:
@@ -164,6 +165,11 @@ class _Builder:
             except ExpansionError as err:
                 where = p.line.text.find(word, offset)
                 raise self.error(f"{inst.name}: {err}", p.line, where if where >= 0 else offset) from None
+
+
+def _prefixed(name: str, message: str) -> str:
+    """Messages start with the instruction's name, once."""
+    return message if message.startswith(name + " ") else f"{name}: {message}"
 
 
 def _quotes(text: str) -> int:
