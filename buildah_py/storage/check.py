@@ -9,9 +9,16 @@ from __future__ import annotations
 import os
 
 from buildah_py.storage.core import hex_of
+from buildah_py.storage.drivers.probe import PROBE_PREFIX
 from buildah_py.storage.fsutil import TRASH_PREFIX, remove_trash
 from buildah_py.storage.images import ImagesMixin
 from buildah_py.storage.mount import is_mounted, unmount
+
+
+def _is_atomic_temp(name: str) -> bool:
+    # atomic.atomic_write names them ".<file>.<random>.tmp"; writers hold the store lock,
+    # so under any lock one that exists was abandoned.
+    return name.startswith(".") and name.endswith(".tmp")
 
 
 class CheckMixin(ImagesMixin):
@@ -25,7 +32,7 @@ class CheckMixin(ImagesMixin):
 
     def _check(self, repair: bool) -> list[str]:
         found: list[str] = []
-        self._bad_blobs: set[str] = set()
+        self._bad_blobs = set()
         for step in (
             self._check_trash,
             self._check_ingest,
@@ -40,11 +47,26 @@ class CheckMixin(ImagesMixin):
 
     def _check_trash(self, repair: bool) -> list[str]:
         found = []
-        for parent in (self.root / "snapshots", self.root / "containers", self.runroot / "mounts"):
+        dirs = (
+            self.root,
+            self.root / "snapshots",
+            self.root / "containers",
+            self.runroot / "mounts",
+        )
+        for parent in dirs:
             if not parent.is_dir():
                 continue
             for entry in sorted(parent.iterdir()):
-                if entry.name.startswith(TRASH_PREFIX):
+                if entry.name.startswith(PROBE_PREFIX):
+                    found.append(f"{entry}: leftover of an interrupted overlay probe")
+                    if repair:
+                        unmount(str(entry / "merged"))
+                        remove_trash(entry)
+                elif parent in (self.root, self.root / "content") and _is_atomic_temp(entry.name):
+                    found.append(f"{entry}: temp file of an interrupted metadata write")
+                    if repair:
+                        entry.unlink()
+                elif entry.name.startswith(TRASH_PREFIX):
                     found.append(f"{entry}: leftover of an interrupted deletion")
                     if repair:
                         remove_trash(entry)

@@ -33,6 +33,15 @@ LAYOUT_VERSION = b'{"imageLayoutVersion":"1.0.0"}'
 INGEST_PREFIX = "blob-"
 
 
+def _touch(blob: Path) -> bool:
+    """Refresh a present blob's mtime (so garbage collection's grace spares it); False if absent."""
+    try:
+        os.utime(blob)
+    except FileNotFoundError:
+        return False
+    return True
+
+
 class _Writer(io.BufferedWriter):
     """A blob being written: a buffered file that hashes every write; flock'ed while alive."""
 
@@ -142,8 +151,7 @@ class DirContentStore:
             raise DigestMismatch(expected, digest)
         w.close()
         final = self.path(digest)
-        if final.exists():
-            os.utime(final)  # fresh mtime: a concurrent prune's grace period protects it
+        if _touch(final):
             w.tmp.unlink()
         else:
             final.parent.mkdir(parents=True, exist_ok=True)
@@ -158,11 +166,10 @@ class DirContentStore:
         if expected_digest is not None:
             algorithm, _ = split_digest(validate_digest(expected_digest))
             final = self.path(expected_digest)
-            if final.is_file():
+            if _touch(final):
                 size = final.stat().st_size
                 if expected_size is not None and size != expected_size:
                     raise SizeMismatch(expected_size, size)
-                os.utime(final)
                 return expected_digest, size
         w = _Writer(self.ingest_dir, algorithm)
         try:

@@ -51,6 +51,7 @@ class StoreCore:
         self._gen = -1  # generation _meta reflects; -1 forces a reload
         self._bumped = False  # whether this write section already bumped the generation
         self._doomed: list[Path] = []  # dirs of dropped records, deleted once the drop is saved
+        self._bad_blobs: set[str] = set()  # corrupt blobs found by the check in progress
 
     # --- locking ------------------------------------------------------------
     def _refresh(self) -> None:

@@ -76,13 +76,14 @@ class Store(CheckMixin):
                 "snapshots": len(self._meta.snapshots),
                 "blobs": sum(1 for _ in self.content.digests()),
             }
+            overlay = probe_overlay(self.root) is not None  # under the lock: check spares it
         return {
             "driver": self.driver.name,
             "driver_options": list(self.driver.options),
             "root": str(self.root),
             "runroot": str(self.runroot),
             **counts,
-            "kernel_overlay": probe_overlay(self.root) is not None,
+            "kernel_overlay": overlay,
             "userxattr_needed": needs_userxattr(),
             "fuse_overlayfs": fuse_usable(),
         }

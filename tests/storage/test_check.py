@@ -77,7 +77,14 @@ def _stale_mount(s: Store, b: Built) -> str:
     return ""
 
 
+def _leftover_temp_files(s: Store, b: Built) -> str:
+    (s.root / ".images.json.abc123.tmp").write_text("{")
+    (s.root / ".probe-xyz" / "merged").mkdir(parents=True)
+    return "interrupted"
+
+
 DAMAGE = [
+    _leftover_temp_files,
     _incomplete_snapshot,
     _corrupt_blob,
     _lost_blob,

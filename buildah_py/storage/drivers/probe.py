@@ -11,6 +11,8 @@ from buildah_py.storage.mount import Mount, mount_all, unmount
 
 #: Options that keep the upper dir a plain diff the layer writer understands; used when accepted.
 PLAIN_UPPER_OPTIONS = ("index=off", "redirect_dir=off", "metacopy=off")
+#: Name prefix of the scratch directory a probe mounts in (a killed probe leaves one behind).
+PROBE_PREFIX = ".probe-"
 
 
 def in_user_namespace() -> bool:
@@ -58,7 +60,7 @@ def _try(base: Path, options: tuple[str, ...]) -> bool:
 
 def probe_overlay(root: Path) -> tuple[str, ...] | None:
     """Extra mount options a kernel overlay mount under `root` accepts, or None if it fails."""
-    base = Path(tempfile.mkdtemp(prefix=".probe-", dir=root))
+    base = Path(tempfile.mkdtemp(prefix=PROBE_PREFIX, dir=root))
     try:
         opts: tuple[str, ...] = ("userxattr",) if needs_userxattr() else ()
         if not _try(base, opts):
