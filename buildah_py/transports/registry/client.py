@@ -270,13 +270,13 @@ class RegistryClient:
             return resp
 
     def auth_error(self, status: int, reason: str) -> AuthError:
-        if self.credentials is None:
-            return AuthError(
-                f"{self.label}: HTTP {status}: {reason}: authentication required; {LOGIN_HINT}"
-            )
-        return AuthError(
-            f"{self.label}: HTTP {status}: {reason}: access denied with the given credentials; {LOGIN_HINT}"
+        what = (
+            "authentication required"
+            if self.credentials is None
+            else "access denied with the given credentials"
         )
+        text = reason if what in reason.lower() else f"{reason} ({what})"
+        return AuthError(f"{self.label}: HTTP {status}: {text}; {LOGIN_HINT}")
 
     def fail(self, resp: BaseHTTPResponse, what: str = "") -> RegistryError:
         """A RegistryError for an unexpected answer; releases the response."""
