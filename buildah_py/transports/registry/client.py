@@ -7,6 +7,7 @@ or a blob means is the business of the source and destination modules.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from urllib.parse import urljoin
 
@@ -42,6 +43,11 @@ _STATUS_TEXT = {
 def api_host(domain: str) -> str:
     """Docker Hub's API lives on another host than its name."""
     return "registry-1.docker.io" if domain == "docker.io" else domain
+
+
+def _plain(err: Exception) -> str:
+    """urllib3's message without its ``HTTPSConnection(host=..., port=...): `` prefix."""
+    return re.sub(r"^\w*Connection\(host=[^)]*\): ", "", str(err))
 
 
 def small_body(resp: BaseHTTPResponse, limit: int = 65536) -> bytes:
@@ -140,7 +146,7 @@ class RegistryClient:
                 ) from err
             except u3.HTTPError as err:
                 raise TransportError(
-                    f"{self.label}: cannot reach {Origin.of(url).netloc}: {err}"
+                    f"{self.label}: cannot reach {Origin.of(url).netloc}: {_plain(err)}"
                 ) from err
             if resp.status in RETRY_STATUSES and not last:
                 wait = self.policy.delay(attempt, resp.headers.get("Retry-After"))
