@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 
 import click
 
 from buildah_py import __version__
-from buildah_py.cli import containers, images, system
-from buildah_py.cli.common import EXIT_ERROR, Globals, setup_logging
+from buildah_py.cli import containers, images, system, unshare
+from buildah_py.cli.common import EXIT_ERROR, Globals, fail, setup_logging
+from buildah_py.userns import in_rootless_namespace, maybe_reexec
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -36,14 +38,31 @@ def cli(ctx: click.Context, root: str | None, runroot: str | None, storage_drive
     """Build OCI container images, without a daemon."""
     setup_logging(log_level)
     ctx.obj = Globals(root, runroot, storage_driver)
+    if ctx.invoked_subcommand == "mount" and _outside_session(sys.argv[1:]):
+        fail("a rootless mount lives only in buildah-py's own mount namespace: run "
+             "`buildah-py unshare`, then `buildah-py mount` inside it (or `buildah-py unshare --mount CTR`)")
 
 
-for module in (containers, images, system):
+def _outside_session(argv: list[str]) -> bool:
+    """Mounting a container in a namespace that dies with this command would print a dead path."""
+    if not in_rootless_namespace() or unshare.SESSION_ENV in os.environ:
+        return False
+    words = iter(argv)
+    for word in words:  # global options, then the verb; click has checked their shape
+        if word in ("--root", "--runroot", "--storage-driver", "--log-level"):
+            next(words, None)
+        elif not word.startswith("-"):
+            break
+    return any(not word.startswith("-") for word in words)
+
+
+for module in (containers, images, system, unshare):
     for command in module.COMMANDS:
         cli.add_command(command)
 
 
 def main() -> None:
+    maybe_reexec(sys.argv)  # unprivileged: continue as root of a user namespace
     try:
         cli.main(prog_name="buildah-py", standalone_mode=True)
     except SystemExit:

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from buildah_py.storage import Store
+from buildah_py.userns import host_ids
 
 
 def _rootless() -> bool:
@@ -31,7 +32,8 @@ def default_runroot() -> Path:
     runtime = os.environ.get("XDG_RUNTIME_DIR")
     if runtime and os.access(runtime, os.W_OK):
         return Path(runtime) / "buildah-py"
-    return Path(f"/tmp/buildah-py-run-{os.getuid()}")
+    ids = host_ids()  # inside the user namespace getuid() is 0: name the dir for the real user
+    return Path(f"/tmp/buildah-py-run-{ids[0] if ids else os.getuid()}")
 
 
 def open_store(root: Path | str | None = None, runroot: Path | str | None = None, driver: str | None = None) -> Store:

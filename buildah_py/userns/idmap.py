@@ -1,0 +1,97 @@
+"""Subordinate ID ranges (/etc/subuid, /etc/subgid) and the ID maps built from them.
+
+An unprivileged user becomes root inside the namespace (container ID 0 is their own ID);
+their subordinate ranges, in file order, map container IDs 1, 2, ... With no range only
+ID 0 exists inside, and images with files owned by other IDs cannot be unpacked.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+from dataclasses import dataclass
+from pathlib import Path
+
+SUBUID = Path("/etc/subuid")
+SUBGID = Path("/etc/subgid")
+
+
+@dataclass(frozen=True)
+class IDMap:
+    """One line of a uid_map/gid_map: `size` IDs from `container` upward are `host` upward."""
+
+    container: int
+    host: int
+    size: int
+
+    def line(self) -> str:
+        return f"{self.container} {self.host} {self.size}"
+
+
+@dataclass(frozen=True)
+class Mappings:
+    """The user's namespace maps; `full` is False when only their own IDs are mapped."""
+
+    uids: tuple[IDMap, ...]
+    gids: tuple[IDMap, ...]
+
+    @property
+    def full(self) -> bool:
+        return len(self.uids) > 1 and len(self.gids) > 1
+
+    @property
+    def size(self) -> int:
+        """How many IDs exist inside (the smaller of the uid and gid ranges)."""
+        return min(sum(m.size for m in self.uids), sum(m.size for m in self.gids))
+
+
+def subordinate_ranges(path: Path, name: str, ident: int) -> list[tuple[int, int]]:
+    """(start, count) entries of `path` for the user, given by name or number, in file order."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return []
+    out = []
+    for line in text.splitlines():
+        fields = line.strip().split(":")
+        if len(fields) != 3 or fields[0] not in (name, str(ident)):
+            continue
+        try:
+            start, count = int(fields[1]), int(fields[2])
+        except ValueError:
+            continue
+        if start >= 0 and count > 0:
+            out.append((start, count))
+    return out
+
+
+def build_maps(own: int, ranges: list[tuple[int, int]]) -> tuple[IDMap, ...]:
+    """0 -> `own`, then each subordinate range after the last mapped ID."""
+    maps = [IDMap(0, own, 1)]
+    nxt = 1
+    for start, count in ranges:
+        maps.append(IDMap(nxt, start, count))
+        nxt += count
+    return tuple(maps)
+
+
+def user_name(uid: int) -> str:
+    """The host login name for `uid` (the host is trusted: NSS is fine here)."""
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return os.environ.get("USER") or str(uid)
+
+
+def mappings_for(uid: int, gid: int, name: str | None = None) -> Mappings:
+    """The maps for a user: their own ID as 0, their subordinate ranges after it.
+
+    Both files need a range for the user; with either missing, only the own IDs are mapped
+    (a half-mapped namespace would own files it cannot give a group).
+    """
+    name = name or user_name(uid)
+    uids = subordinate_ranges(SUBUID, name, uid)
+    gids = subordinate_ranges(SUBGID, name, uid)
+    if not uids or not gids:
+        uids = gids = []
+    return Mappings(build_maps(uid, uids), build_maps(gid, gids))
