@@ -12,7 +12,7 @@ from typing import BinaryIO
 
 from buildah_py.errors import LayerError
 
-_BUFSIZE = 1 << 20
+_BUFSIZE = 1048576
 
 
 def _header_error(err: tarfile.TarError, offset: int, after: str | None) -> LayerError:
