@@ -12,7 +12,8 @@ from typing import BinaryIO
 
 from buildah_py.errors import LayerError
 
-_BUFSIZE = 1048576
+# tarfile's stream buffer copies its whole remainder on each small read: keep it small.
+_BUFSIZE = 16384
 
 
 def _header_error(err: tarfile.TarError, offset: int, after: str | None) -> LayerError:
