@@ -19,8 +19,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("file", help="the Dockerfile (or Containerfile) to read")
     mode = parser.add_mutually_exclusive_group()
-    mode.add_argument("--json", action="store_true", help="print the syntax tree as JSON (the default)")
-    mode.add_argument("--lint", action="store_true", help="print build-check warnings, FILE:LINE: Check: message")
+    mode.add_argument(
+        "--json", action="store_true", help="print the syntax tree as JSON (the default)"
+    )
+    mode.add_argument(
+        "--lint", action="store_true", help="print build-check warnings, FILE:LINE: Check: message"
+    )
     parser.add_argument(
         "--parser-only",
         action="store_true",

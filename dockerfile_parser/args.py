@@ -174,7 +174,9 @@ def name_value_pairs(rest: str, escape: str, keyword: str) -> Args:
     if "=" not in found[0]:
         parts = _TOKEN_SPACE_RE.split(rest, maxsplit=1)
         if len(parts) < 2:
-            raise ArgsError(f"{keyword} must have two arguments: {keyword} name=value (or {keyword} name value)")
+            raise ArgsError(
+                f"{keyword} must have two arguments: {keyword} name=value (or {keyword} name value)"
+            )
         return Args((parts[0], parts[1], ""))
     out: list[str] = []
     for word in found:

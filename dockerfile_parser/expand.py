@@ -190,7 +190,9 @@ class Lexer:
         while True:
             ch = self._peek()
             if not ch:
-                raise _Refused("unexpected end of statement while looking for matching double-quote")
+                raise _Refused(
+                    "unexpected end of statement while looking for matching double-quote"
+                )
             if ch == '"':
                 self.pos += 1
                 if self.raw_quotes:
@@ -265,7 +267,9 @@ class Lexer:
             return self._modifier(name, op)
         if op == "/":
             return self._replace(name)
-        raise _Refused(f"unsupported modifier ({op}) in substitution" if op else "syntax error: missing '}'")
+        raise _Refused(
+            f"unsupported modifier ({op}) in substitution" if op else "syntax error: missing '}'"
+        )
 
     def _word_until(self, stop: str, raw_escapes: bool, missing: str) -> str:
         try:
@@ -352,7 +356,9 @@ def _pattern_regex(pattern: str, *, greedy: bool, anchored: bool) -> re.Pattern[
             if nxt in ("}", "/"):
                 continue
             if nxt not in ("*", "?", "\\"):
-                raise _Refused(f"invalid pattern ({pattern}) in substitution: invalid escape '\\{nxt}'")
+                raise _Refused(
+                    f"invalid pattern ({pattern}) in substitution: invalid escape '\\{nxt}'"
+                )
             out.append("\\" + nxt)
             i += 1
         elif tok in _PATTERN_SPECIAL:
@@ -427,7 +433,9 @@ def raw_words(line: str) -> list[str]:
 
     Malformed substitutions give no words (BuildKit ignores that error here).
     """
-    lexer = Lexer(line, lambda _name: None, "\\", raw_quotes=True, raw_escapes=True, skip_unset=True)
+    lexer = Lexer(
+        line, lambda _name: None, "\\", raw_quotes=True, raw_escapes=True, skip_unset=True
+    )
     try:
         return lexer.run()[1]
     except ExpansionError:

@@ -148,7 +148,11 @@ class IgnoreMatcher:
     def __init__(self, patterns: Iterable[str | Pattern] = (), source: str | None = None) -> None:
         built: list[Pattern] = []
         for index, item in enumerate(patterns, 1):
-            pat = item if isinstance(item, Pattern) else parse_pattern(item, index, source or "<patterns>")
+            pat = (
+                item
+                if isinstance(item, Pattern)
+                else parse_pattern(item, index, source or "<patterns>")
+            )
             if pat is not None:
                 built.append(pat)
         self.patterns: Sequence[Pattern] = tuple(built)

@@ -48,7 +48,12 @@ class Heredoc:
         return re.sub(r"(?m)^\t+", "", self.content)
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "content": self.content, "expand": self.expand, "chomp": self.chomp}
+        return {
+            "name": self.name,
+            "content": self.content,
+            "expand": self.expand,
+            "chomp": self.chomp,
+        }
 
 
 @dataclass(frozen=True)
@@ -88,9 +93,7 @@ class Instruction:
 
     def flag_values(self, name: str) -> tuple[str, ...]:
         """Every value given for ``--name``, in order."""
-        return tuple(
-            ("true" if f.value is None else f.value) for f in self.flags if f.name == name
-        )
+        return tuple(("true" if f.value is None else f.value) for f in self.flags if f.name == name)
 
     def has_flag(self, name: str) -> bool:
         return any(f.name == name for f in self.flags)
@@ -160,7 +163,9 @@ class ShellInstruction(Instruction):
 
     def _check_args(self) -> None:
         if not self.json:
-            raise InstructionError('SHELL requires the arguments in JSON form: SHELL ["/bin/sh", "-c"]')
+            raise InstructionError(
+                'SHELL requires the arguments in JSON form: SHELL ["/bin/sh", "-c"]'
+            )
         self._need(1)
 
 
@@ -190,7 +195,9 @@ class FromInstruction(Instruction):
                     "digits, '-', '_' or '.'"
                 )
         elif len(self.args) != 1:
-            raise InstructionError("FROM requires either one argument, or three: FROM image AS name")
+            raise InstructionError(
+                "FROM requires either one argument, or three: FROM image AS name"
+            )
 
 
 @dataclass(frozen=True)
@@ -204,7 +211,9 @@ class _SourcesAndDest(Instruction):
     @property
     def sources(self) -> tuple[str, ...]:
         """Source paths, without the heredoc references."""
-        return tuple(a for a in self.args[:-1] if not _HEREDOC_WORD.match(a) or not self._heredoc_for(a))
+        return tuple(
+            a for a in self.args[:-1] if not _HEREDOC_WORD.match(a) or not self._heredoc_for(a)
+        )
 
     @property
     def heredoc_sources(self) -> tuple[Heredoc, ...]:
@@ -402,9 +411,13 @@ class HealthcheckInstruction(Instruction):
             value = flag.value or ""
             if flag.name == "retries":
                 if not re.fullmatch(r"[+-]?\d+", value) or int(value) < 1:
-                    raise InstructionError(f"--retries must be a whole number of at least 1, not {value!r}", index)
+                    raise InstructionError(
+                        f"--retries must be a whole number of at least 1, not {value!r}", index
+                    )
             elif not _DURATION.match(value):
-                raise InstructionError(f"--{flag.name} must be a duration such as 30s or 1m30s, not {value!r}", index)
+                raise InstructionError(
+                    f"--{flag.name} must be a duration such as 30s or 1m30s, not {value!r}", index
+                )
 
 
 @dataclass(frozen=True)

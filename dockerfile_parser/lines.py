@@ -20,7 +20,9 @@ MAX_LINE_BYTES = 65535
 DIRECTIVE_NAMES = ("syntax", "escape", "check")
 
 # Go's regexp \s is [\t\n\f\r ] (no \v); directive names start with a letter.
-_DIRECTIVE_RE = re.compile(r"^#[\t\n\f\r ]*([a-zA-Z][a-zA-Z0-9]*)[\t\n\f\r ]*=[\t\n\f\r ]*(.+?)[\t\n\f\r ]*$", re.S)
+_DIRECTIVE_RE = re.compile(
+    r"^#[\t\n\f\r ]*([a-zA-Z][a-zA-Z0-9]*)[\t\n\f\r ]*=[\t\n\f\r ]*(.+?)[\t\n\f\r ]*$", re.S
+)
 
 
 @dataclass(frozen=True)
@@ -106,7 +108,10 @@ class LineReader:
             return None
         raw = self._lines[self._next]
         self._next += 1
-        if len(raw) > MAX_LINE_BYTES // 4 and len(raw.encode("utf-8", "surrogatepass")) > MAX_LINE_BYTES:
+        if (
+            len(raw) > MAX_LINE_BYTES // 4
+            and len(raw.encode("utf-8", "surrogatepass")) > MAX_LINE_BYTES
+        ):
             raise self.error(
                 f"line is longer than {MAX_LINE_BYTES} bytes; split it with line continuations",
                 self._next,
@@ -183,6 +188,7 @@ class LineReader:
             candidate = raw.lstrip("\t") if chomp else raw
             if candidate == name:
                 return "".join(body)
-            body.append(self._lines[self._next - 1] + ("\n" if self._has_newline[self._next - 1] else ""))
+            body.append(
+                self._lines[self._next - 1] + ("\n" if self._has_newline[self._next - 1] else "")
+            )
         return None
-

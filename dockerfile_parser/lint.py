@@ -27,13 +27,29 @@ from .instructions import (
 from .parser import Dockerfile
 
 PLATFORM_ARGS = frozenset(
-    {"BUILDPLATFORM", "BUILDOS", "BUILDARCH", "BUILDVARIANT", "TARGETPLATFORM", "TARGETOS", "TARGETARCH", "TARGETVARIANT", "TARGETSTAGE"}
+    {
+        "BUILDPLATFORM",
+        "BUILDOS",
+        "BUILDARCH",
+        "BUILDVARIANT",
+        "TARGETPLATFORM",
+        "TARGETOS",
+        "TARGETARCH",
+        "TARGETVARIANT",
+        "TARGETSTAGE",
+    }
 )
 PROXY_ARGS = frozenset(
-    n for base in ("HTTP_PROXY", "HTTPS_PROXY", "FTP_PROXY", "NO_PROXY", "ALL_PROXY") for n in (base, base.lower())
+    n
+    for base in ("HTTP_PROXY", "HTTPS_PROXY", "FTP_PROXY", "NO_PROXY", "ALL_PROXY")
+    for n in (base, base.lower())
 )
-DEFAULT_IMAGE_ENV = frozenset({"PATH", "HOME", "HOSTNAME", "TERM", "LANG", "LC_ALL", "USER", "PWD", "SHELL"})
-_SECRET_WORD = re.compile(r"(?i)(?:_|^)(?:apikey|auth|credential|credentials|key|password|pword|passwd|secret|token)(?:_|$)")
+DEFAULT_IMAGE_ENV = frozenset(
+    {"PATH", "HOME", "HOSTNAME", "TERM", "LANG", "LC_ALL", "USER", "PWD", "SHELL"}
+)
+_SECRET_WORD = re.compile(
+    r"(?i)(?:_|^)(?:apikey|auth|credential|credentials|key|password|pword|passwd|secret|token)(?:_|$)"
+)
 _SINGLE_PER_STAGE = ("CMD", "ENTRYPOINT", "HEALTHCHECK")
 
 
@@ -58,7 +74,9 @@ class _Stage:
     absolute_workdir: bool = False
 
 
-def lint(dockerfile: Dockerfile, *, image_env: Collection[str] = DEFAULT_IMAGE_ENV) -> list[Warning]:
+def lint(
+    dockerfile: Dockerfile, *, image_env: Collection[str] = DEFAULT_IMAGE_ENV
+) -> list[Warning]:
     """All warnings for ``dockerfile``, sorted by line."""
     found = list(_checks(dockerfile, frozenset(image_env)))
     found.sort(key=lambda w: w.line)
@@ -77,7 +95,10 @@ def _checks(df: Dockerfile, image_env: frozenset[str]) -> Iterator[Warning]:
         if isinstance(inst, FromInstruction):
             if stage is not None:
                 yield from _stage_end(stage, name)
-            yield from (Warning(c, m, inst.start_line, name) for c, m in _from_checks(inst, global_args, stages))
+            yield from (
+                Warning(c, m, inst.start_line, name)
+                for c, m in _from_checks(inst, global_args, stages)
+            )
             stage = _Stage(inst.stage_name)
             parent = stages.get(inst.image.lower())
             if parent is not None:
@@ -110,7 +131,9 @@ def _casing(df: Dockerfile) -> Iterator[tuple[str, str, int]]:
         if isinstance(inst, UnknownInstruction):
             continue
         word = inst.keyword
-        if (majority == "uppercase" and word != word.upper()) or (majority == "lowercase" and word != word.lower()):
+        if (majority == "uppercase" and word != word.upper()) or (
+            majority == "lowercase" and word != word.lower()
+        ):
             yield (
                 "ConsistentInstructionCasing",
                 f"Command '{word}' should match the case of the command majority ({majority})",
@@ -118,18 +141,28 @@ def _casing(df: Dockerfile) -> Iterator[tuple[str, str, int]]:
             )
 
 
-def _from_checks(inst: FromInstruction, global_args: set[str], stages: dict[str, _Stage]) -> Iterator[tuple[str, str]]:
+def _from_checks(
+    inst: FromInstruction, global_args: set[str], stages: dict[str, _Stage]
+) -> Iterator[tuple[str, str]]:
     if len(inst.args) == 3:
         as_word, raw_name = inst.args[1], inst.args[2]
-        if (inst.keyword.isupper() and not as_word.isupper()) or (inst.keyword.islower() and not as_word.islower()):
+        if (inst.keyword.isupper() and not as_word.isupper()) or (
+            inst.keyword.islower() and not as_word.islower()
+        ):
             yield "FromAsCasing", f"'{as_word}' and '{inst.keyword}' keywords' casing do not match"
         if raw_name != raw_name.lower():
             yield "StageNameCasing", f"Stage name '{raw_name}' should be lowercase"
         lowered = raw_name.lower()
         if lowered in ("scratch", "context"):
-            yield "ReservedStageName", f"'{lowered}' is reserved and should not be used as a stage name"
+            yield (
+                "ReservedStageName",
+                f"'{lowered}' is reserved and should not be used as a stage name",
+            )
         if lowered in stages:
-            yield "DuplicateStageName", f"Duplicate stage name '{lowered}', stage names should be unique"
+            yield (
+                "DuplicateStageName",
+                f"Duplicate stage name '{lowered}', stage names should be unique",
+            )
     known = global_args | PLATFORM_ARGS
     words = [inst.image] + ([inst.platform] if inst.platform else [])
     for word in words:
@@ -144,7 +177,10 @@ def _from_checks(inst: FromInstruction, global_args: set[str], stages: dict[str,
                 "Setting platform to predefined $TARGETPLATFORM in FROM is redundant as this is the default behavior",
             )
         elif "$" not in platform:
-            yield "FromPlatformFlagConstDisallowed", f'FROM --platform flag should not use constant value "{platform}"'
+            yield (
+                "FromPlatformFlagConstDisallowed",
+                f'FROM --platform flag should not use constant value "{platform}"',
+            )
 
 
 def _names(word: str, escape: str, *, guarded: bool) -> list[str]:
@@ -165,19 +201,34 @@ def _instruction_checks(
             "JSONArgsRecommended",
             f"JSON arguments recommended for {kind} to prevent unintended behavior related to OS signals",
         )
-    if kind in ("ENV", "LABEL") and any(inst.args[i + 2] == "" for i in range(0, len(inst.args) - 2, 3)):
-        yield "LegacyKeyValueFormat", f'"{kind} key=value" should be used instead of legacy "{kind} key value" format'
+    if kind in ("ENV", "LABEL") and any(
+        inst.args[i + 2] == "" for i in range(0, len(inst.args) - 2, 3)
+    ):
+        yield (
+            "LegacyKeyValueFormat",
+            f'"{kind} key=value" should be used instead of legacy "{kind} key value" format',
+        )
     if isinstance(inst, (ArgInstruction, EnvInstruction)):
-        names = [n for n, _ in inst.declarations] if isinstance(inst, ArgInstruction) else [p.key for p in inst.pairs]
+        names = (
+            [n for n, _ in inst.declarations]
+            if isinstance(inst, ArgInstruction)
+            else [p.key for p in inst.pairs]
+        )
         for var in names:
             if _SECRET_WORD.search(var):
-                yield "SecretsUsedInArgOrEnv", f'Do not use ARG or ENV instructions for sensitive data ({kind} "{var}")'
+                yield (
+                    "SecretsUsedInArgOrEnv",
+                    f'Do not use ARG or ENV instructions for sensitive data ({kind} "{var}")',
+                )
     if isinstance(inst, WorkdirInstruction):
         path = inst.value
         if path.startswith("/") or path.startswith("$"):
             stage.absolute_workdir = True
         elif not stage.absolute_workdir:
-            yield "WorkdirRelativePath", f"Relative workdir '{path}' can have unexpected results if the base image changes"
+            yield (
+                "WorkdirRelativePath",
+                f"Relative workdir '{path}' can have unexpected results if the base image changes",
+            )
     if isinstance(inst, OnbuildInstruction):
         return
     if expansion_rule(kind).args:
@@ -192,7 +243,10 @@ def _instruction_checks(
             for var in _names(word, escape, guarded=False):
                 if var not in known and var not in reported and not var.isdigit():
                     reported.add(var)
-                    yield "UndefinedVar", f"Usage of undefined variable '${var}'" + _suggest(var, known)
+                    yield (
+                        "UndefinedVar",
+                        f"Usage of undefined variable '${var}'" + _suggest(var, known),
+                    )
 
 
 def _suggest(var: str, known: set[str] | frozenset[str]) -> str:

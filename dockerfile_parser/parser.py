@@ -87,7 +87,9 @@ class _Builder:
             trigger = None
             if syn.rest:
                 sub = _Pending(p.line, syn.rest, p.lead + syn.rest_offset)
-                trigger = self.build(sub, _parse_one(syn.rest), heredocs, _with_bodies(syn.rest, heredocs), end)
+                trigger = self.build(
+                    sub, _parse_one(syn.rest), heredocs, _with_bodies(syn.rest, heredocs), end
+                )
             return OnbuildInstruction(heredocs=(), original=original, trigger=trigger, **common)  # type: ignore[arg-type]
         return entry.cls(heredocs=heredocs, original=original, **common)  # type: ignore[arg-type]
 
@@ -115,7 +117,11 @@ class _Builder:
 
     def _is_json(self, syn: LineSyntax) -> bool:
         try:
-            return INSTRUCTION_TABLE[syn.rule].parse_args(syn.rest, self.reader.escape, syn.keyword).json
+            return (
+                INSTRUCTION_TABLE[syn.rule]
+                .parse_args(syn.rest, self.reader.escape, syn.keyword)
+                .json
+            )
         except ArgsError:
             return False
 
@@ -130,9 +136,13 @@ class _Builder:
                 plain = Lexer(rest, lambda _n: None, "\\", skip_unset=True).run()[1]
                 if len(plain) != 1:
                     continue
-                quoted = Lexer(rest, lambda _n: None, "\\", raw_quotes=True, skip_unset=True).run()[1]
+                quoted = Lexer(rest, lambda _n: None, "\\", raw_quotes=True, skip_unset=True).run()[
+                    1
+                ]
             except ExpansionError as err:
-                raise self.error(f"bad heredoc delimiter {rest!r}: {err.reason}", p.line, p.line.text.find(word)) from None
+                raise self.error(
+                    f"bad heredoc delimiter {rest!r}: {err.reason}", p.line, p.line.text.find(word)
+                ) from None
             name = plain[0]
             expand = _quotes(name) == _quotes(quoted[0]) if len(quoted) == 1 else False
             out.append((name, match.group(2) == "-", expand, int(match.group(1) or 0), word))
@@ -144,7 +154,9 @@ class _Builder:
             inst.check()
         except (InstructionError, FlagError) as err:
             index = err.flag_index if isinstance(err, InstructionError) else err.index
-            offset = p.lead + (syn.flags[index][1] if index is not None and index < len(syn.flags) else 0)
+            offset = p.lead + (
+                syn.flags[index][1] if index is not None and index < len(syn.flags) else 0
+            )
             raise self.error(_prefixed(inst.name, err.message), p.line, offset) from None
         self.check_expansion(inst, p, syn)
 
@@ -160,11 +172,15 @@ class _Builder:
             if flag.name in rule.flags and flag.value is not None:
                 words.append((flag.value, p.lead + offset))
         for word, offset in words:
+            if "$" not in word and "'" not in word and '"' not in word:
+                continue  # nothing in it can fail to expand
             try:
                 check_word(word, self.reader.escape)
             except ExpansionError as err:
                 where = p.line.text.find(word, offset)
-                raise self.error(f"{inst.name}: {err}", p.line, where if where >= 0 else offset) from None
+                raise self.error(
+                    f"{inst.name}: {err}", p.line, where if where >= 0 else offset
+                ) from None
 
 
 def _prefixed(name: str, message: str) -> str:
@@ -225,17 +241,24 @@ def parse(text: str | bytes, filename: str = "Dockerfile", *, strict: bool = Tru
         raise late
     if not instructions:
         raise reader.error("file with no instructions", max(reader.line_count, 1))
-    return Dockerfile(filename, dict(reader.directives), reader.escape, tuple(instructions), tuple(empty))
+    return Dockerfile(
+        filename, dict(reader.directives), reader.escape, tuple(instructions), tuple(empty)
+    )
 
 
 def _finish(
-    builder: _Builder, slots: list[Instruction | _Pending], strict: bool, known: dict[int, LineSyntax]
+    builder: _Builder,
+    slots: list[Instruction | _Pending],
+    strict: bool,
+    known: dict[int, LineSyntax],
 ) -> list[Instruction]:
     pending = [s for s in slots if isinstance(s, _Pending)]
     try:
         syntaxes = iter(parse_lines([p.stripped for p in pending]))
     except GrammarError as err:
-        raise DockerfileSyntaxError(f"internal grammar error: {err}", builder.reader.filename) from None
+        raise DockerfileSyntaxError(
+            f"internal grammar error: {err}", builder.reader.filename
+        ) from None
     out: list[Instruction] = []
     for index, slot in enumerate(slots):
         if isinstance(slot, Instruction):
@@ -261,5 +284,7 @@ def parse_file(path: str | os.PathLike[str], *, strict: bool = True) -> Dockerfi
         with open(name, "rb") as handle:
             data = handle.read()
     except OSError as err:
-        raise DockerfileSyntaxError(f"cannot read the Dockerfile: {err.strerror}", name, 1, 1) from None
+        raise DockerfileSyntaxError(
+            f"cannot read the Dockerfile: {err.strerror}", name, 1, 1
+        ) from None
     return parse(data, name, strict=strict)

@@ -62,16 +62,20 @@ def _syntax(tree: Tree[Token], text: str, line_starts: Sequence[int] | None) -> 
     rest_offset = len(text)
     for child in children[1:]:
         assert isinstance(child, Token)
-        offset = _offset(child, line_starts)
+        # FLAG and REST tokens carry the white space before them (and REST
+        # the newline after it); the offsets point past that white space.
+        raw = str(child).rstrip("\n")
+        word = go_lstrip(raw)
+        offset = _offset(child, line_starts) + len(raw) - len(word)
         if child.type == "REST":
-            rest, rest_offset = str(child), offset
+            rest, rest_offset = word, offset
             break
-        flag = unquote_flag(str(child))
+        flag = unquote_flag(word)
         if flag == "--":
             # "--" ends the flags; whatever follows is the remainder, even "--x".
-            tail = text[offset + len(child) :]
+            tail = text[offset + len(word) :]
             rest = go_lstrip(tail)
-            rest_offset = offset + len(child) + (len(tail) - len(rest))
+            rest_offset = offset + len(word) + (len(tail) - len(rest))
             break
         flags.append((flag, offset))
     return LineSyntax(tree.data, str(keyword_token), tuple(flags), rest, rest_offset)
@@ -80,7 +84,7 @@ def _syntax(tree: Tree[Token], text: str, line_starts: Sequence[int] | None) -> 
 def parse_line(text: str) -> LineSyntax:
     """One stripped, non-empty logical line."""
     try:
-        tree = grammar().parse(text, start="line")
+        tree = grammar().parse(text + "\n", start="line")
     except LarkError as err:
         raise GrammarError(str(err)) from err
     inner = tree.children[0]
@@ -92,7 +96,7 @@ def parse_lines(texts: Sequence[str]) -> list[LineSyntax]:
     """Many stripped, non-empty logical lines in one parser call."""
     if not texts:
         return []
-    joined = "\n".join(texts) + "\n"
+    joined = "\n".join(texts) + "\n"  # every line ends with a newline
     try:
         tree = grammar().parse(joined, start="file")
     except LarkError as err:
