@@ -47,7 +47,15 @@ def bench_ours(tmp: Path, size: int, tar: Path) -> float:
 def bench_buildah(tmp: Path, size: int, tar: Path) -> float | None:
     if shutil.which("buildah") is None:
         return None
-    b = ["buildah", "--root", str(tmp / "broot"), "--runroot", str(tmp / "brun"), "--storage-driver", "overlay"]
+    b = [
+        "buildah",
+        "--root",
+        str(tmp / "broot"),
+        "--runroot",
+        str(tmp / "brun"),
+        "--storage-driver",
+        "overlay",
+    ]
     ctr = run([*b, "from", "scratch"])
     mnt = run([*b, "mount", ctr])
     subprocess.run(["tar", "-xf", str(tar), "-C", mnt], check=True)
@@ -71,11 +79,15 @@ def main() -> None:
         tar = tmp / "bb.tar"
         write_rootfs_tar(str(tar))
         ours = bench_ours(tmp, args.size_mib, tar)
-        print(f"buildah-py commit of a {args.size_mib} MiB layer: {ours:.2f} s ({args.size_mib / ours:.0f} MiB/s)")
+        print(
+            f"buildah-py commit of a {args.size_mib} MiB layer: {ours:.2f} s ({args.size_mib / ours:.0f} MiB/s)"
+        )
         theirs = bench_buildah(tmp, args.size_mib, tar)
         if theirs is not None:
-            print(f"buildah    commit of a {args.size_mib} MiB layer: {theirs:.2f} s "
-                  f"({args.size_mib / theirs:.0f} MiB/s)")
+            print(
+                f"buildah    commit of a {args.size_mib} MiB layer: {theirs:.2f} s "
+                f"({args.size_mib / theirs:.0f} MiB/s)"
+            )
         subprocess.run(["umount", "-R", str(tmp / "run")], capture_output=True)
 
 

@@ -58,15 +58,17 @@ class Container:
         img = Image(store, record)
         manifest, config = img.manifest, img.config
         layers = _layer_table(manifest, config)
-        chain = store.prepare_snapshots([(c, d, b["digest"]) for c, d, b in layers])
-        extra = {
-            "layers": [dict(b, diff_id=d) for _, d, b in layers],
-            "format": manifest.format,
-            "image_name": record.names[0] if record.names else record.id,
-            "annotations": {},
-            "pending": [],
-        }
-        rec = store.create_container(name, record.id, chain, config.data, extra)
+        # One locked step: another process removing the image cannot take the snapshots in between.
+        with store.writing():
+            chain = store.prepare_snapshots([(c, d, b["digest"]) for c, d, b in layers])
+            extra = {
+                "layers": [dict(b, diff_id=d) for _, d, b in layers],
+                "format": manifest.format,
+                "image_name": record.names[0] if record.names else record.id,
+                "annotations": {},
+                "pending": [],
+            }
+            rec = store.create_container(name, record.id, chain, config.data, extra)
         return cls(store, rec)
 
     @classmethod
