@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from buildah_py.errors import IsolationUnavailable
+from buildah_py.isolation import linux
 from buildah_py.isolation.chroot import run_chroot
 from buildah_py.isolation.oci import run_oci
 from buildah_py.isolation.ocispec import make_runtime_spec
@@ -10,7 +11,7 @@ from buildah_py.isolation.spec import DEFAULT_CAPABILITIES, DEFAULT_PATH, Mount,
 
 __all__ = ["DEFAULT_CAPABILITIES", "DEFAULT_PATH", "Mount", "RunSpec", "make_runtime_spec", "run"]
 
-ISOLATIONS = ("chroot", "oci")
+ISOLATIONS = ("chroot", "oci", "rootless")
 
 
 def run(spec: RunSpec, isolation: str = "chroot", runtime: str | None = None) -> int:
@@ -23,4 +24,9 @@ def run(spec: RunSpec, isolation: str = "chroot", runtime: str | None = None) ->
         return run_chroot(spec)
     if isolation == "oci":
         return run_oci(spec, runtime)
-    raise IsolationUnavailable(f"isolation {isolation!r} is not supported (use chroot or oci)")
+    if isolation == "rootless":
+        # An OCI runtime in a user namespace: ours when unprivileged, else one of its own.
+        return run_oci(spec, runtime, userns=not linux.in_user_namespace())
+    raise IsolationUnavailable(
+        f"isolation {isolation!r} is not supported (use chroot, oci or rootless)"
+    )

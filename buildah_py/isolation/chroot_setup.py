@@ -71,12 +71,14 @@ def _setup_dev(root: int) -> None:
             linux.mount(f"/dev/{name}", f"{base}/{name}", None, linux.MS_BIND)
         for name in ("pts", "shm", "mqueue"):
             os.mkdir(name, 0o755, dir_fd=dev)
+        # Group tty (5) owns new ptys where it exists; a single-ID user namespace lacks it.
+        tty = ",gid=5" if linux.id_mapped("gid", 5) else ""
         linux.mount(
             "devpts",
             f"{base}/pts",
             "devpts",
             linux.MS_NOSUID | linux.MS_NOEXEC,
-            "newinstance,ptmxmode=0666,mode=0620,gid=5",
+            "newinstance,ptmxmode=0666,mode=0620" + tty,
         )
         linux.mount("shm", f"{base}/shm", "tmpfs", _NOSUID_NODEV_NOEXEC, "mode=1777,size=65536k")
         try:

@@ -198,3 +198,21 @@ def loopback_up() -> None:
         req = struct.pack("16sH14x", b"lo", 0)
         flags = struct.unpack("16sH14x", fcntl.ioctl(sock, _SIOCGIFFLAGS, req))[1]
         fcntl.ioctl(sock, _SIOCSIFFLAGS, struct.pack("16sH14x", b"lo", flags | _IFF_UP))
+
+
+def _id_map(kind: str) -> list[tuple[int, int, int]]:
+    try:  # bytes: this runs where no codec may be imported (see chroot._forbid_imports)
+        with open(f"/proc/self/{kind}_map", "rb") as f:
+            return [(int(a), int(b), int(c)) for a, b, c in (line.split() for line in f)]
+    except (OSError, ValueError):
+        return []
+
+
+def in_user_namespace() -> bool:
+    """True unless this process sees the initial namespace's full identity mapping."""
+    return _id_map("uid") != [(0, 0, 4294967295)]
+
+
+def id_mapped(kind: str, ident: int) -> bool:
+    """Whether uid/gid `ident` (`kind` "uid" or "gid") exists in our user namespace."""
+    return any(inside <= ident < inside + size for inside, _, size in _id_map(kind))

@@ -27,6 +27,9 @@ NOFILE = 1048576
 
 
 def _has_sys_resource() -> bool:
+    """CAP_SYS_RESOURCE that counts for rlimits: only the initial user namespace's does."""
+    if linux.in_user_namespace():
+        return False
     try:
         for line in Path("/proc/self/status").read_text(encoding="ascii").splitlines():
             if line.startswith("CapEff:"):
@@ -107,7 +110,7 @@ def _wait(proc: subprocess.Popen[bytes], forwarder: supervise.SignalForwarder) -
             forwarder.deliver()
 
 
-def _write_bundle(spec: RunSpec, prep: Prepared, nofile: int) -> Path:
+def _write_bundle(spec: RunSpec, prep: Prepared, nofile: int, userns: bool) -> Path:
     user = resolve_user(spec.user, lambda p: confined.read_file_in_root(prep.rootfd, p))
     env = final_env(spec.env, user.home, spec.terminal)
     if find_executable(prep.rootfd, spec.argv[0], env, spec.cwd) is None:
@@ -119,6 +122,9 @@ def _write_bundle(spec: RunSpec, prep: Prepared, nofile: int) -> Path:
         seccomp=load_default(DEFAULT_CAPABILITIES),
         nofile=nofile,
         root_path=str(Path(spec.rootfs).resolve()),
+        bind_sys=(userns or linux.in_user_namespace()) and spec.network != "none",
+        tty_gid=5 if linux.id_mapped("gid", 5) else None,
+        user_namespace=userns,
     )
     bundle = prep.tmpdir / "bundle"
     bundle.mkdir()
@@ -126,19 +132,25 @@ def _write_bundle(spec: RunSpec, prep: Prepared, nofile: int) -> Path:
     return bundle
 
 
-def run_oci(spec: RunSpec, runtime: str | None = None) -> int:
-    """Run the step with an OCI runtime; returns its exit status."""
+def run_oci(spec: RunSpec, runtime: str | None = None, userns: bool = False) -> int:
+    """Run the step with an OCI runtime; returns its exit status.
+
+    `userns` adds a user namespace to config.json (`rootless` isolation for root); inside
+    buildah-py's own user namespace the runtime detects rootless mode and skips cgroups.
+    """
     binary = shutil.which(runtime or "runc")
     if binary is None:
         raise IsolationUnavailable(f"OCI runtime {runtime or 'runc'!r} not found")
     with prepared(spec) as prep, contextlib.ExitStack() as stack:
         nofile = _nofile()
         current = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
-        bundle = _write_bundle(spec, prep, nofile)
+        bundle = _write_bundle(spec, prep, nofile, userns)
         log = prep.tmpdir / "runtime.log"
         pidfile = prep.tmpdir / "pid"
         cid = f"buildah-py-{uuid.uuid4().hex[:16]}"
-        cmd = [binary, "--log", str(log), "--log-format", "json", "run"]
+        # Runtime state beside the bundle: /run/runc is not ours to write in a user namespace.
+        state = prep.tmpdir / "state"
+        cmd = [binary, "--root", str(state), "--log", str(log), "--log-format", "json", "run"]
         cmd += ["--bundle", str(bundle), "--pid-file", str(pidfile)]
         cmd.append(cid)
         master = slave = None
@@ -175,7 +187,11 @@ def run_oci(spec: RunSpec, runtime: str | None = None) -> int:
             proc.wait()
             raise
         finally:
-            subprocess.run([binary, "delete", "-f", cid], capture_output=True, check=False)
+            subprocess.run(
+                [binary, "--root", str(state), "delete", "-f", cid],
+                capture_output=True,
+                check=False,
+            )
         errors = _runtime_errors(log)
         if code != 0 and errors:
             raise RunError(f"{Path(binary).name}: {errors[-1]}")

@@ -70,6 +70,22 @@ def _extra_mount(mount: Mount) -> dict[str, Any]:
     return {"destination": mount.target, "type": "bind", "source": mount.source, "options": options}
 
 
+def _base_mounts(bind_sys: bool, tty_gid: int | None) -> list[dict[str, Any]]:
+    out = []
+    for m in _BASE_MOUNTS:
+        m = dict(m, options=list(m["options"]))
+        if m["type"] == "devpts" and tty_gid != 5:
+            m["options"] = [o for o in m["options"] if not o.startswith("gid=")]
+            if tty_gid is not None:
+                m["options"].append(f"gid={tty_gid}")
+        if m["type"] == "sysfs" and bind_sys:
+            m.update(
+                type="bind", source="/sys", options=["rbind", "nosuid", "noexec", "nodev", "ro"]
+            )
+        out.append(m)
+    return out
+
+
 def make_runtime_spec(
     spec: RunSpec,
     *,
@@ -78,19 +94,29 @@ def make_runtime_spec(
     seccomp: dict[str, Any] | None,
     nofile: int,
     root_path: str | None = None,
+    bind_sys: bool = False,
+    tty_gid: int | None = 5,
+    user_namespace: bool = False,
 ) -> dict[str, Any]:
     """config.json contents: process, root, hostname, mounts, namespaces, masks, seccomp.
 
     Capabilities: buildah's default set bounds everything; root gets it as effective and
     permitted, other users get none until a setuid binary grants them (within the bounding
     set). Inheritable and ambient stay empty, so no capability survives an execve unasked.
+    `bind_sys` binds the host's /sys read-only instead of mounting a sysfs (a user namespace
+    may mount one only with its own network namespace); `tty_gid` is the devpts group
+    (None where group 5 is not mapped). `user_namespace` gives the step a user namespace of
+    its own with the identity mapping (root's `rootless` isolation): files keep their owners,
+    but the step's capabilities stop counting outside its namespaces.
     """
     caps = list(DEFAULT_CAPABILITIES)
     granted = caps if user.uid == 0 else []
     namespaces = [{"type": t} for t in ("pid", "ipc", "uts", "mount")]
     if spec.network == "none":
         namespaces.append({"type": "network"})
-    all_mounts = [dict(m, options=list(m["options"])) for m in _BASE_MOUNTS]
+    if user_namespace:
+        namespaces.append({"type": "user"})
+    all_mounts = _base_mounts(bind_sys, tty_gid)
     all_mounts += [
         {"destination": target, "type": "bind", "source": source, "options": ["bind", "rprivate"]}
         for target, source in etc_mounts
@@ -101,6 +127,10 @@ def make_runtime_spec(
         "maskedPaths": list(MASKED_PATHS),
         "readonlyPaths": list(READONLY_PATHS),
     }
+    if user_namespace:
+        identity = [{"containerID": 0, "hostID": 0, "size": 4294967295}]
+        linux["uidMappings"] = identity
+        linux["gidMappings"] = [dict(m) for m in identity]
     if seccomp is not None:
         linux["seccomp"] = seccomp
     return {
