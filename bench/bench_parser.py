@@ -1,8 +1,10 @@
 """Time parsing a generated 2,000-line Dockerfile (target: under 100 ms).
 
 Run: python bench/bench_parser.py [--lines N] [--repeat N]
-Prints the median of the warm runs, the first (cold) run, which includes
-building the LALR tables, and the same for a file of one-line instructions.
+Prints, for the realistic file and for a file of one-line instructions, the
+median CPU time of the warm runs (CPU time, because a busy machine inflates
+wall time), the best warm wall time, and the first run, which includes
+building the LALR tables.
 """
 
 from __future__ import annotations
@@ -59,18 +61,23 @@ def realistic(lines: int) -> str:
 
 def one_liners(lines: int) -> str:
     """The worst case per line: every line its own instruction."""
-    body = ["RUN apt-get install -y foo bar && rm -rf /var/lib/apt", "COPY --from=build /a /b", "ENV A=b C=d"]
+    body = [
+        "RUN apt-get install -y foo bar && rm -rf /var/lib/apt",
+        "COPY --from=build /a /b",
+        "ENV A=b C=d",
+    ]
     return "FROM alpine\n" + "\n".join(body[n % 3] for n in range(lines - 1)) + "\n"
 
 
-def timed(run: Callable[[], object], repeat: int) -> tuple[float, float]:
-    """(first run ms, median of the rest ms)."""
-    samples = []
+def timed(run: Callable[[], object], repeat: int) -> tuple[float, float, float]:
+    """(first run wall ms, median warm CPU ms, best warm wall ms)."""
+    walls, cpus = [], []
     for _ in range(repeat + 1):
-        start = time.perf_counter()
+        wall, cpu = time.perf_counter(), time.process_time()
         run()
-        samples.append((time.perf_counter() - start) * 1000)
-    return samples[0], statistics.median(samples[1:])
+        cpus.append((time.process_time() - cpu) * 1000)
+        walls.append((time.perf_counter() - wall) * 1000)
+    return walls[0], statistics.median(cpus[1:]), min(walls[1:])
 
 
 def main() -> None:
@@ -78,14 +85,17 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=2000)
     parser.add_argument("--repeat", type=int, default=15)
     options = parser.parse_args()
-    for label, text in (("realistic", realistic(options.lines)), ("one-line instructions", one_liners(options.lines))):
-        count = len(parse(text).instructions) if label != "realistic" else None
-        cold, warm = timed(lambda t=text: parse(t), options.repeat)
-        instructions = count if count is not None else len(parse(text).instructions)
-        verdict = "ok" if warm < TARGET_MS else "over target"
+    for label, text in (
+        ("realistic", realistic(options.lines)),
+        ("one-line instructions", one_liners(options.lines)),
+    ):
+        instructions = len(parse(text).instructions)
+        cold, cpu, best = timed(lambda t=text: parse(t), options.repeat)
+        verdict = "ok" if cpu < TARGET_MS else "over target"
         print(
             f"{label}: {text.count(chr(10))} lines, {instructions} instructions: "
-            f"{warm:.1f} ms median warm, {cold:.1f} ms first run ({verdict}, target {TARGET_MS:.0f} ms)"
+            f"{cpu:.1f} ms median CPU, {best:.1f} ms best wall, {cold:.1f} ms first run "
+            f"({verdict}, target {TARGET_MS:.0f} ms)"
         )
 
 

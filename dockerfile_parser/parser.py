@@ -93,7 +93,7 @@ class _Builder:
             return OnbuildInstruction(heredocs=(), original=original, trigger=trigger, **common)  # type: ignore[arg-type]
         return entry.cls(heredocs=heredocs, original=original, **common)  # type: ignore[arg-type]
 
-    def heredoc_line(self, p: _Pending) -> Instruction:
+    def heredoc_line(self, p: _Pending) -> tuple[Instruction, LineSyntax]:
         """A RUN/COPY/ADD/ONBUILD line holding ``<<``: read the bodies it opens now."""
         syn = _parse_one(p.stripped)
         owner = syn
@@ -113,7 +113,7 @@ class _Builder:
                 heredocs.append(Heredoc(name, content, expand, chomp, fd))
         found = tuple(heredocs)
         original = p.line.text if syn.rule == "onbuild" else _with_bodies(p.line.text, found)
-        return self.build(p, syn, found, original, self.reader.current_line)
+        return self.build(p, syn, found, original, self.reader.current_line), syn
 
     def _is_json(self, syn: LineSyntax) -> bool:
         try:
@@ -212,7 +212,6 @@ def parse(text: str | bytes, filename: str = "Dockerfile", *, strict: bool = Tru
     reader = LineReader(decode(text, filename), filename)
     builder = _Builder(reader)
     slots: list[Instruction | _Pending] = []
-    syntax_of: dict[int, LineSyntax] = {}
     empty: list[int] = []
     late: DockerfileSyntaxError | None = None
     try:
@@ -225,18 +224,17 @@ def parse(text: str | bytes, filename: str = "Dockerfile", *, strict: bool = Tru
                 # A continuation running into the end of the file: an empty command.
                 slots.append(_empty_instruction(line))
             elif "<<" in stripped and _MAYBE_HEREDOC.match(stripped):
-                inst = builder.heredoc_line(pending)
-                syntax_of[len(slots)] = _parse_one(stripped)
+                inst, syn = builder.heredoc_line(pending)
                 slots.append(inst)
                 if strict:
-                    builder.check(inst, pending, syntax_of[len(slots) - 1])
+                    builder.check(inst, pending, syn)
             else:
                 slots.append(pending)
     except DockerfileSyntaxError as err:
         late = err  # report it unless an earlier line is wrong too
     except GrammarError as err:
         late = reader.error(f"internal grammar error: {err}", reader.current_line)
-    instructions = _finish(builder, slots, strict, syntax_of)
+    instructions = _finish(builder, slots, strict)
     if late is not None:
         raise late
     if not instructions:
@@ -247,11 +245,9 @@ def parse(text: str | bytes, filename: str = "Dockerfile", *, strict: bool = Tru
 
 
 def _finish(
-    builder: _Builder,
-    slots: list[Instruction | _Pending],
-    strict: bool,
-    known: dict[int, LineSyntax],
+    builder: _Builder, slots: list[Instruction | _Pending], strict: bool
 ) -> list[Instruction]:
+    """Parse the deferred lines in one grammar call and put every instruction in order."""
     pending = [s for s in slots if isinstance(s, _Pending)]
     try:
         syntaxes = iter(parse_lines([p.stripped for p in pending]))
@@ -260,7 +256,7 @@ def _finish(
             f"internal grammar error: {err}", builder.reader.filename
         ) from None
     out: list[Instruction] = []
-    for index, slot in enumerate(slots):
+    for slot in slots:
         if isinstance(slot, Instruction):
             out.append(slot)
             continue
@@ -269,7 +265,6 @@ def _finish(
         if strict:
             builder.check(inst, slot, syn)
         out.append(inst)
-        known[index] = syn
     return out
 
 
