@@ -38,6 +38,8 @@ from .lint import Warning, lint
 from .parser import Dockerfile, parse, parse_file
 from .table import INSTRUCTION_TABLE
 
+LintWarning = Warning  # the same class, for code that would rather not shadow the builtin
+
 __all__ = [
     "INSTRUCTION_TABLE",
     "AddInstruction",
@@ -61,6 +63,7 @@ __all__ = [
     "IgnoreMatcher",
     "Instruction",
     "KeyValue",
+    "LintWarning",
     "LabelInstruction",
     "MaintainerInstruction",
     "OnbuildInstruction",
