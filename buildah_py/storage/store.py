@@ -13,11 +13,12 @@ from buildah_py.storage.atomic import atomic_write_json, read_json
 from buildah_py.storage.check import CheckMixin
 from buildah_py.storage.drivers.probe import fuse_usable, needs_userxattr, probe_overlay
 from buildah_py.storage.lock import StoreLock
+from buildah_py.storage.steps import StepsMixin
 
 _DIRS = ("content", "ingest", "snapshots", "containers", "l")
 
 
-class Store(CheckMixin):
+class Store(StepsMixin, CheckMixin):
     """Images, snapshots and working containers under `root`; mounts under `runroot`.
 
     Every public method takes the store lock itself; wrap several calls in
