@@ -60,7 +60,9 @@ def theirs(text: str) -> View:
         value: tuple[str, ...] | None = tuple(cmd.value)
         name = (cmd.cmd or "").lower()
         sub = (cmd.sub_cmd or "").lower()
-        if name not in oracle.all_cmds() or (name == "onbuild" and sub and sub not in oracle.all_cmds()):
+        if name not in oracle.all_cmds() or (
+            name == "onbuild" and sub and sub not in oracle.all_cmds()
+        ):
             value = ()  # BuildKit keeps no arguments for unknown instructions
         if sub == "onbuild":
             value = None  # BuildKit's nested ONBUILD node holds no usable value

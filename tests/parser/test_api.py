@@ -40,7 +40,11 @@ def test_each_keyword_any_case_maps_to_its_class(keyword: str) -> None:
 def test_from_helpers() -> None:
     inst = dp.parse("FROM --platform=$BUILDPLATFORM golang:1.22 AS Build\n").instructions[0]
     assert isinstance(inst, dp.FromInstruction)
-    assert (inst.image, inst.stage_name, inst.platform) == ("golang:1.22", "build", "$BUILDPLATFORM")
+    assert (inst.image, inst.stage_name, inst.platform) == (
+        "golang:1.22",
+        "build",
+        "$BUILDPLATFORM",
+    )
     plain = dp.parse("FROM scratch\n").instructions[0]
     assert isinstance(plain, dp.FromInstruction)
     assert (plain.stage_name, plain.platform) == (None, None)
@@ -69,7 +73,9 @@ def test_env_label_arg_helpers() -> None:
 
 
 def test_command_forms_and_heredoc_text() -> None:
-    df = dp.parse('FROM a\nRUN ["a", "b"]\nCMD echo hi\nRUN <<-EOT\n\tx\n\tEOT\nHEALTHCHECK --retries=2 CMD ["c"]\n')
+    df = dp.parse(
+        'FROM a\nRUN ["a", "b"]\nCMD echo hi\nRUN <<-EOT\n\tx\n\tEOT\nHEALTHCHECK --retries=2 CMD ["c"]\n'
+    )
     run_exec, cmd, run_heredoc, health = df.instructions[1:]
     assert isinstance(run_exec, dp.RunInstruction) and run_exec.command == ["a", "b"]
     assert isinstance(cmd, dp.CmdInstruction) and cmd.command == "echo hi"
@@ -93,7 +99,11 @@ def test_dockerfile_object() -> None:
 
 def _run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "dockerfile_parser", *args], capture_output=True, text=True, cwd=ROOT, timeout=60
+        [sys.executable, "-m", "dockerfile_parser", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
     )
 
 

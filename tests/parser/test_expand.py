@@ -17,7 +17,14 @@ from dockerfile_parser import (
     referenced_names,
 )
 
-ENV = {"a": "A", "b": "B b", "empty": "", "path": "/usr/local/bin:/usr/bin", "file": "archive.tar.gz", "star": "a*b"}
+ENV = {
+    "a": "A",
+    "b": "B b",
+    "empty": "",
+    "path": "/usr/local/bin:/usr/bin",
+    "file": "archive.tar.gz",
+    "star": "a*b",
+}
 
 WORD_CASES = [
     # plain references
@@ -78,7 +85,7 @@ WORD_CASES = [
     ('"a\\\\b"', "a\\b"),
     ("'a\\b'", "a\\b"),
     ("'a\"b'", 'a"b'),
-    ("\"a'b\"", "a'b"),
+    ('"a\'b"', "a'b"),
     ("a\\ b", "a b"),
     ("\\$a", "$a"),
     ("a\\", "a"),

@@ -109,7 +109,14 @@ def test_bad_pattern_names_file_and_line(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("path", "cleaned"),
-    [("", "."), ("a//b/./c/", "a/b/c"), ("../a", "../a"), ("/../a", "/a"), ("a/../..", ".."), ("/", "/")],
+    [
+        ("", "."),
+        ("a//b/./c/", "a/b/c"),
+        ("../a", "../a"),
+        ("/../a", "/a"),
+        ("a/../..", ".."),
+        ("/", "/"),
+    ],
 )
 def test_clean_path(path: str, cleaned: str) -> None:
     assert clean_path(path) == cleaned

@@ -43,13 +43,21 @@ def instruction(draw: st.DrawFn) -> str:
 def dockerfile_text(draw: st.DrawFn) -> str:
     lines: list[str] = []
     if draw(st.booleans()):
-        lines.append(draw(st.sampled_from(["# syntax=docker/dockerfile:1", "# escape=`", "# escape=\\"])))
+        lines.append(
+            draw(st.sampled_from(["# syntax=docker/dockerfile:1", "# escape=`", "# escape=\\"]))
+        )
     for _ in range(draw(st.integers(1, 6))):
         choice = draw(st.integers(0, 9))
         if choice == 0:
             lines.append(draw(st.sampled_from(["", "# comment", "   ", "  # indented comment"])))
         elif choice == 1:
-            lines.append(draw(st.sampled_from(["RUN <<EOF", "COPY <<A <<'B' /d", "RUN <<-EOT cat", "ADD <<X /x"])))
+            lines.append(
+                draw(
+                    st.sampled_from(
+                        ["RUN <<EOF", "COPY <<A <<'B' /d", "RUN <<-EOT cat", "ADD <<X /x"]
+                    )
+                )
+            )
             lines.append(draw(st.sampled_from(["body", "\tbody $v", "", "EOFX"])))
             lines.append(draw(st.sampled_from(["EOF", "A", "B", "\tEOT", "X", "EOT"])))
             lines.append(draw(st.sampled_from(["B", "EOF", ""])))
@@ -77,7 +85,9 @@ def test_generated_dockerfiles_match_buildkit(text: str) -> None:
 
 
 # Any characters, but no lone surrogates or NULs: the oracle passes text to Go as a C string.
-ANY_TEXT = st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), max_size=300)
+ANY_TEXT = st.text(
+    st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), max_size=300
+)
 
 
 @settings(max_examples=300, deadline=None)
