@@ -1,54 +1,351 @@
-"""``--mount`` specs (the RUN --mount syntax) turned into isolation mounts."""
+"""RUN mounts (the Dockerfile `RUN --mount` syntax): parsed as data, then made real for one step.
+
+Kinds: bind (a host path, or a path in another container or image with `from=`), cache
+(a directory kept in the store under <root>/cache/ between steps and builds), tmpfs,
+secret (a file or variable from `secrets`), ssh (the caller's agent socket). Everything
+made for a step lives outside the container's root filesystem and is bind-mounted, so
+no committed layer holds it; the isolation layer removes the empty mount points it made.
+"""
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import os
-from collections.abc import Iterable
+import re
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from buildah_py.errors import ContainerError
+from buildah_py.isolation import confined
 from buildah_py.isolation.spec import Mount
 
 if TYPE_CHECKING:
-    from buildah_py.container.working import Container
+    from buildah_py.storage import Store
+
+KINDS = ("bind", "cache", "tmpfs", "secret", "ssh")
+SHARING = ("shared", "private", "locked")
+_TRUE = ("true", "1", "yes", "")
+_SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}\Z")
 
 
-def parse_spec(spec: str) -> dict[str, str]:
+@dataclass(frozen=True)
+class SecretSource:
+    """Where a secret's value comes from: a file (`src`) or an environment variable (`env`)."""
+
+    id: str
+    src: str | None = None
+    env: str | None = None
+
+    def read(self) -> bytes:
+        if self.env is not None:
+            value = os.environ.get(self.env)
+            if value is None:
+                raise ContainerError(
+                    f"secret {self.id!r}: environment variable {self.env} is not set"
+                )
+            return value.encode()
+        assert self.src is not None
+        try:
+            return Path(self.src).read_bytes()
+        except OSError as err:
+            raise ContainerError(
+                f"secret {self.id!r}: cannot read {self.src}: {err.strerror}"
+            ) from err
+
+
+def parse_secret(spec: str) -> SecretSource:
+    """`id=X,src=PATH`, `id=X,env=VAR` (or `type=file|env`); `id=X` alone reads $X."""
+    opts = parse_spec(spec, "--secret")
+    sid = opts.pop("id", "")
+    kind = opts.pop("type", "")
+    src = opts.pop("src", None) or opts.pop("source", None)
+    env = opts.pop("env", None)
+    if opts or not sid or kind not in ("", "file", "env") or (src and env):
+        raise ContainerError(f"--secret {spec!r}: want id=ID,src=PATH or id=ID,env=VARIABLE")
+    if kind == "env" and src:
+        src, env = None, src
+    if not src and not env:
+        env = sid
+    return SecretSource(sid, os.path.abspath(src) if src else None, env)
+
+
+@dataclass(frozen=True)
+class RunMount:
+    """One `--mount` spec, checked but not yet made: `options` keeps the kind's own settings."""
+
+    type: str
+    target: str
+    options: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def readonly(self) -> bool:
+        if "rw" in self.options or "readwrite" in self.options:
+            return False
+        ro = "ro" in self.options or "readonly" in self.options
+        return ro or (self.type == "bind" and "from" in self.options)
+
+    def number(self, key: str, default: int, base: int = 10) -> int:
+        if not self.options.get(key):
+            return default
+        try:
+            return int(self.options[key], base)
+        except ValueError:
+            raise ContainerError(f"--mount {self.type} on {self.target}: bad {key}=") from None
+
+
+def parse_spec(spec: str, what: str = "--mount") -> dict[str, str]:
+    """`k=v,k=v,flag` into a dict (a bare word is "true"); repeated keys are an error."""
     out: dict[str, str] = {}
     for part in spec.split(","):
         key, sep, value = part.partition("=")
         key = key.strip().lower()
         if not key:
-            raise ContainerError(f"--mount {spec!r}: empty option")
+            raise ContainerError(f"{what} {spec!r}: empty option")
         if key in out:
-            raise ContainerError(f"--mount {spec!r}: repeated option {key!r}")
+            raise ContainerError(f"{what} {spec!r}: repeated option {key!r}")
         out[key] = value if sep else "true"
     return out
 
 
-def parse_mounts(ctr: Container, specs: Iterable[str]) -> list[Mount]:
-    mounts: list[Mount] = []
-    for spec in specs:
-        opts = parse_spec(spec)
-        kind = opts.pop("type", "bind")
-        target = opts.pop("target", None) or opts.pop("dst", None) or opts.pop("destination", None)
-        if not target or not target.startswith("/"):
-            raise ContainerError(f"--mount {spec!r}: needs an absolute target=")
-        readonly = opts.pop("ro", opts.pop("readonly", "false")).lower() in ("true", "1", "")
-        if kind == "bind":
-            source = opts.pop("source", None) or opts.pop("src", None)
-            if not source:
-                raise ContainerError(f"--mount {spec!r}: type=bind needs source=")
+_ALIASES = {"dst": "target", "destination": "target", "src": "source", "tmpfs-size": "size"}
+_ALLOWED = {
+    "bind": {"source", "from", "ro", "rw", "readonly", "readwrite", "bind-propagation"},
+    "cache": {"id", "source", "from", "sharing", "uid", "gid", "mode", "ro", "rw", "readonly"},
+    "tmpfs": {"size", "mode"},
+    "secret": {"id", "env", "required", "mode", "uid", "gid"},
+    "ssh": {"id", "required"},
+}
+
+
+def parse_mount(spec: str) -> RunMount:
+    """One `type=...,target=...` spec; errors name the spec and the problem."""
+    opts = {_ALIASES.get(k, k): v for k, v in parse_spec(spec).items()}
+    kind = opts.pop("type", "bind")
+    if kind not in KINDS:
+        raise ContainerError(f"--mount {spec!r}: unsupported type {kind!r} ({', '.join(KINDS)})")
+    target = opts.pop("target", "")
+    if kind == "secret" and not target and "env" not in opts:
+        target = f"/run/secrets/{opts.get('id', '')}"
+    if kind == "ssh" and not target:
+        target = "/run/buildkit/ssh_agent.{n}"
+    if target and not target.startswith("/") or (not target and kind != "secret"):
+        raise ContainerError(f"--mount {spec!r}: needs an absolute target=")
+    unknown = set(opts) - _ALLOWED[kind]
+    if unknown:
+        raise ContainerError(f"--mount {spec!r}: unknown option(s) {', '.join(sorted(unknown))}")
+    if kind == "bind" and "source" not in opts and "from" not in opts:
+        raise ContainerError(f"--mount {spec!r}: type=bind needs source=")
+    if kind == "cache" and opts.get("sharing", "shared") not in SHARING:
+        raise ContainerError(f"--mount {spec!r}: sharing= is one of {', '.join(SHARING)}")
+    if kind == "cache" and ("from" in opts or "source" in opts):
+        raise ContainerError(
+            f"--mount {spec!r}: a cache seeded from= another stage is not supported"
+        )
+    if kind == "secret" and not opts.get("id") and target:
+        opts["id"] = target.rsplit("/", 1)[-1]
+    if kind == "ssh" and opts.get("id", "default") != "default":
+        raise ContainerError(
+            f"--mount {spec!r}: only the default ssh agent ($SSH_AUTH_SOCK) is forwarded"
+        )
+    if kind == "secret" and not opts.get("id"):
+        raise ContainerError(f"--mount {spec!r}: type=secret needs id=")
+    return RunMount(kind, target, opts)
+
+
+def parse_all(specs: Sequence[str | Mount | RunMount]) -> list[Mount | RunMount]:
+    """Spec strings parsed; `Mount` and `RunMount` values passed through."""
+    return [parse_mount(s) if isinstance(s, str) else s for s in specs]
+
+
+def parse_mounts(ctr: object, specs: Iterable[str]) -> list[RunMount]:
+    """The CLI's `--mount` values, checked before the step (`ctr` is unused: mounts are made
+    against the store when the step runs)."""
+    return [parse_mount(s) for s in specs]
+
+
+# --- caches --------------------------------------------------------------------------
+def cache_root(store: Store) -> Path:
+    return store.root / "cache"
+
+
+def cache_dir(store: Store, cache_id: str) -> Path:
+    """Where cache `cache_id` lives: its own name when that is a plain word, else a hash."""
+    name = (
+        cache_id
+        if _SAFE_ID.match(cache_id)
+        else "id-" + hashlib.sha256(cache_id.encode()).hexdigest()[:32]
+    )
+    return cache_root(store) / name
+
+
+def _lock(stack: ExitStack, path: Path, exclusive: bool) -> int:
+    """Hold a lock on `path` for the step: shared users together, a `locked` user alone;
+    `prune_caches` skips any cache whose lock it cannot take."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    stack.callback(os.close, fd)
+    fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+    return fd
+
+
+def _cache_mount(store: Store, m: RunMount, stack: ExitStack) -> Mount:
+    cache_root(store).mkdir(mode=0o700, exist_ok=True)
+    sharing = m.options.get("sharing", "shared")
+    if sharing == "private":
+        path = Path(tempfile.mkdtemp(prefix=".private-", dir=cache_root(store)))
+        stack.callback(shutil.rmtree, path, ignore_errors=True)
+    else:
+        path = cache_dir(store, m.options.get("id") or m.target)
+    # Exclusive while it may be created (uid, gid and mode apply only then), then shared
+    # unless the step asked to run alone.
+    fd = _lock(stack, path.with_name(path.name + ".lock"), exclusive=True)
+    if sharing == "private" or not path.is_dir():
+        if sharing != "private":
+            path.mkdir(mode=0o700)
+        os.chown(path, m.number("uid", 0), m.number("gid", 0))
+        os.chmod(path, m.number("mode", 0o755, 8))
+    if sharing == "shared":
+        fcntl.flock(fd, fcntl.LOCK_SH)
+    return Mount("bind", m.target, str(path), m.readonly)
+
+
+def prune_caches(store: Store) -> list[str]:
+    """Remove every cache no step is using; returns the removed directories' names."""
+    removed = []
+    root = cache_root(store)
+    for path in sorted(root.iterdir()) if root.is_dir() else []:
+        if not path.is_dir():
+            continue
+        lock = path.with_name(path.name + ".lock")
+        with ExitStack() as stack:
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            stack.callback(os.close, fd)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue
+            shutil.rmtree(path)
+            lock.unlink(missing_ok=True)
+            removed.append(path.name)
+    return removed
+
+
+# --- secrets, ssh, bind --------------------------------------------------------------
+def _private_file(scratch: Path, name: str, data: bytes, m: RunMount, mode: int) -> str:
+    path = scratch / name
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    try:
+        os.write(fd, data)
+        os.fchown(fd, m.number("uid", 0), m.number("gid", 0))
+        os.fchmod(fd, m.number("mode", mode, 8))
+    finally:
+        os.close(fd)
+    return str(path)
+
+
+def _bind_from(store: Store, m: RunMount, stack: ExitStack) -> Mount:
+    """A path inside another container or image, resolved inside its root (never out of it)."""
+    from buildah_py.container.working import _source_root
+
+    root = stack.enter_context(_source_root(store, m.options["from"]))
+    rootfd = os.open(root, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        fd = confined.open_in_root(rootfd, m.options.get("source") or "/", os.O_PATH)
+    except OSError as err:
+        raise ContainerError(
+            f"--mount from={m.options['from']}: {m.options.get('source')}: {err.strerror}"
+        ) from err
+    finally:
+        os.close(rootfd)
+    try:
+        source = os.readlink(f"/proc/self/fd/{fd}")
+    finally:
+        os.close(fd)
+    return Mount("bind", m.target, source, m.readonly)
+
+
+@dataclass
+class Materialized:
+    """What a step gets from its RUN mounts: isolation mounts and environment entries."""
+
+    mounts: list[Mount] = field(default_factory=list)
+    env: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Maker:
+    store: Store
+    stack: ExitStack
+    secrets: Mapping[str, SecretSource]
+    out: Materialized = field(default_factory=Materialized)
+    _scratch: Path | None = None
+    _count: int = 0
+
+    def scratch(self) -> Path:
+        """A private directory outside the rootfs for secret files, removed after the step."""
+        if self._scratch is None:
+            base = self.store.runroot / "secrets"
+            base.mkdir(mode=0o700, parents=True, exist_ok=True)
+            self._scratch = Path(tempfile.mkdtemp(prefix="step-", dir=base))
+            self.stack.callback(shutil.rmtree, self._scratch, ignore_errors=True)
+        return self._scratch
+
+    def add(self, m: RunMount) -> None:
+        required = m.options.get("required", "false").lower() in _TRUE
+        mounts, env = self.out.mounts, self.out.env
+        if m.type == "bind" and "from" in m.options:
+            mounts.append(_bind_from(self.store, m, self.stack))
+        elif m.type == "bind":
+            source = os.path.abspath(m.options["source"])
             if not os.path.exists(source):
-                raise ContainerError(f"--mount {spec!r}: source {source} does not exist")
-            if opts.pop("rw", "false").lower() in ("true", ""):
-                readonly = False
-            mounts.append(Mount("bind", target, os.path.abspath(source), readonly))
-        elif kind == "tmpfs":
-            size = opts.pop("size", opts.pop("tmpfs-size", None))
-            mounts.append(Mount("tmpfs", target, None, False, (f"size={size}",) if size else ()))
-        else:
-            raise ContainerError(f"--mount {spec!r}: unsupported type {kind!r} (bind or tmpfs)")
-        if opts:
-            raise ContainerError(f"--mount {spec!r}: unknown option(s) {', '.join(sorted(opts))}")
-    return mounts
+                raise ContainerError(f"--mount type=bind: source {source} does not exist")
+            mounts.append(Mount("bind", m.target, source, m.readonly))
+        elif m.type == "cache":
+            mounts.append(_cache_mount(self.store, m, self.stack))
+        elif m.type == "tmpfs":
+            opts = tuple(f"{k}={m.options[k]}" for k in ("size", "mode") if k in m.options)
+            mounts.append(Mount("tmpfs", m.target, None, False, opts))
+        elif m.type == "secret":
+            secret = self.secrets.get(m.options["id"])
+            if secret is None:
+                if required:
+                    raise ContainerError(f"secret {m.options['id']!r} is required but not given")
+                return
+            value = secret.read()
+            if "env" in m.options:
+                env.append(f"{m.options['env']}={value.decode('utf-8', 'replace')}")
+            if m.target:
+                self._count += 1
+                path = _private_file(self.scratch(), f"secret-{self._count}", value, m, 0o400)
+                mounts.append(Mount("bind", m.target, path, True))
+        else:  # ssh: the caller's agent socket
+            sock = os.environ.get("SSH_AUTH_SOCK")
+            if not sock or not os.path.exists(sock):
+                if required:
+                    raise ContainerError("--mount type=ssh: no ssh agent ($SSH_AUTH_SOCK is unset)")
+                return
+            target = m.target.replace("{n}", str(sum(e.startswith("SSH_AUTH_SOCK=") for e in env)))
+            mounts.append(Mount("bind", target, os.path.realpath(sock), False))
+            env.append(f"SSH_AUTH_SOCK={target}")
+
+
+@contextmanager
+def materialize(
+    store: Store,
+    specs: Sequence[str | Mount | RunMount],
+    secrets: Mapping[str, SecretSource] | None = None,
+) -> Iterator[Materialized]:
+    """Make the mounts real for one step; everything made is removed when the block ends."""
+    with ExitStack() as stack:
+        maker = _Maker(store, stack, secrets or {})
+        for m in parse_all(specs):
+            if isinstance(m, Mount):
+                maker.out.mounts.append(m)
+            else:
+                maker.add(m)
+        yield maker.out

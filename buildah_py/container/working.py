@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import posixpath
 import shlex
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -15,6 +15,7 @@ from buildah_py.container.copying import CopyOptions, apply_copy
 from buildah_py.container.defaults import open_store
 from buildah_py.container.image import Image
 from buildah_py.container.resolve import find_image, pull
+from buildah_py.container.runmounts import RunMount, SecretSource, materialize
 from buildah_py.container.settings import apply_settings
 from buildah_py.container.sources import Source, find_sources
 from buildah_py.container.users import lookup_user
@@ -139,7 +140,8 @@ class Container:
         workdir: str | None = None,
         isolation: str | None = None,
         runtime: str | None = None,
-        mounts: Sequence[Mount] = (),
+        mounts: Sequence[Mount | RunMount | str] = (),
+        secrets: Mapping[str, SecretSource] | None = None,
         network: str | None = None,
         hostname: str | None = None,
         terminal: bool = False,
@@ -149,6 +151,8 @@ class Container:
         """Run a command in the container: a list is exec form, a string goes to the shell.
 
         Raises StepFailed for a non-zero exit unless ``check=False``; ``last_status`` keeps it.
+        ``mounts`` take RUN --mount specs (``"type=cache,target=/root/.cache"``); ``secrets``
+        supply the values ``type=secret`` mounts ask for by id.
         """
         cfg = self.image_config
         if isinstance(command, str):
@@ -165,19 +169,20 @@ class Container:
         mode = isolation or os.environ.get("BUILDAH_ISOLATION") or DEFAULT_ISOLATION
         rootfs = self.mount()
         try:
-            spec = RunSpec(
-                rootfs=rootfs,
-                argv=argv,
-                env=envl,
-                cwd=paths.join("/", workdir or cfg.get("WorkingDir") or "/"),
-                user=user if user is not None else (cfg.get("User") or ""),
-                hostname=hostname or self.id[:12],
-                mounts=tuple(mounts),
-                network="none" if network == "none" else "host",
-                terminal=terminal,
-                stdin=stdin,
-            )
-            status = isolated_run(spec, isolation=mode, runtime=runtime)
+            with materialize(self.store, mounts, secrets) as made:
+                spec = RunSpec(
+                    rootfs=rootfs,
+                    argv=argv,
+                    env=envl + made.env,
+                    cwd=paths.join("/", workdir or cfg.get("WorkingDir") or "/"),
+                    user=user if user is not None else (cfg.get("User") or ""),
+                    hostname=hostname or self.id[:12],
+                    mounts=tuple(made.mounts),
+                    network=network or "host",  # type: ignore[arg-type]  # isolation checks it
+                    terminal=terminal,
+                    stdin=stdin,
+                )
+                status = isolated_run(spec, isolation=mode, runtime=runtime)
         finally:
             self.umount()
         self.last_status = status

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from buildah_py.errors import IsolationUnavailable
+import shutil
+
+from buildah_py.errors import IsolationUnavailable, RunError
 from buildah_py.isolation import linux
 from buildah_py.isolation.chroot import run_chroot
 from buildah_py.isolation.oci import run_oci
@@ -20,6 +22,7 @@ def run(spec: RunSpec, isolation: str = "chroot", runtime: str | None = None) ->
     Raises RunError when the step cannot be started (no such command, unknown user, ...);
     a step that starts and fails is an exit status, not an exception.
     """
+    _check_network(spec.network)
     if isolation == "chroot":
         return run_chroot(spec)
     if isolation == "oci":
@@ -29,4 +32,22 @@ def run(spec: RunSpec, isolation: str = "chroot", runtime: str | None = None) ->
         return run_oci(spec, runtime, userns=not linux.in_user_namespace())
     raise IsolationUnavailable(
         f"isolation {isolation!r} is not supported (use chroot, oci or rootless)"
+    )
+
+
+def _check_network(network: str) -> None:
+    """host and none work everywhere; a private network would need a user-space stack."""
+    if network in ("host", "none"):
+        return
+    if network != "private":
+        raise RunError(f"network {network!r} is not supported (use host or none)")
+    helpers = [name for name in ("slirp4netns", "pasta") if shutil.which(name)]
+    if not helpers:
+        raise IsolationUnavailable(
+            "network 'private' needs slirp4netns or pasta, and neither is installed "
+            "(install the slirp4netns or passt package), or use --network host or none"
+        )
+    raise IsolationUnavailable(
+        f"network 'private' through {helpers[0]} is not supported by this buildah-py: "
+        "use --network host (shares the host's network) or none (only lo)"
     )

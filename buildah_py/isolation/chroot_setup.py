@@ -25,6 +25,14 @@ _DEV_LINKS = {
 }
 _NOSUID_NODEV_NOEXEC = linux.MS_NOSUID | linux.MS_NODEV | linux.MS_NOEXEC
 NOFILE = 1048576
+_STATVFS_TO_MS = (
+    (os.ST_NOSUID, linux.MS_NOSUID),
+    (os.ST_NODEV, linux.MS_NODEV),
+    (os.ST_NOEXEC, linux.MS_NOEXEC),
+    (os.ST_NOATIME, linux.MS_NOATIME),
+    (os.ST_NODIRATIME, linux.MS_NODIRATIME),
+    (os.ST_RELATIME, linux.MS_RELATIME),
+)
 
 
 def _mount_at(
@@ -110,7 +118,24 @@ def _extra_mount(root: int, mount: Mount) -> None:
     bind = linux.MS_BIND | (linux.MS_REC if recursive else 0)
     _mount_at(root, mount.target, mount.source, None, bind, leaf_is_dir=is_dir)
     if flags:
+        flags |= _kept_flags(root, mount.target)
         _mount_at(root, mount.target, None, None, linux.MS_REMOUNT | linux.MS_BIND | flags)
+
+
+def _kept_flags(root: int, target: str) -> int:
+    """The bound mount's own nosuid/nodev/noexec/atime flags: a remount must repeat them
+    (in a user namespace the kernel refuses to clear flags the host set), and keeping
+    them is right anyway."""
+    fd = confined.open_in_root(root, target, os.O_PATH)
+    try:
+        have = os.fstatvfs(fd).f_flag
+    finally:
+        os.close(fd)
+    out = 0
+    for st_flag, ms_flag in _STATVFS_TO_MS:
+        if have & st_flag:
+            out |= ms_flag
+    return out
 
 
 def build_mount_tree(spec: RunSpec, etc_mounts: list[tuple[str, str]]) -> None:

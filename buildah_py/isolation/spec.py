@@ -75,7 +75,7 @@ class RunSpec:
     user: str = ""
     hostname: str = "buildah-py"
     mounts: tuple[Mount, ...] = ()
-    network: Literal["host", "none"] = "host"
+    network: Literal["host", "none", "private"] = "host"
     terminal: bool = False
     stdin: bool = False
     etc_files: dict[str, str] = field(default_factory=dict)
