@@ -70,6 +70,40 @@ def _write_layer(ctr: Container, compression: Compression, timestamp: int | None
     return None if _is_empty_layer(ctr, blob) else blob
 
 
+def _memo_key(compression: Compression, timestamp: int | None) -> str:
+    return compression.value if timestamp is None else f"{compression.value}@{timestamp}"
+
+
+def _step_blob(ctr: Container, snap: str, comp: Compression, timestamp: int | None) -> LayerBlob | None:
+    """The layer of one frozen step snapshot: memoised, so a snapshot is compressed once."""
+    store = ctr.store
+    key = _memo_key(comp, timestamp)
+    memo = store.layer_blob_memo(snap, key)
+    if memo is not None:
+        blob = LayerBlob(diff_id=memo.diff_id, digest=memo.digest, size=memo.size, compression=comp)
+        return None if _is_empty_layer(ctr, blob) else blob
+    fs = store.snapshot_path(snap)
+    if store.container_diff_kind(ctr.id) == "upper":
+        if not any(os.scandir(fs)):
+            return None
+        with store.content.writer() as w:
+            blob = write_layer_from_upper(fs, w, compression=comp, timestamp=timestamp,
+                                          userxattr=store.driver.userxattr)
+    else:
+        parent = store.snapshot_parent(snap)
+        with store.content.writer() as w:
+            blob = write_layer_from_dirs(store.snapshot_path(parent) if parent else None, fs, w,
+                                         compression=comp, timestamp=timestamp)
+    store.remember_layer_blob(snap, key, blob.digest, blob.size, blob.diff_id)
+    return None if _is_empty_layer(ctr, blob) else blob
+
+
+def _step_layers(ctr: Container, comp: Compression, timestamp: int | None) -> dict[str, LayerBlob | None]:
+    """A layer (or None when empty) for each step snapshot above the base image's layers."""
+    base = len(ctr.record.extra.get("layers", []))
+    return {snap: _step_blob(ctr, snap, comp, timestamp) for snap in ctr.record.chain[base:]}
+
+
 def commit_container(
     ctr: Container,
     name: str | None = None,
@@ -105,12 +139,22 @@ def commit_container(
         cfg.data["rootfs"] = {"type": "layers", "diff_ids": []}
         cfg.data["history"] = []
 
+    step_blobs = {} if squash else _step_layers(ctr, comp, timestamp)
+    steps = [] if squash else list(extra.get("steps", []))
+    for step in steps:  # cached steps: a layer each, config-only steps an empty_layer entry
+        snap = step.get("snapshot")
+        layer = step_blobs.get(snap) if snap else None
+        if layer is not None:
+            cfg.add_layer(layer.diff_id)
+        if not omit_history:
+            cfg.add_history(step.get("created_by") or "", empty_layer=layer is None, created=created,
+                            author=author or "")
     blob = _write_layer(ctr, comp, timestamp, squash)
     pending = list(extra.get("pending", []))
     by = created_by or ("; ".join(pending) if pending else "buildah-py commit")
     if blob is not None:
         cfg.add_layer(blob.diff_id)
-    if not omit_history:
+    if not omit_history and (blob is not None or pending or not steps or created_by):
         cfg.add_history(by, empty_layer=blob is None, created=created, author=author or "", comment=comment or "")
     cfg.data["created"] = created
     if author:
@@ -131,6 +175,9 @@ def commit_container(
             layers.append(Descriptor(mt.layer_media_type(fmt, comp_name), desc.digest, desc.size))
         except ValueError as err:
             raise ContainerError(f"base layer {desc.digest}: {err}") from err
+    for layer in step_blobs.values():
+        if layer is not None:
+            layers.append(Descriptor(mt.layer_media_type(fmt, comp.value), layer.digest, layer.size))
     if blob is not None:
         layers.append(Descriptor(mt.layer_media_type(fmt, comp.value), blob.digest, blob.size))
     annotations = dict(extra.get("annotations") or {}) if fmt == "oci" else {}
@@ -149,7 +196,7 @@ def commit_container(
     if blob is not None:
         top = chain_ids(diff_ids)[-1]
         store.remember_layer_blob(top, comp.value, blob.digest, blob.size, blob.diff_id)
-        if rm and not squash:
+        if rm and not squash and not step_blobs:
             parent = chain_ids(diff_ids)[-2] if len(diff_ids) > 1 else None
             store.unmount(ctr.id, force=True)
             # The upper dir is exactly this layer as an overlay lower dir: keep it, no re-extraction.

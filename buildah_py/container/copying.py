@@ -52,6 +52,11 @@ def _walk(src: Source, dest: str, opts: CopyOptions) -> Iterator[tuple[Path, str
             yield Path(top, f), paths.join(dest, rel)
 
 
+def walk_source(src: Source, ignored: Callable[[str], bool] | None = None) -> Iterator[tuple[Path, str]]:
+    """What copying `src` reads: (host path, path under the copy's top), as the copy walks it."""
+    return _walk(src, "/", CopyOptions(ignored=ignored))
+
+
 def _tarinfo(tar: tarfile.TarFile, host: Path, name: str, opts: CopyOptions) -> tarfile.TarInfo:
     if stat.S_ISSOCK(os.lstat(host).st_mode):
         raise ContainerError(f"{host}: cannot copy a socket")

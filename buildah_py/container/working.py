@@ -5,12 +5,15 @@ from __future__ import annotations
 import os
 import posixpath
 import shlex
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from buildah_py.container import cache as steps
 from buildah_py.container import paths
+from buildah_py.container.cache import BuildCache, as_cache
 from buildah_py.container.copying import CopyOptions, apply_copy
 from buildah_py.container.defaults import open_store
 from buildah_py.container.image import Image
@@ -39,6 +42,10 @@ class Container:
         self.record = record
         #: Exit status of the last ``run`` (also when it failed with ``check=False``).
         self.last_status: int | None = None
+        #: The layer cache run/copy/add consult (``cache=`` when made); None: no cache.
+        self.cache: BuildCache | None = None
+        self._stepping = False  # inside a cached step's action: do the work itself
+        self._step_note: str | None = None
 
     # --- creating and finding ------------------------------------------------
     @classmethod
@@ -49,11 +56,14 @@ class Container:
         name: str | None = None,
         store: Store | None = None,
         pull_policy: str = "missing",
+        cache: BuildCache | bool | None = None,
         **pull_options: Any,
     ) -> Container:
-        """A new working container on `image` (local store first, then transports/registries)."""
+        """A new working container on `image` (local store first, then transports/registries).
+
+        With ``cache`` (a BuildCache, or True for a new one) each run/copy/add step is cached."""
         if image == "scratch":
-            return cls.from_scratch(name=name, store=store)
+            return cls.from_scratch(name=name, store=store, cache=cache)
         store = store or open_store()
         record = pull(store, image, pull_policy, **pull_options)
         img = Image(store, record)
@@ -70,21 +80,48 @@ class Container:
                 "pending": [],
             }
             rec = store.create_container(name, record.id, chain, config.data, extra)
-        return cls(store, rec)
+        return cls(store, rec)._with_cache(cache)
 
     @classmethod
-    def from_scratch(cls, *, name: str | None = None, store: Store | None = None) -> Container:
+    def from_scratch(
+        cls, *, name: str | None = None, store: Store | None = None, cache: BuildCache | bool | None = None
+    ) -> Container:
         """A new, empty working container (``FROM scratch``)."""
         store = store or open_store()
         extra = {"layers": [], "format": "oci", "image_name": "scratch", "annotations": {}, "pending": []}
         rec = store.create_container(name, "", [], ImageConfig.new().data, extra)
-        return cls(store, rec)
+        return cls(store, rec)._with_cache(cache)
 
     @classmethod
-    def get(cls, name: str, store: Store | None = None) -> Container:
+    def from_container(
+        cls, src: Container, *, name: str | None = None, cache: BuildCache | bool | None = None
+    ) -> Container:
+        """A new working container continuing from `src`'s current state (``FROM <stage>``):
+        same layers, config and history, no copying (loose changes of `src` are frozen first)."""
+        steps.freeze_dirty(src)
+        rec = src.store.create_container(
+            name, src.record.image_id, src.record.chain, src.record.config, src.record.extra
+        )
+        return cls(src.store, rec)._with_cache(cache)
+
+    @classmethod
+    def get(cls, name: str, store: Store | None = None, cache: BuildCache | bool | None = None) -> Container:
         """An existing working container by name or ID."""
         store = store or open_store()
-        return cls(store, store.container(name))
+        return cls(store, store.container(name))._with_cache(cache)
+
+    def _with_cache(self, cache: BuildCache | bool | None) -> Container:
+        self.cache = as_cache(self.store, cache)
+        return self
+
+    @contextmanager
+    def noting(self, text: str) -> Iterator[Container]:
+        """Record `text` as the history of the steps made inside the block (e.g. an instruction)."""
+        before, self._step_note = self._step_note, text
+        try:
+            yield self
+        finally:
+            self._step_note = before
 
     @property
     def name(self) -> str:
@@ -154,6 +191,10 @@ class Container:
         ``mounts`` take RUN --mount specs (``"type=cache,target=/root/.cache"``); ``secrets``
         supply the values ``type=secret`` mounts ask for by id.
         """
+        if self.cache is not None and not self._stepping and check:
+            kwargs = dict(locals())
+            del kwargs["self"]
+            return self._cached_run(kwargs)
         cfg = self.image_config
         if isinstance(command, str):
             argv = [*(cfg.get("Shell") or ["/bin/sh", "-c"]), command]
@@ -205,6 +246,10 @@ class Container:
         ignored: Callable[[str], bool] | None = None,
     ) -> Container:
         """Copy files from the context directory (or another container or image) into the container."""
+        if self.cache is not None and not self._stepping:
+            kwargs = dict(locals())
+            del kwargs["self"]
+            return self._cached_copy("copy", kwargs)
         specs = [src] if isinstance(src, str) else list(src)
         if not specs:
             raise ContainerError("copy: no source given")
@@ -257,6 +302,10 @@ class Container:
         ignored: Callable[[str], bool] | None = None,
     ) -> Container:
         """Like ``copy``, but local archives are unpacked and URLs are downloaded."""
+        if self.cache is not None and not self._stepping:
+            kwargs = dict(locals())
+            del kwargs["self"]
+            return self._cached_copy("add", kwargs)
         from buildah_py.container.adding import add_sources
 
         specs = [src] if isinstance(src, str) else list(src)
@@ -274,8 +323,11 @@ class Container:
         anns = self.record.extra.setdefault("annotations", {})
         notes = apply_settings(cfg, anns, **settings)
         self.record.config = cfg.data
-        for note in notes:
-            self._note(note)
+        if self.cache is not None:  # a config-only step: history, no layer
+            steps.config_step(self, [self._step_note] if self._step_note else notes)
+        else:
+            for note in notes:
+                self._note(note)
         self.save()
         return self
 
@@ -288,6 +340,70 @@ class Container:
         from buildah_py.container.commit import commit_container
 
         return commit_container(self, name, **options)
+
+    # --- the cache around run/copy/add ---------------------------------------------------
+    def _uncached(self, method: Callable[..., object], kwargs: dict[str, Any]) -> Callable[[], None]:
+        def action() -> None:
+            self._stepping = True
+            try:
+                method(**kwargs)
+            finally:
+                self._stepping = False
+
+        return action
+
+    def _cached_run(self, kw: dict[str, Any]) -> Container:
+        assert self.cache is not None
+        cfg = self.image_config
+        command = kw["command"]
+        argv = [*(cfg.get("Shell") or ["/bin/sh", "-c"]), command] if isinstance(command, str) else list(command)
+        env = kw.get("env")
+        extra_env = [f"{k}={v}" for k, v in env.items()] if isinstance(env, dict) else list(env or [])
+        keys = {e.partition("=")[0] for e in extra_env}
+        envl = [e for e in cfg.env if e.partition("=")[0] not in keys] + extra_env
+        user = kw.get("user") if kw.get("user") is not None else (cfg.get("User") or "")
+        workdir = paths.join("/", kw.get("workdir") or cfg.get("WorkingDir") or "/")
+        mounts = list(kw.get("mounts") or ())
+        op = steps.run_op(argv, envl, str(user), workdir, mounts, kw.get("network"))
+        inputs = steps.mount_inputs(self, self.cache, mounts)
+        note = self._step_note or shlex.join(argv)
+        steps.cached_step(self, self.cache, op, inputs, self._uncached(self.run, kw), note)
+        return self
+
+    def _cached_copy(self, kind: str, kw: dict[str, Any]) -> Container:
+        assert self.cache is not None
+        from buildah_py.container.adding import is_url
+        from buildah_py.container.copying import walk_source
+
+        cache = self.cache
+        src = kw["src"]
+        specs = [src] if isinstance(src, str) else list(src)
+        origin = kw.get("from_")
+        op: dict[str, Any] = {
+            "kind": kind, "src": specs, "dest": kw["dest"], "workdir": self.image_config.get("WorkingDir") or "/",
+            "chown": kw.get("chown"), "chmod": kw.get("chmod"),
+            "checksum": kw.get("checksum"), "extract": kw.get("extract"),
+        }
+        inputs: dict[str, str] = {}
+        if origin is not None:
+            if isinstance(origin, Container):
+                op["from"] = steps.state_of(origin)
+            elif isinstance(origin, Image):
+                op["from"] = f"image:{origin.id}"
+            else:
+                op["from"] = steps._origin_state(self, origin)
+        else:
+            root = Path(kw.get("context") or os.getcwd()).resolve()
+            local = [s for s in specs if not is_url(s)]
+            for url in (s for s in specs if is_url(s)):
+                # A download is keyed by its checksum; without one it is never reused.
+                inputs[f"url:{url}"] = kw.get("checksum") or BuildCache.random_id()
+            ignored = kw.get("ignored")
+            sources = find_sources(root, local, ignored=ignored) if local else []
+            inputs.update(cache.source_inputs(sources, lambda s: walk_source(s, ignored)))
+        note = self._step_note or f"{kind.upper()} {' '.join(specs)} {kw['dest']}"
+        steps.cached_step(self, cache, op, inputs, self._uncached(getattr(self, kind), kw), note)
+        return self
 
 
 def _layer_table(manifest: Manifest, config: ImageConfig) -> list[tuple[str, str, dict[str, Any]]]:

@@ -23,6 +23,7 @@ from buildah_py.storage.atomic import atomic_write_json, read_json
 from buildah_py.storage.containers import ContainersMixin
 from buildah_py.storage.fsutil import remove_tree
 from buildah_py.storage.lookup import find_container
+from buildah_py.storage.records import BlobMemo
 
 CACHE_DIR = "build-cache"
 MAX_HASHES = 200_000
@@ -75,6 +76,14 @@ class StepsMixin(ContainersMixin):
             self._reset_container_dirs(self._ctr_dir(rec.id), snapshot_id)
             rec.chain.append(snapshot_id)
             self._save("containers")
+
+    def layer_blob_memo(self, chain_id: str, compression: str) -> BlobMemo | None:
+        """Like `layer_blob`, with the blob's size and diff ID (a step snapshot's real diff ID)."""
+        with self.reading():
+            memo = self._meta.layer_blobs.get(chain_id, {}).get(compression)
+            if memo is None or not self.content.has(memo.digest):
+                return None
+            return BlobMemo(memo.digest, memo.size, memo.diff_id)
 
     def snapshot_parent(self, chain_id: str) -> str | None:
         """The parent of a snapshot (None at the bottom); StoreError if there is no such snapshot."""

@@ -1,0 +1,331 @@
+"""The layer cache of the working-container API: each run/copy/add step keyed by what it depends on.
+
+A key is the SHA-256 of (the container's state, the operation with its expanded arguments, the
+content of what it reads). The state is the base image ID, then the key of each step since: a
+Merkle chain, so one changed step changes every key after it. The result of a step is a
+frozen snapshot named by its key (storage/steps.py); a hit puts that snapshot on the
+container's chain instead of running anything. Config-only steps are not part of the state:
+whatever of the config a step depends on (env, user, working dir, shell) is in its own key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import posixpath
+import secrets
+import stat
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from buildah_py.storage.steps import stat_key
+
+if TYPE_CHECKING:
+    from buildah_py.container.sources import Source
+    from buildah_py.container.working import Container
+    from buildah_py.storage import Store
+
+#: Environment variables that reach RUN but never its cache key (docker and buildah agree).
+PROXY_VARS = frozenset(
+    n for v in ("HTTP_PROXY", "HTTPS_PROXY", "FTP_PROXY", "NO_PROXY", "ALL_PROXY") for n in (v, v.lower())
+)
+_MAX_NOTED_INPUTS = 5_000
+_CHUNK = 1 << 20
+
+#: Called for every step: (hit, snapshot ID, why it missed or "").
+StepReport = Callable[[bool, str, str], None]
+
+
+@dataclass
+class CacheStats:
+    hits: int = 0
+    misses: int = 0
+    reasons: list[str] = field(default_factory=list)
+
+
+class BuildCache:
+    """The cache that containers made with ``cache=`` consult; one per build, shared by its stages.
+
+    ``enabled=False`` (``--no-cache``) runs every step and names its result randomly, so nothing
+    stale is ever reused and later builds are not misled by it. ``report`` sees each step's
+    outcome (the build's progress display prints it); the default logs it.
+    """
+
+    def __init__(self, store: Store, *, enabled: bool = True, report: StepReport | None = None) -> None:
+        self.store = store
+        self.enabled = enabled
+        self.report: StepReport = report or _log_report
+        self.stats = CacheStats()
+        self._hashes: dict[str, str] | None = None  # stat key -> sha256 hex, loaded on first use
+        self._new_hashes: dict[str, str] = {}
+        self._fresh: set[str] = set()  # states this build made by running a step
+
+    # --- keys ---------------------------------------------------------------------
+    @staticmethod
+    def key(state: str, op: dict[str, Any], inputs: dict[str, str]) -> str:
+        doc = json.dumps({"v": 1, "state": state, "op": op, "inputs": inputs}, sort_keys=True)
+        return "sha256:" + hashlib.sha256(doc.encode()).hexdigest()
+
+    @staticmethod
+    def random_id() -> str:
+        return "sha256:" + secrets.token_hex(32)
+
+    def lookup(self, key: str) -> bool:
+        return self.enabled and self.store.has_snapshot(key)
+
+    # --- content of what a step reads ------------------------------------------------
+    def file_digest(self, path: Path, st: os.stat_result) -> str:
+        """sha256 of a regular file, read only when its (path, size, mtime, inode) is new."""
+        if self._hashes is None:
+            self._hashes = self.store.file_hashes()
+        skey = stat_key(str(path), st)
+        found = self._new_hashes.get(skey) or self._hashes.get(skey)
+        if found:
+            return found
+        h = hashlib.sha256()
+        with open(path, "rb") as f:
+            while chunk := f.read(_CHUNK):
+                h.update(chunk)
+        self._new_hashes[skey] = h.hexdigest()
+        return self._new_hashes[skey]
+
+    def tree_inputs(self, pairs: Iterable[tuple[Path, str]]) -> dict[str, str]:
+        """{path as copied: mode + content digest or link target} for (host path, name) pairs."""
+        out: dict[str, str] = {}
+        for host, name in pairs:
+            st = os.lstat(host)
+            mode = f"{stat.S_IFMT(st.st_mode):o}:{stat.S_IMODE(st.st_mode):o}"
+            if stat.S_ISREG(st.st_mode):
+                out[name] = f"{mode}:{self.file_digest(host, st)}"
+            elif stat.S_ISLNK(st.st_mode):
+                out[name] = f"{mode}:{os.readlink(host)}"
+            else:
+                out[name] = mode
+        return out
+
+    def source_inputs(self, sources: list[Source], walk: Callable[[Source], Iterable[tuple[Path, str]]]) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for src in sources:
+            out.update(self.tree_inputs((h, f"{src.name}:{n}") for h, n in walk(src)))
+        return out
+
+    # --- outcome ------------------------------------------------------------------
+    def hit(self, key: str) -> None:
+        self.stats.hits += 1
+        self.report(True, key, "")
+
+    def miss(self, key: str, state: str, op: dict[str, Any], inputs: dict[str, str]) -> None:
+        why = self.explain(state, op, inputs) if self.enabled else "the cache is off (--no-cache)"
+        self.stats.misses += 1
+        self.stats.reasons.append(why)
+        self.report(False, key, why)
+
+    def built(self, snapshot_id: str, state: str, op: dict[str, Any], inputs: dict[str, str]) -> None:
+        """Note a step that ran: its result, and what it read (to explain later misses)."""
+        self._fresh.add(snapshot_id)
+        if not self.enabled:
+            return
+        noted = inputs if len(inputs) <= _MAX_NOTED_INPUTS else {"(inputs)": self.key("", {}, inputs)}
+        self.store.remember_step_note(snapshot_id, {"state": state, "op": op, "inputs": noted})
+        self.flush()
+
+    def explain(self, state: str, op: dict[str, Any], inputs: dict[str, str]) -> str:
+        """Why (state, op, inputs) is not in the cache, compared with the last step built on `state`."""
+        if state in self._fresh:
+            return "an earlier step was rebuilt"
+        notes = [n for n in self.store.step_notes().values() if isinstance(n, dict) and n.get("state") == state]
+        same_kind = [n for n in notes if n.get("op", {}).get("kind") == op.get("kind")]
+        if not same_kind:
+            return "no earlier build of this step" if not notes else f"no earlier {op.get('kind')} step here"
+        same_op = [n for n in same_kind if n.get("op") == op]
+        if same_op:
+            return _input_change(same_op[-1].get("inputs", {}), inputs)
+        last = same_kind[-1].get("op", {})
+        changed = sorted(k for k in set(last) | set(op) if last.get(k) != op.get(k))
+        return f"{op.get('kind')} changed ({', '.join(changed)})"
+
+    def flush(self) -> None:
+        """Save newly computed file digests in the store."""
+        if self._new_hashes:
+            self.store.remember_file_hashes(self._new_hashes)
+            if self._hashes is not None:
+                self._hashes.update(self._new_hashes)
+            self._new_hashes = {}
+
+
+def _input_change(before: dict[str, str], now: dict[str, str]) -> str:
+    if "(inputs)" in before:
+        return "the files it reads changed"
+    for name in sorted(set(before) | set(now)):
+        top, _, below = name.partition(":")
+        path = posixpath.join(top, below.lstrip("/")).strip("/")
+        if name not in before:
+            return f"context file {path} was added"
+        if name not in now:
+            return f"context file {path} was removed"
+        if before[name] != now[name]:
+            return f"context file {path} changed"
+    return "the files it reads changed"
+
+
+def _log_report(hit: bool, key: str, why: str) -> None:
+    log = logging.getLogger("buildah_py.cache")
+    if hit:
+        log.info("--> Using cache %s", key.split(":")[-1][:12])
+    else:
+        log.info("cache miss: %s", why)
+
+
+def as_cache(store: Store, cache: BuildCache | bool | None) -> BuildCache | None:
+    """``cache=True`` means a fresh enabled cache; ``False``/``None`` no cache."""
+    if cache is True:
+        return BuildCache(store)
+    if cache is False or cache is None:
+        return None
+    return cache
+
+
+# --- steps: what a cached container does around run/copy/add/config ----------------------
+def is_dirty(ctr: Container) -> bool:
+    """Whether the container's own diff holds changes no step has frozen yet (overlay drivers;
+    vfs keeps a full tree there, so it always counts as clean)."""
+    store = ctr.store
+    if store.container_diff_kind(ctr.id) != "upper":
+        return False
+    with os.scandir(store.container_upper(ctr.id)) as it:
+        return any(True for _ in it)
+
+
+def _finish(ctr: Container, snapshot_id: str, note: str) -> None:
+    ctr.record = ctr.store.container(ctr.id)  # the store changed the chain
+    extra = ctr.record.extra
+    extra["cache_state"] = snapshot_id
+    extra["pending"] = []
+    extra.setdefault("steps", []).append({"created_by": note, "snapshot": snapshot_id})
+    ctr.save()
+
+
+def freeze_dirty(ctr: Container) -> None:
+    """Freeze changes made outside any step (a raw mount, an uncached call) under a random ID,
+    so the next step starts on a clean diff; nothing keyed on it will ever be reused."""
+    if not is_dirty(ctr):
+        return
+    snap = BuildCache.random_id()
+    ctr.store.freeze_step(ctr.id, snap)
+    pending = ctr.record.extra.get("pending") or []
+    _finish(ctr, snap, "; ".join(pending) or "changes made outside a step")
+
+
+def cached_step(
+    ctr: Container, cache: BuildCache, op: dict[str, Any], inputs: dict[str, str],
+    action: Callable[[], object], note: str,
+) -> None:
+    """Reuse the snapshot of an identical earlier step, or run `action` and freeze its result."""
+    freeze_dirty(ctr)
+    state = str(ctr.record.extra.get("cache_state") or _base_state(ctr))
+    key = cache.key(state, op, inputs) if cache.enabled else cache.random_id()
+    if cache.lookup(key):
+        ctr.store.use_step(ctr.id, key)
+        cache.hit(key)
+        ctr.last_status = 0
+    else:
+        cache.miss(key, state, op, inputs)
+        action()
+        ctr.store.freeze_step(ctr.id, key)
+        cache.built(key, state, op, inputs)
+    _finish(ctr, key, note)
+
+
+def _base_state(ctr: Container) -> str:
+    return f"image:{ctr.record.image_id}" if ctr.record.image_id else "scratch"
+
+
+def state_of(ctr: Container) -> str:
+    """What a copy from `ctr` is keyed by: its step state, or a random value if it has loose changes."""
+    if is_dirty(ctr):
+        return BuildCache.random_id()
+    return str(ctr.record.extra.get("cache_state") or _base_state(ctr))
+
+
+def config_step(ctr: Container, notes: list[str]) -> None:
+    """A config-only step: a history entry with no layer, and no change to the cache state."""
+    if notes:
+        ctr.record.extra.setdefault("steps", []).append({"created_by": "; ".join(notes), "snapshot": None})
+
+
+def run_op(argv: list[str], env: list[str], user: str, workdir: str, mounts: Iterable[object],
+           network: str | None) -> dict[str, Any]:
+    """The run operation as it enters the key: proxy variables and secret values left out."""
+    return {
+        "kind": "run",
+        "argv": argv,
+        "env": sorted(e for e in env if e.partition("=")[0] not in PROXY_VARS),
+        "user": user,
+        "workdir": workdir,
+        "mounts": [_mount_repr(m) for m in mounts],
+        "network": network or "",
+    }
+
+
+def _mount_repr(m: object) -> Any:
+    if isinstance(m, str):
+        return m
+    fields = {k: getattr(m, k) for k in ("type", "target", "source", "readonly") if hasattr(m, k)}
+    options = getattr(m, "options", None)
+    if isinstance(options, dict) or hasattr(options, "items"):
+        fields["options"] = dict(options.items())  # type: ignore[union-attr]
+    elif options is not None:
+        fields["options"] = list(options)
+    return fields
+
+
+def mount_inputs(ctr: Container, cache: BuildCache, mounts: Iterable[object]) -> dict[str, str]:
+    """What read-only bind mounts expose to a step: host content, or another container's state."""
+    out: dict[str, str] = {}
+    for i, m in enumerate(mounts):
+        if isinstance(m, str):
+            opts = dict(p.partition("=")[::2] for p in m.split(","))
+            kind, source, origin = opts.get("type", "bind"), opts.get("source") or opts.get("src"), opts.get("from")
+        else:
+            options = getattr(m, "options", {})
+            options = options if hasattr(options, "get") else {}
+            kind = getattr(m, "type", "")
+            source = getattr(m, "source", None) or options.get("source")
+            origin = options.get("from")
+        if kind != "bind":
+            continue
+        if origin:
+            out[f"mount{i}:from"] = _origin_state(ctr, origin)
+        elif source and os.path.exists(source):
+            out.update(cache.tree_inputs((h, f"mount{i}:{n}") for h, n in _walk_host(Path(source))))
+    return out
+
+
+def _origin_state(ctr: Container, origin: str) -> str:
+    from buildah_py.container.resolve import find_image
+    from buildah_py.container.working import Container as _Container
+    from buildah_py.errors import ContainerNotFound, ImageNotFound
+
+    try:
+        return state_of(_Container.get(origin, ctr.store))
+    except ContainerNotFound:
+        pass
+    try:
+        return f"image:{find_image(ctr.store, origin).id}"
+    except ImageNotFound:
+        return BuildCache.random_id()
+
+
+def _walk_host(root: Path) -> Iterable[tuple[Path, str]]:
+    if not root.is_dir() or root.is_symlink():
+        yield root, "/"
+        return
+    for top, dirs, files in os.walk(root):
+        dirs.sort()
+        for name in [*dirs, *sorted(files)]:
+            host = Path(top, name)
+            yield host, "/" + os.path.relpath(host, root)
