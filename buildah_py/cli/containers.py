@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import Any
 
 import click
 
@@ -34,13 +35,15 @@ from buildah_py.errors import ContainerError
 def from_cmd(g: Globals, name: str | None, pull_policy: str, tls_verify: str | None, authfile: str | None,
              creds: str | None, platform: str | None, quiet: bool, image: str) -> None:
     """Create a working container from IMAGE (or `scratch`); prints its name."""
+    from buildah_py.cli.progress import BlobProgress
     from buildah_py.oci.descriptor import Platform
 
-    opts: dict[str, object] = {"tls_verify": parse_bool(tls_verify), "authfile": authfile, "creds": creds}
+    opts: dict[str, Any] = {"tls_verify": parse_bool(tls_verify), "authfile": authfile, "creds": creds}
     if platform:
         opts["platform"] = Platform.parse(platform)
-    ctr = Container.from_image(image, name=name, store=g.store(), pull_policy=pull_policy,
-                               **{k: v for k, v in opts.items() if v is not None})
+    with BlobProgress(quiet=quiet) as progress:  # reports only when the image is pulled
+        ctr = Container.from_image(image, name=name, store=g.store(), pull_policy=pull_policy,
+                                   progress=progress, **{k: v for k, v in opts.items() if v is not None})
     click.echo(ctr.name)
 
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
-from buildah_py.cli.common import Globals, handle_errors, parse_bool, pass_globals, print_json
+from buildah_py.cli.common import Globals, handle_errors, pass_globals, print_json
+from buildah_py.cli.progress import BlobProgress
+from buildah_py.cli.registry import registry_options, registry_opts
 from buildah_py.container import Container, Image
 from buildah_py.container.resolve import find_image
 from buildah_py.errors import ContainerNotFound, ImageNotFound
@@ -141,55 +145,65 @@ def _is_name_of(ref: str, names: list[str]) -> bool:
 
 
 @click.command("push")
-@click.option("--tls-verify", default=None)
-@click.option("--authfile")
-@click.option("--creds")
+@registry_options
 @click.option("--format", "-f", "fmt", type=click.Choice(["oci", "docker", "v2s2"]), help="Manifest format.")
 @click.option("--compression-format", type=click.Choice(["gzip", "zstd", "none"]))
 @click.option("--digestfile", help="Write the pushed manifest digest here.")
-@click.option("--all", "all_", is_flag=True, help="Push every image a manifest list names.")
-@click.option("--quiet", "-q", is_flag=True)
+@click.option("--all", "all_", is_flag=True, help="With a manifest list: push its images too.")
+@click.option("--remove-signatures", is_flag=True, help="Accepted for compatibility (nothing is signed).")
+@click.option("--quiet", "-q", is_flag=True, help="Print no progress.")
 @click.argument("image")
 @click.argument("destination", required=False)
 @pass_globals
 @handle_errors
-def push_cmd(g: Globals, tls_verify: str | None, authfile: str | None, creds: str | None, fmt: str | None,
-             compression_format: str | None, digestfile: str | None, all_: bool, quiet: bool, image: str,
-             destination: str | None) -> None:
-    """Push IMAGE to DESTINATION (docker://, oci:, oci-archive:, docker-archive:, dir:)."""
-    img = Image.get(image, g.store())
-    dest = destination or f"docker://{img.names[0] if img.names else image}"
-    if ":" not in dest.split("/")[0] and not dest.startswith(("docker://", "oci", "dir:", "docker-archive:")):
-        dest = f"docker://{dest}"
-    opts = {"tls_verify": parse_bool(tls_verify), "authfile": authfile, "creds": creds,
-            "format": "docker" if fmt == "v2s2" else fmt, "compression": compression_format, "quiet": quiet}
-    digest = img.push(dest, **{k: v for k, v in opts.items() if v is not None})
+def push_cmd(g: Globals, /, fmt: str | None, compression_format: str | None, digestfile: str | None, all_: bool,
+             remove_signatures: bool, quiet: bool, image: str, destination: str | None, **kw: Any) -> None:
+    """Push IMAGE (or a manifest list) to DESTINATION (docker://, oci:, oci-archive:, docker-archive:, dir:)."""
+    from buildah_py.manifests import ManifestLists, push_list
+
+    store = g.store()
+    opts = registry_opts(kw)
+    if fmt:
+        opts["format"] = "docker" if fmt == "v2s2" else fmt
+    if compression_format:
+        opts["compression"] = compression_format
+    try:
+        img: Image | None = Image.get(image, store)
+    except ImageNotFound:
+        if not ManifestLists(store).exists(image):
+            raise
+        img = None
+    with BlobProgress(quiet=quiet) as progress:
+        if img is None:
+            lst = ManifestLists(store).get(image)
+            dest = destination or f"docker://{lst.name}"
+            digest = push_list(store, image, dest, all_images=all_, progress=progress, **opts).manifest_digest
+        else:
+            dest = destination or f"docker://{img.names[0] if img.names else image}"
+            digest = img.push(dest, progress=progress, **opts)
     if digestfile:
         with open(digestfile, "w") as f:
             f.write(digest)
 
 
 @click.command("pull")
-@click.option("--tls-verify", default=None)
-@click.option("--authfile")
-@click.option("--creds")
+@registry_options
 @click.option("--platform", help="os/arch[/variant].")
 @click.option("--all-tags", "-a", is_flag=True, hidden=True)
-@click.option("--quiet", "-q", is_flag=True)
+@click.option("--quiet", "-q", is_flag=True, help="Print no progress.")
 @click.argument("image")
 @pass_globals
 @handle_errors
-def pull_cmd(g: Globals, tls_verify: str | None, authfile: str | None, creds: str | None, platform: str | None,
-             all_tags: bool, quiet: bool, image: str) -> None:
+def pull_cmd(g: Globals, /, platform: str | None, all_tags: bool, quiet: bool, image: str, **kw: Any) -> None:
     """Pull IMAGE into the local store; prints its ID."""
     from buildah_py.container.resolve import pull
     from buildah_py.oci.descriptor import Platform
 
-    opts: dict[str, object] = {"tls_verify": parse_bool(tls_verify), "authfile": authfile, "creds": creds,
-                               "quiet": quiet}
+    opts = registry_opts(kw)
     if platform:
         opts["platform"] = Platform.parse(platform)
-    rec = pull(g.store(), image, "always", **{k: v for k, v in opts.items() if v is not None})
+    with BlobProgress(quiet=quiet) as progress:
+        rec = pull(g.store(), image, "always", progress=progress, **opts)
     click.echo(rec.id)
 
 

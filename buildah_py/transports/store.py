@@ -11,6 +11,7 @@ store until ``prune`` removes them (deleting them here could race another proces
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from buildah_py.errors import BlobNotFound, ImageReferenceError, TransportError
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from buildah_py.storage.records import ImageRecord
     from buildah_py.storage.store import Store
     from buildah_py.transports.names import ImageName
+    from buildah_py.transports.registry.locations import BlobLocations
 
 
 class StoreSource:
@@ -86,6 +88,27 @@ class StoreDestination:
         pass
 
 
+log = logging.getLogger(__name__)
+#: Where pulls record which repository each blob came from, so pushes can mount it.
+LOCATIONS_FILE = "blob-locations.json"
+
+
+def store_locations(store: Store) -> BlobLocations:
+    """The store's record of blob origins (a registry ``BlobLocations``), loaded from its file."""
+    from buildah_py.transports.registry.locations import BlobLocations
+
+    return BlobLocations(str(store.root / LOCATIONS_FILE))
+
+
+def _save_locations(locations: BlobLocations | None) -> None:
+    if locations is None:
+        return
+    try:
+        locations.save()
+    except OSError as err:  # a hint file: losing it costs an upload later, never the copy
+        log.debug("cannot save blob locations: %s", err)
+
+
 #: Keyword arguments that steer the copy; the rest go to the transports (tls_verify, authfile, ...).
 COPY_OPTIONS = ("platform", "all_platforms", "format", "compression", "progress", "jobs")
 
@@ -128,6 +151,7 @@ def pull_image(
     if parsed.transport == "":
         parsed = ImageName("docker", ref=parsed.ref, text=f"docker://{parsed.ref}")
     copy_opts, transport_opts = _split(opts)
+    locations = transport_opts.setdefault("locations", store_locations(store))
     src = open_source(parsed, store=store, **transport_opts)
     try:
         dst = StoreDestination(store, names if names is not None else default_names(parsed, src))
@@ -136,20 +160,40 @@ def pull_image(
         return dst.record
     finally:
         src.close()
+        _save_locations(locations)
 
 
 def push_image(store: Store, image_ref: str, dest: str, **opts: Any) -> CopyResult:
     """Copy a local image to `dest` (any transport; a bare name means the registry)."""
+
+    src = StoreSource(store, image_ref)
+    try:
+        return push_source(store, src, dest, **opts)
+    finally:
+        src.close()
+
+
+def push_source(store: Store, src: ImageSource, dest: str, **opts: Any) -> CopyResult:
+    """Copy `src` to `dest`, mounting blobs the store saw in other repositories of the registry."""
     from buildah_py.transports.names import open_destination
 
     copy_opts, transport_opts = _split(opts)
     transport_opts.pop("platform", None)
-    src = StoreSource(store, image_ref)
+    locations = transport_opts.setdefault("locations", store_locations(store))
+    dst = open_destination(dest, store=store, **transport_opts)
     try:
-        dst = open_destination(dest, store=store, **transport_opts)
-        try:
-            return copy_image(src, dst, **copy_opts)
-        finally:
-            dst.close()
+        result = copy_image(src, dst, **copy_opts)
+        stats = getattr(dst, "stats", None)
+        if stats is not None:
+            log.debug(
+                "pushed %s: %d blobs already present, %d mounted, %d uploaded (%d bytes)",
+                dst.reference,
+                stats.present,
+                stats.mounted,
+                stats.uploaded,
+                stats.bytes_uploaded,
+            )
+        return result
     finally:
-        src.close()
+        dst.close()
+        _save_locations(locations)

@@ -1,0 +1,300 @@
+"""`buildah-py manifest ...`: build a manifest list (image index) in the store and push it."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from buildah_py.cli.common import Globals, handle_errors, key_values, pass_globals
+from buildah_py.cli.progress import BlobProgress
+from buildah_py.cli.registry import registry_options, registry_opts
+from buildah_py.manifests import ManifestLists, image_entry, images_to_add, push_list
+from buildah_py.oci.descriptor import Platform
+
+
+@click.group("manifest")
+def manifest_group() -> None:
+    """Create, change, inspect and push manifest lists (multi-platform images)."""
+
+
+def _add(
+    g: Globals,
+    lst_ref: str,
+    image: str,
+    *,
+    all_platforms: bool,
+    quiet: bool,
+    overrides: dict[str, Any],
+    annotations: dict[str, str],
+    opts: dict[str, Any],
+) -> list[str]:
+    store = g.store()
+    if overrides.get("arch") or overrides.get("os"):
+        host = Platform.host()
+        opts["platform"] = Platform(
+            overrides.get("os") or host.os,
+            overrides.get("arch") or host.architecture,
+            overrides.get("variant") or "",
+        )
+    lists = ManifestLists(store)
+    lists.get(lst_ref)  # fail before pulling anything
+    with BlobProgress(quiet=quiet) as progress:
+        records = images_to_add(
+            store, image, all_platforms=all_platforms, progress=progress, **opts
+        )
+    entries = [
+        (image_entry(store, rec, annotations=annotations, **overrides), rec.id) for rec in records
+    ]
+    with lists.editing(lst_ref) as lst:
+        for entry, image_id in entries:
+            lst.put(entry, image_id)
+        return [f"{lst.id}: {entry.digest}" for entry, _ in entries]
+
+
+@manifest_group.command("create")
+@click.option(
+    "--all", "all_", is_flag=True, help="Add every platform of an IMAGE that is itself a list."
+)
+@click.option("--annotation", multiple=True, help="KEY=VALUE annotation on the index.")
+@click.option("--quiet", "-q", is_flag=True, help="Print no progress.")
+@registry_options
+@click.argument("name")
+@click.argument("images", nargs=-1)
+@pass_globals
+@handle_errors
+def create_cmd(
+    g: Globals,
+    /,
+    all_: bool,
+    annotation: tuple[str, ...],
+    quiet: bool,
+    name: str,
+    images: tuple[str, ...],
+    **kw: Any,
+) -> None:
+    """Create the manifest list NAME, holding IMAGES; prints its ID."""
+    lists = ManifestLists(g.store())
+    lst = lists.create(name)
+    if annotation:
+        with lists.editing(lst.id) as edited:
+            edited.annotations.update(key_values(annotation, "--annotation"))
+    opts = registry_opts(kw)
+    for image in images:
+        _add(
+            g,
+            lst.id,
+            image,
+            all_platforms=all_,
+            quiet=quiet,
+            overrides={},
+            annotations={},
+            opts=dict(opts),
+        )
+    click.echo(lst.id)
+
+
+@manifest_group.command("add")
+@click.option("--arch", help="Architecture to record (default: the image's).")
+@click.option("--os", "os_", help="Operating system to record (default: the image's).")
+@click.option("--variant", help="Architecture variant to record.")
+@click.option("--os-version", help="OS version to record.")
+@click.option("--features", multiple=True, help="OS feature to record (repeatable).")
+@click.option("--annotation", multiple=True, help="KEY=VALUE annotation on the entry.")
+@click.option("--all", "all_", is_flag=True, help="Add every platform when IMAGE is itself a list.")
+@click.option("--quiet", "-q", is_flag=True, help="Print no progress.")
+@registry_options
+@click.argument("name")
+@click.argument("image")
+@pass_globals
+@handle_errors
+def add_cmd(
+    g: Globals,
+    /,
+    arch: str | None,
+    os_: str | None,
+    variant: str | None,
+    os_version: str | None,
+    features: tuple[str, ...],
+    annotation: tuple[str, ...],
+    all_: bool,
+    quiet: bool,
+    name: str,
+    image: str,
+    **kw: Any,
+) -> None:
+    """Add IMAGE (from the store, or any transport) to the manifest list NAME."""
+    overrides = {
+        "arch": arch,
+        "os": os_,
+        "variant": variant,
+        "os_version": os_version,
+        "features": features,
+    }
+    for line in _add(
+        g,
+        name,
+        image,
+        all_platforms=all_,
+        quiet=quiet,
+        overrides=overrides,
+        annotations=key_values(annotation, "--annotation"),
+        opts=registry_opts(kw),
+    ):
+        click.echo(line)
+
+
+@manifest_group.command("remove")
+@click.argument("name")
+@click.argument("digest")
+@pass_globals
+@handle_errors
+def remove_cmd(g: Globals, name: str, digest: str) -> None:
+    """Remove the entry DIGEST from the manifest list NAME."""
+    with ManifestLists(g.store()).editing(name) as lst:
+        lst.drop(digest)
+        click.echo(f"{lst.id}: {digest}")
+
+
+@manifest_group.command("annotate")
+@click.option("--annotation", multiple=True, help="KEY=VALUE annotation.")
+@click.option("--arch", help="Architecture.")
+@click.option("--os", "os_", help="Operating system.")
+@click.option("--variant", help="Architecture variant.")
+@click.option("--index", "on_index", is_flag=True, help="Annotate the index itself, not an entry.")
+@click.argument("name")
+@click.argument("digest", required=False)
+@pass_globals
+@handle_errors
+def annotate_cmd(
+    g: Globals,
+    annotation: tuple[str, ...],
+    arch: str | None,
+    os_: str | None,
+    variant: str | None,
+    on_index: bool,
+    name: str,
+    digest: str | None,
+) -> None:
+    """Change the annotations or platform of entry DIGEST (or, with --index, of the list)."""
+    from dataclasses import replace
+
+    anns = key_values(annotation, "--annotation")
+    with ManifestLists(g.store()).editing(name) as lst:
+        if on_index or digest is None:
+            if not on_index:
+                raise click.UsageError("name an entry DIGEST, or use --index")
+            lst.annotations.update(anns)
+        else:
+            entry = lst.drop(digest)
+            plat = entry.platform or Platform()
+            plat = replace(
+                plat,
+                os=os_ or plat.os,
+                architecture=arch or plat.architecture,
+                variant=plat.variant if variant is None else variant,
+            )
+            image_id = lst.images.get(digest, "")
+            lst.put(
+                replace(entry, annotations={**entry.annotations, **anns}, platform=plat), image_id
+            )
+        click.echo(lst.id)
+
+
+@manifest_group.command("inspect")
+@registry_options
+@click.argument("name")
+@pass_globals
+@handle_errors
+def inspect_cmd(g: Globals, /, name: str, **kw: Any) -> None:
+    """Print the manifest list NAME as JSON (a name not in the store is looked up remotely)."""
+    from buildah_py.container.resolve import has_transport
+    from buildah_py.manifests.lists import ManifestListNotFound
+
+    store = g.store()
+    try:
+        raw = ManifestLists(store).get(name).index_bytes()
+    except ManifestListNotFound:
+        if not has_transport(name):
+            raise
+        from buildah_py.transports.names import open_source
+
+        src = open_source(name, store=store, **registry_opts(kw))
+        try:
+            raw, _ = src.get_manifest()
+        finally:
+            src.close()
+    click.echo(json.dumps(json.loads(raw), indent=4))
+
+
+@manifest_group.command("push")
+@click.option("--all/--no-all", "all_", default=True, help="Push the member images too (default).")
+@click.option(
+    "--format",
+    "-f",
+    "fmt",
+    type=click.Choice(["oci", "v2s2", "docker"]),
+    help="oci: an OCI index; v2s2: a Docker manifest list (members converted to match).",
+)
+@click.option("--digestfile", help="Write the pushed index digest here.")
+@click.option("--rm", "remove", is_flag=True, help="Remove the list from the store after pushing.")
+@click.option(
+    "--remove-signatures", is_flag=True, help="Accepted for compatibility (nothing is signed)."
+)
+@click.option("--quiet", "-q", is_flag=True, help="Print no progress.")
+@registry_options
+@click.argument("name")
+@click.argument("destination")
+@pass_globals
+@handle_errors
+def push_cmd(
+    g: Globals,
+    /,
+    all_: bool,
+    fmt: str | None,
+    digestfile: str | None,
+    remove: bool,
+    remove_signatures: bool,
+    quiet: bool,
+    name: str,
+    destination: str,
+    **kw: Any,
+) -> None:
+    """Push the manifest list NAME (and its images) to DESTINATION (docker://, oci:, dir:)."""
+    store = g.store()
+    opts = registry_opts(kw)
+    if fmt:
+        opts["format"] = "docker" if fmt in ("v2s2", "docker") else "oci"
+    with BlobProgress(quiet=quiet) as progress:
+        result = push_list(store, name, destination, all_images=all_, progress=progress, **opts)
+    if digestfile:
+        with open(digestfile, "w") as fh:
+            fh.write(result.manifest_digest)
+    if remove:
+        ManifestLists(store).remove(name)
+
+
+@manifest_group.command("rm")
+@click.argument("names", nargs=-1, required=True)
+@pass_globals
+@handle_errors
+def rm_cmd(g: Globals, names: tuple[str, ...]) -> None:
+    """Remove manifest lists from the store (their images stay)."""
+    lists = ManifestLists(g.store())
+    for name in names:
+        lst = lists.remove(name)
+        click.echo(f"untagged: {lst.name}")
+        click.echo(lst.id)
+
+
+@manifest_group.command("exists")
+@click.argument("name")
+@pass_globals
+@handle_errors
+def exists_cmd(g: Globals, name: str) -> None:
+    """Exit 0 when the manifest list NAME exists, 1 when it does not."""
+    raise SystemExit(0 if ManifestLists(g.store()).exists(name) else 1)
+
+
+COMMANDS = [manifest_group]
