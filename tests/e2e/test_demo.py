@@ -1,0 +1,23 @@
+"""`make demo` runs examples/buildscripts/run_demo.py: it must build both images and run them."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.e2e.cliutil import Cli
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_demo_builds_and_runs_the_examples(cli: Cli) -> None:
+    proc = subprocess.run([sys.executable, str(REPO / "examples" / "buildscripts" / "run_demo.py")],
+                          env=cli.env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "hello from a scratch image" in proc.stdout
+    assert "as app, greeting=built by buildah-py" in proc.stdout
+    assert "files in /app: data hello.sh" in proc.stdout
+    assert {"localhost/demo-scratch:latest", "localhost/demo-app:latest"} <= set(
+        cli.out("images", "--json").split('"')
+    )
