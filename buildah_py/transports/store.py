@@ -109,6 +109,31 @@ def _save_locations(locations: BlobLocations | None) -> None:
         log.debug("cannot save blob locations: %s", err)
 
 
+class LocalFirstSource:
+    """Reads blobs the store already holds from the store, the rest from `src`.
+
+    The copy routine reads every image's config to inspect it; without this, pulling an image
+    that is already here would still download its config. Blobs are content-addressed and the
+    copy verifies each one, so where the bytes come from does not matter."""
+
+    def __init__(self, src: ImageSource, store: Store) -> None:
+        self.src = src
+        self.store = store
+        self.reference = src.reference
+
+    def get_manifest(self, digest: str | None = None) -> tuple[bytes, str]:
+        return self.src.get_manifest(digest)
+
+    def get_blob(self, desc: Descriptor) -> BinaryIO:
+        content = self.store.content
+        if content.has(desc.digest) and content.size(desc.digest) == desc.size:
+            return content.open(desc.digest)
+        return self.src.get_blob(desc)
+
+    def close(self) -> None:
+        self.src.close()
+
+
 #: Keyword arguments that steer the copy; the rest go to the transports (tls_verify, authfile, ...).
 COPY_OPTIONS = ("platform", "all_platforms", "format", "compression", "progress", "jobs")
 
@@ -155,7 +180,7 @@ def pull_image(
     src = open_source(parsed, store=store, **transport_opts)
     try:
         dst = StoreDestination(store, names if names is not None else default_names(parsed, src))
-        copy_image(src, dst, **copy_opts)
+        copy_image(LocalFirstSource(src, store), dst, **copy_opts)
         assert dst.record is not None  # copy_image commits
         return dst.record
     finally:
