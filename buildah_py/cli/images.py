@@ -10,7 +10,7 @@ from buildah_py.cli.common import Globals, handle_errors, pass_globals, print_js
 from buildah_py.cli.progress import BlobProgress
 from buildah_py.cli.registry import registry_options, registry_opts
 from buildah_py.container import Container, Image
-from buildah_py.container.resolve import find_image
+from buildah_py.container.resolve import candidates, find_image
 from buildah_py.errors import ContainerNotFound, ImageNotFound
 
 
@@ -126,22 +126,13 @@ def rmi_cmd(g: Globals, force: bool, all_: bool, prune: bool, images: tuple[str,
         raise ImageNotFound("(none given: name an image, or use --all)")
     for ref in targets:
         rec = find_image(store, ref)
-        for removed in store.remove_image(rec.id if ref not in rec.names and not _is_name_of(ref, rec.names)
-                                          else _full_name(ref, rec.names), force=force):
-            click.echo(removed)
-
-
-def _full_name(ref: str, names: list[str]) -> str:
-    from buildah_py.container.resolve import candidates
-
-    for c in candidates(ref):
-        if c in names:
-            return c
-    return ref
-
-
-def _is_name_of(ref: str, names: list[str]) -> bool:
-    return _full_name(ref, names) in names
+        # A name removes just that name (buildah's "untagged"); the image goes with its last name.
+        name = next((c for c in candidates(ref) if c in rec.names), None)
+        removed = store.remove_image(name or rec.id, force=force)
+        if name and not removed:
+            click.echo(f"untagged: {name}")
+        for image_id in removed:
+            click.echo(image_id)
 
 
 @click.command("push")
