@@ -210,11 +210,11 @@ def pull_cmd(g: Globals, /, platform: str | None, all_tags: bool, quiet: bool, i
 def import_cmd(g: Globals, fmt: str | None, change: tuple[str, ...], timestamp: int | None, iidfile: str | None,
                tarball: str, name: str | None) -> None:
     """Make a one-layer image NAME from a root filesystem TARBALL (or - for stdin); prints its ID."""
+    from buildah_py.cli.changes import change_settings
     from buildah_py.container.importing import import_tarball
 
-    if change:
-        raise click.UsageError("--change is not supported yet; use `buildah-py config` on a container")
-    img = import_tarball(g.store(), tarball, name, format=fmt, timestamp=timestamp, iidfile=iidfile)
+    img = import_tarball(g.store(), tarball, name, settings=change_settings(change), format=fmt,
+                         timestamp=timestamp, iidfile=iidfile)
     click.echo(img.id)
 
 

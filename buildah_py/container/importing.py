@@ -13,8 +13,17 @@ from buildah_py.errors import ContainerError, LayerError
 from buildah_py.storage import Store
 
 
-def import_tarball(store: Store, source: str | Path | BinaryIO, name: str | None, **commit_options: Any) -> Image:
-    """Unpack `source` (a path, ``-`` for stdin, or a binary stream) into a new image named `name`."""
+def import_tarball(
+    store: Store,
+    source: str | Path | BinaryIO,
+    name: str | None,
+    settings: dict[str, Any] | None = None,
+    **commit_options: Any,
+) -> Image:
+    """Unpack `source` (a path, ``-`` for stdin, or a binary stream) into a new image named `name`.
+
+    `settings` are ``Container.config`` keywords applied before the commit.
+    """
     label = "stdin" if source == "-" else str(getattr(source, "name", source))
     ctr = Container.from_scratch(store=store)
     try:
@@ -35,6 +44,8 @@ def import_tarball(store: Store, source: str | Path | BinaryIO, name: str | None
             raise ContainerError(f"import {label}: {err}") from err
         finally:
             ctr.umount()
+        if settings:
+            ctr.config(**settings)
         commit_options.setdefault("created_by", f"buildah-py import {label}")
         return ctr.commit(name, rm=True, **commit_options)
     finally:

@@ -61,3 +61,15 @@ def test_scratch_copy_and_mount(cli: Cli, tmp_path: Path) -> None:
     img = cli.out("commit", ctr, "scratchy")
     manifest = json.loads(cli.out("inspect", "--type", "image", img))["Manifest"]
     assert len(manifest["layers"]) == 1
+
+
+def test_import_with_changes(cli: Cli, busybox_tar: Path) -> None:
+    cli("import", "--change", 'CMD ["/bin/sh", "-c", "echo hi"]', "--change", "ENV A=1 B='two words'",
+        "--change", "EXPOSE 80/udp", "--change", "WORKDIR /srv", "--change", "LABEL k=v",
+        str(busybox_tar), "changed")
+    cfg = json.loads(cli.out("inspect", "--type", "image", "changed"))["Config"]["config"]
+    assert cfg["Cmd"] == ["/bin/sh", "-c", "echo hi"]
+    assert {"A=1", "B=two words"} <= set(cfg["Env"])
+    assert cfg["ExposedPorts"] == {"80/udp": {}} and cfg["WorkingDir"] == "/srv" and cfg["Labels"] == {"k": "v"}
+    bad = cli("import", "--change", "RUN rm -rf /", str(busybox_tar), "nope", check=False)
+    assert bad.returncode != 0 and "RUN cannot be used here" in bad.stderr
