@@ -1,1 +1,6 @@
-"""buildah-py build layer."""
+"""Layer 7: the Dockerfile executor and the Python build-script frontend (see docs/build.md)."""
+
+from buildah_py.build.executor import Build, build
+from buildah_py.build.options import BuildOptions, parse_build_args
+
+__all__ = ["Build", "BuildOptions", "build", "parse_build_args"]

@@ -9,7 +9,7 @@ import sys
 import click
 
 from buildah_py import __version__
-from buildah_py.cli import containers, images, manifest, registry, system, unshare
+from buildah_py.cli import build, containers, images, manifest, registry, system, unshare
 from buildah_py.cli.common import EXIT_ERROR, Globals, fail, setup_logging
 from buildah_py.userns import in_rootless_namespace, maybe_reexec
 
@@ -56,7 +56,7 @@ def _outside_session(argv: list[str]) -> bool:
     return any(not word.startswith("-") for word in words)
 
 
-for module in (containers, images, manifest, registry, system, unshare):
+for module in (build, containers, images, manifest, registry, system, unshare):
     for command in module.COMMANDS:
         cli.add_command(command)
 

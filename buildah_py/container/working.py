@@ -46,6 +46,10 @@ class Container:
         self.cache: BuildCache | None = None
         self._stepping = False  # inside a cached step's action: do the work itself
         self._step_note: str | None = None
+        #: Where copy/add read when no ``context=`` is given (None: the current directory), and
+        #: which of its paths they leave out when no ``ignored=`` is given (build frontends set these).
+        self.context: Path | None = None
+        self.ignored: Callable[[str], bool] | None = None
 
     # --- creating and finding ------------------------------------------------
     @classmethod
@@ -254,7 +258,8 @@ class Container:
         if not specs:
             raise ContainerError("copy: no source given")
         if from_ is None:
-            root = Path(context or os.getcwd()).resolve()
+            root = Path(context or self.context or os.getcwd()).resolve()
+            ignored = ignored or self.ignored
             sources = find_sources(root, specs, ignored=ignored)
             self._copy_sources(sources, dest, chown, chmod, owner_default=(0, 0))
         else:
@@ -310,7 +315,7 @@ class Container:
 
         specs = [src] if isinstance(src, str) else list(src)
         add_sources(self, specs, dest, chown=chown, chmod=chmod, checksum=checksum, extract=extract,
-                    context=Path(context or os.getcwd()).resolve(), ignored=ignored)
+                    context=Path(context or self.context or os.getcwd()).resolve(), ignored=ignored or self.ignored)
         self._note(f"ADD {' '.join(specs)} {dest}")
         self.save()
         return self
@@ -393,12 +398,12 @@ class Container:
             else:
                 op["from"] = steps._origin_state(self, origin)
         else:
-            root = Path(kw.get("context") or os.getcwd()).resolve()
+            root = Path(kw.get("context") or self.context or os.getcwd()).resolve()
             local = [s for s in specs if not is_url(s)]
             for url in (s for s in specs if is_url(s)):
                 # A download is keyed by its checksum; without one it is never reused.
                 inputs[f"url:{url}"] = kw.get("checksum") or BuildCache.random_id()
-            ignored = kw.get("ignored")
+            ignored = kw.get("ignored") or self.ignored
             sources = find_sources(root, local, ignored=ignored) if local else []
             inputs.update(cache.source_inputs(sources, lambda s: walk_source(s, ignored)))
         note = self._step_note or f"{kind.upper()} {' '.join(specs)} {kw['dest']}"

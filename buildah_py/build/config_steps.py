@@ -1,0 +1,130 @@
+"""Instructions that only change the image config: no layer, a history entry each.
+
+ENV, ARG, LABEL, MAINTAINER, EXPOSE, VOLUME, USER, WORKDIR (which also creates the directory),
+CMD, ENTRYPOINT, SHELL, STOPSIGNAL, HEALTHCHECK, ONBUILD.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from typing import TYPE_CHECKING
+
+from buildah_py.container import paths
+from dockerfile_parser import (
+    ArgInstruction,
+    EnvInstruction,
+    HealthcheckInstruction,
+    Instruction,
+    LabelInstruction,
+    OnbuildInstruction,
+)
+
+if TYPE_CHECKING:
+    from buildah_py.build.stage import StageBuilder
+
+
+def env(sb: StageBuilder, inst: Instruction) -> None:
+    assert isinstance(inst, EnvInstruction)
+    for pair in inst.pairs:  # one pair at a time: a later value may use an earlier one
+        sb.container.config(env={sb.expand(pair.key): sb.expand(pair.value)})
+
+
+def arg(sb: StageBuilder, inst: Instruction) -> None:
+    assert isinstance(inst, ArgInstruction)
+    for name, default in inst.declarations:
+        value = sb.build.scope.value(name, None if default is None else sb.expand(default))
+        if value is None:
+            sb.args.pop(name, None)
+        else:
+            sb.args[name] = value
+
+
+def label(sb: StageBuilder, inst: Instruction) -> None:
+    assert isinstance(inst, LabelInstruction)
+    sb.container.config(labels={sb.expand(p.key): sb.expand(p.value) for p in inst.pairs})
+
+
+def maintainer(sb: StageBuilder, inst: Instruction) -> None:
+    sb.container.config(author=inst.args[0])
+
+
+def expose(sb: StageBuilder, inst: Instruction) -> None:
+    ports = [p for a in inst.args for p in sb.expand_split(a)]
+    sb.container.config(ports=ports)
+
+
+def volume(sb: StageBuilder, inst: Instruction) -> None:
+    words = [sb.expand(a) for a in inst.args] if inst.json else [w for a in inst.args for w in sb.expand_split(a)]
+    vols = [w for w in words if w.strip()]
+    if not vols:
+        raise sb.fail("VOLUME: a volume needs a path")
+    sb.container.config(volumes=vols)
+
+
+def user(sb: StageBuilder, inst: Instruction) -> None:
+    sb.container.config(user=sb.expand(inst.args[0]))
+
+
+def workdir(sb: StageBuilder, inst: Instruction) -> None:
+    ctr = sb.container
+    current = ctr.image_config.get("WorkingDir") or "/"
+    target = paths.join(current, sb.expand(inst.args[0]))
+    root = ctr.mount()
+    try:
+        missing = not paths.is_dir(root, target)
+    finally:
+        ctr.umount()
+    if missing:  # docker creates it: an empty directory copied there makes every missing level
+        with tempfile.TemporaryDirectory(prefix="buildah-py-workdir-") as empty:
+            ctr.copy(".", target + "/", context=empty)
+    ctr.config(workingdir=target)
+
+
+def cmd(sb: StageBuilder, inst: Instruction) -> None:
+    sb.cmd_set = True
+    sb.container.config(cmd=_command(inst))
+
+
+def entrypoint(sb: StageBuilder, inst: Instruction) -> None:
+    ctr = sb.container
+    ctr.config(entrypoint=_command(inst))
+    if not sb.cmd_set:  # docker: an ENTRYPOINT drops the CMD inherited from the base image
+        cfg = ctr.image_config
+        cfg.set("Cmd", None)
+        ctr.record.config = cfg.data
+        ctr.save()
+
+
+def _command(inst: Instruction) -> list[str] | str:
+    if inst.json:
+        return list(inst.args)
+    return inst.args[0] if inst.args else ""
+
+
+def shell(sb: StageBuilder, inst: Instruction) -> None:
+    sb.container.config(shell=list(inst.args))
+
+
+def stopsignal(sb: StageBuilder, inst: Instruction) -> None:
+    sb.container.config(stop_signal=sb.expand(inst.args[0]))
+
+
+def healthcheck(sb: StageBuilder, inst: Instruction) -> None:
+    assert isinstance(inst, HealthcheckInstruction)
+    if inst.kind == "NONE":
+        sb.container.config(healthcheck="NONE")
+        return
+    command = inst.command
+    spec: dict[str, object] = {"test": ["CMD", *command] if isinstance(command, list) else ["CMD-SHELL", command]}
+    for flag, key in (("interval", "interval"), ("timeout", "timeout"), ("start-period", "start_period"),
+                      ("start-interval", "start_interval")):
+        if inst.flag(flag) is not None:
+            spec[key] = inst.flag(flag)
+    if inst.flag("retries") is not None:
+        spec["retries"] = int(inst.flag("retries") or 0)
+    sb.container.config(healthcheck=spec)
+
+
+def onbuild(sb: StageBuilder, inst: Instruction) -> None:
+    assert isinstance(inst, OnbuildInstruction)
+    sb.container.config(onbuild=[inst.args[0]])

@@ -1,0 +1,174 @@
+"""A whole build: the context, the Dockerfile's stages (independent ones in parallel), the commit."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from buildah_py.build.args import ArgScope, platform_args
+from buildah_py.build.context import BuildContextDir, find_dockerfile, open_context
+from buildah_py.build.options import PULL_POLICIES, BuildOptions
+from buildah_py.build.progress import Progress
+from buildah_py.build.stage import StageBuilder
+from buildah_py.build.stages import Stage, needed, split_stages
+from buildah_py.container import Container, Image
+from buildah_py.container.cache import BuildCache
+from buildah_py.container.resolve import pull
+from buildah_py.container.runmounts import SecretSource, parse_secret
+from buildah_py.errors import DockerfileError
+from buildah_py.oci.descriptor import Platform
+from buildah_py.storage import Store
+from dockerfile_parser import Dockerfile, DockerfileSyntaxError, parse
+
+
+class _Cancelled(Exception):
+    """Another stage failed: this one stops at its next step."""
+
+
+class Build:
+    """One build of a Dockerfile or a Python build script against `store`."""
+
+    def __init__(self, store: Store, options: BuildOptions, progress: Progress | None = None) -> None:
+        if options.pull not in PULL_POLICIES:
+            raise DockerfileError(f"--pull={options.pull}: use missing, always or never")
+        if options.format not in ("oci", "docker"):
+            raise DockerfileError(f"--format={options.format}: use oci or docker")
+        self.store = store
+        self.options = options
+        self.progress = progress or Progress(options.out, options.quiet)
+        self.cache = BuildCache(store, enabled=options.cache, report=self.progress.cache)
+        try:
+            self.target_platform = Platform.parse(options.platform) if options.platform else None
+        except ValueError as err:
+            raise DockerfileError(f"--platform: {err}") from err
+        self.scope = ArgScope(options.build_args, platform_args(self.target_platform or Platform.host(), Platform.host()))
+        self.secrets: dict[str, SecretSource] = {}
+        for spec in options.secrets:
+            secret = parse_secret(spec)
+            self.secrets[secret.id] = secret
+        self.filename = "Dockerfile"
+        self.escape = "\\"
+        self.stages: list[Stage] = []
+        self._containers: list[Container] = []
+        self._results: dict[int, Future[Container]] = {}
+        self._lock = threading.Lock()
+        self._failed = threading.Event()
+        self.context: BuildContextDir
+
+    # --- services for stages ---------------------------------------------------------
+    def register(self, ctr: Container) -> None:
+        with self._lock:
+            self._containers.append(ctr)
+
+    def stage_result(self, index: int) -> Container:
+        return self._results[index].result()
+
+    def check_cancelled(self) -> None:
+        if self._failed.is_set():
+            raise _Cancelled()
+
+    def pull_options(self, stage: Stage) -> dict[str, Any]:
+        opts: dict[str, Any] = {"pull_policy": self.options.pull}
+        plat = stage.from_inst.platform
+        if plat:
+            from dockerfile_parser import expand_word
+
+            plat = expand_word(plat, self.scope.for_from(), self.escape)
+        if plat or self.target_platform:
+            opts["platform"] = Platform.parse(plat) if plat else self.target_platform
+        return opts
+
+    def image(self, ref: str) -> Image:
+        """An image named by COPY --from or RUN --mount from=, brought in per the pull policy."""
+        return Image(self.store, pull(self.store, ref, self.options.pull))
+
+    # --- the build ------------------------------------------------------------------
+    def run(self) -> Image:
+        opts = self.options
+        self.context = open_context(opts.context, opts.ignorefile, stdin=_binary(opts.stdin) if opts.context == "-" else None)
+        try:
+            path = find_dockerfile(self.context, opts.dockerfile)
+            if path is not None and path.endswith(".py"):
+                from buildah_py.build.script import run_script
+
+                image: Image = run_script(self, path)
+                return image
+            return self._dockerfile(self._load(path))
+        finally:
+            for ctr in self._containers:
+                ctr.rm()
+            self.cache.flush()
+            self.context.cleanup()
+
+    def _load(self, path: str | None) -> Dockerfile:
+        if path is None:
+            data = _binary(self.options.stdin).read()
+            name = "Dockerfile"
+        else:
+            try:
+                with open(path, "rb") as f:
+                    data = f.read()
+            except OSError as err:
+                raise DockerfileError(f"cannot read {path}: {err.strerror}") from err
+            name = path
+        try:
+            df = parse(data, name)
+        except DockerfileSyntaxError as err:
+            lines = data.decode("utf-8", "replace").splitlines()
+            source = lines[err.line - 1] if 0 < err.line <= len(lines) else ""
+            where = f"{name.rsplit('/', 1)[-1]}:{err.line}"
+            raise DockerfileError(err.message + (f"\n >>> {source}" if source else ""), where=where) from None
+        self.filename = name
+        self.escape = df.escape
+        return df
+
+    def _dockerfile(self, df: Dockerfile) -> Image:
+        self.stages = split_stages(df, self.scope)
+        final, todo = needed(self.stages, self.options.target)
+        multi = len(todo) > 1
+        with ThreadPoolExecutor(max_workers=max(1, min(self.options.jobs, len(todo)))) as pool:
+            for n, st in enumerate(todo, 1):
+                prefix = f"[{n}/{len(todo)}] " if multi else ""
+                self._results[st.index] = pool.submit(self._stage, st, prefix)
+        errors = [f.exception() for f in self._results.values() if f.exception() is not None]
+        real = [e for e in errors if not isinstance(e, _Cancelled)]
+        if real:
+            raise real[0]  # type: ignore[misc]
+        unused = self.scope.unused()
+        if unused:
+            self.progress.line(f"[Warning] one or more build args were not consumed: {unused}")
+        return self.commit(self._results[final.index].result())
+
+    def _stage(self, st: Stage, prefix: str) -> Container:
+        try:
+            for dep in st.deps:
+                self._results[dep].result()
+            return StageBuilder(self, st, prefix).run()
+        except BaseException:
+            self._failed.set()
+            raise
+
+    def commit(self, ctr: Container) -> Image:
+        opts = self.options
+        tags = list(opts.tags)
+        self.progress.line(f"COMMIT {tags[0] if tags else ''}".rstrip())
+        image = ctr.commit(tags[0] if tags else None, format=opts.format, timestamp=opts.timestamp,
+                           iidfile=opts.iidfile)
+        for tag in tags[1:]:
+            image.tag(tag)
+        self.progress.line(f"--> {image.id[:12]}")
+        for tag in tags:
+            self.progress.line(f"Successfully tagged {image.names[0] if len(tags) == 1 else tag}")
+        return image
+
+
+def _binary(stream: Any) -> Any:
+    stream = stream or sys.stdin
+    return getattr(stream, "buffer", stream)
+
+
+def build(options: BuildOptions, store: Store) -> Image:
+    """Build `options.context` with its Dockerfile (or Python build script); returns the image."""
+    return Build(store, options).run()

@@ -1,0 +1,70 @@
+"""What a build is asked to do: the options `buildah-py build` and the Python API share."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+from buildah_py.errors import DockerfileError
+
+PULL_POLICIES = ("missing", "always", "never")
+
+
+@dataclass
+class BuildOptions:
+    """One build. `dockerfile` None means CONTEXT/Containerfile, then CONTEXT/Dockerfile; "-" is stdin."""
+
+    context: str = "."
+    dockerfile: str | None = None
+    tags: Sequence[str] = ()
+    build_args: Mapping[str, str] = field(default_factory=dict)
+    target: str | None = None
+    cache: bool = True
+    format: str = "oci"
+    isolation: str | None = None
+    platform: str | None = None
+    secrets: Sequence[str] = ()
+    iidfile: str | None = None
+    timestamp: int | None = None
+    quiet: bool = False
+    pull: str = "missing"
+    ignorefile: str | None = None
+    network: str | None = None
+    jobs: int = 4
+    stdin: TextIO | None = None  # for "-" (Dockerfile or context); default sys.stdin
+    out: TextIO | None = None  # progress; default sys.stderr (the image ID goes to stdout)
+
+
+def parse_build_args(items: Sequence[str], files: Sequence[str] = ()) -> dict[str, str]:
+    """``K=V`` sets K; ``K`` alone takes K from the environment (skipped when unset, as docker does).
+
+    Files hold one ``K=V`` per line (``#`` comments, blank lines ignored); the command line wins.
+    """
+    out: dict[str, str] = {}
+    for name in files:
+        try:
+            lines = Path(name).read_text().splitlines()
+        except OSError as err:
+            raise DockerfileError(f"--build-arg-file {name}: {err.strerror}") from err
+        for n, line in enumerate(lines, 1):
+            text = line.strip()
+            if not text or text.startswith("#"):
+                continue
+            _put(out, text, f"{name}:{n}")
+    for item in items:
+        _put(out, item, "--build-arg")
+    return out
+
+
+def _put(out: dict[str, str], item: str, where: str) -> None:
+    key, sep, value = item.partition("=")
+    key = key.strip()
+    if not key:
+        raise DockerfileError(f"{where}: build argument {item!r} has no name (want KEY=VALUE)")
+    if sep:
+        out[key] = value
+    elif key in os.environ:
+        out[key] = os.environ[key]

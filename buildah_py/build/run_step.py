@@ -1,0 +1,79 @@
+"""RUN: shell or exec form, heredoc scripts, ``--mount``, ``--network``."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from buildah_py.container import Container
+from buildah_py.isolation.spec import Mount
+from dockerfile_parser import Instruction, RunInstruction
+
+if TYPE_CHECKING:
+    from buildah_py.build.stage import StageBuilder
+
+NETWORKS = {"default": None, "host": "host", "none": "none"}
+SCRIPT_TARGET = "/dev/.buildah-py-heredoc"
+
+
+def run(sb: StageBuilder, inst: Instruction) -> None:
+    assert isinstance(inst, RunInstruction)
+    b = sb.build
+    network = b.options.network
+    if inst.flag("network") is not None:
+        value = inst.flag("network") or ""
+        if value not in NETWORKS:
+            raise sb.fail(f"RUN: --network={value}: use default, none or host")
+        network = NETWORKS[value]
+    security = inst.flag("security")
+    if security not in (None, "sandbox"):
+        raise sb.fail(f"RUN: --security={security}: only sandbox is supported")
+    if inst.flag_values("device"):
+        raise sb.fail("RUN: --device is not supported")
+    mounts: list[str | Mount] = [_mount_spec(sb, sb.expand(m)) for m in inst.mounts]
+    ctr = sb.container
+    kw: dict[str, Any] = dict(env=sb.run_env(), isolation=b.options.isolation, network=network, secrets=b.secrets)
+    heredocs = inst.heredocs
+    command = inst.command
+    if heredocs and isinstance(command, str):
+        only = len(heredocs) == 1 and command.strip().lstrip("<-").strip("'\"") == heredocs[0].name
+        if only and heredocs[0].text().startswith("#!"):
+            _run_script(ctr, heredocs[0].text(), mounts, kw)
+            return
+        # RUN <<EOF: the body is the script; a heredoc inside a command line is left to the shell.
+        command = heredocs[0].text() if only else command + "\n" + "".join(h.content + h.name + "\n" for h in heredocs)
+    ctr.run(command, mounts=mounts, **kw)
+
+
+def _run_script(ctr: Container, text: str, mounts: list[str | Mount], kw: Mapping[str, Any]) -> None:
+    """A heredoc with a #! line: run it as an executable file bind-mounted for the step."""
+    fd, path = tempfile.mkstemp(prefix="buildah-py-run-")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.chmod(path, 0o755)
+        script = Mount("bind", SCRIPT_TARGET, path, True)
+        ctr.run([SCRIPT_TARGET], mounts=[*mounts, script], **kw)
+    finally:
+        os.unlink(path)
+
+
+def _mount_spec(sb: StageBuilder, spec: str) -> str:
+    """Rewrite a RUN --mount spec: bind sources live in the context, from= names a stage's container."""
+    parts = [p.partition("=") for p in spec.split(",")]
+    opts = {k.strip().lower(): (v if sep else "true") for k, sep, v in parts}
+    kind = opts.get("type", "bind")
+    origin = opts.get("from")
+    if origin:
+        found = sb.resolve_from(origin)
+        opts["from"] = found.name if isinstance(found, Container) else found if isinstance(found, str) else found.id
+    elif kind == "bind":
+        rel = opts.pop("source", None) or opts.pop("src", None) or "."
+        root = sb.build.context.path
+        host = os.path.normpath(os.path.join(root, rel.lstrip("/")))
+        if os.path.commonpath([host, root]) != str(root):
+            raise sb.fail(f"RUN --mount source={rel}: outside the build context")
+        opts["source"] = host
+    return ",".join(f"{k}={v}" for k, v in opts.items())

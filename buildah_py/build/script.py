@@ -1,0 +1,140 @@
+"""Python build scripts as a frontend: ``buildah-py build -f build.py CONTEXT``.
+
+The script defines ``build(ctx)`` and returns a Container (committed for it with the build's
+tags, format and timestamp) or an Image. A script is code: it runs with the caller's
+privileges, in this process, so build only scripts you trust (a Dockerfile is data instead).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import secrets
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from buildah_py.container import Container, Image, paths
+from buildah_py.container.cache import BuildCache
+from buildah_py.errors import DockerfileError
+from dockerfile_parser import expand_word
+
+if TYPE_CHECKING:
+    from buildah_py.build.executor import Build
+    from buildah_py.storage import Store
+
+
+@dataclass
+class BuildContext:
+    """What a build script gets: the context, the build args, the store, the cache, the options."""
+
+    context: Path
+    args: dict[str, str]
+    store: Store
+    cache: BuildCache | None
+    tags: list[str] = field(default_factory=list)
+    format: str = "oci"
+    platform: str | None = None
+    pull: str = "missing"
+    log: Callable[[str], None] = print
+    _build: Build | None = None
+    _containers: list[Container] = field(default_factory=list)
+
+    def _adopt(self, ctr: Container) -> Container:
+        if self._build is not None:
+            ctr.context = self._build.context.path
+            ctr.ignored = self._build.context.ignored
+            self._build.register(ctr)
+        else:
+            ctr.context = self.context
+            self._containers.append(ctr)
+        return ctr
+
+    def from_image(self, image: str, **options: Any) -> Container:
+        """A cached working container on `image`; copy/add read from the build context."""
+        options.setdefault("pull_policy", self.pull)
+        return self._adopt(Container.from_image(image, store=self.store, cache=self.cache, **options))
+
+    def from_scratch(self) -> Container:
+        return self._adopt(Container.from_scratch(store=self.store, cache=self.cache))
+
+    def from_container(self, ctr: Container) -> Container:
+        """A new container continuing from another one (a later stage on an earlier one)."""
+        return self._adopt(Container.from_container(ctr, cache=self.cache))
+
+    def commit(self, ctr: Container) -> Image:
+        """Commit `ctr` with the build's tags, format and timestamp."""
+        if self._build is not None:
+            return self._build.commit(ctr)
+        return ctr.commit(self.tags[0] if self.tags else None, format=self.format)
+
+    # --- helpers that ``buildah-py convert`` output uses ------------------------------------
+    def declare(self, scope: dict[str, str], name: str, default: str | None = None) -> None:
+        """An ARG: the build arg if given, else `default`, else a header value already in `scope`."""
+        if name in self.args:
+            scope[name] = self.args[name]
+            if self._build is not None:
+                self._build.scope.consumed.add(name)
+        elif default is not None:
+            scope[name] = default
+        elif self._build is not None and name in self._build.scope.automatic and name not in scope:
+            scope[name] = self._build.scope.automatic[name]
+
+    def expand(self, word: str, ctr: Container | None = None, scope: dict[str, str] | None = None) -> str:
+        """Dockerfile variable expansion: ``scope`` (ARGs) overridden by the container's ENV."""
+        env = dict(scope or {})
+        if ctr is not None:
+            env.update(ctr.image_config.env_dict())
+        return expand_word(word, env)
+
+    def run_env(self, ctr: Container, scope: dict[str, str]) -> dict[str, str]:
+        """What RUN adds to the environment: ARGs that ENV does not set."""
+        env = ctr.image_config.env_dict()
+        return {k: v for k, v in scope.items() if k not in env}
+
+    def workdir(self, ctr: Container, path: str) -> None:
+        """WORKDIR: make the directory when missing, then set it."""
+        target = paths.join(ctr.image_config.get("WorkingDir") or "/", path)
+        root = ctr.mount()
+        try:
+            missing = not paths.is_dir(root, target)
+        finally:
+            ctr.umount()
+        if missing:
+            with tempfile.TemporaryDirectory(prefix="buildah-py-workdir-") as empty:
+                ctr.copy(".", target + "/", context=empty)
+        ctr.config(workingdir=target)
+
+
+def load_script(path: str) -> Callable[[BuildContext], Any]:
+    spec = importlib.util.spec_from_file_location(f"buildah_py_script_{secrets.token_hex(4)}", path)
+    if spec is None or spec.loader is None:
+        raise DockerfileError(f"{path}: cannot load the build script")
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+    except OSError as err:
+        raise DockerfileError(f"{path}: {err.strerror}") from err
+    fn = getattr(module, "build", None)
+    if not callable(fn):
+        raise DockerfileError(f"{path}: a build script defines build(ctx) returning a Container or an Image")
+    return fn  # type: ignore[no-any-return]
+
+
+def run_script(b: Build, path: str) -> Image:
+    fn = load_script(path)
+    opts = b.options
+    ctx = BuildContext(
+        context=b.context.path, args=dict(opts.build_args), store=b.store, cache=b.cache, tags=list(opts.tags),
+        format=opts.format, platform=opts.platform, pull=opts.pull, log=b.progress.line, _build=b,
+    )
+    b.progress.line(f"STEP 1/1: {Path(path).name}")
+    result = fn(ctx)
+    if isinstance(result, Container):
+        return b.commit(result)
+    if isinstance(result, Image):
+        for tag in opts.tags:
+            result.tag(tag)
+        return result
+    raise DockerfileError(f"{path}: build(ctx) returned {type(result).__name__}, not a Container or an Image")

@@ -1,0 +1,152 @@
+"""Building one stage: FROM, then each instruction compiled into working-container calls."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
+
+from buildah_py.build.errors import at
+from buildah_py.build.stages import Stage, stage_ref
+from buildah_py.container import Container, Image
+from buildah_py.errors import BuildahPyError, DockerfileError, StepFailed
+from dockerfile_parser import ExpansionError, Instruction, expand_word, expand_words, parse
+
+if TYPE_CHECKING:
+    from buildah_py.build.executor import Build
+
+Handler = Callable[["StageBuilder", Instruction], None]
+
+
+class StageBuilder:
+    """The state of one stage while it builds: its container, its ARGs, the expansion variables."""
+
+    def __init__(self, build: Build, stage: Stage, prefix: str) -> None:
+        self.build = build
+        self.stage = stage
+        self.prefix = prefix
+        self.args: dict[str, str] = {}  # ARGs declared in this stage, with a value
+        self.ctr: Container | None = None
+        self.inst: Instruction | None = None
+        self.cmd_set = False  # CMD given in this stage (ENTRYPOINT clears an inherited one otherwise)
+
+    @property
+    def container(self) -> Container:
+        assert self.ctr is not None
+        return self.ctr
+
+    @property
+    def filename(self) -> str:
+        return self.build.filename
+
+    def fail(self, message: str) -> DockerfileError:
+        assert self.inst is not None
+        return at(self.filename, self.inst, message)
+
+    # --- variables -----------------------------------------------------------
+    def variables(self) -> dict[str, str]:
+        """What ${...} sees: the stage's ARGs, overridden by ENV (as docker does)."""
+        out = dict(self.args)
+        if self.ctr is not None:
+            out.update(self.ctr.image_config.env_dict())
+        return out
+
+    def expand(self, word: str) -> str:
+        try:
+            return expand_word(word, self.variables(), self.build.escape)
+        except ExpansionError as err:
+            raise self.fail(f"{self.inst.name if self.inst else ''}: {err}") from None
+
+    def expand_split(self, word: str) -> list[str]:
+        try:
+            return expand_words(word, self.variables(), self.build.escape)
+        except ExpansionError as err:
+            raise self.fail(f"{self.inst.name if self.inst else ''}: {err}") from None
+
+    def run_env(self) -> dict[str, str]:
+        """Extra environment of RUN: declared ARGs (ENV wins) and proxy build args."""
+        env = self.ctr.image_config.env_dict() if self.ctr else {}
+        out = {k: v for k, v in self.args.items() if k not in env}
+        out.update(self.build.scope.proxies())
+        return out
+
+    # --- the stage ---------------------------------------------------------------
+    def run(self) -> Container:
+        from buildah_py.build.instructions import HANDLERS
+
+        st = self.stage
+        total = 1 + len(st.instructions)
+        self.inst = st.from_inst
+        self.build.progress.step(self.prefix, 1, total, f"FROM {st.base}" + (f" AS {st.name}" if st.name else ""))
+        self._from()
+        for n, inst in enumerate(st.instructions, 2):
+            self.build.check_cancelled()
+            self.inst = inst
+            self.build.progress.step(self.prefix, n, total, inst.original)
+            self.execute(inst, HANDLERS)
+        self.build.progress.done()
+        return self.container
+
+    def execute(self, inst: Instruction, handlers: Mapping[str, Handler]) -> None:
+        handler = handlers.get(inst.name)
+        if handler is None:
+            raise self.fail(f"{inst.keyword or inst.original.split(' ')[0]}: unknown instruction")
+        try:
+            with self.container.noting(_history(inst)):
+                handler(self, inst)
+        except DockerfileError:
+            raise
+        except StepFailed as err:
+            raise self.fail(f"{inst.name}: command exited with status {err.status}") from err
+        except (BuildahPyError, OSError, ValueError) as err:
+            raise self.fail(f"{inst.name}: {err}") from err
+
+    def _from(self) -> None:
+        st, b = self.stage, self.build
+        try:
+            if st.base_stage is not None:
+                parent = b.stage_result(st.base_stage)
+                self.ctr = Container.from_container(parent, cache=b.cache)
+            elif st.base.lower() == "scratch":
+                self.ctr = Container.from_scratch(store=b.store, cache=b.cache)
+                if b.target_platform is not None:
+                    p = b.target_platform
+                    self.ctr.config(os=p.os, arch=p.architecture, variant=p.variant)
+            else:
+                self.ctr = Container.from_image(st.base, store=b.store, cache=b.cache, **b.pull_options(st))
+        except DockerfileError:
+            raise
+        except (BuildahPyError, ValueError) as err:
+            raise self.fail(f"FROM {st.base}: {err}") from err
+        b.register(self.ctr)
+        self._onbuild()
+
+    def _onbuild(self) -> None:
+        """Run the base image's ONBUILD triggers now, then drop them (they fire once)."""
+        from buildah_py.build.instructions import HANDLERS
+
+        triggers = list(self.container.image_config.get("OnBuild") or [])
+        if not triggers or self.stage.base_stage is not None:
+            return
+        for text in triggers:
+            try:
+                insts = parse(text + "\n", f"ONBUILD in {self.stage.base}").instructions
+            except ValueError as err:
+                raise self.fail(f"ONBUILD trigger {text!r}: {err}") from None
+            for inst in insts:
+                self.build.progress.line(f"{self.prefix}--> ONBUILD {inst.original}")
+                self.execute(inst, HANDLERS)
+        self.container.config(clear_onbuild=True)
+
+    def resolve_from(self, ref: str) -> Container | Image | str:
+        """A --from value: an earlier stage's container, else an image (pulled per the policy)."""
+        idx = stage_ref(ref, self.build.stages, self.stage.index)
+        if idx is not None:
+            return self.build.stage_result(idx)
+        return self.build.image(ref)
+
+
+def _history(inst: Instruction) -> str:
+    text = inst.original.splitlines()[0] if inst.original else inst.name
+    return text if len(text) < 2000 else text[:1997] + "..."
+
+
