@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 
-def fsync_dir(path: Path) -> None:
+def fsync_dir(path: str | Path) -> None:
     """Make a rename or unlink inside `path` durable."""
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     try:
@@ -18,8 +18,13 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def atomic_write(path: Path, data: bytes, mode: int = 0o644) -> None:
-    """Replace `path` with `data` so that readers (and a crash) see the old or the new file, never half."""
+def atomic_write(path: str | Path, data: bytes, mode: int = 0o644) -> None:
+    """Replace `path` with `data` so that readers (and a crash) see the old or the new file, never half.
+
+    The temporary file is created 0600 and only widened to `mode` once written, so secrets never
+    sit in a readable file.
+    """
+    path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:

@@ -19,7 +19,8 @@ from buildah_py.oci import mediatypes as mt
 from buildah_py.oci.descriptor import Descriptor
 from buildah_py.oci.digest import sha256_digest
 from buildah_py.oci.manifest import MAX_MANIFEST_SIZE, sniff_media_type
-from buildah_py.transports.fsutil import atomic_write, blob_name, fsync_dir, write_verified
+from buildah_py.storage.atomic import atomic_write, fsync_dir
+from buildah_py.transports.fsutil import blob_name, write_verified
 from buildah_py.transports.tree import DirTree, read_small
 from buildah_py.transports.verify import VerifyingReader
 

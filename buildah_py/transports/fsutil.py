@@ -11,37 +11,13 @@ from typing import BinaryIO
 
 from buildah_py.oci.descriptor import Descriptor
 from buildah_py.oci.digest import CHUNK, split_digest
+from buildah_py.storage.atomic import fsync_dir
 from buildah_py.transports.verify import verified
 
 
 def blob_name(digest: str) -> tuple[str, str]:
     """(algorithm, hex) of a validated digest: the only source of blob file names."""
     return split_digest(digest)
-
-
-def fsync_dir(path: str) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def atomic_write(path: str, data: bytes, mode: int = 0o644) -> None:
-    """Replace `path` with `data` so that readers see the old or the new file, never a mix."""
-    directory = os.path.dirname(path) or "."
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        _unlink_quiet(tmp)
-        raise
-    fsync_dir(directory)
 
 
 def _unlink_quiet(path: str) -> None:

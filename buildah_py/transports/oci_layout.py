@@ -24,7 +24,8 @@ from buildah_py.oci import mediatypes as mt
 from buildah_py.oci.descriptor import Descriptor
 from buildah_py.oci.digest import sha256_digest
 from buildah_py.oci.manifest import MAX_MANIFEST_SIZE, Index, encode_json, sniff_media_type
-from buildah_py.transports.fsutil import Rollback, atomic_write, blob_name, write_verified
+from buildah_py.storage.atomic import atomic_write
+from buildah_py.transports.fsutil import Rollback, blob_name, write_verified
 from buildah_py.transports.tree import DirTree, Tree, read_small
 from buildah_py.transports.verify import VerifyingReader
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from buildah_py.errors import AuthError
+from buildah_py.storage.atomic import atomic_write
 
 HELPER_TIMEOUT = 30
 #: Docker Hub's historical keys in ``config.json``.
@@ -185,24 +186,9 @@ def lookup_credentials(
 
 
 def write_auth_file(path: str, data: dict[str, Any]) -> None:
-    """Atomic replace, mode 0600 from the start: the file holds secrets."""
-    directory = os.path.dirname(path) or "."
-    os.makedirs(directory, mode=0o700, exist_ok=True)
-    tmp = os.path.join(directory, f".{os.path.basename(path)}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            json.dump(data, fh, indent="\t")
-            fh.write("\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    """Atomic replace with mode 0600: the file holds secrets."""
+    os.makedirs(os.path.dirname(path) or ".", mode=0o700, exist_ok=True)
+    atomic_write(path, (json.dumps(data, indent="\t") + "\n").encode(), mode=0o600)
 
 
 def store_credentials(path: str, key: str, cred: Credentials) -> None:
