@@ -111,9 +111,13 @@ def stopsignal(sb: StageBuilder, inst: Instruction) -> None:
 
 def healthcheck(sb: StageBuilder, inst: Instruction) -> None:
     assert isinstance(inst, HealthcheckInstruction)
+    sb.container.config(healthcheck=healthcheck_spec(inst))
+
+
+def healthcheck_spec(inst: HealthcheckInstruction) -> dict[str, object] | str:
+    """HEALTHCHECK as ``Container.config(healthcheck=...)`` takes it."""
     if inst.kind == "NONE":
-        sb.container.config(healthcheck="NONE")
-        return
+        return "NONE"
     command = inst.command
     spec: dict[str, object] = {"test": ["CMD", *command] if isinstance(command, list) else ["CMD-SHELL", command]}
     for flag, key in (("interval", "interval"), ("timeout", "timeout"), ("start-period", "start_period"),
@@ -122,7 +126,7 @@ def healthcheck(sb: StageBuilder, inst: Instruction) -> None:
             spec[key] = inst.flag(flag)
     if inst.flag("retries") is not None:
         spec["retries"] = int(inst.flag("retries") or 0)
-    sb.container.config(healthcheck=spec)
+    return spec
 
 
 def onbuild(sb: StageBuilder, inst: Instruction) -> None:

@@ -35,16 +35,23 @@ def run(sb: StageBuilder, inst: Instruction) -> None:
     mounts: list[str | Mount] = [_mount_spec(sb, sb.expand(m)) for m in inst.mounts]
     ctr = sb.container
     kw: dict[str, Any] = dict(env=sb.run_env(), isolation=b.options.isolation, network=network, secrets=b.secrets)
-    heredocs = inst.heredocs
-    command = inst.command
-    if heredocs and isinstance(command, str):
-        only = len(heredocs) == 1 and command.strip().lstrip("<-").strip("'\"") == heredocs[0].name
-        if only and heredocs[0].text().startswith("#!"):
-            _run_script(ctr, heredocs[0].text(), mounts, kw)
-            return
-        # RUN <<EOF: the body is the script; a heredoc inside a command line is left to the shell.
-        command = heredocs[0].text() if only else command + "\n" + "".join(h.content + h.name + "\n" for h in heredocs)
-    ctr.run(command, mounts=mounts, **kw)
+    command = command_text(inst)
+    if command is None:
+        _run_script(ctr, inst.heredocs[0].text(), mounts, kw)
+    else:
+        ctr.run(command, mounts=mounts, **kw)
+
+
+def command_text(inst: RunInstruction) -> list[str] | str | None:
+    """What RUN hands to ``Container.run``; None for a lone heredoc with a #! line (run as a file)."""
+    heredocs, command = inst.heredocs, inst.command
+    if not heredocs or not isinstance(command, str):
+        return command
+    only = len(heredocs) == 1 and command.strip().lstrip("<-").strip("'\"") == heredocs[0].name
+    if only and heredocs[0].text().startswith("#!"):
+        return None
+    # RUN <<EOF: the body is the script; a heredoc inside a command line is left to the shell.
+    return heredocs[0].text() if only else command + "\n" + "".join(h.content + h.name + "\n" for h in heredocs)
 
 
 def _run_script(ctr: Container, text: str, mounts: list[str | Mount], kw: Mapping[str, Any]) -> None:

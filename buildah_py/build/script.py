@@ -70,16 +70,26 @@ class BuildContext:
         return ctr.commit(self.tags[0] if self.tags else None, format=self.format)
 
     # --- helpers that ``buildah-py convert`` output uses ------------------------------------
-    def declare(self, scope: dict[str, str], name: str, default: str | None = None) -> None:
-        """An ARG: the build arg if given, else `default`, else a header value already in `scope`."""
+    def declare(self, scope: dict[str, str], name: str, default: str | None = None,
+                header: dict[str, str] | None = None) -> None:
+        """An ARG: the build arg if given, else `default`, else the header ARG or platform value."""
         if name in self.args:
             scope[name] = self.args[name]
             if self._build is not None:
                 self._build.scope.consumed.add(name)
         elif default is not None:
             scope[name] = default
-        elif self._build is not None and name in self._build.scope.automatic and name not in scope:
+        elif header and name in header:
+            scope[name] = header[name]
+        elif self._build is not None and name in self._build.scope.automatic:
             scope[name] = self._build.scope.automatic[name]
+
+    def clear_cmd(self, ctr: Container) -> None:
+        """An ENTRYPOINT without a CMD in the same stage drops the inherited CMD, as docker does."""
+        cfg = ctr.image_config
+        cfg.set("Cmd", None)
+        ctr.record.config = cfg.data
+        ctr.save()
 
     def expand(self, word: str, ctr: Container | None = None, scope: dict[str, str] | None = None) -> str:
         """Dockerfile variable expansion: ``scope`` (ARGs) overridden by the container's ENV."""

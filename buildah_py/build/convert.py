@@ -1,0 +1,157 @@
+"""``buildah-py convert``: a Dockerfile as the equivalent Python build script.
+
+The script calls the same container API the executor does, so building it gives the same
+config and file tree. Not converted (a clear error instead): RUN --mount/--network/--security,
+COPY heredocs, --parents, --exclude; ONBUILD triggers of base images are not replayed.
+"""
+
+from __future__ import annotations
+
+from buildah_py.build.args import ArgScope
+from buildah_py.build.errors import at
+from buildah_py.build.stages import split_stages, stage_ref
+from buildah_py.errors import DockerfileError
+from dockerfile_parser import (
+    AddInstruction,
+    ArgInstruction,
+    CopyInstruction,
+    Dockerfile,
+    EnvInstruction,
+    HealthcheckInstruction,
+    Instruction,
+    LabelInstruction,
+    RunInstruction,
+    parse_file,
+)
+
+
+class _Writer:
+    def __init__(self, df: Dockerfile) -> None:
+        self.df = df
+        self.out: list[str] = []
+        self.var = ""
+        self.cmd_set = False
+
+    def emit(self, line: str) -> None:
+        self.out.append("    " + line)
+
+    def word(self, text: str) -> str:
+        """A Python expression for a Dockerfile word, expanded at build time when it has to be."""
+        if "$" in text or "'" in text or '"' in text or "\\" in text:
+            return f"ctx.expand({text!r}, {self.var}, args)"
+        return repr(text)
+
+    def fail(self, inst: Instruction, what: str) -> DockerfileError:
+        return at(self.df.filename, inst, f"convert: {what} is not converted; build the Dockerfile instead")
+
+
+def convert(df: Dockerfile) -> str:
+    """The Python build script equivalent to `df`."""
+    scope = ArgScope({}, {})
+    stages = split_stages(df, scope)
+    w = _Writer(df)
+    w.out += [f'"""Converted from {df.filename} by buildah-py convert."""', "", "", "def build(ctx):", "    header = {}"]
+    for inst in df.instructions:
+        if isinstance(inst, ArgInstruction) and inst.start_line < stages[0].from_inst.start_line:
+            for name, default in inst.declarations:
+                value = "None" if default is None else f"ctx.expand({default!r}, None, header)"
+                w.emit(f"ctx.declare(header, {name!r}, {value})")
+    for st in stages:
+        w.var, w.cmd_set = f"stage{st.index}", False
+        w.emit(f"# stage {st.index}" + (f" ({st.name})" if st.name else "") + f": {st.from_inst.original}")
+        w.emit("args = {}")
+        if st.base_stage is not None:
+            w.emit(f"{w.var} = ctx.from_container(stage{st.base_stage})")
+        elif st.base.lower() == "scratch":
+            w.emit(f"{w.var} = ctx.from_scratch()")
+        else:
+            w.emit(f"{w.var} = ctx.from_image(ctx.expand({st.from_inst.image!r}, None, header))")
+        for inst in st.instructions:
+            _instruction(w, inst, stages, st.index)
+    w.emit(f"return stage{stages[-1].index}")
+    return "\n".join(w.out) + "\n"
+
+
+def _instruction(w: _Writer, inst: Instruction, stages: list, index: int) -> None:  # type: ignore[type-arg]
+    v, name = w.var, inst.name
+    if isinstance(inst, RunInstruction):
+        if inst.flags:
+            raise w.fail(inst, "RUN with flags")
+        from buildah_py.build.run_step import command_text
+
+        command = command_text(inst)
+        if command is None:
+            raise w.fail(inst, "RUN with a #! heredoc")
+        w.emit(f"{v}.run({command!r}, env=ctx.run_env({v}, args))")
+    elif isinstance(inst, CopyInstruction | AddInstruction):
+        if inst.heredoc_sources or inst.has_flag("parents") or inst.has_flag("exclude"):
+            raise w.fail(inst, f"{name} with heredocs, --parents or --exclude")
+        srcs = ", ".join(w.word(s) for s in inst.sources)
+        kw = [f"chown={w.word(inst.chown)}" if inst.chown else "", f"chmod={w.word(inst.chmod)}" if inst.chmod else ""]
+        if isinstance(inst, CopyInstruction) and inst.from_stage:
+            ref = stage_ref(inst.from_stage, stages, index)
+            kw.append(f"from_=stage{ref}" if ref is not None else f"from_={w.word(inst.from_stage)}")
+        if isinstance(inst, AddInstruction):
+            if inst.flag("checksum"):
+                kw.append(f"checksum={w.word(inst.flag('checksum') or '')}")
+            if inst.flag("unpack") == "false":
+                kw.append("extract=False")
+        extra = "".join(f", {k}" for k in kw if k)
+        w.emit(f"{v}.{name.lower()}([{srcs}], {w.word(inst.dest)}{extra})")
+    elif isinstance(inst, EnvInstruction):
+        for p in inst.pairs:
+            w.emit(f"{v}.config(env={{{w.word(p.key)}: {w.word(p.value)}}})")
+    elif isinstance(inst, ArgInstruction):
+        for arg, default in inst.declarations:
+            w.emit(f"ctx.declare(args, {arg!r}, {'None' if default is None else w.word(default)}, header)")
+    elif isinstance(inst, LabelInstruction):
+        pairs = ", ".join(f"{w.word(p.key)}: {w.word(p.value)}" for p in inst.pairs)
+        w.emit(f"{v}.config(labels={{{pairs}}})")
+    elif isinstance(inst, HealthcheckInstruction):
+        from buildah_py.build.config_steps import healthcheck_spec
+
+        w.emit(f"{v}.config(healthcheck={healthcheck_spec(inst)!r})")
+    else:
+        _simple(w, inst)
+
+
+def _simple(w: _Writer, inst: Instruction) -> None:
+    v, name, args = w.var, inst.name, inst.args
+    if name in ("CMD", "ENTRYPOINT"):
+        value = list(args) if inst.json else (args[0] if args else "")
+        w.emit(f"{v}.config({name.lower()}={value!r})")
+        if name == "CMD":
+            w.cmd_set = True
+        elif not w.cmd_set:
+            w.emit(f"ctx.clear_cmd({v})")
+    elif name == "MAINTAINER":
+        w.emit(f"{v}.config(author={args[0]!r})")
+    elif name == "EXPOSE":
+        w.emit(f"{v}.config(ports=' '.join([{', '.join(w.word(a) for a in args)}]).split())")
+    elif name == "VOLUME":
+        items = ", ".join(w.word(a) for a in args)
+        w.emit(f"{v}.config(volumes=[{items}])" if inst.json else f"{v}.config(volumes=' '.join([{items}]).split())")
+    elif name == "USER":
+        w.emit(f"{v}.config(user={w.word(args[0])})")
+    elif name == "WORKDIR":
+        w.emit(f"ctx.workdir({v}, {w.word(args[0])})")
+    elif name == "SHELL":
+        w.emit(f"{v}.config(shell={list(args)!r})")
+    elif name == "STOPSIGNAL":
+        w.emit(f"{v}.config(stop_signal={w.word(args[0])})")
+    elif name == "ONBUILD":
+        w.emit(f"{v}.config(onbuild=[{args[0]!r}])")
+    else:
+        raise at(w.df.filename, inst, f"{inst.keyword or 'line'}: unknown instruction")
+
+
+def convert_file(path: str) -> str:
+    import sys
+
+    from dockerfile_parser import DockerfileSyntaxError, parse
+
+    try:
+        df = parse(sys.stdin.buffer.read(), "Dockerfile") if path == "-" else parse_file(path)
+    except DockerfileSyntaxError as err:
+        raise DockerfileError(err.message, where=f"{err.filename.rsplit('/', 1)[-1]}:{err.line}") from None
+    return convert(df)
