@@ -17,7 +17,7 @@ import termios
 
 from buildah_py.errors import RunError
 from buildah_py.isolation import chroot_setup, confined, linux, supervise
-from buildah_py.isolation.prepare import Prepared, find_executable, prepared
+from buildah_py.isolation.prepare import Prepared, find_executable, mapped_user, prepared
 from buildah_py.isolation.spec import DEFAULT_CAPABILITIES, RunSpec, final_env
 from buildah_py.isolation.users import resolve_user
 
@@ -121,12 +121,13 @@ def _step(spec: RunSpec, prep: Prepared, report: int, slave: int | None) -> None
         linux.loopback_up()
 
     root = os.open("/", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
-    user = resolve_user(spec.user, lambda p: confined.read_file_in_root(root, p))
+    user = mapped_user(resolve_user(spec.user, lambda p: confined.read_file_in_root(root, p)))
     env = final_env(spec.env, user.home, spec.terminal)
     chroot_setup.raise_nofile()
     keep = {linux.CAPABILITY_NUMBERS[name] for name in DEFAULT_CAPABILITIES}
     linux.limit_capabilities(keep, linux.last_capability())
-    os.setgroups(list(user.additional_gids))
+    if linux.setgroups_allowed():
+        os.setgroups(list(user.additional_gids))
     os.setgid(user.gid)
     os.setuid(user.uid)
     os.umask(spec.umask)

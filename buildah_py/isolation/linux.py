@@ -217,3 +217,12 @@ def in_user_namespace() -> bool:
 def id_mapped(kind: str, ident: int) -> bool:
     """Whether uid/gid `ident` (`kind` "uid" or "gid") exists in our user namespace."""
     return any(inside <= ident < inside + size for inside, _, size in _id_map(kind))
+
+
+def setgroups_allowed() -> bool:
+    """False in a user namespace whose maps were written without newgidmap ("deny")."""
+    try:
+        with open("/proc/self/setgroups", "rb") as f:
+            return f.read().strip() != b"deny"
+    except OSError:
+        return True

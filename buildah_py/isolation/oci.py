@@ -18,7 +18,7 @@ from pathlib import Path
 from buildah_py.errors import IsolationUnavailable, RunError
 from buildah_py.isolation import confined, linux, supervise
 from buildah_py.isolation.ocispec import make_runtime_spec
-from buildah_py.isolation.prepare import Prepared, find_executable, prepared
+from buildah_py.isolation.prepare import Prepared, find_executable, mapped_user, prepared
 from buildah_py.isolation.seccomp import load_default
 from buildah_py.isolation.spec import DEFAULT_CAPABILITIES, RunSpec, final_env
 from buildah_py.isolation.users import resolve_user
@@ -112,6 +112,7 @@ def _wait(proc: subprocess.Popen[bytes], forwarder: supervise.SignalForwarder) -
 
 def _write_bundle(spec: RunSpec, prep: Prepared, nofile: int, userns: bool) -> Path:
     user = resolve_user(spec.user, lambda p: confined.read_file_in_root(prep.rootfd, p))
+    user = mapped_user(user)
     env = final_env(spec.env, user.home, spec.terminal)
     if find_executable(prep.rootfd, spec.argv[0], env, spec.cwd) is None:
         raise RunError(f"{spec.argv[0]}: executable file not found in $PATH")

@@ -15,12 +15,13 @@ import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from buildah_py.errors import RunError
-from buildah_py.isolation import confined, mounts
+from buildah_py.isolation import confined, linux, mounts
 from buildah_py.isolation.spec import ETC_FILES, RunSpec, env_value
+from buildah_py.isolation.users import ResolvedUser
 
 _LOCALHOST = (
     "127.0.0.1\tlocalhost localhost.localdomain localhost4 localhost4.localdomain4\n"
@@ -130,3 +131,19 @@ def find_executable(rootfd: int, argv0: str, env: list[str], cwd: str) -> str | 
         if stat.S_ISREG(st.st_mode) and st.st_mode & 0o111:
             return candidate
     return None
+
+
+def mapped_user(user: ResolvedUser) -> ResolvedUser:
+    """`user` as a user namespace can hold it: an unmapped UID or GID is a clear error, and
+    supplementary groups that do not exist here (or cannot be set: setgroups denied in a
+    single-ID namespace) are left out. Outside a user namespace every ID is mapped."""
+    for kind, ident in (("uid", user.uid), ("gid", user.gid)):
+        if not linux.id_mapped(kind, ident):
+            raise RunError(
+                f"{kind} {ident} is not mapped in buildah-py's user namespace: give the user "
+                "a subordinate ID range in /etc/subuid and /etc/subgid"
+            )
+    if not linux.setgroups_allowed():
+        return replace(user, additional_gids=())
+    kept = tuple(g for g in user.additional_gids if linux.id_mapped("gid", g))
+    return replace(user, additional_gids=kept)

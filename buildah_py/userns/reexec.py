@@ -89,8 +89,7 @@ def _child(argv: list[str], maps: Mappings, ready: int, go: int, mask: set[int])
         kind = "full" if maps.full else "single"
         env = dict(os.environ, **{ENV: f"{maps.uids[0].host}:{maps.gids[0].host}:{kind}"})
         signal.pthread_sigmask(signal.SIG_SETMASK, mask)
-        exe = sys.executable
-        os.execve(exe, [exe, "-m", "buildah_py.cli.main", *argv[1:]], env)
+        os.execve(sys.executable, [sys.executable, *argv[1:]], env)
     except BaseException as err:  # noqa: B036 - nothing may escape a forked child
         try:
             os.write(ready, b"E" + str(err).encode("utf-8", "replace")[:4000])
@@ -148,8 +147,10 @@ def _supervise(pid: int) -> NoReturn:
                 pass
 
 
-def reexec(argv: list[str]) -> NoReturn:
-    """Run `argv` again as root of a new user and mount namespace; never returns."""
+def reexec(argv: list[str] | None = None) -> NoReturn:
+    """Run this interpreter's command line (`sys.orig_argv`, or `argv`: interpreter first)
+    again as root of a new user and mount namespace; exits as that run does."""
+    argv = list(argv or sys.orig_argv)
     maps = mappings_for(os.getuid(), os.getgid())
     if not maps.full:
         _warn_single(maps)
@@ -182,12 +183,16 @@ def reexec(argv: list[str]) -> NoReturn:
     _supervise(pid)
 
 
-def maybe_reexec(argv: list[str]) -> None:
-    """Called first thing by the CLI: re-exec into a user namespace when unprivileged."""
-    if needs_reexec(argv):
+def maybe_reexec(argv: list[str] | None = None) -> None:
+    """Re-exec into a user namespace when unprivileged (a no-op as root or once inside).
+
+    The CLI calls it first thing; a build script run by an unprivileged user calls it
+    before touching the store. `argv` (default `sys.argv`) is checked for --help/version.
+    """
+    if needs_reexec(sys.argv if argv is None else argv):
         if ENV in os.environ:
             sys.stderr.write(
                 "Error: still unprivileged inside the user namespace (is newuidmap working?)\n"
             )
             sys.exit(_FAILED)
-        reexec(argv)
+        reexec()

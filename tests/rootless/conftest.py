@@ -1,0 +1,154 @@
+"""A real unprivileged user with a subordinate ID range, and the CLI run as that user.
+
+The user is created for the session (`useradd`, a `name:200000:65536` line in /etc/subuid
+and /etc/subgid) and removed afterwards. Directories on the way to the interpreter and the
+repository that the user cannot enter get o+x for the session and are restored after.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import secrets
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "examples" / "buildscripts"))
+
+from busybox_base import write_rootfs_tar  # noqa: E402
+
+RANGE = "200000:65536"
+
+
+def set_range(name: str, subid_range: str | None) -> None:
+    """Give `name` exactly `subid_range` (or none) in /etc/subuid and /etc/subgid; other
+    lines are kept, and a lock keeps parallel test workers from losing each other's edits."""
+    with open("/etc/subuid", "a") as anchor:
+        fcntl.flock(anchor, fcntl.LOCK_EX)
+        for path in (Path("/etc/subuid"), Path("/etc/subgid")):
+            lines = path.read_text().splitlines(keepends=True) if path.exists() else []
+            kept = [line for line in lines if not line.startswith(f"{name}:")]
+            if subid_range:
+                kept.append(f"{name}:{subid_range}\n")
+            path.write_text("".join(kept))
+
+
+def _ancestors(path: Path) -> list[Path]:
+    return [path, *path.parents]
+
+
+@dataclass
+class User:
+    name: str
+    home: Path
+    work: Path  # owned by the user: stores, outputs
+
+    def env(self, **extra: str) -> dict[str, str]:
+        return {
+            "HOME": str(self.home),
+            "USER": self.name,
+            "LOGNAME": self.name,
+            "PATH": "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin",
+            "LANG": "C.UTF-8",
+            **extra,
+        }
+
+    def popen(self, argv: list[str], env: dict[str, str], **kw: object) -> subprocess.Popen[str]:
+        """`argv` as the user; setpriv execs, so signals reach our process directly."""
+        cmd = ["setpriv", f"--reuid={self.name}", f"--regid={self.name}", "--init-groups", *argv]
+        return subprocess.Popen(cmd, env=env, cwd=self.work, text=True, **kw)  # type: ignore[call-overload]
+
+    def run(
+        self, argv: list[str], env: dict[str, str], timeout: float = 120
+    ) -> subprocess.CompletedProcess[str]:
+        with self.popen(argv, env, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
+            out, err = proc.communicate(timeout=timeout)
+        return subprocess.CompletedProcess(argv, proc.returncode, out, err)
+
+
+@pytest.fixture(scope="session")
+def user() -> Iterator[User]:
+    if os.geteuid() != 0:
+        pytest.fail("the rootless tests create a user: run them as root")
+    name = f"buildtest-{secrets.token_hex(4)}"
+    subprocess.run(["useradd", "-m", name], check=True, capture_output=True)
+    changed: list[tuple[Path, int]] = []
+    work = Path(tempfile.mkdtemp(prefix="buildah-py-rootless-", dir="/tmp"))
+    try:
+        set_range(name, RANGE)  # replaces any range useradd allocated itself
+        for path in {*_ancestors(Path(sys.executable).resolve().parent), *_ancestors(REPO)}:
+            mode = path.stat().st_mode
+            if not mode & stat.S_IXOTH:
+                changed.append((path, mode))
+                path.chmod(mode | stat.S_IXOTH)
+        os.chown(work, *_ids(name))
+        home = Path(f"/home/{name}")
+        u = User(name, home, work)
+        probe = u.run([sys.executable, "-c", "import buildah_py.cli.main"], u.env())
+        assert probe.returncode == 0, f"the test user cannot import buildah_py: {probe.stderr}"
+        yield u
+    finally:
+        for path, mode in changed:
+            path.chmod(stat.S_IMODE(mode))
+        shutil.rmtree(work, ignore_errors=True)
+        subprocess.run(["userdel", "-r", "-f", name], capture_output=True)
+        set_range(name, None)
+
+
+def _ids(name: str) -> tuple[int, int]:
+    out = subprocess.run(["id", "-u", name], check=True, capture_output=True, text=True).stdout
+    gid = subprocess.run(["id", "-g", name], check=True, capture_output=True, text=True).stdout
+    return int(out), int(gid)
+
+
+class RootlessCli:
+    """`buildah-py` as the unprivileged user, against a store the user owns."""
+
+    def __init__(self, user: User, root: Path) -> None:
+        self.user = user
+        self.root = root
+        self.env = user.env(
+            BUILDAH_PY_ROOT=str(root / "root"), BUILDAH_PY_RUNROOT=str(root / "run")
+        )
+
+    def argv(self, *args: str) -> list[str]:
+        return [sys.executable, "-m", "buildah_py.cli.main", *args]
+
+    def __call__(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        proc = self.user.run(self.argv(*args), self.env)
+        if check and proc.returncode != 0:
+            raise AssertionError(
+                f"buildah-py {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr}"
+            )
+        return proc
+
+    def out(self, *args: str) -> str:
+        return self(*args).stdout.strip()
+
+
+@pytest.fixture(scope="session")
+def rl_busybox(user: User) -> Path:
+    path = user.work / "busybox.tar"
+    write_rootfs_tar(str(path))
+    path.chmod(0o644)
+    return path
+
+
+@pytest.fixture(scope="session")
+def rcli(user: User, rl_busybox: Path) -> Iterator[RootlessCli]:
+    """One store for the session (tests name their containers): each import costs seconds."""
+    base = Path(tempfile.mkdtemp(prefix="store-", dir=user.work))
+    os.chown(base, *_ids(user.name))
+    c = RootlessCli(user, base)
+    c("import", str(rl_busybox), "localhost/busybox:latest", "--timestamp", "0")
+    yield c
+    shutil.rmtree(base, ignore_errors=True)
