@@ -100,7 +100,7 @@ def _stage_parents(root: Path, specs: list[str], into: Path, ignored: Callable[[
     for spec in specs:
         pivot = ""
         if "/./" in spec:
-            pivot = spec.split("/./", 1)[0].strip("/")
+            pivot = os.path.normpath(spec.split("/./", 1)[0]).strip("/")
         for src in find_sources(root, [spec.replace("/./", "/")], ignored=ignored):
             rel = src.name.strip("/")
             keep = rel[len(pivot):].lstrip("/") if pivot and rel.startswith(pivot) else rel

@@ -148,4 +148,4 @@ def add_sources(
             many = len(specs) > 1 and not dest.endswith("/")
             if many:
                 raise ContainerError(f"adding several sources: the destination {dest!r} must end in /")
-            ctr._copy_sources(plain, dest, chown, chmod, owner_default=(0, 0))
+            ctr._copy_sources(plain, dest, chown, chmod, owner_default=(0, 0), ignored=ignored)

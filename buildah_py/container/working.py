@@ -261,7 +261,7 @@ class Container:
             root = Path(context or self.context or os.getcwd()).resolve()
             ignored = ignored or self.ignored
             sources = find_sources(root, specs, ignored=ignored)
-            self._copy_sources(sources, dest, chown, chmod, owner_default=(0, 0))
+            self._copy_sources(sources, dest, chown, chmod, owner_default=(0, 0), ignored=ignored)
         else:
             with _source_root(self.store, from_) as root:
                 sources = find_sources(root, specs, what=f"container {from_}")
@@ -272,7 +272,7 @@ class Container:
 
     def _copy_sources(
         self, sources: list[Source], dest: str, chown: str | None, chmod: str | int | None,
-        owner_default: tuple[int, int] | None,
+        owner_default: tuple[int, int] | None, ignored: Callable[[str], bool] | None = None,
     ) -> None:
         if not sources:
             return
@@ -289,7 +289,7 @@ class Container:
             owner = lookup_user(rootfs, chown) if chown else owner_default
             mode = _parse_mode(chmod)
             new_dirs = _missing_dirs(rootfs, target if (want_dir or sources[0].is_dir) else posixpath.dirname(target))
-            opts = CopyOptions(owner=owner, chmod=mode, new_dir_owner=owner or (0, 0))
+            opts = CopyOptions(owner=owner, chmod=mode, new_dir_owner=owner or (0, 0), ignored=ignored)
             apply_copy(rootfs, sources, target, want_dir, new_dirs, opts)
         finally:
             self.umount()
