@@ -53,9 +53,9 @@ class Builder:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text)
 
-    def __call__(self, dockerfile: str | None = None, **kw: object) -> Image:
-        if dockerfile is not None:
-            (self.ctx / "Dockerfile").write_text(dockerfile)
+    def __call__(self, text: str | None = None, **kw: object) -> Image:
+        if text is not None:
+            (self.ctx / "Dockerfile").write_text(text)
         self.log = io.StringIO()
         opts = BuildOptions(context=str(self.ctx), out=self.log, **kw)  # type: ignore[arg-type]
         return build(opts, self.store)
