@@ -199,18 +199,23 @@ def _cache_mount(store: Store, m: RunMount, stack: ExitStack) -> Mount:
     if sharing == "private":
         path = Path(tempfile.mkdtemp(prefix=".private-", dir=cache_root(store)))
         stack.callback(shutil.rmtree, path, ignore_errors=True)
+        stack.callback(path.with_name(path.name + ".lock").unlink, missing_ok=True)
     else:
         path = cache_dir(store, m.options.get("id") or m.target)
-    # Exclusive while it may be created (uid, gid and mode apply only then), then shared
-    # unless the step asked to run alone.
-    fd = _lock(stack, path.with_name(path.name + ".lock"), exclusive=True)
+    # Shared users hold the lock together, a `locked` user alone; creating takes it alone
+    # for a moment (uid, gid and mode apply only to a new cache).
+    exclusive = sharing != "shared"
+    fd = _lock(stack, path.with_name(path.name + ".lock"), exclusive)
     if sharing == "private" or not path.is_dir():
-        if sharing != "private":
-            path.mkdir(mode=0o700)
-        os.chown(path, m.number("uid", 0), m.number("gid", 0))
-        os.chmod(path, m.number("mode", 0o755, 8))
-    if sharing == "shared":
-        fcntl.flock(fd, fcntl.LOCK_SH)
+        if not exclusive:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        if sharing == "private" or not path.is_dir():
+            if sharing != "private":
+                path.mkdir(mode=0o700)
+            os.chown(path, m.number("uid", 0), m.number("gid", 0))
+            os.chmod(path, m.number("mode", 0o755, 8))
+        if not exclusive:
+            fcntl.flock(fd, fcntl.LOCK_SH)
     return Mount("bind", m.target, str(path), m.readonly)
 
 

@@ -1,0 +1,279 @@
+"""RUN mounts through the Container API: parsing, caches, secrets, tmpfs, bind from=, ssh."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import socket
+import subprocess
+import sys
+import tarfile
+import time
+from pathlib import Path
+
+import pytest
+
+from buildah_py import Container
+from buildah_py.container.runmounts import (
+    SecretSource,
+    cache_dir,
+    parse_mount,
+    parse_secret,
+    prune_caches,
+)
+from buildah_py.errors import ContainerError
+from buildah_py.storage import Store
+
+BASE = "localhost/busybox:latest"
+
+
+@pytest.mark.parametrize(
+    ("spec", "kind", "target", "options"),
+    [
+        ("type=cache,target=/c", "cache", "/c", {}),
+        ("type=cache,dst=/c,id=x,sharing=locked", "cache", "/c", {"id": "x", "sharing": "locked"}),
+        ("type=secret,id=tok", "secret", "/run/secrets/tok", {"id": "tok"}),
+        ("type=secret,target=/s/key", "secret", "/s/key", {"id": "key"}),
+        ("type=secret,id=t,env=T", "secret", "", {"id": "t", "env": "T"}),
+        ("type=tmpfs,target=/t,tmpfs-size=1m", "tmpfs", "/t", {"size": "1m"}),
+        ("type=ssh", "ssh", "/run/buildkit/ssh_agent.{n}", {}),
+        ("src=/etc,target=/e,ro", "bind", "/e", {"source": "/etc", "ro": "true"}),
+    ],
+)
+def test_parse(spec: str, kind: str, target: str, options: dict[str, str]) -> None:
+    m = parse_mount(spec)
+    assert (m.type, m.target, dict(m.options)) == (kind, target, options)
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("type=volume,target=/x", "unsupported type"),
+        ("type=cache", "absolute target"),
+        ("type=cache,target=rel", "absolute target"),
+        ("type=cache,target=/c,sharing=sometimes", "sharing="),
+        ("type=tmpfs,target=/t,id=x", "unknown option"),
+        ("type=bind,target=/b", "needs source="),
+        ("type=cache,target=/c,target=/d", "repeated option"),
+        ("type=ssh,id=other", "default ssh agent"),
+    ],
+)
+def test_parse_errors(spec: str, message: str) -> None:
+    with pytest.raises(ContainerError, match=message):
+        parse_mount(spec)
+
+
+def test_parse_secret(tmp_path: Path) -> None:
+    assert parse_secret("id=a,src=x") == SecretSource("a", os.path.abspath("x"), None)
+    assert parse_secret("id=a,env=V") == SecretSource("a", None, "V")
+    assert parse_secret("id=TOKEN") == SecretSource("TOKEN", None, "TOKEN")
+    with pytest.raises(ContainerError):
+        parse_secret("src=x")
+
+
+def _layer(ctr: Container, tmp_path: Path) -> dict[str, tarfile.TarInfo]:
+    img = ctr.commit(f"localhost/out-{ctr.id[:8]}")
+    out = tmp_path / f"{ctr.id[:8]}.tar"
+    img.push(f"oci-archive:{out}")
+    with tarfile.open(out) as outer:
+
+        def blob(d: str) -> bytes:
+            return outer.extractfile("blobs/sha256/" + d.split(":")[1]).read()  # type: ignore[union-attr]
+
+        index = json.loads(outer.extractfile("index.json").read())  # type: ignore[union-attr]
+        manifest = json.loads(blob(index["manifests"][0]["digest"]))
+        data = blob(manifest["layers"][-1]["digest"])
+        history = json.dumps(json.loads(blob(manifest["config"]["digest"]))["history"])
+    assert b"hunter2" not in data and "hunter2" not in history
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        return {m.name.lstrip("./"): m for m in tar.getmembers()}
+
+
+def test_cache_persists_across_containers_and_stays_out_of_layers(
+    store: Store, tmp_path: Path
+) -> None:
+    mount = "type=cache,target=/var/cache/app,id=app,uid=1000,mode=0750"
+    first = Container.from_image(BASE, store=store)
+    first.run("echo one >> /var/cache/app/log", mounts=[mount])
+    second = Container.from_image(BASE, store=store)
+    second.run(
+        "echo two >> /var/cache/app/log && stat -c %u:%a /var/cache/app > /perm", mounts=[mount]
+    )
+    assert (cache_dir(store, "app") / "log").read_text() == "one\ntwo\n"
+    layer = _layer(second, tmp_path)
+    assert "perm" in layer and not any(n.startswith("var/cache/app") for n in layer)
+    mnt = second.mount()
+    try:
+        assert (mnt / "perm").read_text().strip() == "1000:750"
+    finally:
+        second.umount()
+
+
+def test_private_cache_is_fresh_each_run(store: Store) -> None:
+    c = Container.from_image(BASE, store=store)
+    for _ in range(2):
+        c.run("test ! -e /c/x && touch /c/x", mounts=["type=cache,target=/c,sharing=private"])
+    assert not [p for p in (store.root / "cache").iterdir() if p.is_dir()]
+
+
+LOCKED = """
+import sys, time
+from buildah_py import Container
+from buildah_py.storage import Store
+store = Store.open(sys.argv[1], sys.argv[2])
+c = Container.get(sys.argv[3], store)
+c.run("echo start $(date +%s.%N) >> /c/log; sleep 1; echo end $(date +%s.%N) >> /c/log",
+      mounts=["type=cache,target=/c,id=ser,sharing=" + sys.argv[4]])
+"""
+
+
+@pytest.mark.parametrize("sharing", ["locked", "shared"])
+def test_locked_cache_serialises_concurrent_runs(store: Store, sharing: str) -> None:
+    names = [Container.from_image(BASE, store=store).name for _ in range(2)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", LOCKED, str(store.root), str(store.runroot), n, sharing]
+        )
+        for n in names
+    ]
+    assert [p.wait(timeout=60) for p in procs] == [0, 0]
+    words = [line.split() for line in (cache_dir(store, "ser") / "log").read_text().splitlines()]
+    kinds = [w[0] for w in words]
+    if sharing == "locked":
+        assert kinds == ["start", "end", "start", "end"]
+    else:
+        assert kinds == ["start", "start", "end", "end"]  # both ran at once
+
+
+def test_prune_caches_skips_caches_in_use(store: Store) -> None:
+    c = Container.from_image(BASE, store=store)
+    c.run("true", mounts=["type=cache,target=/a,id=idle", "type=cache,target=/b,id=/weird/../id"])
+    assert cache_dir(store, "/weird/../id").parent == store.root / "cache"
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    busy = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            LOCKED.replace("sleep 1", "sleep 3"),
+            str(store.root),
+            str(store.runroot),
+            Container.from_image(BASE, store=store).name,
+            "shared",
+        ],
+        env=env,
+    )
+    time.sleep(1.5)
+    removed = prune_caches(store)
+    assert busy.wait(timeout=60) == 0
+    assert "idle" in removed and "ser" not in removed and len(removed) == 2
+    assert (cache_dir(store, "ser") / "log").exists()
+
+
+def test_secrets_tmpfs_and_etc_files_stay_out(store: Store, tmp_path: Path) -> None:
+    secret = tmp_path / "secret"
+    secret.write_text("hunter2")
+    c = Container.from_image(BASE, store=store)
+    c.run(
+        'test "$(cat /run/secrets/tok)" = "$TOK" && test $(stat -c %a:%u /k) = 440:7 '
+        "&& echo kept > /tmp/t/x && echo data > /kept",
+        mounts=[
+            "type=secret,id=tok",
+            "type=secret,id=tok,env=TOK,target=/k,mode=0440,uid=7",
+            "type=tmpfs,target=/tmp/t",
+        ],
+        secrets={"tok": SecretSource("tok", src=str(secret))},
+    )
+    layer = _layer(c, tmp_path)
+    assert "kept" in layer
+    for name in (
+        "run/secrets/tok",
+        "run/secrets",
+        "k",
+        "tmp/t",
+        "etc/hosts",
+        "etc/hostname",
+        "etc/resolv.conf",
+    ):
+        assert name not in layer, name
+    assert not list((store.runroot / "secrets").iterdir())
+
+
+def test_missing_secret(store: Store) -> None:
+    c = Container.from_image(BASE, store=store)
+    c.run("test ! -e /run/secrets/nope", mounts=["type=secret,id=nope"])
+    with pytest.raises(ContainerError, match="required"):
+        c.run("true", mounts=["type=secret,id=nope,required"])
+
+
+def test_bind_from_image_is_read_only_and_confined(store: Store) -> None:
+    maker = Container.from_image(BASE, store=store)
+    maker.run("mkdir -p /data && echo payload > /data/f && ln -s /../../../../etc /data/up")
+    maker.commit("localhost/data")
+    c = Container.from_image(BASE, store=store)
+    c.run(
+        "cat /src/f > /copied && ! touch /src/new",
+        mounts=["type=bind,from=localhost/data,source=/data,target=/src"],
+    )
+    # An absolute link in the image resolves inside the image, never to the host's /etc.
+    c.run(
+        "test -e /up/busybox-only || test -f /up/passwd && ! grep -q buildtest /up/passwd",
+        mounts=["type=bind,from=localhost/data,source=/data/up,target=/up"],
+    )
+    mnt = c.mount()
+    try:
+        assert (mnt / "copied").read_text() == "payload\n"
+    finally:
+        c.umount()
+    assert len(store.containers()) == 2  # the image's temporary container is gone
+
+
+def test_ssh_agent_socket_is_forwarded(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "agent.sock"
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind(str(path))
+        server.listen(1)
+        monkeypatch.setenv("SSH_AUTH_SOCK", str(path))
+        c = Container.from_image(BASE, store=store)
+        c.run('test -S "$SSH_AUTH_SOCK" && echo $SSH_AUTH_SOCK > /where', mounts=["type=ssh"])
+        mnt = c.mount()
+        try:
+            assert (mnt / "where").read_text().strip() == "/run/buildkit/ssh_agent.0"
+        finally:
+            c.umount()
+    monkeypatch.delenv("SSH_AUTH_SOCK")
+    with pytest.raises(ContainerError, match="ssh agent"):
+        c.run("true", mounts=["type=ssh,required=true"])
+
+
+def test_cli_mount_flag(store: Store) -> None:
+    c = Container.from_image(BASE, store=store)
+    env = dict(os.environ, BUILDAH_PY_ROOT=str(store.root), BUILDAH_PY_RUNROOT=str(store.runroot))
+    cmd = [
+        sys.executable,
+        "-m",
+        "buildah_py.cli.main",
+        "run",
+        "--mount",
+        "type=cache,target=/c,id=cli",
+        c.name,
+    ]
+    assert subprocess.run([*cmd, "--", "sh", "-c", "echo hi > /c/f"], env=env).returncode == 0
+    assert (cache_dir(store, "cli") / "f").read_text() == "hi\n"
+    bad = subprocess.run(
+        [*cmd[:5], "type=nope,target=/x", c.name, "--", "true"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert bad.returncode == 125 and "unsupported type" in bad.stderr
+
+
+def test_network_private_is_a_clear_error(store: Store) -> None:
+    from buildah_py.errors import IsolationUnavailable
+
+    c = Container.from_image(BASE, store=store)
+    with pytest.raises(IsolationUnavailable, match="slirp4netns or pasta"):
+        c.run("true", network="private")
