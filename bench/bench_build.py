@@ -47,11 +47,18 @@ def _time(cmd: list[str], env: dict[str, str]) -> float:
 
 
 def bench_ours(tmp: Path, tar: Path, runs: int) -> tuple[float, float]:
-    env = dict(os.environ, BUILDAH_PY_ROOT=str(tmp / "ours"), BUILDAH_PY_RUNROOT=str(tmp / "ours-run"))
+    env = dict(
+        os.environ, BUILDAH_PY_ROOT=str(tmp / "ours"), BUILDAH_PY_RUNROOT=str(tmp / "ours-run")
+    )
     cli = [sys.executable, "-m", "buildah_py.cli.main"]
-    subprocess.run([*cli, "import", str(tar), "localhost/busybox"], check=True, capture_output=True, env=env)
+    subprocess.run(
+        [*cli, "import", str(tar), "localhost/busybox"], check=True, capture_output=True, env=env
+    )
     ctx = _context(tmp / "o", "localhost/busybox")
-    cold = min(_time([*cli, "build", "--no-cache", "-q", "-t", "bench", str(ctx)], env) for _ in range(runs))
+    cold = min(
+        _time([*cli, "build", "--no-cache", "-q", "-t", "bench", str(ctx)], env)
+        for _ in range(runs)
+    )
     _time([*cli, "build", "-q", "-t", "bench", str(ctx)], env)
     warm = min(_time([*cli, "build", "-q", "-t", "bench", str(ctx)], env) for _ in range(runs))
     return cold, warm
@@ -60,14 +67,28 @@ def bench_ours(tmp: Path, tar: Path, runs: int) -> tuple[float, float]:
 def bench_buildah(tmp: Path, tar: Path, runs: int) -> tuple[float, float] | None:
     if not shutil.which("buildah"):
         return None
-    g = ["buildah", "--root", str(tmp / "b"), "--runroot", str(tmp / "b-run"), "--storage-driver", "overlay"]
+    g = [
+        "buildah",
+        "--root",
+        str(tmp / "b"),
+        "--runroot",
+        str(tmp / "b-run"),
+        "--storage-driver",
+        "overlay",
+    ]
     env = dict(os.environ)
     subprocess.run([*g, "import", str(tar), "localhost/busybox"], capture_output=True, env=env)
     try:
-        ctr = subprocess.run([*g, "from", "scratch"], check=True, capture_output=True, text=True).stdout.strip()
-        mnt = subprocess.run([*g, "mount", ctr], check=True, capture_output=True, text=True).stdout.strip()
+        ctr = subprocess.run(
+            [*g, "from", "scratch"], check=True, capture_output=True, text=True
+        ).stdout.strip()
+        mnt = subprocess.run(
+            [*g, "mount", ctr], check=True, capture_output=True, text=True
+        ).stdout.strip()
         subprocess.run(["tar", "-xf", str(tar), "-C", mnt], check=True)
-        subprocess.run([*g, "commit", "--rm", ctr, "localhost/busybox"], check=True, capture_output=True)
+        subprocess.run(
+            [*g, "commit", "--rm", ctr, "localhost/busybox"], check=True, capture_output=True
+        )
     except subprocess.CalledProcessError:
         return None
     ctx = _context(tmp / "bb", "localhost/busybox")
@@ -90,7 +111,9 @@ def main() -> None:
         print(f"buildah-py build: cold {cold:.2f}s, warm (all cached) {warm:.2f}s")
         theirs = bench_buildah(tmp, tar, args.runs)
         if theirs:
-            print(f"buildah bud --layers: cold {theirs[0]:.2f}s, warm (all cached) {theirs[1]:.2f}s")
+            print(
+                f"buildah bud --layers: cold {theirs[0]:.2f}s, warm (all cached) {theirs[1]:.2f}s"
+            )
         else:
             print("buildah: not installed or not usable here")
         subprocess.run(["umount", "-R", str(tmp)], capture_output=True)

@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from buildah_py.oci.descriptor import Platform
 
 PROXY_ARGS = frozenset(
-    n for v in ("HTTP_PROXY", "HTTPS_PROXY", "FTP_PROXY", "NO_PROXY", "ALL_PROXY") for n in (v, v.lower())
+    n
+    for v in ("HTTP_PROXY", "HTTPS_PROXY", "FTP_PROXY", "NO_PROXY", "ALL_PROXY")
+    for n in (v, v.lower())
 )
 
 

@@ -54,7 +54,11 @@ def expose(sb: StageBuilder, inst: Instruction) -> None:
 
 
 def volume(sb: StageBuilder, inst: Instruction) -> None:
-    words = [sb.expand(a) for a in inst.args] if inst.json else [w for a in inst.args for w in sb.expand_split(a)]
+    words = (
+        [sb.expand(a) for a in inst.args]
+        if inst.json
+        else [w for a in inst.args for w in sb.expand_split(a)]
+    )
     vols = [w for w in words if w.strip()]
     if not vols:
         raise sb.fail("VOLUME: a volume needs a path")
@@ -119,9 +123,15 @@ def healthcheck_spec(inst: HealthcheckInstruction) -> dict[str, object] | str:
     if inst.kind == "NONE":
         return "NONE"
     command = inst.command
-    spec: dict[str, object] = {"test": ["CMD", *command] if isinstance(command, list) else ["CMD-SHELL", command]}
-    for flag, key in (("interval", "interval"), ("timeout", "timeout"), ("start-period", "start_period"),
-                      ("start-interval", "start_interval")):
+    spec: dict[str, object] = {
+        "test": ["CMD", *command] if isinstance(command, list) else ["CMD-SHELL", command]
+    }
+    for flag, key in (
+        ("interval", "interval"),
+        ("timeout", "timeout"),
+        ("start-period", "start_period"),
+        ("start-interval", "start_interval"),
+    ):
         if inst.flag(flag) is not None:
             spec[key] = inst.flag(flag)
     if inst.flag("retries") is not None:

@@ -34,7 +34,9 @@ class BuildContextDir:
             self._temp = None
 
 
-def open_context(context: str, ignorefile: str | None = None, stdin: BinaryIO | None = None) -> BuildContextDir:
+def open_context(
+    context: str, ignorefile: str | None = None, stdin: BinaryIO | None = None
+) -> BuildContextDir:
     """`context` is a directory, or "-" for a tar (plain or compressed) read from stdin."""
     temp = None
     if context == "-":

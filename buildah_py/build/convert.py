@@ -42,7 +42,11 @@ class _Writer:
         return repr(text)
 
     def fail(self, inst: Instruction, what: str) -> DockerfileError:
-        return at(self.df.filename, inst, f"convert: {what} is not converted; build the Dockerfile instead")
+        return at(
+            self.df.filename,
+            inst,
+            f"convert: {what} is not converted; build the Dockerfile instead",
+        )
 
 
 def convert(df: Dockerfile) -> str:
@@ -50,7 +54,13 @@ def convert(df: Dockerfile) -> str:
     scope = ArgScope({}, {})
     stages = split_stages(df, scope)
     w = _Writer(df)
-    w.out += [f'"""Converted from {df.filename} by buildah-py convert."""', "", "", "def build(ctx):", "    header = {}"]
+    w.out += [
+        f'"""Converted from {df.filename} by buildah-py convert."""',
+        "",
+        "",
+        "def build(ctx):",
+        "    header = {}",
+    ]
     for inst in df.instructions:
         if isinstance(inst, ArgInstruction) and inst.start_line < stages[0].from_inst.start_line:
             for name, default in inst.declarations:
@@ -58,7 +68,11 @@ def convert(df: Dockerfile) -> str:
                 w.emit(f"ctx.declare(header, {name!r}, {value})")
     for st in stages:
         w.var, w.cmd_set = f"stage{st.index}", False
-        w.emit(f"# stage {st.index}" + (f" ({st.name})" if st.name else "") + f": {st.from_inst.original}")
+        w.emit(
+            f"# stage {st.index}"
+            + (f" ({st.name})" if st.name else "")
+            + f": {st.from_inst.original}"
+        )
         w.emit("args = {}")
         if st.base_stage is not None:
             w.emit(f"{w.var} = ctx.from_container(stage{st.base_stage})")
@@ -87,10 +101,15 @@ def _instruction(w: _Writer, inst: Instruction, stages: list, index: int) -> Non
         if inst.heredoc_sources or inst.has_flag("parents") or inst.has_flag("exclude"):
             raise w.fail(inst, f"{name} with heredocs, --parents or --exclude")
         srcs = ", ".join(w.word(s) for s in inst.sources)
-        kw = [f"chown={w.word(inst.chown)}" if inst.chown else "", f"chmod={w.word(inst.chmod)}" if inst.chmod else ""]
+        kw = [
+            f"chown={w.word(inst.chown)}" if inst.chown else "",
+            f"chmod={w.word(inst.chmod)}" if inst.chmod else "",
+        ]
         if isinstance(inst, CopyInstruction) and inst.from_stage:
             ref = stage_ref(inst.from_stage, stages, index)
-            kw.append(f"from_=stage{ref}" if ref is not None else f"from_={w.word(inst.from_stage)}")
+            kw.append(
+                f"from_=stage{ref}" if ref is not None else f"from_={w.word(inst.from_stage)}"
+            )
         if isinstance(inst, AddInstruction):
             if inst.flag("checksum"):
                 kw.append(f"checksum={w.word(inst.flag('checksum') or '')}")
@@ -103,7 +122,9 @@ def _instruction(w: _Writer, inst: Instruction, stages: list, index: int) -> Non
             w.emit(f"{v}.config(env={{{w.word(p.key)}: {w.word(p.value)}}})")
     elif isinstance(inst, ArgInstruction):
         for arg, default in inst.declarations:
-            w.emit(f"ctx.declare(args, {arg!r}, {'None' if default is None else w.word(default)}, header)")
+            w.emit(
+                f"ctx.declare(args, {arg!r}, {'None' if default is None else w.word(default)}, header)"
+            )
     elif isinstance(inst, LabelInstruction):
         pairs = ", ".join(f"{w.word(p.key)}: {w.word(p.value)}" for p in inst.pairs)
         w.emit(f"{v}.config(labels={{{pairs}}})")
@@ -130,7 +151,11 @@ def _simple(w: _Writer, inst: Instruction) -> None:
         w.emit(f"{v}.config(ports=' '.join([{', '.join(w.word(a) for a in args)}]).split())")
     elif name == "VOLUME":
         items = ", ".join(w.word(a) for a in args)
-        w.emit(f"{v}.config(volumes=[{items}])" if inst.json else f"{v}.config(volumes=' '.join([{items}]).split())")
+        w.emit(
+            f"{v}.config(volumes=[{items}])"
+            if inst.json
+            else f"{v}.config(volumes=' '.join([{items}]).split())"
+        )
     elif name == "USER":
         w.emit(f"{v}.config(user={w.word(args[0])})")
     elif name == "WORKDIR":
@@ -153,5 +178,7 @@ def convert_file(path: str) -> str:
     try:
         df = parse(sys.stdin.buffer.read(), "Dockerfile") if path == "-" else parse_file(path)
     except DockerfileSyntaxError as err:
-        raise DockerfileError(err.message, where=f"{err.filename.rsplit('/', 1)[-1]}:{err.line}") from None
+        raise DockerfileError(
+            err.message, where=f"{err.filename.rsplit('/', 1)[-1]}:{err.line}"
+        ) from None
     return convert(df)

@@ -10,5 +10,7 @@ def at(filename: str, inst: Instruction, message: str) -> DockerfileError:
     """A DockerfileError located at `inst` (where="FILE:LINE"), carrying the source line."""
     name = filename.rsplit("/", 1)[-1] or "Dockerfile"
     source = inst.original.splitlines()[0] if inst.original else ""
-    err = DockerfileError(f"{message}\n >>> {source}" if source else message, where=f"{name}:{inst.start_line}")
+    err = DockerfileError(
+        f"{message}\n >>> {source}" if source else message, where=f"{name}:{inst.start_line}"
+    )
     return err

@@ -31,7 +31,9 @@ class _Cancelled(Exception):
 class Build:
     """One build of a Dockerfile or a Python build script against `store`."""
 
-    def __init__(self, store: Store, options: BuildOptions, progress: Progress | None = None) -> None:
+    def __init__(
+        self, store: Store, options: BuildOptions, progress: Progress | None = None
+    ) -> None:
         if options.pull not in PULL_POLICIES:
             raise DockerfileError(f"--pull={options.pull}: use missing, always or never")
         if options.format not in ("oci", "docker"):
@@ -44,7 +46,10 @@ class Build:
             self.target_platform = Platform.parse(options.platform) if options.platform else None
         except ValueError as err:
             raise DockerfileError(f"--platform: {err}") from err
-        self.scope = ArgScope(options.build_args, platform_args(self.target_platform or Platform.host(), Platform.host()))
+        self.scope = ArgScope(
+            options.build_args,
+            platform_args(self.target_platform or Platform.host(), Platform.host()),
+        )
         self.secrets: dict[str, SecretSource] = {}
         for spec in options.secrets:
             secret = parse_secret(spec)
@@ -88,7 +93,11 @@ class Build:
     # --- the build ------------------------------------------------------------------
     def run(self) -> Image:
         opts = self.options
-        self.context = open_context(opts.context, opts.ignorefile, stdin=_binary(opts.stdin) if opts.context == "-" else None)
+        self.context = open_context(
+            opts.context,
+            opts.ignorefile,
+            stdin=_binary(opts.stdin) if opts.context == "-" else None,
+        )
         try:
             path = find_dockerfile(self.context, opts.dockerfile)
             if path is not None and path.endswith(".py"):
@@ -120,7 +129,9 @@ class Build:
             lines = data.decode("utf-8", "replace").splitlines()
             source = lines[err.line - 1] if 0 < err.line <= len(lines) else ""
             where = f"{name.rsplit('/', 1)[-1]}:{err.line}"
-            raise DockerfileError(err.message + (f"\n >>> {source}" if source else ""), where=where) from None
+            raise DockerfileError(
+                err.message + (f"\n >>> {source}" if source else ""), where=where
+            ) from None
         self.filename = name
         self.escape = df.escape
         return df
@@ -160,8 +171,12 @@ class Build:
         opts = self.options
         tags = list(opts.tags)
         self.progress.line(f"COMMIT {tags[0] if tags else ''}".rstrip())
-        image = ctr.commit(tags[0] if tags else None, format=opts.format, timestamp=opts.timestamp,
-                           iidfile=opts.iidfile)
+        image = ctr.commit(
+            tags[0] if tags else None,
+            format=opts.format,
+            timestamp=opts.timestamp,
+            iidfile=opts.iidfile,
+        )
         for tag in tags[1:]:
             image.tag(tag)
         self.progress.line(f"--> {image.id[:12]}")

@@ -69,19 +69,35 @@ def _files(sb: StageBuilder, inst: CopyInstruction | AddInstruction, add: bool) 
         return
     if isinstance(inst, AddInstruction):
         unpack = inst.flag("unpack")
-        ctr.add(sources, dest, chown=chown, chmod=chmod, checksum=_flag(sb, inst, "checksum"),
-                extract=unpack != "false", context=ctx.path, ignored=ignored)
+        ctr.add(
+            sources,
+            dest,
+            chown=chown,
+            chmod=chmod,
+            checksum=_flag(sb, inst, "checksum"),
+            extract=unpack != "false",
+            context=ctx.path,
+            ignored=ignored,
+        )
         return
     if inst.flag("parents") == "true":
         with tempfile.TemporaryDirectory(prefix="buildah-py-parents-") as tmp:
             _stage_parents(ctx.path, sources, Path(tmp), ignored)
-            ctr.copy(".", dest if dest.endswith("/") else dest + "/", chown=chown, chmod=chmod,
-                     context=tmp, ignored=ignored)
+            ctr.copy(
+                ".",
+                dest if dest.endswith("/") else dest + "/",
+                chown=chown,
+                chmod=chmod,
+                context=tmp,
+                ignored=ignored,
+            )
         return
     ctr.copy(sources, dest, chown=chown, chmod=chmod, context=ctx.path, ignored=ignored)
 
 
-def _ignored(base: Callable[[str], bool] | None, excludes: list[str]) -> Callable[[str], bool] | None:
+def _ignored(
+    base: Callable[[str], bool] | None, excludes: list[str]
+) -> Callable[[str], bool] | None:
     if not excludes:
         return base
     ex = IgnoreMatcher(excludes, source="--exclude")
@@ -95,7 +111,9 @@ def _ignored(base: Callable[[str], bool] | None, excludes: list[str]) -> Callabl
     return check
 
 
-def _stage_parents(root: Path, specs: list[str], into: Path, ignored: Callable[[str], bool] | None) -> None:
+def _stage_parents(
+    root: Path, specs: list[str], into: Path, ignored: Callable[[str], bool] | None
+) -> None:
     """Lay out each matched source at its path relative to the context (or to a /./ pivot)."""
     for spec in specs:
         pivot = ""
@@ -103,11 +121,13 @@ def _stage_parents(root: Path, specs: list[str], into: Path, ignored: Callable[[
             pivot = os.path.normpath(spec.split("/./", 1)[0]).strip("/")
         for src in find_sources(root, [spec.replace("/./", "/")], ignored=ignored):
             rel = src.name.strip("/")
-            keep = rel[len(pivot):].lstrip("/") if pivot and rel.startswith(pivot) else rel
+            keep = rel[len(pivot) :].lstrip("/") if pivot and rel.startswith(pivot) else rel
             target = into / keep
             target.parent.mkdir(parents=True, exist_ok=True)
             if src.is_dir:
-                shutil.copytree(src.host, target, symlinks=True, copy_function=_link_or_copy, dirs_exist_ok=True)
+                shutil.copytree(
+                    src.host, target, symlinks=True, copy_function=_link_or_copy, dirs_exist_ok=True
+                )
             else:
                 _link_or_copy(str(src.host), str(target))
 

@@ -34,7 +34,9 @@ def run(sb: StageBuilder, inst: Instruction) -> None:
         raise sb.fail("RUN: --device is not supported")
     mounts: list[str | Mount] = [_mount_spec(sb, sb.expand(m)) for m in inst.mounts]
     ctr = sb.container
-    kw: dict[str, Any] = dict(env=sb.run_env(), isolation=b.options.isolation, network=network, secrets=b.secrets)
+    kw: dict[str, Any] = dict(
+        env=sb.run_env(), isolation=b.options.isolation, network=network, secrets=b.secrets
+    )
     command = command_text(inst)
     if command is None:
         _run_script(ctr, inst.heredocs[0].text(), mounts, kw)
@@ -51,10 +53,16 @@ def command_text(inst: RunInstruction) -> list[str] | str | None:
     if only and heredocs[0].text().startswith("#!"):
         return None
     # RUN <<EOF: the body is the script; a heredoc inside a command line is left to the shell.
-    return heredocs[0].text() if only else command + "\n" + "".join(h.content + h.name + "\n" for h in heredocs)
+    return (
+        heredocs[0].text()
+        if only
+        else command + "\n" + "".join(h.content + h.name + "\n" for h in heredocs)
+    )
 
 
-def _run_script(ctr: Container, text: str, mounts: list[str | Mount], kw: Mapping[str, Any]) -> None:
+def _run_script(
+    ctr: Container, text: str, mounts: list[str | Mount], kw: Mapping[str, Any]
+) -> None:
     """A heredoc with a #! line: run it as an executable file bind-mounted for the step."""
     fd, path = tempfile.mkstemp(prefix="buildah-py-run-")
     try:
@@ -75,7 +83,13 @@ def _mount_spec(sb: StageBuilder, spec: str) -> str:
     origin = opts.get("from")
     if origin:
         found = sb.resolve_from(origin)
-        opts["from"] = found.name if isinstance(found, Container) else found if isinstance(found, str) else found.id
+        opts["from"] = (
+            found.name
+            if isinstance(found, Container)
+            else found
+            if isinstance(found, str)
+            else found.id
+        )
     elif kind == "bind":
         rel = opts.pop("source", None) or opts.pop("src", None) or "."
         root = sb.build.context.path

@@ -54,7 +54,9 @@ class BuildContext:
     def from_image(self, image: str, **options: Any) -> Container:
         """A cached working container on `image`; copy/add read from the build context."""
         options.setdefault("pull_policy", self.pull)
-        return self._adopt(Container.from_image(image, store=self.store, cache=self.cache, **options))
+        return self._adopt(
+            Container.from_image(image, store=self.store, cache=self.cache, **options)
+        )
 
     def from_scratch(self) -> Container:
         return self._adopt(Container.from_scratch(store=self.store, cache=self.cache))
@@ -70,8 +72,13 @@ class BuildContext:
         return ctr.commit(self.tags[0] if self.tags else None, format=self.format)
 
     # --- helpers that ``buildah-py convert`` output uses ------------------------------------
-    def declare(self, scope: dict[str, str], name: str, default: str | None = None,
-                header: dict[str, str] | None = None) -> None:
+    def declare(
+        self,
+        scope: dict[str, str],
+        name: str,
+        default: str | None = None,
+        header: dict[str, str] | None = None,
+    ) -> None:
         """An ARG: the build arg if given, else `default`, else the header ARG or platform value."""
         if name in self.args:
             scope[name] = self.args[name]
@@ -91,7 +98,9 @@ class BuildContext:
         ctr.record.config = cfg.data
         ctr.save()
 
-    def expand(self, word: str, ctr: Container | None = None, scope: dict[str, str] | None = None) -> str:
+    def expand(
+        self, word: str, ctr: Container | None = None, scope: dict[str, str] | None = None
+    ) -> str:
         """Dockerfile variable expansion: ``scope`` (ARGs) overridden by the container's ENV."""
         env = dict(scope or {})
         if ctr is not None:
@@ -128,7 +137,9 @@ def load_script(path: str) -> Callable[[BuildContext], Any]:
         raise DockerfileError(f"{path}: {err.strerror}") from err
     fn = getattr(module, "build", None)
     if not callable(fn):
-        raise DockerfileError(f"{path}: a build script defines build(ctx) returning a Container or an Image")
+        raise DockerfileError(
+            f"{path}: a build script defines build(ctx) returning a Container or an Image"
+        )
     return fn  # type: ignore[no-any-return]
 
 
@@ -136,8 +147,16 @@ def run_script(b: Build, path: str) -> Image:
     fn = load_script(path)
     opts = b.options
     ctx = BuildContext(
-        context=b.context.path, args=dict(opts.build_args), store=b.store, cache=b.cache, tags=list(opts.tags),
-        format=opts.format, platform=opts.platform, pull=opts.pull, log=b.progress.line, _build=b,
+        context=b.context.path,
+        args=dict(opts.build_args),
+        store=b.store,
+        cache=b.cache,
+        tags=list(opts.tags),
+        format=opts.format,
+        platform=opts.platform,
+        pull=opts.pull,
+        log=b.progress.line,
+        _build=b,
     )
     b.progress.line(f"STEP 1/1: {Path(path).name}")
     result = fn(ctx)
@@ -147,4 +166,6 @@ def run_script(b: Build, path: str) -> Image:
         for tag in opts.tags:
             result.tag(tag)
         return result
-    raise DockerfileError(f"{path}: build(ctx) returned {type(result).__name__}, not a Container or an Image")
+    raise DockerfileError(
+        f"{path}: build(ctx) returned {type(result).__name__}, not a Container or an Image"
+    )

@@ -27,7 +27,9 @@ class StageBuilder:
         self.args: dict[str, str] = {}  # ARGs declared in this stage, with a value
         self.ctr: Container | None = None
         self.inst: Instruction | None = None
-        self.cmd_set = False  # CMD given in this stage (ENTRYPOINT clears an inherited one otherwise)
+        self.cmd_set = (
+            False  # CMD given in this stage (ENTRYPOINT clears an inherited one otherwise)
+        )
 
     @property
     def container(self) -> Container:
@@ -76,7 +78,9 @@ class StageBuilder:
         st = self.stage
         total = 1 + len(st.instructions)
         self.inst = st.from_inst
-        self.build.progress.step(self.prefix, 1, total, f"FROM {st.base}" + (f" AS {st.name}" if st.name else ""))
+        self.build.progress.step(
+            self.prefix, 1, total, f"FROM {st.base}" + (f" AS {st.name}" if st.name else "")
+        )
         self._from()
         for n, inst in enumerate(st.instructions, 2):
             self.build.check_cancelled()
@@ -112,7 +116,9 @@ class StageBuilder:
                     p = b.target_platform
                     self.ctr.config(os=p.os, arch=p.architecture, variant=p.variant)
             else:
-                self.ctr = Container.from_image(st.base, store=b.store, cache=b.cache, **b.pull_options(st))
+                self.ctr = Container.from_image(
+                    st.base, store=b.store, cache=b.cache, **b.pull_options(st)
+                )
         except DockerfileError:
             raise
         except (BuildahPyError, ValueError) as err:
@@ -148,5 +154,3 @@ class StageBuilder:
 def _history(inst: Instruction) -> str:
     text = inst.original.splitlines()[0] if inst.original else inst.name
     return text if len(text) < 2000 else text[:1997] + "..."
-
-

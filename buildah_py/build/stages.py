@@ -45,15 +45,25 @@ def split_stages(df: Dockerfile, scope: ArgScope) -> list[Stage]:
         elif isinstance(inst, ArgInstruction):
             for name, default in inst.declarations:
                 try:
-                    value = None if default is None else expand_word(default, scope.for_from(), df.escape)
+                    value = (
+                        None
+                        if default is None
+                        else expand_word(default, scope.for_from(), df.escape)
+                    )
                 except ExpansionError as err:
                     raise at(df.filename, inst, f"ARG: {err}") from None
                 scope.declare_header(name, value)
         else:
-            raise at(df.filename, inst, f"{inst.name or 'line'}: no FROM before this instruction "
-                     "(only ARG may come before the first FROM)")
+            raise at(
+                df.filename,
+                inst,
+                f"{inst.name or 'line'}: no FROM before this instruction "
+                "(only ARG may come before the first FROM)",
+            )
     if not stages:
-        raise DockerfileError("the Dockerfile has no FROM instruction", where=df.filename.rsplit("/", 1)[-1])
+        raise DockerfileError(
+            "the Dockerfile has no FROM instruction", where=df.filename.rsplit("/", 1)[-1]
+        )
     seen: set[str] = set()
     for st in stages:
         if st.name:
@@ -102,7 +112,9 @@ def _resolve(df: Dockerfile, st: Stage, stages: list[Stage], scope: ArgScope) ->
             if dep is not None:
                 st.deps.add(dep)
             elif stage_ref(ref, stages, len(stages)) is not None:
-                raise at(df.filename, inst, f"{inst.name}: stage {ref!r} is not defined before this one")
+                raise at(
+                    df.filename, inst, f"{inst.name}: stage {ref!r} is not defined before this one"
+                )
 
 
 def needed(stages: list[Stage], target: str | None) -> tuple[Stage, list[Stage]]:

@@ -31,7 +31,9 @@ if TYPE_CHECKING:
 
 #: Environment variables that reach RUN but never its cache key (docker and buildah agree).
 PROXY_VARS = frozenset(
-    n for v in ("HTTP_PROXY", "HTTPS_PROXY", "FTP_PROXY", "NO_PROXY", "ALL_PROXY") for n in (v, v.lower())
+    n
+    for v in ("HTTP_PROXY", "HTTPS_PROXY", "FTP_PROXY", "NO_PROXY", "ALL_PROXY")
+    for n in (v, v.lower())
 )
 _MAX_NOTED_INPUTS = 5_000
 _CHUNK = 1 << 20
@@ -55,7 +57,9 @@ class BuildCache:
     outcome (the build's progress display prints it); the default logs it.
     """
 
-    def __init__(self, store: Store, *, enabled: bool = True, report: StepReport | None = None) -> None:
+    def __init__(
+        self, store: Store, *, enabled: bool = True, report: StepReport | None = None
+    ) -> None:
         self.store = store
         self.enabled = enabled
         self.report: StepReport = report or _log_report
@@ -107,7 +111,9 @@ class BuildCache:
                 out[name] = mode
         return out
 
-    def source_inputs(self, sources: list[Source], walk: Callable[[Source], Iterable[tuple[Path, str]]]) -> dict[str, str]:
+    def source_inputs(
+        self, sources: list[Source], walk: Callable[[Source], Iterable[tuple[Path, str]]]
+    ) -> dict[str, str]:
         out: dict[str, str] = {}
         for src in sources:
             out.update(self.tree_inputs((h, f"{src.name}:{n}") for h, n in walk(src)))
@@ -124,12 +130,16 @@ class BuildCache:
         self.stats.reasons.append(why)
         self.report(False, key, why)
 
-    def built(self, snapshot_id: str, state: str, op: dict[str, Any], inputs: dict[str, str]) -> None:
+    def built(
+        self, snapshot_id: str, state: str, op: dict[str, Any], inputs: dict[str, str]
+    ) -> None:
         """Note a step that ran: its result, and what it read (to explain later misses)."""
         self._fresh.add(snapshot_id)
         if not self.enabled:
             return
-        noted = inputs if len(inputs) <= _MAX_NOTED_INPUTS else {"(inputs)": self.key("", {}, inputs)}
+        noted = (
+            inputs if len(inputs) <= _MAX_NOTED_INPUTS else {"(inputs)": self.key("", {}, inputs)}
+        )
         self.store.remember_step_note(snapshot_id, {"state": state, "op": op, "inputs": noted})
         self.flush()
 
@@ -137,10 +147,18 @@ class BuildCache:
         """Why (state, op, inputs) is not in the cache, compared with the last step built on `state`."""
         if state in self._fresh:
             return "an earlier step was rebuilt"
-        notes = [n for n in self.store.step_notes().values() if isinstance(n, dict) and n.get("state") == state]
+        notes = [
+            n
+            for n in self.store.step_notes().values()
+            if isinstance(n, dict) and n.get("state") == state
+        ]
         same_kind = [n for n in notes if n.get("op", {}).get("kind") == op.get("kind")]
         if not same_kind:
-            return "no earlier build of this step" if not notes else f"no earlier {op.get('kind')} step here"
+            return (
+                "no earlier build of this step"
+                if not notes
+                else f"no earlier {op.get('kind')} step here"
+            )
         same_op = [n for n in same_kind if n.get("op") == op]
         if same_op:
             return _input_change(same_op[-1].get("inputs", {}), inputs)
@@ -221,8 +239,12 @@ def freeze_dirty(ctr: Container) -> None:
 
 
 def cached_step(
-    ctr: Container, cache: BuildCache, op: dict[str, Any], inputs: dict[str, str],
-    action: Callable[[], object], note: str,
+    ctr: Container,
+    cache: BuildCache,
+    op: dict[str, Any],
+    inputs: dict[str, str],
+    action: Callable[[], object],
+    note: str,
 ) -> None:
     """Reuse the snapshot of an identical earlier step, or run `action` and freeze its result."""
     freeze_dirty(ctr)
@@ -254,11 +276,19 @@ def state_of(ctr: Container) -> str:
 def config_step(ctr: Container, notes: list[str]) -> None:
     """A config-only step: a history entry with no layer, and no change to the cache state."""
     if notes:
-        ctr.record.extra.setdefault("steps", []).append({"created_by": "; ".join(notes), "snapshot": None})
+        ctr.record.extra.setdefault("steps", []).append(
+            {"created_by": "; ".join(notes), "snapshot": None}
+        )
 
 
-def run_op(argv: list[str], env: list[str], user: str, workdir: str, mounts: Iterable[object],
-           network: str | None) -> dict[str, Any]:
+def run_op(
+    argv: list[str],
+    env: list[str],
+    user: str,
+    workdir: str,
+    mounts: Iterable[object],
+    network: str | None,
+) -> dict[str, Any]:
     """The run operation as it enters the key: proxy variables and secret values left out."""
     return {
         "kind": "run",
@@ -289,7 +319,11 @@ def mount_inputs(ctr: Container, cache: BuildCache, mounts: Iterable[object]) ->
     for i, m in enumerate(mounts):
         if isinstance(m, str):
             opts = dict(p.partition("=")[::2] for p in m.split(","))
-            kind, source, origin = opts.get("type", "bind"), opts.get("source") or opts.get("src"), opts.get("from")
+            kind, source, origin = (
+                opts.get("type", "bind"),
+                opts.get("source") or opts.get("src"),
+                opts.get("from"),
+            )
         else:
             options = getattr(m, "options", {})
             options = options if hasattr(options, "get") else {}

@@ -72,7 +72,9 @@ class StepsMixin(ContainersMixin):
             if snap.parent != top:
                 raise StoreError(f"step snapshot {snapshot_id} does not follow {top}")
             if rec.mount_count:
-                raise StoreError(f"container {rec.name} is mounted; unmount it to change its layers")
+                raise StoreError(
+                    f"container {rec.name} is mounted; unmount it to change its layers"
+                )
             self._reset_container_dirs(self._ctr_dir(rec.id), snapshot_id)
             rec.chain.append(snapshot_id)
             self._save("containers")

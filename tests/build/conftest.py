@@ -85,7 +85,13 @@ class Builder:
                         p = Path(top, n)
                         st = p.lstat()
                         rel = "/" + str(p.relative_to(root))
-                        data = os.readlink(p) if p.is_symlink() else p.read_text("latin-1") if p.is_file() else ""
+                        data = (
+                            os.readlink(p)
+                            if p.is_symlink()
+                            else p.read_text("latin-1")
+                            if p.is_file()
+                            else ""
+                        )
                         out[rel] = (st.st_mode, st.st_uid, st.st_gid, data)
             finally:
                 c.umount()

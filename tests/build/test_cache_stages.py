@@ -96,7 +96,9 @@ def test_errors_say_where(b: Builder) -> None:
     with pytest.raises(DockerfileError) as err:
         b(f"FROM {BASE}\nRUN true\nFOO bar\n")
     assert str(err.value).splitlines() == ["Dockerfile:3: FOO: unknown instruction", " >>> FOO bar"]
-    with pytest.raises(DockerfileError, match=r"^Dockerfile:2: COPY: unknown flag --chowm; did you mean --chown"):
+    with pytest.raises(
+        DockerfileError, match=r"^Dockerfile:2: COPY: unknown flag --chowm; did you mean --chown"
+    ):
         b(f"FROM {BASE}\nCOPY --chowm=1 a /\n")
     with pytest.raises(DockerfileError, match=r"^Dockerfile:2: RUN: command exited with status 3"):
         b(f"FROM {BASE}\nRUN exit 3\n")
@@ -104,19 +106,44 @@ def test_errors_say_where(b: Builder) -> None:
         b("RUN true\n")
 
 
-def _cli(store_root: Path, *args: str, input: bytes | None = None, cwd: str | None = None) -> subprocess.CompletedProcess[bytes]:
-    env = dict(os.environ, BUILDAH_PY_ROOT=str(store_root / "root"), BUILDAH_PY_RUNROOT=str(store_root / "run"))
-    return subprocess.run([sys.executable, "-m", "buildah_py.cli.main", *args], env=env, input=input,
-                          capture_output=True, cwd=cwd, timeout=120)
+def _cli(
+    store_root: Path, *args: str, input: bytes | None = None, cwd: str | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    env = dict(
+        os.environ,
+        BUILDAH_PY_ROOT=str(store_root / "root"),
+        BUILDAH_PY_RUNROOT=str(store_root / "run"),
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "buildah_py.cli.main", *args],
+        env=env,
+        input=input,
+        capture_output=True,
+        cwd=cwd,
+        timeout=120,
+    )
 
 
 def test_cli_build_stdin_dockerfile_and_context_tar(b: Builder, tmp_path: Path) -> None:
     b.files(**{"a.txt": "A"})
     df = f"FROM {BASE}\nCOPY a.txt /\n".encode()
-    proc = _cli(tmp_path, "bud", "-f", "-", "-t", "x", "--iidfile", str(tmp_path / "iid"), str(b.ctx), input=df)
+    proc = _cli(
+        tmp_path,
+        "bud",
+        "-f",
+        "-",
+        "-t",
+        "x",
+        "--iidfile",
+        str(tmp_path / "iid"),
+        str(b.ctx),
+        input=df,
+    )
     assert proc.returncode == 0, proc.stderr
     image_id = proc.stdout.decode().strip().splitlines()[-1]
-    assert (tmp_path / "iid").read_text() == f"sha256:{image_id}" and b"STEP 2/2: COPY a.txt /" in proc.stderr
+    assert (
+        tmp_path / "iid"
+    ).read_text() == f"sha256:{image_id}" and b"STEP 2/2: COPY a.txt /" in proc.stderr
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w") as tar:
         for name, data in (("Dockerfile", df), ("a.txt", b"A")):
@@ -124,9 +151,13 @@ def test_cli_build_stdin_dockerfile_and_context_tar(b: Builder, tmp_path: Path) 
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
     proc = _cli(tmp_path, "build", "-q", "-", input=buf.getvalue())
-    assert proc.returncode == 0 and proc.stderr == b"" and len(proc.stdout.strip()) == 64, proc.stderr
+    assert proc.returncode == 0 and proc.stderr == b"" and len(proc.stdout.strip()) == 64, (
+        proc.stderr
+    )
     bad = _cli(tmp_path, "build", "-f", "-", str(b.ctx), input=f"FROM {BASE}\nFOO x\n".encode())
-    assert bad.returncode == 125 and bad.stderr.decode().startswith("Error: Dockerfile:2: FOO: unknown instruction")
+    assert bad.returncode == 125 and bad.stderr.decode().startswith(
+        "Error: Dockerfile:2: FOO: unknown instruction"
+    )
 
 
 def test_convert_gives_the_same_image(b: Builder, tmp_path: Path) -> None:
@@ -151,4 +182,6 @@ CMD ["/srv/out"]
     from_py = b(None, dockerfile=str(b.ctx / "build.py"), build_args={"WHO": "there"})
     assert from_py.config.config == from_df.config.config
     assert b.tree(from_py) == b.tree(from_df)
-    assert _cli(tmp_path, "convert", str(b.ctx / "Dockerfile")).stdout.decode() == convert(parse(df, str(b.ctx / "Dockerfile")))
+    assert _cli(tmp_path, "convert", str(b.ctx / "Dockerfile")).stdout.decode() == convert(
+        parse(df, str(b.ctx / "Dockerfile"))
+    )

@@ -9,7 +9,8 @@ from tests.build.conftest import BASE, Builder
 
 
 def test_config_instructions(b: Builder) -> None:
-    img = b(f"""FROM {BASE}
+    img = b(
+        f"""FROM {BASE}
 MAINTAINER someone@example.com
 ENV A=1 B="two words"
 ENV C=$A-${{B}}
@@ -23,7 +24,9 @@ HEALTHCHECK --interval=5s --retries=3 CMD echo ok
 ONBUILD RUN echo triggered > /tmp/onbuild
 ENTRYPOINT ["/bin/sh"]
 CMD ["-c", "echo hi"]
-""", format="docker")
+""",
+        format="docker",
+    )
     cfg = img.config.config
     assert {"A=1", "B=two words", "C=1-two words"} <= set(cfg["Env"])
     assert cfg["Labels"] == {"version": "1.0", "k k": "v"}
@@ -31,7 +34,10 @@ CMD ["-c", "echo hi"]
     assert set(cfg["Volumes"]) == {"/data", "/logs"}
     assert cfg["User"] == "nobody" and cfg["StopSignal"] == "SIGTERM"
     assert cfg["Shell"] == ["/bin/sh", "-ec"]
-    assert cfg["Healthcheck"]["Test"] == ["CMD-SHELL", "echo ok"] and cfg["Healthcheck"]["Retries"] == 3
+    assert (
+        cfg["Healthcheck"]["Test"] == ["CMD-SHELL", "echo ok"]
+        and cfg["Healthcheck"]["Retries"] == 3
+    )
     assert cfg["Healthcheck"]["Interval"] == 5_000_000_000
     assert cfg["OnBuild"] == ["RUN echo triggered > /tmp/onbuild"]
     assert cfg["Entrypoint"] == ["/bin/sh"] and cfg["Cmd"] == ["-c", "echo hi"]
@@ -45,13 +51,13 @@ CMD ["-c", "echo hi"]
 
 
 def test_entrypoint_drops_inherited_cmd(b: Builder) -> None:
-    base = b(f"FROM {BASE}\nCMD [\"echo\", \"base\"]\n")
-    img = b(f"FROM {base.id}\nENTRYPOINT [\"/bin/echo\"]\n")
+    base = b(f'FROM {BASE}\nCMD ["echo", "base"]\n')
+    img = b(f'FROM {base.id}\nENTRYPOINT ["/bin/echo"]\n')
     assert img.config.config["Entrypoint"] == ["/bin/echo"] and "Cmd" not in img.config.config
 
 
 def test_oci_format_drops_docker_only_fields(b: Builder) -> None:
-    img = b(f"FROM {BASE}\nHEALTHCHECK CMD true\nSHELL [\"/bin/sh\", \"-c\"]\n")
+    img = b(f'FROM {BASE}\nHEALTHCHECK CMD true\nSHELL ["/bin/sh", "-c"]\n')
     assert "Healthcheck" not in img.config.config and "Shell" not in img.config.config
 
 
@@ -78,7 +84,16 @@ RUN --network=none --mount=type=tmpfs,target=/scratch touch /scratch/x && echo o
 RUN --mount=type=bind,source=data,target=/ctxdata cat /ctxdata/d.txt > /fromctx
 """)
     assert b.sh(img, "cd /w/x && cat s e h inline script /pwd /tmpfs /fromctx").split("\n")[:9] == [
-        "shell", "exec", "heredoc", "line2", "from heredoc", "script", "/w/x/rel", "ok", "D"]
+        "shell",
+        "exec",
+        "heredoc",
+        "line2",
+        "from heredoc",
+        "script",
+        "/w/x/rel",
+        "ok",
+        "D",
+    ]
     assert img.config.config["WorkingDir"] == "/w/x/rel"
     assert "scratch" not in b.sh(img, "ls /")
 
@@ -86,17 +101,23 @@ RUN --mount=type=bind,source=data,target=/ctxdata cat /ctxdata/d.txt > /fromctx
 def test_run_secret(b: Builder, tmp_path: object) -> None:
     os.environ["BUILD_TOKEN"] = "s3cret"
     try:
-        img = b(f"FROM {BASE}\nRUN --mount=type=secret,id=tok cat /run/secrets/tok > /copied\n",
-                secrets=["id=tok,env=BUILD_TOKEN"])
+        img = b(
+            f"FROM {BASE}\nRUN --mount=type=secret,id=tok cat /run/secrets/tok > /copied\n",
+            secrets=["id=tok,env=BUILD_TOKEN"],
+        )
     finally:
         del os.environ["BUILD_TOKEN"]
-    assert b.sh(img, "cat /copied; echo; ls /run/secrets 2>/dev/null | wc -l").split() == ["s3cret", "0"]
+    assert b.sh(img, "cat /copied; echo; ls /run/secrets 2>/dev/null | wc -l").split() == [
+        "s3cret",
+        "0",
+    ]
 
 
 def test_arg_scoping_and_build_args(b: Builder) -> None:
     os.environ["FROM_ENV"] = "env-value"
     try:
-        img = b(f"""ARG BASE={BASE}
+        img = b(
+            f"""ARG BASE={BASE}
 ARG HEADER=h
 FROM $BASE
 ARG HEADER
@@ -105,7 +126,14 @@ ARG FROM_ENV
 ARG TARGETARCH
 ENV E=$X
 RUN echo "$HEADER $X $FROM_ENV $TARGETARCH $HTTP_PROXY" > /args
-""", build_args={"X": "given", "FROM_ENV": "env-value", "HTTP_PROXY": "http://proxy:3128", "UNUSED": "u"})
+""",
+            build_args={
+                "X": "given",
+                "FROM_ENV": "env-value",
+                "HTTP_PROXY": "http://proxy:3128",
+                "UNUSED": "u",
+            },
+        )
     finally:
         del os.environ["FROM_ENV"]
     out = b.sh(img, "cat /args").split()
@@ -128,5 +156,6 @@ ADD p.tar.gz /opt/
 ADD --unpack=false p.tar.gz /raw/
 COPY --link payload/a.txt /linked
 """)
-    assert b.sh(img, "cat /etc/greeting; echo; cat /opt/payload/a.txt; echo; cat /linked; echo; ls /raw").split() == [
-        "hello", "world", "A", "A", "p.tar.gz"]
+    assert b.sh(
+        img, "cat /etc/greeting; echo; cat /opt/payload/a.txt; echo; cat /linked; echo; ls /raw"
+    ).split() == ["hello", "world", "A", "A", "p.tar.gz"]
