@@ -15,6 +15,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,7 +81,7 @@ def user() -> Iterator[User]:
     if os.geteuid() != 0:
         pytest.fail("the rootless tests create a user: run them as root")
     name = f"buildtest-{secrets.token_hex(4)}"
-    subprocess.run(["useradd", "-m", name], check=True, capture_output=True)
+    _retry(["useradd", "-m", name])
     changed: list[tuple[Path, int]] = []
     work = Path(tempfile.mkdtemp(prefix="buildah-py-rootless-", dir="/tmp"))
     try:
@@ -100,8 +101,18 @@ def user() -> Iterator[User]:
         for path, mode in changed:
             path.chmod(stat.S_IMODE(mode))
         shutil.rmtree(work, ignore_errors=True)
-        subprocess.run(["userdel", "-r", "-f", name], capture_output=True)
+        _retry(["userdel", "-r", "-f", name])
         set_range(name, None)
+
+
+def _retry(argv: list[str]) -> None:
+    """useradd/userdel fail while another process (a parallel worker) holds /etc/passwd."""
+    for _ in range(20):
+        proc = subprocess.run(argv, capture_output=True, text=True)
+        if proc.returncode == 0:
+            return
+        time.sleep(0.25)
+    raise AssertionError(f"{' '.join(argv)} failed: {proc.stderr}")
 
 
 def _ids(name: str) -> tuple[int, int]:
