@@ -192,12 +192,13 @@ def test_escapes_fail_and_change_nothing(rcli: RootlessCli, user: User) -> None:
 def test_sigint_stops_the_step_and_the_store_stays_consistent(rcli: RootlessCli) -> None:
     ctr = rcli.out("from", "--name", "sigint", "localhost/busybox:latest")
     with rcli.user.popen(
-        rcli.argv("run", ctr, "--", "sh", "-c", "touch /started; sleep 60"),
+        rcli.argv("run", ctr, "--", "sh", "-c", "touch /started; echo started; sleep 60"),
         rcli.env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     ) as proc:
-        time.sleep(2.0)
+        # Only once the step runs: a signal during interpreter start-up is a different test.
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "started"
         start = time.monotonic()
         proc.send_signal(signal.SIGINT)
         proc.communicate(timeout=30)
