@@ -45,8 +45,14 @@ def _describe(err: BaseException) -> str:
     return f"{type(err).__name__}: {err}"
 
 
-def _enter_namespaces(spec: RunSpec) -> None:
-    """Unshare everything but the user namespace (which, when used, must come first)."""
+def _enter_namespaces(spec: RunSpec, prep: Prepared) -> None:
+    """Join the `private` network namespace, if any, and unshare the others."""
+    if prep.netns is not None:
+        fd = os.open(prep.netns, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            linux.setns(fd, linux.CLONE_NEWNET)
+        finally:
+            os.close(fd)
     linux.unshare(_namespace_flags(spec))
 
 
@@ -62,7 +68,7 @@ def _middle(spec: RunSpec, prep: Prepared, report: int, slave: int | None, paren
     for sig in supervise.FORWARDED:
         signal.signal(sig, signal.SIG_IGN)  # the caller forwards them to the step directly
     _die_with(parent)
-    _enter_namespaces(spec)
+    _enter_namespaces(spec, prep)
     pid = os.fork()
     if pid == 0:
         try:

@@ -110,6 +110,17 @@ def _wait(proc: subprocess.Popen[bytes], forwarder: supervise.SignalForwarder) -
             forwarder.deliver()
 
 
+def _bind_sys(network: str, userns: bool) -> bool:
+    """Whether /sys must be a read-only bind: a sysfs mount needs a network namespace owned
+    by the step's user namespace. `none` makes one there; the `private` one was made in ours
+    (so a user namespace of the step's own does not own it); `host` is the host's."""
+    if network == "none":
+        return False
+    if network == "private":
+        return userns
+    return userns or linux.in_user_namespace()
+
+
 def _write_bundle(spec: RunSpec, prep: Prepared, nofile: int, userns: bool) -> Path:
     user = resolve_user(spec.user, lambda p: confined.read_file_in_root(prep.rootfd, p))
     user = mapped_user(user)
@@ -123,9 +134,10 @@ def _write_bundle(spec: RunSpec, prep: Prepared, nofile: int, userns: bool) -> P
         seccomp=load_default(DEFAULT_CAPABILITIES),
         nofile=nofile,
         root_path=str(Path(spec.rootfs).resolve()),
-        bind_sys=(userns or linux.in_user_namespace()) and spec.network != "none",
+        bind_sys=_bind_sys(spec.network, userns),
         tty_gid=5 if linux.id_mapped("gid", 5) else None,
         user_namespace=userns,
+        netns_path=prep.netns,
     )
     bundle = prep.tmpdir / "bundle"
     bundle.mkdir()

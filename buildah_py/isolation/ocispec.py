@@ -97,6 +97,7 @@ def make_runtime_spec(
     bind_sys: bool = False,
     tty_gid: int | None = 5,
     user_namespace: bool = False,
+    netns_path: str | None = None,
 ) -> dict[str, Any]:
     """config.json contents: process, root, hostname, mounts, namespaces, masks, seccomp.
 
@@ -107,13 +108,16 @@ def make_runtime_spec(
     may mount one only with its own network namespace); `tty_gid` is the devpts group
     (None where group 5 is not mapped). `user_namespace` gives the step a user namespace of
     its own with the identity mapping (root's `rootless` isolation): files keep their owners,
-    but the step's capabilities stop counting outside its namespaces.
+    but the step's capabilities stop counting outside its namespaces. `netns_path` is the
+    network namespace a `private` step joins (made and connected before the runtime starts).
     """
     caps = list(DEFAULT_CAPABILITIES)
     granted = caps if user.uid == 0 else []
     namespaces = [{"type": t} for t in ("pid", "ipc", "uts", "mount")]
     if spec.network == "none":
         namespaces.append({"type": "network"})
+    elif spec.network == "private":
+        namespaces.append({"type": "network", "path": netns_path or ""})
     if user_namespace:
         namespaces.append({"type": "user"})
     all_mounts = _base_mounts(bind_sys, tty_gid)

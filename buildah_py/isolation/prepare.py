@@ -14,12 +14,13 @@ import shutil
 import stat
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from buildah_py.errors import RunError
 from buildah_py.isolation import confined, linux, mounts
+from buildah_py.isolation.network import private_network, resolv_conf
 from buildah_py.isolation.spec import ETC_FILES, RunSpec, env_value
 from buildah_py.isolation.users import ResolvedUser
 
@@ -37,6 +38,7 @@ class Prepared:
     tmpdir: Path
     etc_mounts: list[tuple[str, str]]  # (target inside the container, host source)
     placeholders: list[confined.Created] = field(default_factory=list)
+    netns: str | None = None  # the `private` network namespace to join, by path
 
 
 def _generated_etc(spec: RunSpec, tmpdir: Path) -> dict[str, str]:
@@ -46,7 +48,7 @@ def _generated_etc(spec: RunSpec, tmpdir: Path) -> dict[str, str]:
         resolv = ""
     contents = {
         "/etc/hosts": f"{_LOCALHOST}127.0.1.1\t{spec.hostname}\n",
-        "/etc/resolv.conf": resolv,
+        "/etc/resolv.conf": resolv_conf(spec.network, resolv),
         "/etc/hostname": f"{spec.hostname}\n",
     }
     out = {}
@@ -105,7 +107,10 @@ def prepared(spec: RunSpec) -> Iterator[Prepared]:
             is_dir = mount.type == "tmpfs" or os.path.isdir(mount.source or "")
             # Runtimes give a tmpfs the mode of the directory it covers (runc does).
             _placeholder(prep, mount.target, is_dir, mounts.tmpfs_mode(mount))
-        yield prep
+        with ExitStack() as stack:
+            if spec.network == "private":
+                prep.netns = stack.enter_context(private_network(tmpdir))
+            yield prep
     finally:
         confined.remove_created(prep.placeholders)
         os.close(rootfd)

@@ -22,10 +22,10 @@ def _spec(**kw: Any) -> RunSpec:
 ROOT = ResolvedUser(0, 0, (), "/root")
 
 
-def _make(spec: RunSpec, user: ResolvedUser = ROOT) -> dict[str, Any]:
+def _make(spec: RunSpec, user: ResolvedUser = ROOT, **options: Any) -> dict[str, Any]:
     etc = [("/etc/hosts", "/tmp/h"), ("/etc/resolv.conf", "/tmp/r")]
     return make_runtime_spec(
-        spec, user=user, etc_mounts=etc, seccomp={"defaultAction": "X"}, nofile=4096
+        spec, user=user, etc_mounts=etc, seccomp={"defaultAction": "X"}, nofile=4096, **options
     )
 
 
@@ -99,3 +99,8 @@ def test_network_none_and_extra_mounts() -> None:
         "source": "tmpfs",
         "options": ["nosuid", "nodev", "size=1m"],
     }
+
+
+def test_network_private_joins_the_prepared_namespace() -> None:
+    cfg = _make(_spec(network="private"), netns_path="/proc/42/ns/net")
+    assert cfg["linux"]["namespaces"][-1] == {"type": "network", "path": "/proc/42/ns/net"}
