@@ -100,13 +100,18 @@ def _start_holder(stack: ExitStack) -> int:
     return pid
 
 
-def _last_line(log: Path) -> str:
+def _failure(log: Path) -> str:
+    """Why slirp4netns failed, from its log: the first error line, with a hint for the
+    usual cause (a host whose /dev/net/tun only root may open)."""
     try:
         lines = log.read_text(encoding="utf-8", errors="replace").split("\n")
     except OSError:
         return ""
-    useful = [line for line in lines if line.strip() and not line.startswith("WARNING")]
-    return useful[-1] if useful else ""
+    errors = [line for line in lines if "(" in line and ":" in line and "WARNING" not in line]
+    why = errors[0] if errors else next((line for line in reversed(lines) if line.strip()), "")
+    if "/dev/net/tun" in why:
+        why += " (/dev/net/tun must be readable and writable by the user: mode 0666)"
+    return why
 
 
 def _start_slirp(stack: ExitStack, netns: str, log: Path) -> None:
@@ -162,7 +167,7 @@ def _start_slirp(stack: ExitStack, netns: str, log: Path) -> None:
     finally:
         os.close(ready_r)
     if byte != b"1":
-        why = _last_line(log) or ("timed out" if not ready else "it exited")
+        why = _failure(log) or ("timed out" if not ready else "it exited")
         raise RunError(f"slirp4netns could not set up the step's network: {why}")
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from buildah_py.errors import IsolationUnavailable, RunError
 from buildah_py.isolation import RunSpec, run
-from buildah_py.isolation.network import resolv_conf
+from buildah_py.isolation.network import _failure, resolv_conf
 
 from .conftest import Runner
 
@@ -89,3 +89,12 @@ def test_resolv_conf_for_private_keeps_search_and_options() -> None:
         "nameserver 10.0.2.3\nsearch example.com\noptions edns0\n"
     )
     assert resolv_conf("host", host) == host
+
+
+def test_slirp_failure_names_the_cause(tmp_path: Path) -> None:
+    log = tmp_path / "log"
+    log.write_text('WARNING: x\nopen("/dev/net/tun"): Permission denied\nchild failed(1)\n')
+    assert _failure(log) == (
+        'open("/dev/net/tun"): Permission denied '
+        "(/dev/net/tun must be readable and writable by the user: mode 0666)"
+    )

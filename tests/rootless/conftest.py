@@ -2,7 +2,8 @@
 
 The user is created for the session (`useradd`, a `name:200000:65536` line in /etc/subuid
 and /etc/subgid) and removed afterwards. Directories on the way to the interpreter and the
-repository that the user cannot enter get o+x for the session and are restored after.
+repository that the user cannot enter get o+x for the session, and /dev/net/tun the usual
+0666 (some hosts make it 0600); all are restored after.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ sys.path.insert(0, str(REPO / "examples" / "buildscripts"))
 from busybox_base import write_rootfs_tar  # noqa: E402
 
 RANGE = "200000:65536"
+TUN = Path("/dev/net/tun")
 
 
 def set_range(name: str, subid_range: str | None) -> None:
@@ -91,6 +93,11 @@ def user() -> Iterator[User]:
             if not mode & stat.S_IXOTH:
                 changed.append((path, mode))
                 path.chmod(mode | stat.S_IXOTH)
+        # slirp4netns opens /dev/net/tun as the user; distributions make it 0666.
+        mode = TUN.stat().st_mode
+        if stat.S_IMODE(mode) != 0o666:
+            changed.append((TUN, mode))
+            TUN.chmod(0o666)
         os.chown(work, *_ids(name))
         home = Path(f"/home/{name}")
         u = User(name, home, work)

@@ -237,3 +237,33 @@ def test_mount_lives_in_the_unshare_session(rcli: RootlessCli) -> None:
         "busybox"
     )
     assert rcli("unshare", "sh", "-c", "exit 7", check=False).returncode == 7
+
+
+def _user_processes(user: User) -> list[str]:
+    """Command names of the user's live processes."""
+    uid = _uid(user)
+    out = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and entry.stat().st_uid == uid:
+                out.append((entry / "comm").read_text().strip())
+        except OSError:
+            continue
+    return out
+
+
+@pytest.mark.parametrize("isolation", ["chroot", "oci"])
+def test_private_network(rcli: RootlessCli, user: User, isolation: str) -> None:
+    ctr = rcli.out("from", "--name", f"net-{isolation}", "localhost/busybox:latest")
+    script = (
+        "grep : /proc/net/dev | cut -d: -f1 | sort | tr '\\n' ' '; echo; "
+        "ip -o -4 addr show tap0 | grep -o 'inet [0-9.]*'; ip -o link show tap0 | grep -c UP; "
+        "grep nameserver /etc/resolv.conf"
+    )
+    out = rcli.out(
+        "run", "--isolation", isolation, "--network", "private", ctr, "--", "sh", "-c", script
+    ).splitlines()
+    assert out[0].split() == ["lo", "tap0"]
+    assert out[1].startswith("inet 10.0.2.") and out[2] == "1"
+    assert out[3:] == ["nameserver 10.0.2.3"]
+    assert "slirp4netns" not in _user_processes(user)
