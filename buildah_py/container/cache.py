@@ -248,7 +248,7 @@ def cached_step(
 ) -> None:
     """Reuse the snapshot of an identical earlier step, or run `action` and freeze its result."""
     freeze_dirty(ctr)
-    state = str(ctr.record.extra.get("cache_state") or _base_state(ctr))
+    state = str(ctr.record.extra.get("cache_state") or base_state(ctr))
     key = cache.key(state, op, inputs) if cache.enabled else cache.random_id()
     if cache.lookup(key):
         ctr.store.use_step(ctr.id, key)
@@ -262,7 +262,8 @@ def cached_step(
     _finish(ctr, key, note)
 
 
-def _base_state(ctr: Container) -> str:
+def base_state(ctr: Container) -> str:
+    """The state of a container before any step: its base image, or scratch."""
     return f"image:{ctr.record.image_id}" if ctr.record.image_id else "scratch"
 
 
@@ -270,7 +271,7 @@ def state_of(ctr: Container) -> str:
     """What a copy from `ctr` is keyed by: its step state, or a random value if it has loose changes."""
     if is_dirty(ctr):
         return BuildCache.random_id()
-    return str(ctr.record.extra.get("cache_state") or _base_state(ctr))
+    return str(ctr.record.extra.get("cache_state") or base_state(ctr))
 
 
 def config_step(ctr: Container, notes: list[str]) -> None:

@@ -1,7 +1,16 @@
-"""Committing a working container: one new layer on top of the reused base layers, then an image record."""
+"""Committing a working container: one new layer on top of the reused base layers, then an image record.
+
+With the layer cache on, the commit is cached too: keyed by the final state (base image and
+step keys), the final config without its timestamps, and the commit options, a fully cached
+rebuild re-tags the image it made before, so its ID does not change (as buildah --layers and
+docker do). Each step snapshot turned into a layer is recorded as holding that layer's chain
+ID, so a container made from the new image stacks the step snapshots instead of unpacking.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import os
 import tarfile
@@ -14,8 +23,9 @@ from buildah_py.archive.writer import (
     write_layer_from_tree,
     write_layer_from_upper,
 )
+from buildah_py.container.cache import base_state, is_dirty
 from buildah_py.container.image import Image
-from buildah_py.errors import ContainerError
+from buildah_py.errors import ContainerError, ImageNotFound
 from buildah_py.oci import mediatypes as mt
 from buildah_py.oci.config import utc_timestamp
 from buildah_py.oci.descriptor import Descriptor
@@ -25,6 +35,7 @@ from buildah_py.oci.reference import local_name
 
 if TYPE_CHECKING:
     from buildah_py.container.working import Container
+    from buildah_py.storage.records import ImageRecord
 
 log = logging.getLogger("buildah_py.commit")
 FORMATS = ("oci", "docker")
@@ -45,7 +56,9 @@ def _is_empty_layer(ctr: Container, blob: LayerBlob) -> bool:
             return tar.next() is None
 
 
-def _write_layer(ctr: Container, compression: Compression, timestamp: int | None, squash: bool) -> LayerBlob | None:
+def _write_layer(
+    ctr: Container, compression: Compression, timestamp: int | None, squash: bool
+) -> LayerBlob | None:
     store = ctr.store
     if squash:
         root = store.mount(ctr.id)
@@ -61,12 +74,18 @@ def _write_layer(ctr: Container, compression: Compression, timestamp: int | None
             return None
         with store.content.writer() as w:
             blob = write_layer_from_upper(
-                upper, w, compression=compression, timestamp=timestamp, userxattr=store.driver.userxattr
+                upper,
+                w,
+                compression=compression,
+                timestamp=timestamp,
+                userxattr=store.driver.userxattr,
             )
     else:
         lower = store.snapshot_path(ctr.record.chain[-1]) if ctr.record.chain else None
         with store.content.writer() as w:
-            blob = write_layer_from_dirs(lower, upper, w, compression=compression, timestamp=timestamp)
+            blob = write_layer_from_dirs(
+                lower, upper, w, compression=compression, timestamp=timestamp
+            )
     return None if _is_empty_layer(ctr, blob) else blob
 
 
@@ -74,7 +93,9 @@ def _memo_key(compression: Compression, timestamp: int | None) -> str:
     return compression.value if timestamp is None else f"{compression.value}@{timestamp}"
 
 
-def _step_blob(ctr: Container, snap: str, comp: Compression, timestamp: int | None) -> LayerBlob | None:
+def _step_blob(
+    ctr: Container, snap: str, comp: Compression, timestamp: int | None
+) -> LayerBlob | None:
     """The layer of one frozen step snapshot: memoised, so a snapshot is compressed once."""
     store = ctr.store
     key = _memo_key(comp, timestamp)
@@ -87,18 +108,26 @@ def _step_blob(ctr: Container, snap: str, comp: Compression, timestamp: int | No
         if not any(os.scandir(fs)):
             return None
         with store.content.writer() as w:
-            blob = write_layer_from_upper(fs, w, compression=comp, timestamp=timestamp,
-                                          userxattr=store.driver.userxattr)
+            blob = write_layer_from_upper(
+                fs, w, compression=comp, timestamp=timestamp, userxattr=store.driver.userxattr
+            )
     else:
         parent = store.snapshot_parent(snap)
         with store.content.writer() as w:
-            blob = write_layer_from_dirs(store.snapshot_path(parent) if parent else None, fs, w,
-                                         compression=comp, timestamp=timestamp)
+            blob = write_layer_from_dirs(
+                store.snapshot_path(parent) if parent else None,
+                fs,
+                w,
+                compression=comp,
+                timestamp=timestamp,
+            )
     store.remember_layer_blob(snap, key, blob.digest, blob.size, blob.diff_id)
     return None if _is_empty_layer(ctr, blob) else blob
 
 
-def _step_layers(ctr: Container, comp: Compression, timestamp: int | None) -> dict[str, LayerBlob | None]:
+def _step_layers(
+    ctr: Container, comp: Compression, timestamp: int | None
+) -> dict[str, LayerBlob | None]:
     """A layer (or None when empty) for each step snapshot above the base image's layers."""
     base = len(ctr.record.extra.get("layers", []))
     return {snap: _step_blob(ctr, snap, comp, timestamp) for snap in ctr.record.chain[base:]}
@@ -125,12 +154,29 @@ def commit_container(
     try:
         comp = Compression(compression)
     except ValueError:
-        raise ContainerError(f"unknown compression {compression!r}: use gzip, zstd or none") from None
+        raise ContainerError(
+            f"unknown compression {compression!r}: use gzip, zstd or none"
+        ) from None
     if fmt == "docker" and comp is Compression.ZSTD:
         raise ContainerError("the docker format cannot carry zstd layers; use --format oci or gzip")
     store = ctr.store
     if timestamp is None:
         timestamp = source_date_epoch()
+    key = _commit_key(
+        ctr,
+        fmt=fmt,
+        compression=comp.value,
+        squash=squash,
+        timestamp=timestamp,
+        created_by=created_by,
+        author=author,
+        comment=comment,
+        omit_history=omit_history,
+    )
+    if key is not None:
+        cached = _cached_image(ctr, key, name)
+        if cached is not None:
+            return _done(ctr, cached, rm, iidfile)
     created = utc_timestamp(timestamp)
     cfg = ctr.image_config.copy()
     extra = ctr.record.extra
@@ -147,22 +193,34 @@ def commit_container(
         if layer is not None:
             cfg.add_layer(layer.diff_id)
         if not omit_history:
-            cfg.add_history(step.get("created_by") or "", empty_layer=layer is None, created=created,
-                            author=author or "")
+            cfg.add_history(
+                step.get("created_by") or "",
+                empty_layer=layer is None,
+                created=created,
+                author=author or "",
+            )
     blob = _write_layer(ctr, comp, timestamp, squash)
     pending = list(extra.get("pending", []))
     by = created_by or ("; ".join(pending) if pending else "buildah-py commit")
     if blob is not None:
         cfg.add_layer(blob.diff_id)
     if not omit_history and (blob is not None or pending or not steps or created_by):
-        cfg.add_history(by, empty_layer=blob is None, created=created, author=author or "", comment=comment or "")
+        cfg.add_history(
+            by,
+            empty_layer=blob is None,
+            created=created,
+            author=author or "",
+            comment=comment or "",
+        )
     cfg.data["created"] = created
     if author:
         cfg.data["author"] = author
     dropped = cfg.dropped_by_oci() if fmt == "oci" else []
     if dropped:
-        log.warning("the OCI format cannot carry %s; they are dropped (use --format docker to keep them)",
-                    ", ".join(dropped))
+        log.warning(
+            "the OCI format cannot carry %s; they are dropped (use --format docker to keep them)",
+            ", ".join(dropped),
+        )
     out_cfg = cfg.for_format(fmt)
     cfg_bytes = out_cfg.to_bytes()
     cfg_digest = store.content.ingest_bytes(cfg_bytes)
@@ -177,7 +235,9 @@ def commit_container(
             raise ContainerError(f"base layer {desc.digest}: {err}") from err
     for layer in step_blobs.values():
         if layer is not None:
-            layers.append(Descriptor(mt.layer_media_type(fmt, comp.value), layer.digest, layer.size))
+            layers.append(
+                Descriptor(mt.layer_media_type(fmt, comp.value), layer.digest, layer.size)
+            )
     if blob is not None:
         layers.append(Descriptor(mt.layer_media_type(fmt, comp.value), blob.digest, blob.size))
     annotations = dict(extra.get("annotations") or {}) if fmt == "oci" else {}
@@ -193,23 +253,94 @@ def commit_container(
     record = store.add_image(raw, manifest.media_type, names)
 
     diff_ids = out_cfg.diff_ids
+    if key is not None:
+        store.remember_commit(key, record.id)
+    if timestamp is None and step_blobs:  # exact renderings of the snapshots: alias them
+        _remember_aliases(ctr, diff_ids, step_blobs)
     if blob is not None:
         top = chain_ids(diff_ids)[-1]
         store.remember_layer_blob(top, comp.value, blob.digest, blob.size, blob.diff_id)
         if rm and not squash and not step_blobs:
-            parent = chain_ids(diff_ids)[-2] if len(diff_ids) > 1 else None
+            # The stacked parent: an alias of the layer below stands in for its chain ID.
+            parent = ctr.record.chain[-1] if ctr.record.chain else None
             store.unmount(ctr.id, force=True)
             # The upper dir is exactly this layer as an overlay lower dir: keep it, no re-extraction.
-            store.add_snapshot_from_dir(top, parent, blob.diff_id, store.container_upper(ctr.id), move=True)
+            store.add_snapshot_from_dir(
+                top, parent, blob.diff_id, store.container_upper(ctr.id), move=True
+            )
+    return _done(ctr, record, rm, iidfile)
+
+
+def _done(ctr: Container, record: ImageRecord, rm: bool, iidfile: str | None) -> Image:
     if rm:
         ctr.rm()
     else:
-        extra["pending"] = []
+        ctr.record.extra["pending"] = []
         ctr.save()
     if iidfile:
         with open(iidfile, "w") as f:
             f.write(f"sha256:{record.id}")
-    return Image(store, record)
+    return Image(ctr.store, record)
+
+
+def _commit_key(ctr: Container, **options: Any) -> str | None:
+    """What a commit's output depends on, when every change went through cached steps;
+    None when the cache is off or the container holds changes no step key describes."""
+    cache = ctr.cache
+    extra = ctr.record.extra
+    if cache is None or not cache.enabled or extra.get("pending") or is_dirty(ctr):
+        return None
+    config = {k: v for k, v in ctr.record.config.items() if k != "created"}
+    config["history"] = [
+        {k: v for k, v in h.items() if k != "created"} for h in config.get("history") or []
+    ]
+    doc = {
+        "v": 1,
+        "state": extra.get("cache_state") or base_state(ctr),
+        "config": config,
+        "steps": [[s.get("created_by"), s.get("snapshot")] for s in extra.get("steps", [])],
+        "annotations": extra.get("annotations") or {},
+        "options": options,
+    }
+    return "sha256:" + hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
+
+
+def _cached_image(ctr: Container, key: str, name: str | None) -> ImageRecord | None:
+    """The image an identical earlier commit made (given `name` too), or None."""
+    store = ctr.store
+    found = store.commit_for(key)
+    if found is None:
+        return None
+    try:
+        if name:
+            store.tag(found, local_name(name))
+        record = store.image(found)
+    except ImageNotFound:  # removed meanwhile: commit afresh
+        return None
+    log.info("--> Using cached image %s", record.id[:12])
+    return record
+
+
+def _remember_aliases(
+    ctr: Container, diff_ids: list[str], step_blobs: dict[str, LayerBlob | None]
+) -> None:
+    """Record each step snapshot as holding its layer's chain ID, stacked on the one below."""
+    store = ctr.store
+    base = len(ctr.record.extra.get("layers", []))
+    chain = chain_ids(diff_ids)
+    below = ctr.record.chain[base - 1] if base else None
+    overlay = store.container_diff_kind(ctr.id) == "upper"
+    aliases: dict[str, tuple[str, str | None]] = {}
+    at = base
+    for snap, layer in step_blobs.items():  # in chain order
+        if layer is None:
+            # Left out of the stack: only right if it holds nothing (vfs trees are complete).
+            if overlay and any(os.scandir(store.snapshot_path(snap))):
+                break
+            continue
+        aliases[chain[at]] = (snap, below)
+        below, at = snap, at + 1
+    store.remember_layer_aliases(aliases)
 
 
 def commit_options(options: dict[str, Any]) -> dict[str, Any]:

@@ -63,7 +63,8 @@ class SnapshotsMixin(StoreCore):
         self._doomed.append(self._snap_dir(chain_id))
 
     def prepare_snapshots(self, layers: list[tuple[str, str, str]]) -> list[str]:
-        """Ensure a snapshot per (chain_id, diff_id, blob_digest), bottom first; returns the chain IDs.
+        """Ensure a snapshot per (chain_id, diff_id, blob_digest), bottom first; returns the chain
+        to stack: the chain IDs, or for a layer a build step's snapshot already holds, that one.
 
         Each blob is unpacked once per chain ID; a blob whose content does not hash to its
         diff_id raises DigestMismatch and leaves no snapshot behind.
@@ -77,13 +78,23 @@ class SnapshotsMixin(StoreCore):
                     raise StoreError(
                         f"chain ID {chain_id} does not follow from its diff IDs ({expect})"
                     )
+                used = chain_id
                 if not self._complete(chain_id):
-                    if not self.content.has(blob):
-                        raise BlobNotFound(blob)
-                    self._unpack(chain_id, parent, diff_id, blob)
-                out.append(chain_id)
-                parent = chain_id
+                    alias = self._alias_for(chain_id, parent)
+                    if alias is not None:
+                        used = alias
+                    else:
+                        if not self.content.has(blob):
+                            raise BlobNotFound(blob)
+                        self._unpack(chain_id, parent, diff_id, blob)
+                out.append(used)
+                parent = used
         return out
+
+    def _alias_for(self, chain_id: str, below: str | None) -> str | None:
+        """A complete snapshot that holds layer `chain_id` on top of `below`, if one is recorded
+        (a build step's snapshot that a commit turned into this layer; see storage/steps.py)."""
+        return None
 
     def _unpack(self, chain_id: str, parent: str | None, diff_id: str, blob: str) -> None:
         rec = self._begin_snapshot(chain_id, parent, diff_id)
