@@ -55,7 +55,8 @@ def from_cmd(g: Globals, name: str | None, pull_policy: str, tls_verify: str | N
 @click.option("--workingdir", help="Working directory for the command.")
 @click.option("--env", "-e", multiple=True, help="KEY=VALUE to add to the environment.")
 @click.option("--network", "--net", type=click.Choice(["host", "none", "private"]), help="Network mode.")
-@click.option("--mount", "mounts", multiple=True, help="type=bind|tmpfs|cache|secret,... (as RUN --mount).")
+@click.option("--mount", "mounts", multiple=True, help="type=bind|tmpfs|cache|secret|ssh,... (as RUN --mount).")
+@click.option("--secret", "secrets", multiple=True, help="id=ID,src=PATH or id=ID,env=VAR for type=secret mounts.")
 @click.option("--hostname", help="Hostname inside the container.")
 @click.option("--terminal", "-t", is_flag=True, help="Allocate a pseudo-TTY.")
 @click.option("--interactive", "-i", is_flag=True, help="Keep stdin open.")
@@ -64,15 +65,17 @@ def from_cmd(g: Globals, name: str | None, pull_policy: str, tls_verify: str | N
 @pass_globals
 @handle_errors
 def run_cmd(g: Globals, isolation: str | None, runtime: str | None, user: str | None, workingdir: str | None,
-            env: tuple[str, ...], network: str | None, mounts: tuple[str, ...], hostname: str | None,
-            terminal: bool, interactive: bool, container: str, command: tuple[str, ...]) -> None:
+            env: tuple[str, ...], network: str | None, mounts: tuple[str, ...], secrets: tuple[str, ...],
+            hostname: str | None, terminal: bool, interactive: bool, container: str,
+            command: tuple[str, ...]) -> None:
     """Run COMMAND inside CONTAINER (put `--` before the command); exits with its status."""
-    from buildah_py.container.runmounts import parse_mounts
+    from buildah_py.container.runmounts import parse_mounts, parse_secret
 
+    given = {s.id: s for s in map(parse_secret, secrets)}
     ctr = Container.get(container, g.store())
     ctr.run(list(command), env=key_values(env, "--env"), user=user, workdir=workingdir, isolation=isolation,
             runtime=runtime, network=network, hostname=hostname, terminal=terminal, stdin=interactive,
-            mounts=parse_mounts(ctr, mounts), check=False)
+            mounts=parse_mounts(ctr, mounts), secrets=given, check=False)
     sys.exit(ctr.last_status or 0)
 
 
@@ -197,7 +200,13 @@ def mount_cmd(g: Globals, as_json: bool, containers: tuple[str, ...]) -> None:
     """Mount CONTAINER's filesystem and print where (no argument: list mounted containers)."""
     store = g.store()
     if not containers:
-        rows = [(r.name, r.mountpoint) for r in store.containers() if r.mount_count]
+        from buildah_py.storage.mount import is_mounted
+
+        # A count left by another mount namespace (a finished rootless `unshare` session, a
+        # reboot) is stale: list only what this namespace's mountinfo shows (vfs mounts nothing).
+        vfs = store.driver.name == "vfs"
+        rows = [(r.name, r.mountpoint) for r in store.containers()
+                if r.mount_count and (vfs or is_mounted(r.mountpoint))]
         if as_json:
             print_json([{"container": n, "mountPoint": m} for n, m in rows])
         for n, m in rows if not as_json else []:

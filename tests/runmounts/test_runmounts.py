@@ -271,9 +271,39 @@ def test_cli_mount_flag(store: Store) -> None:
     assert bad.returncode == 125 and "unsupported type" in bad.stderr
 
 
-def test_network_private_is_a_clear_error(store: Store) -> None:
-    from buildah_py.errors import IsolationUnavailable
+def _cli(store: Store, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    environ = dict(
+        os.environ, BUILDAH_PY_ROOT=str(store.root), BUILDAH_PY_RUNROOT=str(store.runroot), **env
+    )
+    argv = [sys.executable, "-m", "buildah_py.cli.main", *args]
+    return subprocess.run(argv, env=environ, capture_output=True, text=True)
 
+
+def test_cli_secret_flag(store: Store, tmp_path: Path) -> None:
+    secret = tmp_path / "secret"
+    secret.write_text("hunter2")
     c = Container.from_image(BASE, store=store)
-    with pytest.raises(IsolationUnavailable, match="slirp4netns or pasta"):
-        c.run("true", network="private")
+    script = (
+        'test "$(cat /run/secrets/file)" = hunter2 && test "$(cat /s/env)" = hunter2 '
+        "&& test ! -e /run/secrets/unused && echo ok > /done"
+    )
+    flags = ["--secret", f"id=file,src={secret}", "--secret", "id=env,env=TOKEN_VAR"]
+    flags += ["--mount", "type=secret,id=file", "--mount", "type=secret,id=env,target=/s/env"]
+    flags += ["--mount", "type=secret,id=unused"]
+    proc = _cli(store, "run", *flags, c.name, "--", "sh", "-c", script, TOKEN_VAR="hunter2")
+    assert proc.returncode == 0, proc.stderr
+    layer = _layer(c, tmp_path)  # also checks the layer and the history for the value
+    assert "done" in layer and not any(n.startswith(("run/secrets", "s/")) for n in layer)
+
+    missing = _cli(store, "run", "--mount", "type=secret,id=nope,required", c.name, "--", "true")
+    assert missing.returncode == 125
+    assert missing.stderr.strip().splitlines() == ["Error: secret 'nope' is required but not given"]
+    bad = _cli(store, "run", "--secret", "src=/x", c.name, "--", "true")
+    assert bad.returncode == 125 and "want id=ID,src=PATH" in bad.stderr
+
+
+def test_cli_network_private(store: Store) -> None:
+    c = Container.from_image(BASE, store=store)
+    script = "ip -o link show tap0 | grep -c UP; grep nameserver /etc/resolv.conf"
+    proc = _cli(store, "run", "--network", "private", c.name, "--", "sh", "-c", script)
+    assert (proc.returncode, proc.stdout.split()) == (0, ["1", "nameserver", "10.0.2.3"])
