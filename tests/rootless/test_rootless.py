@@ -231,7 +231,7 @@ def test_mount_lives_in_the_unshare_session(rcli: RootlessCli) -> None:
     outside = rcli("mount", ctr, check=False)
     assert outside.returncode != 0 and "unshare" in outside.stderr
     script = f'p=$("$0" -m buildah_py.cli.main mount {ctr}) && test -x "$p/bin/busybox" && echo ok'
-    listing = f'"$0" -m buildah_py.cli.main mount'.replace('"$0"', sys.executable)
+    listing = f"{sys.executable} -m buildah_py.cli.main mount"
     out = rcli.out("unshare", "sh", "-c", script.replace('"$0"', sys.executable) + "; " + listing)
     assert out.split()[:2] == ["ok", ctr]  # listed while the session's mount lives
     assert ctr not in rcli.out("mount").split()  # the session (and its mount) is gone
