@@ -12,7 +12,9 @@ from buildah_py.cli.common import Globals, handle_errors, pass_globals, print_js
 
 
 @click.command("check")
-@click.option("--repair", "-r", is_flag=True, help="Fix what can be fixed (drop incomplete or damaged items).")
+@click.option(
+    "--repair", "-r", is_flag=True, help="Fix what can be fixed (drop incomplete or damaged items)."
+)
 @click.option("--quiet", "-q", is_flag=True)
 @pass_globals
 @handle_errors
@@ -33,8 +35,13 @@ def check_cmd(g: Globals, repair: bool, quiet: bool) -> None:
 @pass_globals
 @handle_errors
 def prune_cmd(g: Globals, all_: bool, force: bool) -> None:
-    """Remove blobs, layers and caches no image or container uses."""
-    result = g.store().prune()
+    """Remove blobs, layers and RUN cache mounts no image, container or running step uses."""
+    from buildah_py.container.runmounts import prune_caches
+
+    store = g.store()
+    result = store.prune()
+    # As `buildah prune` does: mount caches go too, except those a running step holds.
+    result["caches"] = prune_caches(store)
     for key, value in result.items():
         click.echo(f"{key}: {value}")
 
@@ -44,15 +51,28 @@ def prune_cmd(g: Globals, all_: bool, force: bool) -> None:
 @handle_errors
 def info_cmd(g: Globals) -> None:
     """Show the host and the store."""
-    print_json({"host": {"kernel": platform.release(), "arch": platform.machine(), "python": sys.version.split()[0]},
-                "store": g.store().info(), "version": __version__})
+    print_json(
+        {
+            "host": {
+                "kernel": platform.release(),
+                "arch": platform.machine(),
+                "python": sys.version.split()[0],
+            },
+            "store": g.store().info(),
+            "version": __version__,
+        }
+    )
 
 
 @click.command("version")
 @click.option("--json", "as_json", is_flag=True)
 def version_cmd(as_json: bool) -> None:
     """Print the version."""
-    data = {"version": __version__, "python": platform.python_version(), "os/arch": f"linux/{platform.machine()}"}
+    data = {
+        "version": __version__,
+        "python": platform.python_version(),
+        "os/arch": f"linux/{platform.machine()}",
+    }
     if as_json:
         print_json(data)
     else:

@@ -186,11 +186,19 @@ def cache_dir(store: Store, cache_id: str) -> Path:
 
 def _lock(stack: ExitStack, path: Path, exclusive: bool) -> int:
     """Hold a lock on `path` for the step: shared users together, a `locked` user alone;
-    `prune_caches` skips any cache whose lock it cannot take."""
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-    stack.callback(os.close, fd)
-    fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
-    return fd
+    `prune_caches` skips any cache whose lock it cannot take. A lock file that prune
+    removed while we waited is stale: take the one now at `path` instead."""
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        try:
+            current = os.stat(path).st_ino
+        except FileNotFoundError:
+            current = -1
+        if current == os.fstat(fd).st_ino:
+            stack.callback(os.close, fd)
+            return fd
+        os.close(fd)
 
 
 def _cache_mount(store: Store, m: RunMount, stack: ExitStack) -> Mount:
@@ -224,20 +232,30 @@ def prune_caches(store: Store) -> list[str]:
     removed = []
     root = cache_root(store)
     for path in sorted(root.iterdir()) if root.is_dir() else []:
-        if not path.is_dir():
-            continue
-        lock = path.with_name(path.name + ".lock")
-        with ExitStack() as stack:
-            fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-            stack.callback(os.close, fd)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                continue
-            shutil.rmtree(path)
-            lock.unlink(missing_ok=True)
-            removed.append(path.name)
+        if path.is_dir():
+            if _remove_unlocked(path, path.with_name(path.name + ".lock")):
+                removed.append(path.name)
+        elif path.suffix == ".lock" and not path.with_suffix("").exists():
+            _remove_unlocked(None, path)  # left by a step that was killed
     return removed
+
+
+def _remove_unlocked(cache: Path | None, lock: Path) -> bool:
+    """Remove `cache` (if given) and its lock file unless a step holds the lock."""
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        if cache is not None:
+            shutil.rmtree(cache)
+        elif lock.with_suffix("").exists():
+            return False  # a step created its cache meanwhile
+        lock.unlink(missing_ok=True)
+        return True
+    finally:
+        os.close(fd)
 
 
 # --- secrets, ssh, bind --------------------------------------------------------------

@@ -307,3 +307,27 @@ def test_cli_network_private(store: Store) -> None:
     script = "ip -o link show tap0 | grep -c UP; grep nameserver /etc/resolv.conf"
     proc = _cli(store, "run", "--network", "private", c.name, "--", "sh", "-c", script)
     assert (proc.returncode, proc.stdout.split()) == (0, ["1", "nameserver", "10.0.2.3"])
+
+
+def test_cli_prune_removes_idle_caches_only(store: Store) -> None:
+    c = Container.from_image(BASE, store=store)
+    c.run("true", mounts=["type=cache,target=/a,id=idle"])
+    (store.root / "cache" / "gone.lock").touch()  # a killed step's leftover lock
+    busy_ctr = Container.from_image(BASE, store=store)
+    wait = "touch /c/started; while [ ! -e /c/go ]; do sleep 0.05; done"
+    env = dict(os.environ, BUILDAH_PY_ROOT=str(store.root), BUILDAH_PY_RUNROOT=str(store.runroot))
+    argv = [sys.executable, "-m", "buildah_py.cli.main", "run", "--mount"]
+    argv += ["type=cache,target=/c,id=busy", busy_ctr.name, "--", "sh", "-c", wait]
+    with subprocess.Popen(argv, env=env) as busy:
+        busy_dir = cache_dir(store, "busy")
+        deadline = time.monotonic() + 30
+        while not (busy_dir / "started").exists():
+            assert busy.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+        proc = _cli(store, "prune")
+        (busy_dir / "go").touch()
+        assert busy.wait(timeout=30) == 0
+    assert proc.returncode == 0, proc.stderr
+    assert "caches: ['idle']" in proc.stdout.splitlines()
+    assert busy_dir.is_dir() and not cache_dir(store, "idle").exists()
+    assert sorted(p.name for p in (store.root / "cache").iterdir()) == ["busy", "busy.lock"]
