@@ -6,10 +6,11 @@ CMD, ENTRYPOINT, SHELL, STOPSIGNAL, HEALTHCHECK, ONBUILD.
 
 from __future__ import annotations
 
+import os
 import tempfile
 from typing import TYPE_CHECKING
 
-from buildah_py.container import paths
+from buildah_py.container import Container, paths
 from dockerfile_parser import (
     ArgInstruction,
     EnvInstruction,
@@ -70,17 +71,25 @@ def user(sb: StageBuilder, inst: Instruction) -> None:
 
 
 def workdir(sb: StageBuilder, inst: Instruction) -> None:
-    ctr = sb.container
-    current = ctr.image_config.get("WorkingDir") or "/"
-    target = paths.join(current, sb.expand(inst.args[0]))
+    set_workdir(sb.container, sb.expand(inst.args[0]))
+
+
+def set_workdir(ctr: Container, path: str) -> None:
+    """WORKDIR: create the directory when missing, then make it the working directory.
+
+    As BuildKit does, every missing level is made 0755 and owned by the current USER (so a
+    non-root user can write to a WORKDIR declared after USER); an existing one is left alone."""
+    target = paths.join(ctr.image_config.get("WorkingDir") or "/", path)
     root = ctr.mount()
     try:
         missing = not paths.is_dir(root, target)
     finally:
         ctr.umount()
-    if missing:  # docker creates it: an empty directory copied there makes every missing level
+    if missing:  # an empty directory copied there makes every missing level
+        user = ctr.image_config.get("User") or None
         with tempfile.TemporaryDirectory(prefix="buildah-py-workdir-") as empty:
-            ctr.copy(".", target + "/", context=empty)
+            os.chmod(empty, 0o755)
+            ctr.copy(".", target + "/", context=empty, chown=user)
     ctr.config(workingdir=target)
 
 

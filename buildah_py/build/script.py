@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import importlib.util
 import secrets
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from buildah_py.container import Container, Image, paths
+from buildah_py.container import Container, Image
 from buildah_py.container.cache import BuildCache
 from buildah_py.errors import DockerfileError
 from dockerfile_parser import expand_word
@@ -113,17 +112,10 @@ class BuildContext:
         return {k: v for k, v in scope.items() if k not in env}
 
     def workdir(self, ctr: Container, path: str) -> None:
-        """WORKDIR: make the directory when missing, then set it."""
-        target = paths.join(ctr.image_config.get("WorkingDir") or "/", path)
-        root = ctr.mount()
-        try:
-            missing = not paths.is_dir(root, target)
-        finally:
-            ctr.umount()
-        if missing:
-            with tempfile.TemporaryDirectory(prefix="buildah-py-workdir-") as empty:
-                ctr.copy(".", target + "/", context=empty)
-        ctr.config(workingdir=target)
+        """WORKDIR: make the directory when missing (owned by the USER), then set it."""
+        from buildah_py.build.config_steps import set_workdir
+
+        set_workdir(ctr, path)
 
 
 def load_script(path: str) -> Callable[[BuildContext], Any]:
