@@ -14,6 +14,7 @@ import hashlib
 import os
 import re
 import shutil
+import subprocess
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from buildah_py.errors import ContainerError
+from buildah_py.errors import ContainerError, ContainerNotFound
 from buildah_py.isolation import confined
 from buildah_py.isolation.spec import Mount
 
@@ -32,6 +33,7 @@ KINDS = ("bind", "cache", "tmpfs", "secret", "ssh")
 SHARING = ("shared", "private", "locked")
 _TRUE = ("true", "1", "yes", "")
 _SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}\Z")
+_SEEDING = ".seeding-"  # prefix of a cache being filled from=; no cache name starts with "."
 
 
 @dataclass(frozen=True)
@@ -143,10 +145,8 @@ def parse_mount(spec: str) -> RunMount:
         raise ContainerError(f"--mount {spec!r}: type=bind needs source=")
     if kind == "cache" and opts.get("sharing", "shared") not in SHARING:
         raise ContainerError(f"--mount {spec!r}: sharing= is one of {', '.join(SHARING)}")
-    if kind == "cache" and ("from" in opts or "source" in opts):
-        raise ContainerError(
-            f"--mount {spec!r}: a cache seeded from= another stage is not supported"
-        )
+    if kind == "cache" and "source" in opts and "from" not in opts:
+        raise ContainerError(f"--mount {spec!r}: a cache's source= is a path in from=, give both")
     if kind == "secret" and not opts.get("id") and target:
         opts["id"] = target.rsplit("/", 1)[-1]
     if kind == "ssh" and opts.get("id", "default") != "default":
@@ -201,6 +201,43 @@ def _lock(stack: ExitStack, path: Path, exclusive: bool) -> int:
         os.close(fd)
 
 
+def _cache_key(store: Store, m: RunMount) -> str:
+    """A cache's identity: its id (default: the target) and, for a seeded cache, what seeds
+    it (an image by ID, so a moved tag seeds a new cache; a container by name)."""
+    key = m.options.get("id") or m.target
+    if "from" not in m.options:
+        return key
+    origin = m.options["from"]
+    try:
+        store.container(origin)
+        seed = f"container:{origin}"
+    except ContainerNotFound:
+        from buildah_py.container.resolve import find_image
+
+        seed = f"image:{find_image(store, origin).id}"
+    return f"{key}\0{seed}\0{m.options.get('source') or '/'}"
+
+
+def _seed(store: Store, m: RunMount, path: Path) -> None:
+    """Fill a new cache with a copy of from='s source= directory (BuildKit's seeding):
+    owners, modes, links and xattrs kept, symlinks copied as links, never followed."""
+    with ExitStack() as stack:
+        source = _from_path(store, m, stack)
+        if not os.path.isdir(source):
+            raise ContainerError(
+                f"--mount type=cache,from={m.options['from']}: "
+                f"{m.options.get('source') or '/'} is not a directory"
+            )
+        proc = subprocess.run(
+            ["cp", "-a", "--no-dereference", "--", f"{source}/.", f"{path}/"],
+            capture_output=True,
+            text=True,
+        )
+    if proc.returncode != 0:
+        detail = proc.stderr.strip().splitlines()[-1:] or [f"exit status {proc.returncode}"]
+        raise ContainerError(f"--mount type=cache: seeding from={m.options['from']}: {detail[0]}")
+
+
 def _cache_mount(store: Store, m: RunMount, stack: ExitStack) -> Mount:
     cache_root(store).mkdir(mode=0o700, exist_ok=True)
     sharing = m.options.get("sharing", "shared")
@@ -209,7 +246,7 @@ def _cache_mount(store: Store, m: RunMount, stack: ExitStack) -> Mount:
         stack.callback(shutil.rmtree, path, ignore_errors=True)
         stack.callback(path.with_name(path.name + ".lock").unlink, missing_ok=True)
     else:
-        path = cache_dir(store, m.options.get("id") or m.target)
+        path = cache_dir(store, _cache_key(store, m))
     # Shared users hold the lock together, a `locked` user alone; creating takes it alone
     # for a moment (uid, gid and mode apply only to a new cache).
     exclusive = sharing != "shared"
@@ -218,13 +255,38 @@ def _cache_mount(store: Store, m: RunMount, stack: ExitStack) -> Mount:
         if not exclusive:
             fcntl.flock(fd, fcntl.LOCK_EX)
         if sharing == "private" or not path.is_dir():
-            if sharing != "private":
-                path.mkdir(mode=0o700)
-            os.chown(path, m.number("uid", 0), m.number("gid", 0))
-            os.chmod(path, m.number("mode", 0o755, 8))
+            _new_cache(store, m, path, private=sharing == "private")
         if not exclusive:
             fcntl.flock(fd, fcntl.LOCK_SH)
     return Mount("bind", m.target, str(path), m.readonly)
+
+
+def _new_cache(store: Store, m: RunMount, path: Path, private: bool) -> None:
+    """Make the cache directory: empty with uid/gid/mode, or seeded from= (where the
+    source's own owner and mode hold unless uid/gid/mode say otherwise)."""
+    work = path
+    if not private:
+        # Built beside its final name (under the same lock) and renamed in, so a failed or
+        # killed seeding leaves no half-filled cache behind.
+        work = path.with_name(_SEEDING + path.name)
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(mode=0o700)
+    try:
+        if "from" in m.options:
+            _seed(store, m, work)
+        opts = m.options
+        if "from" not in opts or "uid" in opts or "gid" in opts:
+            st = work.stat()
+            default_uid, default_gid = (st.st_uid, st.st_gid) if "from" in opts else (0, 0)
+            os.chown(work, m.number("uid", default_uid), m.number("gid", default_gid))
+        if "from" not in opts or "mode" in opts:
+            os.chmod(work, m.number("mode", 0o755, 8))
+        if not private:
+            work.rename(path)
+    except BaseException:
+        if not private:
+            shutil.rmtree(work, ignore_errors=True)
+        raise
 
 
 def prune_caches(store: Store) -> list[str]:
@@ -232,7 +294,10 @@ def prune_caches(store: Store) -> list[str]:
     removed = []
     root = cache_root(store)
     for path in sorted(root.iterdir()) if root.is_dir() else []:
-        if path.is_dir():
+        if path.is_dir() and path.name.startswith(_SEEDING):
+            # A seeding that was killed: the lock is its cache's, and stays.
+            _remove_unlocked(path, root / (path.name[len(_SEEDING) :] + ".lock"), keep=True)
+        elif path.is_dir():
             if _remove_unlocked(path, path.with_name(path.name + ".lock")):
                 removed.append(path.name)
         elif path.suffix == ".lock" and not path.with_suffix("").exists():
@@ -240,8 +305,8 @@ def prune_caches(store: Store) -> list[str]:
     return removed
 
 
-def _remove_unlocked(cache: Path | None, lock: Path) -> bool:
-    """Remove `cache` (if given) and its lock file unless a step holds the lock."""
+def _remove_unlocked(cache: Path | None, lock: Path, keep: bool = False) -> bool:
+    """Remove `cache` (if given) and its lock file (unless `keep`) if no step holds the lock."""
     fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
     try:
         try:
@@ -252,7 +317,8 @@ def _remove_unlocked(cache: Path | None, lock: Path) -> bool:
             shutil.rmtree(cache)
         elif lock.with_suffix("").exists():
             return False  # a step created its cache meanwhile
-        lock.unlink(missing_ok=True)
+        if not keep:
+            lock.unlink(missing_ok=True)
         return True
     finally:
         os.close(fd)
@@ -272,7 +338,13 @@ def _private_file(scratch: Path, name: str, data: bytes, m: RunMount, mode: int)
 
 
 def _bind_from(store: Store, m: RunMount, stack: ExitStack) -> Mount:
-    """A path inside another container or image, resolved inside its root (never out of it)."""
+    """A path inside another container or image, bound read-only unless rw is asked for."""
+    return Mount("bind", m.target, _from_path(store, m, stack), m.readonly)
+
+
+def _from_path(store: Store, m: RunMount, stack: ExitStack) -> str:
+    """from='s source= path on the host, resolved inside that root (never out of it); the
+    root stays mounted until `stack` closes."""
     from buildah_py.container.working import _source_root
 
     root = stack.enter_context(_source_root(store, m.options["from"]))
@@ -286,10 +358,9 @@ def _bind_from(store: Store, m: RunMount, stack: ExitStack) -> Mount:
     finally:
         os.close(rootfd)
     try:
-        source = os.readlink(f"/proc/self/fd/{fd}")
+        return os.readlink(f"/proc/self/fd/{fd}")
     finally:
         os.close(fd)
-    return Mount("bind", m.target, source, m.readonly)
 
 
 @dataclass

@@ -331,3 +331,33 @@ def test_cli_prune_removes_idle_caches_only(store: Store) -> None:
     assert "caches: ['idle']" in proc.stdout.splitlines()
     assert busy_dir.is_dir() and not cache_dir(store, "idle").exists()
     assert sorted(p.name for p in (store.root / "cache").iterdir()) == ["busy", "busy.lock"]
+
+
+def test_cache_seeded_from_an_image(store: Store) -> None:
+    maker = Container.from_image(BASE, store=store)
+    maker.run(
+        "mkdir -p /data/sub && echo seed > /data/sub/f && chown -R 1000:2000 /data/sub "
+        "&& chmod 0710 /data && ln -s /etc/passwd /data/link"
+    )
+    maker.commit("localhost/seed")
+    mount = "type=cache,target=/c,id=s,from=localhost/seed,source=/data"
+    c = Container.from_image(BASE, store=store)
+    c.run(
+        "test $(cat /c/sub/f) = seed && test $(stat -c %u:%g /c/sub/f) = 1000:2000 "
+        "&& test $(stat -c %a /c) = 710 && test $(readlink /c/link) = /etc/passwd "
+        "&& echo more >> /c/sub/f",
+        mounts=[mount],
+    )
+    c.run("test $(cat /c/sub/f | wc -l) = 2", mounts=[mount])  # kept, not seeded again
+    c.run("test ! -e /c/sub", mounts=["type=cache,target=/c,id=s"])  # another cache
+    busybox = "type=cache,target=/c,id=s,from=localhost/busybox"
+    c.run("test ! -e /c/sub && test -x /c/bin/busybox", mounts=[busybox])
+    c.run("test $(stat -c %u /c) = 7", mounts=[mount.replace("id=s", "id=t") + ",uid=7"])
+    seeded = [p.name for p in (store.root / "cache").iterdir() if p.is_dir()]
+    assert len(seeded) == 4 and not any(n.startswith(".") for n in seeded)
+    check = Container.from_image("localhost/seed", store=store)
+    check.run("test $(cat /data/sub/f) = seed")  # the image itself is untouched
+    with pytest.raises(ContainerError, match="not a directory"):
+        c.run("true", mounts=[mount.replace("/data", "/data/sub/f").replace("id=s", "id=f")])
+    with pytest.raises(ContainerError, match="give both"):
+        parse_mount("type=cache,target=/c,source=/x")
