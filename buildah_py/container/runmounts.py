@@ -2,7 +2,7 @@
 
 Kinds: bind (a host path, or a path in another container or image with `from=`), cache
 (a directory kept in the store under <root>/cache/ between steps and builds), tmpfs,
-secret (a file or variable from `secrets`), ssh (the caller's agent socket). Everything
+secret (a file or variable from `secrets`), ssh (a relay to an agent socket from `ssh`). Everything
 made for a step lives outside the container's root filesystem and is bind-mounted, so
 no committed layer holds it; the isolation layer removes the empty mount points it made.
 """
@@ -14,6 +14,7 @@ import hashlib
 import os
 import re
 import shutil
+import stat
 import subprocess
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -24,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from buildah_py.errors import ContainerError, ContainerNotFound
 from buildah_py.isolation import confined
+from buildah_py.isolation.sockproxy import SocketProxy
 from buildah_py.isolation.spec import Mount
 
 if TYPE_CHECKING:
@@ -121,7 +123,7 @@ _ALLOWED = {
     "cache": {"id", "source", "from", "sharing", "uid", "gid", "mode", "ro", "rw", "readonly"},
     "tmpfs": {"size", "mode"},
     "secret": {"id", "env", "required", "mode", "uid", "gid"},
-    "ssh": {"id", "required"},
+    "ssh": {"id", "required", "uid", "gid", "mode"},
 }
 
 
@@ -149,10 +151,6 @@ def parse_mount(spec: str) -> RunMount:
         raise ContainerError(f"--mount {spec!r}: a cache's source= is a path in from=, give both")
     if kind == "secret" and not opts.get("id") and target:
         opts["id"] = target.rsplit("/", 1)[-1]
-    if kind == "ssh" and opts.get("id", "default") != "default":
-        raise ContainerError(
-            f"--mount {spec!r}: only the default ssh agent ($SSH_AUTH_SOCK) is forwarded"
-        )
     if kind == "secret" and not opts.get("id"):
         raise ContainerError(f"--mount {spec!r}: type=secret needs id=")
     return RunMount(kind, target, opts)
@@ -363,6 +361,13 @@ def _from_path(store: Store, m: RunMount, stack: ExitStack) -> str:
         os.close(fd)
 
 
+def _is_socket(path: str) -> bool:
+    try:
+        return stat.S_ISSOCK(os.stat(path).st_mode)
+    except OSError:
+        return False
+
+
 @dataclass
 class Materialized:
     """What a step gets from its RUN mounts: isolation mounts and environment entries."""
@@ -376,9 +381,12 @@ class _Maker:
     store: Store
     stack: ExitStack
     secrets: Mapping[str, SecretSource]
+    ssh: Mapping[str, str] = field(default_factory=dict)
     out: Materialized = field(default_factory=Materialized)
     _scratch: Path | None = None
+    _sockets: Path | None = None
     _count: int = 0
+    _ssh_count: int = 0
 
     def scratch(self) -> Path:
         """A private directory outside the rootfs for secret files, removed after the step."""
@@ -417,15 +425,36 @@ class _Maker:
                 self._count += 1
                 path = _private_file(self.scratch(), f"secret-{self._count}", value, m, 0o400)
                 mounts.append(Mount("bind", m.target, path, True))
-        else:  # ssh: the caller's agent socket
-            sock = os.environ.get("SSH_AUTH_SOCK")
-            if not sock or not os.path.exists(sock):
-                if required:
-                    raise ContainerError("--mount type=ssh: no ssh agent ($SSH_AUTH_SOCK is unset)")
-                return
-            target = m.target.replace("{n}", str(sum(e.startswith("SSH_AUTH_SOCK=") for e in env)))
-            mounts.append(Mount("bind", target, os.path.realpath(sock), False))
-            env.append(f"SSH_AUTH_SOCK={target}")
+        else:
+            self.add_ssh(m, required)
+
+    def add_ssh(self, m: RunMount, required: bool) -> None:
+        """An agent socket of the step's own (owner uid:gid, mode 0600 by default) relaying
+        to the agent given for the id (`default`: $SSH_AUTH_SOCK unless given)."""
+        sid = m.options.get("id") or "default"
+        agent = self.ssh.get(sid)
+        if agent is None and sid == "default":
+            agent = os.environ.get("SSH_AUTH_SOCK")
+        if not agent or not _is_socket(agent):
+            if required:
+                raise ContainerError(
+                    f"--mount type=ssh,id={sid}: no ssh agent socket for {sid!r} "
+                    "(give one with --ssh ID=SOCKET; default is $SSH_AUTH_SOCK)"
+                )
+            return
+        if self._sockets is None:
+            # Short: a socket path must fit in sun_path (108 bytes).
+            self._sockets = Path(tempfile.mkdtemp(prefix="buildah-py-ssh-"))
+            self.stack.callback(shutil.rmtree, self._sockets, ignore_errors=True)
+        n = self._ssh_count
+        self._ssh_count += 1
+        path = self._sockets / f"{n}.sock"
+        uid, gid, mode = m.number("uid", 0), m.number("gid", 0), m.number("mode", 0o600, 8)
+        self.stack.enter_context(SocketProxy(path, agent, uid, gid, mode))
+        target = m.target.replace("{n}", str(n))
+        self.out.mounts.append(Mount("bind", target, str(path), False))
+        if not any(e.startswith("SSH_AUTH_SOCK=") for e in self.out.env):
+            self.out.env.append(f"SSH_AUTH_SOCK={target}")
 
 
 @contextmanager
@@ -433,10 +462,12 @@ def materialize(
     store: Store,
     specs: Sequence[str | Mount | RunMount],
     secrets: Mapping[str, SecretSource] | None = None,
+    ssh: Mapping[str, str] | None = None,
 ) -> Iterator[Materialized]:
-    """Make the mounts real for one step; everything made is removed when the block ends."""
+    """Make the mounts real for one step; everything made is removed when the block ends.
+    `ssh` maps type=ssh ids to agent sockets (`default` falls back to $SSH_AUTH_SOCK)."""
     with ExitStack() as stack:
-        maker = _Maker(store, stack, secrets or {})
+        maker = _Maker(store, stack, secrets or {}, dict(ssh or {}))
         for m in parse_all(specs):
             if isinstance(m, Mount):
                 maker.out.mounts.append(m)

@@ -183,6 +183,7 @@ class Container:
         runtime: str | None = None,
         mounts: Sequence[Mount | RunMount | str] = (),
         secrets: Mapping[str, SecretSource] | None = None,
+        ssh: Mapping[str, str] | None = None,
         network: str | None = None,
         hostname: str | None = None,
         terminal: bool = False,
@@ -193,7 +194,8 @@ class Container:
 
         Raises StepFailed for a non-zero exit unless ``check=False``; ``last_status`` keeps it.
         ``mounts`` take RUN --mount specs (``"type=cache,target=/root/.cache"``); ``secrets``
-        supply the values ``type=secret`` mounts ask for by id.
+        supply the values ``type=secret`` mounts ask for by id, ``ssh`` the agent sockets
+        ``type=ssh`` mounts ask for by id (``default``: ``$SSH_AUTH_SOCK`` when not given).
         """
         if self.cache is not None and not self._stepping and check:
             kwargs = dict(locals())
@@ -214,7 +216,7 @@ class Container:
         mode = isolation or os.environ.get("BUILDAH_ISOLATION") or DEFAULT_ISOLATION
         rootfs = self.mount()
         try:
-            with materialize(self.store, mounts, secrets) as made:
+            with materialize(self.store, mounts, secrets, ssh) as made:
                 spec = RunSpec(
                     rootfs=rootfs,
                     argv=argv,
