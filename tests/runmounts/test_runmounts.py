@@ -56,7 +56,6 @@ def test_parse(spec: str, kind: str, target: str, options: dict[str, str]) -> No
         ("type=tmpfs,target=/t,id=x", "unknown option"),
         ("type=bind,target=/b", "needs source="),
         ("type=cache,target=/c,target=/d", "repeated option"),
-        ("type=ssh,id=other", "default ssh agent"),
     ],
 )
 def test_parse_errors(spec: str, message: str) -> None:
@@ -228,24 +227,35 @@ def test_bind_from_image_is_read_only_and_confined(store: Store) -> None:
     assert len(store.containers()) == 2  # the image's temporary container is gone
 
 
-def test_ssh_agent_socket_is_forwarded(
+def test_ssh_mounts_get_relay_sockets(
     store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path = tmp_path / "agent.sock"
-    with socket.socket(socket.AF_UNIX) as server:
-        server.bind(str(path))
-        server.listen(1)
-        monkeypatch.setenv("SSH_AUTH_SOCK", str(path))
+    default, other = tmp_path / "agent.sock", tmp_path / "other.sock"
+    with socket.socket(socket.AF_UNIX) as a, socket.socket(socket.AF_UNIX) as b:
+        for server, path in ((a, default), (b, other)):
+            server.bind(str(path))
+            server.listen(1)
+        monkeypatch.setenv("SSH_AUTH_SOCK", str(default))
         c = Container.from_image(BASE, store=store)
-        c.run('test -S "$SSH_AUTH_SOCK" && echo $SSH_AUTH_SOCK > /where', mounts=["type=ssh"])
+        c.run(
+            'test -S "$SSH_AUTH_SOCK" && echo $SSH_AUTH_SOCK > /where '
+            "&& stat -c %u:%g:%a /run/buildkit/ssh_agent.0 /k/agent > /perm",
+            mounts=["type=ssh", "type=ssh,id=deploy,target=/k/agent,uid=1000,gid=5,mode=0660"],
+            ssh={"deploy": str(other)},
+        )
         mnt = c.mount()
         try:
             assert (mnt / "where").read_text().strip() == "/run/buildkit/ssh_agent.0"
+            assert (mnt / "perm").read_text().split() == ["0:0:600", "1000:5:660"]
+            assert not (mnt / "k").exists() and not (mnt / "run" / "buildkit").exists()
         finally:
             c.umount()
     monkeypatch.delenv("SSH_AUTH_SOCK")
-    with pytest.raises(ContainerError, match="ssh agent"):
+    c.run("test -z $SSH_AUTH_SOCK", mounts=["type=ssh"])  # not required: left out
+    with pytest.raises(ContainerError, match="no ssh agent socket for 'default'"):
         c.run("true", mounts=["type=ssh,required=true"])
+    with pytest.raises(ContainerError, match="no ssh agent socket for 'x'"):
+        c.run("true", mounts=["type=ssh,id=x,required"], ssh={"x": str(tmp_path)})
 
 
 def test_cli_mount_flag(store: Store) -> None:
