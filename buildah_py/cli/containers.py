@@ -57,6 +57,7 @@ def from_cmd(g: Globals, name: str | None, pull_policy: str, tls_verify: str | N
 @click.option("--network", "--net", type=click.Choice(["host", "none", "private"]), help="Network mode.")
 @click.option("--mount", "mounts", multiple=True, help="type=bind|tmpfs|cache|secret|ssh,... (as RUN --mount).")
 @click.option("--secret", "secrets", multiple=True, help="id=ID,src=PATH or id=ID,env=VAR for type=secret mounts.")
+@click.option("--ssh", "ssh", multiple=True, help="ID=SOCKET: the ssh agent for type=ssh,id=ID mounts.")
 @click.option("--hostname", help="Hostname inside the container.")
 @click.option("--terminal", "-t", is_flag=True, help="Allocate a pseudo-TTY.")
 @click.option("--interactive", "-i", is_flag=True, help="Keep stdin open.")
@@ -66,16 +67,21 @@ def from_cmd(g: Globals, name: str | None, pull_policy: str, tls_verify: str | N
 @handle_errors
 def run_cmd(g: Globals, isolation: str | None, runtime: str | None, user: str | None, workingdir: str | None,
             env: tuple[str, ...], network: str | None, mounts: tuple[str, ...], secrets: tuple[str, ...],
-            hostname: str | None, terminal: bool, interactive: bool, container: str,
+            ssh: tuple[str, ...], hostname: str | None, terminal: bool, interactive: bool, container: str,
             command: tuple[str, ...]) -> None:
     """Run COMMAND inside CONTAINER (put `--` before the command); exits with its status."""
     from buildah_py.container.runmounts import parse_mounts, parse_secret
 
     given = {s.id: s for s in map(parse_secret, secrets)}
+    agents = {}
+    for agent in ssh:  # ID=SOCKET; a bare ID means $SSH_AUTH_SOCK, as buildah's --ssh default
+        key, sep, path = agent.partition("=")
+        agents[key] = path if sep else os.environ.get("SSH_AUTH_SOCK", "")
     ctr = Container.get(container, g.store())
     ctr.run(list(command), env=key_values(env, "--env"), user=user, workdir=workingdir, isolation=isolation,
             runtime=runtime, network=network, hostname=hostname, terminal=terminal, stdin=interactive,
-            mounts=parse_mounts(ctr, mounts), secrets=given, check=False)
+            mounts=parse_mounts(ctr, mounts), secrets=given, ssh=agents,
+            check=False)
     sys.exit(ctr.last_status or 0)
 
 

@@ -371,3 +371,15 @@ def test_cache_seeded_from_an_image(store: Store) -> None:
         c.run("true", mounts=[mount.replace("/data", "/data/sub/f").replace("id=s", "id=f")])
     with pytest.raises(ContainerError, match="give both"):
         parse_mount("type=cache,target=/c,source=/x")
+
+
+def test_cli_ssh_flag(store: Store, tmp_path: Path) -> None:
+    agent = tmp_path / "a.sock"
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind(str(agent))
+        c = Container.from_image(BASE, store=store)
+        proc = _cli(
+            store, "run", "--ssh", f"git={agent}", "--mount", "type=ssh,id=git,required",
+            c.name, "--", "sh", "-c", 'test -S "$SSH_AUTH_SOCK"',
+        )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
