@@ -1,8 +1,10 @@
 """``buildah-py convert``: a Dockerfile as the equivalent Python build script.
 
 The script calls the same container API the executor does, so building it gives the same
-config and file tree. Not converted (a clear error instead): RUN --mount/--network/--security,
-COPY heredocs, --parents, --exclude; ONBUILD triggers of base images are not replayed.
+config and file tree. RUN --mount/--network become ``mounts=ctx.mounts(...)``/``network=``,
+COPY heredocs a copy from ``ctx.heredocs({...})``. Not converted (a clear error instead): RUN
+--device or --security=insecure, RUN heredocs starting with #!, --parents, --exclude; ONBUILD
+triggers of base images are not replayed.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from dockerfile_parser import (
     Instruction,
     LabelInstruction,
     RunInstruction,
+    expands_heredoc,
     parse_file,
 )
 
@@ -89,17 +92,20 @@ def convert(df: Dockerfile) -> str:
 def _instruction(w: _Writer, inst: Instruction, stages: list, index: int) -> None:  # type: ignore[type-arg]
     v, name = w.var, inst.name
     if isinstance(inst, RunInstruction):
-        if inst.flags:
-            raise w.fail(inst, "RUN with flags")
         from buildah_py.build.run_step import command_text
 
         command = command_text(inst)
         if command is None:
             raise w.fail(inst, "RUN with a #! heredoc")
-        w.emit(f"{v}.run({command!r}, env=ctx.run_env({v}, args))")
+        w.emit(
+            f"{v}.run({command!r}, env=ctx.run_env({v}, args){_run_flags(w, inst, stages, index)})"
+        )
     elif isinstance(inst, CopyInstruction | AddInstruction):
-        if inst.heredoc_sources or inst.has_flag("parents") or inst.has_flag("exclude"):
-            raise w.fail(inst, f"{name} with heredocs, --parents or --exclude")
+        if inst.has_flag("parents") or inst.has_flag("exclude"):
+            raise w.fail(inst, f"{name} with --parents or --exclude")
+        _heredoc_copy(w, inst)
+        if not inst.sources:
+            return
         srcs = ", ".join(w.word(s) for s in inst.sources)
         kw = [
             f"chown={w.word(inst.chown)}" if inst.chown else "",
@@ -134,6 +140,50 @@ def _instruction(w: _Writer, inst: Instruction, stages: list, index: int) -> Non
         w.emit(f"{v}.config(healthcheck={healthcheck_spec(inst)!r})")
     else:
         _simple(w, inst)
+
+
+def _run_flags(w: _Writer, inst: RunInstruction, stages: list, index: int) -> str:  # type: ignore[type-arg]
+    """The keyword arguments RUN's flags become: ``mounts=``, ``network=``, ``secrets=``."""
+    from buildah_py.build.run_step import network_mode
+
+    for flag in inst.flags:
+        if flag.name not in ("mount", "network", "security"):
+            raise w.fail(inst, f"RUN --{flag.name}")
+    if inst.flag("security") not in (None, "sandbox"):
+        raise w.fail(inst, f"RUN --security={inst.flag('security')}")
+    out = ""
+    if inst.mounts:
+        earlier = {str(st.index): f"stage{st.index}" for st in stages[:index]}
+        earlier.update({st.name: f"stage{st.index}" for st in stages[:index] if st.name})
+        names = "{" + ", ".join(f"{k!r}: {v}" for k, v in earlier.items()) + "}"
+        specs = ", ".join(w.word(m) for m in inst.mounts)
+        out += f", mounts=ctx.mounts([{specs}], {names}), secrets=ctx.secrets"
+    if inst.flag("network") is not None:
+        try:
+            out += f", network={network_mode(inst.flag('network') or '')!r}"
+        except ValueError as err:
+            raise at(w.df.filename, inst, f"RUN: {err}") from None
+    return out
+
+
+def _heredoc_copy(w: _Writer, inst: CopyInstruction | AddInstruction) -> None:
+    """COPY <<EOF files: written at build time into a directory the copy reads from."""
+    if not inst.heredoc_sources:
+        return
+    files = ", ".join(
+        f"{h.name!r}: "
+        + (
+            f"ctx.expand({h.text()!r}, {w.var}, args)"
+            if expands_heredoc(inst.name, h.expand)
+            else repr(h.text())
+        )
+        for h in inst.heredoc_sources
+    )
+    names = ", ".join(repr(h.name) for h in inst.heredoc_sources)
+    kw = "".join(
+        f", {k}={w.word(val)}" for k, val in (("chown", inst.chown), ("chmod", inst.chmod)) if val
+    )
+    w.emit(f"{w.var}.copy([{names}], {w.word(inst.dest)}{kw}, context=ctx.heredocs({{{files}}}))")
 
 
 def _simple(w: _Writer, inst: Instruction) -> None:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from buildah_py.container import Container
+from buildah_py.container import Container, Image
 from buildah_py.isolation.spec import Mount
 from dockerfile_parser import Instruction, RunInstruction
 
@@ -23,10 +24,10 @@ def run(sb: StageBuilder, inst: Instruction) -> None:
     b = sb.build
     network = b.options.network
     if inst.flag("network") is not None:
-        value = inst.flag("network") or ""
-        if value not in NETWORKS:
-            raise sb.fail(f"RUN: --network={value}: use default, none or host")
-        network = NETWORKS[value]
+        try:
+            network = network_mode(inst.flag("network") or "")
+        except ValueError as err:
+            raise sb.fail(f"RUN: {err}") from None
     security = inst.flag("security")
     if security not in (None, "sandbox"):
         raise sb.fail(f"RUN: --security={security}: only sandbox is supported")
@@ -76,13 +77,23 @@ def _run_script(
 
 
 def _mount_spec(sb: StageBuilder, spec: str) -> str:
-    """Rewrite a RUN --mount spec: bind sources live in the context, from= names a stage's container."""
+    try:
+        return rewrite_mount(spec, sb.build.context.path, sb.resolve_from)
+    except ValueError as err:
+        raise sb.fail(f"RUN {err}") from None
+
+
+def rewrite_mount(
+    spec: str, context: Path, resolve_from: Callable[[str], Container | Image | str]
+) -> str:
+    """A RUN --mount spec as ``Container.run`` takes it: bind sources become paths in the build
+    context (never outside it), ``from=`` names an earlier stage's container or an image."""
     parts = [p.partition("=") for p in spec.split(",")]
     opts = {k.strip().lower(): (v if sep else "true") for k, sep, v in parts}
     kind = opts.get("type", "bind")
     origin = opts.get("from")
     if origin:
-        found = sb.resolve_from(origin)
+        found = resolve_from(origin)
         opts["from"] = (
             found.name
             if isinstance(found, Container)
@@ -92,9 +103,15 @@ def _mount_spec(sb: StageBuilder, spec: str) -> str:
         )
     elif kind == "bind":
         rel = opts.pop("source", None) or opts.pop("src", None) or "."
-        root = sb.build.context.path
-        host = os.path.normpath(os.path.join(root, rel.lstrip("/")))
-        if os.path.commonpath([host, root]) != str(root):
-            raise sb.fail(f"RUN --mount source={rel}: outside the build context")
+        host = os.path.normpath(os.path.join(context, rel.lstrip("/")))
+        if os.path.commonpath([host, context]) != str(context):
+            raise ValueError(f"--mount source={rel}: outside the build context")
         opts["source"] = host
     return ",".join(f"{k}={v}" for k, v in opts.items())
+
+
+def network_mode(value: str) -> str | None:
+    """RUN --network=VALUE as ``Container.run(network=...)`` takes it."""
+    if value not in NETWORKS:
+        raise ValueError(f"--network={value}: use default, none or host")
+    return NETWORKS[value]

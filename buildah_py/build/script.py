@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import importlib.util
 import secrets
+import shutil
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from buildah_py.container import Container, Image
 from buildah_py.container.cache import BuildCache
+from buildah_py.container.runmounts import SecretSource
 from buildah_py.errors import DockerfileError
 from dockerfile_parser import expand_word
 
@@ -39,6 +42,7 @@ class BuildContext:
     log: Callable[[str], None] = print
     _build: Build | None = None
     _containers: list[Container] = field(default_factory=list)
+    _temps: list[Path] = field(default_factory=list)
 
     def _adopt(self, ctr: Container) -> Container:
         if self._build is not None:
@@ -111,6 +115,47 @@ class BuildContext:
         env = ctr.image_config.env_dict()
         return {k: v for k, v in scope.items() if k not in env}
 
+    @property
+    def secrets(self) -> dict[str, SecretSource]:
+        """The build's ``--secret`` values, for ``run(..., secrets=ctx.secrets)``."""
+        return dict(self._build.secrets) if self._build is not None else {}
+
+    def mounts(self, specs: list[str], stages: dict[str, Container] | None = None) -> list[str]:
+        """RUN --mount specs as ``Container.run(mounts=...)`` takes them: bind sources are paths in
+        the build context, ``from=`` names one of `stages` (by name or index) or an image."""
+
+        def resolve(ref: str) -> Container | Image | str:
+            if stages and ref in stages:
+                return stages[ref]
+            if self._build is not None:
+                return self._build.image(ref)
+            return ref
+
+        from buildah_py.build.run_step import rewrite_mount
+
+        try:
+            return [rewrite_mount(spec, self.context.resolve(), resolve) for spec in specs]
+        except ValueError as err:
+            raise DockerfileError(f"RUN {err}") from None
+
+    def heredocs(self, files: dict[str, str]) -> Path:
+        """A directory holding `files` (name -> text, mode 0644) to copy from, as COPY heredocs
+        do; removed when the build ends."""
+        tmp = Path(tempfile.mkdtemp(prefix="buildah-py-heredoc-"))
+        self._temps.append(tmp)
+        for name, text in files.items():
+            path = tmp / name
+            if path.parent != tmp:
+                raise DockerfileError(f"heredoc file name {name!r} must be a plain name")
+            path.write_text(text)
+            path.chmod(0o644)
+        return tmp
+
+    def cleanup(self) -> None:
+        """Remove the directories ``heredocs`` made."""
+        while self._temps:
+            shutil.rmtree(self._temps.pop(), ignore_errors=True)
+
     def workdir(self, ctr: Container, path: str) -> None:
         """WORKDIR: make the directory when missing (owned by the USER), then set it."""
         from buildah_py.build.config_steps import set_workdir
@@ -151,7 +196,10 @@ def run_script(b: Build, path: str) -> Image:
         _build=b,
     )
     b.progress.line(f"STEP 1/1: {Path(path).name}")
-    result = fn(ctx)
+    try:
+        result = fn(ctx)
+    finally:
+        ctx.cleanup()
     if isinstance(result, Container):
         return b.commit(result)
     if isinstance(result, Image):

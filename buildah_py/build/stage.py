@@ -9,6 +9,7 @@ from buildah_py.build.errors import at
 from buildah_py.build.stages import Stage, stage_ref
 from buildah_py.container import Container, Image
 from buildah_py.errors import BuildahPyError, DockerfileError, StepFailed
+from buildah_py.oci.descriptor import Platform
 from dockerfile_parser import ExpansionError, Instruction, expand_word, expand_words, parse
 
 if TYPE_CHECKING:
@@ -113,12 +114,12 @@ class StageBuilder:
             elif st.base.lower() == "scratch":
                 self.ctr = Container.from_scratch(store=b.store, cache=b.cache)
                 if b.target_platform is not None:
-                    p = b.target_platform
-                    self.ctr.config(os=p.os, arch=p.architecture, variant=p.variant)
+                    _set_platform(self.ctr, b.target_platform)
             else:
-                self.ctr = Container.from_image(
-                    st.base, store=b.store, cache=b.cache, **b.pull_options(st)
-                )
+                opts = b.pull_options(st)
+                self.ctr = Container.from_image(st.base, store=b.store, cache=b.cache, **opts)
+                if "platform" in opts:  # a local image of another platform is used as it is
+                    _set_platform(self.ctr, opts["platform"])
         except DockerfileError:
             raise
         except (BuildahPyError, ValueError) as err:
@@ -149,6 +150,19 @@ class StageBuilder:
         if idx is not None:
             return self.build.stage_result(idx)
         return self.build.image(ref)
+
+
+def _set_platform(ctr: Container, platform: Platform) -> None:
+    """The image is for the platform asked for (``--platform``, ``FROM --platform``); a config
+    change with no history entry, like the base image's own fields."""
+    cfg = ctr.image_config
+    cfg.data["os"], cfg.data["architecture"] = platform.os, platform.architecture
+    if platform.variant:
+        cfg.data["variant"] = platform.variant
+    else:
+        cfg.data.pop("variant", None)
+    ctr.record.config = cfg.data
+    ctr.save()
 
 
 def _history(inst: Instruction) -> str:
