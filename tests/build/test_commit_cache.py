@@ -130,3 +130,13 @@ def test_vfs_driver_builds_and_hits_the_cache(tmp_path: Path, busybox_tar: Path)
         for ctr in store.containers():
             store.remove_container(ctr.id)
         store.close()
+
+
+def test_plain_commit_on_an_aliased_image(b: Builder) -> None:
+    """A container on aliased layers commits with --rm (its upper dir kept as a snapshot)."""
+    b.files(**{"a.txt": "A"})
+    image = b(DOCKERFILE)
+    c = Container.from_image(image.id, store=b.store)
+    c.run(["/bin/sh", "-c", "echo z > /z"])
+    top = c.commit("localhost/plain", rm=True)
+    assert b.sh(top, "cat /z /one") == "z\none\n" and b.store.check() == []
