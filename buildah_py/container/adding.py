@@ -54,7 +54,7 @@ def _extract(ctr: Container, archive: Path, kind: str, dest: str) -> None:
     rootfs = ctr.mount()
     try:
         target = paths.resolve(rootfs, dest)
-        for d in _missing(rootfs, target):
+        for d in paths.missing_dirs(rootfs, target):
             os.mkdir(paths.host_path(rootfs, d), 0o755)
         where = paths.host_path(rootfs, target)
         with open(archive, "rb") as raw:
@@ -66,15 +66,6 @@ def _extract(ctr: Container, archive: Path, kind: str, dest: str) -> None:
                 raise ContainerError(f"ADD {archive.name}: {err}") from err
     finally:
         ctr.umount()
-
-
-def _missing(rootfs: Path, target: str) -> list[str]:
-    out: list[str] = []
-    cur = target
-    while cur != "/" and not paths.exists(rootfs, cur):
-        out.append(cur)
-        cur = posixpath.dirname(cur)
-    return list(reversed(out))
 
 
 def download(url: str, into: Path, checksum: str | None) -> tuple[Path, float | None]:

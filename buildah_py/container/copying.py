@@ -126,3 +126,18 @@ def apply_copy(
         if isinstance(err, ContainerError):
             raise err
         raise ContainerError(f"copy to {dest} failed: {err}") from err
+
+
+def parse_mode(chmod: str | int | None) -> int | None:
+    """An octal ``--chmod`` value as a mode, or None."""
+    if chmod is None:
+        return None
+    if isinstance(chmod, int):
+        return chmod
+    try:
+        mode = int(chmod, 8)
+    except ValueError:
+        raise ContainerError(f"invalid chmod {chmod!r}: want an octal mode like 0755") from None
+    if not 0 <= mode <= 0o7777:
+        raise ContainerError(f"invalid chmod {chmod!r}")
+    return mode

@@ -78,3 +78,13 @@ def exists(root: Path, path: str) -> bool:
 def join(base: str, path: str) -> str:
     """A container path: `path` if absolute, else relative to `base` (the working directory)."""
     return clean(path if path.startswith("/") else posixpath.join(base or "/", path))
+
+
+def missing_dirs(rootfs: Path, target: str) -> list[str]:
+    """The directories on the way to `target` (resolved in `rootfs`) that do not exist yet."""
+    missing: list[str] = []
+    cur = resolve(rootfs, target)
+    while cur != "/" and not exists(rootfs, cur):
+        missing.append(cur)
+        cur = posixpath.dirname(cur)
+    return list(reversed(missing))

@@ -12,14 +12,15 @@ from types import TracebackType
 from typing import Any
 
 from buildah_py.container import cache as steps
-from buildah_py.container import paths
+from buildah_py.container import cached_ops, paths
 from buildah_py.container.cache import BuildCache, as_cache
-from buildah_py.container.copying import CopyOptions, apply_copy
+from buildah_py.container.copying import CopyOptions, apply_copy, parse_mode
 from buildah_py.container.defaults import open_store
 from buildah_py.container.image import Image
-from buildah_py.container.resolve import find_image, pull
+from buildah_py.container.resolve import pull
 from buildah_py.container.runmounts import RunMount, SecretSource, materialize
 from buildah_py.container.settings import apply_settings
+from buildah_py.container.sourceroot import source_root
 from buildah_py.container.sources import Source, find_sources
 from buildah_py.container.users import lookup_user
 from buildah_py.errors import ContainerError, ContainerNotFound, StepFailed
@@ -200,7 +201,7 @@ class Container:
         if self.cache is not None and not self._stepping and check:
             kwargs = dict(locals())
             del kwargs["self"]
-            return self._cached_run(kwargs)
+            return cached_ops.cached_run(self, kwargs)
         cfg = self.image_config
         if isinstance(command, str):
             argv = [*(cfg.get("Shell") or ["/bin/sh", "-c"]), command]
@@ -255,7 +256,7 @@ class Container:
         if self.cache is not None and not self._stepping:
             kwargs = dict(locals())
             del kwargs["self"]
-            return self._cached_copy("copy", kwargs)
+            return cached_ops.cached_copy(self, "copy", kwargs)
         specs = [src] if isinstance(src, str) else list(src)
         if not specs:
             raise ContainerError("copy: no source given")
@@ -265,7 +266,7 @@ class Container:
             sources = find_sources(root, specs, ignored=ignored)
             self._copy_sources(sources, dest, chown, chmod, owner_default=(0, 0), ignored=ignored)
         else:
-            with _source_root(self.store, from_) as root:
+            with source_root(self.store, from_) as root:
                 sources = find_sources(root, specs, what=f"container {from_}")
                 self._copy_sources(sources, dest, chown, chmod, owner_default=None)
         self._note(f"COPY {' '.join(specs)} {dest}")
@@ -289,8 +290,8 @@ class Container:
                     f"copying {len(sources)} sources: the destination {dest!r} must be a directory ending in /"
                 )
             owner = lookup_user(rootfs, chown) if chown else owner_default
-            mode = _parse_mode(chmod)
-            new_dirs = _missing_dirs(rootfs, target if (want_dir or sources[0].is_dir) else posixpath.dirname(target))
+            mode = parse_mode(chmod)
+            new_dirs = paths.missing_dirs(rootfs, target if (want_dir or sources[0].is_dir) else posixpath.dirname(target))
             opts = CopyOptions(owner=owner, chmod=mode, new_dir_owner=owner or (0, 0), ignored=ignored)
             apply_copy(rootfs, sources, target, want_dir, new_dirs, opts)
         finally:
@@ -312,7 +313,7 @@ class Container:
         if self.cache is not None and not self._stepping:
             kwargs = dict(locals())
             del kwargs["self"]
-            return self._cached_copy("add", kwargs)
+            return cached_ops.cached_copy(self, "add", kwargs)
         from buildah_py.container.adding import add_sources
 
         specs = [src] if isinstance(src, str) else list(src)
@@ -348,70 +349,6 @@ class Container:
 
         return commit_container(self, name, **options)
 
-    # --- the cache around run/copy/add ---------------------------------------------------
-    def _uncached(self, method: Callable[..., object], kwargs: dict[str, Any]) -> Callable[[], None]:
-        def action() -> None:
-            self._stepping = True
-            try:
-                method(**kwargs)
-            finally:
-                self._stepping = False
-
-        return action
-
-    def _cached_run(self, kw: dict[str, Any]) -> Container:
-        assert self.cache is not None
-        cfg = self.image_config
-        command = kw["command"]
-        argv = [*(cfg.get("Shell") or ["/bin/sh", "-c"]), command] if isinstance(command, str) else list(command)
-        env = kw.get("env")
-        extra_env = [f"{k}={v}" for k, v in env.items()] if isinstance(env, dict) else list(env or [])
-        keys = {e.partition("=")[0] for e in extra_env}
-        envl = [e for e in cfg.env if e.partition("=")[0] not in keys] + extra_env
-        user = kw.get("user") if kw.get("user") is not None else (cfg.get("User") or "")
-        workdir = paths.join("/", kw.get("workdir") or cfg.get("WorkingDir") or "/")
-        mounts = list(kw.get("mounts") or ())
-        op = steps.run_op(argv, envl, str(user), workdir, mounts, kw.get("network"))
-        inputs = steps.mount_inputs(self, self.cache, mounts)
-        note = self._step_note or shlex.join(argv)
-        steps.cached_step(self, self.cache, op, inputs, self._uncached(self.run, kw), note)
-        return self
-
-    def _cached_copy(self, kind: str, kw: dict[str, Any]) -> Container:
-        assert self.cache is not None
-        from buildah_py.container.adding import is_url
-        from buildah_py.container.copying import walk_source
-
-        cache = self.cache
-        src = kw["src"]
-        specs = [src] if isinstance(src, str) else list(src)
-        origin = kw.get("from_")
-        op: dict[str, Any] = {
-            "kind": kind, "src": specs, "dest": kw["dest"], "workdir": self.image_config.get("WorkingDir") or "/",
-            "chown": kw.get("chown"), "chmod": kw.get("chmod"),
-            "checksum": kw.get("checksum"), "extract": kw.get("extract"),
-        }
-        inputs: dict[str, str] = {}
-        if origin is not None:
-            if isinstance(origin, Container):
-                op["from"] = steps.state_of(origin)
-            elif isinstance(origin, Image):
-                op["from"] = f"image:{origin.id}"
-            else:
-                op["from"] = steps._origin_state(self, origin)
-        else:
-            root = Path(kw.get("context") or self.context or os.getcwd()).resolve()
-            local = [s for s in specs if not is_url(s)]
-            for url in (s for s in specs if is_url(s)):
-                # A download is keyed by its checksum; without one it is never reused.
-                inputs[f"url:{url}"] = kw.get("checksum") or BuildCache.random_id()
-            ignored = kw.get("ignored") or self.ignored
-            sources = find_sources(root, local, ignored=ignored) if local else []
-            inputs.update(cache.source_inputs(sources, lambda s: walk_source(s, ignored)))
-        note = self._step_note or f"{kind.upper()} {' '.join(specs)} {kw['dest']}"
-        steps.cached_step(self, cache, op, inputs, self._uncached(getattr(self, kind), kw), note)
-        return self
-
 
 def _layer_table(manifest: Manifest, config: ImageConfig) -> list[tuple[str, str, dict[str, Any]]]:
     diff_ids = config.diff_ids
@@ -423,57 +360,3 @@ def _layer_table(manifest: Manifest, config: ImageConfig) -> list[tuple[str, str
         (chain, diff, desc.to_json())
         for chain, diff, desc in zip(chain_ids(diff_ids), diff_ids, manifest.layers, strict=True)
     ]
-
-
-def _parse_mode(chmod: str | int | None) -> int | None:
-    if chmod is None:
-        return None
-    if isinstance(chmod, int):
-        return chmod
-    try:
-        mode = int(chmod, 8)
-    except ValueError:
-        raise ContainerError(f"invalid chmod {chmod!r}: want an octal mode like 0755") from None
-    if not 0 <= mode <= 0o7777:
-        raise ContainerError(f"invalid chmod {chmod!r}")
-    return mode
-
-
-def _missing_dirs(rootfs: Path, target: str) -> list[str]:
-    """The directories on the way to `target` (resolved in `rootfs`) that do not exist yet."""
-    missing: list[str] = []
-    cur = paths.resolve(rootfs, target)
-    while cur != "/" and not paths.exists(rootfs, cur):
-        missing.append(cur)
-        cur = posixpath.dirname(cur)
-    return list(reversed(missing))
-
-
-class _source_root:
-    """Context manager: the root filesystem of another container or image, mounted for reading."""
-
-    def __init__(self, store: Store, src: Container | Image | str) -> None:
-        self.store = store
-        self.src = src
-        self._temp: Container | None = None
-        self._ctr: Container | None = None
-
-    def __enter__(self) -> Path:
-        src = self.src
-        if isinstance(src, str):
-            name = src
-            try:
-                src = Container.get(name, self.store)
-            except ContainerNotFound:
-                src = Image(self.store, find_image(self.store, name))
-        if isinstance(src, Image):
-            self._temp = Container.from_image(src.id, store=self.store, pull_policy="never")
-            src = self._temp
-        self._ctr = src
-        return src.mount()
-
-    def __exit__(self, *exc: object) -> None:
-        assert self._ctr is not None
-        self._ctr.umount()
-        if self._temp is not None:
-            self._temp.rm()

@@ -18,9 +18,9 @@ from buildah_py.container.runmounts.spec import RunMount
 def from_path(store: Store, m: RunMount, stack: ExitStack) -> str:
     """from='s source= path on the host, resolved inside that root (never out of it); the
     root stays mounted until `stack` closes."""
-    from buildah_py.container.working import _source_root
+    from buildah_py.container.sourceroot import source_root
 
-    root = stack.enter_context(_source_root(store, m.options["from"]))
+    root = stack.enter_context(source_root(store, m.options["from"]))
     rootfd = os.open(root, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
         fd = confined.open_in_root(rootfd, m.options.get("source") or "/", os.O_PATH)
