@@ -29,7 +29,7 @@ def _timed(label: str, size_mib: int, cmd: list[str], env: dict[str, str] | None
     start = time.perf_counter()
     subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     took = time.perf_counter() - start
-    print(f"{label:<34}{took:>8.2f} s{size_mib / took:>8.0f} MiB/s", flush=True)
+    print(f"{label:<38}{took:>8.2f} s{size_mib / took:>8.0f} MiB/s", flush=True)
 
 
 def main() -> None:
@@ -59,6 +59,8 @@ def main() -> None:
 
         _timed("buildah-py pull", args.size_mib,
                [*ours, "pull", "-q", "--tls-verify=false", f"docker://{src_reg.host}/bench/big:1"], env)
+        _timed("buildah-py from (unpacks the layer)", args.size_mib,
+               [*ours, "from", f"{src_reg.host}/bench/big:1"], env)
         _timed("buildah-py push", args.size_mib,
                [*ours, "push", "-q", "--tls-verify=false", f"{src_reg.host}/bench/big:1",
                 f"docker://{dst['ours'].host}/ours/big:1"], env)
@@ -86,3 +88,4 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
