@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from buildah_py.errors import ImageNotFound, ImageReferenceError
+from buildah_py.errors import (
+    AuthError,
+    ImageNotFound,
+    ImageReferenceError,
+    RegistryError,
+    TransportError,
+)
 from buildah_py.oci.reference import local_name, parse_reference
 
 if TYPE_CHECKING:
@@ -41,7 +47,24 @@ def find_image(store: Store, ref: str) -> ImageRecord:
             return store.image(cand)
         except ImageNotFound:
             continue
+    # A short name pulled earlier is stored under the search registry it came from.
+    for cand in _search_names(ref):
+        try:
+            return store.image(cand)
+        except ImageNotFound:
+            continue
     raise ImageNotFound(ref)
+
+
+def _search_names(ref: str) -> list[str]:
+    from buildah_py.transports.registry.regconf import looks_qualified
+
+    if has_transport(ref) or looks_qualified(ref) or ref.startswith("sha256:"):
+        return []
+    try:
+        return remote_candidates(ref)
+    except ImageReferenceError:
+        return []
 
 
 def pull(store: Store, ref: str, policy: str = "missing", **options: Any) -> ImageRecord:
@@ -56,9 +79,34 @@ def pull(store: Store, ref: str, policy: str = "missing", **options: Any) -> Ima
             except ImageNotFound:
                 if policy == "never" or local_only:
                     raise
-        remote = f"docker://{parse_reference(ref)}"
-    else:
-        remote = ref
+        return _pull_short_or_qualified(store, ref, options)
     from buildah_py.transports.store import pull_image
 
-    return pull_image(remote, store, **options)
+    return pull_image(ref, store, **options)
+
+
+def remote_candidates(ref: str, registries_conf: str | None = None) -> list[str]:
+    """Where to look for `ref` in registries: itself when qualified, else each of
+    registries.conf's ``unqualified-search-registries`` in order (docker.io when it names none)."""
+    from buildah_py.transports.registry import load_registries_conf, search_candidates
+
+    parse_reference(ref)  # a clear error for a malformed name, before any network
+    conf = load_registries_conf(registries_conf)
+    names = search_candidates(ref, conf) or [ref]
+    return [str(parse_reference(n)) for n in names]
+
+
+def _pull_short_or_qualified(store: Store, ref: str, options: dict[str, Any]) -> ImageRecord:
+    from buildah_py.transports.store import pull_image
+
+    candidates = remote_candidates(ref, options.get("registries_conf"))
+    if len(candidates) == 1:
+        return pull_image(f"docker://{candidates[0]}", store, **options)
+    tried: list[str] = []
+    for cand in candidates:
+        try:
+            return pull_image(f"docker://{cand}", store, **options)
+        except (RegistryError, AuthError, TransportError) as err:
+            # Not there (or not for us): try the next search registry, as buildah does.
+            tried.append(f"{cand} ({err})")
+    raise TransportError(f"short name {ref!r} not found in any search registry: " + "; ".join(tried))
