@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
+
 from buildah_py.errors import DockerfileError
 from dockerfile_parser import Instruction
 
@@ -14,3 +17,10 @@ def at(filename: str, inst: Instruction, message: str) -> DockerfileError:
         f"{message}\n >>> {source}" if source else message, where=f"{name}:{inst.start_line}"
     )
     return err
+
+
+def unknown_instruction(keyword: str, known: Iterable[str]) -> str:
+    """``FOO: unknown instruction``, with the nearest real one suggested (``RUNN`` -> RUN)."""
+    close = difflib.get_close_matches(keyword.upper(), sorted(known), n=1, cutoff=0.6)
+    hint = f" (did you mean {close[0]}?)" if close else ""
+    return f"{keyword or 'line'}: unknown instruction{hint}"

@@ -9,7 +9,7 @@ from typing import Any
 
 from buildah_py.build.args import ArgScope, platform_args
 from buildah_py.build.context import BuildContextDir, find_dockerfile, open_context
-from buildah_py.build.errors import at
+from buildah_py.build.errors import at, unknown_instruction
 from buildah_py.build.options import PULL_POLICIES, BuildOptions
 from buildah_py.build.progress import Progress
 from buildah_py.build.stage import StageBuilder
@@ -142,7 +142,7 @@ class Build:
 
         for inst in (i for st in self.stages for i in st.instructions):  # fail before any step runs
             if inst.name not in HANDLERS:
-                raise at(self.filename, inst, f"{inst.keyword or 'line'}: unknown instruction")
+                raise at(self.filename, inst, unknown_instruction(inst.keyword, HANDLERS))
         final, todo = needed(self.stages, self.options.target)
         multi = len(todo) > 1
         with ThreadPoolExecutor(max_workers=max(1, min(self.options.jobs, len(todo)))) as pool:
