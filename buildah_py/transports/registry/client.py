@@ -182,9 +182,11 @@ class RegistryClient:
             self.base = base
             return
         assert first_error is not None
+        # The hint helps only when something answered; a name that does not resolve is not TLS.
+        unresolved = "Name or service not known" in str(first_error) or "resolve" in str(first_error)
         hint = (
             ""
-            if self.insecure
+            if self.insecure or unresolved
             else " (for a plain-HTTP or self-signed registry use --tls-verify=false)"
         )
         raise TransportError(f"{first_error}{hint}")
