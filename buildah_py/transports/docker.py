@@ -11,7 +11,6 @@ from buildah_py.transports.registry.locations import BlobLocations
 from buildah_py.transports.registry.retry import RetryPolicy
 from buildah_py.transports.registry.session import open_client
 from buildah_py.transports.registry.source import DockerImageSource
-from buildah_py.transports.registry.upload import DEFAULT_CHUNK
 from buildah_py.transports.verify import ProgressFn
 
 Progress = ProgressFn  # progress(digest, bytes done, total), as the copy routine reports it
@@ -74,7 +73,7 @@ def docker_destination(
     progress: Progress | None = None,
     locations: BlobLocations | None = None,
     mount_from: tuple[str, ...] = (),
-    chunk_size: int = DEFAULT_CHUNK,
+    chunk_size: int | None = None,
     registries_conf: str | None = None,
     retry: RetryPolicy | None = None,
     env: Mapping[str, str] | None = None,

@@ -50,6 +50,20 @@ class VerifyingReader(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
+    def rewindable(self) -> bool:
+        """True when the stream can start over (a file, not a network body)."""
+        try:
+            return bool(self._stream.seekable())
+        except (AttributeError, ValueError):
+            return False
+
+    def rewind(self) -> None:
+        """Start again from the first byte, forgetting what was hashed (an upload is retried)."""
+        self._stream.seek(0)
+        self._hash = hasher(self.digest)
+        self.done = 0
+        self.verified = False
+
     def readinto(self, buf: memoryview | bytearray) -> int:  # type: ignore[override]
         if self.verified:
             return 0

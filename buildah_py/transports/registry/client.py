@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from urllib.parse import urljoin
 
 import urllib3.exceptions as u3
@@ -155,6 +155,26 @@ class RegistryClient:
                 attempt += 1
                 continue
             return resp
+
+    def send_stream(
+        self,
+        method: str,
+        url: str,
+        *,
+        scopes: tuple[str, ...],
+        headers: Mapping[str, str],
+        body: Iterator[bytes],
+    ) -> BaseHTTPResponse:
+        """One authenticated exchange with a streamed body: never resent here (the body is
+        consumed), so the caller decides whether it can start over."""
+        hdrs = dict(headers)
+        auth = self._auth_header(scopes)
+        if auth:
+            hdrs["Authorization"] = auth
+        try:
+            return self.conns.send(method, url, headers=hdrs, body=body, preload=True)  # type: ignore[arg-type]
+        except u3.HTTPError as err:
+            raise TransportError(f"{self.label}: {method} {url}: {_plain(err)}") from err
 
     def ping(self) -> None:
         """Find the scheme (https, or http when insecure) and the auth challenge, once."""

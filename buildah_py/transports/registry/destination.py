@@ -20,7 +20,6 @@ from buildah_py.transports.registry.client import RegistryClient, release
 from buildah_py.transports.registry.download import Progress
 from buildah_py.transports.registry.locations import BlobLocations
 from buildah_py.transports.registry.upload import (
-    DEFAULT_CHUNK,
     blob_exists,
     start_upload,
     try_mount,
@@ -62,7 +61,7 @@ class DockerImageDestination:
         progress: Progress | None = None,
         locations: BlobLocations | None = None,
         mount_from: tuple[str, ...] = (),
-        chunk_size: int = DEFAULT_CHUNK,
+        chunk_size: int | None = None,
     ) -> None:
         self.client = client
         self.ref = ref

@@ -6,16 +6,21 @@ byte count match the descriptor, so a bad stream never becomes a blob in the reg
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import BinaryIO
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
-from buildah_py.errors import AuthError, DigestMismatch, RegistryError, SizeMismatch
+from buildah_py.errors import AuthError, DigestMismatch, RegistryError, SizeMismatch, TransportError
 from buildah_py.oci.descriptor import Descriptor
 from buildah_py.oci.digest import hasher
 from buildah_py.transports.registry.client import RegistryClient, release
+from buildah_py.transports.registry.retry import RETRY_STATUSES
 from buildah_py.transports.verify import ProgressFn
 
 DEFAULT_CHUNK = 64 * 1024 * 1024
+#: Blobs up to this size go in one PUT; larger rewindable ones in one streamed PATCH.
+MONOLITHIC_MAX = 16 * 1024 * 1024
+_READ = 1024 * 1024
 Progress = ProgressFn  # progress(digest, bytes done, total), as the copy routine reports it
 
 
@@ -89,6 +94,11 @@ def _cancel(client: RegistryClient, location: str, scopes: tuple[str, ...]) -> N
         pass  # the registry expires abandoned uploads itself
 
 
+def _rewindable(stream: BinaryIO) -> bool:
+    check = getattr(stream, "rewindable", None)
+    return bool(check()) if callable(check) else False
+
+
 def upload_blob(
     client: RegistryClient,
     location: str,
@@ -96,11 +106,19 @@ def upload_blob(
     desc: Descriptor,
     scopes: tuple[str, ...],
     *,
-    chunk_size: int = DEFAULT_CHUNK,
+    chunk_size: int | None = None,
     progress: Progress | None = None,
 ) -> int:
-    """Upload `stream` as `desc`: one PUT when it fits a chunk, else PATCH chunks then PUT.
-    Returns the number of requests that carried blob data."""
+    """Upload `stream` as `desc`; returns the number of requests that carried blob data.
+
+    Small blobs go in one PUT. A large blob whose stream can start over (a file) goes in one
+    streamed PATCH, retried from the start on a dropped connection; otherwise in PATCH chunks
+    held in memory, each retried alone. An explicit `chunk_size` always means chunks.
+    """
+    if chunk_size is None:
+        if desc.size > MONOLITHIC_MAX and _rewindable(stream):
+            return stream_blob(client, location, stream, desc, scopes, progress=progress)
+        chunk_size = DEFAULT_CHUNK
     h = hasher(desc.digest)
     sent = 0
     requests = 0
@@ -171,3 +189,91 @@ def _patch(
         raise client.fail(resp, f"upload {what} at byte {start}")
     release(resp)
     return client.url(resp.headers.get("Location", location))
+
+
+def stream_blob(
+    client: RegistryClient,
+    location: str,
+    stream: BinaryIO,
+    desc: Descriptor,
+    scopes: tuple[str, ...],
+    *,
+    progress: Progress | None = None,
+) -> int:
+    """One PATCH carrying the whole blob as it is read, then the committing PUT.
+
+    The body cannot be sent twice, so a failed try rewinds the stream and opens a new upload;
+    the registry drops the abandoned one.
+    """
+    what = f"blob {desc.digest}"
+    policy = client.policy
+    for attempt in range(policy.attempts):
+        if attempt:
+            stream.rewind()  # type: ignore[attr-defined]
+            location = start_upload(client, repo_of(location), scopes)
+        feed = _Feed(stream, desc, f"{client.label}: {what}", progress)
+        headers = {"Content-Type": "application/octet-stream", "Content-Length": str(desc.size)}
+        last = attempt + 1 >= policy.attempts
+        try:
+            resp = client.send_stream("PATCH", location, scopes=scopes, headers=headers, body=iter(feed))
+        except TransportError:
+            if last:
+                raise
+            policy.sleep(policy.delay(attempt))
+            continue
+        if resp.status in RETRY_STATUSES and not last:
+            release(resp)
+            policy.sleep(policy.delay(attempt, resp.headers.get("Retry-After")))
+            continue
+        if resp.status != 202:
+            raise client.fail(resp, f"upload {what}")
+        release(resp)
+        location = client.url(resp.headers.get("Location", location))
+        if stream.read(1):
+            _cancel(client, location, scopes)
+            raise SizeMismatch(desc.size, desc.size + 1, f"{client.label}: {what}")
+        actual = feed.digest()
+        if actual != desc.digest:
+            _cancel(client, location, scopes)
+            raise DigestMismatch(desc.digest, actual, f"{client.label}: blob")
+        done = client.request(
+            "PUT", _with_digest(location, desc.digest), scopes=scopes, headers={"Content-Length": "0"}
+        )
+        if done.status not in (201, 204):
+            raise client.fail(done, f"commit {what}")
+        release(done)
+        return 2
+    raise TransportError(f"{client.label}: upload {what}: gave up after {policy.attempts} tries")
+
+
+class _Feed:
+    """The PATCH body: the stream read in pieces, hashed and counted on the way."""
+
+    def __init__(self, stream: BinaryIO, desc: Descriptor, what: str, progress: Progress | None) -> None:
+        self.stream = stream
+        self.desc = desc
+        self.what = what
+        self.progress = progress
+        self.hash = hasher(desc.digest)
+        self.sent = 0
+
+    def __iter__(self) -> Iterator[bytes]:
+        size = self.desc.size
+        while self.sent < size:
+            data = self.stream.read(min(_READ, size - self.sent))
+            if not data:
+                raise SizeMismatch(size, self.sent, self.what)
+            self.hash.update(data)
+            self.sent += len(data)
+            if self.progress is not None:
+                self.progress(self.desc.digest, self.sent, size)
+            yield data
+
+    def digest(self) -> str:
+        return f"{self.hash.name}:{self.hash.hexdigest()}"
+
+
+def repo_of(location: str) -> str:
+    """The repository an upload location belongs to (``/v2/<repo>/blobs/uploads/...``)."""
+    path = urlsplit(location).path
+    return path.split("/v2/", 1)[-1].split("/blobs/uploads", 1)[0]

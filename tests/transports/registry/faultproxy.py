@@ -32,7 +32,7 @@ OTHER_HOST = "127.0.0.2"
 class Fault:
     method: str
     path: str  # regex searched in the request path
-    action: str  # status|drop|corrupt|truncate|redirect|ignore_range|bad_range|huge|serve
+    action: str  # status|reset|drop|corrupt|truncate|redirect|ignore_range|bad_range|huge|serve
     times: int = 1
     status: int = 503
     headers: dict[str, str] = field(default_factory=dict)
@@ -196,6 +196,11 @@ class FaultProxy:
             with self.lock:
                 self.log.append(Seen(h.command, h.path, dict(h.headers.items()), status))
 
+        if fault and action == "reset":
+            # The request arrived whole, and the connection dies before any answer.
+            seen(0)
+            _drop(h)
+            return
         if fault and action == "status":
             seen(fault.status)
             _reply(h, fault.status, list(fault.headers.items()), b"")

@@ -1,0 +1,89 @@
+"""Large blobs from a file go up in one streamed PATCH, retried from the start when it fails."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from buildah_py.errors import DigestMismatch
+from buildah_py.oci import mediatypes as mt
+from buildah_py.oci.descriptor import Descriptor
+from buildah_py.transports.docker import docker_destination
+from buildah_py.transports.registry.retry import RetryPolicy
+from buildah_py.transports.registry.upload import MONOLITHIC_MAX
+from buildah_py.transports.verify import VerifyingReader
+from tests.registry_fixtures import Registry
+from tests.transports.registry.faultproxy import Fault, FaultProxy
+
+SIZE = MONOLITHIC_MAX + 3 * 1024 * 1024 + 17
+
+
+@pytest.fixture(scope="module")
+def blob() -> bytes:
+    return os.urandom(SIZE)
+
+
+@pytest.fixture(scope="module")
+def front(registry: Registry) -> Iterator[FaultProxy]:
+    proxy = FaultProxy(registry.host)
+    yield proxy
+    proxy.stop()
+
+
+def _desc(data: bytes) -> Descriptor:
+    return Descriptor(mt.OCI_LAYER_GZIP, "sha256:" + hashlib.sha256(data).hexdigest(), len(data))
+
+
+def _reader(data: bytes, desc: Descriptor) -> VerifyingReader:
+    return VerifyingReader.for_descriptor(io.BytesIO(data), desc)
+
+
+def test_one_patch_for_a_large_file(registry: Registry, blob: bytes) -> None:
+    desc = _desc(blob)
+    dst = docker_destination(registry.ref("stream/one:1"), tls_verify=False)
+    dst.put_blob(_reader(blob, desc), desc)  # type: ignore[arg-type]
+    assert dst.stats.data_requests == 2  # the PATCH with every byte, and the committing PUT
+    assert dst.has_blob(desc)
+
+
+def test_dropped_patch_starts_over(front: FaultProxy, blob: bytes) -> None:
+    front.reset()
+    data = blob[::-1]
+    desc = _desc(data)
+    front.add(Fault("PATCH", r"/blobs/uploads/", "reset"))
+    waits: list[float] = []
+    dst = docker_destination(
+        front.ref("stream/drop:1"), tls_verify=False, retry=RetryPolicy(sleep=waits.append)
+    )
+    dst.put_blob(_reader(data, desc), desc)  # type: ignore[arg-type]
+    assert len(waits) == 1
+    assert front.count("PATCH", r"/blobs/uploads/") == 2
+    assert dst.has_blob(desc)
+
+
+def test_503_on_patch_is_retried(front: FaultProxy, blob: bytes) -> None:
+    front.reset()
+    data = blob[1:] + blob[:1]
+    desc = _desc(data)
+    front.add(Fault("PATCH", r"/blobs/uploads/", "status", status=503))
+    waits: list[float] = []
+    dst = docker_destination(
+        front.ref("stream/503:1"), tls_verify=False, retry=RetryPolicy(sleep=waits.append)
+    )
+    dst.put_blob(_reader(data, desc), desc)  # type: ignore[arg-type]
+    assert waits == [0.5] and dst.has_blob(desc)
+
+
+def test_wrong_bytes_never_become_a_blob(registry: Registry, blob: bytes) -> None:
+    desc = _desc(blob)
+    wrong = bytearray(blob)
+    wrong[SIZE // 2] ^= 0xFF
+    dst = docker_destination(registry.ref("stream/bad:1"), tls_verify=False)
+    with pytest.raises(DigestMismatch):
+        dst.put_blob(_reader(bytes(wrong), desc), desc)  # type: ignore[arg-type]
+    fresh = docker_destination(registry.ref("stream/bad:1"), tls_verify=False)
+    assert not fresh.has_blob(desc)
