@@ -233,6 +233,7 @@ class Container:
                 status = isolated_run(spec, isolation=mode, runtime=runtime)
         finally:
             self.umount()
+        self.store.trim_upper(self.id)  # mount points the step needed leave no copied-up dirs
         self.last_status = status
         self._note(shlex.join(argv))
         self.save()

@@ -18,6 +18,7 @@ from buildah_py.storage.lookup import find_container, find_image
 from buildah_py.storage.mount import Mount, is_mounted, mount_all, unmount
 from buildah_py.storage.names import check_container_name, default_container_name
 from buildah_py.storage.records import ContainerRecord, now
+from buildah_py.storage.trim import trim_unchanged_dirs
 
 
 class ContainersMixin(GcMixin):
@@ -175,6 +176,17 @@ class ContainersMixin(GcMixin):
         unmount(str(self._mount_target(rec.id)), fuse=self.driver.name == "fuse-overlayfs")
         rec.mount_count = 0
         rec.mountpoint = ""
+
+    def trim_upper(self, ref: str) -> int:
+        """Drop directories the container's overlay upper dir holds only as unchanged copy-ups
+        (see storage/trim.py); a no-op while the container is mounted or on vfs."""
+        with self.writing():
+            rec = find_container(ref, self._meta.containers)
+            if self.driver.diff_kind != "upper" or rec.mount_count or self._is_live(rec):
+                return 0
+            upper = self.driver.upper(self._ctr_dir(rec.id))
+            lowers = [self.snapshot_path(c) for c in reversed(rec.chain)]
+            return trim_unchanged_dirs(upper, lowers, self.driver.userxattr)
 
     def container_upper(self, ref: str) -> Path:
         """The container's diff directory: the overlay upper dir, or the vfs rootfs."""

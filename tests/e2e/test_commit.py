@@ -67,3 +67,16 @@ def test_zstd_and_squash(cli: Cli, busybox: str) -> None:
     assert len(data["Manifest"]["layers"]) == 1
     ctr2 = cli.out("from", "squashed")
     assert cli("run", ctr2, "--", "ls", "/z").returncode == 0
+
+
+def test_a_step_that_changes_nothing_adds_no_layer(cli: Cli, busybox: str) -> None:
+    ctr = cli.out("from", busybox)
+    cli("run", ctr, "--", "true")  # /etc/hosts and friends were mounted over placeholders
+    img = cli.out("commit", ctr, "noop")
+    assert len(json.loads(cli.out("inspect", "--type", "image", img))["Manifest"]["layers"]) == 1
+    # Real changes to directories stay: a new entry, a mode change, an emptied-and-remade dir.
+    cli("run", ctr, "--", "sh", "-c", "echo x > /etc/new && chmod 700 /home && rm -rf /var && mkdir /var")
+    cli.out("commit", ctr, "changed")
+    ctr2 = cli.out("from", "changed")
+    out = cli.out("run", ctr2, "--", "sh", "-c", "cat /etc/new; stat -c %a /home; ls -A /var | wc -l")
+    assert out.split() == ["x", "700", "0"]

@@ -148,7 +148,8 @@ def test_mounts_and_generated_files_stay_out_of_layers(rcli: RootlessCli) -> Non
     assert proc.stdout.split()[-2] == "0"  # the script re-executed itself as namespace root
     archive = rcli.root / "hidden.tar"
     rcli("push", "hidden", f"oci-archive:{archive}")
-    top = _layers(archive)[-1]
+    # Layers past the busybox base's one; none at all when the step changed nothing that stays.
+    added = _layers(archive)[1:]
     for name in (
         "etc/hosts",
         "etc/resolv.conf",
@@ -161,7 +162,7 @@ def test_mounts_and_generated_files_stay_out_of_layers(rcli: RootlessCli) -> Non
         "sys",
         "dev",
     ):
-        assert name not in top, name
+        assert all(name not in layer for layer in added), name
     inspect = json.loads(rcli.out("inspect", "--type", "image", "hidden"))
     assert "hunter2" not in json.dumps(inspect)
     with tarfile.open(archive) as tar:

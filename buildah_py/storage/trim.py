@@ -1,0 +1,75 @@
+"""Dropping directories an overlay upper dir holds only because they were copied up unchanged.
+
+A step that creates and removes a file in ``/etc`` (a mount point for ``/etc/hosts``, say)
+leaves ``/etc`` copied up with the same owner, mode and times as below; the layer would carry
+it for nothing. Such an empty, non-opaque directory is removed from the upper dir while the
+container is not mounted, so the merged view is unchanged and the layer stays empty.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from buildah_py.archive.whiteouts import opaque_xattr
+
+_SAME = ("st_mode", "st_uid", "st_gid", "st_mtime_ns")
+
+
+def _is_opaque(path: Path, xattr: str) -> bool:
+    try:
+        return os.getxattr(path, xattr, follow_symlinks=False) == b"y"
+    except OSError:
+        return False
+
+
+def _is_whiteout(st: os.stat_result) -> bool:
+    return stat.S_ISCHR(st.st_mode) and st.st_rdev == 0
+
+
+def _lower_stat(lowers: list[Path], rel: str, xattr: str) -> os.stat_result | None:
+    """What the lower layers show at `rel` (top first), or None when it is absent or hidden."""
+    parts = rel.split("/")
+    for lower in lowers:
+        hidden = False
+        for depth in range(1, len(parts)):
+            anc = lower.joinpath(*parts[:depth])
+            try:
+                st = os.lstat(anc)
+            except OSError:
+                break  # this layer does not have the ancestor: look at its own path anyway
+            if _is_whiteout(st) or not stat.S_ISDIR(st.st_mode):
+                return None
+            if _is_opaque(anc, xattr):
+                hidden = True  # the path, if not in this layer, is hidden below it
+        try:
+            st = os.lstat(lower.joinpath(*parts))
+        except OSError:
+            if hidden:
+                return None
+            continue
+        return None if _is_whiteout(st) else st
+    return None
+
+
+def trim_unchanged_dirs(upper: Path, lowers: list[Path], userxattr: bool) -> int:
+    """Remove empty copied-up directories equal to what the lowers show; returns how many."""
+    xattr = opaque_xattr(userxattr)
+    removed = 0
+    for top, dirs, _files in os.walk(upper, topdown=False):
+        for name in dirs:
+            path = Path(top, name)
+            try:
+                st = os.lstat(path)
+                if not stat.S_ISDIR(st.st_mode) or any(os.scandir(path)) or _is_opaque(path, xattr):
+                    continue
+            except OSError:
+                continue
+            below = _lower_stat(lowers, str(path.relative_to(upper)), xattr)
+            if below is None or not stat.S_ISDIR(below.st_mode):
+                continue
+            if all(getattr(st, f) == getattr(below, f) for f in _SAME):
+                os.rmdir(path)
+                removed += 1
+    return removed
