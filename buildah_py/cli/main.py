@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import sys
@@ -9,14 +10,44 @@ import sys
 import click
 
 from buildah_py import __version__
-from buildah_py.cli import build, containers, images, manifest, registry, system, unshare
+from buildah_py.cli import unshare
 from buildah_py.cli.common import EXIT_ERROR, Globals, fail, setup_logging
 from buildah_py.userns import in_rootless_namespace, maybe_reexec
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
+#: Each verb and the module that defines it: a command imports only what its verb needs.
+VERBS = {
+    "build": "build", "bud": "build", "convert": "build",
+    "from": "containers", "run": "containers", "copy": "containers", "add": "containers",
+    "config": "containers", "commit": "containers", "mount": "containers", "umount": "containers",
+    "rm": "containers", "containers": "containers",
+    "images": "images", "inspect": "images", "tag": "images", "rmi": "images", "push": "images",
+    "pull": "images", "import": "images",
+    "manifest": "manifest", "login": "registry", "logout": "registry",
+    "check": "system", "prune": "system", "info": "system", "version": "system",
+    "unshare": "unshare",
+}
 
-@click.group(context_settings=CONTEXT)
+
+class LazyGroup(click.Group):
+    """Loads a verb's module when the verb is used (or listed by --help), not at start-up."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(VERBS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module_name = VERBS.get(cmd_name)
+        if module_name is None:
+            return None
+        module = importlib.import_module(f"buildah_py.cli.{module_name}")
+        for command in module.COMMANDS:
+            if command.name == cmd_name:
+                return command  # type: ignore[no-any-return]
+        return None
+
+
+@click.group(cls=LazyGroup, context_settings=CONTEXT)
 @click.option("--root", envvar="BUILDAH_PY_ROOT", help="Storage root directory.")
 @click.option("--runroot", envvar="BUILDAH_PY_RUNROOT", help="Directory for mount points and run state.")
 @click.option(
@@ -54,11 +85,6 @@ def _outside_session(argv: list[str]) -> bool:
         elif not word.startswith("-"):
             break
     return any(not word.startswith("-") for word in words)
-
-
-for module in (build, containers, images, manifest, registry, system, unshare):
-    for command in module.COMMANDS:
-        cli.add_command(command)
 
 
 def main() -> None:
