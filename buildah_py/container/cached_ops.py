@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import shlex
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,8 +42,8 @@ def cached_run(ctr: Container, kw: dict[str, Any]) -> Container:
     user = kw.get("user") if kw.get("user") is not None else (cfg.get("User") or "")
     workdir = paths.join("/", kw.get("workdir") or cfg.get("WorkingDir") or "/")
     mounts = list(kw.get("mounts") or ())
-    op = steps.run_op(argv, envl, str(user), workdir, mounts, kw.get("network"))
-    inputs = steps.mount_inputs(ctr, ctr.cache, mounts)
+    op = run_op(argv, envl, str(user), workdir, mounts, kw.get("network"))
+    inputs = mount_inputs(ctr, ctr.cache, mounts)
     note = ctr._step_note or shlex.join(argv)
     steps.cached_step(ctr, ctr.cache, op, inputs, _uncached(ctr, ctr.run, kw), note)
     return ctr
@@ -71,7 +71,7 @@ def cached_copy(ctr: Container, kind: str, kw: dict[str, Any]) -> Container:
         elif isinstance(origin, Image):
             op["from"] = f"image:{origin.id}"
         else:
-            op["from"] = steps._origin_state(ctr, origin)
+            op["from"] = origin_state(ctr, origin)
     else:
         root = Path(kw.get("context") or ctr.context or os.getcwd()).resolve()
         local = [s for s in specs if not is_url(s)]
@@ -84,3 +84,87 @@ def cached_copy(ctr: Container, kind: str, kw: dict[str, Any]) -> Container:
     note = ctr._step_note or f"{kind.upper()} {' '.join(specs)} {kw['dest']}"
     steps.cached_step(ctr, cache, op, inputs, _uncached(ctr, getattr(ctr, kind), kw), note)
     return ctr
+
+
+def run_op(
+    argv: list[str],
+    env: list[str],
+    user: str,
+    workdir: str,
+    mounts: Iterable[object],
+    network: str | None,
+) -> dict[str, Any]:
+    """The run operation as it enters the key: proxy variables and secret values left out."""
+    return {
+        "kind": "run",
+        "argv": argv,
+        "env": sorted(e for e in env if e.partition("=")[0] not in steps.PROXY_VARS),
+        "user": user,
+        "workdir": workdir,
+        "mounts": [_mount_repr(m) for m in mounts],
+        "network": network or "",
+    }
+
+
+def _mount_repr(m: object) -> Any:
+    if isinstance(m, str):
+        return m
+    fields = {k: getattr(m, k) for k in ("type", "target", "source", "readonly") if hasattr(m, k)}
+    options = getattr(m, "options", None)
+    if isinstance(options, dict) or hasattr(options, "items"):
+        fields["options"] = dict(options.items())  # type: ignore[union-attr]
+    elif options is not None:
+        fields["options"] = list(options)
+    return fields
+
+
+def mount_inputs(ctr: Container, cache: BuildCache, mounts: Iterable[object]) -> dict[str, str]:
+    """What read-only bind mounts expose to a step: host content, or another container's state."""
+    out: dict[str, str] = {}
+    for i, m in enumerate(mounts):
+        if isinstance(m, str):
+            opts = dict(p.partition("=")[::2] for p in m.split(","))
+            kind, source, origin = (
+                opts.get("type", "bind"),
+                opts.get("source") or opts.get("src"),
+                opts.get("from"),
+            )
+        else:
+            options = getattr(m, "options", {})
+            options = options if hasattr(options, "get") else {}
+            kind = getattr(m, "type", "")
+            source = getattr(m, "source", None) or options.get("source")
+            origin = options.get("from")
+        if kind != "bind":
+            continue
+        if origin:
+            out[f"mount{i}:from"] = origin_state(ctr, origin)
+        elif source and os.path.exists(source):
+            out.update(cache.tree_inputs((h, f"mount{i}:{n}") for h, n in _walk_host(Path(source))))
+    return out
+
+
+def origin_state(ctr: Container, origin: str) -> str:
+    from buildah_py.container.resolve import find_image
+    from buildah_py.container.working import Container as _Container
+    from buildah_py.errors import ContainerNotFound, ImageNotFound
+
+    try:
+        return steps.state_of(_Container.get(origin, ctr.store))
+    except ContainerNotFound:
+        pass
+    try:
+        return f"image:{find_image(ctr.store, origin).id}"
+    except ImageNotFound:
+        return BuildCache.random_id()
+
+
+def _walk_host(root: Path) -> Iterable[tuple[Path, str]]:
+    if not root.is_dir() or root.is_symlink():
+        yield root, "/"
+        return
+    for top, dirs, files in os.walk(root):
+        dirs.sort()
+        for name in [*dirs, *sorted(files)]:
+            host = Path(top, name)
+            yield host, "/" + os.path.relpath(host, root)

@@ -9,12 +9,10 @@ ID, so a container made from the new image stacks the step snapshots instead of 
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import os
 import tarfile
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from buildah_py.archive.compression import Compression, open_decompressed
 from buildah_py.archive.writer import (
@@ -23,9 +21,9 @@ from buildah_py.archive.writer import (
     write_layer_from_tree,
     write_layer_from_upper,
 )
-from buildah_py.container.cache import base_state, is_dirty
+from buildah_py.container.commit_cache import cached_image, commit_key, remember_aliases
 from buildah_py.container.image import Image
-from buildah_py.errors import ContainerError, ImageNotFound
+from buildah_py.errors import ContainerError
 from buildah_py.oci import mediatypes as mt
 from buildah_py.oci.config import utc_timestamp
 from buildah_py.oci.descriptor import Descriptor
@@ -162,7 +160,7 @@ def commit_container(
     store = ctr.store
     if timestamp is None:
         timestamp = source_date_epoch()
-    key = _commit_key(
+    key = commit_key(
         ctr,
         fmt=fmt,
         compression=comp.value,
@@ -174,7 +172,7 @@ def commit_container(
         omit_history=omit_history,
     )
     if key is not None:
-        cached = _cached_image(ctr, key, name)
+        cached = cached_image(ctr, key, name)
         if cached is not None:
             return _done(ctr, cached, rm, iidfile)
     created = utc_timestamp(timestamp)
@@ -256,7 +254,7 @@ def commit_container(
     if key is not None:
         store.remember_commit(key, record.id)
     if timestamp is None and step_blobs:  # exact renderings of the snapshots: alias them
-        _remember_aliases(ctr, diff_ids, step_blobs)
+        remember_aliases(ctr, diff_ids, step_blobs)
     if blob is not None:
         top = chain_ids(diff_ids)[-1]
         store.remember_layer_blob(top, comp.value, blob.digest, blob.size, blob.diff_id)
@@ -281,68 +279,3 @@ def _done(ctr: Container, record: ImageRecord, rm: bool, iidfile: str | None) ->
         with open(iidfile, "w") as f:
             f.write(f"sha256:{record.id}")
     return Image(ctr.store, record)
-
-
-def _commit_key(ctr: Container, **options: Any) -> str | None:
-    """What a commit's output depends on, when every change went through cached steps;
-    None when the cache is off or the container holds changes no step key describes."""
-    cache = ctr.cache
-    extra = ctr.record.extra
-    if cache is None or not cache.enabled or extra.get("pending") or is_dirty(ctr):
-        return None
-    config = {k: v for k, v in ctr.record.config.items() if k != "created"}
-    config["history"] = [
-        {k: v for k, v in h.items() if k != "created"} for h in config.get("history") or []
-    ]
-    doc = {
-        "v": 1,
-        "state": extra.get("cache_state") or base_state(ctr),
-        "config": config,
-        "steps": [[s.get("created_by"), s.get("snapshot")] for s in extra.get("steps", [])],
-        "annotations": extra.get("annotations") or {},
-        "options": options,
-    }
-    return "sha256:" + hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
-
-
-def _cached_image(ctr: Container, key: str, name: str | None) -> ImageRecord | None:
-    """The image an identical earlier commit made (given `name` too), or None."""
-    store = ctr.store
-    found = store.commit_for(key)
-    if found is None:
-        return None
-    try:
-        if name:
-            store.tag(found, local_name(name))
-        record = store.image(found)
-    except ImageNotFound:  # removed meanwhile: commit afresh
-        return None
-    log.info("--> Using cached image %s", record.id[:12])
-    return record
-
-
-def _remember_aliases(
-    ctr: Container, diff_ids: list[str], step_blobs: dict[str, LayerBlob | None]
-) -> None:
-    """Record each step snapshot as holding its layer's chain ID, stacked on the one below."""
-    store = ctr.store
-    base = len(ctr.record.extra.get("layers", []))
-    chain = chain_ids(diff_ids)
-    below = ctr.record.chain[base - 1] if base else None
-    overlay = store.container_diff_kind(ctr.id) == "upper"
-    aliases: dict[str, tuple[str, str | None]] = {}
-    at = base
-    for snap, layer in step_blobs.items():  # in chain order
-        if layer is None:
-            # Left out of the stack: only right if it holds nothing (vfs trees are complete).
-            if overlay and any(os.scandir(store.snapshot_path(snap))):
-                break
-            continue
-        aliases[chain[at]] = (snap, below)
-        below, at = snap, at + 1
-    store.remember_layer_aliases(aliases)
-
-
-def commit_options(options: dict[str, Any]) -> dict[str, Any]:
-    """Drop ``None`` values so callers can pass CLI options straight through."""
-    return {k: v for k, v in options.items() if v is not None}
