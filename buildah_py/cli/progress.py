@@ -35,6 +35,8 @@ class BlobProgress:
         self.quiet = quiet
         self.tty = self.stream.isatty() if tty is None else tty
         self._finished: set[str] = set()
+        self._kinds: dict[str, str] = {}  # digest -> "config"; anything else is a blob
+        self._skipped: set[str] = set()
         self._bars: Progress | None = None
         self._tasks: dict[str, TaskID] = {}
 
@@ -45,10 +47,21 @@ class BlobProgress:
         if self.tty:
             self._bar(digest, done, total)
         elif complete:
-            self.stream.write(f"Copying blob {short_digest(digest)} done\n")
+            how = "skipped: already exists" if digest in self._skipped else "done"
+            self.stream.write(f"Copying {self._kind(digest)} {short_digest(digest)} {how}\n")
             self.stream.flush()
         if complete:
             self._finished.add(digest)
+
+    def note(self, digest: str, event: str) -> None:
+        """What the copy routine says besides bytes: a blob is the config, or was skipped."""
+        if event == "config":
+            self._kinds[digest] = "config"
+        elif event == "skipped":
+            self._skipped.add(digest)
+
+    def _kind(self, digest: str) -> str:
+        return self._kinds.get(digest, "blob")
 
     def _bar(self, digest: str, done: int, total: int) -> None:
         if self._bars is None:
@@ -62,7 +75,7 @@ class BlobProgress:
             )
 
             self._bars = Progress(
-                TextColumn("Copying blob {task.description}"),
+                TextColumn("Copying {task.description}"),
                 BarColumn(),
                 DownloadColumn(),
                 TransferSpeedColumn(),
@@ -72,7 +85,10 @@ class BlobProgress:
             self._bars.start()
         task = self._tasks.get(digest)
         if task is None:
-            task = self._bars.add_task(short_digest(digest), total=total if total >= 0 else None)
+            label = f"{self._kind(digest)} {short_digest(digest)}"
+            if digest in self._skipped:
+                label += " (already exists)"
+            task = self._bars.add_task(label, total=total if total >= 0 else None)
             self._tasks[digest] = task
         self._bars.update(task, completed=done)
 

@@ -103,6 +103,15 @@ class _Copier:
                     progress(digest, done, total)
 
         self.progress = report
+        # A renderer may also want to know what a blob is and whether it moved at all.
+        hook = getattr(progress, "note", None)
+
+        def note(digest: str, event: str) -> None:
+            if callable(hook):
+                with lock:
+                    hook(digest, event)
+
+        self.note = note
 
     # --- manifests --------------------------------------------------------------------
     def target_format(self, kind: str, forced: str | None) -> str:
@@ -157,7 +166,9 @@ class _Copier:
         return diff_ids if len(diff_ids) == len(manifest.layers) else None
 
     def _put_config(self, raw: bytes, desc: Descriptor) -> None:
+        self.note(desc.digest, "config")
         if self.dst.has_blob(desc):
+            self.note(desc.digest, "skipped")
             self.progress(desc.digest, desc.size, desc.size)
             return
         reader = VerifyingReader.for_descriptor(io.BytesIO(raw), desc, self.progress)
@@ -212,6 +223,7 @@ class _Copier:
 
     def _copy_blob(self, desc: Descriptor, out: Descriptor) -> None:
         if self.dst.has_blob(out):
+            self.note(desc.digest, "skipped")
             self.progress(desc.digest, desc.size, desc.size)
             return
         with VerifyingReader.for_descriptor(self.src.get_blob(desc), desc, self.progress) as reader:
@@ -275,7 +287,9 @@ def copy_image(
 ) -> CopyResult:
     """Copy the image `src` names into `dst` and commit it there.
 
-    `progress(digest, done, total)` is called as each blob moves (never concurrently).
+    `progress(digest, done, total)` is called as each blob moves (never concurrently); if it
+    also has a ``note(digest, event)`` method, that hears ``"config"`` for the config blob and
+    ``"skipped"`` for a blob the destination already had.
     A failure leaves the destination uncommitted; closing it then removes what was written.
     """
     copier = _Copier(src, dst, format, compression, progress, jobs)

@@ -21,10 +21,13 @@ def test_push_pull_from_run(cli: Cli, busybox: str, registry: Registry, tmp_path
     pushed = cli("push", INSECURE, "--digestfile", str(digestfile), busybox, ref)
     # Not a terminal: one line per blob (config and layer), nothing else.
     lines = pushed.stderr.splitlines()
-    assert len(lines) == 2 and all(
-        re.fullmatch(r"Copying blob sha256:[0-9a-f]{12} done", x) for x in lines
-    )
+    assert len(lines) == 2
+    assert re.fullmatch(r"Copying config sha256:[0-9a-f]{12} done", lines[0]), lines
+    assert re.fullmatch(r"Copying blob sha256:[0-9a-f]{12} done", lines[1]), lines
     assert re.fullmatch(r"sha256:[0-9a-f]{64}", digestfile.read_text())
+    # The same push again moves nothing, and says so as buildah does.
+    again = cli("push", INSECURE, busybox, ref).stderr.splitlines()
+    assert len(again) == 2 and all(x.endswith(" skipped: already exists") for x in again), again
 
     cli("rmi", busybox)
     pulled = cli("pull", "-q", INSECURE, ref)
