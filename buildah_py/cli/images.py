@@ -12,6 +12,7 @@ from buildah_py.cli.registry import registry_options, registry_opts
 from buildah_py.container import Container, Image
 from buildah_py.container.resolve import candidates, find_image
 from buildah_py.errors import ContainerNotFound, ImageNotFound
+from buildah_py.storage import Store
 
 
 def _size(n: int) -> str:
@@ -31,27 +32,42 @@ def _size(n: int) -> str:
 @pass_globals
 @handle_errors
 def images_cmd(g: Globals, as_json: bool, quiet: bool, noheading: bool, digests: bool, name: str | None) -> None:
-    """List images in the local store."""
+    """List images (and manifest lists) in the local store."""
+    from buildah_py.manifests import ManifestLists
+
     store = g.store()
     recs = store.images()
+    lists = [] if name else ManifestLists(store).all()
     if name:
         want = find_image(store, name).id
         recs = [r for r in recs if r.id == want]
     if as_json:
         print_json([{"id": r.id, "names": r.names, "digest": r.manifest_digest, "createdat": r.created,
-                     "size": _size(r.size), "readonly": False} for r in recs])
+                     "size": _size(r.size), "readonly": False} for r in recs]
+                   + [{"id": lst.id, "names": [lst.name], "digest": lst.digest, "createdat": lst.created,
+                       "size": "", "readonly": False, "manifestlist": True} for lst in lists])
         return
     if quiet:
         for r in recs:
             click.echo(r.id[:12])
+        for lst in lists:
+            click.echo(lst.id[:12])
         return
     if not noheading:
         click.echo(f"{'REPOSITORY':<40}{'TAG':<12}{'IMAGE ID':<15}{'CREATED':<22}SIZE")
-    for r in recs:
-        for full in r.names or ["<none>:<none>"]:
-            repo, _, tag = full.rpartition(":") if ":" in full.split("/")[-1] else (full, "", "<none>")
-            line = f"{repo:<40}{tag:<12}{r.id[:12]:<15}{r.created[:19]:<22}{_size(r.size)}"
-            click.echo(line + (f"  {r.manifest_digest}" if digests else ""))
+    rows = [(n, r.id, r.created, _size(r.size), r.manifest_digest) for r in recs for n in r.names or [""]]
+    rows += [(lst.name, lst.id, lst.created, "(list)", lst.digest) for lst in lists]
+    for full, ident, created, size, digest in rows:
+        repo, tag = _split_name(full)
+        line = f"{repo:<40}{tag:<12}{ident[:12]:<15}{created[:19]:<22}{size}"
+        click.echo(line + (f"  {digest}" if digests else ""))
+
+
+def _split_name(full: str) -> tuple[str, str]:
+    if not full:
+        return "<none>", "<none>"
+    repo, sep, tag = full.rpartition(":")
+    return (repo, tag) if sep and "/" not in tag else (full, "<none>")
 
 
 @click.command("inspect")
@@ -125,7 +141,12 @@ def rmi_cmd(g: Globals, force: bool, all_: bool, prune: bool, images: tuple[str,
     elif not targets:
         raise ImageNotFound("(none given: name an image, or use --all)")
     for ref in targets:
-        rec = find_image(store, ref)
+        try:
+            rec = find_image(store, ref)
+        except ImageNotFound:
+            if not _remove_list(store, ref):
+                raise
+            continue
         # A name removes just that name (buildah's "untagged"); the image goes with its last name.
         name = next((c for c in candidates(ref) if c in rec.names), None)
         removed = store.remove_image(name or rec.id, force=force)
@@ -133,6 +154,19 @@ def rmi_cmd(g: Globals, force: bool, all_: bool, prune: bool, images: tuple[str,
             click.echo(f"untagged: {name}")
         for image_id in removed:
             click.echo(image_id)
+
+
+def _remove_list(store: Store, ref: str) -> bool:
+    """`rmi` of a manifest list's name removes the list (its images stay), as buildah does."""
+    from buildah_py.manifests import ManifestListNotFound, ManifestLists
+
+    try:
+        lst = ManifestLists(store).remove(ref)
+    except ManifestListNotFound:
+        return False
+    click.echo(f"untagged: {lst.name}")
+    click.echo(lst.id)
+    return True
 
 
 @click.command("push")
