@@ -27,7 +27,7 @@ def main() -> int:
     except BuildahPyError as err:
         print(f"Error: {err}", file=sys.stderr)
         return 1
-    print("==> done: try `buildah-py images` and `buildah-py inspect --type image localhost/demo-app`")
+    print("==> done: try `.venv/bin/buildah-py images` and `.venv/bin/buildah-py inspect --type image localhost/demo-app`")
     return 0
 
 
