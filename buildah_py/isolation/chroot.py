@@ -18,6 +18,7 @@ import termios
 from buildah_py.errors import RunError
 from buildah_py.isolation import chroot_setup, confined, linux, supervise
 from buildah_py.isolation.prepare import Prepared, find_executable, mapped_user, prepared
+from buildah_py.isolation.seccomp_load import Filter, step_filter
 from buildah_py.isolation.spec import DEFAULT_CAPABILITIES, RunSpec, final_env
 from buildah_py.isolation.users import resolve_user
 
@@ -63,7 +64,14 @@ def _die_with(parent: int) -> None:
         os._exit(_FAILED)
 
 
-def _middle(spec: RunSpec, prep: Prepared, report: int, slave: int | None, parent: int) -> None:
+def _middle(
+    spec: RunSpec,
+    prep: Prepared,
+    report: int,
+    slave: int | None,
+    parent: int,
+    sfilter: Filter | None,
+) -> None:
     """Unshare, fork the step as PID 1, pass its PID up, wait, and exit with its status."""
     for sig in supervise.FORWARDED:
         signal.signal(sig, signal.SIG_IGN)  # the caller forwards them to the step directly
@@ -74,7 +82,7 @@ def _middle(spec: RunSpec, prep: Prepared, report: int, slave: int | None, paren
         try:
             # PID 1 of a new namespace sees getppid() == 0, so no parent check here.
             linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
-            _step(spec, prep, report, slave)
+            _step(spec, prep, report, slave, sfilter)
         except BaseException as err:  # noqa: B036 - nothing may escape a forked child
             try:
                 _report(report, "E", _describe(err))
@@ -111,7 +119,9 @@ def _forbid_imports() -> None:
     sys.path_importer_cache.clear()
 
 
-def _step(spec: RunSpec, prep: Prepared, report: int, slave: int | None) -> None:
+def _step(
+    spec: RunSpec, prep: Prepared, report: int, slave: int | None, sfilter: Filter | None
+) -> None:
     """Become the container, then execve the step (PID 1 of the new PID namespace)."""
     for sig in (*supervise.FORWARDED, signal.SIGPIPE, signal.SIGXFSZ):
         signal.signal(sig, signal.SIG_DFL)  # Python ignores SIGPIPE; programs expect it
@@ -132,6 +142,10 @@ def _step(spec: RunSpec, prep: Prepared, report: int, slave: int | None) -> None
     chroot_setup.raise_nofile()
     keep = {linux.CAPABILITY_NUMBERS[name] for name in DEFAULT_CAPABILITIES}
     linux.limit_capabilities(keep, linux.last_capability())
+    if sfilter is not None:
+        # Still root here, so no no_new_privs is needed (setuid binaries keep working); the
+        # profile allows what is left to do: setgroups, setuid, umask, chdir, openat2, execve.
+        sfilter.install()
     if linux.setgroups_allowed():
         os.setgroups(list(user.additional_gids))
     os.setgid(user.gid)
@@ -168,7 +182,14 @@ def _read_reports(fd: int, forwarder: supervise.SignalForwarder, box: list[int])
     return None
 
 
-def _fork_middle(spec: RunSpec, prep: Prepared, r: int, w: int, pty: tuple[int, int] | None) -> int:
+def _fork_middle(
+    spec: RunSpec,
+    prep: Prepared,
+    r: int,
+    w: int,
+    pty: tuple[int, int] | None,
+    sfilter: Filter | None,
+) -> int:
     sys.stdout.flush()
     sys.stderr.flush()
     parent = os.getpid()
@@ -179,7 +200,7 @@ def _fork_middle(spec: RunSpec, prep: Prepared, r: int, w: int, pty: tuple[int, 
         os.close(r)
         if pty is not None:
             os.close(pty[0])
-        _middle(spec, prep, w, pty[1] if pty else None, parent)
+        _middle(spec, prep, w, pty[1] if pty else None, parent, sfilter)
     except BaseException as err:  # noqa: B036 - nothing may escape a forked child
         try:
             _report(w, "E", _describe(err))
@@ -191,11 +212,12 @@ def _fork_middle(spec: RunSpec, prep: Prepared, r: int, w: int, pty: tuple[int, 
 def run_chroot(spec: RunSpec) -> int:
     """Run the step with chroot isolation; returns its exit status."""
     box: list[int] = []  # the step's host PID, once the middle process reports it
+    sfilter = step_filter(spec)  # compiled here: libseccomp is never touched after the pivot
     with prepared(spec) as prep, supervise.SignalForwarder(lambda: box[0] if box else None) as fwd:
         pty = os.openpty() if spec.terminal else None
         r, w = os.pipe2(os.O_CLOEXEC)
         try:
-            pid = _fork_middle(spec, prep, r, w, pty)
+            pid = _fork_middle(spec, prep, r, w, pty, sfilter)
         finally:
             os.close(w)
             if pty is not None:

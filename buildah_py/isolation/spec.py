@@ -80,6 +80,8 @@ class RunSpec:
     stdin: bool = False
     etc_files: dict[str, str] = field(default_factory=dict)
     umask: int = 0o022
+    # chroot isolation: True for containers' default profile, False for none, or a profile path.
+    seccomp: bool | Path = True
 
 
 def final_env(env: list[str], home: str, terminal: bool) -> list[str]:
