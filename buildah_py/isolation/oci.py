@@ -14,12 +14,14 @@ import termios
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from buildah_py.errors import IsolationUnavailable, RunError
 from buildah_py.isolation import confined, linux, supervise
 from buildah_py.isolation.ocispec import make_runtime_spec
 from buildah_py.isolation.prepare import Prepared, find_executable, mapped_user, prepared
-from buildah_py.isolation.seccomp import load_default
+from buildah_py.isolation.seccomp import DEFAULT_PROFILE, load_default
+from buildah_py.isolation.seccomp_load import profile_path
 from buildah_py.isolation.spec import DEFAULT_CAPABILITIES, RunSpec, final_env
 from buildah_py.isolation.users import resolve_user
 
@@ -121,6 +123,16 @@ def _bind_sys(network: str, userns: bool) -> bool:
     return userns or linux.in_user_namespace()
 
 
+def _seccomp(spec: RunSpec) -> dict[str, Any] | None:
+    """The profile for runc: the same choice `chroot` makes (off, the default, or a path)."""
+    path = profile_path(spec)
+    if path is None:
+        return None
+    if path != DEFAULT_PROFILE and not path.is_file():
+        raise RunError(f"seccomp profile {path} does not exist")
+    return load_default(DEFAULT_CAPABILITIES, path)
+
+
 def _write_bundle(spec: RunSpec, prep: Prepared, nofile: int, userns: bool) -> Path:
     user = resolve_user(spec.user, lambda p: confined.read_file_in_root(prep.rootfd, p))
     user = mapped_user(user)
@@ -131,7 +143,7 @@ def _write_bundle(spec: RunSpec, prep: Prepared, nofile: int, userns: bool) -> P
         spec,
         user=user,
         etc_mounts=prep.etc_mounts,
-        seccomp=load_default(DEFAULT_CAPABILITIES),
+        seccomp=_seccomp(spec),
         nofile=nofile,
         root_path=str(Path(spec.rootfs).resolve()),
         bind_sys=_bind_sys(spec.network, userns),

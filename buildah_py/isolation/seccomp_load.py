@@ -215,7 +215,7 @@ def compile_profile(profile: Mapping[str, Any], lib: ctypes.CDLL) -> Filter:
     return Filter(program, flags, lib.seccomp_syscall_resolve_name(b"seccomp"))
 
 
-def _profile_path(spec: RunSpec) -> Path | None:
+def profile_path(spec: RunSpec) -> Path | None:
     """Which profile the step asks for: None for unconfined (the spec or the environment)."""
     env = os.environ.get(SECCOMP_ENV, "")
     if env == "unconfined" or spec.seccomp is False:
@@ -231,7 +231,7 @@ def step_filter(spec: RunSpec) -> Filter | None:
     Without libseccomp, or without the default profile, the step runs unfiltered (as
     buildah-py always did there); a profile that was asked for by path must exist.
     """
-    path = _profile_path(spec)
+    path = profile_path(spec)
     if path is None:
         return None
     if path != DEFAULT_PROFILE and not path.is_file():

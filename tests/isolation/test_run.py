@@ -183,10 +183,10 @@ def test_stdin_passed_only_when_asked(sh: Runner, tmp_path: Path) -> None:
         os.close(saved)
 
 
-def test_seccomp_only_under_oci(sh: Runner, isolation: str) -> None:
+def test_seccomp_filter_in_both_isolations(sh: Runner, isolation: str) -> None:
     status, out = sh("grep Seccomp: /proc/self/status")
     mode = out.split()[1]
-    assert (status, mode) == (0, "2" if isolation == "oci" else "0")
+    assert (status, mode) == (0, "2")
 
 
 def test_bad_cwd_and_isolation(rootfs: Path, isolation: str) -> None:

@@ -148,3 +148,13 @@ def test_invalid_profile_fails_the_step(
 def test_missing_profile_by_path(step: Any, tmp_path: Path) -> None:
     with pytest.raises(RunError, match="seccomp profile .*nothing.json does not exist"):
         step("true", seccomp=tmp_path / "nothing.json")
+
+
+def test_oci_honours_unconfined_too(rootfs: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`BUILDAH_PY_SECCOMP=unconfined` turns the filter off under runc as under chroot."""
+    monkeypatch.setenv("BUILDAH_PY_SECCOMP", "unconfined")
+    out = rootfs / "seccomp.txt"
+    spec = RunSpec(rootfs=rootfs, argv=["sh", "-c", "grep Seccomp: /proc/self/status > /seccomp.txt"], env=[])
+    assert run(spec, isolation="oci") == 0
+    assert out.read_text().split()[1] == "0"
+    out.unlink()
