@@ -13,7 +13,13 @@ import pytest
 
 from tests.e2e.cliutil import Cli
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the cross-checks run as root")
+
+@pytest.fixture(autouse=True)
+def _cross_checkers() -> None:
+    """The cross-checks need root and the real tools (scripts/install-system-deps installs them)."""
+    assert os.geteuid() == 0, "the cross-checks run as root"
+    for tool in ("skopeo", "umoci", "buildah"):
+        assert shutil.which(tool), f"{tool} is needed: run scripts/install-system-deps"
 
 
 def _tree(root: Path) -> dict[str, tuple]:
@@ -102,7 +108,6 @@ def test_store_is_an_oci_layout(cli: Cli, busybox: str) -> None:
     assert json.loads(out.stdout)["Os"] == "linux"
 
 
-@pytest.mark.skipif(shutil.which("buildah") is None, reason="buildah is not installed")
 def test_buildah_runs_our_image_and_we_run_theirs(cli: Cli, busybox: str, tmp_path: Path) -> None:
     env = dict(os.environ)
     broot, brun = tmp_path / "broot", tmp_path / "brun"

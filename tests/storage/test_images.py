@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 
 import pytest
@@ -66,7 +65,6 @@ def test_index_json_is_an_oci_layout(vfs_store: Store) -> None:
     ]
 
 
-@pytest.mark.skipif(shutil.which("skopeo") is None, reason="skopeo is not installed")
 def test_skopeo_reads_the_store(vfs_store: Store) -> None:
     # (skopeo's oci: transport looks up names among OCI-typed entries only, so the image is OCI;
     # docker-format images are listed too, with their own media type, as the layout spec allows)

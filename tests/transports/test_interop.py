@@ -18,7 +18,13 @@ from .conftest import Built, Layout, layer_files
 
 SKOPEO = shutil.which("skopeo")
 UMOCI = shutil.which("umoci")
-pytestmark = pytest.mark.skipif(SKOPEO is None, reason="skopeo is not installed")
+
+
+@pytest.fixture(autouse=True)
+def _cross_checkers() -> None:
+    """skopeo and umoci (as root) are the independent readers these tests exist for."""
+    assert SKOPEO is not None, "skopeo is needed: run scripts/install-system-deps"
+    assert UMOCI is not None and os.geteuid() == 0, "umoci unpack needs umoci and root"
 
 FORMATS = {
     "oci": "oci:{d}/lay:t",
@@ -105,7 +111,6 @@ def test_skopeo_reads_our_zstd_and_docker_conversion(
     skopeo("copy", "--quiet", f"dir:{tmp_path}/docker", f"docker-archive:{tmp_path}/d.tar")
 
 
-@pytest.mark.skipif(UMOCI is None or os.geteuid() != 0, reason="umoci unpack needs umoci and root")
 def test_umoci_unpacks_our_layout(tmp_path: Path, layout: Layout, simple: Built) -> None:
     ours(f"oci:{layout.path}:v1", f"oci:{tmp_path}/lay:t")
     bundle = tmp_path / "bundle"
