@@ -7,22 +7,20 @@ the same verified, converting, mounting copy as every other push.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any
 
-from buildah_py.errors import BlobNotFound, StoreError
+from buildah_py.errors import StoreError
 from buildah_py.manifests.lists import ManifestLists
-from buildah_py.oci.descriptor import Descriptor
 from buildah_py.oci.digest import sha256_digest
-from buildah_py.oci.manifest import MAX_MANIFEST_SIZE, sniff_media_type
 from buildah_py.transports.copy import CopyResult
-from buildah_py.transports.store import push_source
+from buildah_py.transports.store import ContentReader, push_source
 
 if TYPE_CHECKING:
     from buildah_py.manifests.records import ManifestList
     from buildah_py.storage import Store
 
 
-class ListSource:
+class ListSource(ContentReader):
     """An ImageSource for a stored manifest list."""
 
     def __init__(self, store: Store, lst: ManifestList) -> None:
@@ -44,19 +42,8 @@ class ListSource:
                     "store; add it again or remove the entry"
                 )
 
-    def get_manifest(self, digest: str | None = None) -> tuple[bytes, str]:
-        if digest is None:
-            return self.raw, self.list.media_type
-        raw = self.store.content.read(digest, MAX_MANIFEST_SIZE)
-        return raw, sniff_media_type(raw)
-
-    def get_blob(self, desc: Descriptor) -> BinaryIO:
-        if not self.store.content.has(desc.digest):
-            raise BlobNotFound(desc.digest)
-        return self.store.content.open(desc.digest)
-
-    def close(self) -> None:
-        pass
+    def top_manifest(self) -> tuple[bytes, str]:
+        return self.raw, self.list.media_type
 
 
 def push_list(

@@ -29,18 +29,17 @@ if TYPE_CHECKING:
     from buildah_py.transports.registry.locations import BlobLocations
 
 
-class StoreSource:
-    """An image of the local store, by name, ID, ID prefix or manifest digest."""
+class ContentReader:
+    """Reads manifests and blobs from the store's content; subclasses say what the top is."""
 
-    def __init__(self, store: Store, ref: str) -> None:
-        self.store = store
-        self.record: ImageRecord = store.image(ref)
-        self.reference = f"containers-storage:{ref}"
+    store: Store
+
+    def top_manifest(self) -> tuple[bytes, str]:
+        raise TypeError(f"{type(self).__name__} names no top-level manifest")
 
     def get_manifest(self, digest: str | None = None) -> tuple[bytes, str]:
         if digest is None:
-            raw = self.store.content.read(self.record.manifest_digest, MAX_MANIFEST_SIZE)
-            return raw, self.record.manifest_media_type
+            return self.top_manifest()
         raw = self.store.content.read(digest, MAX_MANIFEST_SIZE)
         return raw, sniff_media_type(raw)
 
@@ -51,6 +50,19 @@ class StoreSource:
 
     def close(self) -> None:
         pass
+
+
+class StoreSource(ContentReader):
+    """An image of the local store, by name, ID, ID prefix or manifest digest."""
+
+    def __init__(self, store: Store, ref: str) -> None:
+        self.store = store
+        self.record: ImageRecord = store.image(ref)
+        self.reference = f"containers-storage:{ref}"
+
+    def top_manifest(self) -> tuple[bytes, str]:
+        raw = self.store.content.read(self.record.manifest_digest, MAX_MANIFEST_SIZE)
+        return raw, self.record.manifest_media_type
 
 
 class StoreDestination:
