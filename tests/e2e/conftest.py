@@ -12,7 +12,6 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "examples" / "buildscripts"))
 
-from busybox_base import write_rootfs_tar  # noqa: E402
 
 from buildah_py.storage import Store  # noqa: E402
 from tests.e2e.cliutil import Cli  # noqa: E402
@@ -37,13 +36,6 @@ def cli(store_paths: tuple[Path, Path]) -> Iterator[Cli]:
 def store(store_paths: tuple[Path, Path], cli: Cli) -> Iterator[Store]:
     s = Store.open(*store_paths)
     yield s
-
-
-@pytest.fixture(scope="session")
-def busybox_tar(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("busybox") / "rootfs.tar"
-    write_rootfs_tar(str(path))
-    return path
 
 
 @pytest.fixture

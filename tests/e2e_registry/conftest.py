@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from busybox_base import write_rootfs_tar
 
 from tests.e2e.cliutil import Cli
 from tests.e2e_registry.support import CountingProxy
@@ -59,13 +58,6 @@ def other_cli(tmp_path: Path) -> Iterator[Cli]:
     c = make_cli(tmp_path / "two")
     yield c
     _cleanup(c)
-
-
-@pytest.fixture(scope="session")
-def busybox_tar(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("busybox") / "rootfs.tar"
-    write_rootfs_tar(str(path))
-    return path
 
 
 @pytest.fixture

@@ -10,17 +10,9 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "examples" / "buildscripts"))
 
-from busybox_base import write_rootfs_tar  # noqa: E402
 
 from buildah_py.container.importing import import_tarball  # noqa: E402
 from buildah_py.storage import Store  # noqa: E402
-
-
-@pytest.fixture(scope="session")
-def busybox_tar(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("busybox") / "rootfs.tar"
-    write_rootfs_tar(str(path))
-    return path
 
 
 @pytest.fixture
