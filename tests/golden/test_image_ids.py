@@ -99,7 +99,9 @@ def _context(path: Path) -> Path:
 def _build_all(tmp_path: Path, busybox_tar: Path) -> dict[str, str]:
     cli = Cli(tmp_path / "root", tmp_path / "run")
     ids: dict[str, str] = {}
-    ids["import"] = cli.out("import", "--timestamp", "0", str(busybox_tar), "localhost/busybox")
+    # From stdin: the history names the tarball, and its path differs between runs.
+    imported = cli("import", "--timestamp", "0", "-", "localhost/busybox", input=busybox_tar.read_bytes())
+    ids["import"] = imported.stdout
     ctx = _context(tmp_path / "ctx")
     for name, text in DOCKERFILES.items():
         df = tmp_path / f"{name}.Dockerfile"
