@@ -30,6 +30,7 @@ test: system-deps $(VENV)/.installed
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check buildah_py dockerfile_parser tests examples bench
+	$(VENV)/bin/ruff format --check buildah_py dockerfile_parser tests examples bench
 	$(VENV)/bin/mypy buildah_py dockerfile_parser
 
 typecheck: lint

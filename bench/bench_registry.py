@@ -22,13 +22,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from buildah_py.oci import mediatypes as mt  # noqa: E402
-from buildah_py.oci.descriptor import Descriptor  # noqa: E402
-from buildah_py.oci.manifest import Manifest  # noqa: E402
-from buildah_py.transports.copy import copy_image  # noqa: E402
-from buildah_py.transports.docker import docker_destination, docker_source  # noqa: E402
-from buildah_py.transports.oci_layout import LayoutWriter, open_oci_source  # noqa: E402
-from tests.registry_fixtures import start_registry  # noqa: E402
+from buildah_py.oci import mediatypes as mt
+from buildah_py.oci.descriptor import Descriptor
+from buildah_py.oci.manifest import Manifest
+from buildah_py.transports.copy import copy_image
+from buildah_py.transports.docker import docker_destination, docker_source
+from buildah_py.transports.oci_layout import LayoutWriter, open_oci_source
+from tests.registry_fixtures import start_registry
 
 _MIB = 1 << 20
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.registry_fixtures import start_registry  # noqa: E402
+from tests.registry_fixtures import start_registry
 
 _MIB = 1 << 20
 
@@ -51,35 +51,96 @@ def main() -> None:
         tar_path = work / "rootfs.tar"
         with tarfile.open(tar_path, "w") as tar:
             tar.add(payload, arcname="payload")
-        subprocess.run([*ours, "import", str(tar_path), "big"], check=True, env=env, capture_output=True)
-        subprocess.run([*ours, "push", "--tls-verify=false", "big", f"docker://{src_reg.host}/bench/big:1"],
-                       check=True, env=env, capture_output=True)
+        subprocess.run(
+            [*ours, "import", str(tar_path), "big"], check=True, env=env, capture_output=True
+        )
+        subprocess.run(
+            [*ours, "push", "--tls-verify=false", "big", f"docker://{src_reg.host}/bench/big:1"],
+            check=True,
+            env=env,
+            capture_output=True,
+        )
         shutil.rmtree(work / "root")
         print(f"image with one {args.size_mib} MiB layer (incompressible), two local registries")
 
-        _timed("buildah-py pull", args.size_mib,
-               [*ours, "pull", "-q", "--tls-verify=false", f"docker://{src_reg.host}/bench/big:1"], env)
-        _timed("buildah-py from (unpacks the layer)", args.size_mib,
-               [*ours, "from", f"{src_reg.host}/bench/big:1"], env)
-        _timed("buildah-py push", args.size_mib,
-               [*ours, "push", "-q", "--tls-verify=false", f"{src_reg.host}/bench/big:1",
-                f"docker://{dst['ours'].host}/ours/big:1"], env)
+        _timed(
+            "buildah-py pull",
+            args.size_mib,
+            [*ours, "pull", "-q", "--tls-verify=false", f"docker://{src_reg.host}/bench/big:1"],
+            env,
+        )
+        _timed(
+            "buildah-py from (unpacks the layer)",
+            args.size_mib,
+            [*ours, "from", f"{src_reg.host}/bench/big:1"],
+            env,
+        )
+        _timed(
+            "buildah-py push",
+            args.size_mib,
+            [
+                *ours,
+                "push",
+                "-q",
+                "--tls-verify=false",
+                f"{src_reg.host}/bench/big:1",
+                f"docker://{dst['ours'].host}/ours/big:1",
+            ],
+            env,
+        )
         if shutil.which("buildah"):
-            b = ["buildah", "--root", str(work / "broot"), "--runroot", str(work / "brun"),
-                 "--storage-driver", "overlay"]
-            _timed("buildah    pull", args.size_mib,
-                   [*b, "pull", "-q", "--tls-verify=false", f"docker://{src_reg.host}/bench/big:1"])
-            _timed("buildah    push", args.size_mib,
-                   [*b, "push", "-q", "--tls-verify=false", f"{src_reg.host}/bench/big:1",
-                    f"docker://{dst['buildah'].host}/buildah/big:1"])
+            b = [
+                "buildah",
+                "--root",
+                str(work / "broot"),
+                "--runroot",
+                str(work / "brun"),
+                "--storage-driver",
+                "overlay",
+            ]
+            _timed(
+                "buildah    pull",
+                args.size_mib,
+                [*b, "pull", "-q", "--tls-verify=false", f"docker://{src_reg.host}/bench/big:1"],
+            )
+            _timed(
+                "buildah    push",
+                args.size_mib,
+                [
+                    *b,
+                    "push",
+                    "-q",
+                    "--tls-verify=false",
+                    f"{src_reg.host}/bench/big:1",
+                    f"docker://{dst['buildah'].host}/buildah/big:1",
+                ],
+            )
             subprocess.run([*b, "rmi", "--all", "--force"], capture_output=True)
         if shutil.which("skopeo"):
-            _timed("skopeo     copy registry->dir", args.size_mib,
-                   ["skopeo", "copy", "-q", "--src-tls-verify=false", f"docker://{src_reg.host}/bench/big:1",
-                    f"dir:{work / 'skopeo-dir'}"])
-            _timed("skopeo     copy dir->registry", args.size_mib,
-                   ["skopeo", "copy", "-q", "--dest-tls-verify=false", f"dir:{work / 'skopeo-dir'}",
-                    f"docker://{dst['skopeo'].host}/skopeo/big:1"])
+            _timed(
+                "skopeo     copy registry->dir",
+                args.size_mib,
+                [
+                    "skopeo",
+                    "copy",
+                    "-q",
+                    "--src-tls-verify=false",
+                    f"docker://{src_reg.host}/bench/big:1",
+                    f"dir:{work / 'skopeo-dir'}",
+                ],
+            )
+            _timed(
+                "skopeo     copy dir->registry",
+                args.size_mib,
+                [
+                    "skopeo",
+                    "copy",
+                    "-q",
+                    "--dest-tls-verify=false",
+                    f"dir:{work / 'skopeo-dir'}",
+                    f"docker://{dst['skopeo'].host}/skopeo/big:1",
+                ],
+            )
     finally:
         for reg in (src_reg, *dst.values()):
             reg.stop()
@@ -88,4 +149,3 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
-

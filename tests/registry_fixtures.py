@@ -297,7 +297,7 @@ def start_registry(
         }
     conf_path = directory / "config.yml"
     conf_path.write_text(json.dumps(config))  # JSON is YAML
-    log = open(directory / "registry.log", "wb")  # noqa: SIM115 - kept open for the process
+    log = open(directory / "registry.log", "wb")
     proc = subprocess.Popen(
         [REGISTRY_BIN, "serve", str(conf_path)], stdout=log, stderr=subprocess.STDOUT
     )

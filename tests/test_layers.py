@@ -19,7 +19,7 @@ LAYERS = {
     "userns": 5,
     "container": 6,
     "manifests": 6,
-    "build": 7,
+    "frontend": 7,
     "cli": 8,
 }
 #: Third-party imports some layers must never make.
@@ -51,7 +51,11 @@ def _imports(path: Path) -> list[tuple[int, str]]:
 
 
 def _modules() -> list[Path]:
-    return sorted(p for p in PACKAGE.rglob("*.py") if p.relative_to(PACKAGE).parts[0].removesuffix(".py") in LAYERS)
+    return sorted(
+        p
+        for p in PACKAGE.rglob("*.py")
+        if p.relative_to(PACKAGE).parts[0].removesuffix(".py") in LAYERS
+    )
 
 
 @pytest.mark.parametrize("path", _modules(), ids=lambda p: str(p.relative_to(PACKAGE)))

@@ -103,7 +103,7 @@ def build_cmd(
     context: str,
 ) -> None:
     """Build an image from a Dockerfile (or a Python build script) in CONTEXT; prints the image ID."""
-    from buildah_py.build import BuildOptions, build, parse_build_args
+    from buildah_py.frontend import BuildOptions, build, parse_build_args
 
     opts = BuildOptions(
         context=context,
@@ -142,7 +142,7 @@ bud_cmd = click.Command(
 @handle_errors
 def convert_cmd(dockerfile: str) -> None:
     """Print the Python build script equivalent to DOCKERFILE."""
-    from buildah_py.build.convert import convert_file
+    from buildah_py.frontend.convert import convert_file
 
     click.echo(convert_file(dockerfile), nl=False)
 

@@ -7,7 +7,18 @@ from typing import Any
 import dockerfile_parser as dp
 from buildah_py.errors import ContainerError
 
-_ALLOWED = ("CMD", "ENTRYPOINT", "ENV", "EXPOSE", "LABEL", "ONBUILD", "STOPSIGNAL", "USER", "VOLUME", "WORKDIR")
+_ALLOWED = (
+    "CMD",
+    "ENTRYPOINT",
+    "ENV",
+    "EXPOSE",
+    "LABEL",
+    "ONBUILD",
+    "STOPSIGNAL",
+    "USER",
+    "VOLUME",
+    "WORKDIR",
+)
 
 
 def _word(raw: str) -> str:
@@ -27,7 +38,9 @@ def change_settings(changes: tuple[str, ...] | list[str]) -> dict[str, Any]:
         inst = parsed.instructions[0]
         name = inst.name.upper()
         if name not in _ALLOWED:
-            raise ContainerError(f"--change {change!r}: {name} cannot be used here ({', '.join(_ALLOWED)})")
+            raise ContainerError(
+                f"--change {change!r}: {name} cannot be used here ({', '.join(_ALLOWED)})"
+            )
         if isinstance(inst, dp.CmdInstruction | dp.EntrypointInstruction):
             out[name.lower()] = inst.command
         elif isinstance(inst, dp.EnvInstruction | dp.LabelInstruction):

@@ -79,7 +79,9 @@ def parse_bool(value: str | bool | None) -> bool | None:
 def setup_logging(level: str) -> None:
     logging.basicConfig(
         level=getattr(logging, level.upper(), logging.WARNING),
-        format="%(levelname)s: %(message)s" if level.lower() != "debug" else "%(levelname)s %(name)s: %(message)s",
+        format="%(levelname)s: %(message)s"
+        if level.lower() != "debug"
+        else "%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
 

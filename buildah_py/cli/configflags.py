@@ -62,23 +62,36 @@ def settings_from_flags(ctr: Container, kw: dict[str, Any]) -> tuple[dict[str, A
         s["ports"] = list(kw["port"])
     if kw.get("volume"):
         s["volumes"] = list(kw["volume"])
-    for flag, key in (("user", "user"), ("workingdir", "workingdir"), ("stop_signal", "stop_signal"),
-                      ("author", "author"), ("comment", "comment"), ("arch", "arch"), ("os_", "os"),
-                      ("variant", "variant"), ("hostname", "hostname"), ("domainname", "domainname")):
+    for flag, key in (
+        ("user", "user"),
+        ("workingdir", "workingdir"),
+        ("stop_signal", "stop_signal"),
+        ("author", "author"),
+        ("comment", "comment"),
+        ("arch", "arch"),
+        ("os_", "os"),
+        ("variant", "variant"),
+        ("hostname", "hostname"),
+        ("domainname", "domainname"),
+    ):
         if kw.get(flag) is not None:
             s[key] = kw[flag]
     if kw.get("shell"):
         shell = _command(kw["shell"])
         if not isinstance(shell, list):
-            raise ContainerError("--shell wants a JSON array, like '[\"/bin/bash\", \"-c\"]'")
+            raise ContainerError('--shell wants a JSON array, like \'["/bin/bash", "-c"]\'')
         s["shell"] = shell
     if kw.get("healthcheck"):
         hc: dict[str, Any] | str = kw["healthcheck"]
         if isinstance(hc, str) and hc.upper() != "NONE":
             cmd = _command(hc)
-            hc = {"test": cmd if isinstance(cmd, list) else ["CMD-SHELL", cmd],
-                  "interval": kw.get("healthcheck_interval"), "timeout": kw.get("healthcheck_timeout"),
-                  "start_period": kw.get("healthcheck_start_period"), "retries": kw.get("healthcheck_retries")}
+            hc = {
+                "test": cmd if isinstance(cmd, list) else ["CMD-SHELL", cmd],
+                "interval": kw.get("healthcheck_interval"),
+                "timeout": kw.get("healthcheck_timeout"),
+                "start_period": kw.get("healthcheck_start_period"),
+                "retries": kw.get("healthcheck_retries"),
+            }
         s["healthcheck"] = hc
     if kw.get("onbuild"):
         s["onbuild"] = list(kw["onbuild"])

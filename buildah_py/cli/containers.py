@@ -22,9 +22,16 @@ from buildah_py.errors import ContainerError
 
 @click.command("from")
 @click.option("--name", help="Name of the working container.")
-@click.option("--pull", "pull_policy", default="missing", type=click.Choice(["missing", "always", "never", "ifnewer"]),
-              help="When to pull the image.")
-@click.option("--tls-verify", default=None, help="Require HTTPS and verify certificates (true/false).")
+@click.option(
+    "--pull",
+    "pull_policy",
+    default="missing",
+    type=click.Choice(["missing", "always", "never", "ifnewer"]),
+    help="When to pull the image.",
+)
+@click.option(
+    "--tls-verify", default=None, help="Require HTTPS and verify certificates (true/false)."
+)
 @click.option("--authfile", help="Path of the registry credentials file.")
 @click.option("--creds", help="USER[:PASSWORD] for the registry.")
 @click.option("--platform", help="os/arch[/variant] of the image to pull.")
@@ -32,32 +39,69 @@ from buildah_py.errors import ContainerError
 @click.argument("image")
 @pass_globals
 @handle_errors
-def from_cmd(g: Globals, name: str | None, pull_policy: str, tls_verify: str | None, authfile: str | None,
-             creds: str | None, platform: str | None, quiet: bool, image: str) -> None:
+def from_cmd(
+    g: Globals,
+    name: str | None,
+    pull_policy: str,
+    tls_verify: str | None,
+    authfile: str | None,
+    creds: str | None,
+    platform: str | None,
+    quiet: bool,
+    image: str,
+) -> None:
     """Create a working container from IMAGE (or `scratch`); prints its name."""
     from buildah_py.cli.progress import BlobProgress
     from buildah_py.oci.descriptor import Platform
 
-    opts: dict[str, Any] = {"tls_verify": parse_bool(tls_verify), "authfile": authfile, "creds": creds}
+    opts: dict[str, Any] = {
+        "tls_verify": parse_bool(tls_verify),
+        "authfile": authfile,
+        "creds": creds,
+    }
     if platform:
         opts["platform"] = Platform.parse(platform)
     with BlobProgress(quiet=quiet) as progress:  # reports only when the image is pulled
-        ctr = Container.from_image(image, name=name, store=g.store(), pull_policy=pull_policy,
-                                   progress=progress, **{k: v for k, v in opts.items() if v is not None})
+        ctr = Container.from_image(
+            image,
+            name=name,
+            store=g.store(),
+            pull_policy=pull_policy,
+            progress=progress,
+            **{k: v for k, v in opts.items() if v is not None},
+        )
     click.echo(ctr.name)
 
 
 @click.command("run", context_settings={"ignore_unknown_options": False})
-@click.option("--isolation", envvar="BUILDAH_ISOLATION", type=click.Choice(["chroot", "oci", "rootless"]),
-              help="How to isolate the command (default chroot).")
+@click.option(
+    "--isolation",
+    envvar="BUILDAH_ISOLATION",
+    type=click.Choice(["chroot", "oci", "rootless"]),
+    help="How to isolate the command (default chroot).",
+)
 @click.option("--runtime", help="OCI runtime for --isolation oci (default runc).")
 @click.option("--user", "-u", help="USER[:GROUP] to run as (default: the image's).")
 @click.option("--workingdir", help="Working directory for the command.")
 @click.option("--env", "-e", multiple=True, help="KEY=VALUE to add to the environment.")
-@click.option("--network", "--net", type=click.Choice(["host", "none", "private"]), help="Network mode.")
-@click.option("--mount", "mounts", multiple=True, help="type=bind|tmpfs|cache|secret|ssh,... (as RUN --mount).")
-@click.option("--secret", "secrets", multiple=True, help="id=ID,src=PATH or id=ID,env=VAR for type=secret mounts.")
-@click.option("--ssh", "ssh", multiple=True, help="ID=SOCKET: the ssh agent for type=ssh,id=ID mounts.")
+@click.option(
+    "--network", "--net", type=click.Choice(["host", "none", "private"]), help="Network mode."
+)
+@click.option(
+    "--mount",
+    "mounts",
+    multiple=True,
+    help="type=bind|tmpfs|cache|secret|ssh,... (as RUN --mount).",
+)
+@click.option(
+    "--secret",
+    "secrets",
+    multiple=True,
+    help="id=ID,src=PATH or id=ID,env=VAR for type=secret mounts.",
+)
+@click.option(
+    "--ssh", "ssh", multiple=True, help="ID=SOCKET: the ssh agent for type=ssh,id=ID mounts."
+)
 @click.option("--hostname", help="Hostname inside the container.")
 @click.option("--terminal", "-t", is_flag=True, help="Allocate a pseudo-TTY.")
 @click.option("--interactive", "-i", is_flag=True, help="Keep stdin open.")
@@ -65,10 +109,23 @@ def from_cmd(g: Globals, name: str | None, pull_policy: str, tls_verify: str | N
 @click.argument("command", nargs=-1, required=True)
 @pass_globals
 @handle_errors
-def run_cmd(g: Globals, isolation: str | None, runtime: str | None, user: str | None, workingdir: str | None,
-            env: tuple[str, ...], network: str | None, mounts: tuple[str, ...], secrets: tuple[str, ...],
-            ssh: tuple[str, ...], hostname: str | None, terminal: bool, interactive: bool, container: str,
-            command: tuple[str, ...]) -> None:
+def run_cmd(
+    g: Globals,
+    isolation: str | None,
+    runtime: str | None,
+    user: str | None,
+    workingdir: str | None,
+    env: tuple[str, ...],
+    network: str | None,
+    mounts: tuple[str, ...],
+    secrets: tuple[str, ...],
+    ssh: tuple[str, ...],
+    hostname: str | None,
+    terminal: bool,
+    interactive: bool,
+    container: str,
+    command: tuple[str, ...],
+) -> None:
     """Run COMMAND inside CONTAINER (put `--` before the command); exits with its status."""
     from buildah_py.container.runmounts import parse_mounts, parse_secret
 
@@ -78,10 +135,22 @@ def run_cmd(g: Globals, isolation: str | None, runtime: str | None, user: str | 
         key, sep, path = agent.partition("=")
         agents[key] = path if sep else os.environ.get("SSH_AUTH_SOCK", "")
     ctr = Container.get(container, g.store())
-    ctr.run(list(command), env=key_values(env, "--env"), user=user, workdir=workingdir, isolation=isolation,
-            runtime=runtime, network=network, hostname=hostname, terminal=terminal, stdin=interactive,
-            mounts=parse_mounts(ctr, mounts), secrets=given, ssh=agents,
-            check=False)
+    ctr.run(
+        list(command),
+        env=key_values(env, "--env"),
+        user=user,
+        workdir=workingdir,
+        isolation=isolation,
+        runtime=runtime,
+        network=network,
+        hostname=hostname,
+        terminal=terminal,
+        stdin=interactive,
+        mounts=parse_mounts(ctr, mounts),
+        secrets=given,
+        ssh=agents,
+        check=False,
+    )
     sys.exit(ctr.last_status or 0)
 
 
@@ -89,15 +158,28 @@ def _copy_like(add: bool) -> click.Command:
     @click.option("--chown", help="USER[:GROUP] to own the copied files.")
     @click.option("--chmod", help="Octal mode for the copied files.")
     @click.option("--from", "from_", help="Copy from this container or image instead of the host.")
-    @click.option("--contextdir", help="Directory relative sources are taken from (default: current).")
-    @click.option("--checksum", help="sha256:... the downloaded URL must match (add only).", hidden=not add)
+    @click.option(
+        "--contextdir", help="Directory relative sources are taken from (default: current)."
+    )
+    @click.option(
+        "--checksum", help="sha256:... the downloaded URL must match (add only).", hidden=not add
+    )
     @click.option("--quiet", "-q", is_flag=True)
     @click.argument("container")
     @click.argument("paths", nargs=-1, required=True)
     @pass_globals
     @handle_errors
-    def cmd(g: Globals, chown: str | None, chmod: str | None, from_: str | None, contextdir: str | None,
-            checksum: str | None, quiet: bool, container: str, paths: tuple[str, ...]) -> None:
+    def cmd(
+        g: Globals,
+        chown: str | None,
+        chmod: str | None,
+        from_: str | None,
+        contextdir: str | None,
+        checksum: str | None,
+        quiet: bool,
+        container: str,
+        paths: tuple[str, ...],
+    ) -> None:
         if len(paths) < 2:
             raise ContainerError("need at least one source and a destination")
         ctr = Container.get(container, g.store())
@@ -171,8 +253,14 @@ def config_cmd(g: Globals, /, container: str, **kw: object) -> None:
 
 
 @click.command("commit")
-@click.option("--format", "-f", "fmt", type=click.Choice(["oci", "docker"]), envvar="BUILDAH_FORMAT",
-              help="Image format (default oci).")
+@click.option(
+    "--format",
+    "-f",
+    "fmt",
+    type=click.Choice(["oci", "docker"]),
+    envvar="BUILDAH_FORMAT",
+    help="Image format (default oci).",
+)
 @click.option("--compression-format", type=click.Choice(["gzip", "zstd", "none"]), default="gzip")
 @click.option("--squash", is_flag=True, help="Squash all layers into one.")
 @click.option("--timestamp", type=int, help="Seconds since the epoch for every time in the image.")
@@ -186,14 +274,36 @@ def config_cmd(g: Globals, /, container: str, **kw: object) -> None:
 @click.argument("image", required=False)
 @pass_globals
 @handle_errors
-def commit_cmd(g: Globals, fmt: str | None, compression_format: str, squash: bool, timestamp: int | None, rm: bool,
-               iidfile: str | None, author: str | None, created_by: str | None, omit_history: bool, quiet: bool,
-               container: str, image: str | None) -> None:
+def commit_cmd(
+    g: Globals,
+    fmt: str | None,
+    compression_format: str,
+    squash: bool,
+    timestamp: int | None,
+    rm: bool,
+    iidfile: str | None,
+    author: str | None,
+    created_by: str | None,
+    omit_history: bool,
+    quiet: bool,
+    container: str,
+    image: str | None,
+) -> None:
     """Commit CONTAINER to an image (named IMAGE); prints the image ID."""
     ctr = Container.get(container, g.store())
     created_by = created_by or ctr.record.extra.pop("created_by", None)
-    img = ctr.commit(image, format=fmt, compression=compression_format, squash=squash, timestamp=timestamp, rm=rm,
-                     iidfile=iidfile, author=author, created_by=created_by, omit_history=omit_history)
+    img = ctr.commit(
+        image,
+        format=fmt,
+        compression=compression_format,
+        squash=squash,
+        timestamp=timestamp,
+        rm=rm,
+        iidfile=iidfile,
+        author=author,
+        created_by=created_by,
+        omit_history=omit_history,
+    )
     click.echo(img.id)
 
 
@@ -211,8 +321,11 @@ def mount_cmd(g: Globals, as_json: bool, containers: tuple[str, ...]) -> None:
         # A count left by another mount namespace (a finished rootless `unshare` session, a
         # reboot) is stale: list only what this namespace's mountinfo shows (vfs mounts nothing).
         vfs = store.driver.name == "vfs"
-        rows = [(r.name, r.mountpoint) for r in store.containers()
-                if r.mount_count and (vfs or is_mounted(r.mountpoint))]
+        rows = [
+            (r.name, r.mountpoint)
+            for r in store.containers()
+            if r.mount_count and (vfs or is_mounted(r.mountpoint))
+        ]
         if as_json:
             print_json([{"container": n, "mountPoint": m} for n, m in rows])
         for n, m in rows if not as_json else []:
@@ -264,18 +377,40 @@ def containers_cmd(g: Globals, as_json: bool, quiet: bool, noheading: bool) -> N
     """List working containers."""
     rows = g.store().containers()
     if as_json:
-        print_json([{"id": r.id, "builder": True, "imageid": r.image_id, "imagename": r.image_name,
-                     "containername": r.name} for r in rows])
+        print_json(
+            [
+                {
+                    "id": r.id,
+                    "builder": True,
+                    "imageid": r.image_id,
+                    "imagename": r.image_name,
+                    "containername": r.name,
+                }
+                for r in rows
+            ]
+        )
         return
     if quiet:
         for r in rows:
             click.echo(r.id[:12])
         return
     if not noheading:
-        click.echo(f"{'CONTAINER ID':<14}{'BUILDER':<9}{'IMAGE ID':<14}{'IMAGE NAME':<40}CONTAINER NAME")
+        click.echo(
+            f"{'CONTAINER ID':<14}{'BUILDER':<9}{'IMAGE ID':<14}{'IMAGE NAME':<40}CONTAINER NAME"
+        )
     for r in rows:
         click.echo(f"{r.id[:12]:<14}{'*':<9}{r.image_id[:12]:<14}{r.image_name:<40}{r.name}")
 
 
-COMMANDS = [from_cmd, run_cmd, copy_cmd, add_cmd, config_cmd, commit_cmd, mount_cmd, umount_cmd, rm_cmd,
-            containers_cmd]
+COMMANDS = [
+    from_cmd,
+    run_cmd,
+    copy_cmd,
+    add_cmd,
+    config_cmd,
+    commit_cmd,
+    mount_cmd,
+    umount_cmd,
+    rm_cmd,
+    containers_cmd,
+]

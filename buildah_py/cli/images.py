@@ -31,7 +31,9 @@ def _size(n: int) -> str:
 @click.argument("name", required=False)
 @pass_globals
 @handle_errors
-def images_cmd(g: Globals, as_json: bool, quiet: bool, noheading: bool, digests: bool, name: str | None) -> None:
+def images_cmd(
+    g: Globals, as_json: bool, quiet: bool, noheading: bool, digests: bool, name: str | None
+) -> None:
     """List images (and manifest lists) in the local store."""
     from buildah_py.manifests import ManifestLists
 
@@ -42,10 +44,31 @@ def images_cmd(g: Globals, as_json: bool, quiet: bool, noheading: bool, digests:
         want = find_image(store, name).id
         recs = [r for r in recs if r.id == want]
     if as_json:
-        print_json([{"id": r.id, "names": r.names, "digest": r.manifest_digest, "createdat": r.created,
-                     "size": _size(r.size), "readonly": False} for r in recs]
-                   + [{"id": lst.id, "names": [lst.name], "digest": lst.digest, "createdat": lst.created,
-                       "size": "", "readonly": False, "manifestlist": True} for lst in lists])
+        print_json(
+            [
+                {
+                    "id": r.id,
+                    "names": r.names,
+                    "digest": r.manifest_digest,
+                    "createdat": r.created,
+                    "size": _size(r.size),
+                    "readonly": False,
+                }
+                for r in recs
+            ]
+            + [
+                {
+                    "id": lst.id,
+                    "names": [lst.name],
+                    "digest": lst.digest,
+                    "createdat": lst.created,
+                    "size": "",
+                    "readonly": False,
+                    "manifestlist": True,
+                }
+                for lst in lists
+            ]
+        )
         return
     if quiet:
         for r in recs:
@@ -55,7 +78,11 @@ def images_cmd(g: Globals, as_json: bool, quiet: bool, noheading: bool, digests:
         return
     if not noheading:
         click.echo(f"{'REPOSITORY':<40}{'TAG':<12}{'IMAGE ID':<15}{'CREATED':<22}SIZE")
-    rows = [(n, r.id, r.created, _size(r.size), r.manifest_digest) for r in recs for n in r.names or [""]]
+    rows = [
+        (n, r.id, r.created, _size(r.size), r.manifest_digest)
+        for r in recs
+        for n in r.names or [""]
+    ]
     rows += [(lst.name, lst.id, lst.created, "(list)", lst.digest) for lst in lists]
     for full, ident, created, size, digest in rows:
         repo, tag = _split_name(full)
@@ -71,8 +98,12 @@ def _split_name(full: str) -> tuple[str, str]:
 
 
 @click.command("inspect")
-@click.option("--type", "-t", "kind", type=click.Choice(["container", "image"]), help="What NAME is.")
-@click.option("--format", "-f", "fmt", help="Print one field, e.g. {{.Config}}... (JSON path: .Config.Cmd).")
+@click.option(
+    "--type", "-t", "kind", type=click.Choice(["container", "image"]), help="What NAME is."
+)
+@click.option(
+    "--format", "-f", "fmt", help="Print one field, e.g. {{.Config}}... (JSON path: .Config.Cmd)."
+)
 @click.argument("name")
 @pass_globals
 @handle_errors
@@ -83,10 +114,16 @@ def inspect_cmd(g: Globals, kind: str | None, fmt: str | None, name: str) -> Non
     if kind != "image":
         try:
             ctr = Container.get(name, store)
-            data = {"Type": "buildah-py 0.0.1", "ContainerID": ctr.id, "ContainerName": ctr.name,
-                    "FromImageID": ctr.record.image_id, "FromImage": ctr.record.image_name,
-                    "OCIv1": ctr.image_config.data, "MountPoint": ctr.record.mountpoint,
-                    "ImageAnnotations": ctr.record.extra.get("annotations", {})}
+            data = {
+                "Type": "buildah-py 0.0.1",
+                "ContainerID": ctr.id,
+                "ContainerName": ctr.name,
+                "FromImageID": ctr.record.image_id,
+                "FromImage": ctr.record.image_name,
+                "OCIv1": ctr.image_config.data,
+                "MountPoint": ctr.record.mountpoint,
+                "ImageAnnotations": ctr.record.extra.get("annotations", {}),
+            }
         except ContainerNotFound:
             if kind == "container":
                 raise
@@ -171,18 +208,33 @@ def _remove_list(store: Store, ref: str) -> bool:
 
 @click.command("push")
 @registry_options
-@click.option("--format", "-f", "fmt", type=click.Choice(["oci", "docker", "v2s2"]), help="Manifest format.")
+@click.option(
+    "--format", "-f", "fmt", type=click.Choice(["oci", "docker", "v2s2"]), help="Manifest format."
+)
 @click.option("--compression-format", type=click.Choice(["gzip", "zstd", "none"]))
 @click.option("--digestfile", help="Write the pushed manifest digest here.")
 @click.option("--all", "all_", is_flag=True, help="With a manifest list: push its images too.")
-@click.option("--remove-signatures", is_flag=True, help="Accepted for compatibility (nothing is signed).")
+@click.option(
+    "--remove-signatures", is_flag=True, help="Accepted for compatibility (nothing is signed)."
+)
 @click.option("--quiet", "-q", is_flag=True, help="Print no progress.")
 @click.argument("image")
 @click.argument("destination", required=False)
 @pass_globals
 @handle_errors
-def push_cmd(g: Globals, /, fmt: str | None, compression_format: str | None, digestfile: str | None, all_: bool,
-             remove_signatures: bool, quiet: bool, image: str, destination: str | None, **kw: Any) -> None:
+def push_cmd(
+    g: Globals,
+    /,
+    fmt: str | None,
+    compression_format: str | None,
+    digestfile: str | None,
+    all_: bool,
+    remove_signatures: bool,
+    quiet: bool,
+    image: str,
+    destination: str | None,
+    **kw: Any,
+) -> None:
     """Push IMAGE (or a manifest list) to DESTINATION (docker://, oci:, oci-archive:, docker-archive:, dir:)."""
     from buildah_py.manifests import ManifestLists, push_list
 
@@ -202,7 +254,9 @@ def push_cmd(g: Globals, /, fmt: str | None, compression_format: str | None, dig
         if img is None:
             lst = ManifestLists(store).get(image)
             dest = destination or f"docker://{lst.name}"
-            digest = push_list(store, image, dest, all_images=all_, progress=progress, **opts).manifest_digest
+            digest = push_list(
+                store, image, dest, all_images=all_, progress=progress, **opts
+            ).manifest_digest
         else:
             dest = destination or f"docker://{img.names[0] if img.names else image}"
             digest = img.push(dest, progress=progress, **opts)
@@ -219,7 +273,9 @@ def push_cmd(g: Globals, /, fmt: str | None, compression_format: str | None, dig
 @click.argument("image")
 @pass_globals
 @handle_errors
-def pull_cmd(g: Globals, /, platform: str | None, all_tags: bool, quiet: bool, image: str, **kw: Any) -> None:
+def pull_cmd(
+    g: Globals, /, platform: str | None, all_tags: bool, quiet: bool, image: str, **kw: Any
+) -> None:
     """Pull IMAGE into the local store; prints its ID."""
     from buildah_py.container.resolve import pull
     from buildah_py.oci.descriptor import Platform
@@ -234,21 +290,37 @@ def pull_cmd(g: Globals, /, platform: str | None, all_tags: bool, quiet: bool, i
 
 @click.command("import")
 @click.option("--format", "-f", "fmt", type=click.Choice(["oci", "docker"]))
-@click.option("--change", "-c", multiple=True, help="Config setting, e.g. 'CMD [\"/bin/sh\"]' or 'ENV A=b'.")
+@click.option(
+    "--change", "-c", multiple=True, help="Config setting, e.g. 'CMD [\"/bin/sh\"]' or 'ENV A=b'."
+)
 @click.option("--timestamp", type=int)
 @click.option("--iidfile")
 @click.argument("tarball")
 @click.argument("name", required=False)
 @pass_globals
 @handle_errors
-def import_cmd(g: Globals, fmt: str | None, change: tuple[str, ...], timestamp: int | None, iidfile: str | None,
-               tarball: str, name: str | None) -> None:
+def import_cmd(
+    g: Globals,
+    fmt: str | None,
+    change: tuple[str, ...],
+    timestamp: int | None,
+    iidfile: str | None,
+    tarball: str,
+    name: str | None,
+) -> None:
     """Make a one-layer image NAME from a root filesystem TARBALL (or - for stdin); prints its ID."""
     from buildah_py.cli.changes import change_settings
     from buildah_py.container.importing import import_tarball
 
-    img = import_tarball(g.store(), tarball, name, settings=change_settings(change), format=fmt,
-                         timestamp=timestamp, iidfile=iidfile)
+    img = import_tarball(
+        g.store(),
+        tarball,
+        name,
+        settings=change_settings(change),
+        format=fmt,
+        timestamp=timestamp,
+        iidfile=iidfile,
+    )
     click.echo(img.id)
 
 

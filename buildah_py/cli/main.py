@@ -18,14 +18,33 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 #: Each verb and the module that defines it: a command imports only what its verb needs.
 VERBS = {
-    "build": "build", "bud": "build", "convert": "build",
-    "from": "containers", "run": "containers", "copy": "containers", "add": "containers",
-    "config": "containers", "commit": "containers", "mount": "containers", "umount": "containers",
-    "rm": "containers", "containers": "containers",
-    "images": "images", "inspect": "images", "tag": "images", "rmi": "images", "push": "images",
-    "pull": "images", "import": "images",
-    "manifest": "manifest", "login": "registry", "logout": "registry",
-    "check": "system", "prune": "system", "info": "system", "version": "system",
+    "build": "build",
+    "bud": "build",
+    "convert": "build",
+    "from": "containers",
+    "run": "containers",
+    "copy": "containers",
+    "add": "containers",
+    "config": "containers",
+    "commit": "containers",
+    "mount": "containers",
+    "umount": "containers",
+    "rm": "containers",
+    "containers": "containers",
+    "images": "images",
+    "inspect": "images",
+    "tag": "images",
+    "rmi": "images",
+    "push": "images",
+    "pull": "images",
+    "import": "images",
+    "manifest": "manifest",
+    "login": "registry",
+    "logout": "registry",
+    "check": "system",
+    "prune": "system",
+    "info": "system",
+    "version": "system",
     "unshare": "unshare",
 }
 
@@ -49,7 +68,9 @@ class LazyGroup(click.Group):
 
 @click.group(cls=LazyGroup, context_settings=CONTEXT)
 @click.option("--root", envvar="BUILDAH_PY_ROOT", help="Storage root directory.")
-@click.option("--runroot", envvar="BUILDAH_PY_RUNROOT", help="Directory for mount points and run state.")
+@click.option(
+    "--runroot", envvar="BUILDAH_PY_RUNROOT", help="Directory for mount points and run state."
+)
 @click.option(
     "--storage-driver",
     envvar="BUILDAH_PY_STORAGE_DRIVER",
@@ -64,14 +85,21 @@ class LazyGroup(click.Group):
 )
 @click.version_option(__version__, prog_name="buildah-py")
 @click.pass_context
-def cli(ctx: click.Context, root: str | None, runroot: str | None, storage_driver: str | None,
-        log_level: str) -> None:
+def cli(
+    ctx: click.Context,
+    root: str | None,
+    runroot: str | None,
+    storage_driver: str | None,
+    log_level: str,
+) -> None:
     """Build OCI container images, without a daemon."""
     setup_logging(log_level)
     ctx.obj = Globals(root, runroot, storage_driver)
     if ctx.invoked_subcommand == "mount" and _outside_session(sys.argv[1:]):
-        fail("a rootless mount lives only in buildah-py's own mount namespace: run "
-             "`buildah-py unshare`, then `buildah-py mount` inside it (or `buildah-py unshare --mount CTR`)")
+        fail(
+            "a rootless mount lives only in buildah-py's own mount namespace: run "
+            "`buildah-py unshare`, then `buildah-py mount` inside it (or `buildah-py unshare --mount CTR`)"
+        )
 
 
 def _outside_session(argv: list[str]) -> bool:
@@ -95,8 +123,10 @@ def main() -> None:
         raise
     except Exception as err:  # a bug: still one line, with the traceback only in debug logs
         logging.getLogger("buildah_py").debug("internal error", exc_info=True)
-        click.echo(f"Error: internal error: {type(err).__name__}: {err} (run with --log-level debug for details)",
-                   err=True)
+        click.echo(
+            f"Error: internal error: {type(err).__name__}: {err} (run with --log-level debug for details)",
+            err=True,
+        )
         sys.exit(EXIT_ERROR)
 
 

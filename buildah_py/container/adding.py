@@ -42,7 +42,10 @@ def _archive_kind(path: Path) -> str | None:
     comp = detect_compression(head)
     if comp is not Compression.NONE:
         return comp.value
-    if len(head) >= _TAR_MAGIC_OFFSET + 5 and head[_TAR_MAGIC_OFFSET : _TAR_MAGIC_OFFSET + 5] == b"ustar":
+    if (
+        len(head) >= _TAR_MAGIC_OFFSET + 5
+        and head[_TAR_MAGIC_OFFSET : _TAR_MAGIC_OFFSET + 5] == b"ustar"
+    ):
         return "tar"
     return None
 
@@ -77,7 +80,9 @@ def download(url: str, into: Path, checksum: str | None) -> tuple[Path, float | 
     target = into / name
     http = urllib3.PoolManager(retries=urllib3.Retry(total=3, backoff_factor=0.5, redirect=5))
     try:
-        resp = http.request("GET", url, preload_content=False, timeout=urllib3.Timeout(connect=30, read=300))
+        resp = http.request(
+            "GET", url, preload_content=False, timeout=urllib3.Timeout(connect=30, read=300)
+        )
     except urllib3.exceptions.HTTPError as err:
         raise ContainerError(f"ADD {url}: cannot download: {err}") from err
     if resp.status != 200:
@@ -96,7 +101,9 @@ def download(url: str, into: Path, checksum: str | None) -> tuple[Path, float | 
             out.write(chunk)
     resp.release_conn()
     if checksum and h.hexdigest() != want:
-        raise ContainerError(f"ADD {url}: checksum mismatch: expected {checksum}, got {algo}:{h.hexdigest()}")
+        raise ContainerError(
+            f"ADD {url}: checksum mismatch: expected {checksum}, got {algo}:{h.hexdigest()}"
+        )
     modified = resp.headers.get("Last-Modified")
     mtime = email.utils.parsedate_to_datetime(modified).timestamp() if modified else None
     return target, mtime
@@ -138,5 +145,7 @@ def add_sources(
         if plain:
             many = len(specs) > 1 and not dest.endswith("/")
             if many:
-                raise ContainerError(f"adding several sources: the destination {dest!r} must end in /")
+                raise ContainerError(
+                    f"adding several sources: the destination {dest!r} must end in /"
+                )
             ctr._copy_sources(plain, dest, chown, chmod, owner_default=(0, 0), ignored=ignored)

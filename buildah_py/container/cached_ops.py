@@ -18,7 +18,9 @@ if TYPE_CHECKING:
     from buildah_py.container.working import Container
 
 
-def _uncached(ctr: Container, method: Callable[..., object], kwargs: dict[str, Any]) -> Callable[[], None]:
+def _uncached(
+    ctr: Container, method: Callable[..., object], kwargs: dict[str, Any]
+) -> Callable[[], None]:
     def action() -> None:
         ctr._stepping = True
         try:
@@ -34,7 +36,11 @@ def cached_run(ctr: Container, kw: dict[str, Any]) -> Container:
     assert ctr.cache is not None
     cfg = ctr.image_config
     command = kw["command"]
-    argv = [*(cfg.get("Shell") or ["/bin/sh", "-c"]), command] if isinstance(command, str) else list(command)
+    argv = (
+        [*(cfg.get("Shell") or ["/bin/sh", "-c"]), command]
+        if isinstance(command, str)
+        else list(command)
+    )
     env = kw.get("env")
     extra_env = [f"{k}={v}" for k, v in env.items()] if isinstance(env, dict) else list(env or [])
     keys = {e.partition("=")[0] for e in extra_env}
@@ -48,9 +54,11 @@ def cached_run(ctr: Container, kw: dict[str, Any]) -> Container:
     steps.cached_step(ctr, ctr.cache, op, inputs, _uncached(ctr, ctr.run, kw), note)
     return ctr
 
+
 def cached_copy(ctr: Container, kind: str, kw: dict[str, Any]) -> Container:
     """``copy``/``add`` through the cache, keyed by the content of what they read."""
     from buildah_py.container.working import Container
+
     assert ctr.cache is not None
     from buildah_py.container.adding import is_url
     from buildah_py.container.copying import walk_source
@@ -60,9 +68,14 @@ def cached_copy(ctr: Container, kind: str, kw: dict[str, Any]) -> Container:
     specs = [src] if isinstance(src, str) else list(src)
     origin = kw.get("from_")
     op: dict[str, Any] = {
-        "kind": kind, "src": specs, "dest": kw["dest"], "workdir": ctr.image_config.get("WorkingDir") or "/",
-        "chown": kw.get("chown"), "chmod": kw.get("chmod"),
-        "checksum": kw.get("checksum"), "extract": kw.get("extract"),
+        "kind": kind,
+        "src": specs,
+        "dest": kw["dest"],
+        "workdir": ctr.image_config.get("WorkingDir") or "/",
+        "chown": kw.get("chown"),
+        "chmod": kw.get("chmod"),
+        "checksum": kw.get("checksum"),
+        "extract": kw.get("extract"),
     }
     inputs: dict[str, str] = {}
     if origin is not None:

@@ -23,7 +23,10 @@ from buildah_py.errors import ContainerError
 
 @dataclass(frozen=True)
 class CopyOptions:
-    owner: tuple[int, int] | None = (0, 0)  # None keeps the source's owners (copies between containers)
+    owner: tuple[int, int] | None = (
+        0,
+        0,
+    )  # None keeps the source's owners (copies between containers)
     chmod: int | None = None
     ignored: Callable[[str], bool] | None = None  # context-relative path -> excluded?
     new_dir_owner: tuple[int, int] = (0, 0)
@@ -52,7 +55,9 @@ def _walk(src: Source, dest: str, opts: CopyOptions) -> Iterator[tuple[Path, str
             yield Path(top, f), paths.join(dest, rel)
 
 
-def walk_source(src: Source, ignored: Callable[[str], bool] | None = None) -> Iterator[tuple[Path, str]]:
+def walk_source(
+    src: Source, ignored: Callable[[str], bool] | None = None
+) -> Iterator[tuple[Path, str]]:
     """What copying `src` reads: (host path, path under the copy's top), as the copy walks it."""
     return _walk(src, "/", CopyOptions(ignored=ignored))
 
@@ -70,7 +75,12 @@ def _tarinfo(tar: tarfile.TarFile, host: Path, name: str, opts: CopyOptions) -> 
 
 
 def write_copy_tar(
-    out: BinaryIO, sources: list[Source], dest: str, dest_is_dir: bool, new_dirs: list[str], opts: CopyOptions
+    out: BinaryIO,
+    sources: list[Source],
+    dest: str,
+    dest_is_dir: bool,
+    new_dirs: list[str],
+    opts: CopyOptions,
 ) -> None:
     """Write the tar of everything `sources` put at `dest` (a clean container path) to `out`."""
     with tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT) as tar:
@@ -99,7 +109,12 @@ def write_copy_tar(
 
 
 def apply_copy(
-    rootfs: Path, sources: list[Source], dest: str, dest_is_dir: bool, new_dirs: list[str], opts: CopyOptions
+    rootfs: Path,
+    sources: list[Source],
+    dest: str,
+    dest_is_dir: bool,
+    new_dirs: list[str],
+    opts: CopyOptions,
 ) -> None:
     """Stream the copy tar through a pipe into the applier (no temporary tarball on disk)."""
     rfd, wfd = os.pipe()

@@ -19,7 +19,9 @@ def default_root() -> Path:
         return Path(env)
     if os.geteuid() == 0 and "_BUILDAH_PY_USERNS" not in os.environ:
         return Path("/var/lib/buildah-py")
-    data = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    data = os.environ.get("XDG_DATA_HOME") or os.path.join(
+        os.path.expanduser("~"), ".local", "share"
+    )
     return Path(data) / "buildah-py"
 
 
@@ -36,7 +38,9 @@ def default_runroot() -> Path:
     return Path(f"/tmp/buildah-py-run-{ids[0] if ids else os.getuid()}")
 
 
-def open_store(root: Path | str | None = None, runroot: Path | str | None = None, driver: str | None = None) -> Store:
+def open_store(
+    root: Path | str | None = None, runroot: Path | str | None = None, driver: str | None = None
+) -> Store:
     """Open (creating if needed) the store at `root`, or the default one."""
     return Store.open(
         Path(root) if root else default_root(),

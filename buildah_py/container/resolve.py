@@ -17,7 +17,14 @@ if TYPE_CHECKING:
     from buildah_py.storage import Store
     from buildah_py.storage.records import ImageRecord
 
-_TRANSPORTS = ("docker://", "oci:", "oci-archive:", "docker-archive:", "dir:", "containers-storage:")
+_TRANSPORTS = (
+    "docker://",
+    "oci:",
+    "oci-archive:",
+    "docker-archive:",
+    "dir:",
+    "containers-storage:",
+)
 
 
 def has_transport(name: str) -> bool:
@@ -109,4 +116,6 @@ def _pull_short_or_qualified(store: Store, ref: str, options: dict[str, Any]) ->
         except (RegistryError, AuthError, TransportError) as err:
             # Not there (or not for us): try the next search registry, as buildah does.
             tried.append(f"{cand} ({err})")
-    raise TransportError(f"short name {ref!r} not found in any search registry: " + "; ".join(tried))
+    raise TransportError(
+        f"short name {ref!r} not found in any search registry: " + "; ".join(tried)
+    )

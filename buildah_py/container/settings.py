@@ -9,7 +9,13 @@ from typing import Any
 from buildah_py.errors import ContainerError
 from buildah_py.oci.config import ImageConfig
 
-_NS = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "m": 60_000_000_000, "h": 3_600_000_000_000}
+_NS = {
+    "s": 1_000_000_000,
+    "ms": 1_000_000,
+    "us": 1_000,
+    "m": 60_000_000_000,
+    "h": 3_600_000_000_000,
+}
 
 
 def duration_ns(value: str | int | float) -> int:
@@ -72,7 +78,9 @@ def normalize_port(port: str | int) -> str:
     return f"{num}/{proto}"
 
 
-def healthcheck(spec: Mapping[str, Any] | str | None, shell: list[str] | None) -> dict[str, Any] | None:
+def healthcheck(
+    spec: Mapping[str, Any] | str | None, shell: list[str] | None
+) -> dict[str, Any] | None:
     """Docker's Healthcheck object from a dict (test, interval, timeout, start_period, retries) or 'NONE'."""
     if spec is None:
         return None
@@ -88,8 +96,12 @@ def healthcheck(spec: Mapping[str, Any] | str | None, shell: list[str] | None) -
     if not test:
         raise ContainerError("healthcheck needs a test command")
     out: dict[str, Any] = {"Test": list(test)}
-    for key, name in (("interval", "Interval"), ("timeout", "Timeout"), ("start_period", "StartPeriod"),
-                      ("start_interval", "StartInterval")):
+    for key, name in (
+        ("interval", "Interval"),
+        ("timeout", "Timeout"),
+        ("start_period", "StartPeriod"),
+        ("start_interval", "StartInterval"),
+    ):
         if spec.get(key) is not None:
             out[name] = duration_ns(spec[key])
     if spec.get("retries") is not None:
@@ -122,7 +134,9 @@ def apply_settings(cfg: ImageConfig, annotations: dict[str, str], **kw: Any) -> 
             labels = dict(cfg.get("Labels") or {})
             labels.update(_kv(value))
             cfg.set("Labels", labels)
-            notes.append("LABEL " + " ".join(f"{k}={shlex.quote(v)}" for k, v in _kv(value).items()))
+            notes.append(
+                "LABEL " + " ".join(f"{k}={shlex.quote(v)}" for k, v in _kv(value).items())
+            )
         elif key == "unset_labels":
             labels = dict(cfg.get("Labels") or {})
             for k in [value] if isinstance(value, str) else value:
@@ -157,7 +171,10 @@ def apply_settings(cfg: ImageConfig, annotations: dict[str, str], **kw: Any) -> 
             cfg.set("Healthcheck", healthcheck(value, shell))
             notes.append("HEALTHCHECK")
         elif key == "onbuild":
-            cfg.set("OnBuild", [*(cfg.get("OnBuild") or []), *([value] if isinstance(value, str) else value)])
+            cfg.set(
+                "OnBuild",
+                [*(cfg.get("OnBuild") or []), *([value] if isinstance(value, str) else value)],
+            )
         elif key == "clear_onbuild":
             if value:
                 cfg.set("OnBuild", None)

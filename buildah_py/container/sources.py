@@ -79,7 +79,9 @@ def find_sources(
             raise ContainerError(f"{spec}: forbidden path outside the {what}")
         names = _glob(root, spec) if has_glob(spec) else [paths.clean(spec)]
         if not names and not allow_empty_glob:
-            raise ContainerError(f"{spec}: no source files were specified (nothing in the {what} matches)")
+            raise ContainerError(
+                f"{spec}: no source files were specified (nothing in the {what} matches)"
+            )
         for name in names:
             rel = name.lstrip("/")
             if ignored is not None and rel and ignored(rel):

@@ -89,11 +89,21 @@ class Container:
 
     @classmethod
     def from_scratch(
-        cls, *, name: str | None = None, store: Store | None = None, cache: BuildCache | bool | None = None
+        cls,
+        *,
+        name: str | None = None,
+        store: Store | None = None,
+        cache: BuildCache | bool | None = None,
     ) -> Container:
         """A new, empty working container (``FROM scratch``)."""
         store = store or open_store()
-        extra = {"layers": [], "format": "oci", "image_name": "scratch", "annotations": {}, "pending": []}
+        extra = {
+            "layers": [],
+            "format": "oci",
+            "image_name": "scratch",
+            "annotations": {},
+            "pending": [],
+        }
         rec = store.create_container(name, "", [], ImageConfig.new().data, extra)
         return cls(store, rec)._with_cache(cache)
 
@@ -110,7 +120,9 @@ class Container:
         return cls(src.store, rec)._with_cache(cache)
 
     @classmethod
-    def get(cls, name: str, store: Store | None = None, cache: BuildCache | bool | None = None) -> Container:
+    def get(
+        cls, name: str, store: Store | None = None, cache: BuildCache | bool | None = None
+    ) -> Container:
         """An existing working container by name or ID."""
         store = store or open_store()
         return cls(store, store.container(name))._with_cache(cache)
@@ -144,7 +156,9 @@ class Container:
     def __enter__(self) -> Container:
         return self
 
-    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.rm()
 
     def __repr__(self) -> str:
@@ -275,8 +289,13 @@ class Container:
         return self
 
     def _copy_sources(
-        self, sources: list[Source], dest: str, chown: str | None, chmod: str | int | None,
-        owner_default: tuple[int, int] | None, ignored: Callable[[str], bool] | None = None,
+        self,
+        sources: list[Source],
+        dest: str,
+        chown: str | None,
+        chmod: str | int | None,
+        owner_default: tuple[int, int] | None,
+        ignored: Callable[[str], bool] | None = None,
     ) -> None:
         if not sources:
             return
@@ -292,8 +311,12 @@ class Container:
                 )
             owner = lookup_user(rootfs, chown) if chown else owner_default
             mode = parse_mode(chmod)
-            new_dirs = paths.missing_dirs(rootfs, target if (want_dir or sources[0].is_dir) else posixpath.dirname(target))
-            opts = CopyOptions(owner=owner, chmod=mode, new_dir_owner=owner or (0, 0), ignored=ignored)
+            new_dirs = paths.missing_dirs(
+                rootfs, target if (want_dir or sources[0].is_dir) else posixpath.dirname(target)
+            )
+            opts = CopyOptions(
+                owner=owner, chmod=mode, new_dir_owner=owner or (0, 0), ignored=ignored
+            )
             apply_copy(rootfs, sources, target, want_dir, new_dirs, opts)
         finally:
             self.umount()
@@ -318,8 +341,17 @@ class Container:
         from buildah_py.container.adding import add_sources
 
         specs = [src] if isinstance(src, str) else list(src)
-        add_sources(self, specs, dest, chown=chown, chmod=chmod, checksum=checksum, extract=extract,
-                    context=Path(context or self.context or os.getcwd()).resolve(), ignored=ignored or self.ignored)
+        add_sources(
+            self,
+            specs,
+            dest,
+            chown=chown,
+            chmod=chmod,
+            checksum=checksum,
+            extract=extract,
+            context=Path(context or self.context or os.getcwd()).resolve(),
+            ignored=ignored or self.ignored,
+        )
         self._note(f"ADD {' '.join(specs)} {dest}")
         self.save()
         return self

@@ -41,7 +41,11 @@ CONFIG_FIELDS: dict[str, type] = {
 def utc_timestamp(epoch: int | None = None) -> str:
     """RFC 3339 UTC time, as images record it (``SOURCE_DATE_EPOCH`` style input allowed)."""
     when = datetime.fromtimestamp(epoch, UTC) if epoch is not None else datetime.now(UTC)
-    return when.strftime("%Y-%m-%dT%H:%M:%S.%fZ") if epoch is None else when.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return (
+        when.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        if epoch is None
+        else when.strftime("%Y-%m-%dT%H:%M:%SZ")
+    )
 
 
 @dataclass
@@ -111,7 +115,9 @@ class ImageConfig:
             variant=self.data.get("variant", "") or "",
         )
 
-    def set_platform(self, os: str | None = None, arch: str | None = None, variant: str | None = None) -> None:
+    def set_platform(
+        self, os: str | None = None, arch: str | None = None, variant: str | None = None
+    ) -> None:
         if os is not None:
             self.data["os"] = os
         if arch is not None:
@@ -161,7 +167,13 @@ class ImageConfig:
         self.data["rootfs"].setdefault("diff_ids", []).append(diff_id)
 
     def add_history(
-        self, created_by: str, *, empty_layer: bool, created: str, author: str = "", comment: str = ""
+        self,
+        created_by: str,
+        *,
+        empty_layer: bool,
+        created: str,
+        author: str = "",
+        comment: str = "",
     ) -> None:
         entry: dict[str, Any] = {"created": created, "created_by": created_by}
         if author:
@@ -180,7 +192,9 @@ class ImageConfig:
     # --- format conversion ----------------------------------------------
     def dropped_by_oci(self) -> list[str]:
         """Container-config fields set here that an OCI config would silently lose."""
-        return [f for f in DOCKER_ONLY_FIELDS if self.config.get(f) not in (None, "", [], {}, False)]
+        return [
+            f for f in DOCKER_ONLY_FIELDS if self.config.get(f) not in (None, "", [], {}, False)
+        ]
 
     def for_format(self, fmt: str) -> ImageConfig:
         """A copy shaped for 'oci' (Docker-only fields removed) or 'docker' (kept)."""

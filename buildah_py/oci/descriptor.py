@@ -9,7 +9,13 @@ from typing import Any
 from buildah_py.errors import ImageFormatError
 from buildah_py.oci.digest import validate_digest
 
-_ARCH_ALIASES = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "i686": "386", "i386": "386"}
+_ARCH_ALIASES = {
+    "x86_64": "amd64",
+    "aarch64": "arm64",
+    "armv7l": "arm",
+    "i686": "386",
+    "i386": "386",
+}
 
 
 @dataclass(frozen=True)
@@ -102,7 +108,11 @@ class Descriptor:
             raise ImageFormatError(f"descriptor lacks {err.args[0]!r}") from err
 
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"mediaType": self.media_type, "digest": self.digest, "size": self.size}
+        out: dict[str, Any] = {
+            "mediaType": self.media_type,
+            "digest": self.digest,
+            "size": self.size,
+        }
         if self.urls:
             out["urls"] = list(self.urls)
         if self.annotations:
@@ -115,6 +125,11 @@ class Descriptor:
 
     def with_annotations(self, annotations: dict[str, str]) -> Descriptor:
         return Descriptor(
-            self.media_type, self.digest, self.size, dict(annotations), self.platform, self.urls,
+            self.media_type,
+            self.digest,
+            self.size,
+            dict(annotations),
+            self.platform,
+            self.urls,
             self.artifact_type,
         )

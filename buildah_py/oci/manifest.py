@@ -17,7 +17,9 @@ MAX_MANIFEST_SIZE = 4 * 1024 * 1024
 
 def _load(raw: bytes, what: str) -> dict[str, Any]:
     if len(raw) > MAX_MANIFEST_SIZE:
-        raise ImageFormatError(f"{what} is {len(raw)} bytes, over the {MAX_MANIFEST_SIZE} byte limit")
+        raise ImageFormatError(
+            f"{what} is {len(raw)} bytes, over the {MAX_MANIFEST_SIZE} byte limit"
+        )
     try:
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as err:
@@ -70,7 +72,9 @@ class Manifest:
         if kind not in mt.MANIFEST_TYPES:
             raise ImageFormatError(f"expected an image manifest, got {kind}")
         if data.get("schemaVersion") != 2:
-            raise ImageFormatError(f"unsupported manifest schemaVersion {data.get('schemaVersion')!r}")
+            raise ImageFormatError(
+                f"unsupported manifest schemaVersion {data.get('schemaVersion')!r}"
+            )
         layers = data.get("layers")
         if not isinstance(layers, list):
             raise ImageFormatError("manifest 'layers' is not a list")

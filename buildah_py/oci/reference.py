@@ -71,10 +71,18 @@ class Reference:
 
 
 def _looks_like_domain(part: str) -> bool:
-    return "." in part or ":" in part or part == "localhost" or part.startswith("[") or part != part.lower()
+    return (
+        "." in part
+        or ":" in part
+        or part == "localhost"
+        or part.startswith("[")
+        or part != part.lower()
+    )
 
 
-def parse_reference(text: str, default_tag: bool = True, default_domain: str = DEFAULT_DOMAIN) -> Reference:
+def parse_reference(
+    text: str, default_tag: bool = True, default_domain: str = DEFAULT_DOMAIN
+) -> Reference:
     """Parse and normalise a reference; adds ``:latest`` when it has neither tag nor digest."""
     if not isinstance(text, str) or not text:
         raise ImageReferenceError("empty image reference")
@@ -105,7 +113,9 @@ def parse_reference(text: str, default_tag: bool = True, default_domain: str = D
         path = OFFICIAL_PREFIX + path
     if not _PATH_RE.match(path):
         hint = " (repository names must be lowercase)" if path != path.lower() else ""
-        raise ImageReferenceError(f"invalid image reference {text!r}: bad repository name {path!r}{hint}")
+        raise ImageReferenceError(
+            f"invalid image reference {text!r}: bad repository name {path!r}{hint}"
+        )
     if len(f"{domain}/{path}") > MAX_NAME:
         raise ImageReferenceError(f"invalid image reference {text!r}: name longer than {MAX_NAME}")
     if default_tag and not tag and not digest:

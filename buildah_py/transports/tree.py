@@ -104,7 +104,7 @@ class _Section(io.RawIOBase):
 
     def __init__(self, path: str, offset: int, size: int) -> None:
         super().__init__()
-        self._f = open(path, "rb")  # noqa: SIM115 - closed with the section
+        self._f = open(path, "rb")
         self._f.seek(offset)
         self._left = size
 

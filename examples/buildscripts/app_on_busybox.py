@@ -25,11 +25,18 @@ def build(tag: str = "localhost/demo-app:latest") -> str:
             f.write(APP)
         os.chmod(os.path.join(context, "hello.sh"), 0o755)
         with Container.from_image(base) as c:
-            c.run("echo app:x:1000:1000::/home/app:/bin/sh >> /etc/passwd && echo app:x:1000: >> /etc/group && mkdir -p /app/data")
+            c.run(
+                "echo app:x:1000:1000::/home/app:/bin/sh >> /etc/passwd && echo app:x:1000: >> /etc/group && mkdir -p /app/data"
+            )
             c.copy("hello.sh", "/app/", chown="app", context=context)
             c.run(["chown", "-R", "app:app", "/app/data"])
-            c.config(cmd=["/app/hello.sh"], env={"GREETING": "built by buildah-py"}, user="app",
-                     workingdir="/app", labels={"org.opencontainers.image.title": "demo-app"})
+            c.config(
+                cmd=["/app/hello.sh"],
+                env={"GREETING": "built by buildah-py"},
+                user="app",
+                workingdir="/app",
+                labels={"org.opencontainers.image.title": "demo-app"},
+            )
             image = c.commit(tag)
     return image.names[0]
 

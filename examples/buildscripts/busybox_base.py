@@ -32,8 +32,15 @@ def find_busybox() -> str:
     return found
 
 
-def _entry(tar: tarfile.TarFile, name: str, *, mode: int = 0o755, kind: bytes = tarfile.DIRTYPE,
-           data: bytes = b"", link: str = "") -> None:
+def _entry(
+    tar: tarfile.TarFile,
+    name: str,
+    *,
+    mode: int = 0o755,
+    kind: bytes = tarfile.DIRTYPE,
+    data: bytes = b"",
+    link: str = "",
+) -> None:
     info = tarfile.TarInfo(name)
     info.type = kind
     info.mode = mode
@@ -46,11 +53,29 @@ def _entry(tar: tarfile.TarFile, name: str, *, mode: int = 0o755, kind: bytes = 
 def write_rootfs_tar(out_path: str, busybox: str | None = None) -> None:
     """A deterministic busybox root filesystem tarball at `out_path`."""
     busybox = busybox or find_busybox()
-    applets = subprocess.run([busybox, "--list-full"], check=True, capture_output=True, text=True).stdout.split()
+    applets = subprocess.run(
+        [busybox, "--list-full"], check=True, capture_output=True, text=True
+    ).stdout.split()
     with open(busybox, "rb") as f:
         binary = f.read()
-    dirs = sorted({"bin", "sbin", "usr", "usr/bin", "usr/sbin", "etc", "root", "home", "var", "proc", "sys",
-                   "dev", "run", "tmp"})
+    dirs = sorted(
+        {
+            "bin",
+            "sbin",
+            "usr",
+            "usr/bin",
+            "usr/sbin",
+            "etc",
+            "root",
+            "home",
+            "var",
+            "proc",
+            "sys",
+            "dev",
+            "run",
+            "tmp",
+        }
+    )
     with tarfile.open(out_path, "w", format=tarfile.PAX_FORMAT) as tar:
         for d in dirs:
             _entry(tar, d, mode=0o1777 if d == "tmp" else 0o700 if d == "root" else 0o755)

@@ -7,11 +7,11 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import app_on_busybox  # noqa: E402
-import scratch_static  # noqa: E402
+import app_on_busybox
+import scratch_static
 
-from buildah_py import Container  # noqa: E402
-from buildah_py.errors import BuildahPyError  # noqa: E402
+from buildah_py import Container
+from buildah_py.errors import BuildahPyError
 
 
 def main() -> int:
@@ -27,7 +27,9 @@ def main() -> int:
     except BuildahPyError as err:
         print(f"Error: {err}", file=sys.stderr)
         return 1
-    print("==> done: try `.venv/bin/buildah-py images` and `.venv/bin/buildah-py inspect --type image localhost/demo-app`")
+    print(
+        "==> done: try `.venv/bin/buildah-py images` and `.venv/bin/buildah-py inspect --type image localhost/demo-app`"
+    )
     return 0
 
 

@@ -19,8 +19,11 @@ def build(tag: str = "localhost/demo-scratch:latest") -> str:
         shutil.copy(find_busybox(), os.path.join(context, "busybox"))
         with Container.from_scratch() as c:
             c.copy("busybox", "/busybox", chmod="0755", context=context)
-            c.config(entrypoint=["/busybox"], cmd=["echo", "hello from a scratch image"],
-                     labels={"org.opencontainers.image.description": "one static binary"})
+            c.config(
+                entrypoint=["/busybox"],
+                cmd=["echo", "hello from a scratch image"],
+                labels={"org.opencontainers.image.description": "one static binary"},
+            )
             image = c.commit(tag, timestamp=0)
     return image.names[0]
 

@@ -16,17 +16,31 @@ class Cli:
         self.runroot = runroot
         self.env = dict(os.environ, BUILDAH_PY_ROOT=str(root), BUILDAH_PY_RUNROOT=str(runroot))
 
-    def __call__(self, *args: str, check: bool = True, input: bytes | None = None,
-                 cwd: str | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    def __call__(
+        self,
+        *args: str,
+        check: bool = True,
+        input: bytes | None = None,
+        cwd: str | None = None,
+        timeout: float = 120,
+    ) -> subprocess.CompletedProcess[str]:
         proc = subprocess.run(
             [sys.executable, "-m", "buildah_py.cli.main", *args],
-            env=self.env, capture_output=True, text=input is None, input=input, cwd=cwd, timeout=timeout,
+            env=self.env,
+            capture_output=True,
+            text=input is None,
+            input=input,
+            cwd=cwd,
+            timeout=timeout,
         )
         if isinstance(proc.stdout, bytes):
-            proc = subprocess.CompletedProcess(proc.args, proc.returncode, proc.stdout.decode(),
-                                               proc.stderr.decode())
+            proc = subprocess.CompletedProcess(
+                proc.args, proc.returncode, proc.stdout.decode(), proc.stderr.decode()
+            )
         if check and proc.returncode != 0:
-            raise AssertionError(f"buildah-py {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr}")
+            raise AssertionError(
+                f"buildah-py {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr}"
+            )
         return proc
 
     def out(self, *args: str, **kw: object) -> str:

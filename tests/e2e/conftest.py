@@ -28,8 +28,11 @@ def cli(store_paths: tuple[Path, Path]) -> Iterator[Cli]:
     c = Cli(*store_paths)
     yield c
     # Leave no mounts behind, whatever the test did.
-    subprocess.run([sys.executable, "-m", "buildah_py.cli.main", "umount", "--all"], env=c.env,
-                   capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "buildah_py.cli.main", "umount", "--all"],
+        env=c.env,
+        capture_output=True,
+    )
 
 
 @pytest.fixture

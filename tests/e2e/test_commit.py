@@ -75,8 +75,17 @@ def test_a_step_that_changes_nothing_adds_no_layer(cli: Cli, busybox: str) -> No
     img = cli.out("commit", ctr, "noop")
     assert len(json.loads(cli.out("inspect", "--type", "image", img))["Manifest"]["layers"]) == 1
     # Real changes to directories stay: a new entry, a mode change, an emptied-and-remade dir.
-    cli("run", ctr, "--", "sh", "-c", "echo x > /etc/new && chmod 700 /home && rm -rf /var && mkdir /var")
+    cli(
+        "run",
+        ctr,
+        "--",
+        "sh",
+        "-c",
+        "echo x > /etc/new && chmod 700 /home && rm -rf /var && mkdir /var",
+    )
     cli.out("commit", ctr, "changed")
     ctr2 = cli.out("from", "changed")
-    out = cli.out("run", ctr2, "--", "sh", "-c", "cat /etc/new; stat -c %a /home; ls -A /var | wc -l")
+    out = cli.out(
+        "run", ctr2, "--", "sh", "-c", "cat /etc/new; stat -c %a /home; ls -A /var | wc -l"
+    )
     assert out.split() == ["x", "700", "0"]

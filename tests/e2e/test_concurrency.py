@@ -42,7 +42,9 @@ def test_sigkill_during_commit_then_repair(cli: Cli, busybox: str) -> None:
     for attempt in range(5):
         proc = subprocess.Popen(
             [sys.executable, "-m", "buildah_py.cli.main", "commit", ctr, f"killed:{attempt}"],
-            env=cli.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env=cli.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
         )
         time.sleep(rng.uniform(0.3, 1.5))
         proc.send_signal(signal.SIGKILL)

@@ -12,8 +12,13 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def test_demo_builds_and_runs_the_examples(cli: Cli) -> None:
-    proc = subprocess.run([sys.executable, str(REPO / "examples" / "buildscripts" / "run_demo.py")],
-                          env=cli.env, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "examples" / "buildscripts" / "run_demo.py")],
+        env=cli.env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "hello from a scratch image" in proc.stdout
     assert "as app, greeting=built by buildah-py" in proc.stdout

@@ -55,7 +55,9 @@ def test_copy_outside_context_refused(cli: Cli, busybox: str, tmp_path: Path) ->
     ctr = cli.out("from", busybox)
     ctx = tmp_path / "ctx"
     ctx.mkdir()
-    err = _one_line_error(cli("copy", "--contextdir", str(ctx), ctr, "../secret", "/x", check=False))
+    err = _one_line_error(
+        cli("copy", "--contextdir", str(ctx), ctr, "../secret", "/x", check=False)
+    )
     assert "outside" in err
 
 

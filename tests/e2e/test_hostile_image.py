@@ -28,20 +28,42 @@ def _layout_with_layer(layout: Path, entries: list[tarfile.TarInfo]) -> None:
             tar.addfile(info, io.BytesIO(b"pwned") if info.isreg() else None)
     plain = raw.getvalue()
     layer = _blob(layout, gzip.compress(plain, mtime=0))
-    config = json.dumps({"architecture": "amd64", "os": "linux", "config": {},
-                         "rootfs": {"type": "layers",
-                                    "diff_ids": [f"sha256:{hashlib.sha256(plain).hexdigest()}"]}}).encode()
+    config = json.dumps(
+        {
+            "architecture": "amd64",
+            "os": "linux",
+            "config": {},
+            "rootfs": {
+                "type": "layers",
+                "diff_ids": [f"sha256:{hashlib.sha256(plain).hexdigest()}"],
+            },
+        }
+    ).encode()
     cfg = _blob(layout, config)
-    manifest = json.dumps({
-        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
-        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", **cfg},
-        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", **layer}],
-    }).encode()
+    manifest = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", **cfg},
+            "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", **layer}],
+        }
+    ).encode()
     man = _blob(layout, manifest)
     (layout / "oci-layout").write_text('{"imageLayoutVersion":"1.0.0"}')
-    (layout / "index.json").write_text(json.dumps({"schemaVersion": 2, "manifests": [
-        {"mediaType": "application/vnd.oci.image.manifest.v1+json", **man,
-         "annotations": {"org.opencontainers.image.ref.name": "evil"}}]}))
+    (layout / "index.json").write_text(
+        json.dumps(
+            {
+                "schemaVersion": 2,
+                "manifests": [
+                    {
+                        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                        **man,
+                        "annotations": {"org.opencontainers.image.ref.name": "evil"},
+                    }
+                ],
+            }
+        )
+    )
 
 
 def _file(name: str) -> tarfile.TarInfo:

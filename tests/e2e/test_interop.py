@@ -52,7 +52,9 @@ def _hardlink_groups(tree: dict[str, tuple]) -> set[frozenset[str]]:
 
 
 def _strip_links(tree: dict[str, tuple]) -> dict[str, tuple]:
-    return {k: v[:4] + ((v[4][0],) if isinstance(v[4], tuple) else (v[4],)) for k, v in tree.items()}
+    return {
+        k: v[:4] + ((v[4][0],) if isinstance(v[4], tuple) else (v[4],)) for k, v in tree.items()
+    }
 
 
 def _make_rich_image(cli: Cli, busybox: str) -> str:
@@ -67,7 +69,14 @@ def _make_rich_image(cli: Cli, busybox: str) -> str:
     cli("commit", "--rm", ctr, "rich:1")
     # A second layer that deletes and replaces things from the first.
     ctr = cli.out("from", "rich:1")
-    cli("run", ctr, "--", "sh", "-c", "rm /data/sub/two && rm -rf /etc/opq && mkdir /etc/opq && echo y > /etc/opq/g")
+    cli(
+        "run",
+        ctr,
+        "--",
+        "sh",
+        "-c",
+        "rm /data/sub/two && rm -rf /etc/opq && mkdir /etc/opq && echo y > /etc/opq/g",
+    )
     cli("commit", "--rm", ctr, "rich:2")
     return "rich:2"
 
@@ -84,26 +93,44 @@ def test_oci_archive_read_by_skopeo_and_umoci(cli: Cli, busybox: str, tmp_path: 
     image = _make_rich_image(cli, busybox)
     archive = tmp_path / "rich.tar"
     cli("push", image, f"oci-archive:{archive}:rich")
-    info = json.loads(subprocess.run(["skopeo", "inspect", f"oci-archive:{archive}:rich"], check=True,
-                                     capture_output=True, text=True).stdout)
+    info = json.loads(
+        subprocess.run(
+            ["skopeo", "inspect", f"oci-archive:{archive}:rich"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+    )
     assert len(info["Layers"]) == 3
     layout = tmp_path / "layout"
-    subprocess.run(["skopeo", "copy", f"oci-archive:{archive}:rich", f"oci:{layout}:rich"], check=True,
-                   capture_output=True)
+    subprocess.run(
+        ["skopeo", "copy", f"oci-archive:{archive}:rich", f"oci:{layout}:rich"],
+        check=True,
+        capture_output=True,
+    )
     bundle = tmp_path / "bundle"
-    subprocess.run(["umoci", "unpack", "--image", f"{layout}:rich", str(bundle)], check=True, capture_output=True)
+    subprocess.run(
+        ["umoci", "unpack", "--image", f"{layout}:rich", str(bundle)],
+        check=True,
+        capture_output=True,
+    )
     theirs = _tree(bundle / "rootfs")
     ours = _mounted_tree(cli, image)
     assert _strip_links(theirs) == _strip_links(ours)
-    assert _hardlink_groups(theirs) == _hardlink_groups(ours) == {frozenset({"data/one", "data/one-hard"})}
+    assert (
+        _hardlink_groups(theirs)
+        == _hardlink_groups(ours)
+        == {frozenset({"data/one", "data/one-hard"})}
+    )
     assert "data/sub/two" not in ours and "usr/sbin" not in ours and "etc/opq/f" not in ours
     assert ours["data/one"][1] == 0o4755 and ours["data/sub"][1] == 0o1777
     assert ours["data/abs-link"][4] == "/data/one"
 
 
 def test_store_is_an_oci_layout(cli: Cli, busybox: str) -> None:
-    out = subprocess.run(["skopeo", "inspect", f"oci:{cli.root}/content:{busybox}"], capture_output=True,
-                         text=True)
+    out = subprocess.run(
+        ["skopeo", "inspect", f"oci:{cli.root}/content:{busybox}"], capture_output=True, text=True
+    )
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["Os"] == "linux"
 
@@ -129,10 +156,17 @@ def test_buildah_runs_our_image_and_we_run_theirs(cli: Cli, busybox: str, tmp_pa
     b("commit", "--quiet", bctr, "localhost/theirs:1")
     for transport in ("oci-archive", "docker-archive"):
         path = tmp_path / f"theirs-{transport}.tar"
-        b("push", "localhost/theirs:1", f"{transport}:{path}" + (":localhost/theirs:1" if transport ==
-                                                                   "docker-archive" else ""))
+        b(
+            "push",
+            "localhost/theirs:1",
+            f"{transport}:{path}"
+            + (":localhost/theirs:1" if transport == "docker-archive" else ""),
+        )
         ours = cli.out("from", f"{transport}:{path}")
-        assert cli.out("run", ours, "--", "cat", "/theirs", "/marker") == "from-buildah\nfrom-buildah-py"
+        assert (
+            cli.out("run", ours, "--", "cat", "/theirs", "/marker")
+            == "from-buildah\nfrom-buildah-py"
+        )
         cli("rm", ours)
     b("rm", "--all")
     b("rmi", "--all", "--force")

@@ -12,12 +12,31 @@ from tests.e2e.cliutil import Cli
 def test_from_run_commit_and_run_the_image(cli: Cli, busybox: str, tmp_path: Path) -> None:
     ctr = cli.out("from", busybox)
     assert ctr == "busybox-working-container"
-    cli("run", ctr, "--", "sh", "-c", "echo built > /built.txt && echo app:x:1000:1000::/home/app:/bin/sh >> /etc/passwd && echo app:x:1000: >> /etc/group")
+    cli(
+        "run",
+        ctr,
+        "--",
+        "sh",
+        "-c",
+        "echo built > /built.txt && echo app:x:1000:1000::/home/app:/bin/sh >> /etc/passwd && echo app:x:1000: >> /etc/group",
+    )
     (tmp_path / "ctx").mkdir()
     (tmp_path / "ctx" / "hello.txt").write_text("hello\n")
     cli("copy", "--chown", "app", ctr, str(tmp_path / "ctx" / "hello.txt"), "/srv/")
-    cli("config", "--cmd", '["cat", "/srv/hello.txt"]', "--env", "A=1", "--label", "x=y", "--port", "8080",
-        "--workingdir", "/srv", ctr)
+    cli(
+        "config",
+        "--cmd",
+        '["cat", "/srv/hello.txt"]',
+        "--env",
+        "A=1",
+        "--label",
+        "x=y",
+        "--port",
+        "8080",
+        "--workingdir",
+        "/srv",
+        ctr,
+    )
     image_id = cli.out("commit", "--rm", ctr, "demo:1")
     assert len(image_id) == 64
     listed = json.loads(cli.out("images", "--json"))
@@ -64,12 +83,28 @@ def test_scratch_copy_and_mount(cli: Cli, tmp_path: Path) -> None:
 
 
 def test_import_with_changes(cli: Cli, busybox_tar: Path) -> None:
-    cli("import", "--change", 'CMD ["/bin/sh", "-c", "echo hi"]', "--change", "ENV A=1 B='two words'",
-        "--change", "EXPOSE 80/udp", "--change", "WORKDIR /srv", "--change", "LABEL k=v",
-        str(busybox_tar), "changed")
+    cli(
+        "import",
+        "--change",
+        'CMD ["/bin/sh", "-c", "echo hi"]',
+        "--change",
+        "ENV A=1 B='two words'",
+        "--change",
+        "EXPOSE 80/udp",
+        "--change",
+        "WORKDIR /srv",
+        "--change",
+        "LABEL k=v",
+        str(busybox_tar),
+        "changed",
+    )
     cfg = json.loads(cli.out("inspect", "--type", "image", "changed"))["Config"]["config"]
     assert cfg["Cmd"] == ["/bin/sh", "-c", "echo hi"]
     assert {"A=1", "B=two words"} <= set(cfg["Env"])
-    assert cfg["ExposedPorts"] == {"80/udp": {}} and cfg["WorkingDir"] == "/srv" and cfg["Labels"] == {"k": "v"}
+    assert (
+        cfg["ExposedPorts"] == {"80/udp": {}}
+        and cfg["WorkingDir"] == "/srv"
+        and cfg["Labels"] == {"k": "v"}
+    )
     bad = cli("import", "--change", "RUN rm -rf /", str(busybox_tar), "nope", check=False)
     assert bad.returncode != 0 and "RUN cannot be used here" in bad.stderr

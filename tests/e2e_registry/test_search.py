@@ -37,8 +37,9 @@ def test_short_name_tries_each_search_registry(
     assert other_cli.out("from", "--pull", "never", "e2e/short:1")
 
 
-def test_short_name_nowhere_is_one_clear_line(other_cli: Cli, registry: Registry,
-                                             second_registry: Registry) -> None:
+def test_short_name_nowhere_is_one_clear_line(
+    other_cli: Cli, registry: Registry, second_registry: Registry
+) -> None:
     conf = Path(other_cli.env["CONTAINERS_REGISTRIES_CONF"])
     conf.write_text(
         f'unqualified-search-registries = ["{registry.host}", "{second_registry.host}"]\n'

@@ -60,7 +60,7 @@ ENV PATH=/bin
 """,
 }
 
-SCRIPT = '''\
+SCRIPT = """\
 from buildah_py import Container
 
 
@@ -70,7 +70,7 @@ def build(ctx):
     c.copy("a.txt", "/app/")
     c.config(cmd=["cat", "/s"], env={"K": "V"}, labels={"made": "by-script"}, workingdir="/app")
     return c
-'''
+"""
 
 
 def _context(path: Path) -> Path:
@@ -100,7 +100,9 @@ def _build_all(tmp_path: Path, busybox_tar: Path) -> dict[str, str]:
     cli = Cli(tmp_path / "root", tmp_path / "run")
     ids: dict[str, str] = {}
     # From stdin: the history names the tarball, and its path differs between runs.
-    imported = cli("import", "--timestamp", "0", "-", "localhost/busybox", input=busybox_tar.read_bytes())
+    imported = cli(
+        "import", "--timestamp", "0", "-", "localhost/busybox", input=busybox_tar.read_bytes()
+    )
     ids["import"] = imported.stdout
     ctx = _context(tmp_path / "ctx")
     for name, text in DOCKERFILES.items():
@@ -108,11 +110,23 @@ def _build_all(tmp_path: Path, busybox_tar: Path) -> dict[str, str]:
         df.write_text(text)
         for fmt in ("oci", "docker"):
             ids[f"{name}/{fmt}"] = cli.out(
-                "build", "-q", "--timestamp", "0", "--format", fmt, "-f", str(df), "-t", f"localhost/{name}-{fmt}", str(ctx)
+                "build",
+                "-q",
+                "--timestamp",
+                "0",
+                "--format",
+                fmt,
+                "-f",
+                str(df),
+                "-t",
+                f"localhost/{name}-{fmt}",
+                str(ctx),
             )
     script = tmp_path / "build.py"
     script.write_text(SCRIPT)
-    ids["script"] = cli.out("build", "-q", "--timestamp", "0", "-f", str(script), "-t", "localhost/script", str(ctx))
+    ids["script"] = cli.out(
+        "build", "-q", "--timestamp", "0", "-f", str(script), "-t", "localhost/script", str(ctx)
+    )
     return {k: v.splitlines()[-1].strip() for k, v in ids.items()}
 
 
@@ -123,7 +137,12 @@ def _busybox_digest(busybox_tar: Path) -> str:
 def test_image_ids_unchanged(tmp_path: Path, busybox_tar: Path) -> None:
     ids = _build_all(tmp_path, busybox_tar)
     if os.environ.get("BUILDAH_PY_RECORD_IDS"):
-        RECORD.write_text(json.dumps({"busybox": _busybox_digest(busybox_tar), "ids": ids}, indent=1, sort_keys=True) + "\n")
+        RECORD.write_text(
+            json.dumps(
+                {"busybox": _busybox_digest(busybox_tar), "ids": ids}, indent=1, sort_keys=True
+            )
+            + "\n"
+        )
     record = json.loads(RECORD.read_text())
     same_busybox = record["busybox"] == _busybox_digest(busybox_tar)
     for key, want in record["ids"].items():

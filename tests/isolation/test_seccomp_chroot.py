@@ -154,7 +154,9 @@ def test_oci_honours_unconfined_too(rootfs: Path, monkeypatch: pytest.MonkeyPatc
     """`BUILDAH_PY_SECCOMP=unconfined` turns the filter off under runc as under chroot."""
     monkeypatch.setenv("BUILDAH_PY_SECCOMP", "unconfined")
     out = rootfs / "seccomp.txt"
-    spec = RunSpec(rootfs=rootfs, argv=["sh", "-c", "grep Seccomp: /proc/self/status > /seccomp.txt"], env=[])
+    spec = RunSpec(
+        rootfs=rootfs, argv=["sh", "-c", "grep Seccomp: /proc/self/status > /seccomp.txt"], env=[]
+    )
     assert run(spec, isolation="oci") == 0
     assert out.read_text().split()[1] == "0"
     out.unlink()

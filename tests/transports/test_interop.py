@@ -26,6 +26,7 @@ def _cross_checkers() -> None:
     assert SKOPEO is not None, "skopeo is needed: run scripts/install-system-deps"
     assert UMOCI is not None and os.geteuid() == 0, "umoci unpack needs umoci and root"
 
+
 FORMATS = {
     "oci": "oci:{d}/lay:t",
     "oci-archive": "oci-archive:{d}/img.tar:t",

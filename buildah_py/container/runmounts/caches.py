@@ -175,5 +175,3 @@ def _remove_unlocked(cache: Path | None, lock: Path, keep: bool = False) -> bool
         return True
     finally:
         os.close(fd)
-
-

@@ -34,5 +34,3 @@ def from_path(store: Store, m: RunMount, stack: ExitStack) -> str:
         return os.readlink(f"/proc/self/fd/{fd}")
     finally:
         os.close(fd)
-
-

@@ -149,5 +149,3 @@ def parse_mounts(ctr: object, specs: Iterable[str]) -> list[RunMount]:
     """The CLI's `--mount` values, checked before the step (`ctr` is unused: mounts are made
     against the store when the step runs)."""
     return [parse_mount(s) for s in specs]
-
-

@@ -203,7 +203,9 @@ class RegistryClient:
             return
         assert first_error is not None
         # The hint helps only when something answered; a name that does not resolve is not TLS.
-        unresolved = "Name or service not known" in str(first_error) or "resolve" in str(first_error)
+        unresolved = "Name or service not known" in str(first_error) or "resolve" in str(
+            first_error
+        )
         hint = (
             ""
             if self.insecure or unresolved

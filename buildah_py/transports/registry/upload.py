@@ -215,7 +215,9 @@ def stream_blob(
         headers = {"Content-Type": "application/octet-stream", "Content-Length": str(desc.size)}
         last = attempt + 1 >= policy.attempts
         try:
-            resp = client.send_stream("PATCH", location, scopes=scopes, headers=headers, body=iter(feed))
+            resp = client.send_stream(
+                "PATCH", location, scopes=scopes, headers=headers, body=iter(feed)
+            )
         except TransportError:
             if last:
                 raise
@@ -237,7 +239,10 @@ def stream_blob(
             _cancel(client, location, scopes)
             raise DigestMismatch(desc.digest, actual, f"{client.label}: blob")
         done = client.request(
-            "PUT", _with_digest(location, desc.digest), scopes=scopes, headers={"Content-Length": "0"}
+            "PUT",
+            _with_digest(location, desc.digest),
+            scopes=scopes,
+            headers={"Content-Length": "0"},
         )
         if done.status not in (201, 204):
             raise client.fail(done, f"commit {what}")
@@ -249,7 +254,9 @@ def stream_blob(
 class _Feed:
     """The PATCH body: the stream read in pieces, hashed and counted on the way."""
 
-    def __init__(self, stream: BinaryIO, desc: Descriptor, what: str, progress: Progress | None) -> None:
+    def __init__(
+        self, stream: BinaryIO, desc: Descriptor, what: str, progress: Progress | None
+    ) -> None:
         self.stream = stream
         self.desc = desc
         self.what = what

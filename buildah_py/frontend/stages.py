@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from buildah_py.build.args import ArgScope
-from buildah_py.build.errors import at
 from buildah_py.errors import DockerfileError
+from buildah_py.frontend.args import ArgScope
+from buildah_py.frontend.errors import at
 from dockerfile_parser import (
     ArgInstruction,
     CopyInstruction,

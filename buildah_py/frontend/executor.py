@@ -7,18 +7,18 @@ import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from buildah_py.build.args import ArgScope, platform_args
-from buildah_py.build.context import BuildContextDir, find_dockerfile, open_context
-from buildah_py.build.errors import at, unknown_instruction
-from buildah_py.build.options import PULL_POLICIES, BuildOptions
-from buildah_py.build.progress import Progress
-from buildah_py.build.stage import StageBuilder
-from buildah_py.build.stages import Stage, needed, split_stages
 from buildah_py.container import Container, Image
 from buildah_py.container.cache import BuildCache
 from buildah_py.container.resolve import pull
 from buildah_py.container.runmounts import SecretSource, parse_secret
 from buildah_py.errors import DockerfileError
+from buildah_py.frontend.args import ArgScope, platform_args
+from buildah_py.frontend.context import BuildContextDir, find_dockerfile, open_context
+from buildah_py.frontend.errors import at, unknown_instruction
+from buildah_py.frontend.options import PULL_POLICIES, BuildOptions
+from buildah_py.frontend.progress import Progress
+from buildah_py.frontend.stage import StageBuilder
+from buildah_py.frontend.stages import Stage, needed, split_stages
 from buildah_py.oci.descriptor import Platform
 from buildah_py.storage import Store
 from dockerfile_parser import Dockerfile, DockerfileSyntaxError, parse
@@ -101,7 +101,7 @@ class Build:
         try:
             path = find_dockerfile(self.context, opts.dockerfile)
             if path is not None and path.endswith(".py"):
-                from buildah_py.build.script import run_script
+                from buildah_py.frontend.script import run_script
 
                 image: Image = run_script(self, path)
                 return image
@@ -138,7 +138,7 @@ class Build:
 
     def _dockerfile(self, df: Dockerfile) -> Image:
         self.stages = split_stages(df, self.scope)
-        from buildah_py.build.instructions import HANDLERS
+        from buildah_py.frontend.instructions import HANDLERS
 
         for inst in (i for st in self.stages for i in st.instructions):  # fail before any step runs
             if inst.name not in HANDLERS:

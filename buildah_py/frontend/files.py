@@ -25,7 +25,7 @@ from dockerfile_parser import (
 )
 
 if TYPE_CHECKING:
-    from buildah_py.build.stage import StageBuilder
+    from buildah_py.frontend.stage import StageBuilder
 
 
 def copy(sb: StageBuilder, inst: Instruction) -> None:

@@ -23,7 +23,7 @@ from buildah_py.errors import DockerfileError
 from dockerfile_parser import expand_word
 
 if TYPE_CHECKING:
-    from buildah_py.build.executor import Build
+    from buildah_py.frontend.executor import Build
     from buildah_py.storage import Store
 
 
@@ -131,7 +131,7 @@ class BuildContext:
                 return self._build.image(ref)
             return ref
 
-        from buildah_py.build.run_step import rewrite_mount
+        from buildah_py.frontend.run_step import rewrite_mount
 
         try:
             return [rewrite_mount(spec, self.context.resolve(), resolve) for spec in specs]
@@ -158,7 +158,7 @@ class BuildContext:
 
     def workdir(self, ctr: Container, path: str) -> None:
         """WORKDIR: make the directory when missing (owned by the USER), then set it."""
-        from buildah_py.build.config_steps import set_workdir
+        from buildah_py.frontend.config_steps import set_workdir
 
         set_workdir(ctr, path)
 

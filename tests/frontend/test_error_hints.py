@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from buildah_py.build.errors import unknown_instruction
-from buildah_py.build.instructions import HANDLERS
+from buildah_py.frontend.errors import unknown_instruction
+from buildah_py.frontend.instructions import HANDLERS
 
 
 def test_typo_gets_a_suggestion() -> None:
     assert unknown_instruction("RUNN", HANDLERS) == "RUNN: unknown instruction (did you mean RUN?)"
-    assert unknown_instruction("copyy", HANDLERS) == "copyy: unknown instruction (did you mean COPY?)"
+    assert (
+        unknown_instruction("copyy", HANDLERS) == "copyy: unknown instruction (did you mean COPY?)"
+    )
 
 
 def test_nonsense_gets_none() -> None:

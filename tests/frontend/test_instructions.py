@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import tarfile
 
-from tests.build.conftest import BASE, Builder
+from tests.frontend.conftest import BASE, Builder
 
 
 def test_config_instructions(b: Builder) -> None:

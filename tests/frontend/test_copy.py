@@ -7,7 +7,7 @@ import os
 import pytest
 
 from buildah_py.errors import DockerfileError
-from tests.build.conftest import BASE, Builder
+from tests.frontend.conftest import BASE, Builder
 
 
 @pytest.fixture

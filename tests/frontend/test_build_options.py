@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from buildah_py.errors import DockerfileError
-from tests.build.conftest import BASE, Builder
-from tests.build.test_cache_stages import _cli
+from tests.frontend.conftest import BASE, Builder
+from tests.frontend.test_cache_stages import _cli
 
 
 def test_platform_sets_args_and_architecture(b: Builder) -> None:

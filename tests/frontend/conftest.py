@@ -13,9 +13,9 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "examples" / "buildscripts"))
 
 
-from buildah_py.build import BuildOptions, build  # noqa: E402
 from buildah_py.container import Container, Image  # noqa: E402
 from buildah_py.container.importing import import_tarball  # noqa: E402
+from buildah_py.frontend import BuildOptions, build  # noqa: E402
 from buildah_py.storage import Store  # noqa: E402
 
 BASE = "localhost/busybox:latest"

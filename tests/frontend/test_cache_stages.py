@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from buildah_py.build.convert import convert
 from buildah_py.errors import DockerfileError
+from buildah_py.frontend.convert import convert
 from dockerfile_parser import parse
-from tests.build.conftest import BASE, Builder
+from tests.frontend.conftest import BASE, Builder
 
 DOCKERFILE = f"""FROM {BASE}
 RUN echo one > /one

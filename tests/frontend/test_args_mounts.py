@@ -9,10 +9,10 @@ import io
 import tarfile
 from pathlib import Path
 
-from buildah_py.build.convert import convert
 from buildah_py.container import Image
+from buildah_py.frontend.convert import convert
 from dockerfile_parser import parse
-from tests.build.conftest import BASE, Builder
+from tests.frontend.conftest import BASE, Builder
 
 ARGS = f"""ARG V=header
 ARG IMG={BASE}

@@ -13,7 +13,7 @@ from buildah_py.isolation.spec import Mount
 from dockerfile_parser import Instruction, RunInstruction
 
 if TYPE_CHECKING:
-    from buildah_py.build.stage import StageBuilder
+    from buildah_py.frontend.stage import StageBuilder
 
 NETWORKS = {"default": None, "host": "host", "none": "none"}
 SCRIPT_TARGET = "/dev/.buildah-py-heredoc"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from buildah_py.build import config_steps as c
-from buildah_py.build import files, run_step
+from buildah_py.frontend import config_steps as c
+from buildah_py.frontend import files, run_step
 
 HANDLERS = MappingProxyType(
     {

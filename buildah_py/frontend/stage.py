@@ -5,15 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
-from buildah_py.build.errors import at
-from buildah_py.build.stages import Stage, stage_ref
 from buildah_py.container import Container, Image
 from buildah_py.errors import BuildahPyError, DockerfileError, StepFailed
+from buildah_py.frontend.errors import at
+from buildah_py.frontend.stages import Stage, stage_ref
 from buildah_py.oci.descriptor import Platform
 from dockerfile_parser import ExpansionError, Instruction, expand_word, expand_words, parse
 
 if TYPE_CHECKING:
-    from buildah_py.build.executor import Build
+    from buildah_py.frontend.executor import Build
 
 Handler = Callable[["StageBuilder", Instruction], None]
 
@@ -74,7 +74,7 @@ class StageBuilder:
 
     # --- the stage ---------------------------------------------------------------
     def run(self) -> Container:
-        from buildah_py.build.instructions import HANDLERS
+        from buildah_py.frontend.instructions import HANDLERS
 
         st = self.stage
         total = 1 + len(st.instructions)
@@ -129,7 +129,7 @@ class StageBuilder:
 
     def _onbuild(self) -> None:
         """Run the base image's ONBUILD triggers now, then drop them (they fire once)."""
-        from buildah_py.build.instructions import HANDLERS
+        from buildah_py.frontend.instructions import HANDLERS
 
         triggers = list(self.container.image_config.get("OnBuild") or [])
         if not triggers or self.stage.base_stage is not None:

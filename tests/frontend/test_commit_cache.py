@@ -11,7 +11,7 @@ import pytest
 from buildah_py.container import Container
 from buildah_py.container.importing import import_tarball
 from buildah_py.storage import Store
-from tests.build.conftest import BASE, Builder
+from tests.frontend.conftest import BASE, Builder
 
 DOCKERFILE = f"""FROM {BASE}
 RUN echo one > /one

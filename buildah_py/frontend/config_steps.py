@@ -21,7 +21,7 @@ from dockerfile_parser import (
 )
 
 if TYPE_CHECKING:
-    from buildah_py.build.stage import StageBuilder
+    from buildah_py.frontend.stage import StageBuilder
 
 
 def env(sb: StageBuilder, inst: Instruction) -> None:
