@@ -28,7 +28,7 @@ class Globals:
 
     def store(self) -> Store:
         if self._store is None:
-            from buildah_py.container.defaults import open_store
+            from buildah_py.defaults import open_store
 
             self._store = open_store(self.root, self.runroot, self.driver)
         return self._store

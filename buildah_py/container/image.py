@@ -26,7 +26,7 @@ class Image:
         from buildah_py.container.resolve import find_image
 
         if store is None:
-            from buildah_py.container.defaults import open_store
+            from buildah_py.defaults import open_store
 
             store = open_store()
         return cls(store, find_image(store, ref))

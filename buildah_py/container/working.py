@@ -15,7 +15,6 @@ from buildah_py.container import cache as steps
 from buildah_py.container import cached_ops, paths
 from buildah_py.container.cache import BuildCache, as_cache
 from buildah_py.container.copying import CopyOptions, apply_copy, parse_mode
-from buildah_py.container.defaults import open_store
 from buildah_py.container.image import Image
 from buildah_py.container.resolve import pull
 from buildah_py.container.runmounts import RunMount, SecretSource, materialize
@@ -23,6 +22,7 @@ from buildah_py.container.settings import apply_settings
 from buildah_py.container.sourceroot import source_root
 from buildah_py.container.sources import Source, find_sources
 from buildah_py.container.users import lookup_user
+from buildah_py.defaults import open_store
 from buildah_py.errors import ContainerError, ContainerNotFound, StepFailed
 from buildah_py.isolation import run as isolated_run
 from buildah_py.isolation.spec import Mount, RunSpec

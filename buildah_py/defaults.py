@@ -1,4 +1,7 @@
-"""Where the store lives by default, and opening it (environment overrides as in architecture.md)."""
+"""Configuration read from the environment, in one place: where the store lives, and opening it.
+
+Only the CLI and this module read environment variables (architecture.md); everything below
+takes the values they produce as arguments. Imported by the container layer and above."""
 
 from __future__ import annotations
 
