@@ -50,3 +50,12 @@ def open_store(
         Path(runroot) if runroot else default_runroot(),
         driver or os.environ.get("BUILDAH_PY_STORAGE_DRIVER") or None,
     )
+
+
+def seccomp_profile() -> bool | Path:
+    """The seccomp choice for steps from $BUILDAH_PY_SECCOMP: True for containers' default
+    profile (unset or empty), False for "unconfined", else the path of a profile."""
+    value = os.environ.get("BUILDAH_PY_SECCOMP", "")
+    if value == "unconfined":
+        return False
+    return Path(value) if value else True

@@ -14,7 +14,8 @@ import subprocess
 import sys
 from typing import NoReturn
 
-from buildah_py.isolation import linux
+from buildah_py.linux.flags import CLONE_NEWNS, CLONE_NEWUSER
+from buildah_py.linux.syscalls import unshare
 from buildah_py.userns.idmap import Mappings, mappings_for, user_name
 
 #: Set inside the namespace to "UID:GID:full" or "UID:GID:single" (the host IDs behind root).
@@ -78,7 +79,7 @@ def _unshare_error(err: OSError) -> str:
 def _child(argv: list[str], maps: Mappings, ready: int, go: int, mask: set[int]) -> NoReturn:
     try:
         try:
-            linux.unshare(linux.CLONE_NEWUSER | linux.CLONE_NEWNS)
+            unshare(CLONE_NEWUSER | CLONE_NEWNS)
         except OSError as err:
             raise RuntimeError(_unshare_error(err)) from err
         if not maps.full:
