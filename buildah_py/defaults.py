@@ -37,7 +37,9 @@ def default_runroot() -> Path:
     runtime = os.environ.get("XDG_RUNTIME_DIR")
     if runtime and os.access(runtime, os.W_OK):
         return Path(runtime) / "buildah-py"
-    ids = host_ids()  # inside the user namespace getuid() is 0: name the dir for the real user
+    ids = host_ids(
+        os.environ
+    )  # inside the user namespace getuid() is 0: name the dir for the real user
     return Path(f"/tmp/buildah-py-run-{ids[0] if ids else os.getuid()}")
 
 
