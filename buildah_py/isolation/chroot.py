@@ -143,6 +143,7 @@ def _step(
     except OSError as err:
         raise RunError(f"setting up the container's mounts: {_describe(err)}") from err
     chroot_setup.mask_kernel_paths()
+    chroot_setup.fresh_session_keyring()
     socket.sethostname(spec.hostname)
     if spec.network == "none":
         loopback_up()

@@ -7,6 +7,7 @@ inside the rootfs is resolved with `confined.open_in_root` and mounted through i
 
 from __future__ import annotations
 
+import errno
 import os
 import resource
 import stat
@@ -31,7 +32,7 @@ from buildah_py.linux.flags import (
 )
 from buildah_py.linux.mount import Mount
 from buildah_py.linux.namespaces import id_mapped
-from buildah_py.linux.syscalls import mount, pivot_root, umount2
+from buildah_py.linux.syscalls import join_session_keyring, mount, pivot_root, umount2
 
 _DEVICES = ("null", "zero", "full", "random", "urandom", "tty")
 _DEV_LINKS = {
@@ -202,6 +203,18 @@ def mask_kernel_paths() -> None:
             None,
             MS_REMOUNT | MS_BIND | MS_RDONLY | _NOSUID_NODEV_NOEXEC,
         )
+
+
+def fresh_session_keyring() -> None:
+    """Join a new, empty session keyring, as runc does: the caller's session keys (tokens a
+    login or a CI job put there) can then be neither searched nor read by the step."""
+    try:
+        join_session_keyring()
+    except OSError as err:
+        # A kernel without keyrings (ENOSYS), or a host seccomp policy that refuses keyctl
+        # to us (EPERM) and so to the step too: there is no keyring the step could reach.
+        if err.errno not in (errno.ENOSYS, errno.EPERM):
+            raise
 
 
 def raise_nofile() -> None:
