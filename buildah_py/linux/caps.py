@@ -25,6 +25,8 @@ CAPABILITY_NUMBERS: dict[str, int] = {
     )
 }
 _LINUX_CAPABILITY_VERSION_3 = 0x20080522
+_capget = libc["capget"]
+_capset = libc["capset"]
 
 
 class _CapHeader(ctypes.Structure):
@@ -54,10 +56,10 @@ def limit_capabilities(keep: set[int], last_cap: int) -> None:
         pass  # kernels before 4.3 have no ambient set
     header = _CapHeader(_LINUX_CAPABILITY_VERSION_3, 0)
     data = (_CapData * 2)()
-    check(libc.capget(ctypes.byref(header), data), "capget")
+    check(_capget(ctypes.byref(header), data), "capget")
     for word in data:
         word.inheritable = 0
-    check(libc.capset(ctypes.byref(header), data), "capset")
+    check(_capset(ctypes.byref(header), data), "capset")
 
 
 def last_capability() -> int:

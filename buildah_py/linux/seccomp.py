@@ -48,6 +48,8 @@ _FLAGS = {
     "SECCOMP_FILTER_FLAG_SPEC_ALLOW": 4,
 }
 _NR_SCMP_ERROR = -1
+_syscall = libc["syscall"]  # an object of our own: its return type is set here only
+_syscall.restype = ctypes.c_long
 _MAX_ARGS = 6
 
 
@@ -83,7 +85,7 @@ class Filter:
         """
         buf = ctypes.create_string_buffer(self.program, len(self.program))
         prog = _SockFprog(len(self.program) // 8, ctypes.addressof(buf))
-        ret = libc.syscall(
+        ret = _syscall(
             ctypes.c_long(self.syscall_nr),
             ctypes.c_ulong(SECCOMP_SET_MODE_FILTER),
             ctypes.c_ulong(self.flags),
