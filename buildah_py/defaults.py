@@ -37,7 +37,9 @@ def default_runroot() -> Path:
     runtime = os.environ.get("XDG_RUNTIME_DIR")
     if runtime and os.access(runtime, os.W_OK):
         return Path(runtime) / "buildah-py"
-    ids = host_ids()  # inside the user namespace getuid() is 0: name the dir for the real user
+    ids = host_ids(
+        os.environ
+    )  # inside the user namespace getuid() is 0: name the dir for the real user
     return Path(f"/tmp/buildah-py-run-{ids[0] if ids else os.getuid()}")
 
 
@@ -50,3 +52,12 @@ def open_store(
         Path(runroot) if runroot else default_runroot(),
         driver or os.environ.get("BUILDAH_PY_STORAGE_DRIVER") or None,
     )
+
+
+def seccomp_profile() -> bool | Path:
+    """The seccomp choice for steps from $BUILDAH_PY_SECCOMP: True for containers' default
+    profile (unset or empty), False for "unconfined", else the path of a profile."""
+    value = os.environ.get("BUILDAH_PY_SECCOMP", "")
+    if value == "unconfined":
+        return False
+    return Path(value) if value else True

@@ -316,7 +316,7 @@ def mount_cmd(g: Globals, as_json: bool, containers: tuple[str, ...]) -> None:
     """Mount CONTAINER's filesystem and print where (no argument: list mounted containers)."""
     store = g.store()
     if not containers:
-        from buildah_py.storage.mount import is_mounted
+        from buildah_py.linux.mount import is_mounted
 
         # A count left by another mount namespace (a finished rootless `unshare` session, a
         # reboot) is stale: list only what this namespace's mountinfo shows (vfs mounts nothing).

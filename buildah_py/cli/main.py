@@ -104,7 +104,7 @@ def cli(
 
 def _outside_session(argv: list[str]) -> bool:
     """Mounting a container in a namespace that dies with this command would print a dead path."""
-    if not in_rootless_namespace() or unshare.SESSION_ENV in os.environ:
+    if not in_rootless_namespace(os.environ) or unshare.SESSION_ENV in os.environ:
         return False
     words = iter(argv)
     for word in words:  # global options, then the verb; click has checked their shape
@@ -116,7 +116,7 @@ def _outside_session(argv: list[str]) -> bool:
 
 
 def main() -> None:
-    maybe_reexec(sys.argv)  # unprivileged: continue as root of a user namespace
+    maybe_reexec(sys.argv, os.environ)  # unprivileged: continue as root of a user namespace
     try:
         cli.main(prog_name="buildah-py", standalone_mode=True)
     except SystemExit:

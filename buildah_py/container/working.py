@@ -22,10 +22,11 @@ from buildah_py.container.settings import apply_settings
 from buildah_py.container.sourceroot import source_root
 from buildah_py.container.sources import Source, find_sources
 from buildah_py.container.users import lookup_user
-from buildah_py.defaults import open_store
+from buildah_py.defaults import open_store, seccomp_profile
 from buildah_py.errors import ContainerError, ContainerNotFound, StepFailed
 from buildah_py.isolation import run as isolated_run
-from buildah_py.isolation.spec import Mount, RunSpec
+from buildah_py.isolation.spec import RunSpec
+from buildah_py.linux.mount import Mount
 from buildah_py.oci.config import ImageConfig
 from buildah_py.oci.digest import chain_ids
 from buildah_py.oci.manifest import Manifest
@@ -243,6 +244,7 @@ class Container:
                     network=network or "host",  # type: ignore[arg-type]  # isolation checks it
                     terminal=terminal,
                     stdin=stdin,
+                    seccomp=seccomp_profile(),
                 )
                 status = isolated_run(spec, isolation=mode, runtime=runtime)
         finally:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from buildah_py.container import Container, Image
-from buildah_py.isolation.spec import Mount
+from buildah_py.linux.mount import Mount
 from dockerfile_parser import Instruction, RunInstruction
 
 if TYPE_CHECKING:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from buildah_py.errors import IsolationUnavailable
-from buildah_py.isolation import linux
 from buildah_py.isolation.chroot import run_chroot
 from buildah_py.isolation.network import check_network
 from buildah_py.isolation.oci import run_oci
 from buildah_py.isolation.ocispec import make_runtime_spec
-from buildah_py.isolation.spec import DEFAULT_CAPABILITIES, DEFAULT_PATH, Mount, RunSpec
+from buildah_py.isolation.spec import DEFAULT_CAPABILITIES, DEFAULT_PATH, RunSpec
+from buildah_py.linux.mount import Mount
+from buildah_py.linux.namespaces import in_user_namespace
 
 __all__ = ["DEFAULT_CAPABILITIES", "DEFAULT_PATH", "Mount", "RunSpec", "make_runtime_spec", "run"]
 
@@ -28,7 +29,7 @@ def run(spec: RunSpec, isolation: str = "chroot", runtime: str | None = None) ->
         return run_oci(spec, runtime)
     if isolation == "rootless":
         # An OCI runtime in a user namespace: ours when unprivileged, else one of its own.
-        return run_oci(spec, runtime, userns=not linux.in_user_namespace())
+        return run_oci(spec, runtime, userns=not in_user_namespace())
     raise IsolationUnavailable(
         f"isolation {isolation!r} is not supported (use chroot, oci or rootless)"
     )

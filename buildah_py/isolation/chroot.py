@@ -1,4 +1,4 @@
-"""`chroot` isolation: namespaces through ctypes, pivot_root, no helpers, no cgroups.
+"""`chroot` isolation: namespaces through buildah_py.linux, pivot_root, no helpers, no cgroups.
 
 Three processes: the caller (supervises), a middle process that unshares and waits, and
 the step itself, which is PID 1 of the new PID namespace. The two children report to the
@@ -16,19 +16,30 @@ import sys
 import termios
 
 from buildah_py.errors import RunError
-from buildah_py.isolation import chroot_setup, confined, linux, supervise
+from buildah_py.isolation import chroot_setup, confined, supervise
 from buildah_py.isolation.prepare import Prepared, find_executable, mapped_user, prepared
 from buildah_py.isolation.seccomp_load import Filter, step_filter
 from buildah_py.isolation.spec import DEFAULT_CAPABILITIES, RunSpec, final_env
 from buildah_py.isolation.users import resolve_user
+from buildah_py.linux.caps import CAPABILITY_NUMBERS, last_capability, limit_capabilities
+from buildah_py.linux.flags import (
+    CLONE_NEWIPC,
+    CLONE_NEWNET,
+    CLONE_NEWNS,
+    CLONE_NEWPID,
+    CLONE_NEWUTS,
+    PR_SET_PDEATHSIG,
+)
+from buildah_py.linux.namespaces import loopback_up, setgroups_allowed
+from buildah_py.linux.syscalls import prctl, setns, unshare
 
 _FAILED = 125  # exit code of a child that could not start the step
 
 
 def _namespace_flags(spec: RunSpec) -> int:
-    flags = linux.CLONE_NEWNS | linux.CLONE_NEWPID | linux.CLONE_NEWUTS | linux.CLONE_NEWIPC
+    flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC
     if spec.network == "none":
-        flags |= linux.CLONE_NEWNET
+        flags |= CLONE_NEWNET
     return flags
 
 
@@ -51,15 +62,15 @@ def _enter_namespaces(spec: RunSpec, prep: Prepared) -> None:
     if prep.netns is not None:
         fd = os.open(prep.netns, os.O_RDONLY | os.O_CLOEXEC)
         try:
-            linux.setns(fd, linux.CLONE_NEWNET)
+            setns(fd, CLONE_NEWNET)
         finally:
             os.close(fd)
-    linux.unshare(_namespace_flags(spec))
+    unshare(_namespace_flags(spec))
 
 
 def _die_with(parent: int) -> None:
     """Be killed when `parent` goes; exit now if it already went before we asked."""
-    linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
+    prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent:
         os._exit(_FAILED)
 
@@ -81,7 +92,7 @@ def _middle(
     if pid == 0:
         try:
             # PID 1 of a new namespace sees getppid() == 0, so no parent check here.
-            linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
+            prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
             _step(spec, prep, report, slave, sfilter)
         except BaseException as err:  # noqa: B036 - nothing may escape a forked child
             try:
@@ -132,21 +143,22 @@ def _step(
     except OSError as err:
         raise RunError(f"setting up the container's mounts: {_describe(err)}") from err
     chroot_setup.mask_kernel_paths()
+    chroot_setup.fresh_session_keyring()
     socket.sethostname(spec.hostname)
     if spec.network == "none":
-        linux.loopback_up()
+        loopback_up()
 
     root = os.open("/", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
     user = mapped_user(resolve_user(spec.user, lambda p: confined.read_file_in_root(root, p)))
     env = final_env(spec.env, user.home, spec.terminal)
     chroot_setup.raise_nofile()
-    keep = {linux.CAPABILITY_NUMBERS[name] for name in DEFAULT_CAPABILITIES}
-    linux.limit_capabilities(keep, linux.last_capability())
+    keep = {CAPABILITY_NUMBERS[name] for name in DEFAULT_CAPABILITIES}
+    limit_capabilities(keep, last_capability())
     if sfilter is not None:
         # Still root here, so no no_new_privs is needed (setuid binaries keep working); the
         # profile allows what is left to do: setgroups, setuid, umask, chdir, openat2, execve.
         sfilter.install()
-    if linux.setgroups_allowed():
+    if setgroups_allowed():
         os.setgroups(list(user.additional_gids))
     os.setgid(user.gid)
     os.setuid(user.uid)

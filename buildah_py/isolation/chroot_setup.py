@@ -7,13 +7,32 @@ inside the rootfs is resolved with `confined.open_in_root` and mounted through i
 
 from __future__ import annotations
 
+import errno
 import os
 import resource
 import stat
 from pathlib import Path
 
-from buildah_py.isolation import confined, linux, mounts
-from buildah_py.isolation.spec import MASKED_PATHS, READONLY_PATHS, Mount, RunSpec
+from buildah_py.isolation import confined, mounts
+from buildah_py.isolation.spec import MASKED_PATHS, READONLY_PATHS, RunSpec
+from buildah_py.linux.flags import (
+    MNT_DETACH,
+    MS_BIND,
+    MS_NOATIME,
+    MS_NODEV,
+    MS_NODIRATIME,
+    MS_NOEXEC,
+    MS_NOSUID,
+    MS_PRIVATE,
+    MS_RDONLY,
+    MS_REC,
+    MS_RELATIME,
+    MS_REMOUNT,
+    MS_STRICTATIME,
+)
+from buildah_py.linux.mount import Mount
+from buildah_py.linux.namespaces import id_mapped
+from buildah_py.linux.syscalls import join_session_keyring, mount, pivot_root, umount2
 
 _DEVICES = ("null", "zero", "full", "random", "urandom", "tty")
 _DEV_LINKS = {
@@ -23,15 +42,15 @@ _DEV_LINKS = {
     "stderr": "/proc/self/fd/2",
     "ptmx": "pts/ptmx",
 }
-_NOSUID_NODEV_NOEXEC = linux.MS_NOSUID | linux.MS_NODEV | linux.MS_NOEXEC
+_NOSUID_NODEV_NOEXEC = MS_NOSUID | MS_NODEV | MS_NOEXEC
 NOFILE = 1048576
 _STATVFS_TO_MS = (
-    (os.ST_NOSUID, linux.MS_NOSUID),
-    (os.ST_NODEV, linux.MS_NODEV),
-    (os.ST_NOEXEC, linux.MS_NOEXEC),
-    (os.ST_NOATIME, linux.MS_NOATIME),
-    (os.ST_NODIRATIME, linux.MS_NODIRATIME),
-    (os.ST_RELATIME, linux.MS_RELATIME),
+    (os.ST_NOSUID, MS_NOSUID),
+    (os.ST_NODEV, MS_NODEV),
+    (os.ST_NOEXEC, MS_NOEXEC),
+    (os.ST_NOATIME, MS_NOATIME),
+    (os.ST_NODIRATIME, MS_NODIRATIME),
+    (os.ST_RELATIME, MS_RELATIME),
 )
 
 
@@ -52,13 +71,13 @@ def _mount_at(
         confined.close_created(confined.make_path(root, target, leaf_is_dir=leaf_is_dir))
         fd = confined.open_in_root(root, target, os.O_PATH)
     try:
-        linux.mount(source, f"/proc/self/fd/{fd}", fstype, flags, data)
+        mount(source, f"/proc/self/fd/{fd}", fstype, flags, data)
     finally:
         os.close(fd)
 
 
 def _remount_readonly(root: int, target: str, flags: int) -> None:
-    remount = linux.MS_REMOUNT | linux.MS_BIND | linux.MS_RDONLY
+    remount = MS_REMOUNT | MS_BIND | MS_RDONLY
     _mount_at(root, target, None, None, remount | flags)
 
 
@@ -68,7 +87,7 @@ def _setup_dev(root: int) -> None:
         "/dev",
         "tmpfs",
         "tmpfs",
-        linux.MS_NOSUID | linux.MS_STRICTATIME,
+        MS_NOSUID | MS_STRICTATIME,
         "mode=755,size=65536k",
     )
     dev = confined.open_in_root(root, "/dev", os.O_PATH | os.O_DIRECTORY)
@@ -76,21 +95,21 @@ def _setup_dev(root: int) -> None:
         base = f"/proc/self/fd/{dev}"
         for name in _DEVICES:
             os.close(os.open(name, os.O_CREAT | os.O_WRONLY | os.O_CLOEXEC, 0o666, dir_fd=dev))
-            linux.mount(f"/dev/{name}", f"{base}/{name}", None, linux.MS_BIND)
+            mount(f"/dev/{name}", f"{base}/{name}", None, MS_BIND)
         for name in ("pts", "shm", "mqueue"):
             os.mkdir(name, 0o755, dir_fd=dev)
         # Group tty (5) owns new ptys where it exists; a single-ID user namespace lacks it.
-        tty = ",gid=5" if linux.id_mapped("gid", 5) else ""
-        linux.mount(
+        tty = ",gid=5" if id_mapped("gid", 5) else ""
+        mount(
             "devpts",
             f"{base}/pts",
             "devpts",
-            linux.MS_NOSUID | linux.MS_NOEXEC,
+            MS_NOSUID | MS_NOEXEC,
             "newinstance,ptmxmode=0666,mode=0620" + tty,
         )
-        linux.mount("shm", f"{base}/shm", "tmpfs", _NOSUID_NODEV_NOEXEC, "mode=1777,size=65536k")
+        mount("shm", f"{base}/shm", "tmpfs", _NOSUID_NODEV_NOEXEC, "mode=1777,size=65536k")
         try:
-            linux.mount("mqueue", f"{base}/mqueue", "mqueue", _NOSUID_NODEV_NOEXEC)
+            mount("mqueue", f"{base}/mqueue", "mqueue", _NOSUID_NODEV_NOEXEC)
         except OSError:
             os.rmdir("mqueue", dir_fd=dev)  # optional: some hosts lack the mqueue fs
         for name, target in _DEV_LINKS.items():
@@ -101,25 +120,25 @@ def _setup_dev(root: int) -> None:
 
 def _setup_sys(root: int) -> None:
     try:
-        _mount_at(root, "/sys", "sysfs", "sysfs", _NOSUID_NODEV_NOEXEC | linux.MS_RDONLY)
+        _mount_at(root, "/sys", "sysfs", "sysfs", _NOSUID_NODEV_NOEXEC | MS_RDONLY)
     except OSError:
         # Not allowed to mount a new sysfs (nested or rootless hosts): a read-only bind.
-        _mount_at(root, "/sys", "/sys", None, linux.MS_BIND | linux.MS_REC)
+        _mount_at(root, "/sys", "/sys", None, MS_BIND | MS_REC)
         _remount_readonly(root, "/sys", _NOSUID_NODEV_NOEXEC)
 
 
-def _extra_mount(root: int, mount: Mount) -> None:
-    flags, data, recursive = mounts.flags_and_data(mount)
-    if mount.type == "tmpfs":
-        _mount_at(root, mount.target, "tmpfs", "tmpfs", flags, data)
+def _extra_mount(root: int, m: Mount) -> None:
+    flags, data, recursive = mounts.flags_and_data(m)
+    if m.type == "tmpfs":
+        _mount_at(root, m.target, "tmpfs", "tmpfs", flags, data)
         return
-    assert mount.source is not None
-    is_dir = os.path.isdir(mount.source)
-    bind = linux.MS_BIND | (linux.MS_REC if recursive else 0)
-    _mount_at(root, mount.target, mount.source, None, bind, leaf_is_dir=is_dir)
+    assert m.source is not None
+    is_dir = os.path.isdir(m.source)
+    bind = MS_BIND | (MS_REC if recursive else 0)
+    _mount_at(root, m.target, m.source, None, bind, leaf_is_dir=is_dir)
     if flags:
-        flags |= _kept_flags(root, mount.target)
-        _mount_at(root, mount.target, None, None, linux.MS_REMOUNT | linux.MS_BIND | flags)
+        flags |= _kept_flags(root, m.target)
+        _mount_at(root, m.target, None, None, MS_REMOUNT | MS_BIND | flags)
 
 
 def _kept_flags(root: int, target: str) -> int:
@@ -140,9 +159,9 @@ def _kept_flags(root: int, target: str) -> int:
 
 def build_mount_tree(spec: RunSpec, etc_mounts: list[tuple[str, str]]) -> None:
     """Mount the rootfs and everything in it, then make it our root (old root detached)."""
-    linux.mount(None, "/", None, linux.MS_REC | linux.MS_PRIVATE)
+    mount(None, "/", None, MS_REC | MS_PRIVATE)
     rootfs = str(spec.rootfs)
-    linux.mount(rootfs, rootfs, None, linux.MS_BIND | linux.MS_REC)
+    mount(rootfs, rootfs, None, MS_BIND | MS_REC)
     # Opened after the bind, so lookups run inside the new mount and not underneath it.
     root = os.open(rootfs, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
@@ -150,16 +169,16 @@ def build_mount_tree(spec: RunSpec, etc_mounts: list[tuple[str, str]]) -> None:
         _setup_dev(root)
         _setup_sys(root)
         for target, source in etc_mounts:
-            _mount_at(root, target, source, None, linux.MS_BIND, leaf_is_dir=False)
-        for mount in mounts.ordered(spec.mounts):
-            _extra_mount(root, mount)
+            _mount_at(root, target, source, None, MS_BIND, leaf_is_dir=False)
+        for extra in mounts.ordered(spec.mounts):
+            _extra_mount(root, extra)
         os.fchdir(root)
     finally:
         os.close(root)
     # pivot_root(".", ".") stacks the old root on the new one, so no directory for it is
     # ever created inside the rootfs; detaching "." then drops the host's tree entirely.
-    linux.pivot_root(".", ".")
-    linux.umount2(".", linux.MNT_DETACH)
+    pivot_root(".", ".")
+    umount2(".", MNT_DETACH)
     os.chdir("/")
 
 
@@ -171,21 +190,31 @@ def mask_kernel_paths() -> None:
         except OSError:
             continue
         if stat.S_ISDIR(st.st_mode):
-            linux.mount(
-                "tmpfs", path, "tmpfs", linux.MS_RDONLY | _NOSUID_NODEV_NOEXEC, "size=0,mode=755"
-            )
+            mount("tmpfs", path, "tmpfs", MS_RDONLY | _NOSUID_NODEV_NOEXEC, "size=0,mode=755")
         elif not stat.S_ISLNK(st.st_mode):
-            linux.mount("/dev/null", path, None, linux.MS_BIND)
+            mount("/dev/null", path, None, MS_BIND)
     for path in READONLY_PATHS:
         if not os.path.lexists(path):
             continue
-        linux.mount(path, path, None, linux.MS_BIND | linux.MS_REC)
-        linux.mount(
+        mount(path, path, None, MS_BIND | MS_REC)
+        mount(
             None,
             path,
             None,
-            linux.MS_REMOUNT | linux.MS_BIND | linux.MS_RDONLY | _NOSUID_NODEV_NOEXEC,
+            MS_REMOUNT | MS_BIND | MS_RDONLY | _NOSUID_NODEV_NOEXEC,
         )
+
+
+def fresh_session_keyring() -> None:
+    """Join a new, empty session keyring, as runc does: the caller's session keys (tokens a
+    login or a CI job put there) can then be neither searched nor read by the step."""
+    try:
+        join_session_keyring()
+    except OSError as err:
+        # A kernel without keyrings (ENOSYS), or a host seccomp policy that refuses keyctl
+        # to us (EPERM) and so to the step too: there is no keyring the step could reach.
+        if err.errno not in (errno.ENOSYS, errno.EPERM):
+            raise
 
 
 def raise_nofile() -> None:

@@ -3,22 +3,30 @@
 from __future__ import annotations
 
 from buildah_py.errors import RunError
-from buildah_py.isolation import linux
-from buildah_py.isolation.spec import Mount
+from buildah_py.linux.flags import (
+    MS_NOATIME,
+    MS_NODEV,
+    MS_NODIRATIME,
+    MS_NOEXEC,
+    MS_NOSUID,
+    MS_RDONLY,
+    MS_STRICTATIME,
+)
+from buildah_py.linux.mount import Mount
 
 # Option words that set a flag (True) or clear it (False).
 _FLAGS: dict[str, tuple[int, bool]] = {
-    "ro": (linux.MS_RDONLY, True),
-    "rw": (linux.MS_RDONLY, False),
-    "nosuid": (linux.MS_NOSUID, True),
-    "suid": (linux.MS_NOSUID, False),
-    "nodev": (linux.MS_NODEV, True),
-    "dev": (linux.MS_NODEV, False),
-    "noexec": (linux.MS_NOEXEC, True),
-    "exec": (linux.MS_NOEXEC, False),
-    "noatime": (linux.MS_NOATIME, True),
-    "nodiratime": (linux.MS_NODIRATIME, True),
-    "strictatime": (linux.MS_STRICTATIME, True),
+    "ro": (MS_RDONLY, True),
+    "rw": (MS_RDONLY, False),
+    "nosuid": (MS_NOSUID, True),
+    "suid": (MS_NOSUID, False),
+    "nodev": (MS_NODEV, True),
+    "dev": (MS_NODEV, False),
+    "noexec": (MS_NOEXEC, True),
+    "exec": (MS_NOEXEC, False),
+    "noatime": (MS_NOATIME, True),
+    "nodiratime": (MS_NODIRATIME, True),
+    "strictatime": (MS_STRICTATIME, True),
 }
 # Words accepted for compatibility that need no flag here (every mount is private).
 _IGNORED = {"bind", "rbind", "private", "rprivate", "relatime", "z", "Z"}
@@ -43,7 +51,7 @@ def validate(mount: Mount) -> None:
 
 def flags_and_data(mount: Mount) -> tuple[int, str | None, bool]:
     """mount(2) flags, the data string (tmpfs size=, mode=, ...) and whether a bind recurses."""
-    flags = linux.MS_NOSUID | linux.MS_NODEV if mount.type == "tmpfs" else 0
+    flags = MS_NOSUID | MS_NODEV if mount.type == "tmpfs" else 0
     data = []
     recursive = True
     for word in mount.options:
@@ -55,7 +63,7 @@ def flags_and_data(mount: Mount) -> tuple[int, str | None, bool]:
         elif word == "bind":
             recursive = False
     if mount.readonly:
-        flags |= linux.MS_RDONLY
+        flags |= MS_RDONLY
     return flags, ",".join(data) or None, recursive
 
 

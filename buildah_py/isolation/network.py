@@ -19,7 +19,9 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from buildah_py.errors import IsolationUnavailable, RunError
-from buildah_py.isolation import linux
+from buildah_py.linux.flags import CLONE_NEWNET, PR_SET_PDEATHSIG
+from buildah_py.linux.namespaces import loopback_up
+from buildah_py.linux.syscalls import prctl, unshare
 
 NETWORKS = ("host", "none", "private")
 SLIRP_DNS = "10.0.2.3"
@@ -60,9 +62,9 @@ def resolv_conf(network: str, host_text: str) -> str:
 def _holder(report: int, hold: int) -> None:
     """In the forked holder: a new network namespace with lo up, kept until `hold` closes."""
     try:
-        linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
-        linux.unshare(linux.CLONE_NEWNET)
-        linux.loopback_up()
+        prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        unshare(CLONE_NEWNET)
+        loopback_up()
         os.write(report, b"R")
         os.read(hold, 1)  # EOF when the step is over (or the caller died)
         os._exit(0)

@@ -17,27 +17,27 @@ from pathlib import Path
 from typing import Any
 
 from buildah_py.errors import IsolationUnavailable, RunError
-from buildah_py.isolation import confined, linux, supervise
+from buildah_py.isolation import confined, supervise
 from buildah_py.isolation.ocispec import make_runtime_spec
 from buildah_py.isolation.prepare import Prepared, find_executable, mapped_user, prepared
 from buildah_py.isolation.seccomp import DEFAULT_PROFILE, load_default
 from buildah_py.isolation.seccomp_load import profile_path
 from buildah_py.isolation.spec import DEFAULT_CAPABILITIES, RunSpec, final_env
 from buildah_py.isolation.users import resolve_user
+from buildah_py.linux.caps import CAPABILITY_NUMBERS
+from buildah_py.linux.namespaces import id_mapped, in_user_namespace
 
 NOFILE = 1048576
 
 
 def _has_sys_resource() -> bool:
     """CAP_SYS_RESOURCE that counts for rlimits: only the initial user namespace's does."""
-    if linux.in_user_namespace():
+    if in_user_namespace():
         return False
     try:
         for line in Path("/proc/self/status").read_text(encoding="ascii").splitlines():
             if line.startswith("CapEff:"):
-                return bool(
-                    int(line.split()[1], 16) >> linux.CAPABILITY_NUMBERS["CAP_SYS_RESOURCE"] & 1
-                )
+                return bool(int(line.split()[1], 16) >> CAPABILITY_NUMBERS["CAP_SYS_RESOURCE"] & 1)
     except (OSError, ValueError):
         pass
     return False
@@ -120,7 +120,7 @@ def _bind_sys(network: str, userns: bool) -> bool:
         return False
     if network == "private":
         return userns
-    return userns or linux.in_user_namespace()
+    return userns or in_user_namespace()
 
 
 def _seccomp(spec: RunSpec) -> dict[str, Any] | None:
@@ -147,7 +147,7 @@ def _write_bundle(spec: RunSpec, prep: Prepared, nofile: int, userns: bool) -> P
         nofile=nofile,
         root_path=str(Path(spec.rootfs).resolve()),
         bind_sys=_bind_sys(spec.network, userns),
-        tty_gid=5 if linux.id_mapped("gid", 5) else None,
+        tty_gid=5 if id_mapped("gid", 5) else None,
         user_namespace=userns,
         netns_path=prep.netns,
     )

@@ -10,11 +10,11 @@ from buildah_py.isolation.spec import (
     DEFAULT_CAPABILITIES,
     MASKED_PATHS,
     READONLY_PATHS,
-    Mount,
     RunSpec,
     final_env,
 )
 from buildah_py.isolation.users import ResolvedUser
+from buildah_py.linux.mount import Mount
 
 OCI_VERSION = "1.0.2"
 

@@ -19,10 +19,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from buildah_py.errors import RunError
-from buildah_py.isolation import confined, linux, mounts
+from buildah_py.isolation import confined, mounts
 from buildah_py.isolation.network import private_network, resolv_conf
 from buildah_py.isolation.spec import ETC_FILES, RunSpec, env_value
 from buildah_py.isolation.users import ResolvedUser
+from buildah_py.linux.namespaces import id_mapped, setgroups_allowed
 
 _LOCALHOST = (
     "127.0.0.1\tlocalhost localhost.localdomain localhost4 localhost4.localdomain4\n"
@@ -143,12 +144,12 @@ def mapped_user(user: ResolvedUser) -> ResolvedUser:
     supplementary groups that do not exist here (or cannot be set: setgroups denied in a
     single-ID namespace) are left out. Outside a user namespace every ID is mapped."""
     for kind, ident in (("uid", user.uid), ("gid", user.gid)):
-        if not linux.id_mapped(kind, ident):
+        if not id_mapped(kind, ident):
             raise RunError(
                 f"{kind} {ident} is not mapped in buildah-py's user namespace: give the user "
                 "a subordinate ID range in /etc/subuid and /etc/subgid"
             )
-    if not linux.setgroups_allowed():
+    if not setgroups_allowed():
         return replace(user, additional_gids=())
-    kept = tuple(g for g in user.additional_gids if linux.id_mapped("gid", g))
+    kept = tuple(g for g in user.additional_gids if id_mapped("gid", g))
     return replace(user, additional_gids=kept)

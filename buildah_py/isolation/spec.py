@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from buildah_py.linux.mount import Mount
+
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 # buildah's default capability set; every other capability leaves the bounding set.
@@ -51,17 +53,6 @@ READONLY_PATHS: tuple[str, ...] = (
 
 # Files every step gets, bind-mounted from generated copies outside the rootfs.
 ETC_FILES: tuple[str, ...] = ("/etc/hosts", "/etc/resolv.conf", "/etc/hostname")
-
-
-@dataclass(frozen=True)
-class Mount:
-    """One extra mount inside the rootfs."""
-
-    type: Literal["bind", "tmpfs"]
-    target: str
-    source: str | None = None
-    readonly: bool = False
-    options: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

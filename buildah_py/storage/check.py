@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import os
 
+from buildah_py.linux.mount import is_mounted, unmount
 from buildah_py.storage.core import hex_of
 from buildah_py.storage.drivers.probe import PROBE_PREFIX
 from buildah_py.storage.fsutil import TRASH_PREFIX, remove_trash
 from buildah_py.storage.images import ImagesMixin
-from buildah_py.storage.mount import is_mounted, unmount
 
 
 def _is_atomic_temp(name: str) -> bool:

@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from buildah_py.errors import NameInUse, StoreError
+from buildah_py.linux.mount import Mount, is_mounted, mount_all, unmount
 from buildah_py.storage.fsutil import remove_tree
 from buildah_py.storage.gc import GcMixin
 from buildah_py.storage.lookup import find_container, find_image
-from buildah_py.storage.mount import Mount, is_mounted, mount_all, unmount
 from buildah_py.storage.names import check_container_name, default_container_name
 from buildah_py.storage.records import ContainerRecord, now
 from buildah_py.storage.trim import trim_unchanged_dirs

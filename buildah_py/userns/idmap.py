@@ -7,7 +7,6 @@ ID 0 exists inside, and images with files owned by other IDs cannot be unpacked.
 
 from __future__ import annotations
 
-import os
 import pwd
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,12 +74,13 @@ def build_maps(own: int, ranges: list[tuple[int, int]]) -> tuple[IDMap, ...]:
     return tuple(maps)
 
 
-def user_name(uid: int) -> str:
-    """The host login name for `uid` (the host is trusted: NSS is fine here)."""
+def user_name(uid: int, fallback: str | None = None) -> str:
+    """The host login name for `uid` (the host is trusted: NSS is fine here); `fallback`
+    (the caller's $USER, say), then the number, when NSS does not know it."""
     try:
         return pwd.getpwuid(uid).pw_name
     except KeyError:
-        return os.environ.get("USER") or str(uid)
+        return fallback or str(uid)
 
 
 def mappings_for(uid: int, gid: int, name: str | None = None) -> Mappings:

@@ -12,9 +12,11 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Mapping
 from typing import NoReturn
 
-from buildah_py.isolation import linux
+from buildah_py.linux.flags import CLONE_NEWNS, CLONE_NEWUSER
+from buildah_py.linux.syscalls import unshare
 from buildah_py.userns.idmap import Mappings, mappings_for, user_name
 
 #: Set inside the namespace to "UID:GID:full" or "UID:GID:single" (the host IDs behind root).
@@ -32,16 +34,21 @@ _SI_KERNEL = 0x80  # si_code of a signal the terminal sent to the whole process 
 _FAILED = 125
 
 
-def in_rootless_namespace() -> bool:
-    """True in a namespace this package made (root here, an unprivileged user on the host)."""
-    return ENV in os.environ and os.geteuid() == 0
+def in_rootless_namespace(environ: Mapping[str, str]) -> bool:
+    """True in a namespace this package made (root here, an unprivileged user on the host);
+    `environ` is the process environment, which carries the marker."""
+    return ENV in environ and os.geteuid() == 0
 
 
-def host_ids() -> tuple[int, int, bool] | None:
+def host_ids(environ: Mapping[str, str]) -> tuple[int, int, bool] | None:
     """(host uid, host gid, whether subordinate ranges are mapped) inside our namespace."""
-    value = os.environ.get(ENV, "")
+    value = environ.get(ENV, "")
     parts = value.split(":")
-    if not in_rootless_namespace() or len(parts) != 3 or not all(p.isdigit() for p in parts[:2]):
+    if (
+        not in_rootless_namespace(environ)
+        or len(parts) != 3
+        or not all(p.isdigit() for p in parts[:2])
+    ):
         return None
     return int(parts[0]), int(parts[1]), parts[2] == "full"
 
@@ -75,10 +82,17 @@ def _unshare_error(err: OSError) -> str:
     )
 
 
-def _child(argv: list[str], maps: Mappings, ready: int, go: int, mask: set[int]) -> NoReturn:
+def _child(
+    argv: list[str],
+    environ: Mapping[str, str],
+    maps: Mappings,
+    pipes: tuple[int, int],
+    mask: set[int],
+) -> NoReturn:
+    ready, go = pipes
     try:
         try:
-            linux.unshare(linux.CLONE_NEWUSER | linux.CLONE_NEWNS)
+            unshare(CLONE_NEWUSER | CLONE_NEWNS)
         except OSError as err:
             raise RuntimeError(_unshare_error(err)) from err
         if not maps.full:
@@ -87,7 +101,7 @@ def _child(argv: list[str], maps: Mappings, ready: int, go: int, mask: set[int])
         if os.read(go, 1) != b"O":
             os._exit(_FAILED)  # the parent has said why
         kind = "full" if maps.full else "single"
-        env = dict(os.environ, **{ENV: f"{maps.uids[0].host}:{maps.gids[0].host}:{kind}"})
+        env = {**environ, ENV: f"{maps.uids[0].host}:{maps.gids[0].host}:{kind}"}
         signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         os.execve(sys.executable, [sys.executable, *argv[1:]], env)
     except BaseException as err:  # noqa: B036 - nothing may escape a forked child
@@ -111,8 +125,7 @@ def _map_ids(pid: int, maps: Mappings) -> str | None:
     return None
 
 
-def _warn_single(maps: Mappings) -> None:
-    name = user_name(maps.uids[0].host)
+def _warn_single(name: str) -> None:
     sys.stderr.write(
         f"WARNING: no subordinate ID range for {name} in /etc/subuid and /etc/subgid: only your "
         "own IDs are mapped (as root), so images with files owned by other users cannot be "
@@ -147,13 +160,15 @@ def _supervise(pid: int) -> NoReturn:
                 pass
 
 
-def reexec(argv: list[str] | None = None) -> NoReturn:
+def reexec(environ: Mapping[str, str], argv: list[str] | None = None) -> NoReturn:
     """Run this interpreter's command line (`sys.orig_argv`, or `argv`: interpreter first)
-    again as root of a new user and mount namespace; exits as that run does."""
+    again, with `environ` and the marker, as root of a new user and mount namespace; exits
+    as that run does."""
     argv = list(argv or sys.orig_argv)
-    maps = mappings_for(os.getuid(), os.getgid())
+    name = user_name(os.getuid(), environ.get("USER"))
+    maps = mappings_for(os.getuid(), os.getgid(), name)
     if not maps.full:
-        _warn_single(maps)
+        _warn_single(name)
     sys.stdout.flush()
     sys.stderr.flush()
     old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, _WAITED)
@@ -163,7 +178,7 @@ def reexec(argv: list[str] | None = None) -> NoReturn:
     if pid == 0:
         os.close(ready_r)
         os.close(go_w)
-        _child(argv, maps, ready_w, go_r, old_mask)
+        _child(argv, environ, maps, (ready_w, go_r), old_mask)
     os.close(ready_w)
     os.close(go_r)
     msg = os.read(ready_r, 4096)
@@ -183,16 +198,17 @@ def reexec(argv: list[str] | None = None) -> NoReturn:
     _supervise(pid)
 
 
-def maybe_reexec(argv: list[str] | None = None) -> None:
+def maybe_reexec(argv: list[str], environ: Mapping[str, str]) -> None:
     """Re-exec into a user namespace when unprivileged (a no-op as root or once inside).
 
-    The CLI calls it first thing; a build script run by an unprivileged user calls it
-    before touching the store. `argv` (default `sys.argv`) is checked for --help/version.
+    The CLI calls it first thing with `sys.argv` and `os.environ`; a build script run by an
+    unprivileged user does the same before touching the store. `argv` is checked for
+    --help/version; `environ` is what the re-executed process gets (plus the marker).
     """
-    if needs_reexec(sys.argv if argv is None else argv):
-        if ENV in os.environ:
+    if needs_reexec(argv):
+        if ENV in environ:
             sys.stderr.write(
                 "Error: still unprivileged inside the user namespace (is newuidmap working?)\n"
             )
             sys.exit(_FAILED)
-        reexec()
+        reexec(environ)

@@ -8,10 +8,13 @@ from typing import Any
 
 import pytest
 
+from buildah_py import Container
+from buildah_py.container.importing import import_tarball
+from buildah_py.defaults import seccomp_profile
 from buildah_py.errors import RunError
 from buildah_py.isolation import RunSpec, run
 from buildah_py.isolation.seccomp import DEFAULT_PROFILE
-from buildah_py.isolation.seccomp_load import SECCOMP_ENV
+from buildah_py.storage import Store
 
 pytestmark = pytest.mark.needs_root
 
@@ -19,6 +22,7 @@ pytestmark = pytest.mark.needs_root
 # a few exact personality values; no capability is involved.
 NO_ASLR = "linux64 -R true"
 ALLOW_ALL: dict[str, Any] = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": []}
+SECCOMP_ENV = "BUILDAH_PY_SECCOMP"
 
 
 @pytest.fixture
@@ -56,9 +60,35 @@ def test_default_profile_refuses_what_it_does_not_list(step: Any) -> None:
     assert step("linux64 true") == (0, "")  # personality(PER_LINUX) is on the list
 
 
+def test_environment_read_in_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    for value, choice in (("", True), ("unconfined", False), ("/p.json", Path("/p.json"))):
+        monkeypatch.setenv(SECCOMP_ENV, value)
+        assert seccomp_profile() == choice
+    monkeypatch.delenv(SECCOMP_ENV)
+    assert seccomp_profile() is True
+
+
 def test_environment_turns_it_off(step: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The variable is read at the edge (defaults) and reaches the step as a value."""
     monkeypatch.setenv(SECCOMP_ENV, "unconfined")
-    assert step(NO_ASLR) == (0, "")
+    assert step(NO_ASLR) == (1, "linux64: personality(0x40000): Function not implemented\n")
+    assert step(NO_ASLR, seccomp=seccomp_profile()) == (0, "")
+
+
+def test_container_run_passes_the_environment_choice(
+    tmp_path: Path,
+    busybox_tar: Path,
+    capfd: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    store = Store.open(tmp_path / "root", tmp_path / "run")
+    import_tarball(store, str(busybox_tar), "localhost/busybox:latest")
+    ctr = Container.from_image("localhost/busybox:latest", store=store)
+    for value, mode in (("unconfined", "0"), ("", "2")):
+        monkeypatch.setenv(SECCOMP_ENV, value)
+        capfd.readouterr()
+        ctr.run("grep Seccomp: /proc/self/status", isolation="chroot")
+        assert capfd.readouterr().out.split() == ["Seccomp:", mode]
 
 
 def test_filter_without_no_new_privs(step: Any) -> None:
@@ -110,7 +140,7 @@ def test_environment_names_a_profile(
     step: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv(SECCOMP_ENV, str(_profile(tmp_path, ALLOW_ALL)))
-    assert step(NO_ASLR) == (0, "")
+    assert step(NO_ASLR, seccomp=seccomp_profile()) == (0, "")
 
 
 @pytest.mark.parametrize(
@@ -155,7 +185,10 @@ def test_oci_honours_unconfined_too(rootfs: Path, monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("BUILDAH_PY_SECCOMP", "unconfined")
     out = rootfs / "seccomp.txt"
     spec = RunSpec(
-        rootfs=rootfs, argv=["sh", "-c", "grep Seccomp: /proc/self/status > /seccomp.txt"], env=[]
+        rootfs=rootfs,
+        argv=["sh", "-c", "grep Seccomp: /proc/self/status > /seccomp.txt"],
+        env=[],
+        seccomp=seccomp_profile(),
     )
     assert run(spec, isolation="oci") == 0
     assert out.read_text().split()[1] == "0"

@@ -62,6 +62,7 @@ class User:
             "LOGNAME": self.name,
             "PATH": "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin",
             "LANG": "C.UTF-8",
+            "PYTHONPATH": str(REPO),  # this checkout's code, not whichever one is installed
             **extra,
         }
 

@@ -126,7 +126,7 @@ def test_step_environment(rcli: RootlessCli, isolation: str) -> None:
 SECRET_SCRIPT = """
 import os, sys
 from buildah_py.userns import maybe_reexec
-maybe_reexec()
+maybe_reexec(sys.argv, os.environ)
 from buildah_py import Container, open_store
 from buildah_py.container.runmounts import SecretSource
 store = open_store()

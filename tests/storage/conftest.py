@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from buildah_py.linux.mount import mounted_targets, unmount
 from buildah_py.storage import Store
 from buildah_py.storage.drivers.probe import fuse_usable
-from buildah_py.storage.mount import mounted_targets, unmount
 
 
 def _fuse_reason() -> str:

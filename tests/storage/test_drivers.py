@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 
 from buildah_py.errors import DigestMismatch, NameInUse, StoreError
+from buildah_py.linux.mount import is_mounted
 from buildah_py.oci.digest import chain_ids
 from buildah_py.storage import Mount, Store
 from buildah_py.storage.drivers.fuse_overlayfs import FuseOverlayDriver
 from buildah_py.storage.drivers.overlay import OverlayDriver
 from buildah_py.storage.drivers.vfs import VfsDriver
-from buildah_py.storage.mount import is_mounted
 
 from .helpers import Dir, File, Opaque, Remove, Symlink, add_image, sha, tree
 
@@ -191,9 +191,9 @@ def test_overlay_mounts_values() -> None:
     assert drv.mounts(lowers, Path("/s/containers/c"), Path("/run/m/c/merged")) == [
         Mount(
             "overlay",
-            "overlay",
             "/run/m/c/merged",
-            (
+            "overlay",
+            options=(
                 "lowerdir=/s/l/TOP:/s/l/BASE",
                 "upperdir=/s/containers/c/upper",
                 "workdir=/s/containers/c/work",

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from buildah_py.errors import ContainerError
 from buildah_py.isolation.sockproxy import SocketProxy
-from buildah_py.isolation.spec import Mount
+from buildah_py.linux.mount import Mount
 
 if TYPE_CHECKING:
     from buildah_py.storage import Store

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from buildah_py.errors import ContainerError
-from buildah_py.isolation.spec import Mount
+from buildah_py.linux.mount import Mount
 
 if TYPE_CHECKING:
     pass

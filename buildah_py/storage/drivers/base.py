@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Protocol
 
 from buildah_py.errors import StoreError
-from buildah_py.storage.mount import Mount
+from buildah_py.linux.mount import Mount
 
 
 class Driver(Protocol):

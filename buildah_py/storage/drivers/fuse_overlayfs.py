@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from buildah_py.linux.mount import Mount
 from buildah_py.storage.drivers.overlay import OverlayDriver
-from buildah_py.storage.mount import Mount
 
 
 @dataclass(frozen=True)
@@ -20,4 +20,4 @@ class FuseOverlayDriver(OverlayDriver):
             f"workdir={cdir / 'work'}",
             *self.options,
         )
-        return [Mount("fuse-overlayfs", "fuse-overlayfs", str(target), opts)]
+        return [Mount("fuse-overlayfs", str(target), "fuse-overlayfs", options=opts)]

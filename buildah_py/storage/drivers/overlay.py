@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from buildah_py.storage.mount import Mount
+from buildah_py.linux.mount import Mount
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ class OverlayDriver:
             f"workdir={cdir / 'work'}",
             *self.options,
         )
-        return [Mount("overlay", "overlay", str(target), opts)]
+        return [Mount("overlay", str(target), "overlay", options=opts)]
 
     def rootfs(self, cdir: Path, target: Path) -> Path:
         return target

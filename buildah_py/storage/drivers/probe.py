@@ -7,21 +7,13 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from buildah_py.storage.mount import Mount, mount_all, unmount
+from buildah_py.linux.mount import Mount, mount_all, unmount
+from buildah_py.linux.namespaces import in_user_namespace
 
 #: Options that keep the upper dir a plain diff the layer writer understands; used when accepted.
 PLAIN_UPPER_OPTIONS = ("index=off", "redirect_dir=off", "metacopy=off")
 #: Name prefix of the scratch directory a probe mounts in (a killed probe leaves one behind).
 PROBE_PREFIX = ".probe-"
-
-
-def in_user_namespace() -> bool:
-    """True unless this process sees the full initial ID mapping."""
-    try:
-        with open("/proc/self/uid_map", encoding="ascii") as f:
-            return f.read().split() != ["0", "0", "4294967295"]
-    except OSError:
-        return True
 
 
 def needs_userxattr() -> bool:
@@ -36,9 +28,9 @@ def _try(base: Path, options: tuple[str, ...]) -> bool:
         d.mkdir()
     m = Mount(
         "overlay",
-        "overlay",
         str(dirs["merged"]),
-        (
+        "overlay",
+        options=(
             f"lowerdir={dirs['lower']}",
             f"upperdir={dirs['upper']}",
             f"workdir={dirs['work']}",

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from buildah_py.linux.mount import Mount
 from buildah_py.storage.drivers.base import copy_tree
-from buildah_py.storage.mount import Mount
 
 
 @dataclass(frozen=True)

@@ -1,45 +1,42 @@
-"""Mounts as data, and the one place that performs them.
+"""Mounts as data (`Mount`), and performing a list of them.
 
-Drivers describe what to mount with frozen `Mount` values (testable without root); only this
-module calls mount(2)/umount2(2) or the fuse programs.
+Storage drivers and RUN mounts describe what to mount with frozen `Mount` values, testable
+without root; `mount_all` performs them through the one mount(2) wrapper in `syscalls`, and
+`unmount_all` undoes them.
 """
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 from buildah_py.errors import StoreError
+from buildah_py.linux.flags import MNT_DETACH, MS_BIND, MS_RDONLY, MS_REC, MS_REMOUNT
+from buildah_py.linux.syscalls import mount, umount2
 
-MNT_DETACH = 2
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
 @dataclass(frozen=True)
 class Mount:
-    type: str  # "overlay", "fuse-overlayfs" (run the program), "bind"
-    source: str
+    """One mount: `type` "bind", "tmpfs", "overlay" or "fuse-overlayfs" (run as a program).
+
+    `options` are mount words (`nosuid`, `size=64m`, `lowerdir=...`); `source` is the bound
+    path for a bind and the device name shown in mountinfo otherwise.
+    """
+
+    type: str
     target: str
+    source: str | None = None
+    readonly: bool = False
     options: tuple[str, ...] = ()
 
     @property
     def data(self) -> str:
+        """The options as one mount(2) data string."""
         return ",".join(self.options)
-
-
-def _libc() -> ctypes.CDLL:
-    return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-
-
-def _sys_mount(source: str, target: str, fstype: str, flags: int, data: str) -> None:
-    rc = _libc().mount(source.encode(), target.encode(), fstype.encode(), flags, data.encode())
-    if rc != 0:
-        err = ctypes.get_errno()
-        raise OSError(err, f"mount {fstype} on {target}: {os.strerror(err)} (options {data})")
 
 
 def _relative_lowers(data: str) -> tuple[str, str] | None:
@@ -57,8 +54,12 @@ def _relative_lowers(data: str) -> tuple[str, str] | None:
 
 def _mount_overlay(m: Mount) -> None:
     data = m.data
+    source = m.source or "overlay"
     if len(data) < _PAGE - 1:
-        _sys_mount(m.source, m.target, "overlay", 0, data)
+        try:
+            mount(source, m.target, "overlay", 0, data)
+        except OSError as err:
+            raise OSError(err.errno, f"{err.strerror} (options {data})") from err
         return
     # Too long for one page: mount from a child whose cwd is the lowers' parent, with short
     # relative lowerdirs (chdir in this process would race with other threads).
@@ -72,7 +73,7 @@ def _mount_overlay(m: Mount) -> None:
     if pid == 0:  # pragma: no cover - child
         try:
             os.chdir(base)
-            _sys_mount(m.source, m.target, "overlay", 0, short)
+            mount(source, m.target, "overlay", 0, short)
             os._exit(0)
         except OSError as err:
             os._exit(err.errno or 1)
@@ -82,24 +83,32 @@ def _mount_overlay(m: Mount) -> None:
         raise OSError(code, f"mount overlay on {m.target}: {os.strerror(code)}")
 
 
+def _mount_one(m: Mount) -> None:
+    if m.type == "overlay":
+        _mount_overlay(m)
+    elif m.type == "fuse-overlayfs":
+        proc = subprocess.run(
+            ["fuse-overlayfs", "-o", m.data, m.target], capture_output=True, text=True
+        )
+        if proc.returncode != 0:
+            raise StoreError(f"fuse-overlayfs on {m.target} failed: {proc.stderr.strip()}")
+    elif m.type == "bind" and m.source is not None:
+        mount(m.source, m.target, None, MS_BIND | MS_REC)
+        if m.readonly:
+            mount(None, m.target, None, MS_REMOUNT | MS_BIND | MS_RDONLY)
+    elif m.type == "tmpfs":
+        mount(m.source or "tmpfs", m.target, "tmpfs", MS_RDONLY if m.readonly else 0, m.data)
+    else:
+        raise StoreError(f"cannot mount {m.type!r} on {m.target}")
+
+
 def mount_all(mounts: list[Mount]) -> None:
-    """Perform `mounts` in order; undo the ones done if a later one fails."""
+    """Perform `mounts` in order (creating targets); undo the ones done if a later one fails."""
     done: list[Mount] = []
     try:
         for m in mounts:
             Path(m.target).mkdir(parents=True, exist_ok=True)
-            if m.type == "overlay":
-                _mount_overlay(m)
-            elif m.type == "fuse-overlayfs":
-                proc = subprocess.run(
-                    ["fuse-overlayfs", "-o", m.data, m.target], capture_output=True, text=True
-                )
-                if proc.returncode != 0:
-                    raise StoreError(f"fuse-overlayfs on {m.target} failed: {proc.stderr.strip()}")
-            elif m.type == "bind":
-                _sys_mount(m.source, m.target, "", 0x1000 | 0x4000, "")  # MS_BIND | MS_REC
-            else:
-                raise StoreError(f"unknown mount type {m.type!r}")
+            _mount_one(m)
             done.append(m)
     except BaseException:
         unmount_all(done)
@@ -113,6 +122,7 @@ def unmount_all(mounts: list[Mount]) -> None:
 
 
 def unmount(target: str, fuse: bool = False) -> None:
+    """Detach the mount at `target`, if any (fusermount3 for an unprivileged FUSE mount)."""
     if not is_mounted(target):
         return
     if fuse and os.geteuid() != 0:
@@ -120,9 +130,10 @@ def unmount(target: str, fuse: bool = False) -> None:
         if proc.returncode != 0:
             raise StoreError(f"fusermount3 -u {target}: {proc.stderr.strip()}")
         return
-    if _libc().umount2(target.encode(), MNT_DETACH) != 0:
-        err = ctypes.get_errno()
-        raise StoreError(f"umount {target}: {os.strerror(err)}")
+    try:
+        umount2(target, MNT_DETACH)
+    except OSError as err:
+        raise StoreError(str(err.strerror)) from err
 
 
 def mounted_targets() -> set[str]:
@@ -151,4 +162,5 @@ def _unescape(s: str) -> str:
 
 
 def is_mounted(target: str) -> bool:
+    """Whether `target` (symlinks resolved) is a mount point of this mount namespace."""
     return os.path.realpath(target) in mounted_targets()
