@@ -20,6 +20,7 @@ from buildah_py.container import Container, Image
 from buildah_py.container.cache import BuildCache
 from buildah_py.container.runmounts import SecretSource
 from buildah_py.errors import DockerfileError
+from buildah_py.oci.descriptor import Platform
 from dockerfile_parser import expand_word
 
 if TYPE_CHECKING:
@@ -45,6 +46,7 @@ class BuildContext:
     _temps: list[Path] = field(default_factory=list)
 
     def _adopt(self, ctr: Container) -> Container:
+        ctr.autosave = False  # config changes are written by the next step or the commit
         if self._build is not None:
             ctr.context = self._build.context.path
             ctr.ignored = self._build.context.ignored
@@ -54,12 +56,26 @@ class BuildContext:
             self._containers.append(ctr)
         return ctr
 
-    def from_image(self, image: str, **options: Any) -> Container:
-        """A cached working container on `image`; copy/add read from the build context."""
-        options.setdefault("pull_policy", self.pull)
-        return self._adopt(
-            Container.from_image(image, store=self.store, cache=self.cache, **options)
+    def from_image(
+        self,
+        image: str,
+        *,
+        name: str | None = None,
+        pull_policy: str | None = None,
+        platform: Platform | str | None = None,
+    ) -> Container:
+        """A cached working container on `image` (pulled per the build's policy unless
+        `pull_policy` says otherwise); copy/add read from the build context."""
+        plat = Platform.parse(platform) if isinstance(platform, str) else platform
+        ctr = Container.from_image(
+            image,
+            name=name,
+            store=self.store,
+            cache=self.cache,
+            pull_policy=pull_policy or self.pull,
+            **({"platform": plat} if plat is not None else {}),
         )
+        return self._adopt(ctr)
 
     def from_scratch(self) -> Container:
         return self._adopt(Container.from_scratch(store=self.store, cache=self.cache))
@@ -96,10 +112,7 @@ class BuildContext:
 
     def clear_cmd(self, ctr: Container) -> None:
         """An ENTRYPOINT without a CMD in the same stage drops the inherited CMD, as docker does."""
-        cfg = ctr.image_config
-        cfg.set("Cmd", None)
-        ctr.record.config = cfg.data
-        ctr.save()
+        ctr.config(clear_cmd=True)
 
     def expand(
         self, word: str, ctr: Container | None = None, scope: dict[str, str] | None = None

@@ -124,6 +124,7 @@ class StageBuilder:
             raise
         except (BuildahPyError, ValueError) as err:
             raise self.fail(f"FROM {st.base}: {err}") from err
+        self.ctr.autosave = False  # config changes are written by the next step or the commit
         b.register(self.ctr)
         self._onbuild()
 
@@ -155,14 +156,7 @@ class StageBuilder:
 def _set_platform(ctr: Container, platform: Platform) -> None:
     """The image is for the platform asked for (``--platform``, ``FROM --platform``); a config
     change with no history entry, like the base image's own fields."""
-    cfg = ctr.image_config
-    cfg.data["os"], cfg.data["architecture"] = platform.os, platform.architecture
-    if platform.variant:
-        cfg.data["variant"] = platform.variant
-    else:
-        cfg.data.pop("variant", None)
-    ctr.record.config = cfg.data
-    ctr.save()
+    ctr.config(os=platform.os, arch=platform.architecture, variant=platform.variant or "")
 
 
 def _history(inst: Instruction) -> str:
