@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from buildah_py.container.owned import OwnedStore
+from buildah_py.container.owned import OwnedStore, store_or_own
 from buildah_py.container.resolve import find_image
-from buildah_py.defaults import open_store
 from buildah_py.oci.config import ImageConfig
 from buildah_py.oci.manifest import Manifest
 from buildah_py.oci.reference import local_name
@@ -29,10 +28,8 @@ class Image:
     @classmethod
     def get(cls, ref: str, store: Store | None = None) -> Image:
         """Look an image up in the local store by name, short name, ID or digest."""
-        if store is not None:
-            return cls(store, find_image(store, ref))
-        owner = OwnedStore(open_store())
-        return cls(owner.store, find_image(owner.store, ref), owner=owner)
+        store, owner = store_or_own(store)
+        return cls(store, find_image(store, ref), owner=owner)
 
     @property
     def id(self) -> str:

@@ -15,20 +15,18 @@ from buildah_py.container import cached_ops, paths
 from buildah_py.container.adding import add_sources
 from buildah_py.container.cache import BuildCache, as_cache
 from buildah_py.container.commit import CommitOptions, commit_container
-from buildah_py.container.copying import copy_sources
+from buildah_py.container.copying import copy_step
 from buildah_py.container.create import record_on_image, record_on_scratch
 from buildah_py.container.image import Image
-from buildah_py.container.owned import OwnedStore
+from buildah_py.container.owned import OwnedStore, store_or_own
 from buildah_py.container.record import WorkingRecord, from_extra, to_extra
 from buildah_py.container.resolve import pull
-from buildah_py.container.runmounts import RunMount, SecretSource, materialize
+from buildah_py.container.runmounts import RunMount, SecretSource
+from buildah_py.container.running import execute_run, run_argv, run_env
 from buildah_py.container.settings import ConfigSettings, KeyValues, Words, apply_settings
-from buildah_py.container.sourceroot import source_root
-from buildah_py.container.sources import find_sources
 from buildah_py.container.step import CopyStep, RunStep
 from buildah_py.errors import ContainerError, ContainerNotFound, StepFailed
-from buildah_py.isolation import run as isolated_run
-from buildah_py.isolation.spec import Mount, RunSpec
+from buildah_py.isolation.spec import Mount
 from buildah_py.oci.config import ImageConfig
 from buildah_py.storage import Store
 from buildah_py.storage.records import ContainerRecord, ImageRecord
@@ -76,7 +74,7 @@ class Container:
         With ``cache`` (a BuildCache, or True for a new one) each run/copy/add step is cached."""
         if image == "scratch":
             return cls.from_scratch(name=name, store=store, cache=cache)
-        store, owner = _store_or_own(store)
+        store, owner = store_or_own(store)
         record = pull(store, image, pull_policy, **pull_options)
         rec = record_on_image(store, record, name)
         return cls(store, rec, owner=owner)._with_cache(cache)
@@ -90,7 +88,7 @@ class Container:
         cache: BuildCache | bool | None = None,
     ) -> Container:
         """A new, empty working container (``FROM scratch``)."""
-        store, owner = _store_or_own(store)
+        store, owner = store_or_own(store)
         return cls(store, record_on_scratch(store, name), owner=owner)._with_cache(cache)
 
     @classmethod
@@ -110,7 +108,7 @@ class Container:
         cls, name: str, store: Store | None = None, cache: BuildCache | bool | None = None
     ) -> Container:
         """An existing working container by name or ID."""
-        store, owner = _store_or_own(store)
+        store, owner = store_or_own(store)
         return cls(store, store.container(name), owner=owner)._with_cache(cache)
 
     def _with_cache(self, cache: BuildCache | bool | None) -> Container:
@@ -213,20 +211,9 @@ class Container:
         ``isolation`` defaults to ``$BUILDAH_ISOLATION``, else chroot.
         """
         cfg = self.image_config
-        if isinstance(command, str):
-            argv = [*(cfg.get("Shell") or ["/bin/sh", "-c"]), command]
-        else:
-            argv = [str(a) for a in command]
-        if not argv:
-            raise ContainerError("run: no command given")
-        envl = cfg.env
-        if env is not None:
-            extra = [f"{k}={v}" for k, v in env.items()] if isinstance(env, Mapping) else list(env)
-            keys = {e.partition("=")[0] for e in extra}
-            envl = [e for e in envl if e.partition("=")[0] not in keys] + extra
         step = RunStep(
-            argv=tuple(argv),
-            env=tuple(envl),
+            argv=run_argv(cfg, command),
+            env=run_env(cfg, env),
             user=user if user is not None else (cfg.get("User") or ""),
             workdir=paths.join("/", workdir or cfg.get("WorkingDir") or "/"),
             mounts=tuple(mounts),
@@ -242,7 +229,7 @@ class Container:
         if self.cache is not None and check:
             cached_ops.cached_run(self, step, lambda: self._run_checked(step))
             return self
-        status = self._execute_run(step)
+        status = execute_run(self, step)
         self._note(step.note)
         self.save()
         if status != 0 and check:
@@ -250,32 +237,9 @@ class Container:
         return self
 
     def _run_checked(self, step: RunStep) -> None:
-        status = self._execute_run(step)
+        status = execute_run(self, step)
         if status != 0:
             raise StepFailed(list(step.argv), status)
-
-    def _execute_run(self, step: RunStep) -> int:
-        rootfs = self.mount()
-        try:
-            with materialize(self.store, step.mounts, step.secrets, step.ssh) as made:
-                spec = RunSpec(
-                    rootfs=rootfs,
-                    argv=list(step.argv),
-                    env=[*step.env, *made.env],
-                    cwd=step.workdir,
-                    user=step.user,
-                    hostname=step.hostname or self.id[:12],
-                    mounts=tuple(made.mounts),
-                    network=step.network or "host",  # type: ignore[arg-type]  # isolation checks it
-                    terminal=step.terminal,
-                    stdin=step.stdin,
-                )
-                status = isolated_run(spec, isolation=step.isolation, runtime=step.runtime)
-        finally:
-            self.umount()
-        self.store.trim_upper(self.id)  # mount points the step needed leave no copied-up dirs
-        self.last_status = status
-        return status
 
     # --- copy / add ---------------------------------------------------------------
     def copy(
@@ -290,12 +254,14 @@ class Container:
         ignored: Callable[[str], bool] | None = None,
     ) -> Container:
         """Copy files from the context directory (or another container or image) into the container."""
-        step = self._copy_step(
-            "copy", src, dest, chown, chmod, None, False, from_, context, ignored
-        )
-        if not step.specs:
+        specs = (src,) if isinstance(src, str) else tuple(src)
+        if not specs:
             raise ContainerError("copy: no source given")
-        return self._step(step, self._execute_copy)
+        step = CopyStep(
+            "copy", specs, dest, self._workdir(), chown, chmod, None, False, from_,
+            self._context(context), None if from_ is not None else (ignored or self.ignored),
+        )  # fmt: skip
+        return self._step(step, lambda s: copy_step(self, s))
 
     def add(
         self,
@@ -310,37 +276,17 @@ class Container:
         ignored: Callable[[str], bool] | None = None,
     ) -> Container:
         """Like ``copy``, but local archives are unpacked and URLs are downloaded."""
-        step = self._copy_step(
-            "add", src, dest, chown, chmod, checksum, extract, None, context, ignored
-        )
+        step = CopyStep(
+            "add", (src,) if isinstance(src, str) else tuple(src), dest, self._workdir(),
+            chown, chmod, checksum, extract, None, self._context(context), ignored or self.ignored,
+        )  # fmt: skip
         return self._step(step, lambda s: add_sources(self, s))
 
-    def _copy_step(
-        self,
-        kind: str,
-        src: str | Sequence[str],
-        dest: str,
-        chown: str | None,
-        chmod: str | int | None,
-        checksum: str | None,
-        extract: bool,
-        origin: Container | Image | str | None,
-        context: str | os.PathLike[str] | None,
-        ignored: Callable[[str], bool] | None,
-    ) -> CopyStep:
-        return CopyStep(
-            kind="add" if kind == "add" else "copy",
-            specs=(src,) if isinstance(src, str) else tuple(src),
-            dest=dest,
-            workdir=self.image_config.get("WorkingDir") or "/",
-            chown=chown,
-            chmod=chmod,
-            checksum=checksum,
-            extract=extract,
-            origin=origin,
-            context=Path(context or self.context or os.getcwd()).resolve(),
-            ignored=None if origin is not None else (ignored or self.ignored),
-        )
+    def _workdir(self) -> str:
+        return str(self.image_config.get("WorkingDir") or "/")
+
+    def _context(self, context: str | os.PathLike[str] | None) -> Path:
+        return Path(context or self.context or os.getcwd()).resolve()
 
     def _step(self, step: CopyStep, execute: Callable[[CopyStep], None]) -> Container:
         if self.cache is not None:
@@ -350,15 +296,6 @@ class Container:
         self._note(step.note)
         self.save()
         return self
-
-    def _execute_copy(self, step: CopyStep) -> None:
-        if step.origin is None:
-            sources = find_sources(step.context, list(step.specs), ignored=step.ignored)
-            copy_sources(self, sources, step, owner_default=(0, 0))
-        else:
-            with source_root(self.store, step.origin) as root:
-                sources = find_sources(root, list(step.specs), what=f"container {step.origin}")
-                copy_sources(self, sources, step, owner_default=None)
 
     # --- config and commit -------------------------------------------------------------
     def config(
@@ -452,11 +389,3 @@ class Container:
             omit_history=omit_history,
         )
         return commit_container(self, name, opts)
-
-
-def _store_or_own(store: Store | None) -> tuple[Store, OwnedStore | None]:
-    """`store`, or the default store opened for the caller (with its owner)."""
-    if store is not None:
-        return store, None
-    owner = OwnedStore(defaults.open_store())
-    return owner.store, owner

@@ -20,6 +20,8 @@ from buildah_py.container import Container, Image
 from buildah_py.container.cache import BuildCache
 from buildah_py.container.runmounts import SecretSource
 from buildah_py.errors import DockerfileError
+from buildah_py.frontend.config_steps import set_workdir
+from buildah_py.frontend.run_step import rewrite_mount
 from buildah_py.oci.descriptor import Platform
 from dockerfile_parser import expand_word
 
@@ -144,8 +146,6 @@ class BuildContext:
                 return self._build.image(ref)
             return ref
 
-        from buildah_py.frontend.run_step import rewrite_mount
-
         try:
             return [rewrite_mount(spec, self.context.resolve(), resolve) for spec in specs]
         except ValueError as err:
@@ -171,8 +171,6 @@ class BuildContext:
 
     def workdir(self, ctr: Container, path: str) -> None:
         """WORKDIR: make the directory when missing (owned by the USER), then set it."""
-        from buildah_py.frontend.config_steps import set_workdir
-
         set_workdir(ctr, path)
 
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from buildah_py.container import Container, Image
 from buildah_py.errors import BuildahPyError, DockerfileError, StepFailed
 from buildah_py.frontend.errors import at
+from buildah_py.frontend.instructions import HANDLERS
 from buildah_py.frontend.stages import Stage, stage_ref
 from buildah_py.oci.descriptor import Platform
 from dockerfile_parser import ExpansionError, Instruction, expand_word, expand_words, parse
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
     from buildah_py.frontend.executor import Build
 
 Handler = Callable[["StageBuilder", Instruction], None]
+_SPECIAL = frozenset("$'\"")
 
 
 class StageBuilder:
@@ -54,6 +56,8 @@ class StageBuilder:
         return out
 
     def expand(self, word: str) -> str:
+        if not _SPECIAL.intersection(word) and self.build.escape not in word:
+            return word  # nothing to expand or unquote (most words): skip the lexer
         try:
             return expand_word(word, self.variables(), self.build.escape)
         except ExpansionError as err:
@@ -74,8 +78,6 @@ class StageBuilder:
 
     # --- the stage ---------------------------------------------------------------
     def run(self) -> Container:
-        from buildah_py.frontend.instructions import HANDLERS
-
         st = self.stage
         total = 1 + len(st.instructions)
         self.inst = st.from_inst
@@ -130,8 +132,6 @@ class StageBuilder:
 
     def _onbuild(self) -> None:
         """Run the base image's ONBUILD triggers now, then drop them (they fire once)."""
-        from buildah_py.frontend.instructions import HANDLERS
-
         triggers = list(self.container.image_config.get("OnBuild") or [])
         if not triggers or self.stage.base_stage is not None:
             return
