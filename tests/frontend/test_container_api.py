@@ -153,3 +153,13 @@ def test_config_steps_write_bytes_linear_in_the_build_length(b: Builder) -> None
         assert len(image.config.config["Labels"]) == n
     # Linear: about 10x for 10x the steps (quadratic would be about 100x).
     assert written[1500] < 20 * written[150], written
+
+
+def test_deferring_writes_config_changes_once_at_the_end(store: Store) -> None:
+    with Container.from_scratch(store=store) as c:
+        with c.deferring():
+            c.config(env={"A": "1"})
+            c.config(user="7")
+            assert store.container(c.id).config["config"] == {}
+        assert c.autosave
+        assert store.container(c.id).config["config"] == {"Env": ["A=1"], "User": "7"}
