@@ -186,11 +186,10 @@ def _simple(w: _Writer, inst: Instruction) -> None:
     v, name, args = w.var, inst.name, inst.args
     if name in ("CMD", "ENTRYPOINT"):
         value = list(args) if inst.json else (args[0] if args else "")
-        w.emit(f"{v}.config({name.lower()}={value!r})")
-        if name == "CMD":
-            w.cmd_set = True
-        elif not w.cmd_set:
-            w.emit(f"ctx.clear_cmd({v})")
+        # An ENTRYPOINT with no CMD before it in the stage drops the inherited CMD, as docker does.
+        clear = ", clear_cmd=True" if name == "ENTRYPOINT" and not w.cmd_set else ""
+        w.emit(f"{v}.config({name.lower()}={value!r}{clear})")
+        w.cmd_set = w.cmd_set or name == "CMD"
     elif name == "MAINTAINER":
         w.emit(f"{v}.config(author={args[0]!r})")
     elif name == "EXPOSE":
