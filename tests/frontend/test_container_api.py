@@ -12,7 +12,8 @@ import pytest
 from buildah_py.container import Container
 from buildah_py.container.cache import BuildCache
 from buildah_py.container.record import HistoryStep, WorkingRecord, from_extra, to_extra
-from buildah_py.errors import ContainerError
+from buildah_py.errors import BuildahPyError, ContainerError
+from buildah_py.frontend import parse_build_args
 from buildah_py.frontend.script import BuildContext
 from buildah_py.oci.descriptor import Descriptor
 from buildah_py.storage import Store
@@ -163,3 +164,27 @@ def test_deferring_writes_config_changes_once_at_the_end(store: Store) -> None:
             assert store.container(c.id).config["config"] == {}
         assert c.autosave
         assert store.container(c.id).config["config"] == {"Env": ["A=1"], "User": "7"}
+
+
+def test_the_api_honours_the_environment_when_not_told(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """BUILDAH_ISOLATION, BUILDAH_FORMAT and SOURCE_DATE_EPOCH are read at the API's entry
+    points (through buildah_py.defaults); an explicit argument wins."""
+    monkeypatch.setenv("BUILDAH_ISOLATION", "no-such-isolation")
+    monkeypatch.setenv("BUILDAH_FORMAT", "docker")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "86400")
+    with Container.from_image(BASE, store=store) as c:
+        with pytest.raises(BuildahPyError, match="no-such-isolation"):
+            c.run(["true"])
+        c.run(["true"], isolation="chroot")
+        image = c.commit("localhost/env")
+    assert image.manifest.media_type == "application/vnd.docker.distribution.manifest.v2+json"
+    assert image.config.data["created"] == "1970-01-02T00:00:00Z"
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "soon")
+    with Container.from_scratch(store=store) as c, pytest.raises(ContainerError, match="soon"):
+        c.commit(format="oci")
+    assert parse_build_args(["FROM_ENV", "GIVEN=1"]) == {"GIVEN": "1"}
+    monkeypatch.setenv("FROM_ENV", "x")
+    assert parse_build_args(["FROM_ENV"]) == {"FROM_ENV": "x"}
+    assert parse_build_args(["FROM_ENV"], environ={"FROM_ENV": "y"}.get) == {"FROM_ENV": "y"}
