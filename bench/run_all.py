@@ -11,7 +11,7 @@ HERE = Path(__file__).resolve().parent
 
 def main() -> int:
     failed = 0
-    for script in sorted(HERE.glob("bench_*.py")):
+    for script in [*sorted(HERE.glob("bench_*.py")), HERE / "labels.py"]:
         print(f"== {script.name}", flush=True)
         proc = subprocess.run([sys.executable, str(script)], cwd=HERE.parent)
         failed += proc.returncode != 0

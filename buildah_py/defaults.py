@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from buildah_py.errors import ContainerError
 from buildah_py.storage import Store
 from buildah_py.userns import host_ids
 
@@ -61,3 +62,28 @@ def seccomp_profile() -> bool | Path:
     if value == "unconfined":
         return False
     return Path(value) if value else True
+
+
+def default_isolation() -> str:
+    """How ``run`` isolates a command when not told: ``$BUILDAH_ISOLATION``, else chroot."""
+    return os.environ.get("BUILDAH_ISOLATION") or "chroot"
+
+
+def default_format() -> str:
+    """The image format ``commit`` writes when not told: ``$BUILDAH_FORMAT``, else oci."""
+    return os.environ.get("BUILDAH_FORMAT") or "oci"
+
+
+def source_date_epoch() -> int | None:
+    """``$SOURCE_DATE_EPOCH``: the timestamp of a reproducible commit, or None when unset."""
+    value = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if not value:
+        return None
+    if not value.isdigit():
+        raise ContainerError(f"SOURCE_DATE_EPOCH={value!r} is not a number of seconds")
+    return int(value)
+
+
+def environment_value(name: str) -> str | None:
+    """The value of `name` in the environment (a ``--build-arg NAME`` without a value)."""
+    return os.environ.get(name)

@@ -246,10 +246,7 @@ def config_cmd(g: Globals, /, container: str, **kw: object) -> None:
 
     ctr = Container.get(container, g.store())
     settings, created_by = settings_from_flags(ctr, kw)
-    ctr.config(**settings)
-    if created_by:
-        ctr.record.extra["created_by"] = created_by
-        ctr.save()
+    ctr.config(**settings, created_by=created_by or None)
 
 
 @click.command("commit")
@@ -291,7 +288,6 @@ def commit_cmd(
 ) -> None:
     """Commit CONTAINER to an image (named IMAGE); prints the image ID."""
     ctr = Container.get(container, g.store())
-    created_by = created_by or ctr.record.extra.pop("created_by", None)
     img = ctr.commit(
         image,
         format=fmt,

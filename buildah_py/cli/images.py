@@ -122,7 +122,7 @@ def inspect_cmd(g: Globals, kind: str | None, fmt: str | None, name: str) -> Non
                 "FromImage": ctr.record.image_name,
                 "OCIv1": ctr.image_config.data,
                 "MountPoint": ctr.record.mountpoint,
-                "ImageAnnotations": ctr.record.extra.get("annotations", {}),
+                "ImageAnnotations": ctr.annotations,
             }
         except ContainerNotFound:
             if kind == "container":

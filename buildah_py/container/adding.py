@@ -8,14 +8,15 @@ import os
 import posixpath
 import tempfile
 import urllib.parse
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from buildah_py.archive.applier import apply_layer
 from buildah_py.archive.compression import Compression, detect_compression
 from buildah_py.container import paths
+from buildah_py.container.copying import copy_sources
 from buildah_py.container.sources import Source, find_sources
+from buildah_py.container.step import CopyStep
 from buildah_py.errors import ContainerError, LayerError
 
 if TYPE_CHECKING:
@@ -109,24 +110,14 @@ def download(url: str, into: Path, checksum: str | None) -> tuple[Path, float | 
     return target, mtime
 
 
-def add_sources(
-    ctr: Container,
-    specs: list[str],
-    dest: str,
-    *,
-    chown: str | None,
-    chmod: str | int | None,
-    checksum: str | None,
-    extract: bool,
-    context: Path,
-    ignored: Callable[[str], bool] | None,
-) -> None:
+def add_sources(ctr: Container, step: CopyStep) -> None:
+    """Do what an ADD step says: download URLs, unpack local archives, copy the rest."""
+    specs, dest, checksum = step.specs, step.dest, step.checksum
     if not specs:
         raise ContainerError("add: no source given")
     if checksum and (len(specs) != 1 or not is_url(specs[0])):
         raise ContainerError("ADD --checksum works with a single URL source")
-    workdir = ctr.image_config.get("WorkingDir") or "/"
-    target = paths.join(workdir, dest)
+    target = paths.join(step.workdir, dest)
     plain: list[Source] = []
     with tempfile.TemporaryDirectory(prefix="buildah-py-add-") as tmp:
         for spec in specs:
@@ -136,8 +127,8 @@ def add_sources(
                     os.utime(file, (mtime, mtime))
                 plain.append(Source(host=file, name=file.name, is_dir=False))
                 continue
-            for src in find_sources(context, [spec], ignored=ignored):
-                kind = None if src.is_dir or not extract else _archive_kind(src.host)
+            for src in find_sources(step.context, [spec], ignored=step.ignored):
+                kind = None if src.is_dir or not step.extract else _archive_kind(src.host)
                 if kind is None:
                     plain.append(src)
                 else:
@@ -148,4 +139,4 @@ def add_sources(
                 raise ContainerError(
                     f"adding several sources: the destination {dest!r} must end in /"
                 )
-            ctr._copy_sources(plain, dest, chown, chmod, owner_default=(0, 0), ignored=ignored)
+            copy_sources(ctr, plain, step, owner_default=(0, 0))

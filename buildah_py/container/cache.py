@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from buildah_py.container.record import HistoryStep, WorkingRecord
 from buildah_py.storage.steps import stat_key
 
 if TYPE_CHECKING:
@@ -29,12 +30,6 @@ if TYPE_CHECKING:
     from buildah_py.container.working import Container
     from buildah_py.storage import Store
 
-#: Environment variables that reach RUN but never its cache key (docker and buildah agree).
-PROXY_VARS = frozenset(
-    n
-    for v in ("HTTP_PROXY", "HTTPS_PROXY", "FTP_PROXY", "NO_PROXY", "ALL_PROXY")
-    for n in (v, v.lower())
-)
 _MAX_NOTED_INPUTS = 5_000
 _CHUNK = 1 << 20
 
@@ -208,34 +203,32 @@ def as_cache(store: Store, cache: BuildCache | bool | None) -> BuildCache | None
 
 
 # --- steps: what a cached container does around run/copy/add/config ----------------------
-def is_dirty(ctr: Container) -> bool:
-    """Whether the container's own diff holds changes no step has frozen yet (overlay drivers;
+def is_dirty(store: Store, ctr_id: str) -> bool:
+    """Whether a container's own diff holds changes no step has frozen yet (overlay drivers;
     vfs keeps a full tree there, so it always counts as clean)."""
-    store = ctr.store
-    if store.container_diff_kind(ctr.id) != "upper":
+    if store.container_diff_kind(ctr_id) != "upper":
         return False
-    with os.scandir(store.container_upper(ctr.id)) as it:
+    with os.scandir(store.container_upper(ctr_id)) as it:
         return any(True for _ in it)
 
 
 def _finish(ctr: Container, snapshot_id: str, note: str) -> None:
-    ctr.record = ctr.store.container(ctr.id)  # the store changed the chain
-    extra = ctr.record.extra
-    extra["cache_state"] = snapshot_id
-    extra["pending"] = []
-    extra.setdefault("steps", []).append({"created_by": note, "snapshot": snapshot_id})
+    ctr.record.chain = ctr.store.container(ctr.id).chain  # the store changed the chain
+    work = ctr.work
+    work.cache_state = snapshot_id
+    work.pending = []
+    work.steps.append(HistoryStep(note, snapshot_id))
     ctr.save()
 
 
 def freeze_dirty(ctr: Container) -> None:
     """Freeze changes made outside any step (a raw mount, an uncached call) under a random ID,
     so the next step starts on a clean diff; nothing keyed on it will ever be reused."""
-    if not is_dirty(ctr):
+    if not is_dirty(ctr.store, ctr.id):
         return
     snap = BuildCache.random_id()
     ctr.store.freeze_step(ctr.id, snap)
-    pending = ctr.record.extra.get("pending") or []
-    _finish(ctr, snap, "; ".join(pending) or "changes made outside a step")
+    _finish(ctr, snap, "; ".join(ctr.work.pending) or "changes made outside a step")
 
 
 def cached_step(
@@ -248,7 +241,7 @@ def cached_step(
 ) -> None:
     """Reuse the snapshot of an identical earlier step, or run `action` and freeze its result."""
     freeze_dirty(ctr)
-    state = str(ctr.record.extra.get("cache_state") or base_state(ctr))
+    state = ctr.work.cache_state or base_state(ctr.record.image_id)
     key = cache.key(state, op, inputs) if cache.enabled else cache.random_id()
     if cache.lookup(key):
         ctr.store.use_step(ctr.id, key)
@@ -262,21 +255,20 @@ def cached_step(
     _finish(ctr, key, note)
 
 
-def base_state(ctr: Container) -> str:
+def base_state(image_id: str) -> str:
     """The state of a container before any step: its base image, or scratch."""
-    return f"image:{ctr.record.image_id}" if ctr.record.image_id else "scratch"
+    return f"image:{image_id}" if image_id else "scratch"
 
 
-def state_of(ctr: Container) -> str:
-    """What a copy from `ctr` is keyed by: its step state, or a random value if it has loose changes."""
-    if is_dirty(ctr):
+def state_of(store: Store, ctr_id: str, image_id: str, work: WorkingRecord) -> str:
+    """What a copy from a container is keyed by: its step state, or a random value when it
+    has loose changes."""
+    if is_dirty(store, ctr_id):
         return BuildCache.random_id()
-    return str(ctr.record.extra.get("cache_state") or base_state(ctr))
+    return work.cache_state or base_state(image_id)
 
 
 def config_step(ctr: Container, notes: list[str]) -> None:
     """A config-only step: a history entry with no layer, and no change to the cache state."""
     if notes:
-        ctr.record.extra.setdefault("steps", []).append(
-            {"created_by": "; ".join(notes), "snapshot": None}
-        )
+        ctr.work.steps.append(HistoryStep("; ".join(notes), None))

@@ -1,137 +1,66 @@
-"""The cache around ``run``, ``copy`` and ``add``: build the step's key, then reuse or run it."""
+"""The cache around ``run``, ``copy`` and ``add``: key the step, then reuse it or execute it."""
 
 from __future__ import annotations
 
 import os
-import shlex
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from buildah_py.container import cache as steps
-from buildah_py.container import paths
+from buildah_py.container.adding import is_url
 from buildah_py.container.cache import BuildCache
+from buildah_py.container.copying import walk_source
 from buildah_py.container.image import Image
+from buildah_py.container.record import from_extra
+from buildah_py.container.resolve import find_image
+from buildah_py.container.runmounts import RunMount
 from buildah_py.container.sources import find_sources
+from buildah_py.container.step import CopyStep, RunStep
+from buildah_py.errors import ContainerNotFound, ImageNotFound
+from buildah_py.linux.mount import Mount
 
 if TYPE_CHECKING:
     from buildah_py.container.working import Container
+    from buildah_py.storage import Store
 
 
-def _uncached(
-    ctr: Container, method: Callable[..., object], kwargs: dict[str, Any]
-) -> Callable[[], None]:
-    def action() -> None:
-        ctr._stepping = True
-        try:
-            method(**kwargs)
-        finally:
-            ctr._stepping = False
-
-    return action
-
-
-def cached_run(ctr: Container, kw: dict[str, Any]) -> Container:
-    """``run`` through the cache: reuse the stored result of the same step, or run and freeze it."""
-    assert ctr.cache is not None
-    cfg = ctr.image_config
-    command = kw["command"]
-    argv = (
-        [*(cfg.get("Shell") or ["/bin/sh", "-c"]), command]
-        if isinstance(command, str)
-        else list(command)
-    )
-    env = kw.get("env")
-    extra_env = [f"{k}={v}" for k, v in env.items()] if isinstance(env, dict) else list(env or [])
-    keys = {e.partition("=")[0] for e in extra_env}
-    envl = [e for e in cfg.env if e.partition("=")[0] not in keys] + extra_env
-    user = kw.get("user") if kw.get("user") is not None else (cfg.get("User") or "")
-    workdir = paths.join("/", kw.get("workdir") or cfg.get("WorkingDir") or "/")
-    mounts = list(kw.get("mounts") or ())
-    op = run_op(argv, envl, str(user), workdir, mounts, kw.get("network"))
-    inputs = mount_inputs(ctr, ctr.cache, mounts)
-    note = ctr._step_note or shlex.join(argv)
-    steps.cached_step(ctr, ctr.cache, op, inputs, _uncached(ctr, ctr.run, kw), note)
-    return ctr
-
-
-def cached_copy(ctr: Container, kind: str, kw: dict[str, Any]) -> Container:
-    """``copy``/``add`` through the cache, keyed by the content of what they read."""
-    from buildah_py.container.working import Container
-
-    assert ctr.cache is not None
-    from buildah_py.container.adding import is_url
-    from buildah_py.container.copying import walk_source
-
+def cached_run(ctr: Container, step: RunStep, execute: Callable[[], object]) -> None:
+    """`step` through the cache: reuse the stored result of the same step, or run and freeze it."""
     cache = ctr.cache
-    src = kw["src"]
-    specs = [src] if isinstance(src, str) else list(src)
-    origin = kw.get("from_")
-    op: dict[str, Any] = {
-        "kind": kind,
-        "src": specs,
-        "dest": kw["dest"],
-        "workdir": ctr.image_config.get("WorkingDir") or "/",
-        "chown": kw.get("chown"),
-        "chmod": kw.get("chmod"),
-        "checksum": kw.get("checksum"),
-        "extract": kw.get("extract"),
-    }
+    assert cache is not None
+    inputs = mount_inputs(ctr.store, cache, step.mounts)
+    note = ctr.step_note or step.note
+    steps.cached_step(ctr, cache, step.key_op(), inputs, execute, note)
+
+
+def cached_copy(ctr: Container, step: CopyStep, execute: Callable[[], object]) -> None:
+    """``copy``/``add`` through the cache, keyed by the content of what they read."""
+    cache = ctr.cache
+    assert cache is not None
     inputs: dict[str, str] = {}
-    if origin is not None:
-        if isinstance(origin, Container):
-            op["from"] = steps.state_of(origin)
-        elif isinstance(origin, Image):
-            op["from"] = f"image:{origin.id}"
-        else:
-            op["from"] = origin_state(ctr, origin)
-    else:
-        root = Path(kw.get("context") or ctr.context or os.getcwd()).resolve()
-        local = [s for s in specs if not is_url(s)]
-        for url in (s for s in specs if is_url(s)):
+    origin = step.origin
+    if origin is None:
+        state = None
+        local = [s for s in step.specs if not is_url(s)]
+        for url in (s for s in step.specs if is_url(s)):
             # A download is keyed by its checksum; without one it is never reused.
-            inputs[f"url:{url}"] = kw.get("checksum") or BuildCache.random_id()
-        ignored = kw.get("ignored") or ctr.ignored
-        sources = find_sources(root, local, ignored=ignored) if local else []
-        inputs.update(cache.source_inputs(sources, lambda s: walk_source(s, ignored)))
-    note = ctr._step_note or f"{kind.upper()} {' '.join(specs)} {kw['dest']}"
-    steps.cached_step(ctr, cache, op, inputs, _uncached(ctr, getattr(ctr, kind), kw), note)
-    return ctr
+            inputs[f"url:{url}"] = step.checksum or BuildCache.random_id()
+        sources = find_sources(step.context, local, ignored=step.ignored) if local else []
+        inputs.update(cache.source_inputs(sources, lambda s: walk_source(s, step.ignored)))
+    elif isinstance(origin, Image):
+        state = f"image:{origin.id}"
+    elif isinstance(origin, str):
+        state = origin_state(ctr.store, origin)
+    else:
+        state = steps.state_of(origin.store, origin.id, origin.record.image_id, origin.work)
+    note = ctr.step_note or step.note
+    steps.cached_step(ctr, cache, step.key_op(state), inputs, execute, note)
 
 
-def run_op(
-    argv: list[str],
-    env: list[str],
-    user: str,
-    workdir: str,
-    mounts: Iterable[object],
-    network: str | None,
-) -> dict[str, Any]:
-    """The run operation as it enters the key: proxy variables and secret values left out."""
-    return {
-        "kind": "run",
-        "argv": argv,
-        "env": sorted(e for e in env if e.partition("=")[0] not in steps.PROXY_VARS),
-        "user": user,
-        "workdir": workdir,
-        "mounts": [_mount_repr(m) for m in mounts],
-        "network": network or "",
-    }
-
-
-def _mount_repr(m: object) -> Any:
-    if isinstance(m, str):
-        return m
-    fields = {k: getattr(m, k) for k in ("type", "target", "source", "readonly") if hasattr(m, k)}
-    options = getattr(m, "options", None)
-    if isinstance(options, dict) or hasattr(options, "items"):
-        fields["options"] = dict(options.items())  # type: ignore[union-attr]
-    elif options is not None:
-        fields["options"] = list(options)
-    return fields
-
-
-def mount_inputs(ctr: Container, cache: BuildCache, mounts: Iterable[object]) -> dict[str, str]:
+def mount_inputs(
+    store: Store, cache: BuildCache, mounts: Iterable[Mount | RunMount | str]
+) -> dict[str, str]:
     """What read-only bind mounts expose to a step: host content, or another container's state."""
     out: dict[str, str] = {}
     for i, m in enumerate(mounts):
@@ -142,32 +71,29 @@ def mount_inputs(ctr: Container, cache: BuildCache, mounts: Iterable[object]) ->
                 opts.get("source") or opts.get("src"),
                 opts.get("from"),
             )
+        elif isinstance(m, Mount):
+            kind, source, origin = m.type, m.source, None
         else:
-            options = getattr(m, "options", {})
-            options = options if hasattr(options, "get") else {}
-            kind = getattr(m, "type", "")
-            source = getattr(m, "source", None) or options.get("source")
-            origin = options.get("from")
+            kind, source, origin = m.type, m.options.get("source"), m.options.get("from")
         if kind != "bind":
             continue
         if origin:
-            out[f"mount{i}:from"] = origin_state(ctr, origin)
+            out[f"mount{i}:from"] = origin_state(store, origin)
         elif source and os.path.exists(source):
             out.update(cache.tree_inputs((h, f"mount{i}:{n}") for h, n in _walk_host(Path(source))))
     return out
 
 
-def origin_state(ctr: Container, origin: str) -> str:
-    from buildah_py.container.resolve import find_image
-    from buildah_py.container.working import Container as _Container
-    from buildah_py.errors import ContainerNotFound, ImageNotFound
-
+def origin_state(store: Store, origin: str) -> str:
+    """The state of a container or image named `origin`; random when it names neither."""
     try:
-        return steps.state_of(_Container.get(origin, ctr.store))
+        rec = store.container(origin)
     except ContainerNotFound:
         pass
+    else:
+        return steps.state_of(store, rec.id, rec.image_id, from_extra(rec.extra))
     try:
-        return f"image:{find_image(ctr.store, origin).id}"
+        return f"image:{find_image(store, origin).id}"
     except ImageNotFound:
         return BuildCache.random_id()
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import tarfile
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from buildah_py.archive.compression import Compression, open_decompressed
@@ -39,13 +40,20 @@ log = logging.getLogger("buildah_py.commit")
 FORMATS = ("oci", "docker")
 
 
-def source_date_epoch() -> int | None:
-    value = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    if not value:
-        return None
-    if not value.isdigit():
-        raise ContainerError(f"SOURCE_DATE_EPOCH={value!r} is not a number of seconds")
-    return int(value)
+@dataclass(frozen=True)
+class CommitOptions:
+    """How ``Container.commit`` writes the image (defaults already resolved)."""
+
+    format: str = "oci"  # 'oci' | 'docker'
+    compression: str = "gzip"  # 'gzip' | 'zstd' | 'none'
+    squash: bool = False
+    timestamp: int | None = None  # seconds since the epoch for every time in the image
+    rm: bool = False  # remove the container afterwards
+    created_by: str | None = None  # the new layer's history note
+    author: str | None = None
+    comment: str | None = None
+    iidfile: str | None = None
+    omit_history: bool = False
 
 
 def _is_empty_layer(ctr: Container, blob: LayerBlob) -> bool:
@@ -127,88 +135,63 @@ def _step_layers(
     ctr: Container, comp: Compression, timestamp: int | None
 ) -> dict[str, LayerBlob | None]:
     """A layer (or None when empty) for each step snapshot above the base image's layers."""
-    base = len(ctr.record.extra.get("layers", []))
+    base = len(ctr.work.base_layers)
     return {snap: _step_blob(ctr, snap, comp, timestamp) for snap in ctr.record.chain[base:]}
 
 
-def commit_container(
-    ctr: Container,
-    name: str | None = None,
-    *,
-    format: str | None = None,
-    compression: str = "gzip",
-    squash: bool = False,
-    timestamp: int | None = None,
-    rm: bool = False,
-    created_by: str | None = None,
-    author: str | None = None,
-    comment: str | None = None,
-    iidfile: str | None = None,
-    omit_history: bool = False,
-) -> Image:
-    fmt = (format or os.environ.get("BUILDAH_FORMAT") or "oci").lower()
+def commit_container(ctr: Container, name: str | None, opts: CommitOptions) -> Image:
+    """Write `ctr`'s changes as a new image named `name` (see the module docstring)."""
+    fmt = opts.format.lower()
     if fmt not in FORMATS:
-        raise ContainerError(f"unknown image format {format!r}: use oci or docker")
+        raise ContainerError(f"unknown image format {opts.format!r}: use oci or docker")
     try:
-        comp = Compression(compression)
+        comp = Compression(opts.compression)
     except ValueError:
         raise ContainerError(
-            f"unknown compression {compression!r}: use gzip, zstd or none"
+            f"unknown compression {opts.compression!r}: use gzip, zstd or none"
         ) from None
     if fmt == "docker" and comp is Compression.ZSTD:
         raise ContainerError("the docker format cannot carry zstd layers; use --format oci or gzip")
     store = ctr.store
-    if timestamp is None:
-        timestamp = source_date_epoch()
-    key = commit_key(
-        ctr,
-        fmt=fmt,
-        compression=comp.value,
-        squash=squash,
-        timestamp=timestamp,
-        created_by=created_by,
-        author=author,
-        comment=comment,
-        omit_history=omit_history,
-    )
+    squash, timestamp, author = opts.squash, opts.timestamp, opts.author
+    key = commit_key(ctr, replace(opts, format=fmt, compression=comp.value))
     if key is not None:
         cached = cached_image(ctr, key, name)
         if cached is not None:
-            return _done(ctr, cached, rm, iidfile)
+            return _done(ctr, cached, opts)
     created = utc_timestamp(timestamp)
     cfg = ctr.image_config.copy()
-    extra = ctr.record.extra
-    base = [] if squash else list(extra.get("layers", []))
+    work = ctr.work
+    base = [] if squash else list(work.base_layers)
     if squash:
         cfg.data["rootfs"] = {"type": "layers", "diff_ids": []}
         cfg.data["history"] = []
 
     step_blobs = {} if squash else _step_layers(ctr, comp, timestamp)
-    steps = [] if squash else list(extra.get("steps", []))
+    steps = [] if squash else work.steps
     for step in steps:  # cached steps: a layer each, config-only steps an empty_layer entry
-        snap = step.get("snapshot")
-        layer = step_blobs.get(snap) if snap else None
+        layer = step_blobs.get(step.snapshot) if step.snapshot else None
         if layer is not None:
             cfg.add_layer(layer.diff_id)
-        if not omit_history:
+        if not opts.omit_history:
             cfg.add_history(
-                step.get("created_by") or "",
+                step.created_by,
                 empty_layer=layer is None,
                 created=created,
                 author=author or "",
             )
     blob = _write_layer(ctr, comp, timestamp, squash)
-    pending = list(extra.get("pending", []))
-    by = created_by or ("; ".join(pending) if pending else "buildah-py commit")
+    pending = work.pending
+    by = opts.created_by or ("; ".join(pending) if pending else "buildah-py commit")
     if blob is not None:
         cfg.add_layer(blob.diff_id)
-    if not omit_history and (blob is not None or pending or not steps or created_by):
+    if not opts.omit_history and (blob is not None or pending or not steps or opts.created_by):
         cfg.add_history(
             by,
             empty_layer=blob is None,
             created=created,
             author=author or "",
-            comment=comment or "",
+            comment=opts.comment or "",
         )
     cfg.data["created"] = created
     if author:
@@ -224,8 +207,7 @@ def commit_container(
     cfg_digest = store.content.ingest_bytes(cfg_bytes)
 
     layers: list[Descriptor] = []
-    for layer in base:
-        desc = Descriptor.from_json({k: v for k, v in layer.items() if k != "diff_id"})
+    for desc in base:
         comp_name = mt.layer_compression(desc.media_type)
         try:
             layers.append(Descriptor(mt.layer_media_type(fmt, comp_name), desc.digest, desc.size))
@@ -238,7 +220,7 @@ def commit_container(
             )
     if blob is not None:
         layers.append(Descriptor(mt.layer_media_type(fmt, comp.value), blob.digest, blob.size))
-    annotations = dict(extra.get("annotations") or {}) if fmt == "oci" else {}
+    annotations = dict(work.annotations) if fmt == "oci" else {}
     manifest = Manifest(
         config=Descriptor(mt.config_type(fmt), cfg_digest, len(cfg_bytes)),
         layers=tuple(layers),
@@ -258,7 +240,7 @@ def commit_container(
     if blob is not None:
         top = chain_ids(diff_ids)[-1]
         store.remember_layer_blob(top, comp.value, blob.digest, blob.size, blob.diff_id)
-        if rm and not squash and not step_blobs:
+        if opts.rm and not squash and not step_blobs:
             # The stacked parent: an alias of the layer below stands in for its chain ID.
             parent = ctr.record.chain[-1] if ctr.record.chain else None
             store.unmount(ctr.id, force=True)
@@ -266,16 +248,18 @@ def commit_container(
             store.add_snapshot_from_dir(
                 top, parent, blob.diff_id, store.container_upper(ctr.id), move=True
             )
-    return _done(ctr, record, rm, iidfile)
+    return _done(ctr, record, opts)
 
 
-def _done(ctr: Container, record: ImageRecord, rm: bool, iidfile: str | None) -> Image:
-    if rm:
+def _done(ctr: Container, record: ImageRecord, opts: CommitOptions) -> Image:
+    image = ctr.image(record)
+    if opts.iidfile:
+        with open(opts.iidfile, "w") as f:
+            f.write(f"sha256:{record.id}")
+    if opts.rm:
         ctr.rm()
     else:
-        ctr.record.extra["pending"] = []
+        ctr.work.pending = []
+        ctr.work.created_by = None
         ctr.save()
-    if iidfile:
-        with open(iidfile, "w") as f:
-            f.write(f"sha256:{record.id}")
-    return Image(ctr.store, record)
+    return image

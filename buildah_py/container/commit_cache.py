@@ -10,7 +10,7 @@ import hashlib
 import json
 import logging
 import os
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from buildah_py.archive.writer import LayerBlob
 from buildah_py.container.cache import base_state, is_dirty
@@ -19,18 +19,19 @@ from buildah_py.oci.digest import chain_ids
 from buildah_py.oci.reference import local_name
 
 if TYPE_CHECKING:
+    from buildah_py.container.commit import CommitOptions
     from buildah_py.container.working import Container
     from buildah_py.storage.records import ImageRecord
 
 log = logging.getLogger("buildah_py.commit")
 
 
-def commit_key(ctr: Container, **options: Any) -> str | None:
+def commit_key(ctr: Container, opts: CommitOptions) -> str | None:
     """What a commit's output depends on, when every change went through cached steps;
     None when the cache is off or the container holds changes no step key describes."""
     cache = ctr.cache
-    extra = ctr.record.extra
-    if cache is None or not cache.enabled or extra.get("pending") or is_dirty(ctr):
+    work = ctr.work
+    if cache is None or not cache.enabled or work.pending or is_dirty(ctr.store, ctr.id):
         return None
     config = {k: v for k, v in ctr.record.config.items() if k != "created"}
     config["history"] = [
@@ -38,11 +39,20 @@ def commit_key(ctr: Container, **options: Any) -> str | None:
     ]
     doc = {
         "v": 1,
-        "state": extra.get("cache_state") or base_state(ctr),
+        "state": work.cache_state or base_state(ctr.record.image_id),
         "config": config,
-        "steps": [[s.get("created_by"), s.get("snapshot")] for s in extra.get("steps", [])],
-        "annotations": extra.get("annotations") or {},
-        "options": options,
+        "steps": [[s.created_by, s.snapshot] for s in work.steps],
+        "annotations": work.annotations,
+        "options": {
+            "fmt": opts.format,
+            "compression": opts.compression,
+            "squash": opts.squash,
+            "timestamp": opts.timestamp,
+            "created_by": opts.created_by,
+            "author": opts.author,
+            "comment": opts.comment,
+            "omit_history": opts.omit_history,
+        },
     }
     return "sha256:" + hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
 
@@ -68,7 +78,7 @@ def remember_aliases(
 ) -> None:
     """Record each step snapshot as holding its layer's chain ID, stacked on the one below."""
     store = ctr.store
-    base = len(ctr.record.extra.get("layers", []))
+    base = len(ctr.work.base_layers)
     chain = chain_ids(diff_ids)
     below = ctr.record.chain[base - 1] if base else None
     overlay = store.container_diff_kind(ctr.id) == "upper"

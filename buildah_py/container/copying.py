@@ -7,18 +7,25 @@ ownership and mode handling as pulling a layer, with no second implementation.
 from __future__ import annotations
 
 import os
+import posixpath
 import stat
 import tarfile
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from buildah_py.archive.applier import apply_layer
 from buildah_py.container import paths
-from buildah_py.container.sources import Source
+from buildah_py.container.sourceroot import source_root
+from buildah_py.container.sources import Source, find_sources
+from buildah_py.container.step import CopyStep
+from buildah_py.container.users import lookup_user
 from buildah_py.errors import ContainerError
+
+if TYPE_CHECKING:
+    from buildah_py.container.working import Container
 
 
 @dataclass(frozen=True)
@@ -156,3 +163,45 @@ def parse_mode(chmod: str | int | None) -> int | None:
     if not 0 <= mode <= 0o7777:
         raise ContainerError(f"invalid chmod {chmod!r}")
     return mode
+
+
+def copy_sources(
+    ctr: Container, sources: list[Source], step: CopyStep, owner_default: tuple[int, int] | None
+) -> None:
+    """Copy `sources` into `ctr` at the step's destination (relative to its working dir).
+
+    `owner_default` is the owner without ``chown`` (None: keep the sources' own)."""
+    if not sources:
+        return
+    dest = step.dest
+    rootfs = ctr.mount()
+    try:
+        target = paths.join(step.workdir, dest)
+        explicit_dir = dest.endswith("/") or dest in (".", "") or dest.endswith("/.")
+        want_dir = explicit_dir or len(sources) > 1 or paths.is_dir(rootfs, target)
+        if len(sources) > 1 and not explicit_dir and not paths.is_dir(rootfs, target):
+            raise ContainerError(
+                f"copying {len(sources)} sources: the destination {dest!r} must be a directory ending in /"
+            )
+        owner = lookup_user(rootfs, step.chown) if step.chown else owner_default
+        mode = parse_mode(step.chmod)
+        new_dirs = paths.missing_dirs(
+            rootfs, target if (want_dir or sources[0].is_dir) else posixpath.dirname(target)
+        )
+        opts = CopyOptions(
+            owner=owner, chmod=mode, new_dir_owner=owner or (0, 0), ignored=step.ignored
+        )
+        apply_copy(rootfs, sources, target, want_dir, new_dirs, opts)
+    finally:
+        ctr.umount()
+
+
+def copy_step(ctr: Container, step: CopyStep) -> None:
+    """Do what a COPY step says: from the context, or from another container or image."""
+    if step.origin is None:
+        sources = find_sources(step.context, list(step.specs), ignored=step.ignored)
+        copy_sources(ctr, sources, step, owner_default=(0, 0))
+    else:
+        with source_root(ctr.store, step.origin) as root:
+            sources = find_sources(root, list(step.specs), what=f"container {step.origin}")
+            copy_sources(ctr, sources, step, owner_default=None)

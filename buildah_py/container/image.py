@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from buildah_py.container.owned import OwnedStore, store_or_own
+from buildah_py.container.resolve import find_image
 from buildah_py.oci.config import ImageConfig
 from buildah_py.oci.manifest import Manifest
 from buildah_py.oci.reference import local_name
@@ -16,20 +18,18 @@ if TYPE_CHECKING:
 class Image:
     """An image record plus the manifest and config it points to."""
 
-    def __init__(self, store: Store, record: ImageRecord) -> None:
+    def __init__(
+        self, store: Store, record: ImageRecord, *, owner: OwnedStore | None = None
+    ) -> None:
         self.store = store
         self.record = record
+        self._owner = owner  # keeps a store the API opened open while this image is used
 
     @classmethod
     def get(cls, ref: str, store: Store | None = None) -> Image:
         """Look an image up in the local store by name, short name, ID or digest."""
-        from buildah_py.container.resolve import find_image
-
-        if store is None:
-            from buildah_py.defaults import open_store
-
-            store = open_store()
-        return cls(store, find_image(store, ref))
+        store, owner = store_or_own(store)
+        return cls(store, find_image(store, ref), owner=owner)
 
     @property
     def id(self) -> str:

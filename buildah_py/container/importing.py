@@ -18,11 +18,15 @@ def import_tarball(
     source: str | Path | BinaryIO,
     name: str | None,
     settings: dict[str, Any] | None = None,
-    **commit_options: Any,
+    *,
+    format: str | None = None,
+    timestamp: int | None = None,
+    iidfile: str | None = None,
 ) -> Image:
     """Unpack `source` (a path, ``-`` for stdin, or a binary stream) into a new image named `name`.
 
-    `settings` are ``Container.config`` keywords applied before the commit.
+    `settings` are ``Container.config`` keywords applied before the commit; `format` and
+    `timestamp` default as ``Container.commit``'s do.
     """
     label = "stdin" if source == "-" else str(getattr(source, "name", source))
     ctr = Container.from_scratch(store=store)
@@ -46,7 +50,13 @@ def import_tarball(
             ctr.umount()
         if settings:
             ctr.config(**settings)
-        commit_options.setdefault("created_by", f"buildah-py import {label}")
-        return ctr.commit(name, rm=True, **commit_options)
+        return ctr.commit(
+            name,
+            rm=True,
+            format=format,
+            timestamp=timestamp,
+            iidfile=iidfile,
+            created_by=f"buildah-py import {label}",
+        )
     finally:
         ctr.rm()

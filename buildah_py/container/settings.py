@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import shlex
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from buildah_py.errors import ContainerError
@@ -45,7 +46,9 @@ def duration_ns(value: str | int | float) -> int:
     return total
 
 
-def command_list(value: str | Iterable[str] | None, shell: list[str] | None) -> list[str] | None:
+def command_list(
+    value: str | Iterable[str] | None, shell: Sequence[str] | None
+) -> list[str] | None:
     """A list stays exec form; a string becomes ``shell + [string]`` (shell form)."""
     if value is None:
         return None
@@ -79,7 +82,7 @@ def normalize_port(port: str | int) -> str:
 
 
 def healthcheck(
-    spec: Mapping[str, Any] | str | None, shell: list[str] | None
+    spec: Mapping[str, Any] | str | None, shell: Sequence[str] | None
 ) -> dict[str, Any] | None:
     """Docker's Healthcheck object from a dict (test, interval, timeout, start_period, retries) or 'NONE'."""
     if spec is None:
@@ -109,89 +112,130 @@ def healthcheck(
     return out
 
 
-def apply_settings(cfg: ImageConfig, annotations: dict[str, str], **kw: Any) -> list[str]:
-    """Apply ``config()`` keywords to `cfg`; returns history notes (``ENV A=b``...) for the change."""
+Words = str | Iterable[str]
+KeyValues = Mapping[str, str] | Iterable[str]
+
+
+@dataclass(frozen=True)
+class ConfigSettings:
+    """What one ``Container.config()`` call changes; None leaves a field as it is.
+
+    Fields apply in this order, and their history notes follow it."""
+
+    cmd: str | Sequence[str] | None = None
+    entrypoint: str | Sequence[str] | None = None
+    clear_cmd: bool = False  # drop the inherited Cmd (an ENTRYPOINT with no CMD in the stage)
+    env: KeyValues | None = None
+    unset_env: Words | None = None
+    labels: KeyValues | None = None
+    unset_labels: Words | None = None
+    annotations: KeyValues | None = None
+    ports: str | int | Iterable[str | int] | None = None
+    volumes: Words | None = None
+    user: str | None = None
+    workingdir: str | None = None
+    stop_signal: str | None = None
+    shell: Sequence[str] | None = None
+    healthcheck: Mapping[str, Any] | str | None = None
+    onbuild: Words | None = None
+    clear_onbuild: bool = False
+    author: str | None = None
+    arch: str | None = None
+    os: str | None = None
+    variant: str | None = None
+    domainname: str | None = None
+    hostname: str | None = None
+    comment: str | None = None
+
+
+def _words(value: Words) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
+
+
+def apply_settings(cfg: ImageConfig, annotations: dict[str, str], s: ConfigSettings) -> list[str]:
+    """Apply `s` to `cfg` (and `annotations`); returns history notes (``ENV A=b``...) for it.
+
+    Changes are made in place, so a step costs what it changes, not what the config holds."""
     notes: list[str] = []
-    shell = kw.get("shell") or cfg.get("Shell")
-    for key, value in kw.items():
-        if value is None:
-            continue
-        if key == "cmd":
-            cfg.config["Cmd"] = command_list(value, shell) if value != [] else []
-            notes.append(f"CMD {cfg.config['Cmd']}")
-        elif key == "entrypoint":
-            ep = command_list(value, shell) if value not in ("", []) else None
-            cfg.set("Entrypoint", ep)
-            notes.append(f"ENTRYPOINT {ep}")
-        elif key == "env":
-            for k, v in _kv(value).items():
-                cfg.set_env(k, v)
-                notes.append(f"ENV {k}={v}")
-        elif key == "unset_env":
-            for k in [value] if isinstance(value, str) else value:
-                cfg.unset_env(k)
-        elif key in ("labels", "label"):
-            labels = dict(cfg.get("Labels") or {})
-            labels.update(_kv(value))
-            cfg.set("Labels", labels)
-            notes.append(
-                "LABEL " + " ".join(f"{k}={shlex.quote(v)}" for k, v in _kv(value).items())
-            )
-        elif key == "unset_labels":
-            labels = dict(cfg.get("Labels") or {})
-            for k in [value] if isinstance(value, str) else value:
-                labels.pop(k, None)
-            cfg.set("Labels", labels)
-        elif key == "annotations":
-            annotations.update(_kv(value))
-        elif key == "ports":
-            ports = dict(cfg.get("ExposedPorts") or {})
-            for p in [value] if isinstance(value, str | int) else value:
-                ports[normalize_port(p)] = {}
-            cfg.set("ExposedPorts", ports)
-            notes.append("EXPOSE " + " ".join(sorted(ports)))
-        elif key == "volumes":
-            vols = dict(cfg.get("Volumes") or {})
-            for v in [value] if isinstance(value, str) else value:
-                vols[v] = {}
-            cfg.set("Volumes", vols)
-            notes.append("VOLUME " + " ".join(sorted(vols)))
-        elif key == "user":
-            cfg.set("User", str(value))
-            notes.append(f"USER {value}")
-        elif key in ("workingdir", "workdir"):
-            cfg.set("WorkingDir", str(value))
-            notes.append(f"WORKDIR {value}")
-        elif key == "stop_signal":
-            cfg.set("StopSignal", str(value))
-        elif key == "shell":
-            cfg.set("Shell", list(value))
-            notes.append(f"SHELL {list(value)}")
-        elif key == "healthcheck":
-            cfg.set("Healthcheck", healthcheck(value, shell))
-            notes.append("HEALTHCHECK")
-        elif key == "onbuild":
-            cfg.set(
-                "OnBuild",
-                [*(cfg.get("OnBuild") or []), *([value] if isinstance(value, str) else value)],
-            )
-        elif key == "clear_onbuild":
-            if value:
-                cfg.set("OnBuild", None)
-        elif key == "author":
-            cfg.data["author"] = str(value)
-        elif key in ("arch", "architecture"):
-            cfg.set_platform(arch=str(value))
-        elif key == "os":
-            cfg.set_platform(os=str(value))
-        elif key == "variant":
-            cfg.set_platform(variant=str(value))
-        elif key == "domainname":
-            cfg.set("Domainname", str(value))
-        elif key == "hostname":
-            cfg.set("Hostname", str(value))
-        elif key == "comment":
-            cfg.data["comment"] = str(value)
-        else:
-            raise ContainerError(f"unknown config setting {key!r}")
+    shell = list(s.shell or []) or cfg.get("Shell")
+    if s.cmd is not None:
+        cfg.config["Cmd"] = command_list(s.cmd, shell) if s.cmd != [] else []
+        notes.append(f"CMD {cfg.config['Cmd']}")
+    if s.entrypoint is not None:
+        ep = command_list(s.entrypoint, shell) if s.entrypoint not in ("", []) else None
+        cfg.set("Entrypoint", ep)
+        notes.append(f"ENTRYPOINT {ep}")
+    if s.clear_cmd:
+        cfg.set("Cmd", None)
+    if s.env is not None:
+        for k, v in _kv(s.env).items():
+            cfg.set_env(k, v)
+            notes.append(f"ENV {k}={v}")
+    if s.unset_env is not None:
+        for k in _words(s.unset_env):
+            cfg.unset_env(k)
+    if s.labels is not None:
+        new = _kv(s.labels)
+        labels = cfg.config.get("Labels")
+        if not isinstance(labels, dict):
+            labels = cfg.config["Labels"] = {}
+        labels.update(new)
+        if not labels:
+            cfg.set("Labels", None)
+        notes.append("LABEL " + " ".join(f"{k}={shlex.quote(v)}" for k, v in new.items()))
+    if s.unset_labels is not None:
+        labels = dict(cfg.get("Labels") or {})
+        for k in _words(s.unset_labels):
+            labels.pop(k, None)
+        cfg.set("Labels", labels)
+    if s.annotations is not None:
+        annotations.update(_kv(s.annotations))
+    if s.ports is not None:
+        ports = dict(cfg.get("ExposedPorts") or {})
+        for p in [s.ports] if isinstance(s.ports, str | int) else s.ports:
+            ports[normalize_port(p)] = {}
+        cfg.set("ExposedPorts", ports)
+        notes.append("EXPOSE " + " ".join(sorted(ports)))
+    if s.volumes is not None:
+        vols = dict(cfg.get("Volumes") or {})
+        for v in _words(s.volumes):
+            vols[v] = {}
+        cfg.set("Volumes", vols)
+        notes.append("VOLUME " + " ".join(sorted(vols)))
+    if s.user is not None:
+        cfg.set("User", str(s.user))
+        notes.append(f"USER {s.user}")
+    if s.workingdir is not None:
+        cfg.set("WorkingDir", str(s.workingdir))
+        notes.append(f"WORKDIR {s.workingdir}")
+    if s.stop_signal is not None:
+        cfg.set("StopSignal", str(s.stop_signal))
+    if s.shell is not None:
+        cfg.set("Shell", list(s.shell))
+        notes.append(f"SHELL {list(s.shell)}")
+    if s.healthcheck is not None:
+        cfg.set("Healthcheck", healthcheck(s.healthcheck, shell))
+        notes.append("HEALTHCHECK")
+    if s.onbuild is not None:
+        cfg.set("OnBuild", [*(cfg.get("OnBuild") or []), *_words(s.onbuild)])
+    if s.clear_onbuild:
+        cfg.set("OnBuild", None)
+    _apply_top_level(cfg, s)
     return notes
+
+
+def _apply_top_level(cfg: ImageConfig, s: ConfigSettings) -> None:
+    if s.author is not None:
+        cfg.data["author"] = str(s.author)
+    if s.arch is not None:
+        cfg.set_platform(arch=str(s.arch))
+    if s.os is not None:
+        cfg.set_platform(os=str(s.os))
+    if s.variant is not None:
+        cfg.set_platform(variant=str(s.variant))
+    if s.domainname is not None:
+        cfg.set("Domainname", str(s.domainname))
+    if s.hostname is not None:
+        cfg.set("Hostname", str(s.hostname))
+    if s.comment is not None:
+        cfg.data["comment"] = str(s.comment)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from buildah_py.container.create import record_on_image
 from buildah_py.container.image import Image
 from buildah_py.container.resolve import find_image
 from buildah_py.errors import ContainerNotFound
@@ -20,27 +21,35 @@ class source_root:
     def __init__(self, store: Store, src: Container | Image | str) -> None:
         self.store = store
         self.src = src
-        self._temp: Container | None = None
-        self._ctr: Container | None = None
+        self._mounted: str | None = None  # the container ID mounted
+        self._temp = False  # a container made here for an image, removed on exit
 
     def __enter__(self) -> Path:
-        from buildah_py.container.working import Container
-
-        src = self.src
+        src, store = self.src, self.store
         if isinstance(src, str):
-            name = src
             try:
-                src = Container.get(name, self.store)
+                self._mounted = store.container(src).id
             except ContainerNotFound:
-                src = Image(self.store, find_image(self.store, name))
+                src = Image(store, find_image(store, src))
         if isinstance(src, Image):
-            self._temp = Container.from_image(src.id, store=self.store, pull_policy="never")
-            src = self._temp
-        self._ctr = src
-        return src.mount()
+            self._mounted = record_on_image(store, src.record, None).id
+            self._temp = True
+        elif not isinstance(src, str):
+            self.store, self._mounted = src.store, src.id
+        assert self._mounted is not None
+        try:
+            return self.store.mount(self._mounted)
+        except BaseException:
+            self._remove()
+            raise
 
     def __exit__(self, *exc: object) -> None:
-        assert self._ctr is not None
-        self._ctr.umount()
-        if self._temp is not None:
-            self._temp.rm()
+        assert self._mounted is not None
+        try:
+            self.store.unmount(self._mounted)
+        finally:
+            self._remove()
+
+    def _remove(self) -> None:
+        if self._temp and self._mounted is not None:
+            self.store.remove_container(self._mounted)

@@ -3,55 +3,59 @@
 from __future__ import annotations
 
 import os
-import posixpath
-import shlex
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from buildah_py import defaults
 from buildah_py.container import cache as steps
 from buildah_py.container import cached_ops, paths
+from buildah_py.container.adding import add_sources
 from buildah_py.container.cache import BuildCache, as_cache
-from buildah_py.container.copying import CopyOptions, apply_copy, parse_mode
+from buildah_py.container.commit import CommitOptions, commit_container
+from buildah_py.container.copying import copy_step
+from buildah_py.container.create import record_on_image, record_on_scratch
 from buildah_py.container.image import Image
+from buildah_py.container.owned import OwnedStore, store_or_own
+from buildah_py.container.record import WorkingRecord, from_extra, to_extra
 from buildah_py.container.resolve import pull
-from buildah_py.container.runmounts import RunMount, SecretSource, materialize
-from buildah_py.container.settings import apply_settings
-from buildah_py.container.sourceroot import source_root
-from buildah_py.container.sources import Source, find_sources
-from buildah_py.container.users import lookup_user
-from buildah_py.defaults import open_store, seccomp_profile
+from buildah_py.container.runmounts import RunMount, SecretSource
+from buildah_py.container.running import execute_run, run_argv, run_env
+from buildah_py.container.settings import ConfigSettings, KeyValues, Words, apply_settings
+from buildah_py.container.step import CopyStep, RunStep
 from buildah_py.errors import ContainerError, ContainerNotFound, StepFailed
-from buildah_py.isolation import run as isolated_run
-from buildah_py.isolation.spec import RunSpec
 from buildah_py.linux.mount import Mount
 from buildah_py.oci.config import ImageConfig
-from buildah_py.oci.digest import chain_ids
-from buildah_py.oci.manifest import Manifest
 from buildah_py.storage import Store
-from buildah_py.storage.records import ContainerRecord
-
-DEFAULT_ISOLATION = "chroot"
+from buildah_py.storage.records import ContainerRecord, ImageRecord
 
 
 class Container:
     """A working container. Methods that change it return it, so calls chain."""
 
-    def __init__(self, store: Store, record: ContainerRecord) -> None:
+    def __init__(
+        self, store: Store, record: ContainerRecord, *, owner: OwnedStore | None = None
+    ) -> None:
         self.store = store
         self.record = record
+        #: The container's own state (base layers, history, cache state), saved in ``record``.
+        self.work: WorkingRecord = from_extra(record.extra)
         #: Exit status of the last ``run`` (also when it failed with ``check=False``).
         self.last_status: int | None = None
         #: The layer cache run/copy/add consult (``cache=`` when made); None: no cache.
         self.cache: BuildCache | None = None
-        self._stepping = False  # inside a cached step's action: do the work itself
-        self._step_note: str | None = None
+        #: The history text of the steps made now (set by ``noting``); None: each step's own.
+        self.step_note: str | None = None
         #: Where copy/add read when no ``context=`` is given (None: the current directory), and
         #: which of its paths they leave out when no ``ignored=`` is given (build frontends set these).
         self.context: Path | None = None
         self.ignored: Callable[[str], bool] | None = None
+        #: True: ``config`` writes the record at once. False (builds): config changes are written
+        #: by the next run/copy/add/commit or ``save``, so a config step costs what it changes.
+        self.autosave = True
+        self._owner = owner  # a store opened for this container, closed when it is removed
 
     # --- creating and finding ------------------------------------------------
     @classmethod
@@ -70,23 +74,10 @@ class Container:
         With ``cache`` (a BuildCache, or True for a new one) each run/copy/add step is cached."""
         if image == "scratch":
             return cls.from_scratch(name=name, store=store, cache=cache)
-        store = store or open_store()
+        store, owner = store_or_own(store)
         record = pull(store, image, pull_policy, **pull_options)
-        img = Image(store, record)
-        manifest, config = img.manifest, img.config
-        layers = _layer_table(manifest, config)
-        # One locked step: another process removing the image cannot take the snapshots in between.
-        with store.writing():
-            chain = store.prepare_snapshots([(c, d, b["digest"]) for c, d, b in layers])
-            extra = {
-                "layers": [dict(b, diff_id=d) for _, d, b in layers],
-                "format": manifest.format,
-                "image_name": record.names[0] if record.names else record.id,
-                "annotations": {},
-                "pending": [],
-            }
-            rec = store.create_container(name, record.id, chain, config.data, extra)
-        return cls(store, rec)._with_cache(cache)
+        rec = record_on_image(store, record, name)
+        return cls(store, rec, owner=owner)._with_cache(cache)
 
     @classmethod
     def from_scratch(
@@ -97,16 +88,8 @@ class Container:
         cache: BuildCache | bool | None = None,
     ) -> Container:
         """A new, empty working container (``FROM scratch``)."""
-        store = store or open_store()
-        extra = {
-            "layers": [],
-            "format": "oci",
-            "image_name": "scratch",
-            "annotations": {},
-            "pending": [],
-        }
-        rec = store.create_container(name, "", [], ImageConfig.new().data, extra)
-        return cls(store, rec)._with_cache(cache)
+        store, owner = store_or_own(store)
+        return cls(store, record_on_scratch(store, name), owner=owner)._with_cache(cache)
 
     @classmethod
     def from_container(
@@ -116,30 +99,34 @@ class Container:
         same layers, config and history, no copying (loose changes of `src` are frozen first)."""
         steps.freeze_dirty(src)
         rec = src.store.create_container(
-            name, src.record.image_id, src.record.chain, src.record.config, src.record.extra
+            name, src.record.image_id, src.record.chain, src.record.config, to_extra(src.work)
         )
-        return cls(src.store, rec)._with_cache(cache)
+        return cls(src.store, rec, owner=src._owner)._with_cache(cache)
 
     @classmethod
     def get(
         cls, name: str, store: Store | None = None, cache: BuildCache | bool | None = None
     ) -> Container:
         """An existing working container by name or ID."""
-        store = store or open_store()
-        return cls(store, store.container(name))._with_cache(cache)
+        store, owner = store_or_own(store)
+        return cls(store, store.container(name), owner=owner)._with_cache(cache)
 
     def _with_cache(self, cache: BuildCache | bool | None) -> Container:
         self.cache = as_cache(self.store, cache)
         return self
 
+    def image(self, record: ImageRecord) -> Image:
+        """`record` as an Image on this container's store (kept open while the image is used)."""
+        return Image(self.store, record, owner=self._owner)
+
     @contextmanager
     def noting(self, text: str) -> Iterator[Container]:
         """Record `text` as the history of the steps made inside the block (e.g. an instruction)."""
-        before, self._step_note = self._step_note, text
+        before, self.step_note = self.step_note, text
         try:
             yield self
         finally:
-            self._step_note = before
+            self.step_note = before
 
     @property
     def name(self) -> str:
@@ -151,8 +138,13 @@ class Container:
 
     @property
     def image_config(self) -> ImageConfig:
-        """The config that ``commit`` will write (a live view; call ``save`` after changing it)."""
+        """The config that ``commit`` will write (a live view; change it with ``config``)."""
         return ImageConfig(self.record.config)
+
+    @property
+    def annotations(self) -> dict[str, str]:
+        """The manifest annotations ``commit`` will write (OCI format)."""
+        return dict(self.work.annotations)
 
     def __enter__(self) -> Container:
         return self
@@ -166,11 +158,12 @@ class Container:
         return f"Container({self.name!r})"
 
     def save(self) -> None:
-        """Write the container's record (config and notes) back to the store."""
+        """Write the container's record (config and history) back to the store."""
+        self.record.extra = to_extra(self.work)
         self.store.update_container(self.record)
 
     def _note(self, text: str) -> None:
-        self.record.extra.setdefault("pending", []).append(text)
+        self.work.pending.append(text)
 
     # --- filesystem ------------------------------------------------------------
     def mount(self) -> Path:
@@ -181,18 +174,21 @@ class Container:
         self.store.unmount(self.id)
 
     def rm(self) -> None:
-        """Remove the working container (never the images it came from or made)."""
+        """Remove the working container (never the images it came from or made); a store it
+        opened itself is closed once no image made here still uses it."""
         try:
             self.store.remove_container(self.id)
         except ContainerNotFound:
             pass
+        finally:
+            self._owner = None
 
     # --- run ---------------------------------------------------------------------
     def run(
         self,
         command: str | Sequence[str],
         *,
-        env: dict[str, str] | Iterable[str] | None = None,
+        env: Mapping[str, str] | Iterable[str] | None = None,
         user: str | None = None,
         workdir: str | None = None,
         isolation: str | None = None,
@@ -212,50 +208,38 @@ class Container:
         ``mounts`` take RUN --mount specs (``"type=cache,target=/root/.cache"``); ``secrets``
         supply the values ``type=secret`` mounts ask for by id, ``ssh`` the agent sockets
         ``type=ssh`` mounts ask for by id (``default``: ``$SSH_AUTH_SOCK`` when not given).
+        ``isolation`` defaults to ``$BUILDAH_ISOLATION``, else chroot.
         """
-        if self.cache is not None and not self._stepping and check:
-            kwargs = dict(locals())
-            del kwargs["self"]
-            return cached_ops.cached_run(self, kwargs)
         cfg = self.image_config
-        if isinstance(command, str):
-            argv = [*(cfg.get("Shell") or ["/bin/sh", "-c"]), command]
-        else:
-            argv = [str(a) for a in command]
-        if not argv:
-            raise ContainerError("run: no command given")
-        envl = cfg.env
-        if env is not None:
-            extra = [f"{k}={v}" for k, v in env.items()] if isinstance(env, dict) else list(env)
-            keys = {e.partition("=")[0] for e in extra}
-            envl = [e for e in envl if e.partition("=")[0] not in keys] + extra
-        mode = isolation or os.environ.get("BUILDAH_ISOLATION") or DEFAULT_ISOLATION
-        rootfs = self.mount()
-        try:
-            with materialize(self.store, mounts, secrets, ssh) as made:
-                spec = RunSpec(
-                    rootfs=rootfs,
-                    argv=argv,
-                    env=envl + made.env,
-                    cwd=paths.join("/", workdir or cfg.get("WorkingDir") or "/"),
-                    user=user if user is not None else (cfg.get("User") or ""),
-                    hostname=hostname or self.id[:12],
-                    mounts=tuple(made.mounts),
-                    network=network or "host",  # type: ignore[arg-type]  # isolation checks it
-                    terminal=terminal,
-                    stdin=stdin,
-                    seccomp=seccomp_profile(),
-                )
-                status = isolated_run(spec, isolation=mode, runtime=runtime)
-        finally:
-            self.umount()
-        self.store.trim_upper(self.id)  # mount points the step needed leave no copied-up dirs
-        self.last_status = status
-        self._note(shlex.join(argv))
+        step = RunStep(
+            argv=run_argv(cfg, command),
+            env=run_env(cfg, env),
+            user=user if user is not None else (cfg.get("User") or ""),
+            workdir=paths.join("/", workdir or cfg.get("WorkingDir") or "/"),
+            mounts=tuple(mounts),
+            network=network,
+            hostname=hostname,
+            isolation=isolation or defaults.default_isolation(),
+            runtime=runtime,
+            secrets=secrets,
+            ssh=ssh,
+            terminal=terminal,
+            stdin=stdin,
+        )
+        if self.cache is not None and check:
+            cached_ops.cached_run(self, step, lambda: self._run_checked(step))
+            return self
+        status = execute_run(self, step)
+        self._note(step.note)
         self.save()
         if status != 0 and check:
-            raise StepFailed(argv, status)
+            raise StepFailed(list(step.argv), status)
         return self
+
+    def _run_checked(self, step: RunStep) -> None:
+        status = execute_run(self, step)
+        if status != 0:
+            raise StepFailed(list(step.argv), status)
 
     # --- copy / add ---------------------------------------------------------------
     def copy(
@@ -270,58 +254,14 @@ class Container:
         ignored: Callable[[str], bool] | None = None,
     ) -> Container:
         """Copy files from the context directory (or another container or image) into the container."""
-        if self.cache is not None and not self._stepping:
-            kwargs = dict(locals())
-            del kwargs["self"]
-            return cached_ops.cached_copy(self, "copy", kwargs)
-        specs = [src] if isinstance(src, str) else list(src)
+        specs = (src,) if isinstance(src, str) else tuple(src)
         if not specs:
             raise ContainerError("copy: no source given")
-        if from_ is None:
-            root = Path(context or self.context or os.getcwd()).resolve()
-            ignored = ignored or self.ignored
-            sources = find_sources(root, specs, ignored=ignored)
-            self._copy_sources(sources, dest, chown, chmod, owner_default=(0, 0), ignored=ignored)
-        else:
-            with source_root(self.store, from_) as root:
-                sources = find_sources(root, specs, what=f"container {from_}")
-                self._copy_sources(sources, dest, chown, chmod, owner_default=None)
-        self._note(f"COPY {' '.join(specs)} {dest}")
-        self.save()
-        return self
-
-    def _copy_sources(
-        self,
-        sources: list[Source],
-        dest: str,
-        chown: str | None,
-        chmod: str | int | None,
-        owner_default: tuple[int, int] | None,
-        ignored: Callable[[str], bool] | None = None,
-    ) -> None:
-        if not sources:
-            return
-        workdir = self.image_config.get("WorkingDir") or "/"
-        rootfs = self.mount()
-        try:
-            target = paths.join(workdir, dest)
-            explicit_dir = dest.endswith("/") or dest in (".", "") or dest.endswith("/.")
-            want_dir = explicit_dir or len(sources) > 1 or paths.is_dir(rootfs, target)
-            if len(sources) > 1 and not explicit_dir and not paths.is_dir(rootfs, target):
-                raise ContainerError(
-                    f"copying {len(sources)} sources: the destination {dest!r} must be a directory ending in /"
-                )
-            owner = lookup_user(rootfs, chown) if chown else owner_default
-            mode = parse_mode(chmod)
-            new_dirs = paths.missing_dirs(
-                rootfs, target if (want_dir or sources[0].is_dir) else posixpath.dirname(target)
-            )
-            opts = CopyOptions(
-                owner=owner, chmod=mode, new_dir_owner=owner or (0, 0), ignored=ignored
-            )
-            apply_copy(rootfs, sources, target, want_dir, new_dirs, opts)
-        finally:
-            self.umount()
+        step = CopyStep(
+            "copy", specs, dest, self._workdir(), chown, chmod, None, False, from_,
+            self._context(context), None if from_ is not None else (ignored or self.ignored),
+        )  # fmt: skip
+        return self._step(step, lambda s: copy_step(self, s))
 
     def add(
         self,
@@ -336,62 +276,116 @@ class Container:
         ignored: Callable[[str], bool] | None = None,
     ) -> Container:
         """Like ``copy``, but local archives are unpacked and URLs are downloaded."""
-        if self.cache is not None and not self._stepping:
-            kwargs = dict(locals())
-            del kwargs["self"]
-            return cached_ops.cached_copy(self, "add", kwargs)
-        from buildah_py.container.adding import add_sources
+        step = CopyStep(
+            "add", (src,) if isinstance(src, str) else tuple(src), dest, self._workdir(),
+            chown, chmod, checksum, extract, None, self._context(context), ignored or self.ignored,
+        )  # fmt: skip
+        return self._step(step, lambda s: add_sources(self, s))
 
-        specs = [src] if isinstance(src, str) else list(src)
-        add_sources(
-            self,
-            specs,
-            dest,
-            chown=chown,
-            chmod=chmod,
-            checksum=checksum,
-            extract=extract,
-            context=Path(context or self.context or os.getcwd()).resolve(),
-            ignored=ignored or self.ignored,
-        )
-        self._note(f"ADD {' '.join(specs)} {dest}")
+    def _workdir(self) -> str:
+        return str(self.image_config.get("WorkingDir") or "/")
+
+    def _context(self, context: str | os.PathLike[str] | None) -> Path:
+        return Path(context or self.context or os.getcwd()).resolve()
+
+    def _step(self, step: CopyStep, execute: Callable[[CopyStep], None]) -> Container:
+        if self.cache is not None:
+            cached_ops.cached_copy(self, step, lambda: execute(step))
+            return self
+        execute(step)
+        self._note(step.note)
         self.save()
         return self
 
     # --- config and commit -------------------------------------------------------------
-    def config(self, **settings: Any) -> Container:
-        """Set image-config fields: cmd, entrypoint, env, labels, annotations, ports, user, workingdir,
-        volumes, stop_signal, shell, healthcheck, onbuild, author, arch, os, variant, comment, ..."""
-        cfg = self.image_config
-        anns = self.record.extra.setdefault("annotations", {})
-        notes = apply_settings(cfg, anns, **settings)
-        self.record.config = cfg.data
+    def config(
+        self,
+        *,
+        cmd: str | Sequence[str] | None = None,
+        entrypoint: str | Sequence[str] | None = None,
+        clear_cmd: bool = False,
+        env: KeyValues | None = None,
+        unset_env: Words | None = None,
+        labels: KeyValues | None = None,
+        unset_labels: Words | None = None,
+        annotations: KeyValues | None = None,
+        ports: str | int | Iterable[str | int] | None = None,
+        volumes: Words | None = None,
+        user: str | None = None,
+        workingdir: str | None = None,
+        stop_signal: str | None = None,
+        shell: Sequence[str] | None = None,
+        healthcheck: Mapping[str, Any] | str | None = None,
+        onbuild: Words | None = None,
+        clear_onbuild: bool = False,
+        author: str | None = None,
+        arch: str | None = None,
+        os: str | None = None,
+        variant: str | None = None,
+        domainname: str | None = None,
+        hostname: str | None = None,
+        comment: str | None = None,
+        created_by: str | None = None,
+    ) -> Container:
+        """Set image-config fields (None leaves a field as it is). ``clear_cmd`` drops the Cmd,
+        ``created_by`` is the history note of the next commit when it is given none."""
+        settings = ConfigSettings(
+            cmd, entrypoint, clear_cmd, env, unset_env, labels, unset_labels, annotations,
+            ports, volumes, user, workingdir, stop_signal, shell, healthcheck, onbuild,
+            clear_onbuild, author, arch, os, variant, domainname, hostname, comment,
+        )  # fmt: skip
+        notes = apply_settings(self.image_config, self.work.annotations, settings)
+        if created_by is not None:
+            self.work.created_by = created_by
         if self.cache is not None:  # a config-only step: history, no layer
-            steps.config_step(self, [self._step_note] if self._step_note else notes)
+            steps.config_step(self, [self.step_note] if self.step_note else notes)
         else:
-            for note in notes:
-                self._note(note)
-        self.save()
+            self.work.pending.extend(notes)
+        if self.autosave:
+            self.save()
         return self
 
-    def commit(self, name: str | None = None, **options: Any) -> Image:
+    @contextmanager
+    def deferring(self) -> Iterator[Container]:
+        """Inside the block ``config`` changes stay in memory; they are written at its end (or
+        by a step before it), so many config steps cost what they change, not what is saved."""
+        before, self.autosave = self.autosave, False
+        try:
+            yield self
+        finally:
+            self.autosave = before
+            self.save()
+
+    def commit(
+        self,
+        name: str | None = None,
+        *,
+        format: str | None = None,
+        compression: str = "gzip",
+        squash: bool = False,
+        timestamp: int | None = None,
+        rm: bool = False,
+        created_by: str | None = None,
+        author: str | None = None,
+        comment: str | None = None,
+        iidfile: str | None = None,
+        omit_history: bool = False,
+    ) -> Image:
         """Write the container's changes as a new layer and record an image; returns it.
 
-        Options: format ('oci'|'docker'), compression ('gzip'|'zstd'|'none'), squash, timestamp,
-        rm, created_by, author, comment, iidfile.
+        ``format`` defaults to ``$BUILDAH_FORMAT``, else oci; ``timestamp`` (seconds since the
+        epoch for every time in the image) to ``$SOURCE_DATE_EPOCH``; ``rm`` removes the container.
         """
-        from buildah_py.container.commit import commit_container
-
-        return commit_container(self, name, **options)
-
-
-def _layer_table(manifest: Manifest, config: ImageConfig) -> list[tuple[str, str, dict[str, Any]]]:
-    diff_ids = config.diff_ids
-    if len(diff_ids) != len(manifest.layers):
-        raise ContainerError(
-            f"image has {len(manifest.layers)} layers but its config lists {len(diff_ids)} diff IDs"
+        opts = CommitOptions(
+            format=format or defaults.default_format(),
+            compression=compression,
+            squash=squash,
+            timestamp=timestamp if timestamp is not None else defaults.source_date_epoch(),
+            rm=rm,
+            created_by=created_by if created_by is not None else self.work.created_by,
+            author=author,
+            comment=comment,
+            iidfile=iidfile,
+            omit_history=omit_history,
         )
-    return [
-        (chain, diff, desc.to_json())
-        for chain, diff, desc in zip(chain_ids(diff_ids), diff_ids, manifest.layers, strict=True)
-    ]
+        return commit_container(self, name, opts)

@@ -99,13 +99,8 @@ def cmd(sb: StageBuilder, inst: Instruction) -> None:
 
 
 def entrypoint(sb: StageBuilder, inst: Instruction) -> None:
-    ctr = sb.container
-    ctr.config(entrypoint=_command(inst))
-    if not sb.cmd_set:  # docker: an ENTRYPOINT drops the CMD inherited from the base image
-        cfg = ctr.image_config
-        cfg.set("Cmd", None)
-        ctr.record.config = cfg.data
-        ctr.save()
+    # docker: an ENTRYPOINT drops the CMD inherited from the base image
+    sb.container.config(entrypoint=_command(inst), clear_cmd=not sb.cmd_set)
 
 
 def _command(inst: Instruction) -> list[str] | str:

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from buildah_py.errors import DockerfileError
 from buildah_py.frontend.args import ArgScope
+from buildah_py.frontend.config_steps import healthcheck_spec
 from buildah_py.frontend.errors import at
+from buildah_py.frontend.run_step import command_text, network_mode
 from buildah_py.frontend.stages import split_stages, stage_ref
 from dockerfile_parser import (
     AddInstruction,
@@ -92,8 +94,6 @@ def convert(df: Dockerfile) -> str:
 def _instruction(w: _Writer, inst: Instruction, stages: list, index: int) -> None:  # type: ignore[type-arg]
     v, name = w.var, inst.name
     if isinstance(inst, RunInstruction):
-        from buildah_py.frontend.run_step import command_text
-
         command = command_text(inst)
         if command is None:
             raise w.fail(inst, "RUN with a #! heredoc")
@@ -135,8 +135,6 @@ def _instruction(w: _Writer, inst: Instruction, stages: list, index: int) -> Non
         pairs = ", ".join(f"{w.word(p.key)}: {w.word(p.value)}" for p in inst.pairs)
         w.emit(f"{v}.config(labels={{{pairs}}})")
     elif isinstance(inst, HealthcheckInstruction):
-        from buildah_py.frontend.config_steps import healthcheck_spec
-
         w.emit(f"{v}.config(healthcheck={healthcheck_spec(inst)!r})")
     else:
         _simple(w, inst)
@@ -144,8 +142,6 @@ def _instruction(w: _Writer, inst: Instruction, stages: list, index: int) -> Non
 
 def _run_flags(w: _Writer, inst: RunInstruction, stages: list, index: int) -> str:  # type: ignore[type-arg]
     """The keyword arguments RUN's flags become: ``mounts=``, ``network=``, ``secrets=``."""
-    from buildah_py.frontend.run_step import network_mode
-
     for flag in inst.flags:
         if flag.name not in ("mount", "network", "security"):
             raise w.fail(inst, f"RUN --{flag.name}")
@@ -190,11 +186,10 @@ def _simple(w: _Writer, inst: Instruction) -> None:
     v, name, args = w.var, inst.name, inst.args
     if name in ("CMD", "ENTRYPOINT"):
         value = list(args) if inst.json else (args[0] if args else "")
-        w.emit(f"{v}.config({name.lower()}={value!r})")
-        if name == "CMD":
-            w.cmd_set = True
-        elif not w.cmd_set:
-            w.emit(f"ctx.clear_cmd({v})")
+        # An ENTRYPOINT with no CMD before it in the stage drops the inherited CMD, as docker does.
+        clear = ", clear_cmd=True" if name == "ENTRYPOINT" and not w.cmd_set else ""
+        w.emit(f"{v}.config({name.lower()}={value!r}{clear})")
+        w.cmd_set = w.cmd_set or name == "CMD"
     elif name == "MAINTAINER":
         w.emit(f"{v}.config(author={args[0]!r})")
     elif name == "EXPOSE":

@@ -15,13 +15,15 @@ from buildah_py.errors import DockerfileError
 from buildah_py.frontend.args import ArgScope, platform_args
 from buildah_py.frontend.context import BuildContextDir, find_dockerfile, open_context
 from buildah_py.frontend.errors import at, unknown_instruction
+from buildah_py.frontend.instructions import HANDLERS
 from buildah_py.frontend.options import PULL_POLICIES, BuildOptions
 from buildah_py.frontend.progress import Progress
+from buildah_py.frontend.script import run_script
 from buildah_py.frontend.stage import StageBuilder
 from buildah_py.frontend.stages import Stage, needed, split_stages
 from buildah_py.oci.descriptor import Platform
 from buildah_py.storage import Store
-from dockerfile_parser import Dockerfile, DockerfileSyntaxError, parse
+from dockerfile_parser import Dockerfile, DockerfileSyntaxError, expand_word, parse
 
 
 class _Cancelled(Exception):
@@ -79,8 +81,6 @@ class Build:
         opts: dict[str, Any] = {"pull_policy": self.options.pull}
         plat = stage.from_inst.platform
         if plat:
-            from dockerfile_parser import expand_word
-
             plat = expand_word(plat, self.scope.for_from(), self.escape)
         if plat or self.target_platform:
             opts["platform"] = Platform.parse(plat) if plat else self.target_platform
@@ -101,8 +101,6 @@ class Build:
         try:
             path = find_dockerfile(self.context, opts.dockerfile)
             if path is not None and path.endswith(".py"):
-                from buildah_py.frontend.script import run_script
-
                 image: Image = run_script(self, path)
                 return image
             return self._dockerfile(self._load(path))
@@ -138,8 +136,6 @@ class Build:
 
     def _dockerfile(self, df: Dockerfile) -> Image:
         self.stages = split_stages(df, self.scope)
-        from buildah_py.frontend.instructions import HANDLERS
-
         for inst in (i for st in self.stages for i in st.instructions):  # fail before any step runs
             if inst.name not in HANDLERS:
                 raise at(self.filename, inst, unknown_instruction(inst.keyword, HANDLERS))

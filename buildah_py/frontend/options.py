@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from buildah_py.defaults import environment_value
 from buildah_py.errors import DockerfileError
 
 PULL_POLICIES = ("missing", "always", "never")
@@ -38,8 +38,13 @@ class BuildOptions:
     out: TextIO | None = None  # progress; default sys.stderr (the image ID goes to stdout)
 
 
-def parse_build_args(items: Sequence[str], files: Sequence[str] = ()) -> dict[str, str]:
-    """``K=V`` sets K; ``K`` alone takes K from the environment (skipped when unset, as docker does).
+def parse_build_args(
+    items: Sequence[str],
+    files: Sequence[str] = (),
+    environ: Callable[[str], str | None] = environment_value,
+) -> dict[str, str]:
+    """``K=V`` sets K; ``K`` alone takes K from `environ` (by default the process environment;
+    skipped when unset, as docker does).
 
     Files hold one ``K=V`` per line (``#`` comments, blank lines ignored); the command line wins.
     """
@@ -53,18 +58,18 @@ def parse_build_args(items: Sequence[str], files: Sequence[str] = ()) -> dict[st
             text = line.strip()
             if not text or text.startswith("#"):
                 continue
-            _put(out, text, f"{name}:{n}")
+            _put(out, text, f"{name}:{n}", environ)
     for item in items:
-        _put(out, item, "--build-arg")
+        _put(out, item, "--build-arg", environ)
     return out
 
 
-def _put(out: dict[str, str], item: str, where: str) -> None:
+def _put(out: dict[str, str], item: str, where: str, environ: Callable[[str], str | None]) -> None:
     key, sep, value = item.partition("=")
     key = key.strip()
     if not key:
         raise DockerfileError(f"{where}: build argument {item!r} has no name (want KEY=VALUE)")
     if sep:
         out[key] = value
-    elif key in os.environ:
-        out[key] = os.environ[key]
+    elif (found := environ(key)) is not None:
+        out[key] = found

@@ -20,6 +20,9 @@ from buildah_py.container import Container, Image
 from buildah_py.container.cache import BuildCache
 from buildah_py.container.runmounts import SecretSource
 from buildah_py.errors import DockerfileError
+from buildah_py.frontend.config_steps import set_workdir
+from buildah_py.frontend.run_step import rewrite_mount
+from buildah_py.oci.descriptor import Platform
 from dockerfile_parser import expand_word
 
 if TYPE_CHECKING:
@@ -45,6 +48,7 @@ class BuildContext:
     _temps: list[Path] = field(default_factory=list)
 
     def _adopt(self, ctr: Container) -> Container:
+        ctr.autosave = False  # config changes are written by the next step or the commit
         if self._build is not None:
             ctr.context = self._build.context.path
             ctr.ignored = self._build.context.ignored
@@ -54,12 +58,26 @@ class BuildContext:
             self._containers.append(ctr)
         return ctr
 
-    def from_image(self, image: str, **options: Any) -> Container:
-        """A cached working container on `image`; copy/add read from the build context."""
-        options.setdefault("pull_policy", self.pull)
-        return self._adopt(
-            Container.from_image(image, store=self.store, cache=self.cache, **options)
+    def from_image(
+        self,
+        image: str,
+        *,
+        name: str | None = None,
+        pull_policy: str | None = None,
+        platform: Platform | str | None = None,
+    ) -> Container:
+        """A cached working container on `image` (pulled per the build's policy unless
+        `pull_policy` says otherwise); copy/add read from the build context."""
+        plat = Platform.parse(platform) if isinstance(platform, str) else platform
+        ctr = Container.from_image(
+            image,
+            name=name,
+            store=self.store,
+            cache=self.cache,
+            pull_policy=pull_policy or self.pull,
+            **({"platform": plat} if plat is not None else {}),
         )
+        return self._adopt(ctr)
 
     def from_scratch(self) -> Container:
         return self._adopt(Container.from_scratch(store=self.store, cache=self.cache))
@@ -96,10 +114,7 @@ class BuildContext:
 
     def clear_cmd(self, ctr: Container) -> None:
         """An ENTRYPOINT without a CMD in the same stage drops the inherited CMD, as docker does."""
-        cfg = ctr.image_config
-        cfg.set("Cmd", None)
-        ctr.record.config = cfg.data
-        ctr.save()
+        ctr.config(clear_cmd=True)
 
     def expand(
         self, word: str, ctr: Container | None = None, scope: dict[str, str] | None = None
@@ -131,8 +146,6 @@ class BuildContext:
                 return self._build.image(ref)
             return ref
 
-        from buildah_py.frontend.run_step import rewrite_mount
-
         try:
             return [rewrite_mount(spec, self.context.resolve(), resolve) for spec in specs]
         except ValueError as err:
@@ -158,8 +171,6 @@ class BuildContext:
 
     def workdir(self, ctr: Container, path: str) -> None:
         """WORKDIR: make the directory when missing (owned by the USER), then set it."""
-        from buildah_py.frontend.config_steps import set_workdir
-
         set_workdir(ctr, path)
 
 

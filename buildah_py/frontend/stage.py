@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from buildah_py.container import Container, Image
 from buildah_py.errors import BuildahPyError, DockerfileError, StepFailed
 from buildah_py.frontend.errors import at
+from buildah_py.frontend.instructions import HANDLERS
 from buildah_py.frontend.stages import Stage, stage_ref
 from buildah_py.oci.descriptor import Platform
 from dockerfile_parser import ExpansionError, Instruction, expand_word, expand_words, parse
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
     from buildah_py.frontend.executor import Build
 
 Handler = Callable[["StageBuilder", Instruction], None]
+_SPECIAL = frozenset("$'\"")
 
 
 class StageBuilder:
@@ -54,6 +56,8 @@ class StageBuilder:
         return out
 
     def expand(self, word: str) -> str:
+        if not _SPECIAL.intersection(word) and self.build.escape not in word:
+            return word  # nothing to expand or unquote (most words): skip the lexer
         try:
             return expand_word(word, self.variables(), self.build.escape)
         except ExpansionError as err:
@@ -74,8 +78,6 @@ class StageBuilder:
 
     # --- the stage ---------------------------------------------------------------
     def run(self) -> Container:
-        from buildah_py.frontend.instructions import HANDLERS
-
         st = self.stage
         total = 1 + len(st.instructions)
         self.inst = st.from_inst
@@ -124,13 +126,12 @@ class StageBuilder:
             raise
         except (BuildahPyError, ValueError) as err:
             raise self.fail(f"FROM {st.base}: {err}") from err
+        self.ctr.autosave = False  # config changes are written by the next step or the commit
         b.register(self.ctr)
         self._onbuild()
 
     def _onbuild(self) -> None:
         """Run the base image's ONBUILD triggers now, then drop them (they fire once)."""
-        from buildah_py.frontend.instructions import HANDLERS
-
         triggers = list(self.container.image_config.get("OnBuild") or [])
         if not triggers or self.stage.base_stage is not None:
             return
@@ -155,14 +156,7 @@ class StageBuilder:
 def _set_platform(ctr: Container, platform: Platform) -> None:
     """The image is for the platform asked for (``--platform``, ``FROM --platform``); a config
     change with no history entry, like the base image's own fields."""
-    cfg = ctr.image_config
-    cfg.data["os"], cfg.data["architecture"] = platform.os, platform.architecture
-    if platform.variant:
-        cfg.data["variant"] = platform.variant
-    else:
-        cfg.data.pop("variant", None)
-    ctr.record.config = cfg.data
-    ctr.save()
+    ctr.config(os=platform.os, arch=platform.architecture, variant=platform.variant or "")
 
 
 def _history(inst: Instruction) -> str:

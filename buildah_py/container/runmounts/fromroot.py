@@ -13,13 +13,12 @@ if TYPE_CHECKING:
     from buildah_py.storage import Store
 
 from buildah_py.container.runmounts.spec import RunMount
+from buildah_py.container.sourceroot import source_root
 
 
 def from_path(store: Store, m: RunMount, stack: ExitStack) -> str:
     """from='s source= path on the host, resolved inside that root (never out of it); the
     root stays mounted until `stack` closes."""
-    from buildah_py.container.sourceroot import source_root
-
     root = stack.enter_context(source_root(store, m.options["from"]))
     rootfd = os.open(root, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
     try:

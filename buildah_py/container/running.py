@@ -1,0 +1,65 @@
+"""Executing a run step: the container's root mounted, its --mount sources made, the command run."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
+
+from buildah_py.container.runmounts import materialize
+from buildah_py.container.step import RunStep
+from buildah_py.defaults import seccomp_profile
+from buildah_py.errors import ContainerError
+from buildah_py.isolation import run as isolated_run
+from buildah_py.isolation.spec import RunSpec
+from buildah_py.oci.config import ImageConfig
+
+if TYPE_CHECKING:
+    from buildah_py.container.working import Container
+
+
+def run_argv(cfg: ImageConfig, command: str | Sequence[str]) -> tuple[str, ...]:
+    """A list is exec form; a string goes to the config's shell (``/bin/sh -c``)."""
+    if isinstance(command, str):
+        argv = [*(cfg.get("Shell") or ["/bin/sh", "-c"]), command]
+    else:
+        argv = [str(a) for a in command]
+    if not argv:
+        raise ContainerError("run: no command given")
+    return tuple(argv)
+
+
+def run_env(cfg: ImageConfig, env: Mapping[str, str] | Iterable[str] | None) -> tuple[str, ...]:
+    """The config's environment with `env` (a mapping or KEY=VALUE items) laid over it."""
+    envl = cfg.env
+    if env is not None:
+        extra = [f"{k}={v}" for k, v in env.items()] if isinstance(env, Mapping) else list(env)
+        keys = {e.partition("=")[0] for e in extra}
+        envl = [e for e in envl if e.partition("=")[0] not in keys] + extra
+    return tuple(envl)
+
+
+def execute_run(ctr: Container, step: RunStep) -> int:
+    """Run `step` in `ctr`; returns the exit status (also kept as ``ctr.last_status``)."""
+    store = ctr.store
+    rootfs = ctr.mount()
+    try:
+        with materialize(store, step.mounts, step.secrets, step.ssh) as made:
+            spec = RunSpec(
+                rootfs=rootfs,
+                argv=list(step.argv),
+                env=[*step.env, *made.env],
+                cwd=step.workdir,
+                user=step.user,
+                hostname=step.hostname or ctr.id[:12],
+                mounts=tuple(made.mounts),
+                network=step.network or "host",  # type: ignore[arg-type]  # isolation checks it
+                terminal=step.terminal,
+                stdin=step.stdin,
+                seccomp=seccomp_profile(),
+            )
+            status = isolated_run(spec, isolation=step.isolation, runtime=step.runtime)
+    finally:
+        ctr.umount()
+    store.trim_upper(ctr.id)  # mount points the step needed leave no copied-up dirs
+    ctr.last_status = status
+    return status
