@@ -22,7 +22,7 @@ from buildah_py.container.settings import apply_settings
 from buildah_py.container.sourceroot import source_root
 from buildah_py.container.sources import Source, find_sources
 from buildah_py.container.users import lookup_user
-from buildah_py.defaults import open_store
+from buildah_py.defaults import open_store, secret_environment, ssh_agents
 from buildah_py.errors import ContainerError, ContainerNotFound, StepFailed
 from buildah_py.isolation import run as isolated_run
 from buildah_py.isolation.spec import Mount, RunSpec
@@ -231,7 +231,8 @@ class Container:
         mode = isolation or os.environ.get("BUILDAH_ISOLATION") or DEFAULT_ISOLATION
         rootfs = self.mount()
         try:
-            with materialize(self.store, mounts, secrets, ssh) as made:
+            agents, environ = ssh_agents(ssh), secret_environment()
+            with materialize(self.store, mounts, secrets, agents, environ) as made:
                 spec = RunSpec(
                     rootfs=rootfs,
                     argv=argv,

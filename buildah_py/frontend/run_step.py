@@ -9,6 +9,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from buildah_py.container import Container, Image
+from buildah_py.container.runmounts import parse_mount, parse_spec
+from buildah_py.container.runmounts.contextsrc import context_source
+from buildah_py.errors import ContainerError
 from buildah_py.isolation.spec import Mount
 from dockerfile_parser import Instruction, RunInstruction
 
@@ -88,8 +91,10 @@ def rewrite_mount(
 ) -> str:
     """A RUN --mount spec as ``Container.run`` takes it: bind sources become paths in the build
     context (never outside it), ``from=`` names an earlier stage's container or an image."""
-    parts = [p.partition("=") for p in spec.split(",")]
-    opts = {k.strip().lower(): (v if sep else "true") for k, sep, v in parts}
+    try:
+        opts = parse_spec(spec)
+    except ContainerError as err:
+        raise ValueError(str(err)) from None
     kind = opts.get("type", "bind")
     origin = opts.get("from")
     if origin:
@@ -103,11 +108,16 @@ def rewrite_mount(
         )
     elif kind == "bind":
         rel = opts.pop("source", None) or opts.pop("src", None) or "."
-        host = os.path.normpath(os.path.join(context, rel.lstrip("/")))
-        if os.path.commonpath([host, context]) != str(context):
-            raise ValueError(f"--mount source={rel}: outside the build context")
-        opts["source"] = host
-    return ",".join(f"{k}={v}" for k, v in opts.items())
+        try:
+            opts["source"] = context_source(context, rel)
+        except ContainerError as err:
+            raise ValueError(str(err)) from None
+    out = ",".join(f"{k}={v}" for k, v in opts.items())
+    try:
+        parse_mount(out)  # every option checked here, so the error names the Dockerfile line
+    except ContainerError as err:
+        raise ValueError(str(err).replace(repr(out), repr(spec))) from None
+    return out
 
 
 def network_mode(value: str) -> str | None:
