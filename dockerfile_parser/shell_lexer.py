@@ -6,18 +6,22 @@ Supported: ``$v``, ``${v}``, ``${v:-w}``, ``${v-w}``, ``${v:+w}``, ``${v+w}``,
 ``${v/p/r}``, ``${v//p/r}``; single and double quotes; the escape token.
 
 Nested substitutions (``${a:-${b:-...}}``) recurse, so the depth is bounded:
-past ``MAX_DEPTH`` levels the word is refused with an ``ExpansionError``.
+past ``MAX_DEPTH`` levels the word is refused with an ``ExpansionError``; so is a
+word whose expansion would grow past ``MAX_WORD`` characters (``ENV a=$a$a`` chains).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from .errors import ExpansionError
-from .gospace import GO_SPACE, is_go_digit, is_go_letter
+from .gospace import GO_SPACE, GO_SPACE_STR, is_go_digit, is_go_letter
 from .patterns import PatternError, pattern_regex, trim_prefix, trim_suffix
 
 MAX_DEPTH = 64
+MAX_WORD = 1 << 20  # characters one expanded word may hold
+_SPACE_RUN = re.compile("[" + re.escape(GO_SPACE_STR) + "]+")
 
 _SPECIAL_PARAMS = frozenset("@*#?-$!0")
 
@@ -52,8 +56,15 @@ class _Words:
         self.in_word = True
 
     def add_string(self, text: str) -> None:
-        for ch in text:
-            self.add_char(ch)
+        """As add_char for each character, a run of white space or of text at a time."""
+        pos = 0
+        for space in _SPACE_RUN.finditer(text):
+            if space.start() > pos:
+                self.add_raw_string(text[pos : space.start()])
+            self.add_char(" ")
+            pos = space.end()
+        if pos < len(text):
+            self.add_raw_string(text[pos:])
 
     def add_raw_string(self, text: str) -> None:
         self.buf.append(text)
@@ -130,6 +141,7 @@ class Lexer:
 
     def _stop_on_inner(self, stop: str) -> tuple[str, list[str]]:
         out: list[str] = []
+        size = 0
         words = _Words()
         src = self.src
         n = len(src)
@@ -140,6 +152,7 @@ class Lexer:
                 return "".join(out), words.result()
             if ch == "$":
                 tmp = self._dollar()
+                size = _grown(size, tmp)
                 out.append(tmp)
                 words.add_string(tmp)
             elif ch == "'":
@@ -148,6 +161,7 @@ class Lexer:
                 words.add_raw_string(tmp)
             elif ch == '"':
                 tmp = self._double_quote()
+                size = _grown(size, tmp)
                 out.append(tmp)
                 words.add_raw_string(tmp)
             else:
@@ -183,6 +197,7 @@ class Lexer:
 
     def _double_quote(self) -> str:
         out: list[str] = []
+        size = 0
         quote = self._next()
         if self.raw_quotes:
             out.append(quote)
@@ -198,7 +213,9 @@ class Lexer:
                     out.append(ch)
                 return "".join(out)
             if ch == "$":
-                out.append(self._dollar())
+                tmp = self._dollar()
+                size = _grown(size, tmp)
+                out.append(tmp)
                 continue
             self.pos += 1
             if ch == self.escape:
@@ -337,8 +354,23 @@ class Lexer:
         except PatternError as err:
             raise _Refused(str(err)) from None
         if replace_all:
-            return regex.sub(lambda _m: replacement, value)
+            grown = [len(value)]
+
+            def substitute(found: re.Match[str]) -> str:
+                grown[0] = _grown(grown[0] - len(found.group()), replacement)
+                return replacement
+
+            return regex.sub(substitute, value)
         found = regex.search(value)
         if found is None:
             return value
         return value[: found.start()] + replacement + value[found.end() :]
+
+
+def _grown(size: int, text: str) -> int:
+    """`size` plus `text`'s length, refused past MAX_WORD (checked as the word grows, so a
+    doubling chain fails before it allocates)."""
+    size += len(text)
+    if size > MAX_WORD:
+        raise _Refused(f"the expanded word is longer than {MAX_WORD // (1 << 20)} MiB")
+    return size

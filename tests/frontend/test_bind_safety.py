@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -132,3 +133,15 @@ RUN --mount=type=tmpfs,target=/t,size=1.5m,mode=1777 \
 """
     img = b(df)
     assert b.sh(img, "cat /tmode /cstat") == "1777\n10:20:750\n"
+
+
+def test_env_doubling_fails_fast_naming_the_line(b: Builder) -> None:
+    lines = "".join("ENV a=$a$a\n" for _ in range(40))
+    start = time.perf_counter()
+    with pytest.raises(BuildahPyError) as err:
+        b(f"FROM {BASE}\nENV a=0123456789abcdef\n{lines}")
+    elapsed = time.perf_counter() - start
+    assert "1 MiB" in str(err.value) and str(err.value).startswith("Dockerfile:"), err.value
+    line = int(str(err.value).split(":")[1])
+    assert 18 <= line <= 20  # 16 characters doubled: 1 MiB by line 18
+    assert elapsed < 5
