@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from buildah_py.container import Container, Image
-from buildah_py.container.runmounts import parse_mount, parse_spec
-from buildah_py.container.runmounts.contextsrc import context_source
+from buildah_py.container.runmounts import RunMount, parse_mount, parse_spec
+from buildah_py.container.runmounts.contextsrc import Ignores, context_source, hidden_paths
 from buildah_py.errors import ContainerError
 from buildah_py.isolation.spec import Mount
 from dockerfile_parser import Instruction, RunInstruction
@@ -36,7 +37,7 @@ def run(sb: StageBuilder, inst: Instruction) -> None:
         raise sb.fail(f"RUN: --security={security}: only sandbox is supported")
     if inst.flag_values("device"):
         raise sb.fail("RUN: --device is not supported")
-    mounts: list[str | Mount] = [_mount_spec(sb, sb.expand(m)) for m in inst.mounts]
+    mounts: list[str | Mount | RunMount] = [_mount_spec(sb, sb.expand(m)) for m in inst.mounts]
     ctr = sb.container
     kw: dict[str, Any] = dict(
         env=sb.run_env(), isolation=b.options.isolation, network=network, secrets=b.secrets
@@ -65,7 +66,7 @@ def command_text(inst: RunInstruction) -> list[str] | str | None:
 
 
 def _run_script(
-    ctr: Container, text: str, mounts: list[str | Mount], kw: Mapping[str, Any]
+    ctr: Container, text: str, mounts: list[str | Mount | RunMount], kw: Mapping[str, Any]
 ) -> None:
     """A heredoc with a #! line: run it as an executable file bind-mounted for the step."""
     fd, path = tempfile.mkstemp(prefix="buildah-py-run-")
@@ -79,18 +80,22 @@ def _run_script(
         os.unlink(path)
 
 
-def _mount_spec(sb: StageBuilder, spec: str) -> str:
+def _mount_spec(sb: StageBuilder, spec: str) -> str | RunMount:
     try:
-        return rewrite_mount(spec, sb.build.context.path, sb.resolve_from)
+        return rewrite_mount(spec, sb.build.context.path, sb.resolve_from, sb.build.context.matcher)
     except ValueError as err:
         raise sb.fail(f"RUN {err}") from None
 
 
 def rewrite_mount(
-    spec: str, context: Path, resolve_from: Callable[[str], Container | Image | str]
-) -> str:
+    spec: str,
+    context: Path,
+    resolve_from: Callable[[str], Container | Image | str],
+    ignores: Ignores | None = None,
+) -> str | RunMount:
     """A RUN --mount spec as ``Container.run`` takes it: bind sources become paths in the build
-    context (never outside it), ``from=`` names an earlier stage's container or an image."""
+    context (never outside it) less what `ignores` hides, ``from=`` names an earlier stage's
+    container or an image."""
     try:
         opts = parse_spec(spec)
     except ContainerError as err:
@@ -106,18 +111,20 @@ def rewrite_mount(
             if isinstance(found, str)
             else found.id
         )
-    elif kind == "bind":
+    hidden: tuple[str, ...] = ()
+    if kind == "bind" and not origin:
         rel = opts.pop("source", None) or opts.pop("src", None) or "."
         try:
             opts["source"] = context_source(context, rel)
+            hidden = hidden_paths(context, opts["source"], ignores)
         except ContainerError as err:
             raise ValueError(str(err)) from None
     out = ",".join(f"{k}={v}" for k, v in opts.items())
     try:
-        parse_mount(out)  # every option checked here, so the error names the Dockerfile line
+        checked = parse_mount(out)  # every option checked here: the error names the line
     except ContainerError as err:
         raise ValueError(str(err).replace(repr(out), repr(spec))) from None
-    return out
+    return replace(checked, hidden=hidden) if hidden else out
 
 
 def network_mode(value: str) -> str | None:

@@ -85,3 +85,31 @@ COPY publink/readme /r
     assert t["/named"][3] == "fine" and t["/named"][0] & 0o170000 == 0o100000
     assert t["/dir/link-to-ok"][3] == "fine"
     assert t["/pl/readme"][3] == "public" and t["/r"][3] == "public"
+
+
+def test_run_bind_of_the_context_hides_ignored_files(ctx: Builder) -> None:
+    img = ctx(f"""FROM {BASE}
+RUN --mount=type=bind,target=/c sh -c 'ls -a /c /c/pub > /ro; cat /c/secret.txt > /leak; true'
+RUN --mount=type=bind,target=/c,rw sh -c 'ls -a /c > /rw; cat /c/private/key >> /leak; true'
+RUN --mount=type=bind,source=selflink,target=/c sh -c 'ls -a /c > /via-link'
+RUN --mount=type=bind,source=pub,target=/p cat /p/readme > /pub
+""")
+    listing = ctx.sh(img, "cat /ro /rw /via-link; cat /leak; cat /pub")
+    assert SECRET not in listing and "secret.txt" not in listing and "private" not in listing
+    assert "ok.txt" in listing and "up-to-secret" in listing and listing.endswith("public")
+    assert (ctx.ctx / "secret.txt").read_text() == SECRET  # the context itself is untouched
+    assert not list((ctx.store.runroot / "binds").iterdir())
+    with pytest.raises(DockerfileError, match="Dockerfile:2: .*excluded by the ignore file"):
+        ctx(f"FROM {BASE}\nRUN --mount=type=bind,source=private,target=/p true\n")
+
+
+def test_run_bind_keeps_what_an_exception_brings_back(b: Builder) -> None:
+    b.files(
+        **{
+            ".dockerignore": "logs\n!logs/keep.log\n",
+            "logs__drop.log": "drop",
+            "logs__keep.log": "keep",
+        }
+    )
+    img = b(f"FROM {BASE}\nRUN --mount=type=bind,target=/c ls /c/logs > /seen\n")
+    assert b.sh(img, "cat /seen").split() == ["keep.log"]

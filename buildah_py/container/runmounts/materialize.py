@@ -23,7 +23,7 @@ from buildah_py.container.runmounts.caches import cache_mount
 from buildah_py.container.runmounts.fromroot import from_path
 from buildah_py.container.runmounts.options import parse_bool, size_bytes
 from buildah_py.container.runmounts.spec import RunMount, SecretSource, parse_all
-from buildah_py.container.runmounts.throwaway import throwaway_view
+from buildah_py.container.runmounts.throwaway import bind_view
 
 
 # --- secrets, ssh, bind --------------------------------------------------------------
@@ -41,16 +41,17 @@ def _private_file(scratch: Path, name: str, data: bytes, m: RunMount, mode: int)
 
 def _bind(store: Store, m: RunMount, stack: ExitStack) -> Mount:
     """A host path, or one inside another container or image (`from=`): read-only, or with
-    `rw` a view whose writes are thrown away when the step ends."""
+    `rw` a view whose writes are thrown away when the step ends; `hidden` paths left out."""
     if "from" in m.options:
         source = from_path(store, m, stack)
     else:
         source = os.path.abspath(m.options["source"])
         if not os.path.exists(source):
             raise ContainerError(f"--mount type=bind: source {source} does not exist")
-    if m.readonly:
+    if m.readonly and not m.hidden:
         return Mount("bind", m.target, source, True)
-    return Mount("bind", m.target, throwaway_view(source, store.runroot, stack), False)
+    view = bind_view(source, store.runroot, stack, writable=not m.readonly, hidden=m.hidden)
+    return Mount("bind", m.target, view, m.readonly)
 
 
 def _is_socket(path: str) -> bool:

@@ -66,6 +66,8 @@ class RunMount:
     type: str
     target: str
     options: Mapping[str, str] = field(default_factory=dict)
+    #: Paths under a bind's source the step must not see (what the ignore file hides).
+    hidden: tuple[str, ...] = ()
 
     @property
     def readonly(self) -> bool:
