@@ -50,7 +50,7 @@ def _lookup_in(env: Mapping[str, str], word: str) -> Lookup:
 
 def expand_word(word: str, env: Mapping[str, str], escape: str = "\\") -> str:
     """Expand variables and remove quotes, keeping white space: one string."""
-    return Lexer(word, _lookup_in(env, word), escape).run()[0]
+    return Lexer(word, _lookup_in(env, word), escape, split=False).run()[0]
 
 
 def expand_words(word: str, env: Mapping[str, str], escape: str = "\\") -> list[str]:

@@ -57,14 +57,13 @@ class _Words:
 
     def add_string(self, text: str) -> None:
         """As add_char for each character, a run of white space or of text at a time."""
-        pos = 0
-        for space in _SPACE_RUN.finditer(text):
-            if space.start() > pos:
-                self.add_raw_string(text[pos : space.start()])
+        first, *rest = _SPACE_RUN.split(text)
+        if first:
+            self.add_raw_string(first)
+        for piece in rest:
             self.add_char(" ")
-            pos = space.end()
-        if pos < len(text):
-            self.add_raw_string(text[pos:])
+            if piece:
+                self.add_raw_string(piece)
 
     def add_raw_string(self, text: str) -> None:
         self.buf.append(text)
@@ -78,13 +77,33 @@ class _Words:
         return self.words
 
 
+class _NoWords(_Words):
+    """For a caller that wants only the joined string: splitting skipped (it is the costly part
+    for long values)."""
+
+    def add_char(self, ch: str) -> None:
+        pass
+
+    def add_raw_char(self, ch: str) -> None:
+        pass
+
+    def add_string(self, text: str) -> None:
+        pass
+
+    def add_raw_string(self, text: str) -> None:
+        pass
+
+    def result(self) -> list[str]:
+        return []
+
+
 class Lexer:
     """One pass over one word. The options mirror BuildKit's lexer switches.
 
     ``raw_quotes`` keeps quote characters in the output, ``raw_escapes`` keeps
     escape tokens, ``skip_unset`` leaves references to unset variables as
     written (which also makes the pass a pure syntax check when the lookup
-    knows no variables).
+    knows no variables); ``split=False`` skips word splitting (the words come back empty).
     """
 
     def __init__(
@@ -96,6 +115,7 @@ class Lexer:
         raw_quotes: bool = False,
         raw_escapes: bool = False,
         skip_unset: bool = False,
+        split: bool = True,
     ) -> None:
         if escape not in ("\\", "`"):
             raise ValueError(f"escape token must be \\ or `, not {escape!r}")
@@ -106,6 +126,7 @@ class Lexer:
         self.raw_quotes = raw_quotes
         self.raw_escapes = raw_escapes
         self.skip_unset = skip_unset
+        self.split = split
         self.depth = 0
         # Names looked up plainly ($x, ${x}) rather than under an operator
         # that copes with an unset variable (${x:-...}, ${x+...}, ${x?...}).
@@ -142,7 +163,7 @@ class Lexer:
     def _stop_on_inner(self, stop: str) -> tuple[str, list[str]]:
         out: list[str] = []
         size = 0
-        words = _Words()
+        words = _Words() if self.split else _NoWords()
         src = self.src
         n = len(src)
         while self.pos < n:
