@@ -36,11 +36,12 @@ RUN --mount=type=bind,target=/c sh -c 'touch /c/WROTE; rm -f /c/a; test ! -e /c/
     assert sorted(p.name for p in b.ctx.iterdir()) == ["Dockerfile", "a"]
 
 
-def test_bind_through_a_link_stays_in_the_context(b: Builder) -> None:
+@pytest.mark.parametrize("rw", ["", ",rw"])
+def test_bind_through_a_link_stays_in_the_context(b: Builder, rw: str) -> None:
     victim = _victim(b)
     for link in ("dirlink", "rel-escape"):
         df = f"""FROM {BASE}
-RUN --mount=type=bind,source={link},target=/c,rw sh -c 'touch /c/WROTE; ls /c > /seen'
+RUN --mount=type=bind,source={link},target=/c{rw} sh -c 'touch /c/WROTE; ls /c > /seen'
 """
         # An absolute link resolves to <context>/<victim path> (absent); ../ stops at the context.
         with pytest.raises(BuildahPyError) as err:
@@ -49,6 +50,17 @@ RUN --mount=type=bind,source={link},target=/c,rw sh -c 'touch /c/WROTE; ls /c > 
             assert "Dockerfile:2" in str(err.value)
         assert sorted(p.name for p in victim.iterdir()) == ["keep"]
     assert (victim / "keep").read_text() == "host data\n"
+
+
+def test_link_to_the_host_root_is_the_context_root(b: Builder) -> None:
+    (b.ctx / "rootlink").symlink_to("/")
+    (b.ctx / "uplink").symlink_to("../../../../../../..")
+    img = b(f"""FROM {BASE}
+RUN --mount=type=bind,source=rootlink,target=/r --mount=type=bind,source=uplink,target=/u \
+    sh -c 'ls /r > /seen; ls /u >> /seen'
+""")
+    seen = b.sh(img, "cat /seen").split()
+    assert seen == ["Dockerfile", "rootlink", "uplink"] * 2
 
 
 def test_rw_bind_writes_are_thrown_away(b: Builder) -> None:
