@@ -16,12 +16,12 @@ import re
 from collections.abc import Callable
 
 from .errors import ExpansionError
-from .gospace import GO_SPACE, GO_SPACE_STR, is_go_digit, is_go_letter
+from .gospace import is_go_digit, is_go_letter
 from .patterns import PatternError, pattern_regex, trim_prefix, trim_suffix
+from .words import NoWords, Words
 
 MAX_DEPTH = 64
 MAX_WORD = 1 << 20  # characters one expanded word may hold
-_SPACE_RUN = re.compile("[" + re.escape(GO_SPACE_STR) + "]+")
 
 _SPECIAL_PARAMS = frozenset("@*#?-$!0")
 
@@ -30,71 +30,6 @@ Lookup = Callable[[str], "str | None"]
 
 class _Refused(Exception):
     """Internal: carries the reason up to the public entry point."""
-
-
-class _Words:
-    """Word splitting state: unquoted white space from expansions splits words."""
-
-    __slots__ = ("buf", "in_word", "words")
-
-    def __init__(self) -> None:
-        self.buf: list[str] = []
-        self.words: list[str] = []
-        self.in_word = False
-
-    def add_char(self, ch: str) -> None:
-        if ch in GO_SPACE:
-            if self.in_word and any(self.buf):
-                self.words.append("".join(self.buf))
-                self.buf = []
-                self.in_word = False
-        else:
-            self.add_raw_char(ch)
-
-    def add_raw_char(self, ch: str) -> None:
-        self.buf.append(ch)
-        self.in_word = True
-
-    def add_string(self, text: str) -> None:
-        """As add_char for each character, a run of white space or of text at a time."""
-        first, *rest = _SPACE_RUN.split(text)
-        if first:
-            self.add_raw_string(first)
-        for piece in rest:
-            self.add_char(" ")
-            if piece:
-                self.add_raw_string(piece)
-
-    def add_raw_string(self, text: str) -> None:
-        self.buf.append(text)
-        self.in_word = True
-
-    def result(self) -> list[str]:
-        if self.buf and any(self.buf):
-            self.words.append("".join(self.buf))
-        self.buf = []
-        self.in_word = False
-        return self.words
-
-
-class _NoWords(_Words):
-    """For a caller that wants only the joined string: splitting skipped (it is the costly part
-    for long values)."""
-
-    def add_char(self, ch: str) -> None:
-        pass
-
-    def add_raw_char(self, ch: str) -> None:
-        pass
-
-    def add_string(self, text: str) -> None:
-        pass
-
-    def add_raw_string(self, text: str) -> None:
-        pass
-
-    def result(self) -> list[str]:
-        return []
 
 
 class Lexer:
@@ -163,7 +98,7 @@ class Lexer:
     def _stop_on_inner(self, stop: str) -> tuple[str, list[str]]:
         out: list[str] = []
         size = 0
-        words = _Words() if self.split else _NoWords()
+        words = Words() if self.split else NoWords()
         src = self.src
         n = len(src)
         while self.pos < n:
