@@ -6,7 +6,7 @@ PIP    := $(VENV)/bin/pip
 # Tests run in parallel: each test keeps its own store, so they never share state.
 PYTEST_ARGS ?= -n 2 --dist loadfile
 
-.PHONY: all demo test lint typecheck bench clean system-deps
+.PHONY: all demo test soak lint typecheck bench clean system-deps
 
 all: demo
 
@@ -27,6 +27,10 @@ demo: system-deps $(VENV)/.installed
 
 test: system-deps $(VENV)/.installed
 	$(PY) -m pytest $(PYTEST_ARGS) tests
+
+# The soak tests at length: 50 builds and 50 API containers in a row leave nothing behind.
+soak: system-deps $(VENV)/.installed
+	BUILDAH_PY_SOAK_N=50 $(PY) -m pytest -q tests/soak
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check buildah_py dockerfile_parser tests examples bench

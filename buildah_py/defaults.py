@@ -6,6 +6,7 @@ takes the values they produce as arguments. Imported by the container layer and 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 from buildah_py.errors import ContainerError
@@ -87,3 +88,17 @@ def source_date_epoch() -> int | None:
 def environment_value(name: str) -> str | None:
     """The value of `name` in the environment (a ``--build-arg NAME`` without a value)."""
     return os.environ.get(name)
+
+
+def ssh_agents(given: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Agent sockets for `type=ssh` mounts by id: `given`, and `default` from $SSH_AUTH_SOCK
+    when `given` has none."""
+    agents = dict(given or {})
+    if "default" not in agents and os.environ.get("SSH_AUTH_SOCK"):
+        agents["default"] = os.environ["SSH_AUTH_SOCK"]
+    return agents
+
+
+def secret_environment() -> Mapping[str, str]:
+    """Where `env=` secrets (`--secret id=ID,env=VAR`) take their values: the environment."""
+    return os.environ

@@ -6,7 +6,15 @@ Imports nothing from buildah_py, so other tools can use it on its own.
 from __future__ import annotations
 
 from .errors import DockerfileParserError, DockerfileSyntaxError, ExpansionError, IgnoreFileError
-from .expand import check_word, expand_word, expand_words, referenced_names
+from .expand import (
+    MAX_ENV,
+    MAX_WORD,
+    check_environment,
+    check_word,
+    expand_word,
+    expand_words,
+    referenced_names,
+)
 from .expand_rules import ExpansionRule, expands_args, expands_heredoc, expansion_rule
 from .flags import Flag, FlagKind
 from .ignore import IgnoreMatcher
@@ -41,6 +49,8 @@ from .table import INSTRUCTION_TABLE
 LintWarning = Warning  # the same class, for code that would rather not shadow the builtin
 
 __all__ = [
+    "MAX_ENV",
+    "MAX_WORD",
     "INSTRUCTION_TABLE",
     "AddInstruction",
     "ArgInstruction",
@@ -75,6 +85,7 @@ __all__ = [
     "VolumeInstruction",
     "Warning",
     "WorkdirInstruction",
+    "check_environment",
     "check_word",
     "expand_word",
     "expand_words",

@@ -6,18 +6,22 @@ Supported: ``$v``, ``${v}``, ``${v:-w}``, ``${v-w}``, ``${v:+w}``, ``${v+w}``,
 ``${v/p/r}``, ``${v//p/r}``; single and double quotes; the escape token.
 
 Nested substitutions (``${a:-${b:-...}}``) recurse, so the depth is bounded:
-past ``MAX_DEPTH`` levels the word is refused with an ``ExpansionError``.
+past ``MAX_DEPTH`` levels the word is refused with an ``ExpansionError``; so is a
+word whose expansion would grow past ``MAX_WORD`` characters (``ENV a=$a$a`` chains).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from .errors import ExpansionError
-from .gospace import GO_SPACE, is_go_digit, is_go_letter
+from .gospace import is_go_digit, is_go_letter
 from .patterns import PatternError, pattern_regex, trim_prefix, trim_suffix
+from .words import NoWords, Words
 
 MAX_DEPTH = 64
+MAX_WORD = 1 << 20  # characters one expanded word may hold
 
 _SPECIAL_PARAMS = frozenset("@*#?-$!0")
 
@@ -28,52 +32,13 @@ class _Refused(Exception):
     """Internal: carries the reason up to the public entry point."""
 
 
-class _Words:
-    """Word splitting state: unquoted white space from expansions splits words."""
-
-    __slots__ = ("buf", "in_word", "words")
-
-    def __init__(self) -> None:
-        self.buf: list[str] = []
-        self.words: list[str] = []
-        self.in_word = False
-
-    def add_char(self, ch: str) -> None:
-        if ch in GO_SPACE:
-            if self.in_word and any(self.buf):
-                self.words.append("".join(self.buf))
-                self.buf = []
-                self.in_word = False
-        else:
-            self.add_raw_char(ch)
-
-    def add_raw_char(self, ch: str) -> None:
-        self.buf.append(ch)
-        self.in_word = True
-
-    def add_string(self, text: str) -> None:
-        for ch in text:
-            self.add_char(ch)
-
-    def add_raw_string(self, text: str) -> None:
-        self.buf.append(text)
-        self.in_word = True
-
-    def result(self) -> list[str]:
-        if self.buf and any(self.buf):
-            self.words.append("".join(self.buf))
-        self.buf = []
-        self.in_word = False
-        return self.words
-
-
 class Lexer:
     """One pass over one word. The options mirror BuildKit's lexer switches.
 
     ``raw_quotes`` keeps quote characters in the output, ``raw_escapes`` keeps
     escape tokens, ``skip_unset`` leaves references to unset variables as
     written (which also makes the pass a pure syntax check when the lookup
-    knows no variables).
+    knows no variables); ``split=False`` skips word splitting (the words come back empty).
     """
 
     def __init__(
@@ -85,6 +50,7 @@ class Lexer:
         raw_quotes: bool = False,
         raw_escapes: bool = False,
         skip_unset: bool = False,
+        split: bool = True,
     ) -> None:
         if escape not in ("\\", "`"):
             raise ValueError(f"escape token must be \\ or `, not {escape!r}")
@@ -95,6 +61,7 @@ class Lexer:
         self.raw_quotes = raw_quotes
         self.raw_escapes = raw_escapes
         self.skip_unset = skip_unset
+        self.split = split
         self.depth = 0
         # Names looked up plainly ($x, ${x}) rather than under an operator
         # that copes with an unset variable (${x:-...}, ${x+...}, ${x?...}).
@@ -130,7 +97,8 @@ class Lexer:
 
     def _stop_on_inner(self, stop: str) -> tuple[str, list[str]]:
         out: list[str] = []
-        words = _Words()
+        size = 0
+        words = Words() if self.split else NoWords()
         src = self.src
         n = len(src)
         while self.pos < n:
@@ -140,6 +108,7 @@ class Lexer:
                 return "".join(out), words.result()
             if ch == "$":
                 tmp = self._dollar()
+                size = _grown(size, tmp)
                 out.append(tmp)
                 words.add_string(tmp)
             elif ch == "'":
@@ -148,6 +117,7 @@ class Lexer:
                 words.add_raw_string(tmp)
             elif ch == '"':
                 tmp = self._double_quote()
+                size = _grown(size, tmp)
                 out.append(tmp)
                 words.add_raw_string(tmp)
             else:
@@ -183,6 +153,7 @@ class Lexer:
 
     def _double_quote(self) -> str:
         out: list[str] = []
+        size = 0
         quote = self._next()
         if self.raw_quotes:
             out.append(quote)
@@ -198,7 +169,9 @@ class Lexer:
                     out.append(ch)
                 return "".join(out)
             if ch == "$":
-                out.append(self._dollar())
+                tmp = self._dollar()
+                size = _grown(size, tmp)
+                out.append(tmp)
                 continue
             self.pos += 1
             if ch == self.escape:
@@ -337,8 +310,23 @@ class Lexer:
         except PatternError as err:
             raise _Refused(str(err)) from None
         if replace_all:
-            return regex.sub(lambda _m: replacement, value)
+            grown = [len(value)]
+
+            def substitute(found: re.Match[str]) -> str:
+                grown[0] = _grown(grown[0] - len(found.group()), replacement)
+                return replacement
+
+            return regex.sub(substitute, value)
         found = regex.search(value)
         if found is None:
             return value
         return value[: found.start()] + replacement + value[found.end() :]
+
+
+def _grown(size: int, text: str) -> int:
+    """`size` plus `text`'s length, refused past MAX_WORD (checked as the word grows, so a
+    doubling chain fails before it allocates)."""
+    size += len(text)
+    if size > MAX_WORD:
+        raise _Refused(f"the expanded word is longer than {MAX_WORD // (1 << 20)} MiB")
+    return size

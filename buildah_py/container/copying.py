@@ -50,14 +50,14 @@ def _walk(src: Source, dest: str, opts: CopyOptions) -> Iterator[tuple[Path, str
         kept = []
         for d in dirs:
             rel = os.path.normpath(os.path.join(rel_top, d))
-            if opts.ignored and opts.ignored(f"{src.name.strip('/')}/{rel}".lstrip("/")):
+            if opts.ignored and opts.ignored(f"{src.ignore_name}/{rel}".lstrip("/")):
                 continue
             kept.append(d)
             yield Path(top, d), paths.join(dest, rel)
         dirs[:] = kept
         for f in sorted(files):
             rel = os.path.normpath(os.path.join(rel_top, f))
-            if opts.ignored and opts.ignored(f"{src.name.strip('/')}/{rel}".lstrip("/")):
+            if opts.ignored and opts.ignored(f"{src.ignore_name}/{rel}".lstrip("/")):
                 continue
             yield Path(top, f), paths.join(dest, rel)
 

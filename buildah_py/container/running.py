@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from buildah_py.container.runmounts import materialize
 from buildah_py.container.step import RunStep
-from buildah_py.defaults import seccomp_profile
+from buildah_py.defaults import seccomp_profile, secret_environment, ssh_agents
 from buildah_py.errors import ContainerError
 from buildah_py.isolation import run as isolated_run
 from buildah_py.isolation.spec import RunSpec
@@ -43,7 +43,8 @@ def execute_run(ctr: Container, step: RunStep) -> int:
     store = ctr.store
     rootfs = ctr.mount()
     try:
-        with materialize(store, step.mounts, step.secrets, step.ssh) as made:
+        agents, environ = ssh_agents(step.ssh), secret_environment()
+        with materialize(store, step.mounts, step.secrets, agents, environ) as made:
             spec = RunSpec(
                 rootfs=rootfs,
                 argv=list(step.argv),

@@ -22,6 +22,12 @@ class Source:
     host: Path  # resolved (symlinks inside the root followed)
     name: str  # clean path inside the source root, as matched
     is_dir: bool
+    resolved: str = ""  # clean path inside the root after links: what the ignore file sees
+
+    @property
+    def ignore_name(self) -> str:
+        """The path the ignore file matches this source's contents under."""
+        return (self.resolved or self.name).strip("/")
 
 
 def has_glob(pattern: str) -> bool:
@@ -61,6 +67,33 @@ def _glob(root: Path, pattern: str) -> list[str]:
     return found
 
 
+def resolve_links(root: Path, path: str) -> tuple[str, list[str]]:
+    """Where `path` leads inside `root` (as ``paths.resolve``), and every symlink passed on
+    the way: an ignore file that matches any of them hides the source, as docker's does."""
+    todo = [p for p in paths.clean(path).split("/") if p]
+    done: list[str] = []
+    links: list[str] = []
+    while todo:
+        candidate = [*done, todo.pop(0)]
+        host = os.path.join(root, *candidate)
+        try:
+            st = os.lstat(host)
+        except OSError:
+            done = candidate
+            continue
+        if not stat.S_ISLNK(st.st_mode):
+            done = candidate
+            continue
+        links.append("/".join(candidate))
+        if len(links) > paths.MAX_SYMLINKS:
+            raise ContainerError(f"{path}: too many levels of symbolic links")
+        target = os.readlink(host)
+        base = [] if target.startswith("/") else done
+        todo = [p for p in paths.clean("/".join(base) + "/" + target).split("/") if p] + todo
+        done = []
+    return "/" + "/".join(done), links
+
+
 def find_sources(
     root: Path,
     specs: list[str],
@@ -72,6 +105,7 @@ def find_sources(
     """Resolve COPY/ADD source names under `root` (the context, or another container's rootfs).
 
     A name that climbs out of `root` with ``..`` is refused; symlinks are followed but stay in `root`.
+    The ignore file applies to the name, to each link on the way and to where it leads.
     """
     out: list[Source] = []
     for spec in specs:
@@ -83,12 +117,12 @@ def find_sources(
                 f"{spec}: no source files were specified (nothing in the {what} matches)"
             )
         for name in names:
-            rel = name.lstrip("/")
-            if ignored is not None and rel and ignored(rel):
+            resolved, links = resolve_links(root, name)
+            seen = [name.lstrip("/"), *links, resolved.lstrip("/")]
+            if ignored is not None and any(rel and ignored(rel) for rel in seen):
                 if has_glob(spec):
                     continue
                 raise ContainerError(f"{spec}: excluded by the ignore file of the {what}")
-            resolved = paths.resolve(root, name)
             host = paths.host_path(root, resolved)
             try:
                 st = os.stat(host, follow_symlinks=False)
@@ -96,5 +130,5 @@ def find_sources(
                 raise ContainerError(
                     f"{spec}: no such file or directory in the {what} ({root})"
                 ) from None
-            out.append(Source(host=host, name=name, is_dir=stat.S_ISDIR(st.st_mode)))
+            out.append(Source(host, name, stat.S_ISDIR(st.st_mode), resolved))
     return out

@@ -126,10 +126,31 @@ def _stage_parents(
             target.parent.mkdir(parents=True, exist_ok=True)
             if src.is_dir:
                 shutil.copytree(
-                    src.host, target, symlinks=True, copy_function=_link_or_copy, dirs_exist_ok=True
+                    src.host,
+                    target,
+                    symlinks=True,
+                    ignore=_skip_ignored(src.host, src.ignore_name, ignored),
+                    copy_function=_link_or_copy,
+                    dirs_exist_ok=True,
                 )
             else:
                 _link_or_copy(str(src.host), str(target))
+
+
+def _skip_ignored(
+    top: Path, name: str, ignored: Callable[[str], bool] | None
+) -> Callable[[str, list[str]], set[str]] | None:
+    """copytree's filter: entries the ignore file hides, by where they are in the context."""
+    if ignored is None:
+        return None
+    check = ignored
+
+    def skip(directory: str, names: list[str]) -> set[str]:
+        rel = os.path.relpath(directory, top)
+        base = name if rel == "." else f"{name}/{rel}"
+        return {n for n in names if check(f"{base}/{n}".lstrip("/"))}
+
+    return skip
 
 
 def _link_or_copy(src: str, dst: str) -> None:

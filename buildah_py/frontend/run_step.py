@@ -5,10 +5,14 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from buildah_py.container import Container, Image
+from buildah_py.container.runmounts import RunMount, parse_mount, parse_spec
+from buildah_py.container.runmounts.contextsrc import Ignores, context_source, hidden_paths
+from buildah_py.errors import ContainerError
 from buildah_py.linux.mount import Mount
 from dockerfile_parser import Instruction, RunInstruction
 
@@ -33,7 +37,7 @@ def run(sb: StageBuilder, inst: Instruction) -> None:
         raise sb.fail(f"RUN: --security={security}: only sandbox is supported")
     if inst.flag_values("device"):
         raise sb.fail("RUN: --device is not supported")
-    mounts: list[str | Mount] = [_mount_spec(sb, sb.expand(m)) for m in inst.mounts]
+    mounts: list[str | Mount | RunMount] = [_mount_spec(sb, sb.expand(m)) for m in inst.mounts]
     ctr = sb.container
     kw: dict[str, Any] = dict(
         env=sb.run_env(), isolation=b.options.isolation, network=network, secrets=b.secrets
@@ -62,7 +66,7 @@ def command_text(inst: RunInstruction) -> list[str] | str | None:
 
 
 def _run_script(
-    ctr: Container, text: str, mounts: list[str | Mount], kw: Mapping[str, Any]
+    ctr: Container, text: str, mounts: list[str | Mount | RunMount], kw: Mapping[str, Any]
 ) -> None:
     """A heredoc with a #! line: run it as an executable file bind-mounted for the step."""
     fd, path = tempfile.mkstemp(prefix="buildah-py-run-")
@@ -76,20 +80,26 @@ def _run_script(
         os.unlink(path)
 
 
-def _mount_spec(sb: StageBuilder, spec: str) -> str:
+def _mount_spec(sb: StageBuilder, spec: str) -> str | RunMount:
     try:
-        return rewrite_mount(spec, sb.build.context.path, sb.resolve_from)
+        return rewrite_mount(spec, sb.build.context.path, sb.resolve_from, sb.build.context.matcher)
     except ValueError as err:
         raise sb.fail(f"RUN {err}") from None
 
 
 def rewrite_mount(
-    spec: str, context: Path, resolve_from: Callable[[str], Container | Image | str]
-) -> str:
+    spec: str,
+    context: Path,
+    resolve_from: Callable[[str], Container | Image | str],
+    ignores: Ignores | None = None,
+) -> str | RunMount:
     """A RUN --mount spec as ``Container.run`` takes it: bind sources become paths in the build
-    context (never outside it), ``from=`` names an earlier stage's container or an image."""
-    parts = [p.partition("=") for p in spec.split(",")]
-    opts = {k.strip().lower(): (v if sep else "true") for k, sep, v in parts}
+    context (never outside it) less what `ignores` hides, ``from=`` names an earlier stage's
+    container or an image."""
+    try:
+        opts = parse_spec(spec)
+    except ContainerError as err:
+        raise ValueError(str(err)) from None
     kind = opts.get("type", "bind")
     origin = opts.get("from")
     if origin:
@@ -101,13 +111,20 @@ def rewrite_mount(
             if isinstance(found, str)
             else found.id
         )
-    elif kind == "bind":
+    hidden: tuple[str, ...] = ()
+    if kind == "bind" and not origin:
         rel = opts.pop("source", None) or opts.pop("src", None) or "."
-        host = os.path.normpath(os.path.join(context, rel.lstrip("/")))
-        if os.path.commonpath([host, context]) != str(context):
-            raise ValueError(f"--mount source={rel}: outside the build context")
-        opts["source"] = host
-    return ",".join(f"{k}={v}" for k, v in opts.items())
+        try:
+            opts["source"] = context_source(context, rel)
+            hidden = hidden_paths(context, opts["source"], ignores)
+        except ContainerError as err:
+            raise ValueError(str(err)) from None
+    out = ",".join(f"{k}={v}" for k, v in opts.items())
+    try:
+        checked = parse_mount(out)  # every option checked here: the error names the line
+    except ContainerError as err:
+        raise ValueError(str(err).replace(repr(out), repr(spec))) from None
+    return replace(checked, hidden=hidden) if hidden else out
 
 
 def network_mode(value: str) -> str | None:

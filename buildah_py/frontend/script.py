@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from buildah_py.container import Container, Image
 from buildah_py.container.cache import BuildCache
-from buildah_py.container.runmounts import SecretSource
+from buildah_py.container.runmounts import RunMount, SecretSource
 from buildah_py.errors import DockerfileError
 from buildah_py.frontend.config_steps import set_workdir
 from buildah_py.frontend.run_step import rewrite_mount
@@ -135,7 +135,9 @@ class BuildContext:
         """The build's ``--secret`` values, for ``run(..., secrets=ctx.secrets)``."""
         return dict(self._build.secrets) if self._build is not None else {}
 
-    def mounts(self, specs: list[str], stages: dict[str, Container] | None = None) -> list[str]:
+    def mounts(
+        self, specs: list[str], stages: dict[str, Container] | None = None
+    ) -> list[str | RunMount]:
         """RUN --mount specs as ``Container.run(mounts=...)`` takes them: bind sources are paths in
         the build context, ``from=`` names one of `stages` (by name or index) or an image."""
 
@@ -147,7 +149,9 @@ class BuildContext:
             return ref
 
         try:
-            return [rewrite_mount(spec, self.context.resolve(), resolve) for spec in specs]
+            ignores = self._build.context.matcher if self._build is not None else None
+            root = self.context.resolve()
+            return [rewrite_mount(spec, root, resolve, ignores) for spec in specs]
         except ValueError as err:
             raise DockerfileError(f"RUN {err}") from None
 

@@ -7,6 +7,8 @@ import time
 import pytest
 
 from dockerfile_parser import (
+    MAX_ENV,
+    MAX_WORD,
     ExpansionError,
     check_word,
     expand_word,
@@ -163,6 +165,41 @@ def test_expansion_errors(word: str, reason: str) -> None:
     assert reason in caught.value.reason
     assert reason in str(caught.value)
     assert time.perf_counter() - start < 1.0
+
+
+HALF = "x" * (MAX_WORD // 2 + 1)
+BIG_CASES = [
+    ("$h$h", {"h": HALF}, "expanded word is longer than 1 MiB"),
+    ('"$h$h"', {"h": HALF}, "expanded word is longer than 1 MiB"),
+    ("${h:-$h$h}", {"h": HALF}, "expanded word is longer than 1 MiB"),
+    ("${u:-$h}${u:-$h}", {"h": HALF}, "expanded word is longer than 1 MiB"),
+    ("${k//?/$k}", {"k": "y" * 2048}, "expanded word is longer than 1 MiB"),
+    ("$a", {"a": "z" * MAX_ENV}, "variables (ARG and ENV) hold more than 1 MiB"),
+    ("$a", {f"v{i}": "z" * 1024 for i in range(1024)}, "hold more than 1 MiB"),
+]
+
+
+@pytest.mark.parametrize(("word", "env", "reason"), BIG_CASES, ids=[c[0] for c in BIG_CASES])
+def test_expansion_size_is_capped(word: str, env: dict[str, str], reason: str) -> None:
+    with pytest.raises(ExpansionError) as caught:
+        expand_words(word, env)
+    assert reason in str(caught.value)
+
+
+def test_env_doubling_chain_fails_fast() -> None:
+    env, start = {"a": "ab c"}, time.perf_counter()
+    with pytest.raises(ExpansionError, match="1 MiB"):
+        for _ in range(64):
+            env["a"] = expand_word("$a$a", env)
+    assert len(env["a"]) <= MAX_WORD
+    assert time.perf_counter() - start < 1.0
+
+
+def test_words_up_to_the_caps_expand() -> None:
+    half = "w " * (MAX_WORD // 4)
+    assert len(expand_word("$h$h", {"h": half})) == MAX_WORD
+    assert len(expand_words("$h", {"h": half})) == MAX_WORD // 4
+    assert expand_word("${k//?/ab}", {"k": "y" * 1000}) == "ab" * 1000
 
 
 def test_nesting_within_the_bound_expands() -> None:

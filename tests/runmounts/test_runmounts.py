@@ -56,11 +56,53 @@ def test_parse(spec: str, kind: str, target: str, options: dict[str, str]) -> No
         ("type=tmpfs,target=/t,id=x", "unknown option"),
         ("type=bind,target=/b", "needs source="),
         ("type=cache,target=/c,target=/d", "repeated option"),
+        ("src=/x,target=/b,bind-propagation=suid", "bind-propagation=suid: want one of"),
+        ("src=/x,target=/b,readwrite=sometimes", "readwrite=sometimes: want true or false"),
+        ("src=/x,target=/b,readonly,readwrite", "both readonly and readwrite"),
+        ("type=tmpfs,target=/t,size=1x", "size=1x: want a size"),
+        ("type=tmpfs,target=/t,mode=8", "mode=8: want an octal mode"),
+        ("type=cache,target=/c,uid=4294967295", "uid=4294967295: want a number"),
+        ("type=secret,id=a\tb", "id=a\tb: want a non-empty printable name"),
+        ("type=ssh,required=maybe", "required=maybe: want true or false"),
     ],
 )
 def test_parse_errors(spec: str, message: str) -> None:
-    with pytest.raises(ContainerError, match=message):
+    with pytest.raises(ContainerError) as err:
         parse_mount(spec)
+    assert message in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("spec", "readonly"),
+    [
+        ("src=/x,target=/b", True),
+        ("src=/x,target=/b,rw", False),
+        ("src=/x,target=/b,rw=false", True),
+        ("src=/x,target=/b,ro=false", False),
+        ("src=/x,target=/b,readwrite=1", False),
+        ("type=cache,target=/c", False),
+        ("type=cache,target=/c,ro", True),
+        ("type=cache,target=/c,readonly=true", True),
+    ],
+)
+def test_binds_are_read_only_unless_rw(spec: str, readonly: bool) -> None:
+    assert parse_mount(spec).readonly is readonly
+
+
+def test_defaults_give_the_ssh_agent_and_secret_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from buildah_py.defaults import secret_environment, ssh_agents
+
+    monkeypatch.setenv("SSH_AUTH_SOCK", "/agent.sock")
+    monkeypatch.setenv("TOKEN_VAR", "t0k")
+    assert ssh_agents(None) == {"default": "/agent.sock"}
+    assert ssh_agents({"default": "/given", "x": "/y"}) == {"default": "/given", "x": "/y"}
+    assert SecretSource("tok", env="TOKEN_VAR").read(secret_environment()) == b"t0k"
+    monkeypatch.delenv("SSH_AUTH_SOCK")
+    assert ssh_agents({"x": "/y"}) == {"x": "/y"}
+    with pytest.raises(ContainerError, match="UNSET_VAR is not set"):
+        SecretSource("u", env="UNSET_VAR").read({})
 
 
 def test_parse_secret(tmp_path: Path) -> None:

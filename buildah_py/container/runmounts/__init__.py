@@ -9,9 +9,9 @@ no committed layer holds it; the isolation layer removes the empty mount points 
 
 from buildah_py.container.runmounts.caches import cache_dir, cache_root, prune_caches
 from buildah_py.container.runmounts.materialize import Materialized, materialize
+from buildah_py.container.runmounts.options import SHARING
 from buildah_py.container.runmounts.spec import (
     KINDS,
-    SHARING,
     RunMount,
     SecretSource,
     parse_all,

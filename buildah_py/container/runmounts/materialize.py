@@ -21,7 +21,9 @@ if TYPE_CHECKING:
 
 from buildah_py.container.runmounts.caches import cache_mount
 from buildah_py.container.runmounts.fromroot import from_path
-from buildah_py.container.runmounts.spec import TRUE_WORDS, RunMount, SecretSource, parse_all
+from buildah_py.container.runmounts.options import parse_bool, size_bytes
+from buildah_py.container.runmounts.spec import RunMount, SecretSource, parse_all
+from buildah_py.container.runmounts.throwaway import bind_view
 
 
 # --- secrets, ssh, bind --------------------------------------------------------------
@@ -37,9 +39,19 @@ def _private_file(scratch: Path, name: str, data: bytes, m: RunMount, mode: int)
     return str(path)
 
 
-def _bind_from(store: Store, m: RunMount, stack: ExitStack) -> Mount:
-    """A path inside another container or image, bound read-only unless rw is asked for."""
-    return Mount("bind", m.target, from_path(store, m, stack), m.readonly)
+def _bind(store: Store, m: RunMount, stack: ExitStack) -> Mount:
+    """A host path, or one inside another container or image (`from=`): read-only, or with
+    `rw` a view whose writes are thrown away when the step ends; `hidden` paths left out."""
+    if "from" in m.options:
+        source = from_path(store, m, stack)
+    else:
+        source = os.path.abspath(m.options["source"])
+        if not os.path.exists(source):
+            raise ContainerError(f"--mount type=bind: source {source} does not exist")
+    if m.readonly and not m.hidden:
+        return Mount("bind", m.target, source, True)
+    view = bind_view(source, store.runroot, stack, writable=not m.readonly, hidden=m.hidden)
+    return Mount("bind", m.target, view, m.readonly)
 
 
 def _is_socket(path: str) -> bool:
@@ -63,6 +75,7 @@ class _Maker:
     stack: ExitStack
     secrets: Mapping[str, SecretSource]
     ssh: Mapping[str, str] = field(default_factory=dict)
+    environ: Mapping[str, str] = field(default_factory=dict)
     out: Materialized = field(default_factory=Materialized)
     _scratch: Path | None = None
     _sockets: Path | None = None
@@ -79,19 +92,18 @@ class _Maker:
         return self._scratch
 
     def add(self, m: RunMount) -> None:
-        required = m.options.get("required", "false").lower() in TRUE_WORDS
+        required = bool(parse_bool(m.options.get("required", "false")))
         mounts, env = self.out.mounts, self.out.env
-        if m.type == "bind" and "from" in m.options:
-            mounts.append(_bind_from(self.store, m, self.stack))
-        elif m.type == "bind":
-            source = os.path.abspath(m.options["source"])
-            if not os.path.exists(source):
-                raise ContainerError(f"--mount type=bind: source {source} does not exist")
-            mounts.append(Mount("bind", m.target, source, m.readonly))
+        if m.type == "bind":
+            mounts.append(_bind(self.store, m, self.stack))
         elif m.type == "cache":
             mounts.append(cache_mount(self.store, m, self.stack))
         elif m.type == "tmpfs":
-            opts = tuple(f"{k}={m.options[k]}" for k in ("size", "mode") if k in m.options)
+            opts: tuple[str, ...] = ()
+            if "size" in m.options:
+                opts += (f"size={size_bytes(m.options['size'])}",)
+            if "mode" in m.options:
+                opts += (f"mode={int(m.options['mode'], 8):o}",)
             mounts.append(Mount("tmpfs", m.target, None, False, opts))
         elif m.type == "secret":
             secret = self.secrets.get(m.options["id"])
@@ -99,7 +111,7 @@ class _Maker:
                 if required:
                     raise ContainerError(f"secret {m.options['id']!r} is required but not given")
                 return
-            value = secret.read()
+            value = secret.read(self.environ)
             if "env" in m.options:
                 env.append(f"{m.options['env']}={value.decode('utf-8', 'replace')}")
             if m.target:
@@ -111,11 +123,9 @@ class _Maker:
 
     def add_ssh(self, m: RunMount, required: bool) -> None:
         """An agent socket of the step's own (owner uid:gid, mode 0600 by default) relaying
-        to the agent given for the id (`default`: $SSH_AUTH_SOCK unless given)."""
+        to the agent given for the id."""
         sid = m.options.get("id") or "default"
         agent = self.ssh.get(sid)
-        if agent is None and sid == "default":
-            agent = os.environ.get("SSH_AUTH_SOCK")
         if not agent or not _is_socket(agent):
             if required:
                 raise ContainerError(
@@ -144,11 +154,12 @@ def materialize(
     specs: Sequence[str | Mount | RunMount],
     secrets: Mapping[str, SecretSource] | None = None,
     ssh: Mapping[str, str] | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> Iterator[Materialized]:
     """Make the mounts real for one step; everything made is removed when the block ends.
-    `ssh` maps type=ssh ids to agent sockets (`default` falls back to $SSH_AUTH_SOCK)."""
+    `ssh` maps type=ssh ids to agent sockets; `environ` holds what `env=` secrets name."""
     with ExitStack() as stack:
-        maker = _Maker(store, stack, secrets or {}, dict(ssh or {}))
+        maker = _Maker(store, stack, secrets or {}, dict(ssh or {}), environ or {})
         for m in parse_all(specs):
             if isinstance(m, Mount):
                 maker.out.mounts.append(m)

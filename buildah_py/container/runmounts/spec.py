@@ -7,17 +7,12 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from buildah_py.container.runmounts.options import check_options, mount_readonly
 from buildah_py.errors import ContainerError
 from buildah_py.linux.mount import Mount
 
-if TYPE_CHECKING:
-    pass
-
 KINDS = ("bind", "cache", "tmpfs", "secret", "ssh")
-SHARING = ("shared", "private", "locked")
-TRUE_WORDS = ("true", "1", "yes", "")
 SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}\Z")
 SEEDING = ".seeding-"  # prefix of a cache being filled from=; no cache name starts with "."
 
@@ -30,9 +25,10 @@ class SecretSource:
     src: str | None = None
     env: str | None = None
 
-    def read(self) -> bytes:
+    def read(self, environ: Mapping[str, str]) -> bytes:
+        """The value: the file's bytes, or variable `env` of `environ`."""
         if self.env is not None:
-            value = os.environ.get(self.env)
+            value = environ.get(self.env)
             if value is None:
                 raise ContainerError(
                     f"secret {self.id!r}: environment variable {self.env} is not set"
@@ -70,13 +66,14 @@ class RunMount:
     type: str
     target: str
     options: Mapping[str, str] = field(default_factory=dict)
+    #: Paths under a bind's source the step must not see (what the ignore file hides).
+    hidden: tuple[str, ...] = ()
 
     @property
     def readonly(self) -> bool:
-        if "rw" in self.options or "readwrite" in self.options:
-            return False
-        ro = "ro" in self.options or "readonly" in self.options
-        return ro or (self.type == "bind" and "from" in self.options)
+        """Binds are read-only unless rw/readwrite (a rw bind's writes are thrown away);
+        caches are writable unless ro/readonly."""
+        return mount_readonly(self.type, self.options)
 
     def number(self, key: str, default: int, base: int = 10) -> int:
         if not self.options.get(key):
@@ -104,7 +101,19 @@ def parse_spec(spec: str, what: str = "--mount") -> dict[str, str]:
 _ALIASES = {"dst": "target", "destination": "target", "src": "source", "tmpfs-size": "size"}
 _ALLOWED = {
     "bind": {"source", "from", "ro", "rw", "readonly", "readwrite", "bind-propagation"},
-    "cache": {"id", "source", "from", "sharing", "uid", "gid", "mode", "ro", "rw", "readonly"},
+    "cache": {
+        "id",
+        "source",
+        "from",
+        "sharing",
+        "uid",
+        "gid",
+        "mode",
+        "ro",
+        "rw",
+        "readonly",
+        "readwrite",
+    },
     "tmpfs": {"size", "mode"},
     "secret": {"id", "env", "required", "mode", "uid", "gid"},
     "ssh": {"id", "required", "uid", "gid", "mode"},
@@ -112,7 +121,8 @@ _ALLOWED = {
 
 
 def parse_mount(spec: str) -> RunMount:
-    """One `type=...,target=...` spec; errors name the spec and the problem."""
+    """One `type=...,target=...` spec, every option value checked; errors name the spec,
+    the option and what it allows."""
     opts = {_ALIASES.get(k, k): v for k, v in parse_spec(spec).items()}
     kind = opts.pop("type", "bind")
     if kind not in KINDS:
@@ -126,11 +136,13 @@ def parse_mount(spec: str) -> RunMount:
         raise ContainerError(f"--mount {spec!r}: needs an absolute target=")
     unknown = set(opts) - _ALLOWED[kind]
     if unknown:
-        raise ContainerError(f"--mount {spec!r}: unknown option(s) {', '.join(sorted(unknown))}")
+        raise ContainerError(
+            f"--mount {spec!r}: unknown option(s) {', '.join(sorted(unknown))} for type={kind} "
+            f"(allowed: target, {', '.join(sorted(_ALLOWED[kind]))})"
+        )
+    check_options(spec, target, opts)
     if kind == "bind" and "source" not in opts and "from" not in opts:
         raise ContainerError(f"--mount {spec!r}: type=bind needs source=")
-    if kind == "cache" and opts.get("sharing", "shared") not in SHARING:
-        raise ContainerError(f"--mount {spec!r}: sharing= is one of {', '.join(SHARING)}")
     if kind == "cache" and "source" in opts and "from" not in opts:
         raise ContainerError(f"--mount {spec!r}: a cache's source= is a path in from=, give both")
     if kind == "secret" and not opts.get("id") and target:
