@@ -13,38 +13,59 @@ import re
 import shutil
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 OWNER = ".owner"
 #: Prefixes of runtime directories made in the temporary directory (`check` looks for these).
-TMP_PREFIXES = ("buildah-py-run-", "buildah-py-script-")
+RUN_PREFIX = "buildah-py-run-"
+SSH_PREFIX = "buildah-py-ssh-"
+TMP_PREFIXES = (RUN_PREFIX, SSH_PREFIX)
 #: Where under the runroot per-step directories go, and their prefix.
 RUNROOT_SUBDIRS = ("secrets",)
 STEP_PREFIX = "step-"
 _NAME = re.compile(r"^(?P<prefix>.*-)(?P<pid>[0-9]+)-[A-Za-z0-9_]{6,}$")
 
 
-@contextmanager
-def run_dir(prefix: str, parent: Path | None = None, mode: int = 0o700) -> Iterator[Path]:
+class RunDir:
     """A fresh directory `<parent>/<prefix><pid>-<random>` (parent: the temporary directory),
-    removed when the block ends; a killed process's one is found by `dead_run_dirs`."""
-    base = Path(parent) if parent is not None else Path(tempfile.gettempdir())
-    path = Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=base))
-    try:
-        # Locked before it gets its name: an `.owner` that exists is held while its maker lives.
-        fd = os.open(path / f"{OWNER}.new", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-    except BaseException:
-        shutil.rmtree(path, ignore_errors=True)
-        raise
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        os.rename(path / f"{OWNER}.new", path / OWNER)
-        os.chmod(path, mode)
-        yield path
-    finally:
-        shutil.rmtree(path, ignore_errors=True)
-        os.close(fd)
+    held by this process until `remove()` (or the end of a `with` block); a killed process's
+    one is found by `dead_run_dirs`."""
+
+    def __init__(self, path: Path, fd: int) -> None:
+        self.path = path
+        self._fd = fd
+
+    @classmethod
+    def create(cls, prefix: str, parent: Path | None = None, mode: int = 0o700) -> RunDir:
+        base = Path(parent) if parent is not None else Path(tempfile.gettempdir())
+        path = Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=base))
+        fd = -1
+        try:
+            # Locked before it gets its name: an `.owner` that exists is held while its maker lives.
+            fd = os.open(path / f"{OWNER}.new", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            os.rename(path / f"{OWNER}.new", path / OWNER)
+            os.chmod(path, mode)
+        except BaseException:
+            shutil.rmtree(path, ignore_errors=True)
+            if fd >= 0:
+                os.close(fd)
+            raise
+        return cls(path, fd)
+
+    def remove(self) -> None:
+        """Delete the directory, then let go of it (idempotent)."""
+        if self._fd < 0:
+            return
+        shutil.rmtree(self.path, ignore_errors=True)
+        os.close(self._fd)
+        self._fd = -1
+
+    def __enter__(self) -> RunDir:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.remove()
 
 
 def _pid_alive(pid: int) -> bool:
