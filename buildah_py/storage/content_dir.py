@@ -74,10 +74,11 @@ class _Writer(io.BufferedWriter):
         return self.digest
 
     def discard(self) -> None:
+        self.tmp.unlink(missing_ok=True)
         try:
-            self.close()
-        finally:
-            self.tmp.unlink(missing_ok=True)
+            self.close()  # flushes the buffer: on a full disk that fails, and the fd closes anyway
+        except OSError:
+            pass
 
 
 class DirContentStore:

@@ -29,11 +29,15 @@ def disk_full(exc: BaseException) -> bool:
 
 def free_bytes(path: Path) -> int:
     """Space an unprivileged writer may still use on the filesystem holding `path`."""
-    try:
-        st = os.statvfs(path)
-    except OSError:
-        return 0
-    return st.f_bavail * st.f_frsize
+    for where in (path, *path.parents):  # the place itself may be gone with the partial files
+        try:
+            st = os.statvfs(where)
+        except FileNotFoundError:
+            continue
+        except OSError:
+            break
+        return st.f_bavail * st.f_frsize
+    return 0
 
 
 def no_space(what: str, where: Path, needed: int | None, at_least: bool = False) -> NoSpace:

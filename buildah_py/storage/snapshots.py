@@ -144,7 +144,7 @@ class Snapshots:
             if disk_full(err):
                 raise no_space(
                     f"layer {blob}",
-                    self.paths.snap_dir(chain_id),
+                    self.paths.snap_dir(chain_id).parent,
                     unpacked_size(self.content, blob),
                 ) from err
             raise
@@ -176,7 +176,7 @@ class Snapshots:
             except BaseException as err:
                 self._abandon(chain_id)
                 if disk_full(err):
-                    raise no_space(f"snapshot {chain_id}", fs.parent, None) from err
+                    raise no_space(f"snapshot {chain_id}", fs.parent.parent, None) from err
                 raise
             self.finish(rec)
             return True

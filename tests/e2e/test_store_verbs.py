@@ -63,7 +63,9 @@ def test_check_repair_removes_run_dirs_of_killed_processes(cli: Cli, tmp_path: P
         proc.join()
         found = cli("check", check=False)
         assert found.returncode == 1
-        assert all(f"{d}: runtime directory of a process that is gone" in found.stdout for d in dirs)
+        assert all(
+            f"{d}: runtime directory of a process that is gone" in found.stdout for d in dirs
+        )
         cli("check", "--repair")
         assert not any(d.exists() for d in dirs)
         assert live.path.is_dir() and cli.out("check") == "store is consistent"
