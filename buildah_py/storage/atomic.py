@@ -56,8 +56,10 @@ def _write_new(path: Path, data: bytes, mode: int) -> None:
     fsync_dir(path.parent)
 
 
-def atomic_write_json(path: Path, data: Any) -> None:
-    atomic_write(path, json.dumps(data, indent=1, sort_keys=True).encode() + b"\n")
+def atomic_write_json(path: Path, data: Any, compact: bool = False) -> None:
+    """`atomic_write` of a JSON document (`compact`: one line, for files written often)."""
+    text = json.dumps(data, indent=None if compact else 1, sort_keys=True)
+    atomic_write(path, text.encode() + b"\n")
 
 
 def read_json(path: Path, default: Any) -> Any:

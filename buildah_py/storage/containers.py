@@ -8,6 +8,7 @@ record is a file of its own, so saving one container costs the size of that reco
 from __future__ import annotations
 
 import copy
+import json
 import secrets
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,13 @@ from buildah_py.storage.records import ContainerRecord, now
 from buildah_py.storage.snapshots import Snapshots
 from buildah_py.storage.trim import trim_unchanged_dirs
 from buildah_py.storage.txn import MetaTxn
+
+
+def _clone(doc: dict[str, Any]) -> dict[str, Any]:
+    """A private copy of a caller's JSON document (several times faster than a deep copy, and
+    what cannot be saved is refused here rather than when the record is written)."""
+    out: dict[str, Any] = json.loads(json.dumps(doc))
+    return out
 
 
 class Containers:
@@ -82,8 +90,8 @@ class Containers:
                 image_name=image_name,
                 chain=list(chain),
                 created=now(),
-                config=copy.deepcopy(config),
-                extra=copy.deepcopy(extra or {}),
+                config=_clone(config),
+                extra=_clone(extra or {}),
                 complete=False,
             )
             meta.containers[rec.id] = rec
@@ -101,7 +109,8 @@ class Containers:
             return copy.deepcopy(rec)
 
     def update(self, rec: ContainerRecord) -> None:
-        """Store a changed name, config, extra, image or chain (mount state is the store's own)."""
+        """Store a changed name, config, extra, image or chain (mount state is the store's own);
+        saved when the outermost `writing()` section ends."""
         with self.txn.writing():
             cur = self.txn.meta.containers.get(rec.id)
             if cur is None:
@@ -118,13 +127,11 @@ class Containers:
                 for chain_id in rec.chain:
                     if not self.snapshots.complete(chain_id):
                         raise StoreError(f"snapshot {chain_id} is not in the store")
-            cur.name, cur.config, cur.extra = (
-                rec.name,
-                copy.deepcopy(rec.config),
-                copy.deepcopy(rec.extra),
-            )
+            cur.name, cur.config, cur.extra = rec.name, _clone(rec.config), _clone(rec.extra)
             cur.image_id, cur.image_name, cur.chain = rec.image_id, rec.image_name, list(rec.chain)
-            self.txn.save_container(cur)
+            # Nothing on disk follows from these fields: several updates inside one caller's
+            # write section reach disk once, when it ends.
+            self.txn.save_container(cur, defer=True)
 
     def remove(self, ref: str) -> None:
         """Unmount (fully) and delete a container and its directories."""

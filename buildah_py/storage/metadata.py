@@ -95,7 +95,8 @@ def save_snapshots(root: Path, meta: Metadata) -> None:
 
 
 def save_container(records: Path, rec: ContainerRecord) -> None:
-    atomic_write_json(records / f"{rec.id}.json", {"version": VERSION, "container": rec.to_json()})
+    doc = {"version": VERSION, "container": rec.to_json()}
+    atomic_write_json(records / f"{rec.id}.json", doc, compact=True)
 
 
 def remove_container(records: Path, ctr_id: str) -> None:

@@ -29,6 +29,7 @@ class MetaTxn:
         self.meta = Metadata()  # guarded by lock
         self._gen = -1  # generation `meta` reflects; -1 forces a reload
         self._bumped = False  # whether this write section already bumped the generation
+        self._dirty: dict[str, ContainerRecord] = {}  # deferred record saves of this section
 
     def _refresh(self) -> None:
         gen = self.lock.generation()
@@ -44,12 +45,14 @@ class MetaTxn:
                 yield
                 return
             self._refresh()
-            self._bumped = False
+            self._bumped, self._dirty = False, {}
             try:
                 yield
             except BaseException:
                 self._gen = -1  # in-memory state may be ahead of disk: reload next time
+                self._flush(best_effort=True)
                 raise
+            self._flush()
 
     @contextmanager
     def reading(self) -> Iterator[None]:
@@ -78,15 +81,35 @@ class MetaTxn:
         self._announce()
         metadata.save_snapshots(self.root, self.meta)
 
-    def save_container(self, rec: ContainerRecord) -> None:
-        """Write one container's record (its own file: the cost does not grow with the store)."""
+    def save_container(self, rec: ContainerRecord, defer: bool = False) -> None:
+        """Write one container's record (its own file: the cost does not grow with the store).
+
+        `defer`: write it when the outermost write section ends, once however many times it
+        changed inside (for changes no file on disk depends on, such as the config)."""
         self._announce()
+        if defer:
+            self._dirty[rec.id] = rec
+            return
+        self._dirty.pop(rec.id, None)
         metadata.save_container(self.records, rec)
 
     def forget_container(self, ctr_id: str) -> None:
         self._announce()
+        self._dirty.pop(ctr_id, None)
         self.meta.containers.pop(ctr_id, None)
         metadata.remove_container(self.records, ctr_id)
+
+    def _flush(self, best_effort: bool = False) -> None:
+        """Write the deferred records (still under the lock, so no reader saw them missing)."""
+        while self._dirty:
+            _, rec = self._dirty.popitem()
+            try:
+                metadata.save_container(self.records, rec)
+            except (OSError, StoreError):
+                if not best_effort:  # on the way out of a failed section the first error wins
+                    self._gen = -1
+                    self._dirty.clear()
+                    raise
 
     def migrate(self) -> None:
         """Bring an older store's metadata files to this layout (write lock held)."""

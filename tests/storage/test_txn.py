@@ -123,3 +123,33 @@ def test_changes_need_the_write_lock(tmp_path: Path) -> None:
         txn.save_container(rec)
     assert txn.lock.generation() == gen + 1  # one bump per write section, before the first write
     assert os.listdir(tmp_path / "records") == [f"{rec.id}.json"]
+
+
+def test_updates_inside_one_write_section_reach_disk_once(make_store: MakeStore) -> None:
+    s = make_store("vfs")
+    other = make_store("vfs")
+    ctr = s.create_container("c", "", [], {})
+    path = s.root / "container-records" / f"{ctr.id}.json"
+    with s.writing():
+        ino = path.stat().st_ino
+        for i in range(20):
+            ctr.config = {"Labels": {f"l{j}": "v" for j in range(i + 1)}}
+            s.update_container(ctr)
+        assert path.stat().st_ino == ino  # not written yet: the section holds the lock
+        assert s.container("c").config == ctr.config  # but this store sees it already
+    assert path.stat().st_ino != ino
+    assert other.container("c").config["Labels"]["l19"] == "v"
+
+
+def test_an_update_is_a_private_copy(make_store: MakeStore) -> None:
+    s = make_store("vfs")
+    ctr = s.create_container("c", "", [], {"Env": ["A=1"]})
+    ctr.config["Env"].append("B=2")
+    assert s.container("c").config == {"Env": ["A=1"]}
+    s.update_container(ctr)
+    ctr.config["Env"].append("C=3")
+    assert s.container("c").config == {"Env": ["A=1", "B=2"]}
+    ctr.config["bad"] = object()
+    with pytest.raises(TypeError):
+        s.update_container(ctr)
+    assert s.container("c").config == {"Env": ["A=1", "B=2"]}
