@@ -20,6 +20,7 @@ from buildah_py.storage.fsutil import remove_tree
 from buildah_py.storage.lookup import find_container, find_image
 from buildah_py.storage.mount import Mount, is_mounted, mount_all, unmount
 from buildah_py.storage.names import check_container_name, default_container_name
+from buildah_py.storage.nospace import disk_full, no_space
 from buildah_py.storage.paths import StorePaths
 from buildah_py.storage.records import ContainerRecord, now
 from buildah_py.storage.snapshots import Snapshots
@@ -100,9 +101,11 @@ class Containers:
             try:
                 cdir.mkdir(parents=True)
                 self.driver.init_container(cdir, self.paths.snap_fs(chain[-1]) if chain else None)
-            except BaseException:
+            except BaseException as err:
                 remove_tree(cdir)  # files first: the space is back before the record is saved
                 self.txn.forget_container(rec.id)
+                if disk_full(err):
+                    raise no_space(f"container {name}", cdir.parent, None) from err
                 raise
             rec.complete = True
             self.txn.save_container(rec)

@@ -134,3 +134,17 @@ def test_full_disk_is_reported_and_survivable(disk: Path) -> None:
     assert _cli(s, "check").returncode == 0 and s.check() == []
     filler.unlink()
     s.close()
+
+
+def test_vfs_copy_of_a_parent_on_a_full_disk(disk: Path) -> None:
+    s = Store.open(disk / "root", disk / "run", "vfs")
+    img = add_image(s, [[File("big", os.urandom(6 * MiB))], [File("small", b"s")]], ["l/v:1"])
+    s.prepare_snapshots(img.layers[:1])
+    _fill(disk, leave=2 * MiB)
+    with pytest.raises(NoSpace, match=rf"writing layer {img.layers[1][2]} into "):
+        s.prepare_snapshots(img.layers)  # the parent's 6 MiB tree is copied first: cp fails
+    with pytest.raises(NoSpace, match="writing container c into "):
+        s.create_container("c", img.record.id, [img.layers[0][0]], {})
+    assert s.containers() == [] and s.check() == []
+    assert [snap.id for snap in s.snapshots()] == [img.layers[0][0]]
+    s.close()
