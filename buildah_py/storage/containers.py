@@ -13,7 +13,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from buildah_py.errors import NameInUse, StoreError
+from buildah_py.errors import NameInUse, NoSpace, StoreError
 from buildah_py.oci.digest import validate_digest
 from buildah_py.storage.drivers import Driver
 from buildah_py.storage.fsutil import remove_tree
@@ -181,7 +181,14 @@ class Containers:
             rec.mount_count = 0 if force else rec.mount_count - 1
             if rec.mount_count == 0:
                 self.unmount_now(rec)
-            self.txn.save_container(rec)
+            try:
+                self.txn.save_container(rec)
+            except NoSpace:
+                if rec.mount_count:
+                    raise
+                # Unmounted, but the disk is too full to say so: a count left stale is one
+                # `mount` and `check` already handle, and the caller's own error stays in view.
+                self.txn.invalidate()
 
     def unmount_now(self, rec: ContainerRecord) -> None:
         # Every driver mounts at most one thing, at the mount target: no need for the chain here

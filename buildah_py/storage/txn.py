@@ -66,6 +66,10 @@ class MetaTxn:
     def exclusive(self) -> bool:
         return self.lock.exclusive
 
+    def invalidate(self) -> None:
+        """Memory may be ahead of disk: reload when the lock is next taken."""
+        self._gen = -1
+
     def _announce(self) -> None:
         if not self.lock.exclusive:
             raise StoreError("store metadata changed without the write lock")

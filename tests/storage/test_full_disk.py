@@ -148,3 +148,18 @@ def test_vfs_copy_of_a_parent_on_a_full_disk(disk: Path) -> None:
     assert s.containers() == [] and s.check() == []
     assert [snap.id for snap in s.snapshots()] == [img.layers[0][0]]
     s.close()
+
+
+def test_a_full_disk_during_import_is_said_in_one_line(disk: Path, tmp_path: Path) -> None:
+    s = Store.open(disk / "root", disk / "run", "overlay")
+    tar = tmp_path / "rootfs.tar"
+    tar.write_bytes(layer_tar([File("big", os.urandom(6 * MiB))]))
+    _fill(disk, leave=2 * MiB)
+    proc = _cli(s, "import", str(tar), "localhost/imported:1")
+    err = proc.stderr.strip()
+    assert proc.returncode == 125 and "Traceback" not in err and len(err.splitlines()) == 1, err
+    # the cause stays in view (unmounting after the failed unpack must not hide it behind
+    # a failed record write), and the half-imported container is gone with its files
+    assert "no space left on device" in err.lower() and "records" not in err, err
+    assert s.images() == [] and s.containers() == [] and s.check() == []
+    s.close()
