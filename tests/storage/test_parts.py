@@ -102,3 +102,26 @@ def test_images_collect_through_the_collector_they_are_given(tmp_path: Path) -> 
     assert images.remove("localhost/i:1", force=True) == [rec.id]
     assert ctrs.records() == [] and k.snapshots.records() == []
     assert list(k.content.digests()) == [] and k.content.index_entries() == []
+
+
+def test_build_cache_aliases_follow_their_snapshots(tmp_path: Path) -> None:
+    k = _kit(tmp_path)
+    cache = BuildCache(k.txn, k.paths.root, k.content, k.snapshots)
+    step, layer = sha(b"step"), sha(b"layer")
+    cache.remember_layer_aliases({layer: (step, None)})
+    assert cache.layer_aliases() == {}  # an incomplete (here: absent) snapshot is never named
+    with k.txn.writing():
+        rec = k.snapshots.begin(step, None, step)
+        k.snapshots.path(step).mkdir()
+        k.snapshots.finish(rec)
+    cache.remember_layer_aliases({layer: (step, None)})
+    with k.txn.reading():
+        assert cache.alias_for(layer, None) == step and cache.alias_for(layer, step) is None
+        assert cache.alias_snapshots({layer}) == {step} and cache.alias_snapshots(set()) == set()
+    with k.txn.writing():
+        k.snapshots.drop(step)
+        k.txn.save_snapshots()
+        assert cache.check(repair=False) == [f"layer alias {layer}: its step snapshot is gone"]
+        assert cache.check(repair=True) == [f"layer alias {layer}: its step snapshot is gone"]
+        assert cache.check(repair=False) == []
+    assert cache.layer_aliases() == {}
