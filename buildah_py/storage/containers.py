@@ -113,7 +113,7 @@ class Containers:
 
     def update(self, rec: ContainerRecord) -> None:
         """Store a changed name, config, extra, image or chain (mount state is the store's own);
-        saved when the outermost `writing()` section ends."""
+        unless the chain changed, saved when the outermost `writing()` section ends."""
         with self.txn.writing():
             cur = self.txn.meta.containers.get(rec.id)
             if cur is None:
@@ -122,7 +122,8 @@ class Containers:
                 check_container_name(rec.name)
                 if any(c.name == rec.name for c in self.txn.meta.containers.values()):
                     raise NameInUse(rec.name)
-            if rec.chain != cur.chain:
+            same_chain, old_image = rec.chain == cur.chain, cur.image_id
+            if not same_chain:
                 if cur.mount_count:
                     raise StoreError(
                         f"container {cur.name} is mounted; unmount it to change its layers"
@@ -132,9 +133,11 @@ class Containers:
                         raise StoreError(f"snapshot {chain_id} is not in the store")
             cur.name, cur.config, cur.extra = rec.name, _clone(rec.config), _clone(rec.extra)
             cur.image_id, cur.image_name, cur.chain = rec.image_id, rec.image_name, list(rec.chain)
-            # Nothing on disk follows from these fields: several updates inside one caller's
-            # write section reach disk once, when it ends.
-            self.txn.save_container(cur, defer=True)
+            # No file on disk follows from name, config or extra: several updates inside one
+            # caller's write section reach disk once, when it ends. A new chain is saved at
+            # once (and so is a new image), as collection in the same section may drop what
+            # the old values named.
+            self.txn.save_container(cur, defer=same_chain and rec.image_id == old_image)
 
     def remove(self, ref: str) -> None:
         """Unmount (fully) and delete a container and its directories."""

@@ -153,3 +153,14 @@ def test_an_update_is_a_private_copy(make_store: MakeStore) -> None:
     with pytest.raises(TypeError):
         s.update_container(ctr)
     assert s.container("c").config == {"Env": ["A=1", "B=2"]}
+
+
+def test_a_new_chain_is_saved_at_once(make_store: MakeStore) -> None:
+    s = make_store("vfs")
+    b = add_image(s, [[File("a", b"a")]], ["localhost/app:1"])
+    ctr = s.create_container("c", "", [], {})
+    path = s.root / "container-records" / f"{ctr.id}.json"
+    with s.writing():
+        ctr.chain = s.prepare_snapshots(b.layers)
+        s.update_container(ctr)
+        assert json.loads(path.read_bytes())["container"]["chain"] == ctr.chain
