@@ -32,6 +32,30 @@ class SizeMismatch(StoreError):
         self.actual = actual
 
 
+class NoSpace(StoreError):
+    """The disk filled while writing `what` into `where`; `needed`/`free` in bytes (estimates)."""
+
+    def __init__(
+        self, what: str, where: str, needed: int | None, free: int, at_least: bool = False
+    ) -> None:
+        need = "needs more"
+        if needed is not None:
+            need = f"needs {'more than' if at_least else 'about'} {_mib(needed)}"
+        super().__init__(
+            f"no space left on device writing {what} into {where}: {need}, {_mib(free)} free"
+        )
+        self.what = what
+        self.where = where
+        self.needed = needed
+        self.free = free
+
+
+def _mib(n: int) -> str:
+    if n >= 2**20:
+        return f"{n / 2**20:.0f} MiB"
+    return f"{n / 1024:.0f} KiB" if n >= 1024 else f"{n} bytes"
+
+
 class ImageNotFound(StoreError):
     def __init__(self, name: str) -> None:
         super().__init__(f"image {name!r} not found in the local store")

@@ -355,7 +355,7 @@ def rm_cmd(g: Globals, all_: bool, containers: tuple[str, ...]) -> None:
     """Remove working containers."""
     store = g.store()
     targets = [r.id for r in store.containers()] if all_ else list(containers)
-    if not targets:
+    if not targets and not all_:
         raise ContainerError("rm: name a container, or use --all")
     for name in targets:
         rid = store.container(name).id

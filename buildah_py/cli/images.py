@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import click
 
-from buildah_py.cli.common import Globals, handle_errors, pass_globals, print_json
+from buildah_py.cli.common import EXIT_ERROR, Globals, handle_errors, pass_globals, print_json
 from buildah_py.cli.progress import BlobProgress
 from buildah_py.cli.registry import registry_options, registry_opts
 from buildah_py.container import Container, Image
 from buildah_py.container.resolve import candidates, find_image
-from buildah_py.errors import ContainerNotFound, ImageNotFound
+from buildah_py.errors import BuildahPyError, ContainerNotFound, ImageNotFound
 from buildah_py.storage import Store
 
 
@@ -177,20 +178,33 @@ def rmi_cmd(g: Globals, force: bool, all_: bool, prune: bool, images: tuple[str,
         targets = [r.id for r in store.images() if not r.names]
     elif not targets:
         raise ImageNotFound("(none given: name an image, or use --all)")
+    # Like buildah: remove what can be removed, then name each one that could not be.
+    failed = []
     for ref in targets:
         try:
-            rec = find_image(store, ref)
-        except ImageNotFound:
-            if not _remove_list(store, ref):
-                raise
-            continue
-        # A name removes just that name (buildah's "untagged"); the image goes with its last name.
-        name = next((c for c in candidates(ref) if c in rec.names), None)
-        removed = store.remove_image(name or rec.id, force=force)
-        if name and not removed:
-            click.echo(f"untagged: {name}")
-        for image_id in removed:
-            click.echo(image_id)
+            _remove_one(store, ref, force)
+        except BuildahPyError as err:
+            failed.append(str(err))
+    for line in failed:
+        click.echo(f"Error: {line}", err=True)
+    if failed:
+        sys.exit(EXIT_ERROR)
+
+
+def _remove_one(store: Store, ref: str, force: bool) -> None:
+    try:
+        rec = find_image(store, ref)
+    except ImageNotFound:
+        if not _remove_list(store, ref):
+            raise
+        return
+    # A name removes just that name (buildah's "untagged"); the image goes with its last name.
+    name = next((c for c in candidates(ref) if c in rec.names), None)
+    removed = store.remove_image(name or rec.id, force=force)
+    if name and not removed:
+        click.echo(f"untagged: {name}")
+    for image_id in removed:
+        click.echo(image_id)
 
 
 def _remove_list(store: Store, ref: str) -> bool:

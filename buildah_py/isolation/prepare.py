@@ -10,9 +10,7 @@ directory outside the rootfs and are bind-mounted, never written into the image.
 from __future__ import annotations
 
 import os
-import shutil
 import stat
-import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
@@ -24,6 +22,7 @@ from buildah_py.isolation.network import private_network, resolv_conf
 from buildah_py.isolation.spec import ETC_FILES, RunSpec, env_value
 from buildah_py.isolation.users import ResolvedUser
 from buildah_py.linux.namespaces import id_mapped, setgroups_allowed
+from buildah_py.storage.rundirs import RUN_PREFIX, RunDir
 
 _LOCALHOST = (
     "127.0.0.1\tlocalhost localhost.localdomain localhost4 localhost4.localdomain4\n"
@@ -90,7 +89,8 @@ def prepared(spec: RunSpec) -> Iterator[Prepared]:
         rootfd = os.open(spec.rootfs, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
     except OSError as err:
         raise RunError(f"rootfs {spec.rootfs}: {err.strerror}") from err
-    tmpdir = Path(tempfile.mkdtemp(prefix="buildah-py-run-"))
+    rundir = RunDir.create(RUN_PREFIX)  # check --repair finds it if we are killed
+    tmpdir = rundir.path
     prep = Prepared(rootfd, tmpdir, [])
     try:
         try:
@@ -115,7 +115,7 @@ def prepared(spec: RunSpec) -> Iterator[Prepared]:
     finally:
         confined.remove_created(prep.placeholders)
         os.close(rootfd)
-        shutil.rmtree(tmpdir, ignore_errors=True)
+        rundir.remove()
 
 
 def find_executable(rootfd: int, argv0: str, env: list[str], cwd: str) -> str | None:

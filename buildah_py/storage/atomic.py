@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import tempfile
 from pathlib import Path
 from typing import Any
+
+from buildah_py.errors import NoSpace
 
 
 def fsync_dir(path: str | Path) -> None:
@@ -25,6 +28,17 @@ def atomic_write(path: str | Path, data: bytes, mode: int = 0o644) -> None:
     sit in a readable file.
     """
     path = Path(path)
+    try:
+        _write_new(path, data, mode)
+    except OSError as err:
+        if err.errno in (errno.ENOSPC, errno.EDQUOT):
+            st = os.statvfs(path.parent)
+            free = st.f_bavail * st.f_frsize
+            raise NoSpace(path.name, str(path.parent), len(data), free) from err
+        raise
+
+
+def _write_new(path: Path, data: bytes, mode: int) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
@@ -42,8 +56,10 @@ def atomic_write(path: str | Path, data: bytes, mode: int = 0o644) -> None:
     fsync_dir(path.parent)
 
 
-def atomic_write_json(path: Path, data: Any) -> None:
-    atomic_write(path, json.dumps(data, indent=1, sort_keys=True).encode() + b"\n")
+def atomic_write_json(path: Path, data: Any, compact: bool = False) -> None:
+    """`atomic_write` of a JSON document (`compact`: one line, for files written often)."""
+    text = json.dumps(data, indent=None if compact else 1, sort_keys=True)
+    atomic_write(path, text.encode() + b"\n")
 
 
 def read_json(path: Path, default: Any) -> Any:

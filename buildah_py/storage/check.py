@@ -1,18 +1,27 @@
 """`check`: find (and with repair, fix) what crashes and outside meddling leave behind.
 
 Repair removes broken or half-written things and rewrites index.json; it never removes a
-complete image unless one of its blobs is gone or corrupt.
+complete image unless one of its blobs is gone or corrupt. Files are deleted before the
+records that name them are saved, so repair works on a full disk.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 from buildah_py.linux.mount import is_mounted, unmount
-from buildah_py.storage.core import hex_of
+from buildah_py.storage.containers import Containers
+from buildah_py.storage.content_dir import DirContentStore
+from buildah_py.storage.drivers import Driver
 from buildah_py.storage.drivers.probe import PROBE_PREFIX
 from buildah_py.storage.fsutil import TRASH_PREFIX, remove_trash
-from buildah_py.storage.images import ImagesMixin
+from buildah_py.storage.images import Images
+from buildah_py.storage.paths import StorePaths, hex_of
+from buildah_py.storage.rundirs import dead_run_dirs
+from buildah_py.storage.snapshots import Snapshots
+from buildah_py.storage.steps import BuildCache
+from buildah_py.storage.txn import MetaTxn
 
 
 def _is_atomic_temp(name: str) -> bool:
@@ -21,37 +30,59 @@ def _is_atomic_temp(name: str) -> bool:
     return name.startswith(".") and name.endswith(".tmp")
 
 
-class CheckMixin(ImagesMixin):
+class Checker:
+    """One pass over the store's parts; each step returns its findings, one line each."""
+
+    def __init__(
+        self,
+        txn: MetaTxn,
+        paths: StorePaths,
+        driver: Driver,
+        content: DirContentStore,
+        snapshots: Snapshots,
+        containers: Containers,
+        images: Images,
+        cache: BuildCache,
+    ) -> None:
+        self.txn = txn
+        self.paths = paths
+        self.driver = driver
+        self.content = content
+        self.snapshots = snapshots
+        self.containers = containers
+        self.images = images
+        self.cache = cache
+        self._bad_blobs: set[str] = set()  # corrupt blobs found by the check in progress
+
     def check(self, repair: bool = False) -> list[str]:
         """Problems found, one line each (all of them fixed when `repair`)."""
-        if repair:
-            with self.writing():
-                return self._check(True)
-        with self.reading():
-            return self._check(False)
-
-    def _check(self, repair: bool) -> list[str]:
-        found: list[str] = []
-        self._bad_blobs = set()
-        for step in (
-            self._check_trash,
-            self._check_ingest,
-            self._check_blobs,
-            self._check_images,
-            self._check_snapshots,
-            self._check_containers,
-            self._check_index,
-        ):
-            found.extend(step(repair))
-        return found
+        with self.txn.writing() if repair else self.txn.reading():
+            found: list[str] = []
+            self._bad_blobs = set()
+            steps: list[Callable[[bool], list[str]]] = [
+                self._check_trash,
+                self._check_run_dirs,
+                self._check_ingest,
+                self._check_blobs,
+                self._check_images,
+                self._check_snapshots,
+                self._check_containers,
+                self._check_index,
+                self.cache.check,
+            ]
+            for step in steps:
+                found.extend(step(repair))
+            return found
 
     def _check_trash(self, repair: bool) -> list[str]:
         found = []
+        root = self.paths.root
         dirs = (
-            self.root,
-            self.root / "snapshots",
-            self.root / "containers",
-            self.runroot / "mounts",
+            root,
+            root / "snapshots",
+            root / "containers",
+            self.paths.ctr_records(),
+            self.paths.runroot / "mounts",
         )
         for parent in dirs:
             if not parent.is_dir():
@@ -62,7 +93,7 @@ class CheckMixin(ImagesMixin):
                     if repair:
                         unmount(str(entry / "merged"))
                         remove_trash(entry)
-                elif parent in (self.root, self.root / "content") and _is_atomic_temp(entry.name):
+                elif parent in (root, self.paths.ctr_records()) and _is_atomic_temp(entry.name):
                     found.append(f"{entry}: temp file of an interrupted metadata write")
                     if repair:
                         entry.unlink()
@@ -70,6 +101,14 @@ class CheckMixin(ImagesMixin):
                     found.append(f"{entry}: leftover of an interrupted deletion")
                     if repair:
                         remove_trash(entry)
+        return found
+
+    def _check_run_dirs(self, repair: bool) -> list[str]:
+        found = []
+        for entry in dead_run_dirs(self.paths.runroot):
+            found.append(f"{entry}: runtime directory of a process that is gone")
+            if repair:
+                remove_trash(entry)
         return found
 
     def _check_ingest(self, repair: bool) -> list[str]:
@@ -87,95 +126,94 @@ class CheckMixin(ImagesMixin):
 
     def _check_images(self, repair: bool) -> list[str]:
         found = []
-        for rec in list(self._meta.images.values()):
+        meta = self.txn.meta
+        for rec in list(meta.images.values()):
             bad = [d for d in rec.blobs() if d in self._bad_blobs or not self.content.has(d)]
             if bad:
                 found.append(
                     f"image {rec.id[:12]} {rec.names}: blob(s) missing or corrupt: {', '.join(bad)}"
                 )
                 if repair:
-                    del self._meta.images[rec.id]
+                    del meta.images[rec.id]
         if found and repair:
-            self._save("images")
-            self._sync_index()
+            self.images.save()
         return found
 
     def _check_snapshots(self, repair: bool) -> list[str]:
         found = []
+        meta = self.txn.meta
         changed = True
         while changed:  # dropping one snapshot can orphan its children
             changed = False
-            for rec in list(self._meta.snapshots.values()):
+            for rec in list(meta.snapshots.values()):
                 why = ""
                 if not rec.complete:
                     why = "incomplete (its write was interrupted)"
-                elif not self._snap_fs(rec.id).is_dir():
+                elif not self.paths.snap_fs(rec.id).is_dir():
                     why = "directory is missing"
-                elif rec.parent and rec.parent not in self._meta.snapshots:
+                elif rec.parent and rec.parent not in meta.snapshots:
                     why = f"parent {rec.parent} is missing"
                 if why:
                     found.append(f"snapshot {rec.id}: {why}")
                     if not repair:
                         continue
-                    self._drop_snapshot(rec.id)
+                    self.snapshots.drop(rec.id)  # files first, the record after
                     changed = True
         if found and repair:
-            self._save("snapshots")  # records first; this also deletes the dropped dirs
-        for rec in self._meta.snapshots.values():
-            link = self._link_path(rec.link)
-            want = os.path.relpath(self._snap_fs(rec.id), self.root / "l")
+            self.txn.save_snapshots()
+        for rec in meta.snapshots.values():
+            link = self.paths.link(rec.link)
+            want = os.path.relpath(self.paths.snap_fs(rec.id), self.paths.root / "l")
             if not link.is_symlink() or os.readlink(link) != want:
                 found.append(f"snapshot {rec.id}: short link {link} is missing or wrong")
                 if repair:
                     link.unlink(missing_ok=True)
                     os.symlink(want, link)
-        known = {hex_of(r.id) for r in self._meta.snapshots.values()}
-        for entry in sorted((self.root / "snapshots").iterdir()):
+        known = {hex_of(r.id) for r in meta.snapshots.values()}
+        for entry in sorted((self.paths.root / "snapshots").iterdir()):
             if entry.name not in known and not entry.name.startswith(TRASH_PREFIX):
                 found.append(f"{entry}: snapshot directory without a record")
                 if repair:
                     remove_trash(entry)
-        links = {r.link for r in self._meta.snapshots.values()}
-        for entry in sorted((self.root / "l").iterdir()):
+        links = {r.link for r in meta.snapshots.values()}
+        for entry in sorted((self.paths.root / "l").iterdir()):
             if entry.name not in links:
                 found.append(f"{entry}: short link without a snapshot")
                 if repair:
                     entry.unlink()
-        if found and repair:
-            self._save("snapshots")
         return found
 
     def _check_containers(self, repair: bool) -> list[str]:
         found = []
-        for rec in list(self._meta.containers.values()):
+        meta = self.txn.meta
+        for rec in list(meta.containers.values()):
             why = ""
+            cdir = self.paths.ctr_dir(rec.id)
             if not rec.complete:
                 why = "incomplete (its creation was interrupted)"
-            elif not self._ctr_dir(rec.id).is_dir():
+            elif not cdir.is_dir():
                 why = "directory is missing"
-            elif gone := [c for c in rec.chain if not self._complete(c)]:
+            elif gone := [c for c in rec.chain if not self.snapshots.complete(c)]:
                 why = f"snapshot(s) missing: {', '.join(gone)}"
             if why:
                 found.append(f"container {rec.name} ({rec.id[:12]}): {why}")
                 if repair:
-                    self._remove_container_locked(rec.id)
+                    self.containers.remove_locked(rec.id)
                 continue
-            target = str(self._mount_target(rec.id))
-            if rec.mount_count and self.driver.mounts(
-                [], self._ctr_dir(rec.id), self._mount_target(rec.id)
-            ):
-                if not is_mounted(target):
+            target = self.paths.mount_target(rec.id)
+            if rec.mount_count and self.driver.mounts([], cdir, target):
+                if not is_mounted(str(target)):
                     found.append(f"container {rec.name}: recorded as mounted but is not")
                     if repair:
                         rec.mount_count, rec.mountpoint = 0, ""
-                        self._save("containers")
-        known = set(self._meta.containers)
-        for entry in sorted((self.root / "containers").iterdir()):
+                        self.txn.save_container(rec)
+        known = set(meta.containers)
+        for entry in sorted((self.paths.root / "containers").iterdir()):
             if entry.name not in known and not entry.name.startswith(TRASH_PREFIX):
                 found.append(f"{entry}: container directory without a record")
                 if repair:
                     remove_trash(entry)
-        mounts = self.runroot / "mounts"
+        mounts = self.paths.runroot / "mounts"
         for entry in sorted(mounts.iterdir()) if mounts.is_dir() else []:
             if entry.name not in known and not entry.name.startswith(TRASH_PREFIX):
                 found.append(f"{entry}: mount point of no container")
@@ -185,9 +223,8 @@ class CheckMixin(ImagesMixin):
         return found
 
     def _check_index(self, repair: bool) -> list[str]:
-        want = [d.to_json() for d in self._index_entries()]
-        if want == [d.to_json() for d in self.content.index_entries()]:
+        if self.images.index_in_step():
             return []
         if repair:
-            self._sync_index()
+            self.images.sync_index()
         return ["content/index.json does not match images.json"]

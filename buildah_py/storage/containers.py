@@ -1,39 +1,67 @@
 """Working containers: a snapshot chain plus a private writable directory, mounted on demand.
 
 A container record is saved incomplete before its directories are made (vfs copies a whole
-tree) and completed after. Mount counts live in the record, guarded by the store lock.
+tree) and completed after. Mount counts live in the record, guarded by the store lock. Each
+record is a file of its own, so saving one container costs the size of that record only.
 """
 
 from __future__ import annotations
 
 import copy
+import json
 import secrets
 from pathlib import Path
 from typing import Any
 
-from buildah_py.errors import NameInUse, StoreError
+from buildah_py.errors import NameInUse, NoSpace, StoreError
 from buildah_py.linux.mount import Mount, is_mounted, mount_all, unmount
+from buildah_py.oci.digest import validate_digest
+from buildah_py.storage.drivers import Driver
 from buildah_py.storage.fsutil import remove_tree
-from buildah_py.storage.gc import GcMixin
 from buildah_py.storage.lookup import find_container, find_image
 from buildah_py.storage.names import check_container_name, default_container_name
+from buildah_py.storage.nospace import disk_full, no_space
+from buildah_py.storage.paths import StorePaths
 from buildah_py.storage.records import ContainerRecord, now
+from buildah_py.storage.snapshots import Snapshots
 from buildah_py.storage.trim import trim_unchanged_dirs
+from buildah_py.storage.txn import MetaTxn
 
 
-class ContainersMixin(GcMixin):
-    def containers(self) -> list[ContainerRecord]:
-        with self.reading():
-            return copy.deepcopy(
-                sorted(self._meta.containers.values(), key=lambda c: (c.created, c.id))
-            )
+def _clone(doc: dict[str, Any]) -> dict[str, Any]:
+    """A private copy of a caller's JSON document (several times faster than a deep copy, and
+    what cannot be saved is refused here rather than when the record is written)."""
+    out: dict[str, Any] = json.loads(json.dumps(doc))
+    return out
 
-    def container(self, ref: str) -> ContainerRecord:
+
+class Containers:
+    """Container records and directories, stacked on `snapshots`."""
+
+    def __init__(
+        self, txn: MetaTxn, paths: StorePaths, driver: Driver, snapshots: Snapshots
+    ) -> None:
+        self.txn = txn
+        self.paths = paths
+        self.driver = driver
+        self.snapshots = snapshots
+
+    def records(self) -> list[ContainerRecord]:
+        with self.txn.reading():
+            recs = sorted(self.txn.meta.containers.values(), key=lambda c: (c.created, c.id))
+            return copy.deepcopy(recs)
+
+    def get(self, ref: str) -> ContainerRecord:
         """By name, ID or unique ID prefix; ContainerNotFound."""
-        with self.reading():
-            return copy.deepcopy(find_container(ref, self._meta.containers))
+        with self.txn.reading():
+            return copy.deepcopy(find_container(ref, self.txn.meta.containers))
 
-    def create_container(
+    def _check_chain(self, chain: list[str]) -> None:
+        for chain_id in chain:
+            if not self.snapshots.complete(chain_id):
+                raise StoreError(f"snapshot {chain_id} is not in the store; prepare it first")
+
+    def create(
         self,
         name: str | None,
         image_id: str,
@@ -41,26 +69,21 @@ class ContainersMixin(GcMixin):
         config: dict[str, Any],
         extra: dict[str, Any] | None = None,
     ) -> ContainerRecord:
-        """A new working container on snapshot `chain` (bottom -> top, all prepared already).
-
-        Run `prepare_snapshots` and this inside one `with store.writing():` when other processes
-        may remove images meanwhile. `image_id` is "" for a container from scratch.
-        """
+        """A new working container on snapshot `chain` (bottom -> top, all prepared already)."""
         if name is not None:
             check_container_name(name)
-        with self.writing():
-            taken = {c.name for c in self._meta.containers.values()}
+        with self.txn.writing():
+            meta = self.txn.meta
+            taken = {c.name for c in meta.containers.values()}
             image_name = ""
             if image_id:
-                img = find_image(image_id, self._meta.images)
+                img = find_image(image_id, meta.images)
                 image_id, image_name = img.id, (img.names[0] if img.names else "")
             if name is None:
                 name = default_container_name(image_name, taken)
             elif name in taken:
                 raise NameInUse(name)
-            for chain_id in chain:
-                if not self._complete(chain_id):
-                    raise StoreError(f"snapshot {chain_id} is not in the store; prepare it first")
+            self._check_chain(chain)
             rec = ContainerRecord(
                 id=secrets.token_hex(32),
                 name=name,
@@ -68,79 +91,72 @@ class ContainersMixin(GcMixin):
                 image_name=image_name,
                 chain=list(chain),
                 created=now(),
-                config=copy.deepcopy(config),
-                extra=copy.deepcopy(extra or {}),
+                config=_clone(config),
+                extra=_clone(extra or {}),
                 complete=False,
             )
-            self._meta.containers[rec.id] = rec
-            self._save("containers")
-            cdir = self._ctr_dir(rec.id)
+            meta.containers[rec.id] = rec
+            self.txn.save_container(rec)
+            cdir = self.paths.ctr_dir(rec.id)
             try:
                 cdir.mkdir(parents=True)
-                self.driver.init_container(cdir, self._snap_fs(chain[-1]) if chain else None)
-            except BaseException:
-                del self._meta.containers[rec.id]
-                self._save("containers")
-                remove_tree(cdir)
+                self.driver.init_container(cdir, self.paths.snap_fs(chain[-1]) if chain else None)
+            except BaseException as err:
+                remove_tree(cdir)  # files first: the space is back before the record is saved
+                self.txn.forget_container(rec.id)
+                if disk_full(err):
+                    raise no_space(f"container {name}", cdir.parent, None) from err
                 raise
             rec.complete = True
-            self._save("containers")
+            self.txn.save_container(rec)
             return copy.deepcopy(rec)
 
-    def update_container(self, rec: ContainerRecord) -> None:
-        """Store a changed name, config, extra, image or chain (mount state is the store's own)."""
-        with self.writing():
-            cur = self._meta.containers.get(rec.id)
+    def update(self, rec: ContainerRecord) -> None:
+        """Store a changed name, config, extra, image or chain (mount state is the store's own);
+        unless the chain changed, saved when the outermost `writing()` section ends."""
+        with self.txn.writing():
+            cur = self.txn.meta.containers.get(rec.id)
             if cur is None:
                 raise StoreError(f"container {rec.id} no longer exists")
             if rec.name != cur.name:
                 check_container_name(rec.name)
-                if any(c.name == rec.name for c in self._meta.containers.values()):
+                if any(c.name == rec.name for c in self.txn.meta.containers.values()):
                     raise NameInUse(rec.name)
-            if rec.chain != cur.chain:
+            same_chain, old_image = rec.chain == cur.chain, cur.image_id
+            if not same_chain:
                 if cur.mount_count:
                     raise StoreError(
                         f"container {cur.name} is mounted; unmount it to change its layers"
                     )
                 for chain_id in rec.chain:
-                    if not self._complete(chain_id):
+                    if not self.snapshots.complete(chain_id):
                         raise StoreError(f"snapshot {chain_id} is not in the store")
-            cur.name, cur.config, cur.extra = (
-                rec.name,
-                copy.deepcopy(rec.config),
-                copy.deepcopy(rec.extra),
-            )
+            cur.name, cur.config, cur.extra = rec.name, _clone(rec.config), _clone(rec.extra)
             cur.image_id, cur.image_name, cur.chain = rec.image_id, rec.image_name, list(rec.chain)
-            self._save("containers")
+            # No file on disk follows from name, config or extra: several updates inside one
+            # caller's write section reach disk once, when it ends. A new chain is saved at
+            # once (and so is a new image), as collection in the same section may drop what
+            # the old values named.
+            self.txn.save_container(cur, defer=same_chain and rec.image_id == old_image)
 
-    def remove_container(self, ref: str) -> None:
+    def remove(self, ref: str) -> None:
         """Unmount (fully) and delete a container and its directories."""
-        with self.writing():
-            self._remove_container_locked(find_container(ref, self._meta.containers).id)
+        with self.txn.writing():
+            self.remove_locked(find_container(ref, self.txn.meta.containers).id)
 
-    def _remove_container_locked(self, ctr_id: str) -> None:
-        rec = self._meta.containers[ctr_id]
-        self._unmount_now(rec)
-        del self._meta.containers[ctr_id]
-        self._save("containers")
-        remove_tree(self._ctr_dir(ctr_id))
-        remove_tree(self._mount_target(ctr_id).parent)
+    def remove_locked(self, ctr_id: str) -> None:
+        """Unmount, delete the directories, then the record (write lock held; works on a full disk)."""
+        rec = self.txn.meta.containers[ctr_id]
+        self.unmount_now(rec)
+        remove_tree(self.paths.ctr_dir(ctr_id))
+        remove_tree(self.paths.mount_target(ctr_id).parent)
+        self.txn.forget_container(ctr_id)
 
     # --- mounting ------------------------------------------------------------
-    def _lowers(self, rec: ContainerRecord) -> list[Path]:
-        out = []
-        for chain_id in reversed(rec.chain):  # overlay wants the top layer first
-            snap = self._meta.snapshots.get(chain_id)
-            if snap is None or not self._complete(chain_id):
-                raise StoreError(
-                    f"container {rec.name}: snapshot {chain_id} is missing (run check --repair)"
-                )
-            out.append(self._link_path(snap.link))
-        return out
-
     def _mounts(self, rec: ContainerRecord) -> list[Mount]:
+        lowers = self.snapshots.lowers(rec.chain, f"container {rec.name}")
         return self.driver.mounts(
-            self._lowers(rec), self._ctr_dir(rec.id), self._mount_target(rec.id)
+            lowers, self.paths.ctr_dir(rec.id), self.paths.mount_target(rec.id)
         )
 
     def _is_live(self, rec: ContainerRecord) -> bool:
@@ -148,61 +164,116 @@ class ContainersMixin(GcMixin):
 
     def mount(self, ref: str) -> Path:
         """The container's root filesystem as one tree; counted, so each mount needs an unmount."""
-        with self.writing():
-            rec = find_container(ref, self._meta.containers)
-            target = self._mount_target(rec.id)
+        with self.txn.writing():
+            rec = find_container(ref, self.txn.meta.containers)
+            target = self.paths.mount_target(rec.id)
             if rec.mount_count == 0 or not self._is_live(rec):
                 rec.mount_count = 0  # a stale count (e.g. after a reboot) starts over
                 mount_all(self._mounts(rec))
             rec.mount_count += 1
-            rec.mountpoint = str(self.driver.rootfs(self._ctr_dir(rec.id), target))
-            self._save("containers")
+            rec.mountpoint = str(self.driver.rootfs(self.paths.ctr_dir(rec.id), target))
+            self.txn.save_container(rec)
             return Path(rec.mountpoint)
 
     def unmount(self, ref: str, force: bool = False) -> None:
         """Drop one mount reference (all of them with `force`); unmounts at zero."""
-        with self.writing():
-            rec = find_container(ref, self._meta.containers)
+        with self.txn.writing():
+            rec = find_container(ref, self.txn.meta.containers)
             if rec.mount_count == 0 and not force:
                 return
             rec.mount_count = 0 if force else rec.mount_count - 1
             if rec.mount_count == 0:
-                self._unmount_now(rec)
-            self._save("containers")
+                self.unmount_now(rec)
+            try:
+                self.txn.save_container(rec)
+            except NoSpace:
+                if rec.mount_count:
+                    raise
+                # Unmounted, but the disk is too full to say so: a count left stale is one
+                # `mount` and `check` already handle, and the caller's own error stays in view.
+                self.txn.invalidate()
 
-    def _unmount_now(self, rec: ContainerRecord) -> None:
+    def unmount_now(self, rec: ContainerRecord) -> None:
         # Every driver mounts at most one thing, at the mount target: no need for the chain here
         # (which may be gone when a damaged container is being removed).
-        unmount(str(self._mount_target(rec.id)), fuse=self.driver.name == "fuse-overlayfs")
+        target = str(self.paths.mount_target(rec.id))
+        unmount(target, fuse=self.driver.name == "fuse-overlayfs")
         rec.mount_count = 0
         rec.mountpoint = ""
 
     def trim_upper(self, ref: str) -> int:
         """Drop directories the container's overlay upper dir holds only as unchanged copy-ups
         (see storage/trim.py); a no-op while the container is mounted or on vfs."""
-        with self.writing():
-            rec = find_container(ref, self._meta.containers)
+        with self.txn.writing():
+            rec = find_container(ref, self.txn.meta.containers)
             if self.driver.diff_kind != "upper" or rec.mount_count or self._is_live(rec):
                 return 0
-            upper = self.driver.upper(self._ctr_dir(rec.id))
-            lowers = [self.snapshot_path(c) for c in reversed(rec.chain)]
+            upper = self.driver.upper(self.paths.ctr_dir(rec.id))
+            lowers = [self.paths.snap_fs(c) for c in reversed(rec.chain)]
             return trim_unchanged_dirs(upper, lowers, self.driver.userxattr)
 
-    def container_upper(self, ref: str) -> Path:
+    def upper(self, ref: str) -> Path:
         """The container's diff directory: the overlay upper dir, or the vfs rootfs."""
-        with self.reading():
-            rec = find_container(ref, self._meta.containers)
-            return self.driver.upper(self._ctr_dir(rec.id))
+        with self.txn.reading():
+            rec = find_container(ref, self.txn.meta.containers)
+            return self.driver.upper(self.paths.ctr_dir(rec.id))
 
-    def container_diff_kind(self, ref: str) -> str:
+    def diff_kind(self, ref: str) -> str:
         """ "upper": write the layer with write_layer_from_upper(container_upper);
         "dirs": write_layer_from_dirs(container_base, container_upper)."""
-        with self.reading():
-            find_container(ref, self._meta.containers)
+        with self.txn.reading():
+            find_container(ref, self.txn.meta.containers)
             return self.driver.diff_kind
 
-    def container_base(self, ref: str) -> Path | None:
+    def base(self, ref: str) -> Path | None:
         """For "dirs" diffs: the full tree the container started from (None from scratch)."""
-        with self.reading():
-            rec = find_container(ref, self._meta.containers)
-            return self._snap_fs(rec.chain[-1]) if rec.chain else None
+        with self.txn.reading():
+            rec = find_container(ref, self.txn.meta.containers)
+            return self.paths.snap_fs(rec.chain[-1]) if rec.chain else None
+
+    # --- build steps as snapshots ---------------------------------------------------
+    def _reset_dirs(self, cdir: Path, top: str | None) -> None:
+        """Give a container fresh private directories on top of snapshot `top` (write lock held)."""
+        for sub in ("upper", "work", "empty", "rootfs"):
+            remove_tree(cdir / sub)
+        self.driver.init_container(cdir, self.paths.snap_fs(top) if top else None)
+
+    def freeze_step(self, ref: str, snapshot_id: str) -> bool:
+        """Freeze the container's diff as snapshot `snapshot_id` on top of its chain; the container
+        continues on a fresh diff dir. Returns False when a complete snapshot of that ID existed
+        already (then the container's diff is discarded in its favour). Unmount first."""
+        validate_digest(snapshot_id)
+        with self.txn.writing():
+            rec = find_container(ref, self.txn.meta.containers)
+            if rec.mount_count:
+                raise StoreError(f"container {rec.name} is mounted; unmount it to freeze a step")
+            cdir = self.paths.ctr_dir(rec.id)
+            parent = rec.chain[-1] if rec.chain else None
+            created = self.snapshots.add_from_dir(
+                snapshot_id, parent, snapshot_id, self.driver.upper(cdir), move=True
+            )
+            self._reset_dirs(cdir, snapshot_id)
+            rec.chain.append(snapshot_id)
+            self.txn.save_container(rec)
+            return created
+
+    def use_step(self, ref: str, snapshot_id: str) -> None:
+        """Put an existing step snapshot on top of the container's chain (a cache hit).
+
+        The container's own diff must hold nothing (it is replaced); the snapshot's parent must
+        be the container's current top."""
+        with self.txn.writing():
+            rec = find_container(ref, self.txn.meta.containers)
+            snap = self.txn.meta.snapshots.get(snapshot_id)
+            if snap is None or not self.snapshots.complete(snapshot_id):
+                raise StoreError(f"step snapshot {snapshot_id} is not in the store")
+            top = rec.chain[-1] if rec.chain else None
+            if snap.parent != top:
+                raise StoreError(f"step snapshot {snapshot_id} does not follow {top}")
+            if rec.mount_count:
+                raise StoreError(
+                    f"container {rec.name} is mounted; unmount it to change its layers"
+                )
+            self._reset_dirs(self.paths.ctr_dir(rec.id), snapshot_id)
+            rec.chain.append(snapshot_id)
+            self.txn.save_container(rec)

@@ -25,6 +25,7 @@ from buildah_py.oci.digest import CHUNK, is_digest, split_digest, validate_diges
 from buildah_py.oci.mediatypes import OCI_INDEX
 from buildah_py.storage.atomic import atomic_write, fsync_dir
 from buildah_py.storage.content import READ_LIMIT
+from buildah_py.storage.nospace import disk_full, no_space
 
 if TYPE_CHECKING:
     from _typeshed import ReadableBuffer
@@ -73,10 +74,11 @@ class _Writer(io.BufferedWriter):
         return self.digest
 
     def discard(self) -> None:
+        self.tmp.unlink(missing_ok=True)
         try:
-            self.close()
-        finally:
-            self.tmp.unlink(missing_ok=True)
+            self.close()  # flushes the buffer: on a full disk that fails, and the fd closes anyway
+        except OSError:
+            pass
 
 
 class DirContentStore:
@@ -178,8 +180,12 @@ class DirContentStore:
                 if expected_size is not None and w.size > expected_size:
                     raise SizeMismatch(expected_size, w.size)
             digest = self._commit(w, expected_digest, expected_size)
-        except BaseException:
-            w.discard()
+        except BaseException as err:
+            w.discard()  # the partial file goes first, so the space is back when we report
+            if disk_full(err):
+                what = f"blob {expected_digest}" if expected_digest else "a blob"
+                needed = expected_size if expected_size is not None else w.size
+                raise no_space(what, self.layout, needed, expected_size is None) from err
             raise
         return digest, w.size
 
@@ -188,8 +194,10 @@ class DirContentStore:
         try:
             w.write(data)
             return self._commit(w, expected, None)
-        except BaseException:
+        except BaseException as err:
             w.discard()
+            if disk_full(err):
+                raise no_space(f"blob {expected or 'in memory'}", self.layout, len(data)) from err
             raise
 
     @contextmanager
@@ -198,8 +206,10 @@ class DirContentStore:
         try:
             yield w
             self._commit(w, None, None)
-        except BaseException:
+        except BaseException as err:
             w.discard()
+            if disk_full(err):
+                raise no_space("a layer blob", self.layout, w.size, at_least=True) from err
             raise
 
     def delete(self, digest: str) -> bool:

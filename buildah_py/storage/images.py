@@ -1,4 +1,4 @@
-"""Image records: add, look up, tag, untag, remove (the store's image half)."""
+"""Image records: add, look up, tag, untag, remove, and the OCI layout index that mirrors them."""
 
 from __future__ import annotations
 
@@ -14,13 +14,19 @@ from buildah_py.errors import (
     ImageNotFound,
     SizeMismatch,
 )
-from buildah_py.oci.digest import sha256_digest, validate_digest
+from buildah_py.oci.descriptor import Descriptor
+from buildah_py.oci.digest import chain_ids, sha256_digest, validate_digest
 from buildah_py.oci.manifest import Manifest
-from buildah_py.storage.containers import ContainersMixin
-from buildah_py.storage.core import hex_of
+from buildah_py.storage.containers import Containers
+from buildah_py.storage.content_dir import DirContentStore
+from buildah_py.storage.gc import Collector
 from buildah_py.storage.lookup import find_image
 from buildah_py.storage.names import check_image_name
+from buildah_py.storage.paths import hex_of
 from buildah_py.storage.records import ImageRecord, now
+from buildah_py.storage.txn import MetaTxn
+
+REF_NAME = "org.opencontainers.image.ref.name"
 
 
 def _diff_ids(config_raw: bytes, n_layers: int) -> tuple[list[str], str]:
@@ -40,24 +46,39 @@ def _diff_ids(config_raw: bytes, n_layers: int) -> tuple[list[str], str]:
     return diff_ids, created if isinstance(created, str) else ""
 
 
-class ImagesMixin(ContainersMixin):
-    def images(self) -> list[ImageRecord]:
+class Images:
+    """Image records over `content`; removing one removes its `containers` (with force) and
+    lets `collector` take the blobs and snapshots only it used."""
+
+    def __init__(
+        self,
+        txn: MetaTxn,
+        content: DirContentStore,
+        containers: Containers,
+        collector: Collector,
+    ) -> None:
+        self.txn = txn
+        self.content = content
+        self.containers = containers
+        self.collector = collector
+
+    def records(self) -> list[ImageRecord]:
         """Every image, oldest first (copies: changing them changes nothing)."""
-        with self.reading():
-            recs = sorted(self._meta.images.values(), key=lambda r: (r.added, r.id))
+        with self.txn.reading():
+            recs = sorted(self.txn.meta.images.values(), key=lambda r: (r.added, r.id))
             return copy.deepcopy(recs)
 
-    def image(self, ref: str) -> ImageRecord:
+    def get(self, ref: str) -> ImageRecord:
         """By full name, ID, unique ID prefix (3+ chars), or "sha256:" digest; ImageNotFound."""
-        with self.reading():
-            return copy.deepcopy(find_image(ref, self._meta.images))
+        with self.txn.reading():
+            return copy.deepcopy(find_image(ref, self.txn.meta.images))
 
-    def add_image(self, manifest: bytes, media_type: str, names: list[str]) -> ImageRecord:
+    def add(self, manifest: bytes, media_type: str, names: list[str]) -> ImageRecord:
         """Record an image whose config and layer blobs are in `content`; names move to it."""
         for name in names:
             check_image_name(name)
         parsed = Manifest.from_bytes(manifest, media_type)
-        with self.writing():
+        with self.txn.writing():
             mdigest = sha256_digest(manifest)
             if not self.content.has(mdigest):
                 self.content.ingest_bytes(manifest, mdigest)
@@ -73,7 +94,7 @@ class ImagesMixin(ContainersMixin):
                 self.content.read(parsed.config.digest), len(parsed.layers)
             )
             image_id = hex_of(parsed.config.digest)
-            rec = self._meta.images.get(image_id)
+            rec = self.txn.meta.images.get(image_id)
             if rec is None:
                 rec = ImageRecord(
                     id=image_id,
@@ -88,61 +109,83 @@ class ImagesMixin(ContainersMixin):
             rec.created = created or rec.created or now()
             rec.layers = [d.digest for d in parsed.layers]
             rec.diff_ids = diff_ids
-            rec.top_chain_id = self._image_chain(rec)[-1] if diff_ids else None
+            rec.top_chain_id = chain_ids(diff_ids)[-1] if diff_ids else None
             rec.size = total
-            self._meta.images[image_id] = rec
+            self.txn.meta.images[image_id] = rec
             for name in names:
                 self._move_name(name, rec)
-            self._save("images")
-            self._sync_index()
+            self.save()
             return copy.deepcopy(rec)
 
     def _move_name(self, name: str, to: ImageRecord) -> None:
-        for other in self._meta.images.values():
+        for other in self.txn.meta.images.values():
             if other is not to and name in other.names:
                 other.names.remove(name)
         if name not in to.names:
             to.names.append(name)
 
     def tag(self, image_id: str, name: str) -> None:
-        """Give an image (any ref `image()` accepts) one more name, taking it from its old owner."""
+        """Give an image (any ref `get()` accepts) one more name, taking it from its old owner."""
         check_image_name(name)
-        with self.writing():
-            self._move_name(name, find_image(image_id, self._meta.images))
-            self._save("images")
-            self._sync_index()
+        with self.txn.writing():
+            self._move_name(name, find_image(image_id, self.txn.meta.images))
+            self.save()
 
     def untag(self, name: str) -> None:
         """Remove a name; the image stays (untagged). ImageNotFound if no image has it."""
-        with self.writing():
-            for rec in self._meta.images.values():
+        with self.txn.writing():
+            for rec in self.txn.meta.images.values():
                 if name in rec.names:
                     rec.names.remove(name)
-                    self._save("images")
-                    self._sync_index()
+                    self.save()
                     return
             raise ImageNotFound(name)
 
-    def remove_image(self, ref: str, force: bool = False) -> list[str]:
+    def remove(self, ref: str, force: bool = False) -> list[str]:
         """Remove an image (by a name with others left: only untag it). Returns removed image IDs.
 
         Refuses with ImageInUse while containers use it, unless `force`, which removes them too.
-        Blobs and snapshots only this image used are collected right away.
+        Blobs and snapshots only this image used go first, then the record (so a full disk
+        does not stop it).
         """
-        with self.writing():
-            rec = find_image(ref, self._meta.images)
+        with self.txn.writing():
+            rec = find_image(ref, self.txn.meta.images)
             if ref in rec.names and len(rec.names) > 1:
                 self.untag(ref)
                 return []
-            users = [c for c in self._meta.containers.values() if c.image_id == rec.id]
+            users = [c for c in self.txn.meta.containers.values() if c.image_id == rec.id]
             if users and not force:
                 raise ImageInUse(ref, [c.name for c in users])
             for ctr in users:
-                self._remove_container_locked(ctr.id)
-            del self._meta.images[rec.id]
-            self._save("images")
-            self._sync_index()
+                self.containers.remove_locked(ctr.id)
+            del self.txn.meta.images[rec.id]
             # Blobs re-ingested after this image was added belong to a pull in progress: kept.
             added = datetime.fromisoformat(rec.added).timestamp() if rec.added else 0.0
-            self._collect(set(rec.blobs()), set(self._image_chain(rec)), added)
+            self.collector.collect(set(rec.blobs()), set(chain_ids(rec.diff_ids)), added)
+            self.save()
             return [rec.id]
+
+    # --- the OCI layout index ---------------------------------------------------
+    def index_entries(self) -> list[Descriptor]:
+        """index.json as images.json says it should be: one entry per name, untagged ones bare."""
+        out = []
+        for rec in sorted(self.txn.meta.images.values(), key=lambda r: (r.added, r.id)):
+            desc = Descriptor(rec.manifest_media_type, rec.manifest_digest, rec.manifest_size)
+            if not rec.names:
+                out.append(desc)
+            for name in rec.names:
+                out.append(desc.with_annotations({REF_NAME: name}))
+        return out
+
+    def index_in_step(self) -> bool:
+        want = [d.to_json() for d in self.index_entries()]
+        return want == [d.to_json() for d in self.content.index_entries()]
+
+    def sync_index(self) -> None:
+        if not self.index_in_step():
+            self.content.set_index(self.index_entries())
+
+    def save(self) -> None:
+        """images.json, then index.json to match (write lock held)."""
+        self.txn.save_images()
+        self.sync_index()

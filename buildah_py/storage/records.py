@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 
 
 def now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _to_json(rec: Any) -> dict[str, Any]:
+    # Shallow: the document is only serialised, and a deep copy (dataclasses.asdict) of a
+    # large config on every save costs more than writing it.
+    return {f.name: getattr(rec, f.name) for f in fields(rec)}
 
 
 def _from_json(cls: Any, data: dict[str, Any]) -> Any:
@@ -42,7 +48,7 @@ class ImageRecord:
         return [self.manifest_digest, self.config_digest, *self.layers]
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        return _to_json(self)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ImageRecord:
@@ -62,7 +68,7 @@ class SnapshotRecord:
     created: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        return _to_json(self)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> SnapshotRecord:
@@ -79,7 +85,7 @@ class BlobMemo:
     diff_id: str
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        return _to_json(self)
 
 
 @dataclass
@@ -99,7 +105,7 @@ class ContainerRecord:
     complete: bool = True
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        return _to_json(self)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ContainerRecord:

@@ -22,13 +22,11 @@ import os
 from pathlib import Path
 from typing import Any
 
-from buildah_py.errors import StoreError
 from buildah_py.oci.digest import validate_digest
 from buildah_py.storage.atomic import atomic_write_json, read_json
-from buildah_py.storage.check import CheckMixin
-from buildah_py.storage.fsutil import remove_tree
-from buildah_py.storage.lookup import find_container
-from buildah_py.storage.records import BlobMemo
+from buildah_py.storage.content_dir import DirContentStore
+from buildah_py.storage.snapshots import Snapshots
+from buildah_py.storage.txn import MetaTxn
 
 CACHE_DIR = "build-cache"
 MAX_HASHES = 200_000
@@ -37,124 +35,71 @@ MAX_COMMITS = 5_000
 MAX_ALIASES = 20_000
 ALIASES = "aliases.json"
 COMMITS = "commits.json"
+HASHES = "hashes.json"
+NOTES = "steps.json"
 
 
-class StepsMixin(CheckMixin):
-    def _reset_container_dirs(self, cdir: Path, top: str | None) -> None:
-        """Give a container fresh private directories on top of snapshot `top` (write lock held)."""
-        for sub in ("upper", "work", "empty", "rootfs"):
-            remove_tree(cdir / sub)
-        self.driver.init_container(cdir, self._snap_fs(top) if top else None)
+class BuildCache:
+    """The build cache's side files under <root>/build-cache/, written under the store lock."""
 
-    def freeze_step(self, ref: str, snapshot_id: str) -> bool:
-        """Freeze the container's diff as snapshot `snapshot_id` on top of its chain; the container
-        continues on a fresh diff dir. Returns False when a complete snapshot of that ID existed
-        already (then the container's diff is discarded in its favour). Unmount first."""
-        validate_digest(snapshot_id)
-        with self.writing():
-            rec = find_container(ref, self._meta.containers)
-            if rec.mount_count:
-                raise StoreError(f"container {rec.name} is mounted; unmount it to freeze a step")
-            cdir = self._ctr_dir(rec.id)
-            parent = rec.chain[-1] if rec.chain else None
-            created = not self._complete(snapshot_id)
-            if created:
-                self.add_snapshot_from_dir(
-                    snapshot_id, parent, snapshot_id, self.driver.upper(cdir), move=True
-                )
-            self._reset_container_dirs(cdir, snapshot_id)
-            rec.chain.append(snapshot_id)
-            self._save("containers")
-            return created
+    def __init__(
+        self, txn: MetaTxn, root: Path, content: DirContentStore, snapshots: Snapshots
+    ) -> None:
+        self.txn = txn
+        self.dir = root / CACHE_DIR
+        self.content = content
+        self.snapshots = snapshots
 
-    def use_step(self, ref: str, snapshot_id: str) -> None:
-        """Put an existing step snapshot on top of the container's chain (a cache hit).
-
-        The container's own diff must hold nothing (it is replaced); the snapshot's parent must
-        be the container's current top."""
-        with self.writing():
-            rec = find_container(ref, self._meta.containers)
-            snap = self._meta.snapshots.get(snapshot_id)
-            if snap is None or not self._complete(snapshot_id):
-                raise StoreError(f"step snapshot {snapshot_id} is not in the store")
-            top = rec.chain[-1] if rec.chain else None
-            if snap.parent != top:
-                raise StoreError(f"step snapshot {snapshot_id} does not follow {top}")
-            if rec.mount_count:
-                raise StoreError(
-                    f"container {rec.name} is mounted; unmount it to change its layers"
-                )
-            self._reset_container_dirs(self._ctr_dir(rec.id), snapshot_id)
-            rec.chain.append(snapshot_id)
-            self._save("containers")
-
-    def layer_blob_memo(self, chain_id: str, compression: str) -> BlobMemo | None:
-        """Like `layer_blob`, with the blob's size and diff ID (a step snapshot's real diff ID)."""
-        with self.reading():
-            memo = self._meta.layer_blobs.get(chain_id, {}).get(compression)
-            if memo is None or not self.content.has(memo.digest):
-                return None
-            return BlobMemo(memo.digest, memo.size, memo.diff_id)
-
-    def snapshot_parent(self, chain_id: str) -> str | None:
-        """The parent of a snapshot (None at the bottom); StoreError if there is no such snapshot."""
-        with self.reading():
-            rec = self._meta.snapshots.get(chain_id)
-            if rec is None:
-                raise StoreError(f"snapshot {chain_id} is not in the store")
-            return rec.parent
-
-    # --- advisory side files -----------------------------------------------------------
-    def _cache_file(self, name: str) -> Path:
-        return self.root / CACHE_DIR / name
-
-    def _read_side(self, name: str) -> dict[str, Any]:
+    def _read(self, name: str) -> dict[str, Any]:
         try:
-            data = read_json(self._cache_file(name), {})
+            data = read_json(self.dir / name, {})
         except (ValueError, UnicodeDecodeError):
             return {}  # advisory data: a damaged file is simply started afresh
         return data if isinstance(data, dict) else {}
 
-    def _merge_side(self, name: str, entries: dict[str, Any], limit: int) -> None:
+    def _write(self, name: str, data: dict[str, Any]) -> None:
+        self.dir.mkdir(exist_ok=True, mode=0o700)
+        atomic_write_json(self.dir / name, data)
+
+    def _merge(self, name: str, entries: dict[str, Any], limit: int) -> None:
         if not entries:
             return
-        with self.writing():
-            (self.root / CACHE_DIR).mkdir(exist_ok=True, mode=0o700)
-            data = self._read_side(name)
+        with self.txn.writing():
+            data = self._read(name)
             data.update(entries)
             if len(data) > limit:  # oldest insertions first in a JSON object: drop those
                 data = dict(list(data.items())[len(data) - limit :])
-            atomic_write_json(self._cache_file(name), data)
+            self._write(name, data)
 
     def file_hashes(self) -> dict[str, str]:
         """The stat-keyed memo of context file digests ("path\\0size\\0mtime_ns\\0inode" -> hex)."""
-        with self.reading():
-            return {k: v for k, v in self._read_side("hashes.json").items() if isinstance(v, str)}
+        with self.txn.reading():
+            return {k: v for k, v in self._read(HASHES).items() if isinstance(v, str)}
 
     def remember_file_hashes(self, entries: dict[str, str]) -> None:
-        self._merge_side("hashes.json", entries, MAX_HASHES)
+        self._merge(HASHES, entries, MAX_HASHES)
 
     def step_notes(self) -> dict[str, Any]:
         """What recorded steps read, by snapshot ID (used to say why a step missed the cache)."""
-        with self.reading():
-            return self._read_side("steps.json")
+        with self.txn.reading():
+            return self._read(NOTES)
 
     def remember_step_note(self, snapshot_id: str, note: dict[str, Any]) -> None:
         json.dumps(note)  # refuse what cannot be stored before taking the lock
-        self._merge_side("steps.json", {snapshot_id: note}, MAX_STEP_NOTES)
+        self._merge(NOTES, {snapshot_id: note}, MAX_STEP_NOTES)
 
     # --- fully cached commits ---------------------------------------------------------------
     def commit_for(self, key: str) -> str | None:
         """The ID of the image an identical earlier commit made, if that image is still whole."""
-        with self.reading():
-            image_id = self._read_side(COMMITS).get(key)
-            rec = self._meta.images.get(image_id) if isinstance(image_id, str) else None
+        with self.txn.reading():
+            image_id = self._read(COMMITS).get(key)
+            rec = self.txn.meta.images.get(image_id) if isinstance(image_id, str) else None
             if rec is None or not all(self.content.has(d) for d in rec.blobs()):
                 return None
             return rec.id
 
     def remember_commit(self, key: str, image_id: str) -> None:
-        self._merge_side(COMMITS, {key: image_id}, MAX_COMMITS)
+        self._merge(COMMITS, {key: image_id}, MAX_COMMITS)
 
     # --- layers that step snapshots already hold ------------------------------------------------
     def remember_layer_aliases(self, aliases: dict[str, tuple[str, str | None]]) -> None:
@@ -165,82 +110,77 @@ class StepsMixin(CheckMixin):
             validate_digest(snap)
             if below is not None:
                 validate_digest(below)
-        with self.writing():
+        with self.txn.writing():
             entries = {
                 c: {"snapshot": s, "below": b}
                 for c, (s, b) in aliases.items()
-                if self._complete(s) and c != s
+                if self.snapshots.complete(s) and c != s
             }
-            self._merge_side(ALIASES, entries, MAX_ALIASES)
+            self._merge(ALIASES, entries, MAX_ALIASES)
 
     def layer_aliases(self) -> dict[str, str]:
         """Layer chain ID -> the step snapshot recorded as holding it."""
-        with self.reading():
+        with self.txn.reading():
             return {c: e["snapshot"] for c, e in self._aliases().items()}
 
     def _aliases(self) -> dict[str, dict[str, Any]]:
         return {
             c: e
-            for c, e in self._read_side(ALIASES).items()
+            for c, e in self._read(ALIASES).items()
             if isinstance(e, dict) and isinstance(e.get("snapshot"), str)
         }
 
-    def _alias_for(self, chain_id: str, below: str | None) -> str | None:
+    def alias_for(self, chain_id: str, below: str | None) -> str | None:
+        """A complete snapshot that holds layer `chain_id` on top of `below`, if one is recorded
+        (lock held; `Snapshots.prepare` takes this as its alias lookup)."""
         entry = self._aliases().get(chain_id)
-        if entry is None or entry.get("below") != below or not self._complete(entry["snapshot"]):
+        if entry is None or entry.get("below") != below:
             return None
-        return str(entry["snapshot"])
+        return str(entry["snapshot"]) if self.snapshots.complete(entry["snapshot"]) else None
 
-    def _live_chains(self) -> set[str]:
-        """An alias keeps its snapshot while an image has the layer it stands for."""
-        live = super()._live_chains()
-        live.update(e["snapshot"] for c, e in self._aliases().items() if c in live)
-        return live
+    def alias_snapshots(self, live: set[str]) -> set[str]:
+        """Step snapshots to keep: those holding a layer in `live` (lock held)."""
+        return {e["snapshot"] for c, e in self._aliases().items() if c in live}
 
-    def _drop_dead_aliases(self) -> list[str]:
+    def drop_dead_aliases(self) -> list[str]:
         """Forget aliases whose snapshot is gone or incomplete (write lock held)."""
-        aliases = self._aliases()
-        kept = {c: e for c, e in aliases.items() if self._complete(e["snapshot"])}
-        raw = self._read_side(ALIASES)
+        kept = {c: e for c, e in self._aliases().items() if self.snapshots.complete(e["snapshot"])}
+        raw = self._read(ALIASES)
         if len(kept) != len(raw):
-            atomic_write_json(self._cache_file(ALIASES), kept)
+            self._write(ALIASES, kept)
         return sorted(set(raw) - set(kept))
 
-    def check(self, repair: bool = False) -> list[str]:
-        """Also: build-cache aliases that name a snapshot no longer complete."""
-        found = super().check(repair)
-        with self.writing() if repair else self.reading():
-            if repair:
-                dead = self._drop_dead_aliases()
-            else:
-                aliases = self._read_side(ALIASES)
-                good = self._aliases()
-                dead = sorted(
-                    c for c in aliases if c not in good or not self._complete(good[c]["snapshot"])
-                )
-        return found + [f"layer alias {c}: its step snapshot is gone" for c in dead]
+    def check(self, repair: bool) -> list[str]:
+        """Aliases that name a snapshot no longer complete (dropped when `repair`; lock held)."""
+        if repair:
+            dead = self.drop_dead_aliases()
+        else:
+            good = self._aliases()
+            dead = sorted(
+                c
+                for c in self._read(ALIASES)
+                if c not in good or not self.snapshots.complete(good[c]["snapshot"])
+            )
+        return [f"layer alias {c}: its step snapshot is gone" for c in dead]
 
-    def prune(self, grace: float = 600.0) -> dict[str, Any]:
-        """Also forget step notes whose snapshot is gone, and stat memo entries of vanished files,
-        aliases of collected snapshots, and cached commits of removed images."""
-        out = super().prune(grace)
-        with self.writing():
-            if (self.root / CACHE_DIR).is_dir():
-                self._drop_dead_aliases()
-                commits = self._read_side(COMMITS)
-                whole = {k: v for k, v in commits.items() if v in self._meta.images}
-                if len(whole) != len(commits):
-                    atomic_write_json(self._cache_file(COMMITS), whole)
-            notes = self._read_side("steps.json")
-            kept = {k: v for k, v in notes.items() if k in self._meta.snapshots}
-            hashes = self._read_side("hashes.json")
-            live = {k: v for k, v in hashes.items() if _stat_key_current(k)}
-            if (len(kept) != len(notes) or len(live) != len(hashes)) and (
-                self.root / CACHE_DIR
-            ).is_dir():
-                atomic_write_json(self._cache_file("steps.json"), kept)
-                atomic_write_json(self._cache_file("hashes.json"), live)
-        return out
+    def prune(self) -> None:
+        """Forget step notes whose snapshot is gone, stat memo entries of vanished files,
+        aliases of collected snapshots, and cached commits of removed images (write lock held)."""
+        if not self.dir.is_dir():
+            return
+        meta = self.txn.meta
+        self.drop_dead_aliases()
+        commits = self._read(COMMITS)
+        whole = {k: v for k, v in commits.items() if v in meta.images}
+        if len(whole) != len(commits):
+            self._write(COMMITS, whole)
+        notes = self._read(NOTES)
+        kept = {k: v for k, v in notes.items() if k in meta.snapshots}
+        hashes = self._read(HASHES)
+        live = {k: v for k, v in hashes.items() if _stat_key_current(k)}
+        if len(kept) != len(notes) or len(live) != len(hashes):
+            self._write(NOTES, kept)
+            self._write(HASHES, live)
 
 
 def stat_key(path: str, st: os.stat_result) -> str:

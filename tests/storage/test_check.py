@@ -23,7 +23,8 @@ def _edit(path: Path, change: Callable[[dict[str, object]], None]) -> None:
     change(doc)
     path.write_text(json.dumps(doc))
     # make every Store reload: metadata files changed behind the lock's back
-    with open(path.parent / "store.lock", "r+b") as f:
+    root = path.parent if path.parent.name != "container-records" else path.parent.parent
+    with open(root / "store.lock", "r+b") as f:
         f.write(b"999999".rjust(20))
 
 
@@ -33,6 +34,14 @@ def _incomplete_snapshot(s: Store, b: Built) -> str:
 
     _edit(s.root / "snapshots.json", change)
     return "incomplete"
+
+
+def _incomplete_container(s: Store, b: Built) -> str:
+    def change(doc: dict[str, object]) -> None:
+        doc["container"]["complete"] = False  # type: ignore[index]
+
+    _edit(s.root / "container-records" / f"{s.containers()[0].id}.json", change)
+    return "incomplete (its creation was interrupted)"
 
 
 def _corrupt_blob(s: Store, b: Built) -> str:
@@ -79,6 +88,7 @@ def _stale_mount(s: Store, b: Built) -> str:
 
 def _leftover_temp_files(s: Store, b: Built) -> str:
     (s.root / ".images.json.abc123.tmp").write_text("{")
+    (s.root / "container-records" / f".{'a' * 64}.json.abc123.tmp").write_text("{")
     (s.root / ".probe-xyz" / "merged").mkdir(parents=True)
     return "interrupted"
 
@@ -86,6 +96,7 @@ def _leftover_temp_files(s: Store, b: Built) -> str:
 DAMAGE = [
     _leftover_temp_files,
     _incomplete_snapshot,
+    _incomplete_container,
     _corrupt_blob,
     _lost_blob,
     _orphan_ingest,

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from buildah_py.defaults import open_store
 from buildah_py.errors import DigestMismatch, NameInUse, StoreError
 from buildah_py.linux.mount import is_mounted
 from buildah_py.oci.digest import chain_ids
@@ -213,8 +214,12 @@ def test_overlay_mounts_values() -> None:
 def test_store_keeps_its_driver(make_store: object, monkeypatch: pytest.MonkeyPatch) -> None:
     s: Store = make_store("vfs")  # type: ignore[operator]
     assert make_store(None).driver.name == "vfs"  # type: ignore[operator]
-    monkeypatch.setenv("BUILDAH_PY_STORAGE_DRIVER", "overlay")
+    # the environment is read by the defaults module only; storage takes what it is given
+    monkeypatch.setenv("BUILDAH_PY_STORAGE_DRIVER", "vfs")
     assert make_store(None, "envstore").driver.name == "overlay"  # type: ignore[operator]
+    env_root = s.root.parent.parent / "envdefaults"
+    with open_store(env_root / "root", env_root / "run") as from_env:
+        assert from_env.driver.name == "vfs"
     add_image(s, [BASE], ["localhost/x:1"])
     s.prepare_snapshots(add_image(s, [BASE], ["localhost/x:1"]).layers)
     with pytest.raises(StoreError, match="cannot switch"):

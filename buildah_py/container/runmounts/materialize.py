@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import os
-import shutil
 import stat
-import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -15,6 +13,7 @@ from typing import TYPE_CHECKING
 from buildah_py.errors import ContainerError
 from buildah_py.isolation.sockproxy import SocketProxy
 from buildah_py.linux.mount import Mount
+from buildah_py.storage.rundirs import SSH_PREFIX, STEP_PREFIX, RunDir
 
 if TYPE_CHECKING:
     from buildah_py.storage import Store
@@ -87,8 +86,8 @@ class _Maker:
         if self._scratch is None:
             base = self.store.runroot / "secrets"
             base.mkdir(mode=0o700, parents=True, exist_ok=True)
-            self._scratch = Path(tempfile.mkdtemp(prefix="step-", dir=base))
-            self.stack.callback(shutil.rmtree, self._scratch, ignore_errors=True)
+            # Named for this process and held by it: check --repair removes it if we are killed.
+            self._scratch = self.stack.enter_context(RunDir.create(STEP_PREFIX, base)).path
         return self._scratch
 
     def add(self, m: RunMount) -> None:
@@ -135,8 +134,7 @@ class _Maker:
             return
         if self._sockets is None:
             # Short: a socket path must fit in sun_path (108 bytes).
-            self._sockets = Path(tempfile.mkdtemp(prefix="buildah-py-ssh-"))
-            self.stack.callback(shutil.rmtree, self._sockets, ignore_errors=True)
+            self._sockets = self.stack.enter_context(RunDir.create(SSH_PREFIX)).path
         n = self._ssh_count
         self._ssh_count += 1
         path = self._sockets / f"{n}.sock"

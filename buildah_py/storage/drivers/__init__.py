@@ -1,8 +1,7 @@
-"""Storage drivers and the choice between them (explicit, environment, recorded, probed)."""
+"""Storage drivers and the choice between them (asked for, recorded, or probed)."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -14,12 +13,10 @@ from buildah_py.storage.drivers.probe import fuse_usable, needs_userxattr, probe
 from buildah_py.storage.drivers.vfs import VfsDriver
 
 NAMES = ("overlay", "fuse-overlayfs", "vfs")
-ENV = "BUILDAH_PY_STORAGE_DRIVER"
 
 __all__ = [
     "Driver",
     "NAMES",
-    "ENV",
     "copy_tree",
     "make_driver",
     "choose",
@@ -45,10 +42,9 @@ def make_driver(name: str, root: Path) -> Driver:
 
 
 def choose(root: Path, requested: str | None) -> Driver:
-    """The driver to create a store with: `requested`, else $BUILDAH_PY_STORAGE_DRIVER, else probe."""
-    name = requested or os.environ.get(ENV) or None
-    if name:
-        return make_driver(name, root)
+    """The driver to create a store with: `requested` (the caller's choice), else probe."""
+    if requested:
+        return make_driver(requested, root)
     for candidate in ("overlay", "fuse-overlayfs"):
         try:
             return make_driver(candidate, root)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import subprocess
 from pathlib import Path
 from typing import Protocol
@@ -55,4 +57,7 @@ def copy_tree(src: Path, dst: Path) -> None:
         text=True,
     )
     if proc.returncode != 0:
-        raise StoreError(f"copying {src} to {dst} failed: {proc.stderr.strip()}")
+        err = StoreError(f"copying {src} to {dst} failed: {proc.stderr.strip()}")
+        if os.strerror(errno.ENOSPC) in proc.stderr:  # so callers can say the disk is full
+            raise err from OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(dst))
+        raise err
