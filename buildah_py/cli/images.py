@@ -13,6 +13,7 @@ from buildah_py.container import Container, Image
 from buildah_py.container.resolve import candidates, find_image
 from buildah_py.errors import ContainerNotFound, ImageNotFound
 from buildah_py.storage import Store
+from buildah_py.transports.options import PullOptions, PushOptions
 
 
 def _size(n: int) -> str:
@@ -239,11 +240,7 @@ def push_cmd(
     from buildah_py.manifests import ManifestLists, push_list
 
     store = g.store()
-    opts = registry_opts(kw)
-    if fmt:
-        opts["format"] = "docker" if fmt == "v2s2" else fmt
-    if compression_format:
-        opts["compression"] = compression_format
+    registry = registry_opts(kw)
     try:
         img: Image | None = Image.get(image, store)
     except ImageNotFound:
@@ -251,15 +248,19 @@ def push_cmd(
             raise
         img = None
     with BlobProgress(quiet=quiet) as progress:
+        opts = PushOptions(
+            registry=registry,
+            format=("docker" if fmt == "v2s2" else fmt) if fmt else None,
+            compression=compression_format,
+            progress=progress,
+        )
         if img is None:
             lst = ManifestLists(store).get(image)
             dest = destination or f"docker://{lst.name}"
-            digest = push_list(
-                store, image, dest, all_images=all_, progress=progress, **opts
-            ).manifest_digest
+            digest = push_list(store, image, dest, opts, all_images=all_).manifest_digest
         else:
             dest = destination or f"docker://{img.names[0] if img.names else image}"
-            digest = img.push(dest, progress=progress, **opts)
+            digest = img.push(dest, opts)
     if digestfile:
         with open(digestfile, "w") as f:
             f.write(digest)
@@ -280,11 +281,11 @@ def pull_cmd(
     from buildah_py.container.resolve import pull
     from buildah_py.oci.descriptor import Platform
 
-    opts = registry_opts(kw)
-    if platform:
-        opts["platform"] = Platform.parse(platform)
+    registry = registry_opts(kw)
+    plat = Platform.parse(platform) if platform else None
     with BlobProgress(quiet=quiet) as progress:
-        rec = pull(g.store(), image, "always", progress=progress, **opts)
+        opts = PullOptions(registry, policy="always", platform=plat, progress=progress)
+        rec = pull(g.store(), image, opts)
     click.echo(rec.id)
 
 

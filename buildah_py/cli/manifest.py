@@ -12,6 +12,7 @@ from buildah_py.cli.progress import BlobProgress
 from buildah_py.cli.registry import registry_options, registry_opts
 from buildah_py.manifests import ManifestLists, image_entry, images_to_add, push_list
 from buildah_py.oci.descriptor import Platform
+from buildah_py.transports.options import PullOptions, PushOptions, RegistryOptions
 
 
 @click.group("manifest")
@@ -28,12 +29,13 @@ def _add(
     quiet: bool,
     overrides: dict[str, Any],
     annotations: dict[str, str],
-    opts: dict[str, Any],
+    registry: RegistryOptions,
 ) -> list[str]:
     store = g.store()
+    platform = None
     if overrides.get("arch") or overrides.get("os"):
         host = Platform.host()
-        opts["platform"] = Platform(
+        platform = Platform(
             overrides.get("os") or host.os,
             overrides.get("arch") or host.architecture,
             overrides.get("variant") or "",
@@ -41,9 +43,8 @@ def _add(
     lists = ManifestLists(store)
     lists.get(lst_ref)  # fail before pulling anything
     with BlobProgress(quiet=quiet) as progress:
-        records = images_to_add(
-            store, image, all_platforms=all_platforms, progress=progress, **opts
-        )
+        opts = PullOptions(registry, platform=platform, progress=progress)
+        records = images_to_add(store, image, opts, all_platforms=all_platforms)
     entries = [
         (image_entry(store, rec, annotations=annotations, **overrides), rec.id) for rec in records
     ]
@@ -80,7 +81,7 @@ def create_cmd(
     if annotation:
         with lists.editing(lst.id) as edited:
             edited.annotations.update(key_values(annotation, "--annotation"))
-    opts = registry_opts(kw)
+    registry = registry_opts(kw)
     for image in images:
         _add(
             g,
@@ -90,7 +91,7 @@ def create_cmd(
             quiet=quiet,
             overrides={},
             annotations={},
-            opts=dict(opts),
+            registry=registry,
         )
     click.echo(lst.id)
 
@@ -140,7 +141,7 @@ def add_cmd(
         quiet=quiet,
         overrides=overrides,
         annotations=key_values(annotation, "--annotation"),
-        opts=registry_opts(kw),
+        registry=registry_opts(kw),
     ):
         click.echo(line)
 
@@ -220,7 +221,7 @@ def inspect_cmd(g: Globals, /, name: str, **kw: Any) -> None:
             raise
         from buildah_py.transports.names import open_source
 
-        src = open_source(name, store=store, **registry_opts(kw))
+        src = open_source(name, store=store, registry=registry_opts(kw))
         try:
             raw, _ = src.get_manifest()
         finally:
@@ -263,11 +264,14 @@ def push_cmd(
 ) -> None:
     """Push the manifest list NAME (and its images) to DESTINATION (docker://, oci:, dir:)."""
     store = g.store()
-    opts = registry_opts(kw)
-    if fmt:
-        opts["format"] = "docker" if fmt in ("v2s2", "docker") else "oci"
+    registry = registry_opts(kw)
     with BlobProgress(quiet=quiet) as progress:
-        result = push_list(store, name, destination, all_images=all_, progress=progress, **opts)
+        opts = PushOptions(
+            registry=registry,
+            format=("docker" if fmt in ("v2s2", "docker") else "oci") if fmt else None,
+            progress=progress,
+        )
+        result = push_list(store, name, destination, opts, all_images=all_)
     if digestfile:
         with open(digestfile, "w") as fh:
             fh.write(result.manifest_digest)

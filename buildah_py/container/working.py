@@ -27,10 +27,13 @@ from buildah_py.errors import ContainerError, ContainerNotFound, StepFailed
 from buildah_py.isolation import run as isolated_run
 from buildah_py.isolation.spec import Mount, RunSpec
 from buildah_py.oci.config import ImageConfig
+from buildah_py.oci.descriptor import Platform
 from buildah_py.oci.digest import chain_ids
 from buildah_py.oci.manifest import Manifest
 from buildah_py.storage import Store
 from buildah_py.storage.records import ContainerRecord
+from buildah_py.transports.options import PullOptions, RegistryOptions
+from buildah_py.transports.verify import ProgressFn
 
 DEFAULT_ISOLATION = "chroot"
 
@@ -62,15 +65,26 @@ class Container:
         store: Store | None = None,
         pull_policy: str = "missing",
         cache: BuildCache | bool | None = None,
-        **pull_options: Any,
+        platform: Platform | None = None,
+        progress: ProgressFn | None = None,
+        tls_verify: bool | None = None,
+        authfile: str | None = None,
+        creds: str | None = None,
+        cert_dir: str | None = None,
+        registry: RegistryOptions | None = None,
     ) -> Container:
         """A new working container on `image` (local store first, then transports/registries).
 
-        With ``cache`` (a BuildCache, or True for a new one) each run/copy/add step is cached."""
+        With ``cache`` (a BuildCache, or True for a new one) each run/copy/add step is cached.
+        `registry` carries every registry setting; the flags given beside it win over it."""
         if image == "scratch":
             return cls.from_scratch(name=name, store=store, cache=cache)
         store = store or open_store()
-        record = pull(store, image, pull_policy, **pull_options)
+        reg = (registry or RegistryOptions()).with_flags(
+            tls_verify=tls_verify, authfile=authfile, creds=creds, cert_dir=cert_dir
+        )
+        options = PullOptions(reg, pull_policy, platform, progress)
+        record = pull(store, image, options)
         img = Image(store, record)
         manifest, config = img.manifest, img.config
         layers = _layer_table(manifest, config)
