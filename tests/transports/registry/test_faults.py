@@ -22,49 +22,8 @@ from buildah_py.transports.docker import docker_destination, docker_source
 from buildah_py.transports.options import RegistryOptions
 from buildah_py.transports.registry.retry import RetryPolicy
 from tests.registry_fixtures import PASSWORD, USER, Registry
-from tests.transports.registry.faultproxy import Fault, FaultProxy
+from tests.transports.registry.faultproxy import BLOB, LAYERS, MANIFEST, Fault, FaultProxy, Sleeps
 from tests.transports.registry.images import BuiltImage, make_image, pull, push
-
-LAYERS = [
-    {"f/base": bytes(range(256)) * 64},
-    {"f/big": b"".join(i.to_bytes(4, "big") for i in range(60_000))},
-]
-BLOB = r"/blobs/sha256:"
-MANIFEST = r"/manifests/"
-
-
-class Sleeps:
-    """Records the waits instead of waiting."""
-
-    def __init__(self) -> None:
-        self.waits: list[float] = []
-
-    def __call__(self, seconds: float) -> None:
-        self.waits.append(seconds)
-
-
-@pytest.fixture(scope="module")
-def image() -> BuiltImage:
-    return make_image(LAYERS)
-
-
-@pytest.fixture(scope="module")
-def proxy(registry: Registry, image: BuiltImage) -> Iterator[FaultProxy]:
-    push(
-        docker_destination(
-            registry.ref("faults/app:1"), registry=RegistryOptions(tls_verify=False)
-        ),
-        image,
-    )
-    front = FaultProxy(registry.host)
-    yield front
-    front.stop()
-
-
-@pytest.fixture()
-def fresh(proxy: FaultProxy) -> FaultProxy:
-    proxy.reset()
-    return proxy
 
 
 def _source(
