@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import click
 
 from buildah_py.cli.common import Globals, handle_errors, pass_globals, print_json
 from buildah_py.cli.progress import BlobProgress
-from buildah_py.cli.registry import registry_options, registry_opts
+from buildah_py.cli.registry import registry_options
 from buildah_py.container import Container, Image
 from buildah_py.container.resolve import candidates, find_image
 from buildah_py.errors import ContainerNotFound, ImageNotFound
 from buildah_py.storage import Store
-from buildah_py.transports.options import PullOptions, PushOptions
+from buildah_py.transports.options import PullOptions, PushOptions, RegistryOptions
 
 
 def _size(n: int) -> str:
@@ -234,13 +232,12 @@ def push_cmd(
     quiet: bool,
     image: str,
     destination: str | None,
-    **kw: Any,
+    registry: RegistryOptions,
 ) -> None:
     """Push IMAGE (or a manifest list) to DESTINATION (docker://, oci:, oci-archive:, docker-archive:, dir:)."""
     from buildah_py.manifests import ManifestLists, push_list
 
     store = g.store()
-    registry = registry_opts(kw)
     try:
         img: Image | None = Image.get(image, store)
     except ImageNotFound:
@@ -275,13 +272,18 @@ def push_cmd(
 @pass_globals
 @handle_errors
 def pull_cmd(
-    g: Globals, /, platform: str | None, all_tags: bool, quiet: bool, image: str, **kw: Any
+    g: Globals,
+    /,
+    platform: str | None,
+    all_tags: bool,
+    quiet: bool,
+    image: str,
+    registry: RegistryOptions,
 ) -> None:
     """Pull IMAGE into the local store; prints its ID."""
     from buildah_py.container.resolve import pull
     from buildah_py.oci.descriptor import Platform
 
-    registry = registry_opts(kw)
     plat = Platform.parse(platform) if platform else None
     with BlobProgress(quiet=quiet) as progress:
         opts = PullOptions(registry, policy="always", platform=plat, progress=progress)

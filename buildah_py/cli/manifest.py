@@ -9,7 +9,7 @@ import click
 
 from buildah_py.cli.common import Globals, handle_errors, key_values, pass_globals
 from buildah_py.cli.progress import BlobProgress
-from buildah_py.cli.registry import registry_options, registry_opts
+from buildah_py.cli.registry import registry_options
 from buildah_py.manifests import ManifestLists, image_entry, images_to_add, push_list
 from buildah_py.oci.descriptor import Platform
 from buildah_py.transports.options import PullOptions, PushOptions, RegistryOptions
@@ -73,7 +73,7 @@ def create_cmd(
     quiet: bool,
     name: str,
     images: tuple[str, ...],
-    **kw: Any,
+    registry: RegistryOptions,
 ) -> None:
     """Create the manifest list NAME, holding IMAGES; prints its ID."""
     lists = ManifestLists(g.store())
@@ -81,7 +81,6 @@ def create_cmd(
     if annotation:
         with lists.editing(lst.id) as edited:
             edited.annotations.update(key_values(annotation, "--annotation"))
-    registry = registry_opts(kw)
     for image in images:
         _add(
             g,
@@ -123,7 +122,7 @@ def add_cmd(
     quiet: bool,
     name: str,
     image: str,
-    **kw: Any,
+    registry: RegistryOptions,
 ) -> None:
     """Add IMAGE (from the store, or any transport) to the manifest list NAME."""
     overrides = {
@@ -141,7 +140,7 @@ def add_cmd(
         quiet=quiet,
         overrides=overrides,
         annotations=key_values(annotation, "--annotation"),
-        registry=registry_opts(kw),
+        registry=registry,
     ):
         click.echo(line)
 
@@ -208,7 +207,7 @@ def annotate_cmd(
 @click.argument("name")
 @pass_globals
 @handle_errors
-def inspect_cmd(g: Globals, /, name: str, **kw: Any) -> None:
+def inspect_cmd(g: Globals, /, name: str, registry: RegistryOptions) -> None:
     """Print the manifest list NAME as JSON (a name not in the store is looked up remotely)."""
     from buildah_py.container.resolve import has_transport
     from buildah_py.manifests.lists import ManifestListNotFound
@@ -221,7 +220,7 @@ def inspect_cmd(g: Globals, /, name: str, **kw: Any) -> None:
             raise
         from buildah_py.transports.names import open_source
 
-        src = open_source(name, store=store, registry=registry_opts(kw))
+        src = open_source(name, store=store, registry=registry)
         try:
             raw, _ = src.get_manifest()
         finally:
@@ -260,11 +259,10 @@ def push_cmd(
     quiet: bool,
     name: str,
     destination: str,
-    **kw: Any,
+    registry: RegistryOptions,
 ) -> None:
     """Push the manifest list NAME (and its images) to DESTINATION (docker://, oci:, dir:)."""
     store = g.store()
-    registry = registry_opts(kw)
     with BlobProgress(quiet=quiet) as progress:
         opts = PushOptions(
             registry=registry,

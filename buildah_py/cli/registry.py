@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -18,7 +19,14 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def registry_options(fn: F) -> F:
-    """--tls-verify, --authfile, --creds, --cert-dir, --retry, --retry-delay."""
+    """--tls-verify, --authfile, --creds, --cert-dir, --retry, --retry-delay: given to `fn` as
+    one ``registry: RegistryOptions`` argument (with the user's registry files)."""
+
+    @functools.wraps(fn)
+    def collect(*args: Any, **kwargs: Any) -> Any:
+        return fn(*args, registry=registry_opts(kwargs), **kwargs)
+
+    wrapped: Any = collect
     for option in reversed(
         (
             click.option(
@@ -41,8 +49,8 @@ def registry_options(fn: F) -> F:
             ),
         )
     ):
-        fn = option(fn)
-    return fn
+        wrapped = option(wrapped)
+    return wrapped  # type: ignore[no-any-return]
 
 
 def _seconds(text: str) -> float:
