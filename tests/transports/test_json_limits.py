@@ -16,7 +16,7 @@ from buildah_py.oci.jsondoc import MAX_DEPTH, load_json, nesting_depth
 from buildah_py.storage import Store
 from buildah_py.transports.copy import copy_image
 from buildah_py.transports.docker import docker_destination, docker_source
-from buildah_py.transports.names import open_source
+from buildah_py.transports.names import open_destination, open_source
 from buildah_py.transports.oci_layout import LayoutWriter
 from buildah_py.transports.options import RegistryOptions
 from buildah_py.transports.pullpush import pull_image
@@ -35,8 +35,8 @@ def _config(extra: bytes = b"") -> bytes:
     return head + (b',"x":' + extra if extra else b"") + b"}"
 
 
-def _manifest(config: bytes, extra: bytes = b"") -> bytes:
-    cfg = canon({"mediaType": mt.OCI_CONFIG, "digest": sha(config), "size": len(config)})
+def _manifest(config: bytes, extra: bytes = b"", config_type: str = mt.OCI_CONFIG) -> bytes:
+    cfg = canon({"mediaType": config_type, "digest": sha(config), "size": len(config)})
     head = b'{"schemaVersion":2,"mediaType":"' + mt.OCI_MANIFEST.encode() + b'","config":' + cfg
     return head + b',"layers":[]' + (b',"x":' + extra if extra else b"") + b"}"
 
@@ -79,6 +79,21 @@ def test_deep_document_in_a_layout(tmp_path: Path, store: Store, where: str) -> 
         copy_image(open_source(name), dst)
     dst.close()
     assert not (tmp_path / "out" / "index.json").exists()
+
+
+def test_deep_config_of_another_type_to_docker_archive(tmp_path: Path) -> None:
+    # The copy does not read a config of a type it does not know; docker-archive: does.
+    layout = Layout(tmp_path / "src")
+    config = _config(DEEP)
+    manifest = _manifest(config, config_type="application/vnd.example.config+json")
+    layout.put(config)
+    digest = layout.put(manifest)
+    layout.tag({"mediaType": mt.OCI_MANIFEST, "digest": digest, "size": len(manifest)}, "odd")
+    dst = open_destination(f"docker-archive:{tmp_path}/out.tar:localhost/odd:1")
+    with pytest.raises(ImageFormatError, match="image config nests JSON deeper"):
+        copy_image(open_source(f"oci:{layout.path}:odd"), dst)
+    dst.close()
+    assert not (tmp_path / "out.tar").exists()
 
 
 def test_deep_index_json(tmp_path: Path) -> None:
