@@ -75,16 +75,15 @@ class Container:
     ) -> Container:
         """A new working container on `image` (local store first, then transports/registries).
 
-        With ``cache`` (a BuildCache, or True for a new one) each run/copy/add step is cached.
-        `registry` carries every registry setting; the flags given beside it win over it."""
+        With ``cache`` (a BuildCache, or True for a new one) each run/copy/add step is cached;
+        `registry` carries every registry setting, and the flags given beside it win over it."""
         if image == "scratch":
             return cls.from_scratch(name=name, store=store, cache=cache)
         store = store or open_store()
         reg = (registry or RegistryOptions()).with_flags(
             tls_verify=tls_verify, authfile=authfile, creds=creds, cert_dir=cert_dir
         )
-        options = PullOptions(reg, pull_policy, platform, progress)
-        record = pull(store, image, options)
+        record = pull(store, image, PullOptions(reg, pull_policy, platform, progress))
         img = Image(store, record)
         manifest, config = img.manifest, img.config
         layers = _layer_table(manifest, config)
