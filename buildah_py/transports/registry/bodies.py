@@ -37,7 +37,10 @@ class BodyTooLarge(TransportError):
 
 
 class Pace:
-    """Fails a transfer that stalls: fewer than `idle_bytes` bytes in any `idle` seconds."""
+    """Fails a transfer that stalls: fewer than `idle_bytes` bytes in `idle` seconds of waiting.
+
+    Only time spent waiting on the registry counts: a reader that pauses between reads (to
+    upload what it read, say) never makes the registry look slow."""
 
     def __init__(
         self, timeouts: Timeouts, what: str, clock: Callable[[], float] = time.monotonic
@@ -45,21 +48,24 @@ class Pace:
         self.timeouts = timeouts
         self.what = what
         self.clock = clock
-        self.since = clock()
+        self.waited = 0.0
         self.got = 0
 
-    def feed(self, n: int) -> None:
-        """Count `n` bytes that just arrived."""
-        now = self.clock()
-        self.got += n
+    def read(self, resp: BaseHTTPResponse, amt: int, *, decode: bool = False) -> bytes:
+        """At most `amt` bytes, as soon as some arrive (one ``read1``); b'' at the end."""
+        start = self.clock()
+        data = resp.read1(amt, decode_content=decode)
+        self.waited += self.clock() - start
+        self.got += len(data)
         if self.got >= self.timeouts.idle_bytes:
-            self.since, self.got = now, 0
-        elif now - self.since > self.timeouts.idle:
+            self.waited, self.got = 0.0, 0
+        elif self.waited > self.timeouts.idle:
             raise TransportError(
-                f"{self.what}: stalled: only {self.got} bytes in the last "
-                f"{now - self.since:.0f}s (the idle timeout is {self.timeouts.idle:g}s "
-                f"for every {self.timeouts.idle_bytes} bytes)"
+                f"{self.what}: stalled: only {self.got} bytes in {self.waited:.0f}s "
+                f"(the idle timeout is {self.timeouts.idle:g}s for every "
+                f"{self.timeouts.idle_bytes} bytes)"
             )
+        return data
 
 
 def declared_length(resp: BaseHTTPResponse) -> int | None:
@@ -81,13 +87,11 @@ def read_piece(
 ) -> bytes:
     """At most `amt` bytes, as soon as some arrive; b'' at the end. Timeouts name `what`."""
     try:
-        data = resp.read1(amt, decode_content=decode)
+        return pace.read(resp, amt, decode=decode)
     except u3.ReadTimeoutError as err:
         raise TransportError(
             f"{what}: no data for {pace.timeouts.idle:g}s (the idle timeout)"
         ) from err
-    pace.feed(len(data))
-    return data
 
 
 def read_body(

@@ -137,11 +137,10 @@ class BlobReader(io.BufferedIOBase):
             amount = min(self._skip, want, CHUNK) if self._skip else min(want, left)
             try:
                 # Never ask past the blob's end: one byte more only to learn the body is over.
-                data = self._resp.read1(max(amount, 1), decode_content=False)
+                data = self._pace.read(self._resp, max(amount, 1))
             except RETRY_ERRORS as err:
                 self._resume(str(err))
                 continue
-            self._pace.feed(len(data))
             if self._skip:
                 if not data:
                     self._resume("restarted transfer ended early")
