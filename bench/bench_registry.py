@@ -28,6 +28,7 @@ from buildah_py.oci.manifest import Manifest
 from buildah_py.transports.copy import copy_image
 from buildah_py.transports.docker import docker_destination, docker_source
 from buildah_py.transports.oci_layout import LayoutWriter, open_oci_source
+from buildah_py.transports.options import RegistryOptions
 from tests.registry_fixtures import start_registry
 
 _MIB = 1 << 20
@@ -103,18 +104,29 @@ def main() -> None:
 
         def our_push() -> None:
             dst = docker_destination(
-                f"{reg.host}/bench/ours:1", tls_verify=False, chunk_size=args.chunk_mib * _MIB
+                f"{reg.host}/bench/ours:1",
+                registry=RegistryOptions(tls_verify=False),
+                chunk_size=args.chunk_mib * _MIB,
             )
             copy_image(open_oci_source(str(layout), "bench"), dst)
             dst.close()
 
         def our_pull() -> None:
             dst = LayoutWriter(str(work / "pulled-ours"), "x")
-            copy_image(docker_source(f"{reg.host}/bench/ours:1", tls_verify=False), dst)
+            copy_image(
+                docker_source(
+                    f"{reg.host}/bench/ours:1", registry=RegistryOptions(tls_verify=False)
+                ),
+                dst,
+            )
             dst.close()
 
         def stream_only() -> None:
-            src = docker_source(f"{reg.host}/bench/ours:1", tls_verify=False, verify_blobs=True)
+            src = docker_source(
+                f"{reg.host}/bench/ours:1",
+                registry=RegistryOptions(tls_verify=False),
+                verify_blobs=True,
+            )
             src.get_manifest()
             with src.get_blob(layer) as stream:
                 while stream.read(_MIB):

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 
 from buildah_py.errors import ContainerError
 from buildah_py.storage import Store
+from buildah_py.transports.options import SYSTEM_CERTS_DIRS, RegistryFiles, RegistryOptions
 from buildah_py.userns import host_ids
 
 
@@ -102,3 +104,44 @@ def ssh_agents(given: Mapping[str, str] | None = None) -> dict[str, str]:
 def secret_environment() -> Mapping[str, str]:
     """Where `env=` secrets (`--secret id=ID,env=VAR`) take their values: the environment."""
     return os.environ
+
+
+# --- registries: where the user's credentials, registries.conf and certs.d live -------------
+def runtime_auth_file(env: Mapping[str, str] | None = None) -> str:
+    """Where ``login`` writes: ``${XDG_RUNTIME_DIR}/containers/auth.json`` (else ``/run/containers/UID``)."""
+    env = os.environ if env is None else env
+    runtime = env.get("XDG_RUNTIME_DIR")
+    if runtime:
+        return os.path.join(runtime, "containers", "auth.json")
+    return f"/run/containers/{os.getuid()}/auth.json"
+
+
+def registry_files(env: Mapping[str, str] | None = None) -> RegistryFiles:
+    """The user's registry files, as containers/image finds them: credentials in
+    ``REGISTRY_AUTH_FILE``, ``${XDG_RUNTIME_DIR}/containers/auth.json``,
+    ``${XDG_CONFIG_HOME}/containers/auth.json``, ``~/.docker/config.json``; registries.conf in
+    ``CONTAINERS_REGISTRIES_CONF`` or ``${XDG_CONFIG_HOME}/containers``; certs.d there too.
+    `env` replaces ``os.environ`` (for tests)."""
+    env = os.environ if env is None else env
+    home = env.get("HOME") or str(Path.home())
+    config = os.path.join(env.get("XDG_CONFIG_HOME") or os.path.join(home, ".config"), "containers")
+    explicit = env.get("REGISTRY_AUTH_FILE") or ""
+    auth = [explicit] if explicit else []
+    auth += [
+        runtime_auth_file(env),
+        os.path.join(config, "auth.json"),
+        os.path.join(home, ".docker", "config.json"),
+    ]
+    return RegistryFiles(
+        auth_files=tuple(auth),
+        login_file=explicit or runtime_auth_file(env),
+        registries_conf=env.get("CONTAINERS_REGISTRIES_CONF") or None,
+        user_config_dir=config,
+        certs_dirs=(os.path.join(config, "certs.d"), *SYSTEM_CERTS_DIRS),
+    )
+
+
+def user_registry_options(options: RegistryOptions | None = None) -> RegistryOptions:
+    """`options` (or the defaults) with the user's registry files, unless it names its own."""
+    options = options or RegistryOptions()
+    return options if options.files is not None else replace(options, files=registry_files())

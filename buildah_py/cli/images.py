@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
 
 import click
 
 from buildah_py.cli.common import EXIT_ERROR, Globals, handle_errors, pass_globals, print_json
 from buildah_py.cli.progress import BlobProgress
-from buildah_py.cli.registry import registry_options, registry_opts
+from buildah_py.cli.registry import registry_options
 from buildah_py.container import Container, Image
 from buildah_py.container.resolve import candidates, find_image
 from buildah_py.errors import BuildahPyError, ContainerNotFound, ImageNotFound
 from buildah_py.storage import Store
+from buildah_py.transports.options import PullOptions, PushOptions, RegistryOptions
 
 
 def _size(n: int) -> str:
@@ -247,17 +247,12 @@ def push_cmd(
     quiet: bool,
     image: str,
     destination: str | None,
-    **kw: Any,
+    registry: RegistryOptions,
 ) -> None:
     """Push IMAGE (or a manifest list) to DESTINATION (docker://, oci:, oci-archive:, docker-archive:, dir:)."""
     from buildah_py.manifests import ManifestLists, push_list
 
     store = g.store()
-    opts = registry_opts(kw)
-    if fmt:
-        opts["format"] = "docker" if fmt == "v2s2" else fmt
-    if compression_format:
-        opts["compression"] = compression_format
     try:
         img: Image | None = Image.get(image, store)
     except ImageNotFound:
@@ -265,15 +260,19 @@ def push_cmd(
             raise
         img = None
     with BlobProgress(quiet=quiet) as progress:
+        opts = PushOptions(
+            registry=registry,
+            format=("docker" if fmt == "v2s2" else fmt) if fmt else None,
+            compression=compression_format,
+            progress=progress,
+        )
         if img is None:
             lst = ManifestLists(store).get(image)
             dest = destination or f"docker://{lst.name}"
-            digest = push_list(
-                store, image, dest, all_images=all_, progress=progress, **opts
-            ).manifest_digest
+            digest = push_list(store, image, dest, opts, all_images=all_).manifest_digest
         else:
             dest = destination or f"docker://{img.names[0] if img.names else image}"
-            digest = img.push(dest, progress=progress, **opts)
+            digest = img.push(dest, opts)
     if digestfile:
         with open(digestfile, "w") as f:
             f.write(digest)
@@ -288,17 +287,22 @@ def push_cmd(
 @pass_globals
 @handle_errors
 def pull_cmd(
-    g: Globals, /, platform: str | None, all_tags: bool, quiet: bool, image: str, **kw: Any
+    g: Globals,
+    /,
+    platform: str | None,
+    all_tags: bool,
+    quiet: bool,
+    image: str,
+    registry: RegistryOptions,
 ) -> None:
     """Pull IMAGE into the local store; prints its ID."""
     from buildah_py.container.resolve import pull
     from buildah_py.oci.descriptor import Platform
 
-    opts = registry_opts(kw)
-    if platform:
-        opts["platform"] = Platform.parse(platform)
+    plat = Platform.parse(platform) if platform else None
     with BlobProgress(quiet=quiet) as progress:
-        rec = pull(g.store(), image, "always", progress=progress, **opts)
+        opts = PullOptions(registry, policy="always", platform=plat, progress=progress)
+        rec = pull(g.store(), image, opts)
     click.echo(rec.id)
 
 

@@ -9,9 +9,10 @@ import click
 
 from buildah_py.cli.common import Globals, handle_errors, key_values, pass_globals
 from buildah_py.cli.progress import BlobProgress
-from buildah_py.cli.registry import registry_options, registry_opts
+from buildah_py.cli.registry import registry_options
 from buildah_py.manifests import ManifestLists, image_entry, images_to_add, push_list
 from buildah_py.oci.descriptor import Platform
+from buildah_py.transports.options import PullOptions, PushOptions, RegistryOptions
 
 
 @click.group("manifest")
@@ -28,12 +29,13 @@ def _add(
     quiet: bool,
     overrides: dict[str, Any],
     annotations: dict[str, str],
-    opts: dict[str, Any],
+    registry: RegistryOptions,
 ) -> list[str]:
     store = g.store()
+    platform = None
     if overrides.get("arch") or overrides.get("os"):
         host = Platform.host()
-        opts["platform"] = Platform(
+        platform = Platform(
             overrides.get("os") or host.os,
             overrides.get("arch") or host.architecture,
             overrides.get("variant") or "",
@@ -41,9 +43,8 @@ def _add(
     lists = ManifestLists(store)
     lists.get(lst_ref)  # fail before pulling anything
     with BlobProgress(quiet=quiet) as progress:
-        records = images_to_add(
-            store, image, all_platforms=all_platforms, progress=progress, **opts
-        )
+        opts = PullOptions(registry, platform=platform, progress=progress)
+        records = images_to_add(store, image, opts, all_platforms=all_platforms)
     entries = [
         (image_entry(store, rec, annotations=annotations, **overrides), rec.id) for rec in records
     ]
@@ -72,7 +73,7 @@ def create_cmd(
     quiet: bool,
     name: str,
     images: tuple[str, ...],
-    **kw: Any,
+    registry: RegistryOptions,
 ) -> None:
     """Create the manifest list NAME, holding IMAGES; prints its ID."""
     lists = ManifestLists(g.store())
@@ -80,7 +81,6 @@ def create_cmd(
     if annotation:
         with lists.editing(lst.id) as edited:
             edited.annotations.update(key_values(annotation, "--annotation"))
-    opts = registry_opts(kw)
     for image in images:
         _add(
             g,
@@ -90,7 +90,7 @@ def create_cmd(
             quiet=quiet,
             overrides={},
             annotations={},
-            opts=dict(opts),
+            registry=registry,
         )
     click.echo(lst.id)
 
@@ -122,7 +122,7 @@ def add_cmd(
     quiet: bool,
     name: str,
     image: str,
-    **kw: Any,
+    registry: RegistryOptions,
 ) -> None:
     """Add IMAGE (from the store, or any transport) to the manifest list NAME."""
     overrides = {
@@ -140,7 +140,7 @@ def add_cmd(
         quiet=quiet,
         overrides=overrides,
         annotations=key_values(annotation, "--annotation"),
-        opts=registry_opts(kw),
+        registry=registry,
     ):
         click.echo(line)
 
@@ -207,7 +207,7 @@ def annotate_cmd(
 @click.argument("name")
 @pass_globals
 @handle_errors
-def inspect_cmd(g: Globals, /, name: str, **kw: Any) -> None:
+def inspect_cmd(g: Globals, /, name: str, registry: RegistryOptions) -> None:
     """Print the manifest list NAME as JSON (a name not in the store is looked up remotely)."""
     from buildah_py.container.resolve import has_transport
     from buildah_py.manifests.lists import ManifestListNotFound
@@ -220,7 +220,7 @@ def inspect_cmd(g: Globals, /, name: str, **kw: Any) -> None:
             raise
         from buildah_py.transports.names import open_source
 
-        src = open_source(name, store=store, **registry_opts(kw))
+        src = open_source(name, store=store, registry=registry)
         try:
             raw, _ = src.get_manifest()
         finally:
@@ -259,15 +259,17 @@ def push_cmd(
     quiet: bool,
     name: str,
     destination: str,
-    **kw: Any,
+    registry: RegistryOptions,
 ) -> None:
     """Push the manifest list NAME (and its images) to DESTINATION (docker://, oci:, dir:)."""
     store = g.store()
-    opts = registry_opts(kw)
-    if fmt:
-        opts["format"] = "docker" if fmt in ("v2s2", "docker") else "oci"
     with BlobProgress(quiet=quiet) as progress:
-        result = push_list(store, name, destination, all_images=all_, progress=progress, **opts)
+        opts = PushOptions(
+            registry=registry,
+            format=("docker" if fmt in ("v2s2", "docker") else "oci") if fmt else None,
+            progress=progress,
+        )
+        result = push_list(store, name, destination, opts, all_images=all_)
     if digestfile:
         with open(digestfile, "w") as fh:
             fh.write(result.manifest_digest)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -9,13 +10,23 @@ from typing import Any, TypeVar
 import click
 
 from buildah_py.cli.common import handle_errors, parse_bool
+from buildah_py.defaults import registry_files
 from buildah_py.errors import AuthError
+from buildah_py.transports.options import RegistryOptions
+from buildah_py.transports.registry.retry import RetryPolicy
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def registry_options(fn: F) -> F:
-    """--tls-verify, --authfile, --creds, --cert-dir, --retry, --retry-delay."""
+    """--tls-verify, --authfile, --creds, --cert-dir, --retry, --retry-delay: given to `fn` as
+    one ``registry: RegistryOptions`` argument (with the user's registry files)."""
+
+    @functools.wraps(fn)
+    def collect(*args: Any, **kwargs: Any) -> Any:
+        return fn(*args, registry=registry_opts(kwargs), **kwargs)
+
+    wrapped: Any = collect
     for option in reversed(
         (
             click.option(
@@ -38,8 +49,8 @@ def registry_options(fn: F) -> F:
             ),
         )
     ):
-        fn = option(fn)
-    return fn
+        wrapped = option(wrapped)
+    return wrapped  # type: ignore[no-any-return]
 
 
 def _seconds(text: str) -> float:
@@ -51,26 +62,25 @@ def _seconds(text: str) -> float:
     return float(value)
 
 
-def registry_opts(kw: dict[str, Any]) -> dict[str, Any]:
-    """Pop the shared registry flags from `kw`; the options transports take (None left out)."""
-    out: dict[str, Any] = {
-        "tls_verify": parse_bool(kw.pop("tls_verify", None)),
-        "authfile": kw.pop("authfile", None),
-        "creds": kw.pop("creds", None),
-        "cert_dir": kw.pop("cert_dir", None),
-    }
+def registry_opts(kw: dict[str, Any]) -> RegistryOptions:
+    """Pop the shared registry flags from `kw` into one RegistryOptions, with the user's files."""
+    policy = RetryPolicy()
     retry, delay = kw.pop("retry", None), kw.pop("retry_delay", None)
     if retry is not None or delay is not None:
-        from buildah_py.transports.registry.retry import RetryPolicy
-
-        policy = RetryPolicy()
         try:
             base = _seconds(delay) if delay else policy.base_delay
         except ValueError:
             raise click.BadParameter(f"--retry-delay {delay!r}: want seconds, like 2s") from None
         attempts = policy.attempts if retry is None else retry + 1
-        out["retry"] = RetryPolicy(attempts=attempts, base_delay=base)
-    return {k: v for k, v in out.items() if v is not None}
+        policy = RetryPolicy(attempts=attempts, base_delay=base)
+    return RegistryOptions(
+        tls_verify=parse_bool(kw.pop("tls_verify", None)),
+        authfile=kw.pop("authfile", None),
+        creds=kw.pop("creds", None),
+        cert_dir=kw.pop("cert_dir", None),
+        retry=policy,
+        files=registry_files(),
+    )
 
 
 def _read_password(password_stdin: bool) -> str:
@@ -115,9 +125,10 @@ def login_cmd(
     from buildah_py.transports.registry.credentials import lookup_credentials
     from buildah_py.transports.registry.login import login, login_key
 
+    files = registry_files()
     key = login_key(registry)
     if get_login:
-        found = lookup_credentials(key, authfile=authfile)
+        found = lookup_credentials(key, authfile=authfile, auth_files=files.auth_files)
         if found is None or not found.username:
             raise AuthError(f"not logged in to {key}")
         click.echo(found.username)
@@ -130,14 +141,10 @@ def login_cmd(
         username = str(click.prompt("Username", err=True))
     if password is None:
         password = _read_password(password_stdin)
-    login(
-        registry,
-        username,
-        password,
-        authfile=authfile,
-        tls_verify=parse_bool(tls_verify),
-        cert_dir=cert_dir,
+    options = RegistryOptions(
+        tls_verify=parse_bool(tls_verify), authfile=authfile, cert_dir=cert_dir, files=files
     )
+    login(registry, username, password, options)
     click.echo("Login Succeeded!")
 
 
@@ -155,7 +162,7 @@ def logout_cmd(authfile: str | None, all_: bool, registry: str | None) -> None:
 
     if all_ and registry:
         raise click.UsageError("name a registry or use --all, not both")
-    logout(registry, authfile=authfile, all=all_)
+    logout(registry, RegistryOptions(authfile=authfile, files=registry_files()), all=all_)
     click.echo(
         "Removed login credentials for " + ("all registries" if all_ else login_key(registry or ""))
     )

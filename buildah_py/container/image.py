@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from buildah_py.container.owned import OwnedStore, store_or_own
 from buildah_py.container.resolve import find_image
+from buildah_py.defaults import user_registry_options
 from buildah_py.oci.config import ImageConfig
 from buildah_py.oci.manifest import Manifest
 from buildah_py.oci.reference import local_name
+from buildah_py.transports.options import PushOptions
+from buildah_py.transports.pullpush import push_image
+from buildah_py.transports.verify import ProgressFn
 
 if TYPE_CHECKING:
     from buildah_py.storage import Store
@@ -58,12 +63,35 @@ class Image:
         self.record = self.store.image(self.id)
         return self
 
-    def push(self, destination: str, **options: Any) -> str:
-        """Copy the image to `destination` (``docker://``, ``oci:``, ...); returns the manifest digest."""
-        from buildah_py.transports.store import push_image
+    def push(
+        self,
+        destination: str,
+        options: PushOptions | None = None,
+        *,
+        format: str | None = None,
+        compression: str | None = None,
+        progress: ProgressFn | None = None,
+        tls_verify: bool | None = None,
+        authfile: str | None = None,
+        creds: str | None = None,
+        cert_dir: str | None = None,
+    ) -> str:
+        """Copy the image to `destination` (``docker://``, ``oci:``, ...); returns the manifest digest.
 
-        result = push_image(self.store, self.id, destination, **options)
-        return str(result.manifest_digest)
+        The keywords set the common options; `options` carries the rest (retries, timeouts,
+        mounts, ...). A keyword given wins over the same setting in `options`."""
+        base = options or PushOptions()
+        registry = base.registry.with_flags(
+            tls_verify=tls_verify, authfile=authfile, creds=creds, cert_dir=cert_dir
+        )
+        opts = replace(
+            base,
+            registry=user_registry_options(registry),
+            format=base.format if format is None else format,
+            compression=base.compression if compression is None else compression,
+            progress=base.progress if progress is None else progress,
+        )
+        return push_image(self.store, self.id, destination, opts).manifest_digest
 
     def remove(self, force: bool = False) -> None:
         self.store.remove_image(self.id, force=force)

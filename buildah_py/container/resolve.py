@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from dataclasses import replace
+from typing import TYPE_CHECKING
 
+from buildah_py.defaults import user_registry_options
 from buildah_py.errors import (
     AuthError,
     ImageNotFound,
@@ -12,6 +14,13 @@ from buildah_py.errors import (
     TransportError,
 )
 from buildah_py.oci.reference import local_name, parse_reference
+from buildah_py.transports.options import PullOptions, RegistryOptions
+from buildah_py.transports.pullpush import pull_image
+from buildah_py.transports.registry.regconf import (
+    looks_qualified,
+    registries_conf_for,
+    search_candidates,
+)
 
 if TYPE_CHECKING:
     from buildah_py.storage import Store
@@ -64,20 +73,21 @@ def find_image(store: Store, ref: str) -> ImageRecord:
 
 
 def _search_names(ref: str) -> list[str]:
-    from buildah_py.transports.registry.regconf import looks_qualified
-
     if has_transport(ref) or looks_qualified(ref) or ref.startswith("sha256:"):
         return []
     try:
-        return remote_candidates(ref)
+        return remote_candidates(ref, user_registry_options())
     except ImageReferenceError:
         return []
 
 
-def pull(store: Store, ref: str, policy: str = "missing", **options: Any) -> ImageRecord:
-    """Find `ref` locally or fetch it, per the pull policy ('missing', 'always', 'never')."""
-    if policy not in ("missing", "always", "never", "ifnewer"):
-        raise ValueError(f"unknown pull policy {policy!r}: use missing, always or never")
+def pull(store: Store, ref: str, options: PullOptions | None = None) -> ImageRecord:
+    """Find `ref` locally or fetch it, per `options.policy` ('missing', 'always', 'never').
+
+    Registry options that name no files get the user's (``defaults.registry_files``)."""
+    options = options or PullOptions()
+    options = replace(options, registry=user_registry_options(options.registry))
+    policy = options.policy
     local_only = ref.startswith("containers-storage:")
     if not has_transport(ref) or local_only:
         if policy != "always" or local_only:
@@ -87,32 +97,25 @@ def pull(store: Store, ref: str, policy: str = "missing", **options: Any) -> Ima
                 if policy == "never" or local_only:
                     raise
         return _pull_short_or_qualified(store, ref, options)
-    from buildah_py.transports.store import pull_image
-
-    return pull_image(ref, store, **options)
+    return pull_image(ref, store, options)
 
 
-def remote_candidates(ref: str, registries_conf: str | None = None) -> list[str]:
+def remote_candidates(ref: str, registry: RegistryOptions) -> list[str]:
     """Where to look for `ref` in registries: itself when qualified, else each of
     registries.conf's ``unqualified-search-registries`` in order (docker.io when it names none)."""
-    from buildah_py.transports.registry import load_registries_conf, search_candidates
-
     parse_reference(ref)  # a clear error for a malformed name, before any network
-    conf = load_registries_conf(registries_conf)
-    names = search_candidates(ref, conf) or [ref]
+    names = search_candidates(ref, registries_conf_for(registry)) or [ref]
     return [str(parse_reference(n)) for n in names]
 
 
-def _pull_short_or_qualified(store: Store, ref: str, options: dict[str, Any]) -> ImageRecord:
-    from buildah_py.transports.store import pull_image
-
-    candidates = remote_candidates(ref, options.get("registries_conf"))
+def _pull_short_or_qualified(store: Store, ref: str, options: PullOptions) -> ImageRecord:
+    candidates = remote_candidates(ref, options.registry)
     if len(candidates) == 1:
-        return pull_image(f"docker://{candidates[0]}", store, **options)
+        return pull_image(f"docker://{candidates[0]}", store, options)
     tried: list[str] = []
     for cand in candidates:
         try:
-            return pull_image(f"docker://{cand}", store, **options)
+            return pull_image(f"docker://{cand}", store, options)
         except (RegistryError, AuthError, TransportError) as err:
             # Not there (or not for us): try the next search registry, as buildah does.
             tried.append(f"{cand} ({err})")

@@ -28,8 +28,11 @@ from buildah_py.container.step import CopyStep, RunStep
 from buildah_py.errors import ContainerError, ContainerNotFound, StepFailed
 from buildah_py.linux.mount import Mount
 from buildah_py.oci.config import ImageConfig
+from buildah_py.oci.descriptor import Platform
 from buildah_py.storage import Store
 from buildah_py.storage.records import ContainerRecord, ImageRecord
+from buildah_py.transports.options import PullOptions, RegistryOptions
+from buildah_py.transports.verify import ProgressFn
 
 
 class Container:
@@ -67,15 +70,25 @@ class Container:
         store: Store | None = None,
         pull_policy: str = "missing",
         cache: BuildCache | bool | None = None,
-        **pull_options: Any,
+        platform: Platform | None = None,
+        progress: ProgressFn | None = None,
+        tls_verify: bool | None = None,
+        authfile: str | None = None,
+        creds: str | None = None,
+        cert_dir: str | None = None,
+        registry: RegistryOptions | None = None,
     ) -> Container:
         """A new working container on `image` (local store first, then transports/registries).
 
-        With ``cache`` (a BuildCache, or True for a new one) each run/copy/add step is cached."""
+        With ``cache`` (a BuildCache, or True for a new one) each run/copy/add step is cached;
+        `registry` carries every registry setting, and the flags given beside it win over it."""
         if image == "scratch":
             return cls.from_scratch(name=name, store=store, cache=cache)
         store, owner = store_or_own(store)
-        record = pull(store, image, pull_policy, **pull_options)
+        reg = (registry or RegistryOptions()).with_flags(
+            tls_verify=tls_verify, authfile=authfile, creds=creds, cert_dir=cert_dir
+        )
+        record = pull(store, image, PullOptions(reg, pull_policy, platform, progress))
         rec = record_on_image(store, record, name)
         return cls(store, rec, owner=owner)._with_cache(cache)
 

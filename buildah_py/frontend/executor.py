@@ -23,6 +23,7 @@ from buildah_py.frontend.stage import StageBuilder
 from buildah_py.frontend.stages import Stage, needed, split_stages
 from buildah_py.oci.descriptor import Platform
 from buildah_py.storage import Store
+from buildah_py.transports.options import PullOptions
 from dockerfile_parser import Dockerfile, DockerfileSyntaxError, expand_word, parse
 
 
@@ -88,7 +89,7 @@ class Build:
 
     def image(self, ref: str) -> Image:
         """An image named by COPY --from or RUN --mount from=, brought in per the pull policy."""
-        return Image(self.store, pull(self.store, ref, self.options.pull))
+        return Image(self.store, pull(self.store, ref, PullOptions(policy=self.options.pull)))
 
     # --- the build ------------------------------------------------------------------
     def run(self) -> Image:

@@ -75,7 +75,7 @@ class BuildContext:
             store=self.store,
             cache=self.cache,
             pull_policy=pull_policy or self.pull,
-            **({"platform": plat} if plat is not None else {}),
+            platform=plat,
         )
         return self._adopt(ctr)
 

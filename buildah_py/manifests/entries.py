@@ -7,13 +7,18 @@ An entry's platform comes from the image's config (``os``, ``architecture``, ``v
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from buildah_py.container.resolve import has_transport, pull
+from buildah_py.defaults import user_registry_options
 from buildah_py.oci import mediatypes as mt
 from buildah_py.oci.config import ImageConfig
 from buildah_py.oci.descriptor import Descriptor, Platform
 from buildah_py.oci.manifest import Index, sniff_media_type
+from buildah_py.transports.names import open_source
+from buildah_py.transports.options import PullOptions, RegistryOptions
+from buildah_py.transports.pullpush import pull_image
 
 if TYPE_CHECKING:
     from buildah_py.storage import Store
@@ -62,12 +67,9 @@ def image_entry(
     )
 
 
-def _remote_platforms(image: str, store: Store, opts: dict[str, Any]) -> list[Platform] | None:
+def _remote_platforms(image: str, store: Store, registry: RegistryOptions) -> list[Platform] | None:
     """The platforms of the index `image` names, or None when it is a single image."""
-    from buildah_py.transports.names import open_source
-
-    transport_opts = {k: v for k, v in opts.items() if k not in ("progress", "platform")}
-    src = open_source(image, store=store, **transport_opts)
+    src = open_source(image, store=store, registry=registry)
     try:
         raw, declared = src.get_manifest()
     finally:
@@ -84,20 +86,21 @@ def _remote_platforms(image: str, store: Store, opts: dict[str, Any]) -> list[Pl
 
 
 def images_to_add(
-    store: Store, image: str, *, all_platforms: bool = False, **opts: Any
+    store: Store, image: str, options: PullOptions | None = None, *, all_platforms: bool = False
 ) -> list[ImageRecord]:
     """The store images `image` stands for, pulling them when it names a transport.
 
     A bare name is looked up in the store first, then pulled from the registry. With
-    `all_platforms`, an index is pulled one platform at a time (as unnamed images)."""
+    `all_platforms`, an index is pulled one platform at a time (as unnamed images).
+    `options.policy` is ignored: an image already in the store is used as it is."""
+    opts = options or PullOptions()
+    opts = replace(opts, policy="missing", registry=user_registry_options(opts.registry))
     remote = has_transport(image) and not image.startswith("containers-storage:")
     if all_platforms and remote:
-        platforms = _remote_platforms(image, store, opts)
+        platforms = _remote_platforms(image, store, opts.registry)
         if platforms is not None:
-            from buildah_py.transports.store import pull_image
-
-            pulled = []
-            for plat in platforms:
-                pulled.append(pull_image(image, store, names=[], **dict(opts, platform=plat)))
-            return pulled
-    return [pull(store, image, "missing", **opts)]
+            return [
+                pull_image(image, store, replace(opts, platform=plat), names=[])
+                for plat in platforms
+            ]
+    return [pull(store, image, opts)]

@@ -7,13 +7,19 @@ the same verified, converting, mounting copy as every other push.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from dataclasses import replace
+from typing import TYPE_CHECKING
 
+from buildah_py.defaults import user_registry_options
 from buildah_py.errors import StoreError
 from buildah_py.manifests.lists import ManifestLists
+from buildah_py.oci import mediatypes as mt
 from buildah_py.oci.digest import sha256_digest
 from buildah_py.transports.copy import CopyResult
-from buildah_py.transports.store import ContentReader, push_source
+from buildah_py.transports.names import open_destination
+from buildah_py.transports.options import PushOptions
+from buildah_py.transports.pullpush import push_source
+from buildah_py.transports.store import ContentReader
 
 if TYPE_CHECKING:
     from buildah_py.manifests.records import ManifestList
@@ -47,31 +53,38 @@ class ListSource(ContentReader):
 
 
 def push_list(
-    store: Store, ref: str, dest: str, *, all_images: bool = True, **opts: Any
+    store: Store,
+    ref: str,
+    dest: str,
+    options: PushOptions | None = None,
+    *,
+    all_images: bool = True,
 ) -> CopyResult:
     """Push the list `ref` to `dest`: every member image and then the index (`all_images`), or
     the index alone (the registry must already hold the members). Returns the copy result."""
+    opts = options or PushOptions()
+    opts = replace(opts, registry=user_registry_options(opts.registry))
     lst = ManifestLists(store).get(ref)
     src = ListSource(store, lst)
     src.check_members()
     if all_images:
-        return push_source(store, src, dest, **dict(opts, all_platforms=True))
-    return _push_index_only(store, src, dest, **opts)
+        return push_source(store, src, dest, opts, all_platforms=True)
+    return _push_index_only(store, src, dest, opts)
 
 
-def _push_index_only(store: Store, src: ListSource, dest: str, **opts: Any) -> CopyResult:
-    from buildah_py.oci import mediatypes as mt
-    from buildah_py.transports.names import open_destination
-    from buildah_py.transports.store import COPY_OPTIONS
-
-    fmt = opts.get("format")
+def _push_index_only(store: Store, src: ListSource, dest: str, opts: PushOptions) -> CopyResult:
     raw, kind = src.raw, src.list.media_type
-    if fmt is not None and kind != mt.index_type(fmt):
+    if opts.format is not None and kind != mt.index_type(opts.format):
         raise StoreError(
             f"{src.reference}: converting the format needs the member images; push with --all"
         )
-    transport_opts = {k: v for k, v in opts.items() if k not in COPY_OPTIONS}
-    dst = open_destination(dest, store=store, **transport_opts)
+    dst = open_destination(
+        dest,
+        store=store,
+        registry=opts.registry,
+        mount_from=opts.mount_from,
+        chunk_size=opts.chunk_size,
+    )
     try:
         dst.put_manifest(raw, kind, top_level=True)
         dst.commit()

@@ -7,13 +7,13 @@ typed accessors cover every field of the container config that buildah's ``confi
 from __future__ import annotations
 
 import copy
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from buildah_py.errors import ImageFormatError
 from buildah_py.oci.descriptor import Platform
+from buildah_py.oci.jsondoc import load_object
 from buildah_py.oci.manifest import MAX_MANIFEST_SIZE, encode_json
 
 #: Container-config fields the OCI format cannot carry; Docker v2s2 keeps them.
@@ -68,14 +68,7 @@ class ImageConfig:
 
     @classmethod
     def from_bytes(cls, raw: bytes) -> ImageConfig:
-        if len(raw) > MAX_MANIFEST_SIZE:
-            raise ImageFormatError(f"image config is {len(raw)} bytes, over the 4 MiB limit")
-        try:
-            data = json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as err:
-            raise ImageFormatError(f"image config is not valid JSON: {err}") from err
-        if not isinstance(data, dict):
-            raise ImageFormatError("image config is not a JSON object")
+        data = load_object(raw, "image config", limit=MAX_MANIFEST_SIZE)
         rootfs = data.get("rootfs")
         if not isinstance(rootfs, dict) or not isinstance(rootfs.get("diff_ids", []), list):
             raise ImageFormatError("image config has no valid rootfs.diff_ids")

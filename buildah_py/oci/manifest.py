@@ -10,23 +10,14 @@ from buildah_py.errors import ImageFormatError
 from buildah_py.oci import mediatypes as mt
 from buildah_py.oci.descriptor import Descriptor, Platform
 from buildah_py.oci.digest import sha256_digest
+from buildah_py.oci.jsondoc import MAX_DOCUMENT_SIZE, load_object
 
 #: Manifests and configs larger than this are refused (containers/image uses the same cap).
-MAX_MANIFEST_SIZE = 4 * 1024 * 1024
+MAX_MANIFEST_SIZE = MAX_DOCUMENT_SIZE
 
 
 def _load(raw: bytes, what: str) -> dict[str, Any]:
-    if len(raw) > MAX_MANIFEST_SIZE:
-        raise ImageFormatError(
-            f"{what} is {len(raw)} bytes, over the {MAX_MANIFEST_SIZE} byte limit"
-        )
-    try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as err:
-        raise ImageFormatError(f"{what} is not valid JSON: {err}") from err
-    if not isinstance(data, dict):
-        raise ImageFormatError(f"{what} is not a JSON object")
-    return data
+    return load_object(raw, what, limit=MAX_MANIFEST_SIZE)
 
 
 def encode_json(data: Any) -> bytes:

@@ -6,7 +6,14 @@ turn a transport-prefixed name into the two ends.
 
 from buildah_py.transports.copy import CopyResult, copy_image
 from buildah_py.transports.names import ImageName, open_destination, open_source, parse_image_name
-from buildah_py.transports.store import pull_image, push_image
+from buildah_py.transports.options import (
+    PullOptions,
+    PushOptions,
+    RegistryFiles,
+    RegistryOptions,
+    Timeouts,
+)
+from buildah_py.transports.pullpush import pull_image, push_image
 from buildah_py.transports.types import ImageDestination, ImageSource
 
 __all__ = [
@@ -14,6 +21,11 @@ __all__ = [
     "ImageDestination",
     "ImageName",
     "ImageSource",
+    "PullOptions",
+    "PushOptions",
+    "RegistryFiles",
+    "RegistryOptions",
+    "Timeouts",
     "copy_image",
     "open_destination",
     "open_source",

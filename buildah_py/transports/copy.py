@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import io
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import partial
 from typing import BinaryIO, cast
@@ -23,6 +24,7 @@ from buildah_py.oci.config import ImageConfig
 from buildah_py.oci.descriptor import Descriptor, Platform
 from buildah_py.oci.digest import hasher, sha256_digest
 from buildah_py.oci.manifest import MAX_MANIFEST_SIZE, Index, Manifest, sniff_media_type
+from buildah_py.transports.options import DEFAULT_JOBS
 from buildah_py.transports.recompress import recompress
 from buildah_py.transports.types import ImageDestination, ImageSource
 from buildah_py.transports.verify import HashedFile, ProgressFn, VerifyingReader, read_verified
@@ -31,7 +33,6 @@ from buildah_py.transports.verify import HashedFile, ProgressFn, VerifyingReader
 FORMAT_COMPRESSIONS = {"oci": ("none", "gzip", "zstd"), "docker": ("none", "gzip")}
 #: What a layer is recompressed to when it must change and nothing was asked for.
 PREFERRED_COMPRESSIONS = ("gzip", "zstd", "none")
-DEFAULT_JOBS = 3
 
 
 @dataclass(frozen=True)
@@ -64,14 +65,26 @@ def choose_compression(
     raise TransportError(f"the destination accepts no layer compression the {fmt} format allows")
 
 
+@contextmanager
+def naming(where: str) -> Iterator[None]:
+    """Prefix a format error with the image it came from (unless it already says so)."""
+    try:
+        yield
+    except ImageFormatError as err:
+        if str(err).startswith(where):
+            raise
+        raise ImageFormatError(f"{where}: {err}") from err
+
+
 def _checked_manifest(src: ImageSource, entry: Descriptor) -> tuple[bytes, str]:
-    raw, kind = src.get_manifest(entry.digest)
-    h = hasher(entry.digest)
-    h.update(raw)
-    actual = f"{entry.digest.split(':', 1)[0]}:{h.hexdigest()}"
-    if actual != entry.digest:
-        raise DigestMismatch(entry.digest, actual, "manifest")
-    return raw, sniff_media_type(raw, kind or entry.media_type)
+    with naming(src.reference):
+        raw, kind = src.get_manifest(entry.digest)
+        h = hasher(entry.digest)
+        h.update(raw)
+        actual = f"{entry.digest.split(':', 1)[0]}:{h.hexdigest()}"
+        if actual != entry.digest:
+            raise DigestMismatch(entry.digest, actual, "manifest")
+        return raw, sniff_media_type(raw, kind or entry.media_type)
 
 
 class _Copier:
@@ -131,7 +144,8 @@ class _Copier:
         self, raw: bytes, kind: str, *, top_level: bool, forced: str | None = None
     ) -> tuple[bytes, str, str]:
         """Copy one image's blobs, then its (possibly rewritten) manifest: (raw, type, config digest)."""
-        manifest = Manifest.from_bytes(raw, kind)
+        with naming(self.src.reference):
+            manifest = Manifest.from_bytes(raw, kind)
         fmt = self.target_format(manifest.media_type, forced)
         out = replace(manifest, layers=()).convert(fmt)  # layers are converted one by one below
         config_raw = read_verified(
@@ -153,7 +167,8 @@ class _Copier:
     def _inspect_config(self, manifest: Manifest, raw: bytes, fmt: str) -> list[str] | None:
         if manifest.config.media_type not in (mt.OCI_CONFIG, mt.DOCKER_CONFIG):
             return None
-        config = ImageConfig.from_bytes(raw)
+        with naming(f"{self.src.reference}: config {manifest.config.digest}"):
+            config = ImageConfig.from_bytes(raw)
         want = self.check_platform
         if want is not None and not want.matches(config.platform):
             self.warnings.append(f"the image is for {config.platform}, not the requested {want}")
@@ -293,11 +308,12 @@ def copy_image(
     A failure leaves the destination uncommitted; closing it then removes what was written.
     """
     copier = _Copier(src, dst, format, compression, progress, jobs)
-    raw, declared = src.get_manifest()
-    kind = sniff_media_type(raw, declared)
+    with naming(src.reference):
+        raw, declared = src.get_manifest()
+        kind = sniff_media_type(raw, declared)
+        index = Index.from_bytes(raw, kind) if kind in mt.INDEX_TYPES else None
     config_digest: str | None = None
-    if kind in mt.INDEX_TYPES:
-        index = Index.from_bytes(raw, kind)
+    if index is not None:
         if all_platforms:
             top_raw, top_type = copier.copy_index(raw, index)
         else:
@@ -310,7 +326,8 @@ def copy_image(
         copier.check_platform = platform  # like buildah: copy anyway, but say so
         top_raw, top_type, config_digest = copier.copy_manifest(raw, kind, top_level=True)
     else:
-        Manifest.from_bytes(raw, kind)  # raises the precise error (schema 1, unknown kind)
+        with naming(src.reference):
+            Manifest.from_bytes(raw, kind)  # raises the precise error (schema 1, unknown kind)
         raise ImageFormatError(f"{src.reference}: unsupported manifest type {kind}")
     dst.commit()
     return CopyResult(sha256_digest(top_raw), top_type, config_digest, tuple(copier.warnings))

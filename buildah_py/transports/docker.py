@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from buildah_py.oci.descriptor import Platform
 from buildah_py.oci.reference import Reference, parse_reference
+from buildah_py.transports.options import RegistryOptions
 from buildah_py.transports.registry.destination import DockerImageDestination
 from buildah_py.transports.registry.locations import BlobLocations
-from buildah_py.transports.registry.retry import RetryPolicy
 from buildah_py.transports.registry.session import open_client
 from buildah_py.transports.registry.source import DockerImageSource
 from buildah_py.transports.verify import ProgressFn
@@ -24,35 +22,18 @@ def docker_reference(ref: str) -> Reference:
 
 def docker_source(
     ref: str,
+    registry: RegistryOptions | None = None,
     *,
-    tls_verify: bool | None = None,
-    authfile: str | None = None,
-    creds: str | None = None,
     platform: Platform | None = None,
-    cert_dir: str | None = None,
     progress: Progress | None = None,
     locations: BlobLocations | None = None,
-    registries_conf: str | None = None,
-    retry: RetryPolicy | None = None,
-    env: Mapping[str, str] | None = None,
     verify_blobs: bool = False,
-    **_: object,
 ) -> DockerImageSource:
     """Read an image from a registry; `platform` is kept for the copy routine to pick from an index.
 
     Blob streams enforce the descriptor's size and resume broken transfers; their digest is the
     caller's to check (the copy routine does), unless `verify_blobs` asks the stream to."""
-    parsed = docker_reference(ref)
-    client, real = open_client(
-        parsed,
-        tls_verify=tls_verify,
-        authfile=authfile,
-        creds=creds,
-        cert_dir=cert_dir,
-        registries_conf=registries_conf,
-        policy=retry,
-        env=env,
-    )
+    client, real = open_client(docker_reference(ref), registry or RegistryOptions())
     return DockerImageSource(
         client,
         real,
@@ -65,33 +46,16 @@ def docker_source(
 
 def docker_destination(
     ref: str,
+    registry: RegistryOptions | None = None,
     *,
-    tls_verify: bool | None = None,
-    authfile: str | None = None,
-    creds: str | None = None,
-    cert_dir: str | None = None,
     progress: Progress | None = None,
     locations: BlobLocations | None = None,
     mount_from: tuple[str, ...] = (),
     chunk_size: int | None = None,
-    registries_conf: str | None = None,
-    retry: RetryPolicy | None = None,
-    env: Mapping[str, str] | None = None,
-    **_: object,
 ) -> DockerImageDestination:
     """Write an image to a registry; `mount_from` names repositories on the same registry that
     may already hold its blobs (tried as cross-repository mounts before uploading)."""
-    parsed = docker_reference(ref)
-    client, real = open_client(
-        parsed,
-        tls_verify=tls_verify,
-        authfile=authfile,
-        creds=creds,
-        cert_dir=cert_dir,
-        registries_conf=registries_conf,
-        policy=retry,
-        env=env,
-    )
+    client, real = open_client(docker_reference(ref), registry or RegistryOptions())
     return DockerImageDestination(
         client,
         real,

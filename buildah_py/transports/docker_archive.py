@@ -9,7 +9,6 @@ synthesized Docker v2s2 manifest. REF picks an image by tag, ``@N`` by position.
 from __future__ import annotations
 
 import io
-import json
 import os
 from dataclasses import dataclass
 from typing import Any, BinaryIO, cast
@@ -26,6 +25,7 @@ from buildah_py.oci import mediatypes as mt
 from buildah_py.oci.config import ImageConfig
 from buildah_py.oci.descriptor import Descriptor
 from buildah_py.oci.digest import CHUNK, sha256_digest
+from buildah_py.oci.jsondoc import load_json
 from buildah_py.oci.manifest import MAX_MANIFEST_SIZE, Manifest
 from buildah_py.oci.reference import normalize_name
 from buildah_py.transports.oci_layout import ImageReferenceNeeded
@@ -60,11 +60,10 @@ class ArchiveItem:
 
 def read_items(tree: TarTree, where: str) -> list[ArchiveItem]:
     try:
-        data = json.loads(read_small(tree, MANIFEST_FILE, MAX_MANIFEST_SIZE))
+        raw = read_small(tree, MANIFEST_FILE, MAX_MANIFEST_SIZE)
     except FileNotFoundError as err:
         raise ImageFormatError(f"{where}: not a docker archive (no {MANIFEST_FILE})") from err
-    except ValueError as err:
-        raise ImageFormatError(f"{where}: {MANIFEST_FILE} is not valid JSON") from err
+    data = load_json(raw, f"{where}: {MANIFEST_FILE}")
     if not isinstance(data, list):
         raise ImageFormatError(f"{where}: {MANIFEST_FILE} is not a list")
     return [ArchiveItem.from_json(item, where) for item in data]

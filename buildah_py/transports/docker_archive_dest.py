@@ -18,7 +18,8 @@ from buildah_py.errors import ImageFormatError, ImageReferenceError, TransportEr
 from buildah_py.oci import mediatypes as mt
 from buildah_py.oci.descriptor import Descriptor
 from buildah_py.oci.digest import sha256_digest
-from buildah_py.oci.manifest import Manifest
+from buildah_py.oci.jsondoc import load_json
+from buildah_py.oci.manifest import MAX_MANIFEST_SIZE, Manifest
 from buildah_py.oci.reference import parse_reference
 from buildah_py.transports.fsutil import archive_directory, blob_name, write_verified
 
@@ -124,7 +125,7 @@ class DockerArchiveDestination:
     def _write_legacy(self, out: str, manifest: Manifest, layer_files: list[str]) -> str:
         """Per-layer directories for old ``docker load``; IDs only need to be unique and stable."""
         with open(self._blob(manifest.config.digest), "rb") as f:
-            config = json.load(f)
+            config = load_json(f.read(MAX_MANIFEST_SIZE + 1), f"{self.reference}: image config")
         parent = ""
         for i, (layer, name) in enumerate(zip(manifest.layers, layer_files, strict=True)):
             last = i == len(manifest.layers) - 1

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from buildah_py.errors import ImageNotFound, ImageReferenceError, TransportError
 from buildah_py.oci.reference import local_name, parse_reference
@@ -18,11 +18,14 @@ from buildah_py.transports.docker_archive import DockerArchiveSource
 from buildah_py.transports.docker_archive_dest import DockerArchiveDestination
 from buildah_py.transports.oci_archive import OCIArchiveDestination, open_oci_archive_source
 from buildah_py.transports.oci_layout import LayoutWriter, open_oci_source
+from buildah_py.transports.options import RegistryOptions
 from buildah_py.transports.store import StoreDestination, StoreSource
 from buildah_py.transports.types import ImageDestination, ImageSource
 
 if TYPE_CHECKING:
+    from buildah_py.oci.descriptor import Platform
     from buildah_py.storage.store import Store
+    from buildah_py.transports.registry.locations import BlobLocations
 
 TRANSPORTS = ("docker", "oci", "oci-archive", "docker-archive", "dir", "containers-storage")
 _WORD = re.compile(r"[a-z][a-z0-9-]*")
@@ -102,28 +105,32 @@ def _bare(text: str, prefix: str, rest: str) -> ImageName:
     return ImageName("", ref=text, text=text)
 
 
-def _docker(kind: str, ref: str, opts: dict[str, Any]) -> Any:
-    from buildah_py.transports import docker  # the registry client loads only when needed
-
-    return (
-        docker.docker_source(ref, **opts)
-        if kind == "source"
-        else docker.docker_destination(ref, **opts)
-    )
-
-
 def _store_required(name: ImageName, store: Store | None) -> Store:
     if store is None:
         raise TransportError(f"{name.text}: the local store is needed for this name")
     return store
 
 
-def open_source(name: str | ImageName, *, store: Store | None = None, **opts: Any) -> ImageSource:
-    """An ImageSource for `name`; registry options (tls_verify, authfile, creds, ...) go to docker://."""
+def open_source(
+    name: str | ImageName,
+    *,
+    store: Store | None = None,
+    registry: RegistryOptions | None = None,
+    platform: Platform | None = None,
+    locations: BlobLocations | None = None,
+) -> ImageSource:
+    """An ImageSource for `name`; `registry`, `platform` and `locations` matter to docker:// only."""
     parsed = name if isinstance(name, ImageName) else parse_image_name(name)
     t = parsed.transport
+
+    def docker() -> ImageSource:
+        # The registry client (urllib3 and all) loads only when a registry is named.
+        from buildah_py.transports.docker import docker_source
+
+        return docker_source(parsed.ref, registry, platform=platform, locations=locations)
+
     if t == "docker":
-        return _docker("source", parsed.ref, opts)  # type: ignore[no-any-return]
+        return docker()
     if t == "oci":
         return open_oci_source(parsed.path, parsed.ref)
     if t == "oci-archive":
@@ -139,17 +146,33 @@ def open_source(name: str | ImageName, *, store: Store | None = None, **opts: An
             return StoreSource(store, parsed.ref)
         except ImageNotFound:
             pass
-    return _docker("source", parsed.ref, opts)  # type: ignore[no-any-return]
+    return docker()
 
 
 def open_destination(
-    name: str | ImageName, *, store: Store | None = None, **opts: Any
+    name: str | ImageName,
+    *,
+    store: Store | None = None,
+    registry: RegistryOptions | None = None,
+    locations: BlobLocations | None = None,
+    mount_from: tuple[str, ...] = (),
+    chunk_size: int | None = None,
 ) -> ImageDestination:
-    """An ImageDestination for `name`; a bare name means a registry, as ``buildah push`` reads it."""
+    """An ImageDestination for `name`; a bare name means a registry, as ``buildah push`` reads it.
+
+    The keywords after `store` matter to docker:// only."""
     parsed = name if isinstance(name, ImageName) else parse_image_name(name)
     t = parsed.transport
     if t in ("docker", ""):
-        return _docker("destination", parsed.ref, opts)  # type: ignore[no-any-return]
+        from buildah_py.transports.docker import docker_destination  # loaded only when needed
+
+        return docker_destination(
+            parsed.ref,
+            registry,
+            locations=locations,
+            mount_from=mount_from,
+            chunk_size=chunk_size,
+        )
     if t == "oci":
         return LayoutWriter(parsed.path, parsed.ref)
     if t == "oci-archive":

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import fcntl
 import io
-import json
 import os
 import threading
 from typing import BinaryIO
@@ -23,6 +22,7 @@ from buildah_py.errors import (
 from buildah_py.oci import mediatypes as mt
 from buildah_py.oci.descriptor import Descriptor
 from buildah_py.oci.digest import sha256_digest
+from buildah_py.oci.jsondoc import load_json
 from buildah_py.oci.manifest import MAX_MANIFEST_SIZE, Index, encode_json, sniff_media_type
 from buildah_py.storage.atomic import atomic_write
 from buildah_py.transports.fsutil import Rollback, blob_name, write_verified
@@ -44,13 +44,17 @@ def read_index(tree: Tree, where: str) -> Index:
     if not tree.exists(LAYOUT_FILE):
         raise ImageFormatError(f"{where}: not an OCI image layout (no {LAYOUT_FILE} file)")
     try:
-        layout = json.loads(read_small(tree, LAYOUT_FILE, 4096))
+        layout = load_json(read_small(tree, LAYOUT_FILE, 4096), f"{where}: {LAYOUT_FILE}")
         version = layout["imageLayoutVersion"]
-    except (ValueError, KeyError, TypeError) as err:
+    except (KeyError, TypeError) as err:
         raise ImageFormatError(f"{where}: unreadable {LAYOUT_FILE} file") from err
     if version != LAYOUT_VERSION:
         raise ImageFormatError(f"{where}: unsupported image layout version {version!r}")
-    return Index.from_bytes(read_small(tree, INDEX_FILE, MAX_MANIFEST_SIZE), mt.OCI_INDEX)
+    raw = read_small(tree, INDEX_FILE, MAX_MANIFEST_SIZE)
+    try:
+        return Index.from_bytes(raw, mt.OCI_INDEX)
+    except ImageFormatError as err:
+        raise ImageFormatError(f"{where}: {INDEX_FILE}: {err}") from err
 
 
 class ImageReferenceNeeded(ImageReferenceError):

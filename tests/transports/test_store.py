@@ -13,7 +13,9 @@ from buildah_py.oci import mediatypes as mt
 from buildah_py.oci.descriptor import Platform
 from buildah_py.storage.store import Store
 from buildah_py.transports.names import open_source
-from buildah_py.transports.store import StoreSource, pull_image, push_image
+from buildah_py.transports.options import PullOptions, PushOptions
+from buildah_py.transports.pullpush import pull_image, push_image
+from buildah_py.transports.store import StoreSource
 
 from .conftest import Built, Layout, read_oci
 
@@ -73,7 +75,9 @@ def test_pull_index_stores_one_platform(store: Store, layout: Layout) -> None:
         ]
     )
     layout.tag({"mediaType": mt.OCI_INDEX, "digest": digest, "size": len(raw)}, "multi")
-    rec = pull_image(f"oci:{layout.path}:multi", store, platform=Platform.parse("linux/arm64"))
+    rec = pull_image(
+        f"oci:{layout.path}:multi", store, PullOptions(platform=Platform.parse("linux/arm64"))
+    )
     assert rec.config_digest == arm.config_digest
     assert rec.manifest_digest == arm.manifest_digest
 
@@ -82,7 +86,7 @@ def test_push_converts_for_docker_archive(
     tmp_path: Path, store: Store, layout: Layout, simple: Built
 ) -> None:
     pull_image(f"oci:{layout.path}:v1", store, names=["localhost/app:1"])
-    result = push_image(store, "localhost/app:1", f"dir:{tmp_path}/d", format="docker")
+    result = push_image(store, "localhost/app:1", f"dir:{tmp_path}/d", PushOptions(format="docker"))
     assert result.manifest_media_type == mt.DOCKER_MANIFEST
     assert (
         json.loads((tmp_path / "d/manifest.json").read_bytes())["config"]["digest"]

@@ -7,13 +7,15 @@ client, and dropped when the registry answers 401 to them.
 from __future__ import annotations
 
 import base64
-import json
 import re
 import time
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from buildah_py.errors import AuthError, TransportError
+from buildah_py.errors import AuthError, ImageFormatError, TransportError
+from buildah_py.oci.jsondoc import load_json
+from buildah_py.transports.options import Timeouts
+from buildah_py.transports.registry.bodies import MAX_TOKEN_BODY, read_body, release
 from buildah_py.transports.registry.connections import Connections
 from buildah_py.transports.registry.credentials import Credentials
 
@@ -95,6 +97,7 @@ def fetch_token(
     scopes: tuple[str, ...],
     cred: Credentials | None,
     label: str,
+    timeouts: Timeouts | None = None,
 ) -> tuple[str, float]:
     """Ask the challenge's realm for a token covering `scopes`: (token, lifetime in seconds)."""
     realm = challenge.params.get("realm", "")
@@ -127,17 +130,24 @@ def fetch_token(
         )
         sep = "&" if "?" in realm else "?"
         resp = conns.send("GET", realm + (sep + urlencode(query) if query else ""), headers=headers)
+    timeouts = timeouts or Timeouts()
     if resp.status in (401, 403):
+        release(resp, timeouts)
         what = "credentials were refused" if cred else "anonymous access was refused"
         raise AuthError(f"{label}: token server {realm}: {what} (HTTP {resp.status}); {LOGIN_HINT}")
     if resp.status != 200:
+        release(resp, timeouts)
         raise TransportError(f"{label}: token server {realm} answered HTTP {resp.status}")
+    what = f"{label}: token server {realm}: answer"
+    body = read_body(resp, MAX_TOKEN_BODY, what, timeouts)
     try:
-        data = json.loads(resp.data)
+        data = load_json(body, what, limit=MAX_TOKEN_BODY, max_depth=16)
         token = str(data.get("token") or data.get("access_token") or "")
         lifetime = float(data.get("expires_in") or MIN_TOKEN_LIFETIME)
-    except (ValueError, AttributeError, TypeError) as err:
-        raise TransportError(f"{label}: token server {realm} sent an unreadable answer") from err
+    except (ImageFormatError, ValueError, AttributeError, TypeError) as err:
+        raise TransportError(
+            f"{label}: token server {realm} sent an unreadable answer: {err}"
+        ) from err
     if not token:
         raise TransportError(f"{label}: token server {realm} sent no token")
     return token, max(lifetime, MIN_TOKEN_LIFETIME)

@@ -6,7 +6,6 @@ or a blob means is the business of the source and destination modules.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator, Mapping
 from urllib.parse import urljoin
@@ -14,7 +13,9 @@ from urllib.parse import urljoin
 import urllib3.exceptions as u3
 from urllib3.response import BaseHTTPResponse
 
-from buildah_py.errors import AuthError, RegistryError, TransportError
+from buildah_py.errors import AuthError, ImageFormatError, RegistryError, TransportError
+from buildah_py.oci.jsondoc import load_json
+from buildah_py.transports.options import RegistryFiles, RegistryOptions, Timeouts
 from buildah_py.transports.registry.auth import (
     LOGIN_HINT,
     Challenge,
@@ -24,9 +25,10 @@ from buildah_py.transports.registry.auth import (
     parse_www_authenticate,
     pick_challenge,
 )
+from buildah_py.transports.registry.bodies import MAX_ERROR_BODY, release, small_body
 from buildah_py.transports.registry.connections import Connections, Origin
 from buildah_py.transports.registry.credentials import Credentials
-from buildah_py.transports.registry.retry import RETRY_STATUSES, RetryPolicy
+from buildah_py.transports.registry.retry import RETRY_STATUSES, RetryBudget
 
 MAX_REDIRECTS = 5
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
@@ -50,46 +52,24 @@ def _plain(err: Exception) -> str:
     return re.sub(r"^\w*Connection\(host=[^)]*\): ", "", str(err))
 
 
-def small_body(resp: BaseHTTPResponse, limit: int = 65536) -> bytes:
-    """At most `limit` bytes of a body, whether or not it was preloaded."""
-    try:
-        chunk = resp.read(limit, decode_content=False)
-    except u3.HTTPError:
-        return b""
-    return chunk or (resp.data or b"")[:limit]
+def error_reason(resp: BaseHTTPResponse, timeouts: Timeouts | None = None) -> str:
+    """The registry's own words (``errors[].message``), else a short status text.
 
-
-def error_reason(resp: BaseHTTPResponse) -> str:
-    """The registry's own words (``errors[].message``), else a short status text."""
-    body = small_body(resp)
+    Only the first MAX_ERROR_BODY bytes are read; a longer or malformed body gives the status."""
+    body = small_body(resp, timeouts or Timeouts(), MAX_ERROR_BODY)
     try:
-        errors = json.loads(body).get("errors") or []
+        data = load_json(body, "error body", limit=MAX_ERROR_BODY, max_depth=8)
+        errors = data.get("errors") or []
         words = [
-            str(e.get("message") or e.get("code", "")).strip()
-            for e in errors
+            str(e.get("message") or e.get("code", "")).strip()[:500]
+            for e in errors[:10]
             if isinstance(e, dict)
         ]
         if any(words):
             return "; ".join(w for w in words if w)
-    except (ValueError, AttributeError):
+    except (ImageFormatError, AttributeError, TypeError):
         pass
     return _STATUS_TEXT.get(resp.status) or (resp.reason or "error").lower()
-
-
-def release(resp: BaseHTTPResponse) -> None:
-    """Give the connection back (or drop it) without reading an unbounded body."""
-    try:
-        length = int(resp.headers.get("Content-Length", "-1"))
-    except ValueError:
-        length = -1
-    try:
-        if 0 <= length <= 65536:
-            resp.drain_conn()
-        else:
-            resp.close()
-    except u3.HTTPError:
-        resp.close()
-    resp.release_conn()
 
 
 class RegistryClient:
@@ -100,19 +80,26 @@ class RegistryClient:
         domain: str,
         *,
         label: str,
+        options: RegistryOptions | None = None,
         insecure: bool = False,
         credentials: Credentials | None = None,
-        cert_dir: str | None = None,
-        policy: RetryPolicy | None = None,
-        env: Mapping[str, str] | None = None,
     ) -> None:
+        options = options or RegistryOptions()
+        files = options.files or RegistryFiles()
         self.domain = domain
         self.host = api_host(domain)
         self.label = label
         self.insecure = insecure
         self.credentials = credentials
-        self.policy = policy or RetryPolicy()
-        self.conns = Connections(verify=not insecure, cert_dir=cert_dir, env=env)
+        self.policy = options.retry
+        self.budget = RetryBudget(options.retry.budget)
+        self.timeouts = options.timeouts
+        self.conns = Connections(
+            verify=not insecure,
+            cert_dir=options.cert_dir,
+            certs_dirs=files.certs_dirs,
+            timeouts=options.timeouts,
+        )
         self.base = ""
         self._challenge: Challenge | None = None
         self._tokens = TokenCache()
@@ -124,19 +111,22 @@ class RegistryClient:
         url: str,
         headers: Mapping[str, str],
         body: bytes | None = None,
-        preload: bool = True,
     ) -> BaseHTTPResponse:
-        """Send with retries on 429/502/503/504 and on dropped connections; no auth, no redirects."""
+        """Send with retries on 429/502/503/504 and on dropped connections; no auth, no redirects.
+
+        Every retry also spends the operation's retry budget."""
         attempt = 0
         while True:
             last = attempt + 1 >= self.policy.attempts
             try:
-                resp = self.conns.send(method, url, headers=headers, body=body, preload=preload)
+                resp = self.conns.send(method, url, headers=headers, body=body)
             except RETRY_ERRORS as err:
                 if last:
                     raise TransportError(
-                        f"{self.label}: {method} {url}: {err} (gave up after {attempt + 1} tries)"
+                        f"{self.label}: {method} {url}: {_plain(err)} "
+                        f"(gave up after {attempt + 1} tries)"
                     ) from err
+                self.budget.spend(f"{self.label}: {method} {url}: {_plain(err)}")
                 self.policy.sleep(self.policy.delay(attempt))
                 attempt += 1
                 continue
@@ -150,7 +140,8 @@ class RegistryClient:
                 ) from err
             if resp.status in RETRY_STATUSES and not last:
                 wait = self.policy.delay(attempt, resp.headers.get("Retry-After"))
-                release(resp)
+                release(resp, self.timeouts)
+                self.budget.spend(f"{self.label}: {method} {url}: HTTP {resp.status}")
                 self.policy.sleep(wait)
                 attempt += 1
                 continue
@@ -172,7 +163,7 @@ class RegistryClient:
         if auth:
             hdrs["Authorization"] = auth
         try:
-            return self.conns.send(method, url, headers=hdrs, body=body, preload=True)  # type: ignore[arg-type]
+            return self.conns.send(method, url, headers=hdrs, body=body)  # type: ignore[arg-type]
         except u3.HTTPError as err:
             raise TransportError(f"{self.label}: {method} {url}: {_plain(err)}") from err
 
@@ -194,11 +185,13 @@ class RegistryClient:
                     parse_www_authenticate(resp.headers.get("WWW-Authenticate", ""))
                 )
             elif resp.status != 200:
+                reason = error_reason(resp, self.timeouts)
+                release(resp, self.timeouts)
                 raise RegistryError(
-                    resp.status,
-                    self.label,
-                    f"{base}/v2/ is not a registry API: {error_reason(resp)}",
+                    resp.status, self.label, f"{base}/v2/ is not a registry API: {reason}"
                 )
+            # The body says nothing we need: it is never read (a huge one is dropped unread).
+            release(resp, self.timeouts)
             self.base = base
             return
         assert first_error is not None
@@ -229,7 +222,7 @@ class RegistryClient:
             return basic_header(cred) if cred is not None and cred.username else None
         token = self._tokens.get(scopes)
         if token is None:
-            token, lifetime = fetch_token(self.conns, ch, scopes, cred, self.label)
+            token, lifetime = fetch_token(self.conns, ch, scopes, cred, self.label, self.timeouts)
             self._tokens.put(scopes, token, lifetime)
         return f"Bearer {token}"
 
@@ -242,7 +235,6 @@ class RegistryClient:
         scopes: tuple[str, ...] = (),
         headers: Mapping[str, str] | None = None,
         body: bytes | None = None,
-        preload: bool = True,
         follow: bool = False,
     ) -> BaseHTTPResponse:
         """Authenticated request; follows redirects when `follow`, sending credentials only to
@@ -251,12 +243,12 @@ class RegistryClient:
         home = Origin.of(self.base)
         for _hop in range(MAX_REDIRECTS + 1):
             resp = self._authorized(
-                method, url, scopes, headers or {}, body, preload, Origin.of(url) == home
+                method, url, scopes, headers or {}, body, Origin.of(url) == home
             )
             location = resp.headers.get("Location")
             if not (follow and resp.status in REDIRECTS and location):
                 return resp
-            release(resp)
+            release(resp, self.timeouts)
             url = urljoin(url, location)
             if resp.status == 303:
                 method, body = "GET", None
@@ -269,7 +261,6 @@ class RegistryClient:
         scopes: tuple[str, ...],
         headers: Mapping[str, str],
         body: bytes | None,
-        preload: bool,
         send_auth: bool,
     ) -> BaseHTTPResponse:
         retried = False
@@ -278,7 +269,7 @@ class RegistryClient:
             auth = self._auth_header(scopes) if send_auth else None
             if auth:
                 hdrs["Authorization"] = auth
-            resp = self.exchange(method, url, hdrs, body, preload)
+            resp = self.exchange(method, url, hdrs, body)
             if resp.status == 401 and send_auth and not retried:
                 # The token may have expired or lack a scope: learn the challenge again, retry once.
                 retried = True
@@ -291,11 +282,11 @@ class RegistryClient:
                     self._challenge.scheme == "bearer"
                     or (self.credentials and self.credentials.username)
                 ):
-                    release(resp)
+                    release(resp, self.timeouts)
                     continue
             if resp.status in (401, 403) and send_auth:
-                reason = error_reason(resp)
-                release(resp)
+                reason = error_reason(resp, self.timeouts)
+                release(resp, self.timeouts)
                 raise self.auth_error(resp.status, reason)
             return resp
 
@@ -310,8 +301,8 @@ class RegistryClient:
 
     def fail(self, resp: BaseHTTPResponse, what: str = "") -> RegistryError:
         """A RegistryError for an unexpected answer; releases the response."""
-        reason = error_reason(resp)
-        release(resp)
+        reason = error_reason(resp, self.timeouts)
+        release(resp, self.timeouts)
         return RegistryError(resp.status, self.label, f"{reason} ({what})" if what else reason)
 
     def close(self) -> None:

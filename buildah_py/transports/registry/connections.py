@@ -14,9 +14,9 @@ from urllib.parse import urlsplit
 import urllib3
 from urllib3.response import BaseHTTPResponse
 
+from buildah_py.transports.options import SYSTEM_CERTS_DIRS, Timeouts
 from buildah_py.transports.registry.tls import find_tls_files, ssl_context
 
-DEFAULT_TIMEOUT = urllib3.Timeout(connect=30.0, read=120.0)
 USER_AGENT = "buildah-py/0.1"
 
 
@@ -47,16 +47,18 @@ class Connections:
         *,
         verify: bool = True,
         cert_dir: str | None = None,
-        env: Mapping[str, str] | None = None,
-        timeout: urllib3.Timeout = DEFAULT_TIMEOUT,
+        certs_dirs: tuple[str, ...] = SYSTEM_CERTS_DIRS,
+        timeouts: Timeouts | None = None,
     ) -> None:
         self.verify = verify
         if not verify:
             # The user asked for no verification (--tls-verify=false); a warning per request is noise.
             warnings.filterwarnings("ignore", category=urllib3.exceptions.InsecureRequestWarning)
         self.cert_dir = cert_dir
-        self.env = env
-        self.timeout = timeout
+        self.certs_dirs = certs_dirs
+        self.timeouts = timeouts or Timeouts()
+        # The read timeout is the idle one: the longest single wait for the next bytes.
+        self.timeout = urllib3.Timeout(connect=self.timeouts.connect, read=self.timeouts.idle)
         self._pools: dict[Origin, urllib3.HTTPConnectionPool] = {}
         self._lock = threading.Lock()
 
@@ -75,7 +77,7 @@ class Connections:
             )
         # Like one Go transport in containers/image: cert_dir (or each host's certs.d entry)
         # applies to every host this client reaches, redirect targets and token realms included.
-        files = find_tls_files(origin.netloc, self.cert_dir, self.env)
+        files = find_tls_files(origin.netloc, self.cert_dir, self.certs_dirs)
         return urllib3.HTTPSConnectionPool(
             origin.host,
             origin.port,
@@ -92,9 +94,10 @@ class Connections:
         *,
         headers: Mapping[str, str] | None = None,
         body: bytes | None = None,
-        preload: bool = True,
     ) -> BaseHTTPResponse:
-        """One HTTP exchange, no retries, no redirects; urllib3 errors propagate."""
+        """One HTTP exchange, no retries, no redirects; urllib3 errors propagate.
+
+        The body is never preloaded: callers read it in bounded pieces (``bodies``) or release it."""
         origin = Origin.of(url)
         parts = urlsplit(url)
         path = parts.path or "/"
@@ -108,7 +111,7 @@ class Connections:
             body=body,
             retries=False,
             redirect=False,
-            preload_content=preload,
+            preload_content=False,
             decode_content=False,
             assert_same_host=False,
         )

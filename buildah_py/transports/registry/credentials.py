@@ -1,8 +1,9 @@
 """Where registry credentials come from, and where ``login`` puts them.
 
-Order: ``--creds``; then ``--authfile`` (alone) or, without it, ``REGISTRY_AUTH_FILE``,
-``${XDG_RUNTIME_DIR}/containers/auth.json``, ``${XDG_CONFIG_HOME}/containers/auth.json`` and
-``~/.docker/config.json``. In each file ``credHelpers`` for the host wins over ``auths``
+Order: ``--creds``; then ``--authfile`` (alone) or, without it, the default files the caller
+found in the environment (``buildah_py.defaults.registry_files``: ``REGISTRY_AUTH_FILE``,
+``${XDG_RUNTIME_DIR}/containers/auth.json``, ``${XDG_CONFIG_HOME}/containers/auth.json``,
+``~/.docker/config.json``). In each file ``credHelpers`` for the host wins over ``auths``
 (most specific ``host/namespace/repo`` key first), then the file's ``credsStore``.
 """
 
@@ -13,9 +14,7 @@ import binascii
 import json
 import os
 import subprocess
-from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from buildah_py.errors import AuthError
@@ -43,31 +42,6 @@ def parse_creds(text: str) -> Credentials:
     if not sep or not user:
         raise AuthError("--creds must be USERNAME:PASSWORD")
     return Credentials(user, password)
-
-
-def runtime_auth_file(env: Mapping[str, str] | None = None) -> str:
-    """Where ``login`` writes: ``${XDG_RUNTIME_DIR}/containers/auth.json`` (else ``/run/containers/UID``)."""
-    env = os.environ if env is None else env
-    runtime = env.get("XDG_RUNTIME_DIR")
-    if runtime:
-        return os.path.join(runtime, "containers", "auth.json")
-    return f"/run/containers/{os.getuid()}/auth.json"
-
-
-def auth_files(authfile: str | None = None, env: Mapping[str, str] | None = None) -> list[str]:
-    """The files read for credentials, first match wins."""
-    if authfile:
-        return [authfile]
-    env = os.environ if env is None else env
-    home = env.get("HOME") or str(Path.home())
-    config = env.get("XDG_CONFIG_HOME") or os.path.join(home, ".config")
-    out = [env["REGISTRY_AUTH_FILE"]] if env.get("REGISTRY_AUTH_FILE") else []
-    out += [
-        runtime_auth_file(env),
-        os.path.join(config, "containers", "auth.json"),
-        os.path.join(home, ".docker", "config.json"),
-    ]
-    return out
 
 
 def key_candidates(repository: str) -> list[str]:
@@ -173,12 +147,14 @@ def lookup_credentials(
     *,
     creds: str | None = None,
     authfile: str | None = None,
-    env: Mapping[str, str] | None = None,
+    auth_files: tuple[str, ...] = (),
 ) -> Credentials | None:
-    """Credentials for `repository` (``host[:port]/path``), or None for anonymous access."""
+    """Credentials for `repository` (``host[:port]/path``), or None for anonymous access.
+
+    `authfile` is read alone when given; otherwise `auth_files` in order."""
     if creds:
         return parse_creds(creds)
-    for path in auth_files(authfile, env):
+    for path in [authfile] if authfile else auth_files:
         found = lookup_in_file(path, repository)
         if found is not None:
             return found

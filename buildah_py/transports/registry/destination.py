@@ -16,7 +16,8 @@ from buildah_py.oci.descriptor import Descriptor
 from buildah_py.oci.digest import sha256_digest
 from buildah_py.oci.manifest import MAX_MANIFEST_SIZE
 from buildah_py.oci.reference import Reference
-from buildah_py.transports.registry.client import RegistryClient, release
+from buildah_py.transports.registry.bodies import release
+from buildah_py.transports.registry.client import RegistryClient
 from buildah_py.transports.registry.download import Progress
 from buildah_py.transports.registry.locations import BlobLocations
 from buildah_py.transports.registry.upload import (
@@ -45,13 +46,13 @@ class PushStats:
 class DockerImageDestination:
     """An ImageDestination over one repository; `digest` is the pushed top manifest's."""
 
-    supported_manifest_types = (
+    supported_manifest_types: tuple[str, ...] = (
         mt.OCI_MANIFEST,
         mt.DOCKER_MANIFEST,
         mt.OCI_INDEX,
         mt.DOCKER_MANIFEST_LIST,
     )
-    supported_compressions = ("gzip", "zstd", "none")
+    supported_compressions: tuple[str, ...] = ("gzip", "zstd", "none")
 
     def __init__(
         self,

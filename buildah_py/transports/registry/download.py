@@ -3,7 +3,9 @@
 On a broken or short transfer it asks again with ``Range: bytes=N-``. It trusts the answer
 only if it is a 206 whose ``Content-Range`` starts at N; a 200 means the server ignored the
 range, so the transfer starts over (the first N bytes are read and dropped). The digest and
-size are checked as the bytes pass: a longer body fails at once, a shorter one is resumed. With
+size are checked as the bytes pass: a body never is read past the descriptor's size (one that
+says it is longer fails before any byte is read, one that turns out longer fails on the first
+extra byte), a shorter one is resumed, a stalling one fails (``bodies.Pace``). With
 ``verify`` the digest is checked before the end is reported; the copy routine, which hashes
 every blob itself, turns that off so a pull hashes each byte once.
 """
@@ -19,8 +21,10 @@ from urllib3.response import BaseHTTPResponse
 from buildah_py.errors import DigestMismatch, SizeMismatch, TransportError
 from buildah_py.oci.descriptor import Descriptor
 from buildah_py.oci.digest import CHUNK, hasher
-from buildah_py.transports.registry.client import RETRY_ERRORS, release
-from buildah_py.transports.registry.retry import RetryPolicy
+from buildah_py.transports.options import Timeouts
+from buildah_py.transports.registry.bodies import Pace, declared_length, drop, release
+from buildah_py.transports.registry.client import RETRY_ERRORS
+from buildah_py.transports.registry.retry import RetryBudget, RetryPolicy
 from buildah_py.transports.verify import ProgressFn
 
 Progress = ProgressFn  # progress(digest, bytes done, total), as the copy routine reports it
@@ -44,6 +48,8 @@ class BlobReader(io.BufferedIOBase):
         label: str,
         *,
         policy: RetryPolicy | None = None,
+        budget: RetryBudget | None = None,
+        timeouts: Timeouts | None = None,
         progress: Progress | None = None,
         max_resumes: int = 5,
         verify: bool = True,
@@ -52,7 +58,11 @@ class BlobReader(io.BufferedIOBase):
         self._open = opener
         self.desc = desc
         self.label = label
+        self.what = f"{label}: blob {desc.digest}"
         self.policy = policy or RetryPolicy()
+        self.budget = budget
+        self.timeouts = timeouts or Timeouts()
+        self._pace = Pace(self.timeouts, self.what)
         self.progress = progress
         self.max_resumes = max_resumes
         self.resumes = 0
@@ -77,11 +87,23 @@ class BlobReader(io.BufferedIOBase):
         elif resp.status == 200:
             self._skip = self._offset
         else:
-            release(resp)
+            release(resp, self.timeouts)
             raise TransportError(
                 f"{self.label}: blob {self.desc.digest}: resuming at byte {self._offset} got HTTP {resp.status} "
                 f"with Content-Range {resp.headers.get('Content-Range')!r}"
             )
+        # A body that says it is longer than the blob is refused before any of it is read.
+        declared = declared_length(resp)
+        expected = self.desc.size - (0 if resp.status == 200 else self._offset)
+        if declared is not None and declared > expected:
+            drop(resp)
+            self._done = True
+            raise SizeMismatch(
+                self.desc.size,
+                declared + self.desc.size - expected,
+                f"{self.what} (Content-Length)",
+            )
+        self._pace = Pace(self.timeouts, self.what)
         return resp
 
     def start(self) -> None:
@@ -99,20 +121,23 @@ class BlobReader(io.BufferedIOBase):
                 f"{self.label}: blob {self.desc.digest}: transfer failed at byte {self._offset} "
                 f"of {self.desc.size} after {self.resumes} resumes: {why}"
             )
+        if self.budget is not None:
+            self.budget.spend(f"{self.what}: at byte {self._offset}: {why}")
         self.policy.sleep(self.policy.delay(self.resumes))
         self.resumes += 1
 
     def _next(self, want: int) -> bytes:
         """Up to `want` bytes of the blob; b'' at its verified end."""
-        if self._done:
+        if self._done or want <= 0:
             return b""
         while True:
             if self._resp is None:
                 self._resp = self._start()
+            left = self.desc.size - self._offset
+            amount = min(self._skip, want, CHUNK) if self._skip else min(want, left)
             try:
-                data = self._resp.read(
-                    min(self._skip, want) if self._skip else want, decode_content=False
-                )
+                # Never ask past the blob's end: one byte more only to learn the body is over.
+                data = self._pace.read(self._resp, max(amount, 1))
             except RETRY_ERRORS as err:
                 self._resume(str(err))
                 continue
@@ -131,9 +156,9 @@ class BlobReader(io.BufferedIOBase):
             self._offset += len(data)
             if self._offset > self.desc.size:
                 self._done = True
-                raise SizeMismatch(
-                    self.desc.size, self._offset, f"{self.label}: blob {self.desc.digest}"
-                )
+                drop(self._resp)  # what else the body holds is never read
+                self._resp = None
+                raise SizeMismatch(self.desc.size, self._offset, self.what)
             if self._hash is not None:
                 self._hash.update(data)
             if self.progress is not None:
@@ -162,7 +187,7 @@ class BlobReader(io.BufferedIOBase):
     def _finish(self) -> None:
         self._done = True
         if self._resp is not None:
-            release(self._resp)
+            release(self._resp, self.timeouts)
             self._resp = None
         if self._hash is None:
             return

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
-
 from buildah_py.errors import AuthError, ImageReferenceError
 from buildah_py.oci.reference import parse_reference
-from buildah_py.transports.registry.client import RegistryClient, release
+from buildah_py.transports.options import RegistryFiles, RegistryOptions
+from buildah_py.transports.registry.bodies import release
+from buildah_py.transports.registry.client import RegistryClient
 from buildah_py.transports.registry.credentials import (
     Credentials,
     normalize_key,
     remove_credentials,
-    runtime_auth_file,
     store_credentials,
 )
-from buildah_py.transports.registry.regconf import load_registries_conf
-from buildah_py.transports.registry.retry import RetryPolicy
+from buildah_py.transports.registry.regconf import registries_conf_for
 
 
 def login_key(registry: str) -> str:
@@ -36,38 +33,30 @@ def login_key(registry: str) -> str:
     return f"{host}/{rest}" if sep and rest else host
 
 
-def default_write_file(authfile: str | None, env: Mapping[str, str] | None) -> str:
-    env = os.environ if env is None else env
-    return authfile or env.get("REGISTRY_AUTH_FILE") or runtime_auth_file(env)
+def write_file(options: RegistryOptions) -> str:
+    """The credentials file login and logout change: ``--authfile``, else the user's login file."""
+    path = options.authfile or (options.files or RegistryFiles()).login_file
+    if not path:
+        raise AuthError(
+            "no credentials file to write: pass an authfile (the defaults come from "
+            "buildah_py.defaults.registry_files())"
+        )
+    return path
 
 
-def login(
-    registry: str,
-    username: str,
-    password: str,
-    authfile: str | None = None,
-    tls_verify: bool | None = None,
-    *,
-    cert_dir: str | None = None,
-    env: Mapping[str, str] | None = None,
-    policy: RetryPolicy | None = None,
-) -> str:
+def login(registry: str, username: str, password: str, options: RegistryOptions) -> str:
     """Verify the credentials with the registry, then store them; returns the file written."""
     key = login_key(registry)
     host = key.split("/", 1)[0]
     if not username:
         raise AuthError(f"login to {key}: a user name is required")
-    entry = load_registries_conf(env=env).find(key)
+    path = write_file(options)
+    entry = registries_conf_for(options).find(key)
+    tls_verify = options.tls_verify
     insecure = tls_verify is False or (tls_verify is None and entry is not None and entry.insecure)
     cred = Credentials(username, password)
     client = RegistryClient(
-        host,
-        label=f"login {host}",
-        insecure=insecure,
-        credentials=cred,
-        cert_dir=cert_dir,
-        policy=policy,
-        env=env,
+        host, label=f"login {host}", options=options, insecure=insecure, credentials=cred
     )
     try:
         try:
@@ -79,20 +68,13 @@ def login(
         release(resp)
     finally:
         client.close()
-    path = default_write_file(authfile, env)
     store_credentials(path, key, cred)
     return path
 
 
-def logout(
-    registry: str | None = None,
-    authfile: str | None = None,
-    all: bool = False,
-    *,
-    env: Mapping[str, str] | None = None,
-) -> str:
+def logout(registry: str | None, options: RegistryOptions, *, all: bool = False) -> str:
     """Forget the stored credentials of `registry` (or every registry with `all`); returns the file."""
-    path = default_write_file(authfile, env)
+    path = write_file(options)
     if all:
         remove_credentials(path, None)
         return path

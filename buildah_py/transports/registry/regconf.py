@@ -1,9 +1,10 @@
 """``registries.conf`` (TOML, v2 format, with the v1 tables still read): search list,
 per-registry ``insecure`` and ``blocked``, and ``location`` rewriting by prefix.
 
-Which files: ``CONTAINERS_REGISTRIES_CONF`` alone when set; otherwise the user's
-``~/.config/containers/registries.conf`` if it exists, else ``/etc/containers/registries.conf``,
-followed by the ``*.conf`` drop-ins of the matching ``registries.conf.d`` directories.
+Which files: one named file alone when given (``CONTAINERS_REGISTRIES_CONF``, found by the
+caller); otherwise the user's ``registries.conf`` (in the configuration directory the caller
+names) if it exists, else ``/etc/containers/registries.conf``, followed by the ``*.conf``
+drop-ins of the matching ``registries.conf.d`` directories.
 Mirrors and short-name aliases are not interpreted.
 """
 
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from buildah_py.errors import TransportError
+from buildah_py.transports.options import RegistryFiles, RegistryOptions
 
 SYSTEM_CONF = "/etc/containers/registries.conf"
 
@@ -119,34 +121,37 @@ def read_registries_conf(path: str | os.PathLike[str]) -> RegistriesConf:
     return parse_registries_conf(data, str(path))
 
 
-def conf_paths(env: Mapping[str, str] | None = None) -> list[Path]:
+def conf_paths(user_config_dir: str | None = None) -> list[Path]:
     """The files that make up the configuration, in the order they apply."""
-    env = os.environ if env is None else env
-    explicit = env.get("CONTAINERS_REGISTRIES_CONF")
-    if explicit:
-        return [Path(explicit)]
-    home = env.get("HOME") or str(Path.home())
-    user = (
-        Path(env.get("XDG_CONFIG_HOME") or os.path.join(home, ".config"))
-        / "containers/registries.conf"
-    )
-    main = user if user.exists() else Path(SYSTEM_CONF)
+    user = Path(user_config_dir) / "registries.conf" if user_config_dir else None
+    main = user if user is not None and user.exists() else Path(SYSTEM_CONF)
     out = [main]
-    for d in (Path(SYSTEM_CONF + ".d"), user.with_name("registries.conf.d")):
+    drop_ins = [Path(SYSTEM_CONF + ".d")]
+    if user is not None:
+        drop_ins.append(user.with_name("registries.conf.d"))
+    for d in drop_ins:
         if d.is_dir():
             out.extend(sorted(d.glob("*.conf")))
     return out
 
 
 def load_registries_conf(
-    path: str | None = None, env: Mapping[str, str] | None = None
+    path: str | None = None, user_config_dir: str | None = None
 ) -> RegistriesConf:
     """The effective configuration; `path` names one file and skips the default lookup."""
-    paths = [Path(path)] if path else conf_paths(env)
+    paths = [Path(path)] if path else conf_paths(user_config_dir)
     conf = RegistriesConf()
     for p in paths:
         conf = conf.merged(read_registries_conf(p))
     return conf
+
+
+def registries_conf_for(options: RegistryOptions) -> RegistriesConf:
+    """The registries.conf `options` call for: its own file, the user's, or the system's."""
+    files = options.files or RegistryFiles()
+    return load_registries_conf(
+        options.registries_conf or files.registries_conf, files.user_config_dir
+    )
 
 
 def looks_qualified(name: str) -> bool:

@@ -6,10 +6,13 @@ timed-out connections; any other status is an answer, and asking again would not
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
+
+from buildah_py.errors import TransportError
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 
@@ -23,6 +26,8 @@ class RetryPolicy:
     max_delay: float = 20.0
     #: A registry asking us to wait longer than this is not waited for beyond it.
     max_retry_after: float = 60.0
+    #: Retries (of requests and of broken blob transfers) one pull or push may make in all.
+    budget: int = 30
     sleep: Callable[[float], None] = field(default=time.sleep, compare=False)
 
     def delay(self, attempt: int, retry_after: str | None = None) -> float:
@@ -31,6 +36,25 @@ class RetryPolicy:
         if hinted is not None:
             return min(max(hinted, 0.0), self.max_retry_after)
         return min(self.base_delay * (2.0**attempt), self.max_delay)
+
+
+class RetryBudget:
+    """What is left of a policy's `budget`, shared by every request and blob of one operation."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.used = 0
+        self._lock = threading.Lock()
+
+    def spend(self, what: str) -> None:
+        """Take one retry; TransportError naming `what` when none is left."""
+        with self._lock:
+            if self.used >= self.total:
+                raise TransportError(
+                    f"{what}: giving up: this operation has used all {self.total} retries "
+                    "its retry budget allows"
+                )
+            self.used += 1
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:

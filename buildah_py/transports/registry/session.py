@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from buildah_py.errors import TransportError
 from buildah_py.oci.reference import Reference, parse_reference
+from buildah_py.transports.options import RegistryFiles, RegistryOptions
 from buildah_py.transports.registry.client import RegistryClient
 from buildah_py.transports.registry.credentials import lookup_credentials
-from buildah_py.transports.registry.regconf import RegistriesConf, load_registries_conf
-from buildah_py.transports.registry.retry import RetryPolicy
+from buildah_py.transports.registry.regconf import RegistriesConf, registries_conf_for
 
 
 def resolve(ref: Reference, conf: RegistriesConf) -> tuple[Reference, bool]:
@@ -29,32 +27,22 @@ def resolve(ref: Reference, conf: RegistriesConf) -> tuple[Reference, bool]:
     return ref, entry.insecure
 
 
-def open_client(
-    ref: Reference,
-    *,
-    tls_verify: bool | None = None,
-    authfile: str | None = None,
-    creds: str | None = None,
-    cert_dir: str | None = None,
-    registries_conf: str | None = None,
-    policy: RetryPolicy | None = None,
-    env: Mapping[str, str] | None = None,
-) -> tuple[RegistryClient, Reference]:
+def open_client(ref: Reference, options: RegistryOptions) -> tuple[RegistryClient, Reference]:
     """A client for `ref`'s registry and the reference to use there (it may be rewritten).
 
     ``tls_verify=None`` means: verify, unless registries.conf marks the registry insecure.
     ``False`` skips verification and allows plain HTTP (https is tried first)."""
     label = f"docker://{ref}"
-    real, conf_insecure = resolve(ref, load_registries_conf(registries_conf, env))
+    real, conf_insecure = resolve(ref, registries_conf_for(options))
+    tls_verify = options.tls_verify
     insecure = tls_verify is False or (tls_verify is None and conf_insecure)
-    cred = lookup_credentials(real.repository, creds=creds, authfile=authfile, env=env)
+    cred = lookup_credentials(
+        real.repository,
+        creds=options.creds,
+        authfile=options.authfile,
+        auth_files=(options.files or RegistryFiles()).auth_files,
+    )
     client = RegistryClient(
-        real.domain,
-        label=label,
-        insecure=insecure,
-        credentials=cred,
-        cert_dir=cert_dir,
-        policy=policy,
-        env=env,
+        real.domain, label=label, options=options, insecure=insecure, credentials=cred
     )
     return client, real

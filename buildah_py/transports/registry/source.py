@@ -13,7 +13,9 @@ from buildah_py.oci.descriptor import Descriptor, Platform
 from buildah_py.oci.digest import validate_digest
 from buildah_py.oci.manifest import MAX_MANIFEST_SIZE, sniff_media_type
 from buildah_py.oci.reference import Reference
-from buildah_py.transports.registry.client import RegistryClient, release
+from buildah_py.transports.options import Timeouts
+from buildah_py.transports.registry.bodies import read_body
+from buildah_py.transports.registry.client import RegistryClient
 from buildah_py.transports.registry.download import BlobReader, Progress
 from buildah_py.transports.registry.locations import BlobLocations
 
@@ -24,23 +26,14 @@ def digest_of(raw: bytes, like: str = "sha256:") -> str:
     return f"{algo}:{hashlib.new(algo, raw).hexdigest()}"
 
 
-def read_capped(resp: BaseHTTPResponse, limit: int, what: str) -> bytes:
+def _too_large(what: str, limit: int, declared: int | None) -> ImageFormatError:
+    size = f"is {declared} bytes, " if declared is not None else "is "
+    return ImageFormatError(f"{what} {size}over the {limit} byte limit")
+
+
+def read_capped(resp: BaseHTTPResponse, limit: int, what: str, timeouts: Timeouts) -> bytes:
     """The body, refused without reading it all when it is (or claims to be) over `limit`."""
-    try:
-        declared = int(resp.headers.get("Content-Length", "-1"))
-    except ValueError:
-        declared = -1
-    if declared > limit:
-        resp.close()
-        resp.release_conn()
-        raise ImageFormatError(f"{what} is {declared} bytes, over the {limit} byte limit")
-    raw = resp.read(limit + 1, decode_content=True)
-    if len(raw) > limit:
-        resp.close()
-        resp.release_conn()
-        raise ImageFormatError(f"{what} is over the {limit} byte limit")
-    release(resp)
-    return raw
+    return read_body(resp, limit, what, timeouts, error=_too_large)
 
 
 class DockerImageSource:
@@ -78,13 +71,14 @@ class DockerImageSource:
             f"/v2/{self.ref.path}/manifests/{target}",
             scopes=self.scopes,
             headers={"Accept": mt.ACCEPT_MANIFESTS},
-            preload=False,
         )
         if resp.status != 200:
             raise self.client.fail(resp, f"manifest {target}")
         declared_type = resp.headers.get("Content-Type", "").split(";", 1)[0].strip()
         header_digest = resp.headers.get("Docker-Content-Digest", "").strip()
-        raw = read_capped(resp, MAX_MANIFEST_SIZE, f"{self.reference}: manifest")
+        raw = read_capped(
+            resp, MAX_MANIFEST_SIZE, f"{self.reference}: manifest", self.client.timeouts
+        )
         actual = digest_of(raw, want or "sha256:")
         if want and actual != want:
             raise DigestMismatch(want, actual, f"{self.reference}: manifest")
@@ -92,7 +86,11 @@ class DockerImageSource:
             raise DigestMismatch(
                 header_digest, actual, f"{self.reference}: manifest (Docker-Content-Digest)"
             )
-        kind = sniff_media_type(raw, declared_type)
+        with_name = f"{self.reference}: manifest {target}"
+        try:
+            kind = sniff_media_type(raw, declared_type)
+        except ImageFormatError as err:
+            raise ImageFormatError(f"{with_name}: {err}") from err
         if kind in mt.SCHEMA1_TYPES:
             raise ImageFormatError(
                 f"{self.reference}: schema 1 manifests are not supported (deprecated since 2017); "
@@ -111,7 +109,6 @@ class DockerImageSource:
             f"/v2/{self.ref.path}/blobs/{desc.digest}",
             scopes=self.scopes,
             headers=headers,
-            preload=False,
             follow=True,
         )
         if resp.status not in (200, 206):
@@ -126,6 +123,8 @@ class DockerImageSource:
             desc,
             self.reference,
             policy=self.client.policy,
+            budget=self.client.budget,
+            timeouts=self.client.timeouts,
             progress=self.progress,
             verify=self.verify_blobs,
         )

@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import os
 import ssl
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from buildah_py.errors import TransportError
-
-SYSTEM_CERTS_DIRS = ("/etc/containers/certs.d", "/etc/docker/certs.d")
+from buildah_py.transports.options import SYSTEM_CERTS_DIRS
 
 
 @dataclass(frozen=True)
@@ -23,12 +21,9 @@ class TLSFiles:
     client_pairs: tuple[tuple[str, str], ...] = ()
 
 
-def certs_dirs(host: str, env: Mapping[str, str] | None = None) -> list[Path]:
-    """Directories that may hold files for `host` (``name:port`` first, then ``name``), in order."""
-    env = os.environ if env is None else env
-    home = env.get("HOME") or str(Path.home())
-    config = env.get("XDG_CONFIG_HOME") or os.path.join(home, ".config")
-    roots = [os.path.join(config, "containers", "certs.d"), *SYSTEM_CERTS_DIRS]
+def certs_dirs(host: str, roots: tuple[str, ...] = SYSTEM_CERTS_DIRS) -> list[Path]:
+    """Directories under the certs.d `roots` that may hold files for `host` (``name:port``
+    first, then ``name``), in order."""
     names = [host]
     bare = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
     if bare != host:
@@ -58,14 +53,14 @@ def scan_dir(directory: Path) -> TLSFiles:
 
 
 def find_tls_files(
-    host: str, cert_dir: str | None = None, env: Mapping[str, str] | None = None
+    host: str, cert_dir: str | None = None, roots: tuple[str, ...] = SYSTEM_CERTS_DIRS
 ) -> TLSFiles:
     """`cert_dir` replaces the certs.d lookup entirely, like ``--cert-dir``."""
     if cert_dir is not None:
         return scan_dir(Path(cert_dir))
     cas: list[str] = []
     pairs: list[tuple[str, str]] = []
-    for directory in certs_dirs(host, env):
+    for directory in certs_dirs(host, roots):
         found = scan_dir(directory)
         cas.extend(found.cas)
         pairs.extend(found.client_pairs)

@@ -13,7 +13,8 @@ from urllib.parse import quote, urlencode, urlsplit
 from buildah_py.errors import AuthError, DigestMismatch, RegistryError, SizeMismatch, TransportError
 from buildah_py.oci.descriptor import Descriptor
 from buildah_py.oci.digest import hasher
-from buildah_py.transports.registry.client import RegistryClient, release
+from buildah_py.transports.registry.bodies import release
+from buildah_py.transports.registry.client import RegistryClient
 from buildah_py.transports.registry.retry import RETRY_STATUSES
 from buildah_py.transports.verify import ProgressFn
 

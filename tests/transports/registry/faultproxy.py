@@ -2,7 +2,10 @@
 
 Faults are scripted per request (method + path regex, a number of times): answer a status,
 drop the connection mid-body, flip bytes, truncate, redirect to another loopback address,
-ignore or falsify a Range, serve a given body. Every request is logged for counting.
+ignore or falsify a Range, serve a given body, stream an endless body generated as it is
+sent, append bytes to a blob, drip a body a byte at a time. Every request is logged for
+counting, and the bytes of generated bodies are counted in ``FaultProxy.sent``, so a test can
+prove a client stopped reading without ever holding the body itself.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ import http.client
 import re
 import socket
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -26,17 +31,42 @@ HOP = {
     "content-length",
 }
 OTHER_HOST = "127.0.0.2"
+#: The layers of the image the fault tests pull.
+LAYERS = [
+    {"f/base": bytes(range(256)) * 64},
+    {"f/big": b"".join(i.to_bytes(4, "big") for i in range(60_000))},
+]
+BLOB = r"/blobs/sha256:"
+MANIFEST = r"/manifests/"
+
+
+class Sleeps:
+    """Records the waits instead of waiting."""
+
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+
+    def __call__(self, seconds: float) -> None:
+        self.waits.append(seconds)
 
 
 @dataclass
 class Fault:
     method: str
     path: str  # regex searched in the request path
-    action: str  # status|reset|drop|corrupt|truncate|redirect|ignore_range|bad_range|huge|serve
+    #: status|reset|drop|corrupt|truncate|redirect|ignore_range|bad_range|huge|serve|endless|
+    #: longer|drip
+    action: str
     times: int = 1
     status: int = 503
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
+    #: endless: the body's size; longer: the bytes appended to the real blob.
+    size: int = 0
+    #: endless/longer: send a Content-Length (else the body ends when the connection closes).
+    declare: bool = True
+    #: drip: seconds between bytes.
+    interval: float = 0.2
 
 
 @dataclass(frozen=True)
@@ -145,11 +175,27 @@ class Elsewhere:
         self.server.server_close()
 
 
+def _generated(h: BaseHTTPRequestHandler, size: int, count: Callable[[int], None]) -> None:
+    """Send `size` bytes made up on the way (a client that stops reading stops us)."""
+    piece = b"x" * 65536
+    left = size
+    try:
+        while left > 0:
+            n = min(left, len(piece))
+            h.wfile.write(piece[:n])
+            count(n)
+            left -= n
+    except OSError:
+        pass
+    _drop(h)
+
+
 class FaultProxy:
     bind = "127.0.0.1"
 
     def __init__(self, backend: str, elsewhere_auth: str = "") -> None:
         self.backend = backend
+        self.sent = 0
         self.faults: list[Fault] = []
         self.log: list[Seen] = []
         self.lock = threading.Lock()
@@ -168,6 +214,7 @@ class FaultProxy:
         with self.lock:
             self.faults.clear()
             self.log.clear()
+            self.sent = 0
             self.elsewhere.log.clear()
 
     def count(self, method: str, pattern: str = "") -> int:
@@ -209,6 +256,11 @@ class FaultProxy:
             seen(fault.status or 200)
             _reply(h, fault.status or 200, list(fault.headers.items()), fault.body)
             return
+        if fault and action == "endless":
+            seen(fault.status)
+            self._head(h, fault, fault.size if fault.declare else None)
+            _generated(h, fault.size, self._count)
+            return
         if fault and action == "redirect":
             seen(307)
             location = f"http://{OTHER_HOST}:{self.elsewhere.port}{h.path}"
@@ -247,7 +299,55 @@ class FaultProxy:
         if action == "truncate" and len(data) > 1:
             _reply(h, status, out, data[: len(data) // 2])
             return
+        if fault and action == "longer" and h.command == "GET" and status == 200:
+            self._head(h, Fault("", "", "", status=status, headers=dict(out)), None)
+            # The declared length (or none) announces the longer body; the real bytes come first.
+            extra = len(data) + fault.size if fault.declare else None
+            self._head_end(h, extra)
+            try:
+                h.wfile.write(data)
+            except OSError:
+                return
+            _generated(h, fault.size, self._count)
+            return
+        if fault and action == "drip" and h.command == "GET" and status == 200:
+            self._head(h, Fault("", "", "", status=status, headers=dict(out)), None)
+            self._head_end(h, len(data))
+            deadline = time.monotonic() + 60  # a client that never gives up still ends the test
+            try:
+                for i in range(len(data)):
+                    if time.monotonic() > deadline:
+                        break
+                    h.wfile.write(data[i : i + 1])
+                    h.wfile.flush()
+                    self._count(1)
+                    time.sleep(fault.interval)
+            except OSError:
+                pass
+            _drop(h)
+            return
         _reply(h, status, out, data)
+
+    def _count(self, n: int) -> None:
+        with self.lock:
+            self.sent += n
+
+    def _head(self, h: BaseHTTPRequestHandler, fault: Fault, length: int | None) -> None:
+        """Status and headers of `fault`; ends them with `length` unless `fault.method` is ''."""
+        h.send_response(fault.status)
+        for k, v in fault.headers.items():
+            if k.lower() not in HOP:
+                h.send_header(k, v)
+        if fault.method:
+            self._head_end(h, length)
+
+    def _head_end(self, h: BaseHTTPRequestHandler, length: int | None) -> None:
+        if length is not None:
+            h.send_header("Content-Length", str(length))
+        else:
+            h.send_header("Connection", "close")
+            h.close_connection = True
+        h.end_headers()
 
     def stop(self) -> None:
         self.server.shutdown()

@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from buildah_py.defaults import registry_files
 from buildah_py.errors import AuthError, TransportError
 from buildah_py.transports.docker import docker_destination, docker_source
+from buildah_py.transports.options import RegistryOptions
 from buildah_py.transports.registry.login import login, logout
 from tests.registry_fixtures import PASSWORD, USER, Registry
 from tests.transports.registry.images import make_image, pull, push
@@ -39,8 +41,17 @@ def test_tls_with_cert_dir(tls_registry: Registry, tmp_path: Path) -> None:
     certs.mkdir()
     shutil.copy(tls_registry.ca.ca_cert, certs / "ca.crt")
     env = _env(tmp_path)
-    push(docker_destination(tls_registry.ref("tls/app:1"), cert_dir=str(certs), env=env), IMAGE)
-    src = docker_source(tls_registry.ref("tls/app:1"), cert_dir=str(certs), env=env)
+    push(
+        docker_destination(
+            tls_registry.ref("tls/app:1"),
+            registry=RegistryOptions(cert_dir=str(certs), files=registry_files(env)),
+        ),
+        IMAGE,
+    )
+    src = docker_source(
+        tls_registry.ref("tls/app:1"),
+        registry=RegistryOptions(cert_dir=str(certs), files=registry_files(env)),
+    )
     assert pull(src).blobs == IMAGE.blobs
     assert src.client.base.startswith("https://")
 
@@ -51,8 +62,21 @@ def test_tls_with_user_certs_d(tls_registry: Registry, tmp_path: Path) -> None:
     host_dir = tmp_path / "config" / "containers" / "certs.d" / tls_registry.host
     host_dir.mkdir(parents=True)
     shutil.copy(tls_registry.ca.ca_cert, host_dir / "test-ca.crt")
-    push(docker_destination(tls_registry.ref("tls/certsd:1"), env=env), IMAGE)
-    assert pull(docker_source(tls_registry.ref("tls/certsd:1"), env=env)).manifest == IMAGE.manifest
+    push(
+        docker_destination(
+            tls_registry.ref("tls/certsd:1"), registry=RegistryOptions(files=registry_files(env))
+        ),
+        IMAGE,
+    )
+    assert (
+        pull(
+            docker_source(
+                tls_registry.ref("tls/certsd:1"),
+                registry=RegistryOptions(files=registry_files(env)),
+            )
+        ).manifest
+        == IMAGE.manifest
+    )
 
 
 def test_tls_unknown_ca_is_refused_unless_tls_verify_false(
@@ -60,26 +84,46 @@ def test_tls_unknown_ca_is_refused_unless_tls_verify_false(
 ) -> None:
     env = _env(tmp_path)
     with pytest.raises(TransportError, match="certificate verify failed"):
-        docker_source(tls_registry.ref("tls/app:1"), env=env).get_manifest()
-    src = docker_source(tls_registry.ref("tls/app:1"), tls_verify=False, env=env)
+        docker_source(
+            tls_registry.ref("tls/app:1"), registry=RegistryOptions(files=registry_files(env))
+        ).get_manifest()
+    src = docker_source(
+        tls_registry.ref("tls/app:1"),
+        registry=RegistryOptions(tls_verify=False, files=registry_files(env)),
+    )
     src.get_manifest()
     assert src.client.base.startswith("https://")  # https tried first, and it worked
 
 
 def test_registries_conf_insecure_and_blocked(registry: Registry, tmp_path: Path) -> None:
-    push(docker_destination(registry.ref("conf/app:1"), tls_verify=False), IMAGE)
+    push(
+        docker_destination(registry.ref("conf/app:1"), registry=RegistryOptions(tls_verify=False)),
+        IMAGE,
+    )
     env = _env(tmp_path)
     Path(env["CONTAINERS_REGISTRIES_CONF"]).write_text(
         f'unqualified-search-registries = ["{registry.host}"]\n'
         f'[[registry]]\nlocation = "{registry.host}"\ninsecure = true\n'
         f'[[registry]]\nprefix = "{registry.host}/blocked"\nlocation = "{registry.host}/blocked"\nblocked = true\n'
     )
-    assert pull(docker_source(registry.ref("conf/app:1"), env=env)).manifest == IMAGE.manifest
+    assert (
+        pull(
+            docker_source(
+                registry.ref("conf/app:1"), registry=RegistryOptions(files=registry_files(env))
+            )
+        ).manifest
+        == IMAGE.manifest
+    )
     with pytest.raises(TransportError, match="blocked in registries.conf"):
-        docker_source(registry.ref("blocked/app:1"), env=env)
+        docker_source(
+            registry.ref("blocked/app:1"), registry=RegistryOptions(files=registry_files(env))
+        )
     # an explicit tls_verify=True beats the configuration
     with pytest.raises(TransportError):
-        docker_source(registry.ref("conf/app:1"), env=env, tls_verify=True).get_manifest()
+        docker_source(
+            registry.ref("conf/app:1"),
+            registry=RegistryOptions(files=registry_files(env), tls_verify=True),
+        ).get_manifest()
 
 
 # --- htpasswd (Basic) --------------------------------------------------------------------
@@ -88,14 +132,16 @@ def test_basic_auth_with_creds(htpasswd_registry: Registry, tmp_path: Path) -> N
     creds = f"{USER}:{PASSWORD}"
     push(
         docker_destination(
-            htpasswd_registry.ref("basic/app:1"), tls_verify=False, creds=creds, env=env
+            htpasswd_registry.ref("basic/app:1"),
+            registry=RegistryOptions(tls_verify=False, creds=creds, files=registry_files(env)),
         ),
         IMAGE,
     )
     assert (
         pull(
             docker_source(
-                htpasswd_registry.ref("basic/app:1"), tls_verify=False, creds=creds, env=env
+                htpasswd_registry.ref("basic/app:1"),
+                registry=RegistryOptions(tls_verify=False, creds=creds, files=registry_files(env)),
             )
         ).blobs
         == IMAGE.blobs
@@ -109,7 +155,10 @@ def test_basic_auth_from_authfile(htpasswd_registry: Registry, tmp_path: Path) -
     authfile.write_text(json.dumps({"auths": {htpasswd_registry.host: {"auth": token}}}))
     push(
         docker_destination(
-            htpasswd_registry.ref("basic/file:1"), tls_verify=False, authfile=str(authfile), env=env
+            htpasswd_registry.ref("basic/file:1"),
+            registry=RegistryOptions(
+                tls_verify=False, authfile=str(authfile), files=registry_files(env)
+            ),
         ),
         IMAGE,
     )
@@ -117,7 +166,10 @@ def test_basic_auth_from_authfile(htpasswd_registry: Registry, tmp_path: Path) -
     env2 = {**env, "REGISTRY_AUTH_FILE": str(authfile)}
     assert (
         pull(
-            docker_source(htpasswd_registry.ref("basic/file:1"), tls_verify=False, env=env2)
+            docker_source(
+                htpasswd_registry.ref("basic/file:1"),
+                registry=RegistryOptions(tls_verify=False, files=registry_files(env2)),
+            )
         ).manifest
         == IMAGE.manifest
     )
@@ -127,11 +179,15 @@ def test_basic_auth_missing_or_wrong(htpasswd_registry: Registry, tmp_path: Path
     env = _env(tmp_path)
     with pytest.raises(AuthError, match="authentication required; run 'buildah-py login'"):
         docker_source(
-            htpasswd_registry.ref("basic/app:1"), tls_verify=False, env=env
+            htpasswd_registry.ref("basic/app:1"),
+            registry=RegistryOptions(tls_verify=False, files=registry_files(env)),
         ).get_manifest()
     with pytest.raises(AuthError, match="access denied"):
         docker_source(
-            htpasswd_registry.ref("basic/app:1"), tls_verify=False, creds=f"{USER}:nope", env=env
+            htpasswd_registry.ref("basic/app:1"),
+            registry=RegistryOptions(
+                tls_verify=False, creds=f"{USER}:nope", files=registry_files(env)
+            ),
         ).get_manifest()
 
 
@@ -153,7 +209,10 @@ def test_credential_helper(htpasswd_registry: Registry, tmp_path: Path) -> None:
     os.environ["PATH"] = f"{bindir}:{old}"
     try:
         push(
-            docker_destination(htpasswd_registry.ref("basic/helper:1"), tls_verify=False, env=env),
+            docker_destination(
+                htpasswd_registry.ref("basic/helper:1"),
+                registry=RegistryOptions(tls_verify=False, files=registry_files(env)),
+            ),
             IMAGE,
         )
     finally:
@@ -163,22 +222,37 @@ def test_credential_helper(htpasswd_registry: Registry, tmp_path: Path) -> None:
 def test_login_and_logout(htpasswd_registry: Registry, tmp_path: Path) -> None:
     env = _env(tmp_path)
     with pytest.raises(AuthError, match="invalid username or password"):
-        login(htpasswd_registry.host, USER, "wrong", tls_verify=False, env=env)
-    path = login(htpasswd_registry.host, USER, PASSWORD, tls_verify=False, env=env)
+        login(
+            htpasswd_registry.host,
+            USER,
+            "wrong",
+            RegistryOptions(tls_verify=False, files=registry_files(env)),
+        )
+    path = login(
+        htpasswd_registry.host,
+        USER,
+        PASSWORD,
+        RegistryOptions(tls_verify=False, files=registry_files(env)),
+    )
     assert path == str(tmp_path / "run" / "containers" / "auth.json")
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     saved = json.loads(Path(path).read_text())["auths"][htpasswd_registry.host]["auth"]
     assert base64.b64decode(saved).decode() == f"{USER}:{PASSWORD}"
     # now an operation finds the credentials on its own
     push(
-        docker_destination(htpasswd_registry.ref("basic/login:1"), tls_verify=False, env=env), IMAGE
+        docker_destination(
+            htpasswd_registry.ref("basic/login:1"),
+            registry=RegistryOptions(tls_verify=False, files=registry_files(env)),
+        ),
+        IMAGE,
     )
-    logout(htpasswd_registry.host, env=env)
+    logout(htpasswd_registry.host, RegistryOptions(files=registry_files(env)))
     with pytest.raises(AuthError, match="not logged in"):
-        logout(htpasswd_registry.host, env=env)
+        logout(htpasswd_registry.host, RegistryOptions(files=registry_files(env)))
     with pytest.raises(AuthError):
         docker_source(
-            htpasswd_registry.ref("basic/login:1"), tls_verify=False, env=env
+            htpasswd_registry.ref("basic/login:1"),
+            registry=RegistryOptions(tls_verify=False, files=registry_files(env)),
         ).get_manifest()
 
 
@@ -189,32 +263,48 @@ def test_token_auth_push_pull_and_cache(token_registry: Registry, tmp_path: Path
     creds = f"{USER}:{PASSWORD}"
     before = len(token_registry.token.requests)
     dst = docker_destination(
-        token_registry.ref("tok/app:1"), tls_verify=False, creds=creds, env=env
+        token_registry.ref("tok/app:1"),
+        registry=RegistryOptions(tls_verify=False, creds=creds, files=registry_files(env)),
     )
     push(dst, IMAGE)
     scopes = [r["scope"] for r in token_registry.token.requests[before:]]
     assert scopes == [["repository:tok/app:pull,push"]]  # one token for the whole push
-    src = docker_source(token_registry.ref("tok/app:1"), tls_verify=False, creds=creds, env=env)
+    src = docker_source(
+        token_registry.ref("tok/app:1"),
+        registry=RegistryOptions(tls_verify=False, creds=creds, files=registry_files(env)),
+    )
     assert pull(src).blobs == IMAGE.blobs
 
 
 def test_token_auth_anonymous_is_refused(token_registry: Registry, tmp_path: Path) -> None:
     env = _env(tmp_path)
     with pytest.raises(AuthError, match="buildah-py login"):
-        docker_source(token_registry.ref("tok/app:1"), tls_verify=False, env=env).get_manifest()
+        docker_source(
+            token_registry.ref("tok/app:1"),
+            registry=RegistryOptions(tls_verify=False, files=registry_files(env)),
+        ).get_manifest()
     with pytest.raises(AuthError, match="credentials were refused"):
         docker_source(
-            token_registry.ref("tok/app:1"), tls_verify=False, creds=f"{USER}:bad", env=env
+            token_registry.ref("tok/app:1"),
+            registry=RegistryOptions(
+                tls_verify=False, creds=f"{USER}:bad", files=registry_files(env)
+            ),
         ).get_manifest()
 
 
 def test_token_login(token_registry: Registry, tmp_path: Path) -> None:
     env = _env(tmp_path)
     authfile = str(tmp_path / "a.json")
-    login(token_registry.host, USER, PASSWORD, authfile=authfile, tls_verify=False, env=env)
+    login(
+        token_registry.host,
+        USER,
+        PASSWORD,
+        RegistryOptions(authfile=authfile, tls_verify=False, files=registry_files(env)),
+    )
     src = docker_source(
-        token_registry.ref("tok/app:1"), tls_verify=False, authfile=authfile, env=env
+        token_registry.ref("tok/app:1"),
+        registry=RegistryOptions(tls_verify=False, authfile=authfile, files=registry_files(env)),
     )
     assert src.get_manifest()[0]
-    logout(all=True, authfile=authfile, env=env)
+    logout(None, RegistryOptions(authfile=authfile, files=registry_files(env)), all=True)
     assert json.loads(Path(authfile).read_text())["auths"] == {}

@@ -19,53 +19,20 @@ from buildah_py.errors import (
 )
 from buildah_py.oci import mediatypes as mt
 from buildah_py.transports.docker import docker_destination, docker_source
+from buildah_py.transports.options import RegistryOptions
 from buildah_py.transports.registry.retry import RetryPolicy
 from tests.registry_fixtures import PASSWORD, USER, Registry
-from tests.transports.registry.faultproxy import Fault, FaultProxy
+from tests.transports.registry.faultproxy import BLOB, LAYERS, MANIFEST, Fault, FaultProxy, Sleeps
 from tests.transports.registry.images import BuiltImage, make_image, pull, push
-
-LAYERS = [
-    {"f/base": bytes(range(256)) * 64},
-    {"f/big": b"".join(i.to_bytes(4, "big") for i in range(60_000))},
-]
-BLOB = r"/blobs/sha256:"
-MANIFEST = r"/manifests/"
-
-
-class Sleeps:
-    """Records the waits instead of waiting."""
-
-    def __init__(self) -> None:
-        self.waits: list[float] = []
-
-    def __call__(self, seconds: float) -> None:
-        self.waits.append(seconds)
-
-
-@pytest.fixture(scope="module")
-def image() -> BuiltImage:
-    return make_image(LAYERS)
-
-
-@pytest.fixture(scope="module")
-def proxy(registry: Registry, image: BuiltImage) -> Iterator[FaultProxy]:
-    push(docker_destination(registry.ref("faults/app:1"), tls_verify=False), image)
-    front = FaultProxy(registry.host)
-    yield front
-    front.stop()
-
-
-@pytest.fixture()
-def fresh(proxy: FaultProxy) -> FaultProxy:
-    proxy.reset()
-    return proxy
 
 
 def _source(
     proxy: FaultProxy, sleeps: Sleeps | None = None, name: str = "faults/app:1", **kw: object
 ):  # type: ignore[no-untyped-def]
     policy = RetryPolicy(sleep=sleeps or Sleeps())
-    return docker_source(proxy.ref(name), tls_verify=False, retry=policy, **kw)
+    return docker_source(
+        proxy.ref(name), registry=RegistryOptions(tls_verify=False, retry=policy), **kw
+    )
 
 
 def test_clean_pull_through_proxy(fresh: FaultProxy, image: BuiltImage) -> None:
@@ -200,7 +167,8 @@ def test_upload_retries_on_503(fresh: FaultProxy) -> None:
     fresh.add(Fault("PUT", r"/blobs/uploads/", "status", status=503))
     sleeps = Sleeps()
     dst = docker_destination(
-        fresh.ref("faults/up:1"), tls_verify=False, retry=RetryPolicy(sleep=sleeps)
+        fresh.ref("faults/up:1"),
+        registry=RegistryOptions(tls_verify=False, retry=RetryPolicy(sleep=sleeps)),
     )
     push(dst, img)
     assert sleeps.waits == [0.5]
@@ -228,12 +196,14 @@ def test_push_uploads_only_new_layers(fresh: FaultProxy, image: BuiltImage) -> N
     from buildah_py.transports.copy import copy_image
 
     child = make_image([*LAYERS, {"f/new": b"only this is new"}])
-    src_dst = docker_destination(fresh.ref("faults/child-src:1"), tls_verify=False)
+    src_dst = docker_destination(
+        fresh.ref("faults/child-src:1"), registry=RegistryOptions(tls_verify=False)
+    )
     push(src_dst, child)  # every blob but the new layer and config is already in faults/app
     fresh.reset()
     copy_image(
         _source(fresh, name="faults/child-src:1"),
-        docker_destination(fresh.ref("faults/app:2"), tls_verify=False),
+        docker_destination(fresh.ref("faults/app:2"), registry=RegistryOptions(tls_verify=False)),
     )
     data_writes = [
         s for s in fresh.log if s.method in ("PUT", "PATCH") and "/blobs/uploads/" in s.path
@@ -247,7 +217,10 @@ def test_push_uploads_only_new_layers(fresh: FaultProxy, image: BuiltImage) -> N
 def auth_proxy(htpasswd_registry: Registry, image: BuiltImage) -> Iterator[FaultProxy]:
     creds = f"{USER}:{PASSWORD}"
     push(
-        docker_destination(htpasswd_registry.ref("faults/app:1"), tls_verify=False, creds=creds),
+        docker_destination(
+            htpasswd_registry.ref("faults/app:1"),
+            registry=RegistryOptions(tls_verify=False, creds=creds),
+        ),
         image,
     )
     basic = "Basic " + base64.b64encode(creds.encode()).decode()
@@ -262,7 +235,8 @@ def test_redirect_to_other_host_drops_authorization(
     auth_proxy.reset()
     auth_proxy.add(Fault("GET", BLOB, "redirect", times=3))
     src = docker_source(
-        auth_proxy.ref("faults/app:1"), tls_verify=False, creds=f"{USER}:{PASSWORD}"
+        auth_proxy.ref("faults/app:1"),
+        registry=RegistryOptions(tls_verify=False, creds=f"{USER}:{PASSWORD}"),
     )
     assert pull(src).blobs == image.blobs
     assert len(auth_proxy.elsewhere.log) == 3
@@ -273,7 +247,9 @@ def test_redirect_to_other_host_drops_authorization(
 def test_redirect_target_does_not_see_a_refused_login(auth_proxy: FaultProxy) -> None:
     auth_proxy.reset()
     with pytest.raises(AuthError):
-        docker_source(auth_proxy.ref("faults/app:1"), tls_verify=False).get_manifest()
+        docker_source(
+            auth_proxy.ref("faults/app:1"), registry=RegistryOptions(tls_verify=False)
+        ).get_manifest()
     assert auth_proxy.elsewhere.log == []
 
 

@@ -13,6 +13,7 @@ from buildah_py.errors import DigestMismatch
 from buildah_py.oci import mediatypes as mt
 from buildah_py.oci.descriptor import Descriptor
 from buildah_py.transports.docker import docker_destination
+from buildah_py.transports.options import RegistryOptions
 from buildah_py.transports.registry.retry import RetryPolicy
 from buildah_py.transports.registry.upload import MONOLITHIC_MAX
 from buildah_py.transports.verify import VerifyingReader
@@ -44,7 +45,9 @@ def _reader(data: bytes, desc: Descriptor) -> VerifyingReader:
 
 def test_one_patch_for_a_large_file(registry: Registry, blob: bytes) -> None:
     desc = _desc(blob)
-    dst = docker_destination(registry.ref("stream/one:1"), tls_verify=False)
+    dst = docker_destination(
+        registry.ref("stream/one:1"), registry=RegistryOptions(tls_verify=False)
+    )
     dst.put_blob(_reader(blob, desc), desc)  # type: ignore[arg-type]
     assert dst.stats.data_requests == 2  # the PATCH with every byte, and the committing PUT
     assert dst.has_blob(desc)
@@ -57,7 +60,8 @@ def test_dropped_patch_starts_over(front: FaultProxy, blob: bytes) -> None:
     front.add(Fault("PATCH", r"/blobs/uploads/", "reset"))
     waits: list[float] = []
     dst = docker_destination(
-        front.ref("stream/drop:1"), tls_verify=False, retry=RetryPolicy(sleep=waits.append)
+        front.ref("stream/drop:1"),
+        registry=RegistryOptions(tls_verify=False, retry=RetryPolicy(sleep=waits.append)),
     )
     dst.put_blob(_reader(data, desc), desc)  # type: ignore[arg-type]
     assert len(waits) == 1
@@ -72,7 +76,8 @@ def test_503_on_patch_is_retried(front: FaultProxy, blob: bytes) -> None:
     front.add(Fault("PATCH", r"/blobs/uploads/", "status", status=503))
     waits: list[float] = []
     dst = docker_destination(
-        front.ref("stream/503:1"), tls_verify=False, retry=RetryPolicy(sleep=waits.append)
+        front.ref("stream/503:1"),
+        registry=RegistryOptions(tls_verify=False, retry=RetryPolicy(sleep=waits.append)),
     )
     dst.put_blob(_reader(data, desc), desc)  # type: ignore[arg-type]
     assert waits == [0.5] and dst.has_blob(desc)
@@ -82,8 +87,12 @@ def test_wrong_bytes_never_become_a_blob(registry: Registry, blob: bytes) -> Non
     desc = _desc(blob)
     wrong = bytearray(blob)
     wrong[SIZE // 2] ^= 0xFF
-    dst = docker_destination(registry.ref("stream/bad:1"), tls_verify=False)
+    dst = docker_destination(
+        registry.ref("stream/bad:1"), registry=RegistryOptions(tls_verify=False)
+    )
     with pytest.raises(DigestMismatch):
         dst.put_blob(_reader(bytes(wrong), desc), desc)  # type: ignore[arg-type]
-    fresh = docker_destination(registry.ref("stream/bad:1"), tls_verify=False)
+    fresh = docker_destination(
+        registry.ref("stream/bad:1"), registry=RegistryOptions(tls_verify=False)
+    )
     assert not fresh.has_blob(desc)

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from buildah_py.defaults import registry_files
 from buildah_py.errors import AuthError, TransportError
+from buildah_py.transports.options import RegistryOptions
 from buildah_py.transports.registry.auth import Challenge, parse_www_authenticate, pick_challenge
 from buildah_py.transports.registry.credentials import (
     Credentials,
@@ -21,7 +23,11 @@ from buildah_py.transports.registry.credentials import (
 )
 from buildah_py.transports.registry.destination import _repo_path
 from buildah_py.transports.registry.login import login_key
-from buildah_py.transports.registry.regconf import load_registries_conf, search_candidates
+from buildah_py.transports.registry.regconf import (
+    load_registries_conf,
+    registries_conf_for,
+    search_candidates,
+)
 from buildah_py.transports.registry.retry import RetryPolicy, parse_retry_after
 from buildah_py.transports.registry.tls import find_tls_files, scan_dir
 
@@ -83,7 +89,8 @@ def test_registries_conf(tmp_path: Path) -> None:
         '[[registry]]\nprefix = "*.corp.example"\nblocked = true\n'
         '[[registry]]\nprefix = "old.example/team"\nlocation = "new.example/team"\n'
     )
-    conf = load_registries_conf(env={"CONTAINERS_REGISTRIES_CONF": str(conf_file)})
+    files = registry_files({"CONTAINERS_REGISTRIES_CONF": str(conf_file), "HOME": str(tmp_path)})
+    conf = registries_conf_for(RegistryOptions(files=files))
     assert conf.search == ("quay.io", "docker.io")
     plain = conf.find("reg.example:5000/app")
     assert plain is not None and plain.insecure and not plain.blocked
@@ -140,15 +147,18 @@ def test_credential_lookup_order(tmp_path: Path) -> None:
     docker.write_text(
         json.dumps({"auths": {"https://index.docker.io/v1/": {"auth": _auth("hub", "d")}}})
     )
-    assert lookup_credentials("reg.io/team/app", env=env) == Credentials("team", "t")
-    assert lookup_credentials("reg.io/other/app", env=env) == Credentials("host", "h")
-    assert lookup_credentials("docker.io/library/busybox", env=env) == Credentials("hub", "d")
-    assert lookup_credentials("nowhere.io/x", env=env) is None
-    assert lookup_credentials("reg.io/x", creds="u:p", env=env) == Credentials("u", "p")
+    found = registry_files(env).auth_files
+    assert lookup_credentials("reg.io/team/app", auth_files=found) == Credentials("team", "t")
+    assert lookup_credentials("reg.io/other/app", auth_files=found) == Credentials("host", "h")
+    assert lookup_credentials("docker.io/library/busybox", auth_files=found) == Credentials(
+        "hub", "d"
+    )
+    assert lookup_credentials("nowhere.io/x", auth_files=found) is None
+    assert lookup_credentials("reg.io/x", creds="u:p", auth_files=found) == Credentials("u", "p")
     # an explicit authfile is the only file read
     empty = tmp_path / "empty.json"
     empty.write_text("{}")
-    assert lookup_credentials("reg.io/x", authfile=str(empty), env=env) is None
+    assert lookup_credentials("reg.io/x", authfile=str(empty), auth_files=found) is None
 
 
 def test_credential_errors(tmp_path: Path) -> None:
@@ -184,9 +194,8 @@ def test_certs_d(tmp_path: Path) -> None:
     (host / "ca.crt").write_text("x")
     (host / "client.cert").write_text("x")
     (host / "client.key").write_text("x")
-    files = find_tls_files(
-        "reg.io:5000", env={"XDG_CONFIG_HOME": str(tmp_path / "cfg"), "HOME": str(tmp_path)}
-    )
+    roots = registry_files({"XDG_CONFIG_HOME": str(tmp_path / "cfg"), "HOME": str(tmp_path)})
+    files = find_tls_files("reg.io:5000", roots=roots.certs_dirs)
     assert files.cas == (str(host / "ca.crt"),)
     assert files.client_pairs == ((str(host / "client.cert"), str(host / "client.key")),)
     (host / "lonely.cert").write_text("x")
