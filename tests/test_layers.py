@@ -183,11 +183,11 @@ def test_environment_read_only_at_the_edge() -> None:
             continue
         for node in ast.walk(ast.parse(path.read_text())):
             text = ""
-            if isinstance(node, ast.Attribute) and node.attr in (
-                "environ",
-                "environb",
-                "getenv",
-                "getenvb",
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr in ("environ", "environb", "getenv", "getenvb")
+                and isinstance(node.value, ast.Name)
+                and node.value.id == "os"
             ):
                 text = ast.unparse(node)
             elif isinstance(node, ast.ImportFrom) and node.module == "os":
