@@ -2,7 +2,8 @@
 
 Safety policy (see docs/layers.md):
 
-* Every path is resolved inside `root` with file descriptors (`resolve.RootResolver`):
+* Every path is resolved inside `root` with file descriptors (`linux.resolve`, kept
+  along the tar's order by `layerdirs.LayerRoot`):
   a symlink met as an intermediate component is followed *inside the root*, exactly as a
   container would see it; it is never followed on the host. The final component is never
   followed: entries replace what is there, metadata goes to the entry itself (lchown,
@@ -33,7 +34,7 @@ from buildah_py.archive.compression import open_decompressed
 from buildah_py.archive.digest import HashingReader
 from buildah_py.archive.entries import EntryWriter
 from buildah_py.archive.fsops import open_dir_at, remove_at
-from buildah_py.archive.resolve import RootResolver, clean_name
+from buildah_py.archive.layerdirs import LayerRoot, clean_name
 from buildah_py.archive.tarstream import iter_members
 from buildah_py.archive.whiteouts import OPAQUE, WHITEOUT_META_PREFIX, WHITEOUT_PREFIX
 from buildah_py.errors import LayerError, UnsafeLayerEntry
@@ -82,7 +83,7 @@ def apply_layer(
     except _STREAM_ERRORS as err:
         raise LayerError(f"cannot read layer stream: {err}") from err
     try:
-        resolver = RootResolver(root, use_openat2=use_openat2)
+        resolver = LayerRoot(root, use_openat2=use_openat2)
     except OSError as err:
         raise LayerError(f"{root}: cannot open the directory to apply a layer: {err}") from err
     with resolver:
@@ -107,7 +108,7 @@ class _Applier:
 
     def __init__(
         self,
-        resolver: RootResolver,
+        resolver: LayerRoot,
         whiteouts: Literal["delete", "overlay"],
         userxattr: bool,
         same_owner: bool,
@@ -134,7 +135,7 @@ class _Applier:
             elif not leaf.startswith(WHITEOUT_META_PREFIX):  # aufs bookkeeping is ignored
                 self._whiteout(member.name, parent, leaf[len(WHITEOUT_PREFIX) :])
             return
-        pfd = self._res.open_dir(parent, create=True)
+        pfd = self._res.parent(parent, create=True)
         try:
             if not self._overlay:
                 st = os.fstat(pfd)
@@ -151,6 +152,7 @@ class _Applier:
             if self._on_unsafe == "reject":
                 raise UnsafeLayerEntry(entry, f"whiteout of {target!r} is not a name")
             return
+        self._res.forget()
         if self._overlay:
             pfd = self._res.open_dir(parent, create=True)
             try:
@@ -169,6 +171,7 @@ class _Applier:
             os.close(pfd)
 
     def _opaque(self, parent: str) -> None:
+        self._res.forget()
         pfd = self._res.open_dir(parent, create=True)
         try:
             fd = open_dir_at(pfd, ".")

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Literal
 
 from buildah_py.archive.fsops import lstat_at, open_dir_at, proc_path, remove_at
-from buildah_py.archive.resolve import RootResolver, clean_name
+from buildah_py.archive.layerdirs import LayerRoot, clean_name
 from buildah_py.archive.whiteouts import is_overlay_xattr, opaque_xattr
 from buildah_py.errors import LayerError, UnsafeLayerEntry
 
@@ -33,7 +33,7 @@ def _mtime_ns(member: tarfile.TarInfo) -> int:
 class EntryWriter:
     """Makes entries and applies their metadata; directory modes and mtimes wait for finish()."""
 
-    def __init__(self, resolver: RootResolver, *, same_owner: bool, userxattr: bool) -> None:
+    def __init__(self, resolver: LayerRoot, *, same_owner: bool, userxattr: bool) -> None:
         self._res = resolver
         self._same_owner = same_owner
         self.opaque_xattr = opaque_xattr(userxattr)
@@ -85,7 +85,7 @@ class EntryWriter:
         for path, (dev, ino, mode, mtime) in reversed(self._dirs.items()):
             parent, _, leaf = path.rpartition("/")
             try:
-                pfd = self._res.open_dir(parent)
+                pfd = self._res.parent(parent)
             except (FileNotFoundError, NotADirectoryError):
                 continue  # replaced later in the layer
             try:
@@ -105,8 +105,10 @@ class EntryWriter:
         st = lstat_at(pfd, leaf)
         if st is None:
             return None
-        if keep_dir and stat.S_ISDIR(st.st_mode):
-            return st
+        if stat.S_ISDIR(st.st_mode):
+            if keep_dir:
+                return st
+            self._res.forget()  # the directory may lie on the kept path
         remove_at(pfd, leaf)
         return None
 

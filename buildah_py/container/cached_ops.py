@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from buildah_py.container import cache as steps
-from buildah_py.container import paths
 from buildah_py.container.cache import BuildCache
 from buildah_py.container.image import Image
 from buildah_py.container.sources import find_sources
+from buildah_py.linux import resolve as paths
 
 if TYPE_CHECKING:
     from buildah_py.container.working import Container

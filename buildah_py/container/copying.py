@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import BinaryIO
 
 from buildah_py.archive.applier import apply_layer
-from buildah_py.container import paths
 from buildah_py.container.sources import Source
 from buildah_py.errors import ContainerError
+from buildah_py.linux import resolve as paths
 
 
 @dataclass(frozen=True)

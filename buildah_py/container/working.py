@@ -12,7 +12,7 @@ from types import TracebackType
 from typing import Any
 
 from buildah_py.container import cache as steps
-from buildah_py.container import cached_ops, paths
+from buildah_py.container import cached_ops
 from buildah_py.container.cache import BuildCache, as_cache
 from buildah_py.container.copying import CopyOptions, apply_copy, parse_mode
 from buildah_py.container.image import Image
@@ -26,6 +26,7 @@ from buildah_py.defaults import open_store
 from buildah_py.errors import ContainerError, ContainerNotFound, StepFailed
 from buildah_py.isolation import run as isolated_run
 from buildah_py.isolation.spec import Mount, RunSpec
+from buildah_py.linux import resolve as paths
 from buildah_py.oci.config import ImageConfig
 from buildah_py.oci.digest import chain_ids
 from buildah_py.oci.manifest import Manifest
