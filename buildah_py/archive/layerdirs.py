@@ -72,9 +72,8 @@ class LayerRoot:
 
     def parent(self, rel: str, *, create: bool = False) -> int:
         """Like open_dir, through the kept path of real directories when it leads there."""
-        parts = rel.split("/") if rel else []
         try:
-            return os.dup(self._cursor.at(parts, mkdir=0o755 if create else None))
+            return os.dup(self._cursor.at(rel, mkdir=0o755 if create else None))
         except (NotADirectoryError, FileNotFoundError):
             self._cursor.reset()  # a symlink or a gap on the way: the resolver decides
         return self.open_dir(rel, create=create)

@@ -13,6 +13,7 @@ from buildah_py.container.cache import BuildCache
 from buildah_py.container.image import Image
 from buildah_py.container.sources import find_sources
 from buildah_py.linux import resolve as paths
+from buildah_py.linux import tree
 
 if TYPE_CHECKING:
     from buildah_py.container.working import Container
@@ -176,8 +177,9 @@ def _walk_host(root: Path) -> Iterable[tuple[Path, str]]:
     if not root.is_dir() or root.is_symlink():
         yield root, "/"
         return
-    for top, dirs, files in os.walk(root):
-        dirs.sort()
-        for name in [*dirs, *sorted(files)]:
-            host = Path(top, name)
-            yield host, "/" + os.path.relpath(host, root)
+    top = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        for entry in tree.walk(top):
+            yield Path(entry.host_path(str(root))), "/" + entry.rel
+    finally:
+        os.close(top)

@@ -12,12 +12,13 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from buildah_py.linux.errpath import display, named
 
 _READ = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+_PATH_MAX = 4000  # the kernel's 4096 with room for a name added by a caller
 _PATH = os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
@@ -46,15 +47,28 @@ class Entry:
         """A short path naming the entry for calls without a dir_fd form (valid while current)."""
         return f"/proc/self/fd/{self.dir_fd}/{self.name}"
 
+    def host_path(self, top: str) -> str:
+        """The entry's path under `top`, or its /proc path when that would pass PATH_MAX."""
+        full = f"{top.rstrip('/')}/{self.rel}"
+        return full if len(full.encode()) < _PATH_MAX else self.proc_path()
+
 
 def _ident(st: os.stat_result) -> tuple[int, int]:
     return (st.st_dev, st.st_ino)
 
 
-def _listing(fd: int, rel: str) -> list[tuple[str, os.stat_result]]:
+# key(dir_fd, name, lstat) -> the string a directory's entries are sorted by.
+SortKey = Callable[[int, str, os.stat_result], str]
+
+
+def _listing(fd: int, rel: str, key: SortKey | None) -> list[tuple[str, os.stat_result]]:
     try:
-        names = sorted(os.listdir(fd))
-        return [(n, os.stat(n, dir_fd=fd, follow_symlinks=False)) for n in names]
+        items = [(n, os.stat(n, dir_fd=fd, follow_symlinks=False)) for n in os.listdir(fd)]
+        if key is None:
+            items.sort(key=lambda item: item[0])
+        else:
+            items.sort(key=lambda item: key(fd, item[0], item[1]))
+        return items
     except OSError as err:
         raise named(err, rel or ".") from err
 
@@ -84,16 +98,18 @@ def walk(
     *,
     topdown: bool = True,
     descend: Callable[[Entry], bool] | None = None,
+    key: SortKey | None = None,
 ) -> Iterator[Entry]:
     """Every entry below `top_fd` (not itself), children sorted by name, never following links.
 
     Top-down, a directory comes before its contents and `descend` may keep the walk out of
-    it; bottom-up (`topdown=False`), after them. An Entry's dir_fd is valid until the next one.
+    it; bottom-up (`topdown=False`), after them. `key` changes the order of each directory's
+    entries. An Entry's dir_fd is valid until the next one is asked for.
     """
     base = os.open(".", _READ, dir_fd=top_fd)
     cur = base
     try:
-        frames = [_Frame("", _ident(os.fstat(base)), _listing(base, ""))]
+        frames = [_Frame("", _ident(os.fstat(base)), _listing(base, "", key))]
         while frames:
             frame = frames[-1]
             if frame.pos < len(frame.items):
@@ -114,7 +130,7 @@ def walk(
                     raise TreeChanged(errno.ESTALE, "replaced during the walk", display(entry.rel))
                 os.close(cur)
                 cur = child
-                frames.append(_Frame(entry.rel, _ident(st), _listing(child, entry.rel)))
+                frames.append(_Frame(entry.rel, _ident(st), _listing(child, entry.rel, key)))
                 continue
             done = frames.pop()
             if not frames:
@@ -138,48 +154,54 @@ class DirCursor:
 
     def __init__(self, top_fd: int) -> None:
         self._top = top_fd
-        self._chain: list[tuple[str, tuple[int, int]]] = []
-        self._fd: int | None = None
+        self._path = ""  # "/"-joined, relative to the top
+        self._idents: list[tuple[int, int]] = []
+        self._fd = -1
 
     def close(self) -> None:
-        if self._fd is not None:
+        """Forget the kept path (back at the top); the cursor stays usable."""
+        if self._fd >= 0:
             os.close(self._fd)
-        self._fd = None
-        self._chain = []
+        self._fd = -1
+        self._path = ""
+        self._idents = []
 
     reset = close
 
     @property
     def fd(self) -> int:
-        return self._top if self._fd is None else self._fd
+        return self._top if self._fd < 0 else self._fd
 
-    def at(self, parts: Sequence[str], *, mkdir: int | None = None) -> int:
-        """The fd of directory `parts` (owned by the cursor); `mkdir` is a mode to make missing ones.
+    def at(self, rel: str, *, mkdir: int | None = None) -> int:
+        """The fd of directory `rel` ("a/b", "" for the top), owned by the cursor.
 
-        Raises NotADirectoryError when a component is a symlink or not a directory.
+        `mkdir` is the mode to make missing directories with. Raises NotADirectoryError when
+        a component is a symlink or not a directory, FileNotFoundError when one is missing.
         """
-        keep = 0
-        limit = min(len(parts), len(self._chain))
-        while keep < limit and self._chain[keep][0] == parts[keep]:
-            keep += 1
-        where = "/".join(parts)
         try:
-            while len(self._chain) > keep:
-                self._chain.pop()
-                fd, self._fd = self._fd, None
-                assert fd is not None
-                if not self._chain:
-                    os.close(fd)  # back at the top: its fd is the caller's
-                    break
-                self._fd = _up(fd, self._chain[-1][1], where, _PATH)
-            for comp in parts[len(self._chain) :]:
-                self._down(comp, mkdir, where)
+            while not (rel == self._path or rel.startswith(self._path + "/") or not self._path):
+                self._up(rel)
+            if rel != self._path:
+                rest = rel[len(self._path) + 1 :] if self._path else rel
+                for comp in rest.split("/"):
+                    self._down(comp, mkdir, rel)
         except BaseException:
             self.close()
             raise
         return self.fd
 
+    def _up(self, where: str) -> None:
+        fd, self._fd = self._fd, -1
+        self._idents.pop()
+        self._path = self._path.rpartition("/")[0]
+        if not self._idents:
+            os.close(fd)  # back at the top: its fd is the caller's
+            return
+        self._fd = _up(fd, self._idents[-1], where, _PATH)
+
     def _down(self, comp: str, mkdir: int | None, where: str) -> None:
+        if comp in ("", ".", ".."):
+            raise ValueError(f"{display(where)}: not a clean relative path")
         try:
             fd = os.open(comp, _PATH, dir_fd=self.fd)
         except FileNotFoundError as err:
@@ -194,10 +216,11 @@ class DirCursor:
         if not stat.S_ISDIR(st.st_mode):  # O_PATH|O_NOFOLLOW opened a symlink itself
             os.close(fd)
             raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), display(where))
-        if self._fd is not None:
+        if self._fd >= 0:
             os.close(self._fd)
         self._fd = fd
-        self._chain.append((comp, _ident(st)))
+        self._idents.append(_ident(st))
+        self._path = join(self._path, comp)
 
 
 def _open_dir_rw(parent_fd: int, name: str, st: os.stat_result) -> int:
