@@ -16,6 +16,7 @@ from typing import Literal
 
 from buildah_py.archive.fsops import lstat_at, open_dir_at, proc_path, remove_at
 from buildah_py.archive.layerdirs import LayerRoot, clean_name
+from buildah_py.archive.sparse import write_sparse
 from buildah_py.archive.whiteouts import is_overlay_xattr, opaque_xattr
 from buildah_py.errors import LayerError, UnsafeLayerEntry
 
@@ -117,9 +118,12 @@ class EntryWriter:
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
         fd = os.open(leaf, flags, 0o600, dir_fd=pfd)
         with open(fd, "wb", buffering=0) as out:
-            src = tar.extractfile(member)
-            if src is not None:
-                shutil.copyfileobj(src, out, _CHUNK)
+            if member.sparse is not None:
+                write_sparse(tar, member, fd)  # holes stay holes
+            else:
+                src = tar.extractfile(member)
+                if src is not None:
+                    shutil.copyfileobj(src, out, _CHUNK)
             if self._same_owner:
                 self._chown(member, lambda: os.fchown(fd, member.uid, member.gid))
             os.fchmod(fd, member.mode)

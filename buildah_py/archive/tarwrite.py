@@ -13,6 +13,7 @@ from typing import BinaryIO
 
 from buildah_py.archive.changes import Change, ChangeKind
 from buildah_py.archive.fsops import keep_xattr, open_dir_at, proc_path, read_xattrs
+from buildah_py.archive.sparse import data_segments, map_block, sparse_header
 from buildah_py.errors import LayerError
 from buildah_py.linux.errpath import display
 from buildah_py.linux.tree import DirCursor
@@ -139,12 +140,22 @@ class TarEmitter:
                 raise LayerError(f"{path}: replaced while the layer was being written")
             self._set_xattrs(info, self._xattrs(fd, path))
             info.size = fst.st_size
+            segments = data_segments(fd, fst.st_size, fst.st_blocks)
+            if segments is None:
+                self._write_header(info)
+                self._copy(fd, fst.st_size, path)
+                return
+            sparse_header(info, path, segments)
             self._write_header(info)
-            self._copy(fd, fst.st_size, path)
+            self._sink.write(map_block(segments))
+            for offset, length in segments:
+                os.lseek(fd, offset, os.SEEK_SET)
+                self._copy(fd, length, path, pad=False)
+            self._sink.write(bytes(-info.size % _BLOCK))
         finally:
             os.close(fd)
 
-    def _copy(self, fd: int, size: int, path: str) -> None:
+    def _copy(self, fd: int, size: int, path: str, *, pad: bool = True) -> None:
         view = memoryview(self._buf)
         left = size
         while left:
@@ -153,9 +164,8 @@ class TarEmitter:
                 raise LayerError(f"{path}: file shrank while the layer was being written")
             self._sink.write(view[:n])
             left -= n
-        pad = -size % _BLOCK
-        if pad:
-            self._sink.write(bytes(pad))
+        if pad and size % _BLOCK:
+            self._sink.write(bytes(-size % _BLOCK))
 
     @staticmethod
     def _set_xattrs(info: tarfile.TarInfo, attrs: dict[str, bytes]) -> None:

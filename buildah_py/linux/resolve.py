@@ -35,6 +35,11 @@ def relative(path: str, *, clamp: bool = True) -> str:
 
     A ".." above the root stops there, or raises ValueError when `clamp` is false.
     """
+    quick = path.strip("/")
+    while quick.startswith("./"):
+        quick = quick[2:].lstrip("/")
+    if _is_clean(quick):  # the usual case, decided by substring tests alone (deep paths)
+        return quick
     parts: list[str] = []
     for comp in path.split("/"):
         if comp in ("", "."):
@@ -47,6 +52,13 @@ def relative(path: str, *, clamp: bool = True) -> str:
             continue
         parts.append(comp)
     return "/".join(parts)
+
+
+def _is_clean(path: str) -> bool:
+    if path in ("", ".", ".."):
+        return path == ""
+    wrapped = f"/{path}/"
+    return "//" not in wrapped and "/./" not in wrapped and "/../" not in wrapped
 
 
 def clean(path: str) -> str:

@@ -253,7 +253,8 @@ def remove_tree(dir_fd: int, name: str) -> None:
     """Remove `name` from directory `dir_fd`, with all below it; a missing name is fine.
 
     Directories without owner permissions (an overlay work dir, a layer's mode-000 dir) are
-    opened up on the way. Errors are raised once, naming the path below `name`.
+    opened up on the way; a mount point below is never entered. Errors are raised once,
+    naming the path below `name`.
     """
     try:
         st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
@@ -271,6 +272,9 @@ def remove_tree(dir_fd: int, name: str) -> None:
             subdirs = frames[-1][2]
             if subdirs:
                 sub, sst = subdirs.pop()
+                if sst.st_dev != frames[-1][1][0]:  # never delete what another mount holds
+                    frames.append((sub, _ident(sst), []))
+                    raise OSError(errno.EBUSY, "a mount point; unmount it first")
                 try:
                     child = _open_dir_rw(cur, sub, sst)
                 except FileNotFoundError:
@@ -279,15 +283,16 @@ def remove_tree(dir_fd: int, name: str) -> None:
                 cur = child
                 frames.append((sub, _ident(sst), _clear(child)))
                 continue
-            leaf = frames.pop()[0]
-            if frames:
+            leaf = frames[-1][0]
+            if len(frames) > 1:
                 fd, cur = cur, -1
-                cur = _up(fd, frames[-1][1], leaf, _READ)
+                cur = _up(fd, frames[-2][1], leaf, _READ)
                 os.rmdir(leaf, dir_fd=cur)
             else:
                 os.close(cur)
                 cur = -1
                 os.rmdir(leaf, dir_fd=dir_fd)
+            frames.pop()
     except OSError as err:
         raise named(err, "/".join(f[0] for f in frames) or name) from err
     finally:
