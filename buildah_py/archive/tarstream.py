@@ -32,8 +32,8 @@ class _CheckedInfo(tarfile.TarInfo):
     def _proc_member(self, tarfile: tarfile.TarFile) -> tarfile.TarInfo:
         if self.type in _EXTENDED and self.size > MAX_EXTENDED_HEADER:
             raise LayerError(
-                f"layer entry {self.name!r}: extended header of {self.size} bytes is over "
-                f"the limit of {MAX_EXTENDED_HEADER} bytes"
+                f"extended header {self.name!r} of {self.size} bytes is over the limit "
+                f"of {MAX_EXTENDED_HEADER} bytes"
             )
         return super()._proc_member(tarfile)  # type: ignore[misc, no-any-return]
 
@@ -90,6 +90,8 @@ def iter_members(stream: BinaryIO) -> Iterator[tuple[tarfile.TarFile, tarfile.Ta
         )
     except tarfile.TarError as err:
         raise LayerError(f"not a tar archive: {err}") from err
+    except ValueError as err:  # tarfile's parsers of sparse maps let these through
+        raise LayerError(f"bad tar header at offset 0: {err}") from err
     member = tar.next()  # read by open(); None for an archive of zero blocks only
     last: str | None = None
     while member is not None:
@@ -99,6 +101,8 @@ def iter_members(stream: BinaryIO) -> Iterator[tuple[tarfile.TarFile, tarfile.Ta
         try:
             tar.fileobj.seek(offset)
             member = _CheckedInfo.fromtarfile(tar)
+        except (LayerError, ValueError) as err:
+            raise LayerError(f"layer at offset {offset} (after entry {last!r}): {err}") from err
         except tarfile.HeaderError as err:
             if type(err).__name__ == "EOFHeaderError":
                 return
