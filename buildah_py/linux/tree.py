@@ -50,7 +50,7 @@ class Entry:
     def host_path(self, top: str) -> str:
         """The entry's path under `top`, or its /proc path when that would pass PATH_MAX."""
         full = f"{top.rstrip('/')}/{self.rel}"
-        return full if len(full.encode()) < _PATH_MAX else self.proc_path()
+        return full if len(os.fsencode(full)) < _PATH_MAX else self.proc_path()
 
 
 def _ident(st: os.stat_result) -> tuple[int, int]:
@@ -63,7 +63,12 @@ SortKey = Callable[[int, str, os.stat_result], str]
 
 def _listing(fd: int, rel: str, key: SortKey | None) -> list[tuple[str, os.stat_result]]:
     try:
-        items = [(n, os.stat(n, dir_fd=fd, follow_symlinks=False)) for n in os.listdir(fd)]
+        items = []
+        for name in os.listdir(fd):
+            try:
+                items.append((name, os.stat(name, dir_fd=fd, follow_symlinks=False)))
+            except FileNotFoundError:
+                continue  # removed since the listing: nothing to visit
         if key is None:
             items.sort(key=lambda item: item[0])
         else:
