@@ -313,3 +313,11 @@ def remove_path(path: str | os.PathLike[str]) -> None:
         remove_tree(fd, name)
     finally:
         os.close(fd)
+
+
+def remove_quietly(path: str | os.PathLike[str]) -> None:
+    """remove_path for best-effort cleanup: errors are dropped (never retried, never recursed)."""
+    try:
+        remove_path(path)
+    except OSError:
+        pass
