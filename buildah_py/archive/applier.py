@@ -33,7 +33,7 @@ from isal import isal_zlib
 from buildah_py.archive.compression import open_decompressed
 from buildah_py.archive.digest import HashingReader
 from buildah_py.archive.entries import EntryWriter
-from buildah_py.archive.fsops import open_dir_at, remove_at
+from buildah_py.archive.fsops import lstat_at, open_dir_at, remove_at
 from buildah_py.archive.layerdirs import LayerRoot, clean_name
 from buildah_py.archive.tarstream import iter_members
 from buildah_py.archive.whiteouts import OPAQUE, WHITEOUT_META_PREFIX, WHITEOUT_PREFIX
@@ -152,27 +152,33 @@ class _Applier:
             if self._on_unsafe == "reject":
                 raise UnsafeLayerEntry(entry, f"whiteout of {target!r} is not a name")
             return
-        self._res.forget()
         if self._overlay:
-            pfd = self._res.open_dir(parent, create=True)
+            pfd = self._res.parent(parent, create=True)
             try:
-                remove_at(pfd, target)
+                self._remove(pfd, target)
                 os.mknod(target, stat.S_IFCHR, os.makedev(0, 0), dir_fd=pfd)
             finally:
                 os.close(pfd)
             return
         try:
-            pfd = self._res.open_dir(parent)
+            pfd = self._res.parent(parent)
         except (FileNotFoundError, NotADirectoryError):
             return  # nothing below to hide
         try:
-            remove_at(pfd, target)
+            self._remove(pfd, target)
         finally:
             os.close(pfd)
 
+    def _remove(self, pfd: int, name: str) -> None:
+        st = lstat_at(pfd, name)
+        if st is not None and stat.S_ISDIR(st.st_mode):
+            self._res.forget()  # the directory may lie on the kept path
+        remove_at(pfd, name)
+
     def _opaque(self, parent: str) -> None:
-        self._res.forget()
-        pfd = self._res.open_dir(parent, create=True)
+        if not self._overlay:
+            self._res.forget()  # what the marker removes may lie on the kept path
+        pfd = self._res.parent(parent, create=True)
         try:
             fd = open_dir_at(pfd, ".")
         finally:

@@ -159,7 +159,7 @@ class EntryWriter:
         if not tleaf:
             raise LayerError(f"layer entry {member.name!r}: hardlink to the root directory")
         try:
-            tfd = self._res.open_dir(tparent)
+            tfd = self._res.parent(tparent)
         except (FileNotFoundError, NotADirectoryError) as err:
             raise LayerError(
                 f"layer entry {member.name!r}: hardlink target {member.linkname!r} not found"
