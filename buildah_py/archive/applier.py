@@ -38,6 +38,7 @@ from buildah_py.archive.layerdirs import LayerRoot, clean_name
 from buildah_py.archive.tarstream import iter_members
 from buildah_py.archive.whiteouts import OPAQUE, WHITEOUT_META_PREFIX, WHITEOUT_PREFIX
 from buildah_py.errors import LayerError, UnsafeLayerEntry
+from buildah_py.linux.errpath import display
 
 _STREAM_ERRORS: tuple[type[BaseException], ...] = (
     OSError,
@@ -98,7 +99,7 @@ def apply_layer(
         except LayerError:
             raise
         except _STREAM_ERRORS as err:
-            where = f"entry {current!r}" if current else f"offset {reader.size}"
+            where = f"entry {display(current)!r}" if current else f"offset {reader.size}"
             raise LayerError(f"layer {where}: {err}") from err
     return ApplyResult(reader.digest(), reader.size, tuple(applier.entries.warnings))
 

@@ -19,6 +19,7 @@ from buildah_py.archive.layerdirs import LayerRoot, clean_name
 from buildah_py.archive.sparse import write_sparse
 from buildah_py.archive.whiteouts import is_overlay_xattr, opaque_xattr
 from buildah_py.errors import LayerError, UnsafeLayerEntry
+from buildah_py.linux.errpath import display
 
 _XATTR_PREFIX = "SCHILY.xattr."
 _CHUNK = 1 << 20
@@ -66,7 +67,9 @@ class EntryWriter:
         elif member.type in _DEVICE_TYPES or member.isfifo():
             self._special(member, pfd, leaf)
         else:
-            raise LayerError(f"layer entry {member.name!r}: unsupported tar type {member.type!r}")
+            raise LayerError(
+                f"layer entry {display(member.name)!r}: unsupported tar type {member.type!r}"
+            )
 
     def root_dir(self, member: tarfile.TarInfo) -> None:
         """The "./" entry: metadata for the root directory itself."""
@@ -157,19 +160,21 @@ class EntryWriter:
             raise UnsafeLayerEntry(member.name, f"hardlink target {err.reason}") from err
         tparent, _, tleaf = target.rpartition("/")
         if not tleaf:
-            raise LayerError(f"layer entry {member.name!r}: hardlink to the root directory")
+            raise LayerError(
+                f"layer entry {display(member.name)!r}: hardlink to the root directory"
+            )
         try:
             tfd = self._res.parent(tparent)
         except (FileNotFoundError, NotADirectoryError) as err:
             raise LayerError(
-                f"layer entry {member.name!r}: hardlink target {member.linkname!r} not found"
+                f"layer entry {display(member.name)!r}: hardlink target {member.linkname!r} not found"
             ) from err
         try:
             tst = lstat_at(tfd, tleaf)
             if tst is None or stat.S_ISDIR(tst.st_mode):
                 what = "not found" if tst is None else "is a directory"
                 raise LayerError(
-                    f"layer entry {member.name!r}: hardlink target {member.linkname!r} {what}"
+                    f"layer entry {display(member.name)!r}: hardlink target {member.linkname!r} {what}"
                 )
             cur = lstat_at(pfd, leaf)
             if cur is not None and (cur.st_dev, cur.st_ino) == (tst.st_dev, tst.st_ino):
@@ -211,7 +216,7 @@ class EntryWriter:
         except OSError as err:
             if err.errno in (errno.EINVAL, errno.EPERM):
                 raise LayerError(
-                    f"layer entry {member.name!r}: cannot chown to {member.uid}:{member.gid} "
+                    f"layer entry {display(member.name)!r}: cannot chown to {member.uid}:{member.gid} "
                     f"({err.strerror}); are enough IDs mapped into the user namespace?"
                 ) from err
             raise

@@ -17,6 +17,7 @@ import tarfile
 from typing import cast
 
 from buildah_py.errors import LayerError
+from buildah_py.linux.errpath import display
 
 _BLOCK = 512
 _CHUNK = 1 << 20
@@ -84,17 +85,17 @@ def write_sparse(tar: tarfile.TarFile, member: tarfile.TarInfo, fd: int) -> None
     end = 0
     for offset, length in segments:
         if offset < end or length < 0 or offset + length > member.size:
-            raise LayerError(f"layer entry {member.name!r}: bad sparse map")
+            raise LayerError(f"layer entry {display(member.name)!r}: bad sparse map")
         end = offset + length
     if sum(n for _, n in segments) > available:
-        raise LayerError(f"layer entry {member.name!r}: sparse map longer than its data")
+        raise LayerError(f"layer entry {display(member.name)!r}: sparse map longer than its data")
     stream = tar.fileobj
     stream.seek(member.offset_data)
     for offset, length in segments:
         while length:
             chunk = stream.read(min(length, _CHUNK))
             if not chunk:
-                raise LayerError(f"layer entry {member.name!r}: data cut short")
+                raise LayerError(f"layer entry {display(member.name)!r}: data cut short")
             os.pwrite(fd, chunk, offset)
             offset += len(chunk)
             length -= len(chunk)

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import BinaryIO
 
 from buildah_py.errors import LayerError
+from buildah_py.linux.errpath import display
 
 # tarfile's stream buffer copies its whole remainder on each small read: keep it small.
 _BUFSIZE = 16384
@@ -32,7 +33,7 @@ class _CheckedInfo(tarfile.TarInfo):
     def _proc_member(self, tarfile: tarfile.TarFile) -> tarfile.TarInfo:
         if self.type in _EXTENDED and self.size > MAX_EXTENDED_HEADER:
             raise LayerError(
-                f"extended header {self.name!r} of {self.size} bytes is over the limit "
+                f"extended header {display(self.name)!r} of {self.size} bytes is over the limit "
                 f"of {MAX_EXTENDED_HEADER} bytes"
             )
         return super()._proc_member(tarfile)  # type: ignore[misc, no-any-return]
@@ -48,26 +49,26 @@ class _CheckedInfo(tarfile.TarInfo):
         while len(numbers) < want:
             if b"\n" not in buf:
                 if len(buf) + 512 > limit:
-                    raise LayerError(f"layer entry {next.name!r}: bad GNU sparse map")
+                    raise LayerError(f"layer entry {display(next.name)!r}: bad GNU sparse map")
                 block = tarfile.fileobj.read(512)
                 if len(block) != 512:
-                    raise LayerError(f"layer entry {next.name!r}: sparse map cut short")
+                    raise LayerError(f"layer entry {display(next.name)!r}: sparse map cut short")
                 buf += block
                 continue
             line, buf = buf.split(b"\n", 1)
             if not line.isdigit():
-                raise LayerError(f"layer entry {next.name!r}: bad GNU sparse map")
+                raise LayerError(f"layer entry {display(next.name)!r}: bad GNU sparse map")
             numbers.append(int(line))
             if len(numbers) == 1:
                 if numbers[0] > _MAX_SPARSE_ENTRIES:
-                    raise LayerError(f"layer entry {next.name!r}: too many sparse entries")
+                    raise LayerError(f"layer entry {display(next.name)!r}: too many sparse entries")
                 want = 1 + 2 * numbers[0]
         next.offset_data = tarfile.fileobj.tell()
         next.sparse = list(zip(numbers[1::2], numbers[2::2], strict=True))  # type: ignore[assignment]
 
 
 def _header_error(err: tarfile.TarError, offset: int, after: str | None) -> LayerError:
-    where = f"at offset {offset}" + (f" (after entry {after!r})" if after else "")
+    where = f"at offset {offset}" + (f" (after entry {display(after)!r})" if after else "")
     kind = type(err).__name__
     if kind in ("EmptyHeaderError", "TruncatedHeaderError"):
         return LayerError(f"layer tar is truncated {where}: no end-of-archive marker")
@@ -102,7 +103,9 @@ def iter_members(stream: BinaryIO) -> Iterator[tuple[tarfile.TarFile, tarfile.Ta
             tar.fileobj.seek(offset)
             member = _CheckedInfo.fromtarfile(tar)
         except (LayerError, ValueError) as err:
-            raise LayerError(f"layer at offset {offset} (after entry {last!r}): {err}") from err
+            raise LayerError(
+                f"layer at offset {offset} (after entry {display(last or '')!r}): {err}"
+            ) from err
         except tarfile.HeaderError as err:
             if type(err).__name__ == "EOFHeaderError":
                 return

@@ -12,6 +12,7 @@ import pytest
 
 from buildah_py.archive import Compression, apply_layer, write_layer_from_dirs
 from buildah_py.archive.writer import write_layer_from_tree, write_layer_from_upper
+from buildah_py.errors import LayerError
 from buildah_py.linux import tree
 
 from .hostile import TarBuilder
@@ -116,3 +117,13 @@ def test_kept_parent_is_forgotten_when_a_dir_is_replaced(tmp_path: Path) -> None
     assert (dest / "victim" / "b" / "two").read_bytes() == b"2"  # inside the root
     assert os.listdir(victim) == []
     assert not (dest / "b").exists()
+
+
+def test_errors_about_deep_entries_are_shortened(work: Path) -> None:
+    deep_name = "d/" * DEPTH + "link"
+    layer = TarBuilder().hardlink(deep_name, "missing").stream()
+    (work / "dest").mkdir()
+    with pytest.raises(LayerError) as info:
+        apply_layer(work / "dest", layer)
+    message = str(info.value)
+    assert "missing" in message and "/.../" in message and len(message) < 500
