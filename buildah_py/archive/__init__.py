@@ -8,7 +8,7 @@ from buildah_py.archive.compression import (
     open_decompressed,
 )
 from buildah_py.archive.digest import HashingReader, HashingWriter
-from buildah_py.archive.resolve import RootResolver, clean_name
+from buildah_py.archive.layerdirs import LayerRoot, clean_name
 from buildah_py.archive.writer import (
     LayerBlob,
     write_layer_from_dirs,
@@ -22,7 +22,7 @@ __all__ = [
     "HashingReader",
     "HashingWriter",
     "LayerBlob",
-    "RootResolver",
+    "LayerRoot",
     "apply_layer",
     "clean_name",
     "compressor",

@@ -2,7 +2,8 @@
 
 Safety policy (see docs/layers.md):
 
-* Every path is resolved inside `root` with file descriptors (`resolve.RootResolver`):
+* Every path is resolved inside `root` with file descriptors (`linux.resolve`, kept
+  along the tar's order by `layerdirs.LayerRoot`):
   a symlink met as an intermediate component is followed *inside the root*, exactly as a
   container would see it; it is never followed on the host. The final component is never
   followed: entries replace what is there, metadata goes to the entry itself (lchown,
@@ -32,11 +33,12 @@ from isal import isal_zlib
 from buildah_py.archive.compression import open_decompressed
 from buildah_py.archive.digest import HashingReader
 from buildah_py.archive.entries import EntryWriter
-from buildah_py.archive.fsops import open_dir_at, remove_at
-from buildah_py.archive.resolve import RootResolver, clean_name
+from buildah_py.archive.fsops import lstat_at, open_dir_at, remove_at
+from buildah_py.archive.layerdirs import LayerRoot, clean_name
 from buildah_py.archive.tarstream import iter_members
 from buildah_py.archive.whiteouts import OPAQUE, WHITEOUT_META_PREFIX, WHITEOUT_PREFIX
 from buildah_py.errors import LayerError, UnsafeLayerEntry
+from buildah_py.linux.errpath import display
 
 _STREAM_ERRORS: tuple[type[BaseException], ...] = (
     OSError,
@@ -82,7 +84,7 @@ def apply_layer(
     except _STREAM_ERRORS as err:
         raise LayerError(f"cannot read layer stream: {err}") from err
     try:
-        resolver = RootResolver(root, use_openat2=use_openat2)
+        resolver = LayerRoot(root, use_openat2=use_openat2)
     except OSError as err:
         raise LayerError(f"{root}: cannot open the directory to apply a layer: {err}") from err
     with resolver:
@@ -97,7 +99,7 @@ def apply_layer(
         except LayerError:
             raise
         except _STREAM_ERRORS as err:
-            where = f"entry {current!r}" if current else f"offset {reader.size}"
+            where = f"entry {display(current)!r}" if current else f"offset {reader.size}"
             raise LayerError(f"layer {where}: {err}") from err
     return ApplyResult(reader.digest(), reader.size, tuple(applier.entries.warnings))
 
@@ -107,7 +109,7 @@ class _Applier:
 
     def __init__(
         self,
-        resolver: RootResolver,
+        resolver: LayerRoot,
         whiteouts: Literal["delete", "overlay"],
         userxattr: bool,
         same_owner: bool,
@@ -134,7 +136,7 @@ class _Applier:
             elif not leaf.startswith(WHITEOUT_META_PREFIX):  # aufs bookkeeping is ignored
                 self._whiteout(member.name, parent, leaf[len(WHITEOUT_PREFIX) :])
             return
-        pfd = self._res.open_dir(parent, create=True)
+        pfd = self._res.parent(parent, create=True)
         try:
             if not self._overlay:
                 st = os.fstat(pfd)
@@ -152,24 +154,32 @@ class _Applier:
                 raise UnsafeLayerEntry(entry, f"whiteout of {target!r} is not a name")
             return
         if self._overlay:
-            pfd = self._res.open_dir(parent, create=True)
+            pfd = self._res.parent(parent, create=True)
             try:
-                remove_at(pfd, target)
+                self._remove(pfd, target)
                 os.mknod(target, stat.S_IFCHR, os.makedev(0, 0), dir_fd=pfd)
             finally:
                 os.close(pfd)
             return
         try:
-            pfd = self._res.open_dir(parent)
+            pfd = self._res.parent(parent)
         except (FileNotFoundError, NotADirectoryError):
             return  # nothing below to hide
         try:
-            remove_at(pfd, target)
+            self._remove(pfd, target)
         finally:
             os.close(pfd)
 
+    def _remove(self, pfd: int, name: str) -> None:
+        st = lstat_at(pfd, name)
+        if st is not None and stat.S_ISDIR(st.st_mode):
+            self._res.forget()  # the directory may lie on the kept path
+        remove_at(pfd, name)
+
     def _opaque(self, parent: str) -> None:
-        pfd = self._res.open_dir(parent, create=True)
+        if not self._overlay:
+            self._res.forget()  # what the marker removes may lie on the kept path
+        pfd = self._res.parent(parent, create=True)
         try:
             fd = open_dir_at(pfd, ".")
         finally:

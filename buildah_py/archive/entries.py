@@ -15,9 +15,11 @@ from collections.abc import Callable
 from typing import Literal
 
 from buildah_py.archive.fsops import lstat_at, open_dir_at, proc_path, remove_at
-from buildah_py.archive.resolve import RootResolver, clean_name
+from buildah_py.archive.layerdirs import LayerRoot, clean_name
+from buildah_py.archive.sparse import write_sparse
 from buildah_py.archive.whiteouts import is_overlay_xattr, opaque_xattr
 from buildah_py.errors import LayerError, UnsafeLayerEntry
+from buildah_py.linux.errpath import display
 
 _XATTR_PREFIX = "SCHILY.xattr."
 _CHUNK = 1 << 20
@@ -33,7 +35,7 @@ def _mtime_ns(member: tarfile.TarInfo) -> int:
 class EntryWriter:
     """Makes entries and applies their metadata; directory modes and mtimes wait for finish()."""
 
-    def __init__(self, resolver: RootResolver, *, same_owner: bool, userxattr: bool) -> None:
+    def __init__(self, resolver: LayerRoot, *, same_owner: bool, userxattr: bool) -> None:
         self._res = resolver
         self._same_owner = same_owner
         self.opaque_xattr = opaque_xattr(userxattr)
@@ -65,7 +67,9 @@ class EntryWriter:
         elif member.type in _DEVICE_TYPES or member.isfifo():
             self._special(member, pfd, leaf)
         else:
-            raise LayerError(f"layer entry {member.name!r}: unsupported tar type {member.type!r}")
+            raise LayerError(
+                f"layer entry {display(member.name)!r}: unsupported tar type {member.type!r}"
+            )
 
     def root_dir(self, member: tarfile.TarInfo) -> None:
         """The "./" entry: metadata for the root directory itself."""
@@ -85,7 +89,7 @@ class EntryWriter:
         for path, (dev, ino, mode, mtime) in reversed(self._dirs.items()):
             parent, _, leaf = path.rpartition("/")
             try:
-                pfd = self._res.open_dir(parent)
+                pfd = self._res.parent(parent)
             except (FileNotFoundError, NotADirectoryError):
                 continue  # replaced later in the layer
             try:
@@ -105,8 +109,10 @@ class EntryWriter:
         st = lstat_at(pfd, leaf)
         if st is None:
             return None
-        if keep_dir and stat.S_ISDIR(st.st_mode):
-            return st
+        if stat.S_ISDIR(st.st_mode):
+            if keep_dir:
+                return st
+            self._res.forget()  # the directory may lie on the kept path
         remove_at(pfd, leaf)
         return None
 
@@ -115,9 +121,12 @@ class EntryWriter:
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
         fd = os.open(leaf, flags, 0o600, dir_fd=pfd)
         with open(fd, "wb", buffering=0) as out:
-            src = tar.extractfile(member)
-            if src is not None:
-                shutil.copyfileobj(src, out, _CHUNK)
+            if member.sparse is not None:
+                write_sparse(tar, member, fd)  # holes stay holes
+            else:
+                src = tar.extractfile(member)
+                if src is not None:
+                    shutil.copyfileobj(src, out, _CHUNK)
             if self._same_owner:
                 self._chown(member, lambda: os.fchown(fd, member.uid, member.gid))
             os.fchmod(fd, member.mode)
@@ -151,19 +160,21 @@ class EntryWriter:
             raise UnsafeLayerEntry(member.name, f"hardlink target {err.reason}") from err
         tparent, _, tleaf = target.rpartition("/")
         if not tleaf:
-            raise LayerError(f"layer entry {member.name!r}: hardlink to the root directory")
+            raise LayerError(
+                f"layer entry {display(member.name)!r}: hardlink to the root directory"
+            )
         try:
-            tfd = self._res.open_dir(tparent)
+            tfd = self._res.parent(tparent)
         except (FileNotFoundError, NotADirectoryError) as err:
             raise LayerError(
-                f"layer entry {member.name!r}: hardlink target {member.linkname!r} not found"
+                f"layer entry {display(member.name)!r}: hardlink target {member.linkname!r} not found"
             ) from err
         try:
             tst = lstat_at(tfd, tleaf)
             if tst is None or stat.S_ISDIR(tst.st_mode):
                 what = "not found" if tst is None else "is a directory"
                 raise LayerError(
-                    f"layer entry {member.name!r}: hardlink target {member.linkname!r} {what}"
+                    f"layer entry {display(member.name)!r}: hardlink target {member.linkname!r} {what}"
                 )
             cur = lstat_at(pfd, leaf)
             if cur is not None and (cur.st_dev, cur.st_ino) == (tst.st_dev, tst.st_ino):
@@ -205,7 +216,7 @@ class EntryWriter:
         except OSError as err:
             if err.errno in (errno.EINVAL, errno.EPERM):
                 raise LayerError(
-                    f"layer entry {member.name!r}: cannot chown to {member.uid}:{member.gid} "
+                    f"layer entry {display(member.name)!r}: cannot chown to {member.uid}:{member.gid} "
                     f"({err.strerror}); are enough IDs mapped into the user namespace?"
                 ) from err
             raise

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import errno
 import os
-import shutil
-import stat
 
 from buildah_py.archive.whiteouts import is_overlay_xattr
+from buildah_py.linux.tree import remove_tree
 
 # SELinux labels belong to the host and are relabelled on use; overlay xattrs are bookkeeping.
 _SKIPPED_XATTRS = frozenset({"security.selinux"})
@@ -76,15 +75,9 @@ def lstat_at(dir_fd: int, name: str) -> os.stat_result | None:
 def remove_at(dir_fd: int, name: str) -> None:
     """Remove `name` (a whole tree if it is a directory) from `dir_fd`; missing is fine.
 
-    shutil.rmtree with dir_fd walks by file descriptors and never follows symlinks.
+    The removal walks by file descriptors, iteratively, and never follows symlinks.
     """
-    st = lstat_at(dir_fd, name)
-    if st is None:
-        return
-    if stat.S_ISDIR(st.st_mode):
-        shutil.rmtree(name, dir_fd=dir_fd)
-    else:
-        os.unlink(name, dir_fd=dir_fd)
+    remove_tree(dir_fd, name)
 
 
 def open_dir_at(dir_fd: int, name: str, *, path_only: bool = False) -> int:

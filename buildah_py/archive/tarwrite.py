@@ -13,7 +13,10 @@ from typing import BinaryIO
 
 from buildah_py.archive.changes import Change, ChangeKind
 from buildah_py.archive.fsops import keep_xattr, open_dir_at, proc_path, read_xattrs
+from buildah_py.archive.sparse import data_segments, map_block, sparse_header
 from buildah_py.errors import LayerError
+from buildah_py.linux.errpath import display
+from buildah_py.linux.tree import DirCursor
 
 _BLOCK = 512
 _CHUNK = 1 << 20
@@ -46,13 +49,12 @@ class TarEmitter:
         self._sink = sink
         self._timestamp = timestamp
         self._overlay = overlay_prefix
-        self._stack: list[tuple[str, int]] = []  # open O_PATH fds of the current parent chain
+        self._parents = DirCursor(root_fd)  # the previous entry's parent, kept (any depth)
         self._links: dict[tuple[int, int], str] = {}
         self._buf = bytearray(_CHUNK)
 
     def close(self) -> None:
-        while self._stack:
-            os.close(self._stack.pop()[1])
+        self._parents.close()
 
     def finish(self) -> None:
         """End the archive with the two zero blocks every tar reader expects."""
@@ -61,24 +63,13 @@ class TarEmitter:
     def add(self, change: Change) -> None:
         parent, _, leaf = change.path.rpartition("/")
         try:
-            pfd = self._parent_fd(parent.split("/") if parent else [])
+            pfd = self._parents.at(parent)
             if change.kind is ChangeKind.ADD:
                 self._add_entry(pfd, leaf, change.path)
             else:
                 self._write_header(self._marker(change.path))
         except OSError as err:
-            raise LayerError(f"{change.path}: cannot read for the layer: {err}") from err
-
-    def _parent_fd(self, parts: list[str]) -> int:
-        keep = 0
-        while keep < min(len(parts), len(self._stack)) and self._stack[keep][0] == parts[keep]:
-            keep += 1
-        while len(self._stack) > keep:
-            os.close(self._stack.pop()[1])
-        for comp in parts[keep:]:
-            cur = self._stack[-1][1] if self._stack else self._root_fd
-            self._stack.append((comp, open_dir_at(cur, comp, path_only=True)))
-        return self._stack[-1][1] if self._stack else self._root_fd
+            raise LayerError(f"{display(change.path)}: cannot read for the layer: {err}") from err
 
     def _mtime(self, seconds: int) -> int:
         if self._timestamp is not None and seconds > self._timestamp:
@@ -149,12 +140,22 @@ class TarEmitter:
                 raise LayerError(f"{path}: replaced while the layer was being written")
             self._set_xattrs(info, self._xattrs(fd, path))
             info.size = fst.st_size
+            segments = data_segments(fd, fst.st_size, fst.st_blocks)
+            if segments is None:
+                self._write_header(info)
+                self._copy(fd, fst.st_size, path)
+                return
+            sparse_header(info, path, segments)
             self._write_header(info)
-            self._copy(fd, fst.st_size, path)
+            self._sink.write(map_block(segments))
+            for offset, length in segments:
+                os.lseek(fd, offset, os.SEEK_SET)
+                self._copy(fd, length, path, pad=False)
+            self._sink.write(bytes(-info.size % _BLOCK))
         finally:
             os.close(fd)
 
-    def _copy(self, fd: int, size: int, path: str) -> None:
+    def _copy(self, fd: int, size: int, path: str, *, pad: bool = True) -> None:
         view = memoryview(self._buf)
         left = size
         while left:
@@ -163,9 +164,8 @@ class TarEmitter:
                 raise LayerError(f"{path}: file shrank while the layer was being written")
             self._sink.write(view[:n])
             left -= n
-        pad = -size % _BLOCK
-        if pad:
-            self._sink.write(bytes(pad))
+        if pad and size % _BLOCK:
+            self._sink.write(bytes(-size % _BLOCK))
 
     @staticmethod
     def _set_xattrs(info: tarfile.TarInfo, attrs: dict[str, bytes]) -> None:

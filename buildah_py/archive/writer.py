@@ -16,8 +16,9 @@ from typing import BinaryIO, cast
 
 from buildah_py.archive.changes import Change
 from buildah_py.archive.compression import Compression, compressor
-from buildah_py.archive.diff import DirDiff, walk_tree
+from buildah_py.archive.diff import walk_tree
 from buildah_py.archive.digest import HashingWriter
+from buildah_py.archive.dirdiff import DirDiff
 from buildah_py.archive.tarwrite import TarEmitter
 from buildah_py.archive.whiteouts import overlay_prefix
 from buildah_py.errors import LayerError

@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING
 
 from buildah_py.archive.applier import apply_layer
 from buildah_py.archive.compression import Compression, detect_compression
-from buildah_py.container import paths
 from buildah_py.container.copying import copy_sources
 from buildah_py.container.sources import Source, find_sources
 from buildah_py.container.step import CopyStep
 from buildah_py.errors import ContainerError, LayerError
+from buildah_py.linux import resolve as paths
 
 if TYPE_CHECKING:
     from buildah_py.container.working import Container

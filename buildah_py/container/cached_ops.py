@@ -18,6 +18,7 @@ from buildah_py.container.runmounts import RunMount
 from buildah_py.container.sources import find_sources
 from buildah_py.container.step import CopyStep, RunStep
 from buildah_py.errors import ContainerNotFound, ImageNotFound
+from buildah_py.linux import tree
 from buildah_py.linux.mount import Mount
 
 if TYPE_CHECKING:
@@ -102,8 +103,9 @@ def _walk_host(root: Path) -> Iterable[tuple[Path, str]]:
     if not root.is_dir() or root.is_symlink():
         yield root, "/"
         return
-    for top, dirs, files in os.walk(root):
-        dirs.sort()
-        for name in [*dirs, *sorted(files)]:
-            host = Path(top, name)
-            yield host, "/" + os.path.relpath(host, root)
+    top = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        for entry in tree.walk(top):
+            yield Path(entry.host_path(str(root))), "/" + entry.rel
+    finally:
+        os.close(top)

@@ -17,12 +17,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 from buildah_py.archive.applier import apply_layer
-from buildah_py.container import paths
 from buildah_py.container.sourceroot import source_root
 from buildah_py.container.sources import Source, find_sources
 from buildah_py.container.step import CopyStep
 from buildah_py.container.users import lookup_user
 from buildah_py.errors import ContainerError
+from buildah_py.linux import resolve as paths
+from buildah_py.linux import tree
 
 if TYPE_CHECKING:
     from buildah_py.container.working import Container
@@ -40,26 +41,27 @@ class CopyOptions:
 
 
 def _walk(src: Source, dest: str, opts: CopyOptions) -> Iterator[tuple[Path, str]]:
-    """(host path, container path) pairs, parents first; symlinks below the top are not followed."""
+    """(host path, container path) pairs, parents first; symlinks below the top are not followed.
+
+    The walk goes by directory fd, so any depth works; a path too long for the kernel is
+    given as a /proc path that stays valid until the next pair is asked for.
+    """
     if not src.is_dir:
         yield src.host, dest
         return
-    for top, dirs, files in os.walk(src.host, followlinks=False):
-        dirs.sort()
-        rel_top = os.path.relpath(top, src.host)
-        kept = []
-        for d in dirs:
-            rel = os.path.normpath(os.path.join(rel_top, d))
-            if opts.ignored and opts.ignored(f"{src.ignore_name}/{rel}".lstrip("/")):
-                continue
-            kept.append(d)
-            yield Path(top, d), paths.join(dest, rel)
-        dirs[:] = kept
-        for f in sorted(files):
-            rel = os.path.normpath(os.path.join(rel_top, f))
-            if opts.ignored and opts.ignored(f"{src.ignore_name}/{rel}".lstrip("/")):
-                continue
-            yield Path(top, f), paths.join(dest, rel)
+
+    def ignored(entry: tree.Entry) -> bool:
+        return opts.ignored is not None and opts.ignored(
+            f"{src.ignore_name}/{entry.rel}".lstrip("/")
+        )
+
+    top = os.open(src.host, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        for entry in tree.walk(top, descend=lambda e: not ignored(e)):
+            if not ignored(entry):
+                yield Path(entry.host_path(str(src.host))), paths.join(dest, entry.rel)
+    finally:
+        os.close(top)
 
 
 def walk_source(

@@ -9,8 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from buildah_py.container import paths
 from buildah_py.errors import ContainerError
+from buildah_py.linux import resolve as paths
 
 _GLOB_CHARS = set("*?[")
 

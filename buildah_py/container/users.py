@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from buildah_py.container import paths
 from buildah_py.errors import ContainerError
+from buildah_py.linux import resolve as paths
 
 _MAX_DB = 4 * 1024 * 1024
 

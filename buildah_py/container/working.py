@@ -11,7 +11,7 @@ from typing import Any
 
 from buildah_py import defaults
 from buildah_py.container import cache as steps
-from buildah_py.container import cached_ops, paths
+from buildah_py.container import cached_ops
 from buildah_py.container.adding import add_sources
 from buildah_py.container.cache import BuildCache, as_cache
 from buildah_py.container.commit import CommitOptions, commit_container
@@ -26,6 +26,7 @@ from buildah_py.container.running import execute_run, run_argv, run_env
 from buildah_py.container.settings import ConfigSettings, KeyValues, Words, apply_settings
 from buildah_py.container.step import CopyStep, RunStep
 from buildah_py.errors import ContainerError, ContainerNotFound, StepFailed
+from buildah_py.linux import resolve as paths
 from buildah_py.linux.mount import Mount
 from buildah_py.oci.config import ImageConfig
 from buildah_py.oci.descriptor import Platform

@@ -10,7 +10,8 @@ import os
 import tempfile
 from typing import TYPE_CHECKING
 
-from buildah_py.container import Container, paths
+from buildah_py.container import Container
+from buildah_py.linux import resolve as paths
 from dockerfile_parser import (
     ArgInstruction,
     EnvInstruction,

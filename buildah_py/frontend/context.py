@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 import tempfile
 from collections.abc import Callable
@@ -13,6 +12,7 @@ from typing import BinaryIO
 
 from buildah_py.archive.applier import apply_layer
 from buildah_py.errors import DockerfileError, LayerError
+from buildah_py.linux.tree import remove_quietly
 from dockerfile_parser import IgnoreFileError, IgnoreMatcher
 
 
@@ -30,7 +30,7 @@ class BuildContextDir:
 
     def cleanup(self) -> None:
         if self._temp:
-            shutil.rmtree(self._temp, ignore_errors=True)
+            remove_quietly(self._temp)
             self._temp = None
 
 
@@ -45,7 +45,7 @@ def open_context(
             # The context is untrusted: the same confined applier as image layers.
             apply_layer(Path(temp), stdin or sys.stdin.buffer, whiteouts="delete")
         except LayerError as err:
-            shutil.rmtree(temp, ignore_errors=True)
+            remove_quietly(temp)
             raise DockerfileError(f"build context from stdin: {err}") from err
         path = Path(temp)
     else:
@@ -56,7 +56,7 @@ def open_context(
         matcher = IgnoreMatcher.from_context(path, ignorefile)
     except IgnoreFileError as err:
         if temp:
-            shutil.rmtree(temp, ignore_errors=True)
+            remove_quietly(temp)
         raise DockerfileError(str(err)) from err
     return BuildContextDir(path, matcher, temp)
 

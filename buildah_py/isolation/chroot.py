@@ -16,11 +16,12 @@ import sys
 import termios
 
 from buildah_py.errors import RunError
-from buildah_py.isolation import chroot_setup, confined, supervise
+from buildah_py.isolation import chroot_setup, supervise
 from buildah_py.isolation.prepare import Prepared, find_executable, mapped_user, prepared
 from buildah_py.isolation.seccomp_load import Filter, step_filter
 from buildah_py.isolation.spec import DEFAULT_CAPABILITIES, RunSpec, final_env
 from buildah_py.isolation.users import resolve_user
+from buildah_py.linux import inroot
 from buildah_py.linux.caps import CAPABILITY_NUMBERS, last_capability, limit_capabilities
 from buildah_py.linux.flags import (
     CLONE_NEWIPC,
@@ -149,7 +150,7 @@ def _step(
         loopback_up()
 
     root = os.open("/", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
-    user = mapped_user(resolve_user(spec.user, lambda p: confined.read_file_in_root(root, p)))
+    user = mapped_user(resolve_user(spec.user, lambda p: inroot.read_file_in_root(root, p)))
     env = final_env(spec.env, user.home, spec.terminal)
     chroot_setup.raise_nofile()
     keep = {CAPABILITY_NUMBERS[name] for name in DEFAULT_CAPABILITIES}

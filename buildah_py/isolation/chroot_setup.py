@@ -1,7 +1,7 @@
 """Inside the new namespaces: build the container's mount tree, pivot into it, drop privileges.
 
 Runs in the forked process that becomes the step's PID 1, up to execve. Every mount target
-inside the rootfs is resolved with `confined.open_in_root` and mounted through its
+inside the rootfs is resolved with `buildah_py.linux.resolve.open_in_root` and mounted through its
 /proc/self/fd path, so a symlink in the image cannot aim a mount at the host.
 """
 
@@ -13,8 +13,9 @@ import resource
 import stat
 from pathlib import Path
 
-from buildah_py.isolation import confined, mounts
+from buildah_py.isolation import mounts
 from buildah_py.isolation.spec import MASKED_PATHS, READONLY_PATHS, RunSpec
+from buildah_py.linux import inroot, resolve
 from buildah_py.linux.flags import (
     MNT_DETACH,
     MS_BIND,
@@ -65,11 +66,11 @@ def _mount_at(
     leaf_is_dir: bool = True,
 ) -> None:
     try:
-        fd = confined.open_in_root(root, target, os.O_PATH)
+        fd = resolve.open_in_root(root, target, os.O_PATH)
     except FileNotFoundError:
         # Only inside a tmpfs mounted by this step: the parent made the rootfs ones.
-        confined.close_created(confined.make_path(root, target, leaf_is_dir=leaf_is_dir))
-        fd = confined.open_in_root(root, target, os.O_PATH)
+        inroot.close_created(inroot.make_path(root, target, leaf_is_dir=leaf_is_dir))
+        fd = resolve.open_in_root(root, target, os.O_PATH)
     try:
         mount(source, f"/proc/self/fd/{fd}", fstype, flags, data)
     finally:
@@ -90,7 +91,7 @@ def _setup_dev(root: int) -> None:
         MS_NOSUID | MS_STRICTATIME,
         "mode=755,size=65536k",
     )
-    dev = confined.open_in_root(root, "/dev", os.O_PATH | os.O_DIRECTORY)
+    dev = resolve.open_in_root(root, "/dev", os.O_PATH | os.O_DIRECTORY)
     try:
         base = f"/proc/self/fd/{dev}"
         for name in _DEVICES:
@@ -145,7 +146,7 @@ def _kept_flags(root: int, target: str) -> int:
     """The bound mount's own nosuid/nodev/noexec/atime flags: a remount must repeat them
     (in a user namespace the kernel refuses to clear flags the host set), and keeping
     them is right anyway."""
-    fd = confined.open_in_root(root, target, os.O_PATH)
+    fd = resolve.open_in_root(root, target, os.O_PATH)
     try:
         have = os.fstatvfs(fd).f_flag
     finally:

@@ -17,13 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from buildah_py.errors import IsolationUnavailable, RunError
-from buildah_py.isolation import confined, supervise
+from buildah_py.isolation import supervise
 from buildah_py.isolation.ocispec import make_runtime_spec
 from buildah_py.isolation.prepare import Prepared, find_executable, mapped_user, prepared
 from buildah_py.isolation.seccomp import DEFAULT_PROFILE, load_default
 from buildah_py.isolation.seccomp_load import profile_path
 from buildah_py.isolation.spec import DEFAULT_CAPABILITIES, RunSpec, final_env
 from buildah_py.isolation.users import resolve_user
+from buildah_py.linux import inroot
 from buildah_py.linux.caps import CAPABILITY_NUMBERS
 from buildah_py.linux.namespaces import id_mapped, in_user_namespace
 
@@ -134,7 +135,7 @@ def _seccomp(spec: RunSpec) -> dict[str, Any] | None:
 
 
 def _write_bundle(spec: RunSpec, prep: Prepared, nofile: int, userns: bool) -> Path:
-    user = resolve_user(spec.user, lambda p: confined.read_file_in_root(prep.rootfd, p))
+    user = resolve_user(spec.user, lambda p: inroot.read_file_in_root(prep.rootfd, p))
     user = mapped_user(user)
     env = final_env(spec.env, user.home, spec.terminal)
     if find_executable(prep.rootfd, spec.argv[0], env, spec.cwd) is None:

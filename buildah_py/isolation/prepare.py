@@ -17,10 +17,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from buildah_py.errors import RunError
-from buildah_py.isolation import confined, mounts
+from buildah_py.isolation import mounts
 from buildah_py.isolation.network import private_network, resolv_conf
 from buildah_py.isolation.spec import ETC_FILES, RunSpec, env_value
 from buildah_py.isolation.users import ResolvedUser
+from buildah_py.linux import inroot, resolve
 from buildah_py.linux.namespaces import id_mapped, setgroups_allowed
 from buildah_py.storage.rundirs import RUN_PREFIX, RunDir
 
@@ -37,7 +38,7 @@ class Prepared:
     rootfd: int
     tmpdir: Path
     etc_mounts: list[tuple[str, str]]  # (target inside the container, host source)
-    placeholders: list[confined.Created] = field(default_factory=list)
+    placeholders: list[inroot.Created] = field(default_factory=list)
     netns: str | None = None  # the `private` network namespace to join, by path
 
 
@@ -76,7 +77,7 @@ def _validate(spec: RunSpec) -> None:
 
 def _placeholder(prep: Prepared, target: str, is_dir: bool, mode: int = 0o755) -> None:
     try:
-        prep.placeholders += confined.make_path(prep.rootfd, target, leaf_is_dir=is_dir, mode=mode)
+        prep.placeholders += inroot.make_path(prep.rootfd, target, leaf_is_dir=is_dir, mode=mode)
     except OSError as err:
         raise RunError(f"cannot create mount point {target} in the container: {err}") from err
 
@@ -94,7 +95,7 @@ def prepared(spec: RunSpec) -> Iterator[Prepared]:
     prep = Prepared(rootfd, tmpdir, [])
     try:
         try:
-            confined.close_created(confined.make_path(rootfd, spec.cwd))
+            inroot.close_created(inroot.make_path(rootfd, spec.cwd))
         except OSError as err:
             raise RunError(f"cannot create working directory {spec.cwd}: {err}") from err
         etc = _generated_etc(spec, tmpdir)
@@ -113,7 +114,7 @@ def prepared(spec: RunSpec) -> Iterator[Prepared]:
                 prep.netns = stack.enter_context(private_network(tmpdir))
             yield prep
     finally:
-        confined.remove_created(prep.placeholders)
+        inroot.remove_created(prep.placeholders)
         os.close(rootfd)
         rundir.remove()
 
@@ -127,7 +128,7 @@ def find_executable(rootfd: int, argv0: str, env: list[str], cwd: str) -> str | 
         candidates = [f"{d.rstrip('/') or ''}/{argv0}" for d in path.split(":") if d]
     for candidate in candidates:
         try:
-            fd = confined.open_in_root(rootfd, candidate, os.O_PATH)
+            fd = resolve.open_in_root(rootfd, candidate, os.O_PATH)
         except OSError:
             continue
         try:

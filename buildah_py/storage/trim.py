@@ -13,11 +13,12 @@ import stat
 from pathlib import Path
 
 from buildah_py.archive.whiteouts import opaque_xattr
+from buildah_py.linux import tree
 
 _SAME = ("st_mode", "st_uid", "st_gid", "st_mtime_ns")
 
 
-def _is_opaque(path: Path, xattr: str) -> bool:
+def _is_opaque(path: Path | str, xattr: str) -> bool:
     try:
         return os.getxattr(path, xattr, follow_symlinks=False) == b"y"
     except OSError:
@@ -54,22 +55,36 @@ def _lower_stat(lowers: list[Path], rel: str, xattr: str) -> os.stat_result | No
 
 
 def trim_unchanged_dirs(upper: Path, lowers: list[Path], userxattr: bool) -> int:
-    """Remove empty copied-up directories equal to what the lowers show; returns how many."""
+    """Remove empty copied-up directories equal to what the lowers show; returns how many.
+
+    The upper dir is walked bottom-up by file descriptor, so any depth works.
+    """
     xattr = opaque_xattr(userxattr)
     removed = 0
-    for top, dirs, _files in os.walk(upper, topdown=False):
-        for name in dirs:
-            path = Path(top, name)
-            try:
-                st = os.lstat(path)
-                if not stat.S_ISDIR(st.st_mode) or any(os.scandir(path)) or _is_opaque(path, xattr):
-                    continue
-            except OSError:
+    top = os.open(upper, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        for entry in tree.walk(top, topdown=False):
+            if not entry.is_dir() or not _empty(entry):
                 continue
-            below = _lower_stat(lowers, str(path.relative_to(upper)), xattr)
+            if _is_opaque(entry.proc_path(), xattr):
+                continue
+            below = _lower_stat(lowers, entry.rel, xattr)
             if below is None or not stat.S_ISDIR(below.st_mode):
                 continue
-            if all(getattr(st, f) == getattr(below, f) for f in _SAME):
-                os.rmdir(path)
+            if all(getattr(entry.st, f) == getattr(below, f) for f in _SAME):
+                os.rmdir(entry.name, dir_fd=entry.dir_fd)
                 removed += 1
+    finally:
+        os.close(top)
     return removed
+
+
+def _empty(entry: tree.Entry) -> bool:
+    try:
+        fd = os.open(entry.name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=entry.dir_fd)
+    except OSError:
+        return False
+    try:
+        return not os.listdir(fd)
+    finally:
+        os.close(fd)

@@ -9,6 +9,7 @@ import tempfile
 import threading
 from typing import BinaryIO
 
+from buildah_py.linux import tree
 from buildah_py.oci.descriptor import Descriptor
 from buildah_py.oci.digest import CHUNK, split_digest
 from buildah_py.storage.atomic import fsync_dir
@@ -121,18 +122,18 @@ def archive_directory(src: str, dest: str) -> None:
     try:
         with os.fdopen(fd, "wb") as out:
             with tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as tar:
-                for root, dirs, files in os.walk(src):
-                    dirs.sort()
-                    rel = os.path.relpath(root, src)
-                    for name in sorted(dirs) + sorted(files):
-                        path = os.path.join(root, name)
-                        arcname = name if rel == "." else f"{rel}/{name}"
-                        info = _tar_info(path, arcname)
+                top = os.open(src, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+                try:
+                    for entry in tree.walk(top):  # iterative, by fd: any depth
+                        path = entry.host_path(src)
+                        info = _tar_info(path, entry.rel)
                         if info.isreg():
                             with open(path, "rb") as f:
                                 tar.addfile(info, f)
                         else:
                             tar.addfile(info)
+                finally:
+                    os.close(top)
             out.flush()
             os.fsync(out.fileno())
         os.chmod(tmp, 0o644)

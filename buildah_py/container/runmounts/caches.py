@@ -5,7 +5,6 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
-import shutil
 import subprocess
 import tempfile
 from contextlib import ExitStack
@@ -20,6 +19,7 @@ if TYPE_CHECKING:
 
 from buildah_py.container.runmounts.fromroot import from_path
 from buildah_py.container.runmounts.spec import SAFE_ID, SEEDING, RunMount
+from buildah_py.linux.tree import remove_path, remove_quietly
 
 
 # --- caches --------------------------------------------------------------------------
@@ -96,7 +96,7 @@ def cache_mount(store: Store, m: RunMount, stack: ExitStack) -> Mount:
     sharing = m.options.get("sharing", "shared")
     if sharing == "private":
         path = Path(tempfile.mkdtemp(prefix=".private-", dir=cache_root(store)))
-        stack.callback(shutil.rmtree, path, ignore_errors=True)
+        stack.callback(remove_quietly, path)
         stack.callback(path.with_name(path.name + ".lock").unlink, missing_ok=True)
     else:
         path = cache_dir(store, _cache_key(store, m))
@@ -122,7 +122,7 @@ def _new_cache(store: Store, m: RunMount, path: Path, private: bool) -> None:
         # Built beside its final name (under the same lock) and renamed in, so a failed or
         # killed seeding leaves no half-filled cache behind.
         work = path.with_name(SEEDING + path.name)
-        shutil.rmtree(work, ignore_errors=True)
+        remove_quietly(work)
         work.mkdir(mode=0o700)
     try:
         if "from" in m.options:
@@ -138,7 +138,7 @@ def _new_cache(store: Store, m: RunMount, path: Path, private: bool) -> None:
             work.rename(path)
     except BaseException:
         if not private:
-            shutil.rmtree(work, ignore_errors=True)
+            remove_quietly(work)
         raise
 
 
@@ -167,7 +167,7 @@ def _remove_unlocked(cache: Path | None, lock: Path, keep: bool = False) -> bool
         except BlockingIOError:
             return False
         if cache is not None:
-            shutil.rmtree(cache)
+            remove_path(cache)
         elif lock.with_suffix("").exists():
             return False  # a step created its cache meanwhile
         if not keep:

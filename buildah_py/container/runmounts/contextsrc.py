@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Protocol
 
 from buildah_py.errors import ContainerError
-from buildah_py.isolation import confined
+from buildah_py.linux import resolve
 
 
 class Ignores(Protocol):
@@ -26,7 +26,7 @@ def context_source(context: Path, rel: str) -> str:
     resolved as if `context` were the root, as BuildKit resolves them in its context."""
     rootfd = os.open(context, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
-        fd = confined.open_in_root(rootfd, rel, os.O_PATH)
+        fd = resolve.open_in_root(rootfd, rel, os.O_PATH)
     except OSError as err:
         raise ContainerError(
             f"--mount source={rel}: {err.strerror or err} in the build context"

@@ -7,7 +7,7 @@ from contextlib import ExitStack
 from typing import TYPE_CHECKING
 
 from buildah_py.errors import ContainerError
-from buildah_py.isolation import confined
+from buildah_py.linux import resolve
 
 if TYPE_CHECKING:
     from buildah_py.storage import Store
@@ -22,7 +22,7 @@ def from_path(store: Store, m: RunMount, stack: ExitStack) -> str:
     root = stack.enter_context(source_root(store, m.options["from"]))
     rootfd = os.open(root, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
-        fd = confined.open_in_root(rootfd, m.options.get("source") or "/", os.O_PATH)
+        fd = resolve.open_in_root(rootfd, m.options.get("source") or "/", os.O_PATH)
     except OSError as err:
         raise ContainerError(
             f"--mount from={m.options['from']}: {m.options.get('source')}: {err.strerror}"

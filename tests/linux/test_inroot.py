@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from buildah_py.isolation import confined
+from buildah_py.linux import inroot, resolve
 
 
 @pytest.fixture(params=[True, False], ids=["openat2", "walk"])
@@ -37,7 +37,7 @@ def root(tmp_path: Path) -> Iterator[tuple[Path, int]]:
 
 
 def _read(fd: int, path: str, kernel: bool) -> bytes:
-    f = confined.open_in_root(fd, path, os.O_RDONLY, kernel=kernel)
+    f = resolve.open_in_root(fd, path, os.O_RDONLY, kernel=kernel)
     try:
         return os.read(f, 100)
     finally:
@@ -68,7 +68,7 @@ def test_create_through_symlink_lands_inside(
     root: tuple[Path, int], kernel: bool, tmp_path: Path
 ) -> None:
     r, fd = root
-    f = confined.open_in_root(fd, "/to-etc/new", os.O_WRONLY | os.O_CREAT, 0o600, kernel=kernel)
+    f = resolve.open_in_root(fd, "/to-etc/new", os.O_WRONLY | os.O_CREAT, 0o600, kernel=kernel)
     os.close(f)
     assert (r / "etc" / "new").is_file()
 
@@ -76,28 +76,28 @@ def test_create_through_symlink_lands_inside(
 def test_read_file_refuses_fifo(root: tuple[Path, int]) -> None:
     r, fd = root
     os.mkfifo(r / "etc" / "group")
-    assert confined.read_file_in_root(fd, "/etc/group") is None  # and does not block
-    assert confined.read_file_in_root(fd, "/abs/secret") is None
-    assert confined.read_file_in_root(fd, "/to-etc/passwd") == b"inside\n"
+    assert inroot.read_file_in_root(fd, "/etc/group") is None  # and does not block
+    assert inroot.read_file_in_root(fd, "/abs/secret") is None
+    assert inroot.read_file_in_root(fd, "/to-etc/passwd") == b"inside\n"
 
 
 def test_make_path_follows_dangling_symlink_inside(root: tuple[Path, int], tmp_path: Path) -> None:
     r, fd = root
     (r / "etc" / "hosts").symlink_to(tmp_path / "victim" / "hosts")
     before = os.stat(r / "etc").st_mtime_ns
-    created = confined.make_path(fd, "/etc/hosts", leaf_is_dir=False)
+    created = inroot.make_path(fd, "/etc/hosts", leaf_is_dir=False)
     inside = r / str(tmp_path / "victim" / "hosts").lstrip("/")
     assert inside.is_file() and (inside.stat().st_mode & 0o777) == 0o644
     assert not (tmp_path / "victim" / "hosts").exists()
-    confined.remove_created(created)
+    inroot.remove_created(created)
     assert not (r / str(tmp_path).lstrip("/")).exists()
     assert os.stat(r / "etc").st_mtime_ns == before
 
 
 def test_remove_created_keeps_what_the_step_added(root: tuple[Path, int]) -> None:
     r, fd = root
-    created = confined.make_path(fd, "/a/b/c")
+    created = inroot.make_path(fd, "/a/b/c")
     (r / "a" / "b" / "kept").write_text("step output")
-    confined.remove_created(created)
+    inroot.remove_created(created)
     assert not (r / "a" / "b" / "c").exists()
     assert (r / "a" / "b" / "kept").exists()
