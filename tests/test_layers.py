@@ -206,3 +206,13 @@ def test_dockerfile_parser_stands_alone() -> None:
         if module.split(".")[0] == "buildah_py"
     ]
     assert not wrong, "\n".join(wrong)
+
+
+def test_modules_stay_small() -> None:
+    """One concept per module (style.md): none over 400 lines, the median under 150."""
+    files = [*PACKAGE.rglob("*.py"), *PARSER.rglob("*.py")]
+    sizes = {p: len(p.read_text().splitlines()) for p in files}
+    big = [f"{p.relative_to(PACKAGE.parent)}: {n} lines" for p, n in sizes.items() if n > 400]
+    assert not big, "\n".join(big)
+    ordered = sorted(sizes.values())
+    assert ordered[len(ordered) // 2] < 150

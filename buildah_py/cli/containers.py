@@ -1,4 +1,4 @@
-"""Working-container verbs: from, run, copy, add, config, commit, mount, umount, rm, containers."""
+"""Working-container verbs that make and change containers: from, run, copy, add, config, commit."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from buildah_py.cli.common import (
     key_values,
     parse_bool,
     pass_globals,
-    print_json,
 )
 from buildah_py.container import Container
 from buildah_py.errors import ContainerError
@@ -303,110 +302,4 @@ def commit_cmd(
     click.echo(img.id)
 
 
-@click.command("mount")
-@click.option("--json", "as_json", is_flag=True)
-@click.argument("containers", nargs=-1)
-@pass_globals
-@handle_errors
-def mount_cmd(g: Globals, as_json: bool, containers: tuple[str, ...]) -> None:
-    """Mount CONTAINER's filesystem and print where (no argument: list mounted containers)."""
-    store = g.store()
-    if not containers:
-        from buildah_py.linux.mount import is_mounted
-
-        # A count left by another mount namespace (a finished rootless `unshare` session, a
-        # reboot) is stale: list only what this namespace's mountinfo shows (vfs mounts nothing).
-        vfs = store.driver.name == "vfs"
-        rows = [
-            (r.name, r.mountpoint)
-            for r in store.containers()
-            if r.mount_count and (vfs or is_mounted(r.mountpoint))
-        ]
-        if as_json:
-            print_json([{"container": n, "mountPoint": m} for n, m in rows])
-        for n, m in rows if not as_json else []:
-            click.echo(f"{n} {m}")
-        return
-    for name in containers:
-        path = store.mount(name)
-        click.echo(path if len(containers) == 1 else f"{name} {path}")
-
-
-@click.command("umount")
-@click.option("--all", "-a", "all_", is_flag=True)
-@click.argument("containers", nargs=-1)
-@pass_globals
-@handle_errors
-def umount_cmd(g: Globals, all_: bool, containers: tuple[str, ...]) -> None:
-    """Unmount containers' filesystems."""
-    store = g.store()
-    names = [r.id for r in store.containers() if r.mount_count] if all_ else list(containers)
-    for name in names:
-        store.unmount(name, force=True)
-        click.echo(store.container(name).id)
-
-
-@click.command("rm")
-@click.option("--all", "-a", "all_", is_flag=True, help="Remove every working container.")
-@click.argument("containers", nargs=-1)
-@pass_globals
-@handle_errors
-def rm_cmd(g: Globals, all_: bool, containers: tuple[str, ...]) -> None:
-    """Remove working containers."""
-    store = g.store()
-    targets = [r.id for r in store.containers()] if all_ else list(containers)
-    if not targets and not all_:
-        raise ContainerError("rm: name a container, or use --all")
-    for name in targets:
-        rid = store.container(name).id
-        store.remove_container(name)
-        click.echo(rid)
-
-
-@click.command("containers")
-@click.option("--json", "as_json", is_flag=True)
-@click.option("--quiet", "-q", is_flag=True, help="Print only IDs.")
-@click.option("--noheading", "-n", is_flag=True)
-@pass_globals
-@handle_errors
-def containers_cmd(g: Globals, as_json: bool, quiet: bool, noheading: bool) -> None:
-    """List working containers."""
-    rows = g.store().containers()
-    if as_json:
-        print_json(
-            [
-                {
-                    "id": r.id,
-                    "builder": True,
-                    "imageid": r.image_id,
-                    "imagename": r.image_name,
-                    "containername": r.name,
-                }
-                for r in rows
-            ]
-        )
-        return
-    if quiet:
-        for r in rows:
-            click.echo(r.id[:12])
-        return
-    if not noheading:
-        click.echo(
-            f"{'CONTAINER ID':<14}{'BUILDER':<9}{'IMAGE ID':<14}{'IMAGE NAME':<40}CONTAINER NAME"
-        )
-    for r in rows:
-        click.echo(f"{r.id[:12]:<14}{'*':<9}{r.image_id[:12]:<14}{r.image_name:<40}{r.name}")
-
-
-COMMANDS = [
-    from_cmd,
-    run_cmd,
-    copy_cmd,
-    add_cmd,
-    config_cmd,
-    commit_cmd,
-    mount_cmd,
-    umount_cmd,
-    rm_cmd,
-    containers_cmd,
-]
+COMMANDS = [from_cmd, run_cmd, copy_cmd, add_cmd, config_cmd, commit_cmd]

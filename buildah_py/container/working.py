@@ -52,12 +52,10 @@ class Container:
         self.cache: BuildCache | None = None
         #: The history text of the steps made now (set by ``noting``); None: each step's own.
         self.step_note: str | None = None
-        #: Where copy/add read when no ``context=`` is given (None: the current directory), and
-        #: which of its paths they leave out when no ``ignored=`` is given (build frontends set these).
+        #: copy/add's default context (None: the current directory) and ignore test (frontends).
         self.context: Path | None = None
         self.ignored: Callable[[str], bool] | None = None
-        #: True: ``config`` writes the record at once. False (builds): config changes are written
-        #: by the next run/copy/add/commit or ``save``, so a config step costs what it changes.
+        #: False (builds): config changes wait for the next step, commit or ``save``.
         self.autosave = True
         self._owner = owner  # a store opened for this container, closed when it is removed
 
@@ -80,9 +78,7 @@ class Container:
         registry: RegistryOptions | None = None,
     ) -> Container:
         """A new working container on `image` (local store first, then transports/registries).
-
-        With ``cache`` (a BuildCache, or True for a new one) each run/copy/add step is cached;
-        `registry` carries every registry setting, and the flags given beside it win over it."""
+        ``cache``: a BuildCache (or True) caches each step; flags given beside ``registry`` win."""
         if image == "scratch":
             return cls.from_scratch(name=name, store=store, cache=cache)
         store, owner = store_or_own(store)
@@ -361,8 +357,7 @@ class Container:
 
     @contextmanager
     def deferring(self) -> Iterator[Container]:
-        """Inside the block ``config`` changes stay in memory; they are written at its end (or
-        by a step before it), so many config steps cost what they change, not what is saved."""
+        """``config`` changes made inside the block are written once, at its end (or by a step)."""
         before, self.autosave = self.autosave, False
         try:
             yield self
