@@ -22,6 +22,7 @@ from buildah_py.container.runmounts import RunMount, SecretSource
 from buildah_py.errors import DockerfileError
 from buildah_py.frontend.config_steps import set_workdir
 from buildah_py.frontend.run_step import rewrite_mount
+from buildah_py.frontend.stage import scratch_defaults
 from buildah_py.oci.descriptor import Platform
 from dockerfile_parser import expand_word
 
@@ -80,7 +81,9 @@ class BuildContext:
         return self._adopt(ctr)
 
     def from_scratch(self) -> Container:
-        return self._adopt(Container.from_scratch(store=self.store, cache=self.cache))
+        ctr = Container.from_scratch(store=self.store, cache=self.cache)
+        scratch_defaults(ctr)
+        return self._adopt(ctr)
 
     def from_container(self, ctr: Container) -> Container:
         """A new container continuing from another one (a later stage on an earlier one)."""

@@ -10,6 +10,7 @@ from buildah_py.errors import BuildahPyError, DockerfileError, StepFailed
 from buildah_py.frontend.errors import at
 from buildah_py.frontend.instructions import HANDLERS
 from buildah_py.frontend.stages import Stage, stage_ref
+from buildah_py.isolation import DEFAULT_PATH
 from buildah_py.oci.descriptor import Platform
 from dockerfile_parser import ExpansionError, Instruction, expand_word, expand_words, parse
 
@@ -115,6 +116,7 @@ class StageBuilder:
                 self.ctr = Container.from_container(parent, cache=b.cache)
             elif st.base.lower() == "scratch":
                 self.ctr = Container.from_scratch(store=b.store, cache=b.cache)
+                scratch_defaults(self.ctr)
                 if b.target_platform is not None:
                     _set_platform(self.ctr, b.target_platform)
             else:
@@ -151,6 +153,11 @@ class StageBuilder:
         if idx is not None:
             return self.build.stage_result(idx)
         return self.build.image(ref)
+
+
+def scratch_defaults(ctr: Container) -> None:
+    """A build ``FROM scratch`` starts with the default PATH in its config, as buildah's does."""
+    ctr.config(env={"PATH": DEFAULT_PATH})
 
 
 def _set_platform(ctr: Container, platform: Platform) -> None:
