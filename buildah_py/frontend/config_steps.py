@@ -91,7 +91,8 @@ def set_workdir(ctr: Container, path: str) -> None:
         with tempfile.TemporaryDirectory(prefix="buildah-py-workdir-") as empty:
             os.chmod(empty, 0o755)
             ctr.copy(".", target + "/", context=empty, chown=user)
-    ctr.config(workingdir=target)
+    # buildah keeps an absolute path as written (`/tmp/` stays `/tmp/`) and joins a relative one
+    ctr.config(workingdir=path if path.startswith("/") else target)
 
 
 def cmd(sb: StageBuilder, inst: Instruction) -> None:
