@@ -134,9 +134,4 @@ def add_sources(ctr: Container, step: CopyStep) -> None:
                 else:
                     _extract(ctr, src.host, kind, target)
         if plain:
-            many = len(specs) > 1 and not dest.endswith("/")
-            if many:
-                raise ContainerError(
-                    f"adding several sources: the destination {dest!r} must end in /"
-                )
             copy_sources(ctr, plain, step, owner_default=(0, 0))

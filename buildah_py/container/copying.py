@@ -180,11 +180,9 @@ def copy_sources(
     try:
         target = paths.join(step.workdir, dest)
         explicit_dir = dest.endswith("/") or dest in (".", "") or dest.endswith("/.")
-        want_dir = explicit_dir or len(sources) > 1 or paths.is_dir(rootfs, target)
-        if len(sources) > 1 and not explicit_dir and not paths.is_dir(rootfs, target):
-            raise ContainerError(
-                f"copying {len(sources)} sources: the destination {dest!r} must be a directory ending in /"
-            )
+        # as buildah: several sources (named or matched) make the destination a directory
+        many = len(sources) > 1 or len(step.specs) > 1
+        want_dir = explicit_dir or many or paths.is_dir(rootfs, target)
         owner = lookup_user(rootfs, step.chown) if step.chown else owner_default
         mode = parse_mode(step.chmod)
         new_dirs = paths.missing_dirs(

@@ -100,7 +100,7 @@ def find_sources(
     *,
     what: str = "build context",
     ignored: Callable[[str], bool] | None = None,
-    allow_empty_glob: bool = True,
+    allow_empty_glob: bool = False,
 ) -> list[Source]:
     """Resolve COPY/ADD source names under `root` (the context, or another container's rootfs).
 
@@ -114,7 +114,7 @@ def find_sources(
         names = _glob(root, spec) if has_glob(spec) else [paths.clean(spec)]
         if not names and not allow_empty_glob:
             raise ContainerError(
-                f"{spec}: no source files were specified (nothing in the {what} matches)"
+                f"no source files were specified: nothing in the {what} matches {spec!r}"
             )
         for name in names:
             resolved, links = resolve_links(root, name)

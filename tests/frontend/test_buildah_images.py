@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from buildah_py.errors import DockerfileError
 from tests.frontend.conftest import BASE, Builder
 
 BUILDAH_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -23,3 +26,21 @@ def test_workdir_kept_as_written(b: Builder) -> None:
     img = b(f"FROM {BASE}\nWORKDIR /srv/\nWORKDIR app/\nRUN pwd > /where\n")
     assert img.config.get("WorkingDir") == "/srv/app"
     assert b.sh(img, "cat /where") == "/srv/app\n"
+
+
+def test_copy_several_sources_makes_the_directory(b: Builder) -> None:
+    # `buildah bud` 1.28: `COPY a* b* /dir` gives /dir/a1 and /dir/b1
+    b.files(a1="1", b1="2", t1="3")
+    img = b(f"FROM {BASE}\nCOPY a* b* /dir\nADD a1 t1 /added\n")
+    tree = b.tree(img)
+    assert tree["/dir/a1"][3] == "1" and tree["/dir/b1"][3] == "2"
+    assert tree["/added/a1"][3] == "1" and tree["/added/t1"][3] == "3"
+
+
+def test_glob_matching_nothing_fails(b: Builder) -> None:
+    b.files(a1="1")
+    for text in ("COPY a1 zz* /dir/", "ADD nothing*.tar /dir/"):
+        with pytest.raises(DockerfileError) as err:
+            b(f"FROM {BASE}\n\n{text}\n")
+        msg = str(err.value)
+        assert "no source files" in msg and ":3" in msg and text.split()[0] in msg, msg

@@ -51,9 +51,9 @@ COPY --chown=1:2 dir /deep/new/
     assert t["/deep/new/a.txt"][1:3] == (1, 2) and t["/deep/new"][1:3] == (1, 2)
 
 
-def test_several_sources_need_a_directory(ctx: Builder) -> None:
+def test_several_sources_into_a_file_fail(ctx: Builder) -> None:
     with pytest.raises(DockerfileError, match="Dockerfile:2"):
-        ctx(f"FROM {BASE}\nCOPY f.txt x1.log /notadir\n")
+        ctx(f"FROM {BASE}\nCOPY f.txt x1.log /bin/sh\n")
 
 
 def test_missing_source(ctx: Builder) -> None:
