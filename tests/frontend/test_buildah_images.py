@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import tarfile
+from pathlib import Path
+
 import pytest
 
 from buildah_py.errors import DockerfileError
@@ -44,3 +48,21 @@ def test_glob_matching_nothing_fails(b: Builder) -> None:
             b(f"FROM {BASE}\n\n{text}\n")
         msg = str(err.value)
         assert "no source files" in msg and ":3" in msg and text.split()[0] in msg, msg
+
+
+def _tar_with_root(path: Path, tmp: Path) -> None:
+    """An archive as `tar -C dir -cf t.tar .` writes it: its first entry is ``./``."""
+    (tmp / "sub").mkdir(parents=True)
+    (tmp / "sub/f").write_text("hi")
+    subprocess.run(["tar", "-C", str(tmp), "-cf", str(path), "."], check=True)
+    with tarfile.open(path) as tf:
+        assert tf.getnames()[0] in ("./", ".")
+
+
+def test_add_tar_with_root_entry(b: Builder) -> None:
+    # `tar -C dir -cf t.tar .` gives a first entry "./": ADD unpacks it into the destination
+    _tar_with_root(b.ctx / "t.tar", b.ctx.parent / "tardir")
+    img = b(f"FROM {BASE}\nADD t.tar /opt/x/\nADD t.tar /\n")
+    tree = b.tree(img)
+    assert tree["/opt/x/sub/f"][3] == "hi" and tree["/sub/f"][3] == "hi"
+    assert tree["/opt/x"][0] & 0o777 == 0o755
