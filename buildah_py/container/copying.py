@@ -55,13 +55,34 @@ def _walk(src: Source, dest: str, opts: CopyOptions) -> Iterator[tuple[Path, str
             f"{src.ignore_name}/{entry.rel}".lstrip("/")
         )
 
+    def descend(entry: tree.Entry) -> bool:
+        return not ignored(entry) or not _skips_dir(opts.ignored, f"{src.ignore_name}/{entry.rel}")
+
+    # ignored directories entered because a "!" rule may bring back something below them: each
+    # is copied only once an entry inside it is, as BuildKit keeps the directories on the way
+    pending: list[tuple[str, str]] = []
     top = os.open(src.host, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
-        for entry in tree.walk(top, descend=lambda e: not ignored(e)):
-            if not ignored(entry):
-                yield Path(entry.host_path(str(src.host))), paths.join(dest, entry.rel)
+        for entry in tree.walk(top, descend=descend):
+            while pending and not entry.rel.startswith(pending[-1][1] + "/"):
+                pending.pop()
+            if ignored(entry):
+                if entry.is_dir():
+                    pending.append((entry.host_path(str(src.host)), entry.rel))
+                continue
+            for host, rel in pending:
+                yield Path(host), paths.join(dest, rel)
+            pending.clear()
+            yield Path(entry.host_path(str(src.host))), paths.join(dest, entry.rel)
     finally:
         os.close(top)
+
+
+def _skips_dir(ignored: Callable[[str], bool] | None, rel: str) -> bool:
+    """True when no "!" rule can bring back anything below the ignored directory `rel` (the
+    check belongs to an ignore matcher; any other predicate skips ignored directories whole)."""
+    can_skip = getattr(getattr(ignored, "__self__", None), "can_skip_dir", None)
+    return bool(can_skip(rel.lstrip("/"))) if callable(can_skip) else True
 
 
 def walk_source(

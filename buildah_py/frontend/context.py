@@ -14,6 +14,7 @@ from buildah_py.archive.applier import apply_layer
 from buildah_py.errors import DockerfileError, LayerError
 from buildah_py.linux.tree import remove_quietly
 from dockerfile_parser import IgnoreFileError, IgnoreMatcher
+from dockerfile_parser.ignore import IGNORE_FILES
 
 
 @dataclass
@@ -73,3 +74,20 @@ def find_dockerfile(ctx: BuildContextDir, dockerfile: str | None) -> str | None:
         if (ctx.path / name).is_file():
             return str(ctx.path / name)
     raise DockerfileError(f"no Containerfile or Dockerfile in {ctx.path} (use -f FILE)")
+
+
+def use_dockerfile_ignore(
+    ctx: BuildContextDir, dockerfile: str | None, ignorefile: str | None
+) -> None:
+    """`<Dockerfile>.containerignore` or `<Dockerfile>.dockerignore` beside the Dockerfile wins over
+    the context's ignore file, as in buildah and BuildKit; an explicit ignore file wins over both."""
+    if ignorefile is not None or dockerfile is None:
+        return
+    for suffix in IGNORE_FILES:
+        candidate = dockerfile + suffix
+        if os.path.isfile(candidate):
+            try:
+                ctx.matcher = IgnoreMatcher.from_file(candidate)
+            except IgnoreFileError as err:
+                raise DockerfileError(str(err)) from err
+            return

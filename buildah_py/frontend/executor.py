@@ -13,7 +13,12 @@ from buildah_py.container.resolve import pull
 from buildah_py.container.runmounts import SecretSource, parse_secret
 from buildah_py.errors import DockerfileError
 from buildah_py.frontend.args import ArgScope, platform_args
-from buildah_py.frontend.context import BuildContextDir, find_dockerfile, open_context
+from buildah_py.frontend.context import (
+    BuildContextDir,
+    find_dockerfile,
+    open_context,
+    use_dockerfile_ignore,
+)
 from buildah_py.frontend.errors import at, unknown_instruction
 from buildah_py.frontend.instructions import HANDLERS
 from buildah_py.frontend.options import PULL_POLICIES, BuildOptions
@@ -101,6 +106,7 @@ class Build:
         )
         try:
             path = find_dockerfile(self.context, opts.dockerfile)
+            use_dockerfile_ignore(self.context, path, opts.ignorefile)
             if path is not None and path.endswith(".py"):
                 image: Image = run_script(self, path)
                 return image

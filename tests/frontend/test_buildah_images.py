@@ -66,3 +66,24 @@ def test_add_tar_with_root_entry(b: Builder) -> None:
     tree = b.tree(img)
     assert tree["/opt/x/sub/f"][3] == "hi" and tree["/sub/f"][3] == "hi"
     assert tree["/opt/x"][0] & 0o777 == 0o755
+
+
+def test_ignore_exception_below_an_excluded_directory(b: Builder) -> None:
+    b.files(**{".dockerignore": "*\n!dir/sub/file\n", "dir__sub__file": "F", "dir__other": "O"})
+    b.files(top="T")
+    img = b(f"FROM {BASE}\nCOPY . /x/\n")
+    tree = b.tree(img)
+    assert tree["/x/dir/sub/file"][3] == "F"
+    assert tree["/x/dir"][0] & 0o170000 == 0o040000 and "/x/dir/sub" in tree
+    assert "/x/dir/other" not in tree and "/x/top" not in tree and "/x/Dockerfile" not in tree
+
+
+def test_dockerfile_ignore_file_wins(b: Builder) -> None:
+    b.files(
+        **{".dockerignore": "a\n", "a": "A", "b": "B", "df__Build.df": f"FROM {BASE}\nCOPY . /x/\n"}
+    )
+    b.files(**{"df__Build.df.dockerignore": "b\n"})
+    tree = b.tree(b(dockerfile=str(b.ctx / "df/Build.df")))
+    assert tree["/x/a"][3] == "A" and "/x/b" not in tree
+    tree = b.tree(b(f"FROM {BASE}\nCOPY . /x/\n"))  # the default Dockerfile has none of its own
+    assert "/x/a" not in tree and tree["/x/b"][3] == "B"
