@@ -87,3 +87,18 @@ def test_dockerfile_ignore_file_wins(b: Builder) -> None:
     assert tree["/x/a"][3] == "A" and "/x/b" not in tree
     tree = b.tree(b(f"FROM {BASE}\nCOPY . /x/\n"))  # the default Dockerfile has none of its own
     assert "/x/a" not in tree and tree["/x/b"][3] == "B"
+
+
+def test_run_mount_selinux_options_and_mount_points(b: Builder) -> None:
+    b.files(a="A")
+    img = b(
+        f"FROM {BASE}\nRUN mkdir -p /kept/cache /kept/tmp\n"
+        "RUN --mount=type=cache,target=/new/cache,z --mount=type=tmpfs,target=/newtmp "
+        "--mount=type=bind,source=a,target=/newbind,Z "
+        "--mount=type=cache,target=/kept/cache,Z --mount=type=tmpfs,target=/kept/tmp "
+        "cat /newbind > /new/cache/seen && touch /newtmp/x /kept/tmp/x\n"
+    )
+    tree = b.tree(img)
+    assert not any(p.startswith(("/new", "/newtmp", "/newbind")) for p in tree), sorted(tree)
+    assert tree["/kept/cache"][0] & 0o170000 == 0o040000 and "/kept/tmp" in tree
+    assert "/kept/tmp/x" not in tree and "/kept/cache/seen" not in tree

@@ -79,6 +79,8 @@ _CHECKS: dict[str, tuple[Callable[[str], bool], str]] = {
     "env": (lambda v: bool(_ENV_NAME.match(v)), "a variable name ([A-Za-z_][A-Za-z0-9_]*)"),
     "id": (_plain, f"a non-empty printable name of at most {MAX_ID} characters"),
     "from": (_plain, "a stage, container or image name"),
+    # z and Z (keys are lowercased) ask for an SELinux relabel: nothing to do where it is off
+    "z": (lambda v: v == "true", "no value (z or Z, an SELinux relabel)"),
     "source": (_path, f"a path of at most {MAX_ID} bytes without NUL"),
 }
 

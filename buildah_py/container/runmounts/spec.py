@@ -100,7 +100,7 @@ def parse_spec(spec: str, what: str = "--mount") -> dict[str, str]:
 
 _ALIASES = {"dst": "target", "destination": "target", "src": "source", "tmpfs-size": "size"}
 _ALLOWED = {
-    "bind": {"source", "from", "ro", "rw", "readonly", "readwrite", "bind-propagation"},
+    "bind": {"source", "from", "ro", "rw", "readonly", "readwrite", "bind-propagation", "z"},
     "cache": {
         "id",
         "source",
@@ -113,6 +113,7 @@ _ALLOWED = {
         "rw",
         "readonly",
         "readwrite",
+        "z",
     },
     "tmpfs": {"size", "mode"},
     "secret": {"id", "env", "required", "mode", "uid", "gid"},
