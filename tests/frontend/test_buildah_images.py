@@ -102,3 +102,15 @@ def test_run_mount_selinux_options_and_mount_points(b: Builder) -> None:
     assert not any(p.startswith(("/new", "/newtmp", "/newbind")) for p in tree), sorted(tree)
     assert tree["/kept/cache"][0] & 0o170000 == 0o040000 and "/kept/tmp" in tree
     assert "/kept/tmp/x" not in tree and "/kept/cache/seen" not in tree
+
+
+def test_volume_keeps_later_changes(b: Builder) -> None:
+    # BuildKit's semantics: what RUN, COPY and ADD write under a VOLUME after it is kept
+    b.files(f="F")
+    img = b(
+        f"FROM {BASE}\nRUN mkdir /data && echo a > /data/a\nVOLUME /data\n"
+        "RUN echo b > /data/b && rm /data/a\nCOPY f /data/f\n"
+    )
+    tree = b.tree(img)
+    assert img.config.get("Volumes") == {"/data": {}}
+    assert tree["/data/b"][3] == "b\n" and tree["/data/f"][3] == "F" and "/data/a" not in tree
