@@ -117,6 +117,10 @@ def _build(g: Globals, registry: RegistryOptions, kw: dict[str, Any]) -> None:
     refuse(kw)
     for ignored in ("compress", "disable_content_trust"):
         kw.pop(ignored)
+    for entry in kw["add_host"]:
+        host, _, ip = entry.partition(":")
+        if not host or not ip:
+            raise click.BadParameter(f"{entry!r}: want HOST:IP", param_hint="--add-host")
     logfile = kw.pop("logfile")
     try:
         out = open(logfile, "a") if logfile else None  # closed below
@@ -157,6 +161,7 @@ def _build(g: Globals, registry: RegistryOptions, kw: dict[str, Any]) -> None:
             force_rm=kw["force_rm"],
             from_image=kw["from_image"],
             skip_unused_stages=kw["skip_unused_stages"],
+            add_host=kw["add_host"],
             out=out,
         )
         image = build(opts, g.store())

@@ -29,7 +29,6 @@ REFUSED: dict[str, str] = {
     "os_version": "set os.version with `buildah-py config` is not supported either",
     "stdin": "RUN steps of a build get no stdin; use `buildah-py run` for interactive steps",
     "ssh": "use RUN --mount=type=ssh with `buildah-py run --ssh`",
-    "add_host": OCI,
     "volume": OCI,
     "ulimit": OCI,
     "cap_add": OCI,
@@ -61,7 +60,7 @@ REFUSED: dict[str, str] = {
     "shm_size": OCI,
     "device": OCI,
 }
-_SHORT = {"cpu_shares": "-c"}
+_SHORT = {"cpu_shares": "-c", "volume": "-v", "memory": "-m", "output": "-o"}
 _FLAGS = {
     "no_hosts",
     "all_platforms",
@@ -150,6 +149,7 @@ def flow_options(fn: F) -> F:
         click.option("--from", "from_image", help="Image used instead of the first FROM's."),
         click.option("--pull-always", is_flag=True, help="Same as --pull=always."),
         click.option("--pull-never", is_flag=True, help="Same as --pull=never."),
+        click.option("--add-host", "add_host", multiple=True, help="HOST:IP for RUN's /etc/hosts."),
     )
     for option in reversed(options):
         fn = option(fn)

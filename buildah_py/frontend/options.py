@@ -54,6 +54,7 @@ class BuildOptions:
     force_rm: bool = True
     from_image: str | None = None  # replaces the image of the first FROM
     skip_unused_stages: bool = True
+    add_host: Sequence[str] = ()  # HOST:IP lines in every RUN's /etc/hosts
     stdin: TextIO | None = None  # for "-" (Dockerfile or context); default sys.stdin
     out: TextIO | None = None  # progress; default sys.stderr (the image ID goes to stdout)
 

@@ -73,14 +73,25 @@ def test_failing_run_sets_the_exit_status(cli: Cli, busybox: str, tmp_path: Path
     assert "RUN exit 7" in log.read_text()
 
 
+def test_add_host_is_seen_by_run(cli: Cli, busybox: str, tmp_path: Path) -> None:
+    ctx = _ctx(tmp_path, f"FROM {busybox}\nRUN grep registry.test /etc/hosts > /seen\n")
+    image_id = cli.out("build", "-q", "--add-host", "registry.test:10.1.2.3", ctx)
+    ctr = cli.out("from", "-q", image_id)
+    assert cli.out("run", ctr, "--", "cat", "/seen").split() == ["10.1.2.3", "registry.test"]
+    assert "registry.test" not in cli.out("run", ctr, "--", "cat", "/etc/hosts")
+    bad = cli("build", "--add-host", "nocolon", ctx, check=False)
+    assert bad.returncode != 0 and "want HOST:IP" in bad.stderr
+
+
 def test_refused_flags_say_what_would_honour_them(cli: Cli, tmp_path: Path) -> None:
     ctx = _ctx(tmp_path, "FROM scratch\n")
     for args, needs in (
-        (("--memory", "1g"), "--isolation oci"),
+        (("-m", "1g"), "--isolation oci"),
+        (("-o", "type=local,dest=x"), "push"),
         (("-c", "2"), "--isolation oci"),
         (("--decryption-key", "k.pem"), "skopeo copy --decryption-key"),
         (("--cache-from", "r/c"), "cache"),
-        (("--add-host", "h:1.2.3.4"), "--isolation oci"),
+        (("-v", "/tmp:/mnt"), "--isolation oci"),
     ):
         proc = cli("build", *args, ctx, check=False)
         assert proc.returncode != 0 and needs in proc.stderr, proc.stderr
