@@ -140,9 +140,13 @@ class ContainerError(BuildahPyError):
 class DockerfileError(BuildahPyError):
     """A Dockerfile could not be built; `where` is 'file:line' when known."""
 
-    def __init__(self, message: str, where: str | None = None) -> None:
+    def __init__(
+        self, message: str, where: str | None = None, step_status: int | None = None
+    ) -> None:
         super().__init__(f"{where}: {message}" if where else message)
         self.where = where
+        #: The exit status of the RUN step that failed, which ``build`` exits with.
+        self.step_status = step_status
 
 
 class StepFailed(ContainerError):

@@ -7,7 +7,16 @@ from typing import Any, TypeVar
 
 import click
 
+from buildah_py.cli.build_flags import (
+    flow_options,
+    key_value_map,
+    metadata_options,
+    refuse,
+    refused_options,
+)
 from buildah_py.cli.common import Globals, handle_errors, pass_globals
+from buildah_py.cli.registry import registry_options
+from buildah_py.transports.options import RegistryOptions
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -59,8 +68,10 @@ def _options(f: F) -> F:
         click.option(
             "--pull",
             default="missing",
+            is_flag=False,
+            flag_value="true",
             type=click.Choice(["missing", "always", "never", "true", "false"]),
-            help="When to pull base images.",
+            help="When to pull base images (bare --pull: always; false: missing).",
         ),
         click.option("--ignorefile", help="Ignore file instead of .containerignore/.dockerignore."),
         click.option(
@@ -77,54 +88,86 @@ def _options(f: F) -> F:
 
 @click.command("build")
 @_options
+@metadata_options
+@flow_options
+@refused_options
 @click.argument("context", default=".")
+@registry_options
 @pass_globals
 @handle_errors
-def build_cmd(
-    g: Globals,
-    dockerfile: str | None,
-    tags: tuple[str, ...],
-    build_args: tuple[str, ...],
-    build_arg_files: tuple[str, ...],
-    target: str | None,
-    layers: bool,
-    no_cache: bool,
-    fmt: str,
-    isolation: str | None,
-    platform: str | None,
-    secrets: tuple[str, ...],
-    iidfile: str | None,
-    timestamp: int | None,
-    quiet: bool,
-    pull: str,
-    ignorefile: str | None,
-    network: str | None,
-    jobs: int,
-    context: str,
-) -> None:
+def build_cmd(g: Globals, /, registry: RegistryOptions, **flags: Any) -> None:
     """Build an image from a Dockerfile (or a Python build script) in CONTEXT; prints the image ID."""
+    _build(g, registry, flags)
+
+
+def _pull_policy(kw: dict[str, Any]) -> str:
+    pull: str = kw.pop("pull")
+    always, never = kw.pop("pull_always"), kw.pop("pull_never")
+    if always and never:
+        raise click.UsageError("--pull-always and --pull-never are mutually exclusive")
+    if always or never:
+        return "always" if always else "never"
+    # buildah: true checks the registry for a newer image, false pulls only what is missing
+    return {"true": "always", "false": "missing"}.get(pull, pull)
+
+
+def _build(g: Globals, registry: RegistryOptions, kw: dict[str, Any]) -> None:
     from buildah_py.frontend import BuildOptions, build, parse_build_args
 
-    opts = BuildOptions(
-        context=context,
-        dockerfile=dockerfile,
-        tags=tags,
-        build_args=parse_build_args(build_args, build_arg_files),
-        target=target,
-        cache=layers and not no_cache,
-        format=fmt,
-        isolation=isolation,
-        platform=platform,
-        secrets=secrets,
-        iidfile=iidfile,
-        timestamp=timestamp,
-        quiet=quiet,
-        pull={"true": "always", "false": "missing"}.get(pull, pull),
-        ignorefile=ignorefile,
-        network=None if network == "default" else network,
-        jobs=max(1, jobs),
-    )
-    image = build(opts, g.store())
+    refuse(kw)
+    for ignored in ("compress", "disable_content_trust"):
+        kw.pop(ignored)
+    for entry in kw["add_host"]:
+        host, _, ip = entry.partition(":")
+        if not host or not ip:
+            raise click.BadParameter(f"{entry!r}: want HOST:IP", param_hint="--add-host")
+    logfile = kw.pop("logfile")
+    try:
+        out = open(logfile, "a") if logfile else None  # closed below
+    except OSError as err:
+        raise click.BadParameter(f"{logfile}: {err.strerror}", param_hint="--logfile") from None
+    try:
+        opts = BuildOptions(
+            context=kw["context"],
+            dockerfile=kw["dockerfile"],
+            tags=kw["tags"],
+            build_args=parse_build_args(kw["build_args"], kw["build_arg_files"]),
+            target=kw["target"],
+            cache=kw["layers"] and not kw["no_cache"],
+            format=kw["fmt"],
+            isolation=kw["isolation"],
+            platform=kw["platform"],
+            secrets=kw["secrets"],
+            iidfile=kw["iidfile"],
+            timestamp=kw["timestamp"],
+            quiet=kw["quiet"],
+            pull=_pull_policy(kw),
+            ignorefile=kw["ignorefile"],
+            network=None if kw["network"] == "default" else kw["network"],
+            jobs=max(1, kw["jobs"]),
+            registry=registry,
+            labels=key_value_map(kw["labels"], "--label"),
+            annotations=key_value_map(kw["annotations"], "--annotation"),
+            env=[f"{k}={v}" for k, v in key_value_map(kw["env"], "--env").items()],
+            unsetenv=kw["unsetenv"],
+            identity_label=kw["identity_label"],
+            omit_history=kw["omit_history"],
+            os=kw["os_"],
+            arch=kw["arch"],
+            variant=kw["variant"],
+            squash=kw["squash"],
+            compression="none" if kw["disable_compression"] else "gzip",
+            rm=kw["rm"],
+            force_rm=kw["force_rm"],
+            from_image=kw["from_image"],
+            skip_unused_stages=kw["skip_unused_stages"],
+            add_host=kw["add_host"],
+            out=out,
+        )
+        image = build(opts, g.store())
+    finally:
+        if out is not None:
+            out.close()
     click.echo(image.id)
 
 

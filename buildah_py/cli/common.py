@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 import click
 
-from buildah_py.errors import BuildahPyError, StepFailed
+from buildah_py.errors import BuildahPyError, DockerfileError, StepFailed
 from buildah_py.storage import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -51,6 +51,8 @@ def handle_errors(fn: F) -> F:
             return fn(*args, **kwargs)
         except StepFailed as err:
             fail(str(err), err.status or EXIT_ERROR)
+        except DockerfileError as err:
+            fail(str(err), err.step_status or EXIT_ERROR)
         except BuildahPyError as err:
             fail(str(err))
         except (OSError, ValueError) as err:

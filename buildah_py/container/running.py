@@ -56,6 +56,7 @@ def execute_run(ctr: Container, step: RunStep) -> int:
                 network=step.network or "host",  # type: ignore[arg-type]  # isolation checks it
                 terminal=step.terminal,
                 stdin=step.stdin,
+                add_host=step.add_host,
                 seccomp=seccomp_profile(),
             )
             status = isolated_run(spec, isolation=step.isolation, runtime=step.runtime)

@@ -44,6 +44,7 @@ class RunStep:
     ssh: Mapping[str, str] | None
     terminal: bool
     stdin: bool
+    add_host: tuple[str, ...] = ()
 
     @property
     def note(self) -> str:

@@ -211,15 +211,12 @@ class Container:
         terminal: bool = False,
         stdin: bool = False,
         check: bool = True,
+        add_host: Sequence[str] = (),
     ) -> Container:
-        """Run a command in the container: a list is exec form, a string goes to the shell.
-
-        Raises StepFailed for a non-zero exit unless ``check=False``; ``last_status`` keeps it.
-        ``mounts`` take RUN --mount specs (``"type=cache,target=/root/.cache"``); ``secrets``
-        supply the values ``type=secret`` mounts ask for by id, ``ssh`` the agent sockets
-        ``type=ssh`` mounts ask for by id (``default``: ``$SSH_AUTH_SOCK`` when not given).
-        ``isolation`` defaults to ``$BUILDAH_ISOLATION``, else chroot.
-        """
+        """Run a command: a list is exec form, a string goes to the shell; StepFailed on a non-zero
+        exit unless ``check=False`` (``last_status`` keeps it). ``mounts``: RUN --mount specs;
+        ``secrets``/``ssh``: what ``type=secret``/``type=ssh`` mounts ask for by id (ssh ``default``:
+        ``$SSH_AUTH_SOCK``). ``isolation``: ``$BUILDAH_ISOLATION``, else chroot; ``add_host``: HOST:IP."""
         cfg = self.image_config
         step = RunStep(
             argv=run_argv(cfg, command),
@@ -235,6 +232,7 @@ class Container:
             ssh=ssh,
             terminal=terminal,
             stdin=stdin,
+            add_host=tuple(add_host),
         )
         if self.cache is not None and check:
             cached_ops.cached_run(self, step, lambda: self._run_checked(step))

@@ -7,6 +7,7 @@ import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
+from buildah_py import __version__
 from buildah_py.container import Container, Image
 from buildah_py.container.cache import BuildCache
 from buildah_py.container.resolve import pull
@@ -28,7 +29,7 @@ from buildah_py.frontend.stage import StageBuilder
 from buildah_py.frontend.stages import Stage, needed, split_stages
 from buildah_py.oci.descriptor import Platform
 from buildah_py.storage import Store
-from buildah_py.transports.options import PullOptions
+from buildah_py.transports.options import PullOptions, RegistryOptions
 from dockerfile_parser import Dockerfile, DockerfileSyntaxError, expand_word, parse
 
 
@@ -85,6 +86,8 @@ class Build:
 
     def pull_options(self, stage: Stage) -> dict[str, Any]:
         opts: dict[str, Any] = {"pull_policy": self.options.pull}
+        if self.options.registry is not None:
+            opts["registry"] = self.options.registry
         plat = stage.from_inst.platform
         if plat:
             plat = expand_word(plat, self.scope.for_from(), self.escape)
@@ -94,7 +97,8 @@ class Build:
 
     def image(self, ref: str) -> Image:
         """An image named by COPY --from or RUN --mount from=, brought in per the pull policy."""
-        return Image(self.store, pull(self.store, ref, PullOptions(policy=self.options.pull)))
+        reg = self.options.registry or RegistryOptions()
+        return Image(self.store, pull(self.store, ref, PullOptions(reg, self.options.pull)))
 
     # --- the build ------------------------------------------------------------------
     def run(self) -> Image:
@@ -104,16 +108,20 @@ class Build:
             opts.ignorefile,
             stdin=_binary(opts.stdin) if opts.context == "-" else None,
         )
+        done = False
         try:
             path = find_dockerfile(self.context, opts.dockerfile)
             use_dockerfile_ignore(self.context, path, opts.ignorefile)
             if path is not None and path.endswith(".py"):
                 image: Image = run_script(self, path)
-                return image
-            return self._dockerfile(self._load(path))
+            else:
+                image = self._dockerfile(self._load(path))
+            done = True
+            return image
         finally:
-            for ctr in self._containers:
-                ctr.rm()
+            if opts.force_rm or (done and opts.rm):
+                for ctr in self._containers:
+                    ctr.rm()
             self.cache.flush()
             self.context.cleanup()
 
@@ -143,10 +151,15 @@ class Build:
 
     def _dockerfile(self, df: Dockerfile) -> Image:
         self.stages = split_stages(df, self.scope)
+        if self.options.from_image and self.stages:
+            first = self.stages[0]
+            first.base, first.base_stage = self.options.from_image, None
         for inst in (i for st in self.stages for i in st.instructions):  # fail before any step runs
             if inst.name not in HANDLERS:
                 raise at(self.filename, inst, unknown_instruction(inst.keyword, HANDLERS))
         final, todo = needed(self.stages, self.options.target)
+        if not self.options.skip_unused_stages:
+            todo = self.stages[: final.index + 1]
         multi = len(todo) > 1
         with ThreadPoolExecutor(max_workers=max(1, min(self.options.jobs, len(todo)))) as pool:
             for n, st in enumerate(todo, 1):
@@ -174,11 +187,15 @@ class Build:
         opts = self.options
         tags = list(opts.tags)
         self.progress.line(f"COMMIT {tags[0] if tags else ''}".rstrip())
+        apply_image_settings(ctr, opts)
         image = ctr.commit(
             tags[0] if tags else None,
             format=opts.format,
             timestamp=opts.timestamp,
             iidfile=opts.iidfile,
+            squash=opts.squash,
+            compression=opts.compression,
+            omit_history=opts.omit_history,
         )
         for tag in tags[1:]:
             image.tag(tag)
@@ -186,6 +203,26 @@ class Build:
         for tag in tags:
             self.progress.line(f"Successfully tagged {image.names[0] if len(tags) == 1 else tag}")
         return image
+
+
+def apply_image_settings(ctr: Container, opts: BuildOptions) -> None:
+    """--label, --annotation, --env, --unsetenv, --identity-label, --os/--arch/--variant."""
+    labels = dict(opts.labels)
+    if opts.identity_label:
+        labels.setdefault("io.buildah.version", __version__)
+    if not (labels or opts.annotations or opts.env or opts.unsetenv) and not (
+        opts.os or opts.arch or opts.variant
+    ):
+        return
+    ctr.config(
+        labels=labels or None,
+        annotations=dict(opts.annotations) or None,
+        env=list(opts.env) or None,
+        unset_env=list(opts.unsetenv) or None,
+        os=opts.os,
+        arch=opts.arch,
+        variant=opts.variant,
+    )
 
 
 def _binary(stream: Any) -> Any:

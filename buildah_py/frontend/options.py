@@ -9,6 +9,7 @@ from typing import TextIO
 
 from buildah_py.defaults import environment_value
 from buildah_py.errors import DockerfileError
+from buildah_py.transports.options import RegistryOptions
 
 PULL_POLICIES = ("missing", "always", "never")
 
@@ -34,6 +35,26 @@ class BuildOptions:
     ignorefile: str | None = None
     network: str | None = None
     jobs: int = 4
+    #: How base images are pulled (--tls-verify, --creds, --authfile, --cert-dir, --retry).
+    registry: RegistryOptions | None = None
+    # What the final image carries besides the Dockerfile's own settings.
+    labels: Mapping[str, str] = field(default_factory=dict)
+    annotations: Mapping[str, str] = field(default_factory=dict)
+    env: Sequence[str] = ()  # K=V, set in the final image
+    unsetenv: Sequence[str] = ()
+    identity_label: bool = False  # io.buildah.version=<buildah-py version>
+    omit_history: bool = False
+    os: str | None = None
+    arch: str | None = None
+    variant: str | None = None
+    squash: bool = False
+    compression: str = "gzip"  # or "none" (--disable-compression)
+    #: Remove the build's containers after success; `force_rm` also after a failure.
+    rm: bool = True
+    force_rm: bool = True
+    from_image: str | None = None  # replaces the image of the first FROM
+    skip_unused_stages: bool = True
+    add_host: Sequence[str] = ()  # HOST:IP lines in every RUN's /etc/hosts
     stdin: TextIO | None = None  # for "-" (Dockerfile or context); default sys.stdin
     out: TextIO | None = None  # progress; default sys.stderr (the image ID goes to stdout)
 

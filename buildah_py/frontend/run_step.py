@@ -40,7 +40,11 @@ def run(sb: StageBuilder, inst: Instruction) -> None:
     mounts: list[str | Mount | RunMount] = [_mount_spec(sb, sb.expand(m)) for m in inst.mounts]
     ctr = sb.container
     kw: dict[str, Any] = dict(
-        env=sb.run_env(), isolation=b.options.isolation, network=network, secrets=b.secrets
+        env=sb.run_env(),
+        isolation=b.options.isolation,
+        network=network,
+        secrets=b.secrets,
+        add_host=b.options.add_host,
     )
     command = command_text(inst)
     if command is None:

@@ -104,7 +104,9 @@ class StageBuilder:
         except DockerfileError:
             raise
         except StepFailed as err:
-            raise self.fail(f"{inst.name}: command exited with status {err.status}") from err
+            failed = self.fail(f"{inst.name}: command exited with status {err.status}")
+            failed.step_status = err.status
+            raise failed from err
         except (BuildahPyError, OSError, ValueError) as err:
             raise self.fail(f"{inst.name}: {err}") from err
 

@@ -48,7 +48,7 @@ def _generated_etc(spec: RunSpec, tmpdir: Path) -> dict[str, str]:
     except OSError:
         resolv = ""
     contents = {
-        "/etc/hosts": f"{_LOCALHOST}127.0.1.1\t{spec.hostname}\n",
+        "/etc/hosts": f"{_LOCALHOST}127.0.1.1\t{spec.hostname}\n" + _added_hosts(spec.add_host),
         "/etc/resolv.conf": resolv_conf(spec.network, resolv),
         "/etc/hostname": f"{spec.hostname}\n",
     }
@@ -59,6 +59,16 @@ def _generated_etc(spec: RunSpec, tmpdir: Path) -> dict[str, str]:
         path.chmod(0o644)
         out[target] = str(path)
     return out
+
+
+def _added_hosts(entries: tuple[str, ...]) -> str:
+    lines = []
+    for entry in entries:
+        host, sep, ip = entry.partition(":")
+        if not sep or not host or not ip:
+            raise RunError(f"--add-host {entry!r}: want HOST:IP")
+        lines.append(f"{ip}\t{host}\n")
+    return "".join(lines)
 
 
 def _validate(spec: RunSpec) -> None:

@@ -70,6 +70,8 @@ class RunSpec:
     terminal: bool = False
     stdin: bool = False
     etc_files: dict[str, str] = field(default_factory=dict)
+    #: ``HOST:IP`` entries added to the generated /etc/hosts (``--add-host``).
+    add_host: tuple[str, ...] = ()
     umask: int = 0o022
     # chroot isolation: True for containers' default profile, False for none, or a profile path.
     seccomp: bool | Path = True

@@ -1,0 +1,167 @@
+"""The flags of ``build`` beyond the basics: image metadata, flow, and those refused with why."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+OCI = "needs --isolation oci with cgroup and namespace settings, which buildah-py does not set up"
+#: Flags accepted by name and refused when given, with what would honour them.
+REFUSED: dict[str, str] = {
+    "decryption_key": "encrypted images are not supported; decrypt first with "
+    "`skopeo copy --decryption-key`",
+    "cache_from": "remote build caches are not supported (see the cache issue)",
+    "cache_to": "remote build caches are not supported (see the cache issue)",
+    "cache_ttl": "remote build caches are not supported (see the cache issue)",
+    "all_platforms": "multi-platform builds are not supported (see the manifest issue)",
+    "manifest": "adding to a manifest list is `buildah-py manifest add` after the build",
+    "output": "build outputs are not supported; use `buildah-py push IMAGE dir:PATH`",
+    "build_context": "named build contexts are not supported (see the context issue)",
+    "sign_by": "signing is not supported (see the signing issue)",
+    "logsplit": "needs several --platform values, which are not supported",
+    "cpp_flag": "Containerfile.in (C preprocessor) files are not supported",
+    "hooks_dir": "OCI hooks are not run; " + OCI,
+    "os_feature": "set os.features with `buildah-py config` is not supported either",
+    "os_version": "set os.version with `buildah-py config` is not supported either",
+    "stdin": "RUN steps of a build get no stdin; use `buildah-py run` for interactive steps",
+    "ssh": "use RUN --mount=type=ssh with `buildah-py run --ssh`",
+    "volume": OCI,
+    "ulimit": OCI,
+    "cap_add": OCI,
+    "cap_drop": OCI,
+    "dns": OCI,
+    "dns_option": OCI,
+    "dns_search": OCI,
+    "no_hosts": OCI,
+    "security_opt": OCI,
+    "runtime": "needs --isolation oci with a runtime choice; buildah-py runs runc from $PATH",
+    "runtime_flag": "needs --isolation oci with runtime flags, which buildah-py does not pass",
+    "memory": OCI,
+    "memory_swap": OCI,
+    "cpu_period": OCI,
+    "cpu_quota": OCI,
+    "cpu_shares": OCI,
+    "cpuset_cpus": OCI,
+    "cpuset_mems": OCI,
+    "cgroup_parent": OCI,
+    "pid": OCI,
+    "ipc": OCI,
+    "uts": OCI,
+    "cgroupns": OCI,
+    "userns": OCI,
+    "userns_uid_map": OCI,
+    "userns_gid_map": OCI,
+    "userns_uid_map_user": OCI,
+    "userns_gid_map_group": OCI,
+    "shm_size": OCI,
+    "device": OCI,
+}
+_SHORT = {"cpu_shares": "-c", "volume": "-v", "memory": "-m", "output": "-o"}
+_FLAGS = {
+    "no_hosts",
+    "all_platforms",
+    "logsplit",
+    "stdin",
+}
+
+
+def refused_options(fn: F) -> F:
+    """Every refused flag as an option (repeatable where buildah's is); see :func:`refuse`."""
+    for dest in reversed(REFUSED):
+        name = "--" + dest.replace("_", "-")
+        decls = [name, dest] if dest not in _SHORT else [_SHORT[dest], name, dest]
+        if dest in _FLAGS:
+            fn = click.option(*decls, is_flag=True, default=False, hidden=True)(fn)
+        else:
+            fn = click.option(*decls, multiple=True, hidden=True)(fn)
+    return fn
+
+
+def refuse(kw: dict[str, Any]) -> None:
+    """Pop the refused flags from `kw`; the first one given ends the build with its reason."""
+    for dest in REFUSED:
+        value = kw.pop(dest, None)
+        if value:
+            name = "--" + dest.replace("_", "-")
+            raise click.UsageError(f"{name}: {REFUSED[dest]}")
+
+
+def metadata_options(fn: F) -> F:
+    """--label, --annotation, --env, --unsetenv, --identity-label, --omit-history, --os, --arch,
+    --variant, --squash, -D/--disable-compression, --compress."""
+    options = (
+        click.option("--label", "labels", multiple=True, help="K=V label (repeatable)."),
+        click.option(
+            "--annotation", "annotations", multiple=True, help="K=V annotation (repeatable)."
+        ),
+        click.option("--env", "env", multiple=True, help="K=V set in the image (repeatable)."),
+        click.option("--unsetenv", multiple=True, help="Variable removed from the image."),
+        click.option(
+            "--identity-label/--no-identity-label",
+            default=False,
+            help="Add io.buildah.version (off: keeps image IDs reproducible).",
+        ),
+        click.option("--omit-history", is_flag=True, help="Write no history into the image."),
+        click.option("--os", "os_", help="OS recorded in the image."),
+        click.option("--arch", help="Architecture recorded in the image."),
+        click.option("--variant", help="Architecture variant recorded in the image."),
+        click.option("--squash", is_flag=True, help="All new layers as one."),
+        click.option(
+            "-D",
+            "--disable-compression",
+            is_flag=True,
+            help="Store layers uncompressed.",
+        ),
+        click.option("--compress", is_flag=True, hidden=True, help="Legacy; no effect."),
+        click.option(
+            "--disable-content-trust", is_flag=True, hidden=True, help="Docker's; no effect."
+        ),
+    )
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def flow_options(fn: F) -> F:
+    """--rm, --force-rm, --logfile, --skip-unused-stages, --from, --pull-always, --pull-never."""
+    options = (
+        click.option(
+            "--rm/--no-rm",
+            "rm",
+            default=True,
+            help="Remove the build's containers after success (default on).",
+        ),
+        click.option(
+            "--force-rm/--no-force-rm",
+            default=True,
+            help="Remove them after a failure too (default on).",
+        ),
+        click.option("--logfile", help="Write progress to this file instead of stderr."),
+        click.option(
+            "--skip-unused-stages/--no-skip-unused-stages",
+            default=True,
+            help="Skip stages the target does not need (default on).",
+        ),
+        click.option("--from", "from_image", help="Image used instead of the first FROM's."),
+        click.option("--pull-always", is_flag=True, help="Same as --pull=always."),
+        click.option("--pull-never", is_flag=True, help="Same as --pull=never."),
+        click.option("--add-host", "add_host", multiple=True, help="HOST:IP for RUN's /etc/hosts."),
+    )
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def key_value_map(items: tuple[str, ...], flag: str) -> dict[str, str]:
+    """``K=V`` items (``K`` alone is an empty value), one error line for an empty name."""
+    out: dict[str, str] = {}
+    for item in items:
+        key, _, value = item.partition("=")
+        if not key:
+            raise click.BadParameter(f"{item!r}: want KEY=VALUE", param_hint=flag)
+        out[key] = value
+    return out
