@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 import click
 
-from buildah_py.cli.common import Globals, handle_errors, pass_globals
+from buildah_py.cli.common import Globals, handle_errors, pass_globals, setup_logging
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -75,8 +75,20 @@ def _options(f: F) -> F:
     return f
 
 
+def _log_level(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is not None:  # as the global option, given after the verb
+        setup_logging(value)
+
+
 @click.command("build")
 @_options
+@click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning", "error"], case_sensitive=False),
+    callback=_log_level,
+    expose_value=False,
+    help="How much to log on stderr (as the global --log-level).",
+)
 @click.argument("context", default=".")
 @pass_globals
 @handle_errors

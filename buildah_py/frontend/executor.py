@@ -11,7 +11,7 @@ from buildah_py.container import Container, Image
 from buildah_py.container.cache import BuildCache
 from buildah_py.container.resolve import pull
 from buildah_py.container.runmounts import SecretSource, parse_secret
-from buildah_py.errors import DockerfileError
+from buildah_py.errors import BuildahPyError, DockerfileError
 from buildah_py.frontend.args import ArgScope, platform_args
 from buildah_py.frontend.context import BuildContextDir, find_dockerfile, open_context
 from buildah_py.frontend.errors import at, unknown_instruction
@@ -64,6 +64,8 @@ class Build:
         self._results: dict[int, Future[Container]] = {}
         self._lock = threading.Lock()
         self._failed = threading.Event()
+        self._fetched_stages: set[int] = set()  # stages whose FROM image was pulled up front
+        self._fetched_refs: set[str] = set()  # --from images pulled up front
         self.context: BuildContextDir
 
     # --- services for stages ---------------------------------------------------------
@@ -79,7 +81,9 @@ class Build:
             raise _Cancelled()
 
     def pull_options(self, stage: Stage) -> dict[str, Any]:
-        opts: dict[str, Any] = {"pull_policy": self.options.pull}
+        # an image pulled before the build's first step is not pulled again
+        fetched = stage.index in self._fetched_stages
+        opts: dict[str, Any] = {"pull_policy": "missing" if fetched else self.options.pull}
         plat = stage.from_inst.platform
         if plat:
             plat = expand_word(plat, self.scope.for_from(), self.escape)
@@ -89,7 +93,37 @@ class Build:
 
     def image(self, ref: str) -> Image:
         """An image named by COPY --from or RUN --mount from=, brought in per the pull policy."""
-        return Image(self.store, pull(self.store, ref, PullOptions(policy=self.options.pull)))
+        policy = "missing" if ref in self._fetched_refs else self.options.pull
+        return Image(self.store, pull(self.store, ref, PullOptions(policy=policy)))
+
+    def _resolve_images(self, todo: list[Stage]) -> None:
+        """Find or pull every image the stages in `todo` name, before any step runs: a misspelt
+        or unreachable name fails the build before its first RUN."""
+        for st in todo:
+            if st.base_stage is None and st.base.lower() != "scratch":
+                opts = self.pull_options(st)
+                pulling = PullOptions(policy=opts["pull_policy"], platform=opts.get("platform"))
+                try:
+                    pull(self.store, st.base, pulling)
+                except (BuildahPyError, ValueError) as err:
+                    raise at(self.filename, st.from_inst, f"FROM {st.base}: {err}") from None
+                self._fetched_stages.add(st.index)
+            for inst, ref in st.images:
+                if not any(c in ref for c in "/:@.") and not self._is_local(ref):
+                    # a bare word is a stage name more often than a Docker Hub image
+                    raise at(self.filename, inst, f"{inst.name}: no stage or image named {ref!r}")
+                try:
+                    pull(self.store, ref, PullOptions(policy=self.options.pull))
+                except (BuildahPyError, ValueError) as err:
+                    raise at(self.filename, inst, f"{inst.name}: image {ref}: {err}") from None
+                self._fetched_refs.add(ref)
+
+    def _is_local(self, ref: str) -> bool:
+        try:
+            pull(self.store, ref, PullOptions(policy="never"))
+        except (BuildahPyError, ValueError):
+            return False
+        return True
 
     # --- the build ------------------------------------------------------------------
     def run(self) -> Image:
@@ -141,6 +175,7 @@ class Build:
             if inst.name not in HANDLERS:
                 raise at(self.filename, inst, unknown_instruction(inst.keyword, HANDLERS))
         final, todo = needed(self.stages, self.options.target)
+        self._resolve_images(todo)
         multi = len(todo) > 1
         with ThreadPoolExecutor(max_workers=max(1, min(self.options.jobs, len(todo)))) as pool:
             for n, st in enumerate(todo, 1):
