@@ -17,6 +17,7 @@ from buildah_py.frontend.context import BuildContextDir, find_dockerfile, open_c
 from buildah_py.frontend.errors import at, unknown_instruction
 from buildah_py.frontend.instructions import HANDLERS
 from buildah_py.frontend.options import PULL_POLICIES, BuildOptions
+from buildah_py.frontend.precheck import check_instruction
 from buildah_py.frontend.progress import Progress
 from buildah_py.frontend.script import run_script
 from buildah_py.frontend.stage import StageBuilder
@@ -174,6 +175,7 @@ class Build:
         for inst in (i for st in self.stages for i in st.instructions):  # fail before any step runs
             if inst.name not in HANDLERS:
                 raise at(self.filename, inst, unknown_instruction(inst.keyword, HANDLERS))
+            check_instruction(self.filename, inst)
         final, todo = needed(self.stages, self.options.target)
         self._resolve_images(todo)
         multi = len(todo) > 1

@@ -65,3 +65,24 @@ def test_build_takes_log_level(cli: Cli, busybox: str, tmp_path: Path) -> None:
     assert code == 0, err
     code, _, err = _build(cli, tmp_path, f"FROM {busybox}\n", "--log-level", "loud")
     assert code != 0 and "loud" in err
+
+
+def test_bad_mount_spec_fails_before_first_run(cli: Cli, busybox: str, tmp_path: Path) -> None:
+    code, out, err = _build(
+        cli,
+        tmp_path,
+        f"FROM {busybox}\nRUN echo ran\nRUN --mount=type=cache,target=/c,sharing=sometimes true\n",
+    )
+    assert code == 125
+    assert _error(err).startswith("Error: Dockerfile:3: RUN --mount ")
+    assert "sharing" in err
+    assert "STEP" not in out
+
+
+def test_bad_run_network_fails_before_first_run(cli: Cli, busybox: str, tmp_path: Path) -> None:
+    code, out, err = _build(
+        cli, tmp_path, f"FROM {busybox}\nRUN echo ran\nRUN --network=bridgy true\n"
+    )
+    assert code == 125
+    assert _error(err).startswith("Error: Dockerfile:3: RUN: --network=bridgy")
+    assert "STEP" not in out
