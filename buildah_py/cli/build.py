@@ -14,7 +14,7 @@ from buildah_py.cli.build_flags import (
     refuse,
     refused_options,
 )
-from buildah_py.cli.common import Globals, handle_errors, pass_globals
+from buildah_py.cli.common import Globals, handle_errors, pass_globals, setup_logging
 from buildah_py.cli.registry import registry_options
 from buildah_py.transports.options import RegistryOptions
 
@@ -86,11 +86,23 @@ def _options(f: F) -> F:
     return f
 
 
+def _log_level(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is not None:  # as the global option, given after the verb
+        setup_logging(value)
+
+
 @click.command("build")
 @_options
 @metadata_options
 @flow_options
 @refused_options
+@click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning", "error"], case_sensitive=False),
+    callback=_log_level,
+    expose_value=False,
+    help="How much to log on stderr (as the global --log-level).",
+)
 @click.argument("context", default=".")
 @registry_options
 @pass_globals

@@ -85,6 +85,7 @@ def setup_logging(level: str) -> None:
         if level.lower() != "debug"
         else "%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
+        force=True,  # a verb's own --log-level replaces the global one
     )
 
 

@@ -269,6 +269,14 @@ def state_of(store: Store, ctr_id: str, image_id: str, work: WorkingRecord) -> s
 
 
 def config_step(ctr: Container, notes: list[str]) -> None:
-    """A config-only step: a history entry with no layer, and no change to the cache state."""
-    if notes:
+    """A config-only step: a history entry with no layer, and no change to the cache state.
+
+    Inside a ``noting`` block the block's text is the entry, made once however many changes;
+    without a cache the notes wait for the next commit's history entry."""
+    if ctr.cache is None:
+        ctr.work.pending.extend(notes)
+    elif ctr.step_note:
+        if len(ctr.work.steps) == ctr.step_mark:
+            ctr.work.steps.append(HistoryStep(ctr.step_note, None))
+    elif notes:
         ctr.work.steps.append(HistoryStep("; ".join(notes), None))

@@ -52,6 +52,7 @@ class Container:
         self.cache: BuildCache | None = None
         #: The history text of the steps made now (set by ``noting``); None: each step's own.
         self.step_note: str | None = None
+        self.step_mark = 0  # len(work.steps) when the ``noting`` block began: one entry a block
         #: copy/add's default context (None: the current directory) and ignore test (frontends).
         self.context: Path | None = None
         self.ignored: Callable[[str], bool] | None = None
@@ -132,11 +133,12 @@ class Container:
     @contextmanager
     def noting(self, text: str) -> Iterator[Container]:
         """Record `text` as the history of the steps made inside the block (e.g. an instruction)."""
-        before, self.step_note = self.step_note, text
+        before = self.step_note, self.step_mark
+        self.step_note, self.step_mark = text, len(self.work.steps)
         try:
             yield self
         finally:
-            self.step_note = before
+            self.step_note, self.step_mark = before
 
     @property
     def name(self) -> str:
@@ -345,10 +347,7 @@ class Container:
         notes = apply_settings(self.image_config, self.work.annotations, settings)
         if created_by is not None:
             self.work.created_by = created_by
-        if self.cache is not None:  # a config-only step: history, no layer
-            steps.config_step(self, [self.step_note] if self.step_note else notes)
-        else:
-            self.work.pending.extend(notes)
+        steps.config_step(self, notes)
         if self.autosave:
             self.save()
         return self

@@ -11,6 +11,7 @@ import tempfile
 from typing import TYPE_CHECKING
 
 from buildah_py.container import Container
+from buildah_py.frontend.history import arg_note
 from buildah_py.linux import resolve as paths
 from dockerfile_parser import (
     ArgInstruction,
@@ -39,6 +40,8 @@ def arg(sb: StageBuilder, inst: Instruction) -> None:
             sb.args.pop(name, None)
         else:
             sb.args[name] = value
+    with sb.container.noting(arg_note(list(sb.args))):
+        sb.container.config()  # an ARG is a history entry of its own, as buildah writes it
 
 
 def label(sb: StageBuilder, inst: Instruction) -> None:

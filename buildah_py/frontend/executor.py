@@ -12,7 +12,7 @@ from buildah_py.container import Container, Image
 from buildah_py.container.cache import BuildCache
 from buildah_py.container.resolve import pull
 from buildah_py.container.runmounts import SecretSource, parse_secret
-from buildah_py.errors import DockerfileError
+from buildah_py.errors import BuildahPyError, DockerfileError
 from buildah_py.frontend.args import ArgScope, platform_args
 from buildah_py.frontend.context import (
     BuildContextDir,
@@ -23,6 +23,7 @@ from buildah_py.frontend.context import (
 from buildah_py.frontend.errors import at, unknown_instruction
 from buildah_py.frontend.instructions import HANDLERS
 from buildah_py.frontend.options import PULL_POLICIES, BuildOptions
+from buildah_py.frontend.precheck import check_instruction
 from buildah_py.frontend.progress import Progress
 from buildah_py.frontend.script import run_script
 from buildah_py.frontend.stage import StageBuilder
@@ -70,6 +71,8 @@ class Build:
         self._results: dict[int, Future[Container]] = {}
         self._lock = threading.Lock()
         self._failed = threading.Event()
+        self._fetched_stages: set[int] = set()  # stages whose FROM image was pulled up front
+        self._fetched_refs: set[str] = set()  # --from images pulled up front
         self.context: BuildContextDir
 
     # --- services for stages ---------------------------------------------------------
@@ -85,7 +88,9 @@ class Build:
             raise _Cancelled()
 
     def pull_options(self, stage: Stage) -> dict[str, Any]:
-        opts: dict[str, Any] = {"pull_policy": self.options.pull}
+        # an image pulled before the build's first step is not pulled again
+        fetched = stage.index in self._fetched_stages
+        opts: dict[str, Any] = {"pull_policy": "missing" if fetched else self.options.pull}
         if self.options.registry is not None:
             opts["registry"] = self.options.registry
         plat = stage.from_inst.platform
@@ -98,7 +103,42 @@ class Build:
     def image(self, ref: str) -> Image:
         """An image named by COPY --from or RUN --mount from=, brought in per the pull policy."""
         reg = self.options.registry or RegistryOptions()
-        return Image(self.store, pull(self.store, ref, PullOptions(reg, self.options.pull)))
+        policy = "missing" if ref in self._fetched_refs else self.options.pull
+        return Image(self.store, pull(self.store, ref, PullOptions(reg, policy)))
+
+    def _resolve_images(self, todo: list[Stage]) -> None:
+        """Find or pull every image the stages in `todo` name, before any step runs: a misspelt
+        or unreachable name fails the build before its first RUN."""
+        for st in todo:
+            if st.base_stage is None and st.base.lower() != "scratch":
+                opts = self.pull_options(st)
+                pulling = PullOptions(
+                    self._registry(), opts["pull_policy"], platform=opts.get("platform")
+                )
+                try:
+                    pull(self.store, st.base, pulling)
+                except (BuildahPyError, ValueError) as err:
+                    raise at(self.filename, st.from_inst, f"FROM {st.base}: {err}") from None
+                self._fetched_stages.add(st.index)
+            for inst, ref in st.images:
+                if not any(c in ref for c in "/:@.") and not self._is_local(ref):
+                    # a bare word is a stage name more often than a Docker Hub image
+                    raise at(self.filename, inst, f"{inst.name}: no stage or image named {ref!r}")
+                try:
+                    pull(self.store, ref, PullOptions(self._registry(), self.options.pull))
+                except (BuildahPyError, ValueError) as err:
+                    raise at(self.filename, inst, f"{inst.name}: image {ref}: {err}") from None
+                self._fetched_refs.add(ref)
+
+    def _is_local(self, ref: str) -> bool:
+        try:
+            pull(self.store, ref, PullOptions(self._registry(), "never"))
+        except (BuildahPyError, ValueError):
+            return False
+        return True
+
+    def _registry(self) -> RegistryOptions:
+        return self.options.registry or RegistryOptions()
 
     # --- the build ------------------------------------------------------------------
     def run(self) -> Image:
@@ -157,9 +197,11 @@ class Build:
         for inst in (i for st in self.stages for i in st.instructions):  # fail before any step runs
             if inst.name not in HANDLERS:
                 raise at(self.filename, inst, unknown_instruction(inst.keyword, HANDLERS))
+            check_instruction(self.filename, inst)
         final, todo = needed(self.stages, self.options.target)
         if not self.options.skip_unused_stages:
             todo = self.stages[: final.index + 1]
+        self._resolve_images(todo)
         multi = len(todo) > 1
         with ThreadPoolExecutor(max_workers=max(1, min(self.options.jobs, len(todo)))) as pool:
             for n, st in enumerate(todo, 1):

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from buildah_py.container import Container, Image
 from buildah_py.errors import BuildahPyError, DockerfileError, StepFailed
 from buildah_py.frontend.errors import at
+from buildah_py.frontend.history import instruction_note
 from buildah_py.frontend.instructions import HANDLERS
 from buildah_py.frontend.stages import Stage, stage_ref
 from buildah_py.isolation import DEFAULT_PATH
@@ -70,6 +71,11 @@ class StageBuilder:
         except ExpansionError as err:
             raise self.fail(f"{self.inst.name if self.inst else ''}: {err}") from None
 
+    def run_args(self) -> dict[str, str]:
+        """The stage's ARGs with a value, as RUN sees them (an ENV of the same name wins)."""
+        env = self.ctr.image_config.env_dict() if self.ctr else {}
+        return {k: env.get(k, v) for k, v in self.args.items()}
+
     def run_env(self) -> dict[str, str]:
         """Extra environment of RUN: declared ARGs (ENV wins) and proxy build args."""
         env = self.ctr.image_config.env_dict() if self.ctr else {}
@@ -99,7 +105,7 @@ class StageBuilder:
         if handler is None:
             raise self.fail(f"{inst.keyword or inst.original.split(' ')[0]}: unknown instruction")
         try:
-            with self.container.noting(_history(inst)):
+            with self.container.noting(instruction_note(inst, self.run_args())):
                 handler(self, inst)
         except DockerfileError:
             raise
@@ -166,8 +172,3 @@ def _set_platform(ctr: Container, platform: Platform) -> None:
     """The image is for the platform asked for (``--platform``, ``FROM --platform``); a config
     change with no history entry, like the base image's own fields."""
     ctr.config(os=platform.os, arch=platform.architecture, variant=platform.variant or "")
-
-
-def _history(inst: Instruction) -> str:
-    text = inst.original.splitlines()[0] if inst.original else inst.name
-    return text if len(text) < 2000 else text[:1997] + "..."

@@ -28,6 +28,8 @@ class Stage:
     base: str = ""  # FROM's image, expanded; a stage name or index when `base_stage` is set
     base_stage: int | None = None
     deps: set[int] = field(default_factory=set)
+    #: Images named by COPY --from or RUN --mount from= (not stages), with their instruction.
+    images: list[tuple[Instruction, str]] = field(default_factory=list)
 
     @property
     def label(self) -> str:
@@ -111,7 +113,9 @@ def _resolve(df: Dockerfile, st: Stage, stages: list[Stage], scope: ArgScope) ->
             dep = stage_ref(ref, stages, st.index)
             if dep is not None:
                 st.deps.add(dep)
-            elif stage_ref(ref, stages, len(stages)) is not None:
+            elif stage_ref(ref, stages, len(stages)) is None:
+                st.images.append((inst, ref))
+            else:
                 raise at(
                     df.filename, inst, f"{inst.name}: stage {ref!r} is not defined before this one"
                 )
