@@ -6,12 +6,13 @@ import sys
 
 import click
 
+from buildah_py.cli.commitflags import commit_refused_options, refuse_elsewhere
 from buildah_py.cli.common import EXIT_ERROR, Globals, handle_errors, pass_globals, print_json
 from buildah_py.cli.progress import BlobProgress
 from buildah_py.cli.registry import registry_options
 from buildah_py.container import Container, Image
 from buildah_py.container.resolve import candidates, find_image
-from buildah_py.errors import BuildahPyError, ContainerNotFound, ImageNotFound
+from buildah_py.errors import BuildahPyError, ContainerNotFound, ImageNotFound, TransportError
 from buildah_py.storage import Store
 from buildah_py.transports.options import PullOptions, PushOptions, RegistryOptions
 
@@ -226,6 +227,10 @@ def _remove_list(store: Store, ref: str) -> bool:
     "--format", "-f", "fmt", type=click.Choice(["oci", "docker", "v2s2"]), help="Manifest format."
 )
 @click.option("--compression-format", type=click.Choice(["gzip", "zstd", "none"]))
+@click.option("--compression-level", type=int, help="gzip or zstd level; recompresses every layer.")
+@click.option("--disable-compression", "-D", is_flag=True, help="Push uncompressed layers.")
+@click.option("--rm", is_flag=True, help="Remove the manifest list once it is pushed.")
+@commit_refused_options
 @click.option("--digestfile", help="Write the pushed manifest digest here.")
 @click.option("--all", "all_", is_flag=True, help="With a manifest list: push its images too.")
 @click.option(
@@ -241,6 +246,12 @@ def push_cmd(
     /,
     fmt: str | None,
     compression_format: str | None,
+    compression_level: int | None,
+    disable_compression: bool,
+    rm: bool,
+    encryption_key: tuple[str, ...],
+    encrypt_layer: tuple[str, ...],
+    sign_by: str | None,
     digestfile: str | None,
     all_: bool,
     remove_signatures: bool,
@@ -252,6 +263,9 @@ def push_cmd(
     """Push IMAGE (or a manifest list) to DESTINATION (docker://, oci:, oci-archive:, docker-archive:, dir:)."""
     from buildah_py.manifests import ManifestLists, push_list
 
+    refuse_elsewhere(
+        {"encryption_key": encryption_key, "encrypt_layer": encrypt_layer, "sign_by": sign_by}
+    )
     store = g.store()
     try:
         img: Image | None = Image.get(image, store)
@@ -263,13 +277,16 @@ def push_cmd(
         opts = PushOptions(
             registry=registry,
             format=("docker" if fmt == "v2s2" else fmt) if fmt else None,
-            compression=compression_format,
+            compression="none" if disable_compression else compression_format,
+            compression_level=compression_level,
             progress=progress,
         )
         if img is None:
             lst = ManifestLists(store).get(image)
             dest = destination or f"docker://{lst.name}"
             digest = push_list(store, image, dest, opts, all_images=all_).manifest_digest
+            if rm:
+                ManifestLists(store).remove(image)
         else:
             dest = destination or f"docker://{img.names[0] if img.names else image}"
             digest = img.push(dest, opts)
@@ -281,7 +298,18 @@ def push_cmd(
 @click.command("pull")
 @registry_options
 @click.option("--platform", help="os/arch[/variant].")
-@click.option("--all-tags", "-a", is_flag=True, hidden=True)
+@click.option("--os", "os_", help="OS of the image to choose from a list (default: the host's).")
+@click.option("--arch", help="Architecture to choose from a list (default: the host's).")
+@click.option("--variant", help="Architecture variant to choose.")
+@click.option(
+    "--policy",
+    type=click.Choice(["missing", "always", "never", "ifnewer"]),
+    default="missing",
+    help="When to pull: missing (default), always, never.",
+)
+@click.option("--remove-signatures", is_flag=True, help="No-op: buildah-py copies no signatures.")
+@click.option("--all-tags", "-a", is_flag=True, help="Refused: pull each tag by name.")
+@click.option("--decryption-key", multiple=True, help="Refused: encrypted images unsupported.")
 @click.option("--quiet", "-q", is_flag=True, help="Print no progress.")
 @click.argument("image")
 @pass_globals
@@ -290,18 +318,30 @@ def pull_cmd(
     g: Globals,
     /,
     platform: str | None,
+    os_: str | None,
+    arch: str | None,
+    variant: str | None,
+    policy: str,
+    remove_signatures: bool,
     all_tags: bool,
+    decryption_key: tuple[str, ...],
     quiet: bool,
     image: str,
     registry: RegistryOptions,
 ) -> None:
     """Pull IMAGE into the local store; prints its ID."""
+    from buildah_py.cli.platformflags import chosen_platform
     from buildah_py.container.resolve import pull
-    from buildah_py.oci.descriptor import Platform
 
-    plat = Platform.parse(platform) if platform else None
+    if all_tags:
+        raise TransportError(
+            "--all-tags: buildah-py cannot list a repository's tags; pull each tag by name"
+        )
+    if decryption_key:
+        raise TransportError("--decryption-key: encrypted images are not supported")
+    plat = chosen_platform(platform, os_, arch, variant)
     with BlobProgress(quiet=quiet) as progress:
-        opts = PullOptions(registry, policy="always", platform=plat, progress=progress)
+        opts = PullOptions(registry, policy=policy, platform=plat, progress=progress)
         rec = pull(g.store(), image, opts)
     click.echo(rec.id)
 
