@@ -7,7 +7,14 @@ import sys
 import click
 
 from buildah_py.cli.commitflags import commit_refused_options, refuse_elsewhere
-from buildah_py.cli.common import EXIT_ERROR, Globals, handle_errors, pass_globals, print_json
+from buildah_py.cli.common import (
+    EXIT_ERROR,
+    Globals,
+    handle_errors,
+    pass_globals,
+    pick_field,
+    print_json,
+)
 from buildah_py.cli.progress import BlobProgress
 from buildah_py.cli.registry import registry_options
 from buildah_py.container import Container, Image
@@ -133,21 +140,9 @@ def inspect_cmd(g: Globals, kind: str | None, fmt: str | None, name: str) -> Non
     else:
         data = Image.get(name, store).inspect()
     if fmt:
-        click.echo(_pick(data, fmt))
+        click.echo(pick_field(data, fmt))
     else:
         print_json(data)
-
-
-def _pick(data: object, fmt: str) -> str:
-    import json
-
-    path = fmt.strip().removeprefix("{{").removesuffix("}}").strip().lstrip(".")
-    cur = data
-    for part in [p for p in path.split(".") if p]:
-        if not isinstance(cur, dict) or part not in cur:
-            raise ImageNotFound(f"field {part!r} of {fmt!r}")
-        cur = cur[part]
-    return cur if isinstance(cur, str) else json.dumps(cur)
 
 
 @click.command("tag")
