@@ -24,88 +24,6 @@ from buildah_py.storage import Store
 from buildah_py.transports.options import PullOptions, PushOptions, RegistryOptions
 
 
-def _size(n: int) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1000 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.3g} {unit}"
-        n /= 1000  # type: ignore[assignment]
-    return str(n)
-
-
-@click.command("images")
-@click.option("--json", "as_json", is_flag=True)
-@click.option("--quiet", "-q", is_flag=True, help="Print only image IDs.")
-@click.option("--noheading", "-n", is_flag=True)
-@click.option("--digests", is_flag=True, help="Show manifest digests.")
-@click.argument("name", required=False)
-@pass_globals
-@handle_errors
-def images_cmd(
-    g: Globals, as_json: bool, quiet: bool, noheading: bool, digests: bool, name: str | None
-) -> None:
-    """List images (and manifest lists) in the local store."""
-    from buildah_py.manifests import ManifestLists
-
-    store = g.store()
-    recs = store.images()
-    lists = [] if name else ManifestLists(store).all()
-    if name:
-        want = find_image(store, name).id
-        recs = [r for r in recs if r.id == want]
-    if as_json:
-        print_json(
-            [
-                {
-                    "id": r.id,
-                    "names": r.names,
-                    "digest": r.manifest_digest,
-                    "createdat": r.created,
-                    "size": _size(r.size),
-                    "readonly": False,
-                }
-                for r in recs
-            ]
-            + [
-                {
-                    "id": lst.id,
-                    "names": [lst.name],
-                    "digest": lst.digest,
-                    "createdat": lst.created,
-                    "size": "",
-                    "readonly": False,
-                    "manifestlist": True,
-                }
-                for lst in lists
-            ]
-        )
-        return
-    if quiet:
-        for r in recs:
-            click.echo(r.id[:12])
-        for lst in lists:
-            click.echo(lst.id[:12])
-        return
-    if not noheading:
-        click.echo(f"{'REPOSITORY':<40}{'TAG':<12}{'IMAGE ID':<15}{'CREATED':<22}SIZE")
-    rows = [
-        (n, r.id, r.created, _size(r.size), r.manifest_digest)
-        for r in recs
-        for n in r.names or [""]
-    ]
-    rows += [(lst.name, lst.id, lst.created, "(list)", lst.digest) for lst in lists]
-    for full, ident, created, size, digest in rows:
-        repo, tag = _split_name(full)
-        line = f"{repo:<40}{tag:<12}{ident[:12]:<15}{created[:19]:<22}{size}"
-        click.echo(line + (f"  {digest}" if digests else ""))
-
-
-def _split_name(full: str) -> tuple[str, str]:
-    if not full:
-        return "<none>", "<none>"
-    repo, sep, tag = full.rpartition(":")
-    return (repo, tag) if sep and "/" not in tag else (full, "<none>")
-
-
 @click.command("inspect")
 @click.option(
     "--type", "-t", "kind", type=click.Choice(["container", "image"]), help="What NAME is."
@@ -377,4 +295,4 @@ def import_cmd(
     click.echo(img.id)
 
 
-COMMANDS = [images_cmd, inspect_cmd, tag_cmd, rmi_cmd, push_cmd, pull_cmd, import_cmd]
+COMMANDS = [inspect_cmd, tag_cmd, rmi_cmd, push_cmd, pull_cmd, import_cmd]
