@@ -67,6 +67,17 @@ def print_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=4, sort_keys=False))
 
 
+def pick_field(data: object, fmt: str) -> str:
+    """One field of `data` by a Go-template-like path (``{{.Config.Cmd}}`` or ``.Config.Cmd``)."""
+    path = fmt.strip().removeprefix("{{").removesuffix("}}").strip().lstrip(".")
+    cur = data
+    for part in [p for p in path.split(".") if p]:
+        if not isinstance(cur, dict) or part not in cur:
+            raise ValueError(f"--format {fmt!r}: no field {part!r}")
+        cur = cur[part]
+    return cur if isinstance(cur, str) else json.dumps(cur)
+
+
 def parse_bool(value: str | bool | None) -> bool | None:
     if value is None or isinstance(value, bool):
         return value

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from buildah_py.cli.common import parse_bool
 from buildah_py.container import Container
 from buildah_py.errors import ContainerError
 
@@ -95,6 +96,14 @@ def settings_from_flags(ctr: Container, kw: dict[str, Any]) -> tuple[dict[str, A
         s["healthcheck"] = hc
     if kw.get("onbuild"):
         s["onbuild"] = list(kw["onbuild"])
+    if kw.get("os_version") is not None:
+        s["os_version"] = kw["os_version"]
+    if kw.get("os_feature"):
+        s["os_features"] = list(kw["os_feature"])
+    if kw.get("history_comment") is not None:
+        s["history_comment"] = kw["history_comment"]
+    if kw.get("add_history") is not None:
+        s["add_history"] = parse_bool(kw["add_history"])
     return s, kw.get("created_by")
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import click
 
 from buildah_py.cli.common import (
@@ -10,7 +12,9 @@ from buildah_py.cli.common import (
     pass_globals,
     print_json,
 )
+from buildah_py.cli.listing import name_matches, parse_filters, render
 from buildah_py.errors import ContainerError
+from buildah_py.storage.records import ContainerRecord
 
 
 @click.command("mount")
@@ -77,11 +81,40 @@ def rm_cmd(g: Globals, all_: bool, containers: tuple[str, ...]) -> None:
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--quiet", "-q", is_flag=True, help="Print only IDs.")
 @click.option("--noheading", "-n", is_flag=True)
+@click.option("--all", "-a", "all_", is_flag=True, help="No-op: every container is buildah-py's.")
+@click.option("--filter", "-f", "filters", multiple=True, help="id=, name= or ancestor=.")
+@click.option(
+    "--format", "fmt", help="Go-template-like line: {{.ContainerID}} {{.ContainerName}}..."
+)
+@click.option("--notruncate", is_flag=True, help="Print full IDs.")
 @pass_globals
 @handle_errors
-def containers_cmd(g: Globals, as_json: bool, quiet: bool, noheading: bool) -> None:
+def containers_cmd(
+    g: Globals,
+    as_json: bool,
+    quiet: bool,
+    noheading: bool,
+    all_: bool,
+    filters: tuple[str, ...],
+    fmt: str | None,
+    notruncate: bool,
+) -> None:
     """List working containers."""
     rows = g.store().containers()
+    for key, value in parse_filters(filters, ("id", "name", "ancestor")):
+        rows = [r for r in rows if _container_matches(r, key, value)]
+    width = 64 if notruncate else 12
+    if fmt:
+        for r in rows:
+            fields = {
+                "ContainerID": r.id[:width],
+                "Builder": "true",
+                "ImageID": r.image_id[:width],
+                "ImageName": r.image_name,
+                "ContainerName": r.name,
+            }
+            click.echo(render(fmt, fields))
+        return
     if as_json:
         print_json(
             [
@@ -98,14 +131,22 @@ def containers_cmd(g: Globals, as_json: bool, quiet: bool, noheading: bool) -> N
         return
     if quiet:
         for r in rows:
-            click.echo(r.id[:12])
+            click.echo(r.id[:width])
         return
     if not noheading:
         click.echo(
             f"{'CONTAINER ID':<14}{'BUILDER':<9}{'IMAGE ID':<14}{'IMAGE NAME':<40}CONTAINER NAME"
         )
     for r in rows:
-        click.echo(f"{r.id[:12]:<14}{'*':<9}{r.image_id[:12]:<14}{r.image_name:<40}{r.name}")
+        click.echo(f"{r.id[:width]:<14}{'*':<9}{r.image_id[:width]:<14}{r.image_name:<40}{r.name}")
+
+
+def _container_matches(r: ContainerRecord, key: str, value: str) -> bool:
+    if key == "id":
+        return r.id.startswith(value)
+    if key == "name":
+        return re.search(value, r.name) is not None
+    return value in (r.image_id, r.image_id[:12]) or name_matches(value, [r.image_name])
 
 
 COMMANDS = [mount_cmd, umount_cmd, rm_cmd, containers_cmd]

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from buildah_py.cli.commitflags import commit_only_options, push_committed, refuse_elsewhere
 from buildah_py.cli.common import (
     Globals,
     handle_errors,
@@ -236,6 +237,16 @@ add_cmd = _copy_like(add=True)
 @click.option("--variant", help="Architecture variant.")
 @click.option("--hostname", help="Hostname (docker format).")
 @click.option("--domainname", help="Domain name (docker format).")
+@click.option("--os-version", help="OS version the image needs.")
+@click.option("--os-feature", multiple=True, help="OS feature the image needs.")
+@click.option("--history-comment", help="Comment of the next commit's history entry.")
+@click.option(
+    "--add-history",
+    envvar="BUILDAH_HISTORY",
+    is_flag=False,
+    flag_value="true",
+    help="Note this change in the next commit's history (true/false, default true).",
+)
 @click.argument("container")
 @pass_globals
 @handle_errors
@@ -258,6 +269,7 @@ def config_cmd(g: Globals, /, container: str, **kw: object) -> None:
     help="Image format (default oci).",
 )
 @click.option("--compression-format", type=click.Choice(["gzip", "zstd", "none"]), default="gzip")
+@click.option("--disable-compression", "-D", is_flag=True, help="Write uncompressed layers.")
 @click.option("--squash", is_flag=True, help="Squash all layers into one.")
 @click.option("--timestamp", type=int, help="Seconds since the epoch for every time in the image.")
 @click.option("--rm", is_flag=True, help="Remove the container after committing.")
@@ -265,6 +277,15 @@ def config_cmd(g: Globals, /, container: str, **kw: object) -> None:
 @click.option("--author", help="Image author.")
 @click.option("--created-by", help="History note.")
 @click.option("--omit-history", is_flag=True, help="Add no history entry.")
+@click.option("--unsetenv", multiple=True, help="Environment variable the image leaves out.")
+@click.option(
+    "--identity-label",
+    default="true",
+    is_flag=False,
+    flag_value="true",
+    help="Add the io.buildah.version label (true/false, default true).",
+)
+@commit_only_options
 @click.option("--quiet", "-q", is_flag=True)
 @click.argument("container")
 @click.argument("image", required=False)
@@ -272,8 +293,10 @@ def config_cmd(g: Globals, /, container: str, **kw: object) -> None:
 @handle_errors
 def commit_cmd(
     g: Globals,
+    /,
     fmt: str | None,
     compression_format: str,
+    disable_compression: bool,
     squash: bool,
     timestamp: int | None,
     rm: bool,
@@ -281,16 +304,21 @@ def commit_cmd(
     author: str | None,
     created_by: str | None,
     omit_history: bool,
+    unsetenv: tuple[str, ...],
+    identity_label: str,
     quiet: bool,
     container: str,
     image: str | None,
+    **elsewhere: object,
 ) -> None:
-    """Commit CONTAINER to an image (named IMAGE); prints the image ID."""
+    """Commit CONTAINER to an image (named IMAGE; docker://REF pushes it); prints the image ID."""
+    destination = image if image and image.startswith("docker://") else None
+    refuse_elsewhere(elsewhere)
     ctr = Container.get(container, g.store())
     img = ctr.commit(
-        image,
+        image.removeprefix("docker://") if image else None,
         format=fmt,
-        compression=compression_format,
+        compression="none" if disable_compression else compression_format,
         squash=squash,
         timestamp=timestamp,
         rm=rm,
@@ -298,7 +326,11 @@ def commit_cmd(
         author=author,
         created_by=created_by,
         omit_history=omit_history,
+        unsetenv=unsetenv,
+        identity_label=bool(parse_bool(identity_label)),
     )
+    if destination:
+        push_committed(img, destination, fmt, elsewhere)
     click.echo(img.id)
 
 

@@ -6,96 +6,22 @@ import sys
 
 import click
 
-from buildah_py.cli.common import EXIT_ERROR, Globals, handle_errors, pass_globals, print_json
+from buildah_py.cli.commitflags import commit_refused_options, refuse_elsewhere
+from buildah_py.cli.common import (
+    EXIT_ERROR,
+    Globals,
+    handle_errors,
+    pass_globals,
+    pick_field,
+    print_json,
+)
 from buildah_py.cli.progress import BlobProgress
 from buildah_py.cli.registry import registry_options
 from buildah_py.container import Container, Image
 from buildah_py.container.resolve import candidates, find_image
-from buildah_py.errors import BuildahPyError, ContainerNotFound, ImageNotFound
+from buildah_py.errors import BuildahPyError, ContainerNotFound, ImageNotFound, TransportError
 from buildah_py.storage import Store
 from buildah_py.transports.options import PullOptions, PushOptions, RegistryOptions
-
-
-def _size(n: int) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1000 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.3g} {unit}"
-        n /= 1000  # type: ignore[assignment]
-    return str(n)
-
-
-@click.command("images")
-@click.option("--json", "as_json", is_flag=True)
-@click.option("--quiet", "-q", is_flag=True, help="Print only image IDs.")
-@click.option("--noheading", "-n", is_flag=True)
-@click.option("--digests", is_flag=True, help="Show manifest digests.")
-@click.argument("name", required=False)
-@pass_globals
-@handle_errors
-def images_cmd(
-    g: Globals, as_json: bool, quiet: bool, noheading: bool, digests: bool, name: str | None
-) -> None:
-    """List images (and manifest lists) in the local store."""
-    from buildah_py.manifests import ManifestLists
-
-    store = g.store()
-    recs = store.images()
-    lists = [] if name else ManifestLists(store).all()
-    if name:
-        want = find_image(store, name).id
-        recs = [r for r in recs if r.id == want]
-    if as_json:
-        print_json(
-            [
-                {
-                    "id": r.id,
-                    "names": r.names,
-                    "digest": r.manifest_digest,
-                    "createdat": r.created,
-                    "size": _size(r.size),
-                    "readonly": False,
-                }
-                for r in recs
-            ]
-            + [
-                {
-                    "id": lst.id,
-                    "names": [lst.name],
-                    "digest": lst.digest,
-                    "createdat": lst.created,
-                    "size": "",
-                    "readonly": False,
-                    "manifestlist": True,
-                }
-                for lst in lists
-            ]
-        )
-        return
-    if quiet:
-        for r in recs:
-            click.echo(r.id[:12])
-        for lst in lists:
-            click.echo(lst.id[:12])
-        return
-    if not noheading:
-        click.echo(f"{'REPOSITORY':<40}{'TAG':<12}{'IMAGE ID':<15}{'CREATED':<22}SIZE")
-    rows = [
-        (n, r.id, r.created, _size(r.size), r.manifest_digest)
-        for r in recs
-        for n in r.names or [""]
-    ]
-    rows += [(lst.name, lst.id, lst.created, "(list)", lst.digest) for lst in lists]
-    for full, ident, created, size, digest in rows:
-        repo, tag = _split_name(full)
-        line = f"{repo:<40}{tag:<12}{ident[:12]:<15}{created[:19]:<22}{size}"
-        click.echo(line + (f"  {digest}" if digests else ""))
-
-
-def _split_name(full: str) -> tuple[str, str]:
-    if not full:
-        return "<none>", "<none>"
-    repo, sep, tag = full.rpartition(":")
-    return (repo, tag) if sep and "/" not in tag else (full, "<none>")
 
 
 @click.command("inspect")
@@ -132,21 +58,9 @@ def inspect_cmd(g: Globals, kind: str | None, fmt: str | None, name: str) -> Non
     else:
         data = Image.get(name, store).inspect()
     if fmt:
-        click.echo(_pick(data, fmt))
+        click.echo(pick_field(data, fmt))
     else:
         print_json(data)
-
-
-def _pick(data: object, fmt: str) -> str:
-    import json
-
-    path = fmt.strip().removeprefix("{{").removesuffix("}}").strip().lstrip(".")
-    cur = data
-    for part in [p for p in path.split(".") if p]:
-        if not isinstance(cur, dict) or part not in cur:
-            raise ImageNotFound(f"field {part!r} of {fmt!r}")
-        cur = cur[part]
-    return cur if isinstance(cur, str) else json.dumps(cur)
 
 
 @click.command("tag")
@@ -226,6 +140,10 @@ def _remove_list(store: Store, ref: str) -> bool:
     "--format", "-f", "fmt", type=click.Choice(["oci", "docker", "v2s2"]), help="Manifest format."
 )
 @click.option("--compression-format", type=click.Choice(["gzip", "zstd", "none"]))
+@click.option("--compression-level", type=int, help="gzip or zstd level; recompresses every layer.")
+@click.option("--disable-compression", "-D", is_flag=True, help="Push uncompressed layers.")
+@click.option("--rm", is_flag=True, help="Remove the manifest list once it is pushed.")
+@commit_refused_options
 @click.option("--digestfile", help="Write the pushed manifest digest here.")
 @click.option("--all", "all_", is_flag=True, help="With a manifest list: push its images too.")
 @click.option(
@@ -241,6 +159,12 @@ def push_cmd(
     /,
     fmt: str | None,
     compression_format: str | None,
+    compression_level: int | None,
+    disable_compression: bool,
+    rm: bool,
+    encryption_key: tuple[str, ...],
+    encrypt_layer: tuple[str, ...],
+    sign_by: str | None,
     digestfile: str | None,
     all_: bool,
     remove_signatures: bool,
@@ -252,6 +176,9 @@ def push_cmd(
     """Push IMAGE (or a manifest list) to DESTINATION (docker://, oci:, oci-archive:, docker-archive:, dir:)."""
     from buildah_py.manifests import ManifestLists, push_list
 
+    refuse_elsewhere(
+        {"encryption_key": encryption_key, "encrypt_layer": encrypt_layer, "sign_by": sign_by}
+    )
     store = g.store()
     try:
         img: Image | None = Image.get(image, store)
@@ -263,13 +190,16 @@ def push_cmd(
         opts = PushOptions(
             registry=registry,
             format=("docker" if fmt == "v2s2" else fmt) if fmt else None,
-            compression=compression_format,
+            compression="none" if disable_compression else compression_format,
+            compression_level=compression_level,
             progress=progress,
         )
         if img is None:
             lst = ManifestLists(store).get(image)
             dest = destination or f"docker://{lst.name}"
             digest = push_list(store, image, dest, opts, all_images=all_).manifest_digest
+            if rm:
+                ManifestLists(store).remove(image)
         else:
             dest = destination or f"docker://{img.names[0] if img.names else image}"
             digest = img.push(dest, opts)
@@ -281,7 +211,18 @@ def push_cmd(
 @click.command("pull")
 @registry_options
 @click.option("--platform", help="os/arch[/variant].")
-@click.option("--all-tags", "-a", is_flag=True, hidden=True)
+@click.option("--os", "os_", help="OS of the image to choose from a list (default: the host's).")
+@click.option("--arch", help="Architecture to choose from a list (default: the host's).")
+@click.option("--variant", help="Architecture variant to choose.")
+@click.option(
+    "--policy",
+    type=click.Choice(["missing", "always", "never", "ifnewer"]),
+    default="missing",
+    help="When to pull: missing (default), always, never.",
+)
+@click.option("--remove-signatures", is_flag=True, help="No-op: buildah-py copies no signatures.")
+@click.option("--all-tags", "-a", is_flag=True, help="Refused: pull each tag by name.")
+@click.option("--decryption-key", multiple=True, help="Refused: encrypted images unsupported.")
 @click.option("--quiet", "-q", is_flag=True, help="Print no progress.")
 @click.argument("image")
 @pass_globals
@@ -290,18 +231,30 @@ def pull_cmd(
     g: Globals,
     /,
     platform: str | None,
+    os_: str | None,
+    arch: str | None,
+    variant: str | None,
+    policy: str,
+    remove_signatures: bool,
     all_tags: bool,
+    decryption_key: tuple[str, ...],
     quiet: bool,
     image: str,
     registry: RegistryOptions,
 ) -> None:
     """Pull IMAGE into the local store; prints its ID."""
+    from buildah_py.cli.platformflags import chosen_platform
     from buildah_py.container.resolve import pull
-    from buildah_py.oci.descriptor import Platform
 
-    plat = Platform.parse(platform) if platform else None
+    if all_tags:
+        raise TransportError(
+            "--all-tags: buildah-py cannot list a repository's tags; pull each tag by name"
+        )
+    if decryption_key:
+        raise TransportError("--decryption-key: encrypted images are not supported")
+    plat = chosen_platform(platform, os_, arch, variant)
     with BlobProgress(quiet=quiet) as progress:
-        opts = PullOptions(registry, policy="always", platform=plat, progress=progress)
+        opts = PullOptions(registry, policy=policy, platform=plat, progress=progress)
         rec = pull(g.store(), image, opts)
     click.echo(rec.id)
 
@@ -342,4 +295,4 @@ def import_cmd(
     click.echo(img.id)
 
 
-COMMANDS = [images_cmd, inspect_cmd, tag_cmd, rmi_cmd, push_cmd, pull_cmd, import_cmd]
+COMMANDS = [inspect_cmd, tag_cmd, rmi_cmd, push_cmd, pull_cmd, import_cmd]

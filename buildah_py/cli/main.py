@@ -31,7 +31,7 @@ VERBS = {
     "umount": "container_admin",
     "rm": "container_admin",
     "containers": "container_admin",
-    "images": "images",
+    "images": "imagelist",
     "inspect": "images",
     "tag": "images",
     "rmi": "images",

@@ -109,6 +109,7 @@ def _read_password(password_stdin: bool) -> str:
 )
 @click.option("--cert-dir", help="Directory of CA certificates (*.crt) and client keys.")
 @click.option("--get-login", is_flag=True, help="Print the user name stored for REGISTRY.")
+@click.option("--verbose", "-v", is_flag=True, help="Also print the credentials file written.")
 @click.argument("registry")
 @handle_errors
 def login_cmd(
@@ -119,6 +120,7 @@ def login_cmd(
     tls_verify: str | None,
     cert_dir: str | None,
     get_login: bool,
+    verbose: bool,
     registry: str,
 ) -> None:
     """Check credentials with REGISTRY and store them for later pushes and pulls."""
@@ -144,7 +146,9 @@ def login_cmd(
     options = RegistryOptions(
         tls_verify=parse_bool(tls_verify), authfile=authfile, cert_dir=cert_dir, files=files
     )
-    login(registry, username, password, options)
+    written = login(registry, username, password, options)
+    if verbose:
+        click.echo(f"Used: {written}")
     click.echo("Login Succeeded!")
 
 

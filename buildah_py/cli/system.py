@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import sys
 
 import click
 
 from buildah_py import __version__
-from buildah_py.cli.common import Globals, handle_errors, pass_globals, print_json
+from buildah_py.cli.common import Globals, handle_errors, pass_globals, pick_field, print_json
 
 
 @click.command("check")
@@ -47,21 +48,32 @@ def prune_cmd(g: Globals, all_: bool, force: bool) -> None:
 
 
 @click.command("info")
+@click.option("--debug", "-d", is_flag=True, help="Add how buildah-py itself runs.")
+@click.option("--format", "fmt", help="Print one field, e.g. {{.host.arch}}.")
 @pass_globals
 @handle_errors
-def info_cmd(g: Globals) -> None:
+def info_cmd(g: Globals, debug: bool, fmt: str | None) -> None:
     """Show the host and the store."""
-    print_json(
-        {
-            "host": {
-                "kernel": platform.release(),
-                "arch": platform.machine(),
-                "python": sys.version.split()[0],
-            },
-            "store": g.store().info(),
-            "version": __version__,
+    data: dict[str, object] = {
+        "host": {
+            "kernel": platform.release(),
+            "arch": platform.machine(),
+            "python": sys.version.split()[0],
+        },
+        "store": g.store().info(),
+        "version": __version__,
+    }
+    if debug:
+        data["debug"] = {
+            "executable": sys.executable,
+            "pid": os.getpid(),
+            "uid": os.getuid(),
+            "module": __file__,
         }
-    )
+    if fmt:
+        click.echo(pick_field(data, fmt))
+    else:
+        print_json(data)
 
 
 @click.command("version")

@@ -31,6 +31,7 @@ from buildah_py.oci.descriptor import Descriptor
 from buildah_py.oci.digest import chain_ids
 from buildah_py.oci.manifest import Manifest
 from buildah_py.oci.reference import local_name
+from buildah_py.version import __version__
 
 if TYPE_CHECKING:
     from buildah_py.container.working import Container
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("buildah_py.commit")
 FORMATS = ("oci", "docker")
+IDENTITY_LABEL = "io.buildah.version"  # the label buildah's --identity-label adds
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,8 @@ class CommitOptions:
     comment: str | None = None
     iidfile: str | None = None
     omit_history: bool = False
+    unsetenv: tuple[str, ...] = ()  # environment variables the image leaves out
+    identity_label: bool = False  # add buildah's io.buildah.version label
 
 
 def _is_empty_layer(ctr: Container, blob: LayerBlob) -> bool:
@@ -161,6 +165,10 @@ def commit_container(ctr: Container, name: str | None, opts: CommitOptions) -> I
             return _done(ctr, cached, opts)
     created = utc_timestamp(timestamp)
     cfg = ctr.image_config.copy()
+    for key in opts.unsetenv:
+        cfg.unset_env(key)
+    if opts.identity_label:
+        cfg.config.setdefault("Labels", {})[IDENTITY_LABEL] = __version__
     work = ctr.work
     base = [] if squash else list(work.base_layers)
     if squash:

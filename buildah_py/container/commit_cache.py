@@ -52,6 +52,8 @@ def commit_key(ctr: Container, opts: CommitOptions) -> str | None:
             "author": opts.author,
             "comment": opts.comment,
             "omit_history": opts.omit_history,
+            "unsetenv": list(opts.unsetenv),
+            "identity_label": opts.identity_label,
         },
     }
     return "sha256:" + hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()

@@ -70,6 +70,7 @@ class Image:
         *,
         format: str | None = None,
         compression: str | None = None,
+        compression_level: int | None = None,
         progress: ProgressFn | None = None,
         tls_verify: bool | None = None,
         authfile: str | None = None,
@@ -89,6 +90,7 @@ class Image:
             registry=user_registry_options(registry),
             format=base.format if format is None else format,
             compression=base.compression if compression is None else compression,
+            compression_level=compression_level or base.compression_level,
             progress=base.progress if progress is None else progress,
         )
         return push_image(self.store, self.id, destination, opts).manifest_digest

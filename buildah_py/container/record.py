@@ -36,6 +36,8 @@ class WorkingRecord:
     steps: list[HistoryStep] = field(default_factory=list)
     #: The history note the next commit uses when it is given none (``config --created-by``).
     created_by: str | None = None
+    #: The comment of the next commit's history entry when it is given none (``--history-comment``).
+    history_comment: str | None = None
 
 
 def to_extra(rec: WorkingRecord) -> dict[str, Any]:
@@ -50,6 +52,8 @@ def to_extra(rec: WorkingRecord) -> dict[str, Any]:
         out["cache_state"] = rec.cache_state
     if rec.created_by is not None:
         out["created_by"] = rec.created_by
+    if rec.history_comment is not None:
+        out["history_comment"] = rec.history_comment
     return out
 
 
@@ -65,4 +69,5 @@ def from_extra(data: dict[str, Any]) -> WorkingRecord:
             for s in data.get("steps") or []
         ],
         created_by=data.get("created_by"),
+        history_comment=data.get("history_comment"),
     )

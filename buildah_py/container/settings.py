@@ -138,14 +138,16 @@ class ConfigSettings:
     shell: Sequence[str] | None = None
     healthcheck: Mapping[str, Any] | str | None = None
     onbuild: Words | None = None
-    clear_onbuild: bool = False
     author: str | None = None
+    clear_onbuild: bool = False
     arch: str | None = None
     os: str | None = None
     variant: str | None = None
     domainname: str | None = None
     hostname: str | None = None
     comment: str | None = None
+    os_version: str | None = None  # the OS version the image needs (``os.version``)
+    os_features: Words | None = None  # OS features the image needs (``os.features``)
 
 
 def _words(value: Words) -> list[str]:
@@ -239,3 +241,9 @@ def _apply_top_level(cfg: ImageConfig, s: ConfigSettings) -> None:
         cfg.set("Hostname", str(s.hostname))
     if s.comment is not None:
         cfg.data["comment"] = str(s.comment)
+    if s.os_version is not None:
+        cfg.data["os.version"] = str(s.os_version)
+    if s.os_features is not None:
+        features = list(cfg.data.get("os.features") or [])
+        features += [f for f in _words(s.os_features) if f not in features]
+        cfg.data["os.features"] = features

@@ -106,8 +106,7 @@ class Container:
     def from_container(
         cls, src: Container, *, name: str | None = None, cache: BuildCache | bool | None = None
     ) -> Container:
-        """A new working container continuing from `src`'s current state (``FROM <stage>``):
-        same layers, config and history, no copying (loose changes of `src` are frozen first)."""
+        """A new working container on `src`'s state, sharing its layers (``FROM <stage>``)."""
         steps.freeze_dirty(src)
         rec = src.store.create_container(
             name, src.record.image_id, src.record.chain, src.record.config, to_extra(src.work)
@@ -174,9 +173,6 @@ class Container:
         self.record.extra = to_extra(self.work)
         self.store.update_container(self.record)
 
-    def _note(self, text: str) -> None:
-        self.work.pending.append(text)
-
     # --- filesystem ------------------------------------------------------------
     def mount(self) -> Path:
         """Mount the container's filesystem and return where; pairs with ``umount``."""
@@ -186,8 +182,7 @@ class Container:
         self.store.unmount(self.id)
 
     def rm(self) -> None:
-        """Remove the working container (never the images it came from or made); a store it
-        opened itself is closed once no image made here still uses it."""
+        """Remove the working container (never its images); a store it opened closes when unused."""
         try:
             self.store.remove_container(self.id)
         except ContainerNotFound:
@@ -240,7 +235,7 @@ class Container:
             cached_ops.cached_run(self, step, lambda: self._run_checked(step))
             return self
         status = execute_run(self, step)
-        self._note(step.note)
+        self.work.pending.append(step.note)
         self.save()
         if status != 0 and check:
             raise StepFailed(list(step.argv), status)
@@ -303,7 +298,7 @@ class Container:
             cached_ops.cached_copy(self, step, lambda: execute(step))
             return self
         execute(step)
-        self._note(step.note)
+        self.work.pending.append(step.note)
         self.save()
         return self
 
@@ -335,19 +330,25 @@ class Container:
         domainname: str | None = None,
         hostname: str | None = None,
         comment: str | None = None,
+        os_version: str | None = None,
+        os_features: Words | None = None,
         created_by: str | None = None,
+        history_comment: str | None = None,
+        add_history: bool = True,
     ) -> Container:
-        """Set image-config fields (None leaves a field as it is). ``clear_cmd`` drops the Cmd,
-        ``created_by`` is the history note of the next commit when it is given none."""
+        """Set image-config fields (None leaves one as it is); ``created_by``, ``history_comment``:
+        the next commit's history entry; ``add_history=False``: no note of this change in it."""
         settings = ConfigSettings(
             cmd, entrypoint, clear_cmd, env, unset_env, labels, unset_labels, annotations,
-            ports, volumes, user, workingdir, stop_signal, shell, healthcheck, onbuild,
-            clear_onbuild, author, arch, os, variant, domainname, hostname, comment,
+            ports, volumes, user, workingdir, stop_signal, shell, healthcheck, onbuild, author,
+            clear_onbuild, arch, os, variant, domainname, hostname, comment, os_version, os_features,
         )  # fmt: skip
         notes = apply_settings(self.image_config, self.work.annotations, settings)
-        if created_by is not None:
-            self.work.created_by = created_by
-        steps.config_step(self, notes)
+        work = self.work
+        work.created_by = work.created_by if created_by is None else created_by
+        work.history_comment = work.history_comment if history_comment is None else history_comment
+        if add_history or self.cache is not None:  # without it: no note in the next entry
+            steps.config_step(self, notes)
         if self.autosave:
             self.save()
         return self
@@ -376,12 +377,10 @@ class Container:
         comment: str | None = None,
         iidfile: str | None = None,
         omit_history: bool = False,
+        unsetenv: Sequence[str] = (),
+        identity_label: bool = False,
     ) -> Image:
-        """Write the container's changes as a new layer and record an image; returns it.
-
-        ``format`` defaults to ``$BUILDAH_FORMAT``, else oci; ``timestamp`` (seconds since the
-        epoch for every time in the image) to ``$SOURCE_DATE_EPOCH``; ``rm`` removes the container.
-        """
+        """The changes as a new image (default format $BUILDAH_FORMAT, time $SOURCE_DATE_EPOCH)."""
         opts = CommitOptions(
             format=format or defaults.default_format(),
             compression=compression,
@@ -390,8 +389,10 @@ class Container:
             rm=rm,
             created_by=created_by if created_by is not None else self.work.created_by,
             author=author,
-            comment=comment,
+            comment=comment if comment is not None else self.work.history_comment,
             iidfile=iidfile,
             omit_history=omit_history,
+            unsetenv=tuple(unsetenv),
+            identity_label=identity_label,
         )
         return commit_container(self, name, opts)

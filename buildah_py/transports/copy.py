@@ -96,6 +96,7 @@ class _Copier:
         compression: str | None,
         progress: ProgressFn | None,
         jobs: int,
+        level: int | None = None,
     ) -> None:
         if fmt not in (None, "oci", "docker"):
             raise TransportError(f"unknown image format {fmt!r}; expected 'oci' or 'docker'")
@@ -106,6 +107,7 @@ class _Copier:
         self.src, self.dst = src, dst
         self.format, self.compression, self.jobs = fmt, compression, max(1, jobs)
         self.warnings: list[str] = []
+        self.level = level  # a compression level asked for: recompress even same-format layers
         #: Set when the caller asked for a platform and the source was a single image.
         self.check_platform: Platform | None = None
         lock = threading.Lock()
@@ -216,7 +218,7 @@ class _Copier:
             return layer
         current = mt.layer_compression(layer.media_type)
         target = choose_compression(current, fmt, self.dst.supported_compressions, self.compression)
-        if target == current:
+        if target == current and (self.level is None or target == "none"):
             out = replace(layer, media_type=mt.layer_media_type(fmt, current))
             self._copy_blob(layer, out)
             return out
@@ -225,7 +227,9 @@ class _Copier:
             self.src.get_blob(layer), layer, self.progress
         ) as reader:
             try:
-                result = recompress(cast(BinaryIO, reader), target, expected_diff_id=diff_id)
+                result = recompress(
+                    cast(BinaryIO, reader), target, expected_diff_id=diff_id, level=self.level
+                )
             except ImageFormatError:
                 reader.finish()  # a damaged blob is reported as a digest mismatch, not bad gzip
                 raise
@@ -299,6 +303,7 @@ def copy_image(
     compression: str | None = None,
     progress: ProgressFn | None = None,
     jobs: int = DEFAULT_JOBS,
+    compression_level: int | None = None,
 ) -> CopyResult:
     """Copy the image `src` names into `dst` and commit it there.
 
@@ -307,7 +312,7 @@ def copy_image(
     ``"skipped"`` for a blob the destination already had.
     A failure leaves the destination uncommitted; closing it then removes what was written.
     """
-    copier = _Copier(src, dst, format, compression, progress, jobs)
+    copier = _Copier(src, dst, format, compression, progress, jobs, compression_level)
     with naming(src.reference):
         raw, declared = src.get_manifest()
         kind = sniff_media_type(raw, declared)

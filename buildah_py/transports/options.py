@@ -120,6 +120,8 @@ class PushOptions:
     format: str | None = None
     #: gzip, zstd or none; None keeps each layer's compression where it can.
     compression: str | None = None
+    #: gzip or zstd level; given, every layer is compressed anew at it.
+    compression_level: int | None = None
     progress: ProgressFn | None = None
     #: Repositories on the destination registry that may hold the blobs (mounted, not uploaded).
     mount_from: tuple[str, ...] = ()

@@ -159,6 +159,7 @@ def push_source(
             compression=opts.compression,
             progress=opts.progress,
             jobs=opts.jobs,
+            compression_level=opts.compression_level,
         )
         stats = getattr(dst, "stats", None)
         if stats is not None:

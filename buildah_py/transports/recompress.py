@@ -48,12 +48,22 @@ class _HashingWriter:
         self.out.flush()
 
 
+def _native_level(target: str, level: int | None) -> int | None:
+    """gzip levels come on zlib's 1-9 scale (as buildah takes them); ISA-L has 1-3."""
+    if level is None or target != "gzip":
+        return level
+    if not 1 <= level <= 9:
+        raise ValueError(f"gzip compression level {level}: want 1 to 9")
+    return (level + 2) // 3
+
+
 def recompress(
     stream: BinaryIO,
     target: str,
     *,
     expected_diff_id: str | None = None,
     tmpdir: str | None = None,
+    level: int | None = None,
 ) -> Recompressed:
     """Decompress `stream` (whatever its compression) and compress it as `target` into a temp file.
 
@@ -63,7 +73,7 @@ def recompress(
     tmp = tempfile.TemporaryFile(dir=tmpdir)
     try:
         sink = _HashingWriter(tmp, hashing=target != "none")  # uncompressed: digest == diff ID
-        writer = compressor(cast(BinaryIO, sink), Compression(target))
+        writer = compressor(cast(BinaryIO, sink), Compression(target), _native_level(target, level))
         diff = hashlib.sha256()
         try:
             src = open_decompressed(stream)
