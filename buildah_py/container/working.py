@@ -347,7 +347,7 @@ class Container:
         work = self.work
         work.created_by = work.created_by if created_by is None else created_by
         work.history_comment = work.history_comment if history_comment is None else history_comment
-        if add_history or self.cache is not None:  # without it: no note in the next entry
+        if add_history:  # without it the change leaves no history note
             steps.config_step(self, notes)
         if self.autosave:
             self.save()

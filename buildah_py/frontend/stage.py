@@ -165,7 +165,7 @@ class StageBuilder:
 
 def scratch_defaults(ctr: Container) -> None:
     """A build ``FROM scratch`` starts with the default PATH in its config, as buildah's does."""
-    ctr.config(env={"PATH": DEFAULT_PATH})
+    ctr.config(env={"PATH": DEFAULT_PATH}, add_history=False)
 
 
 def _set_platform(ctr: Container, platform: Platform) -> None:
