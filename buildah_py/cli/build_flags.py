@@ -75,10 +75,15 @@ def refused_options(fn: F) -> F:
         name = "--" + dest.replace("_", "-")
         decls = [name, dest] if dest not in _SHORT else [_SHORT[dest], name, dest]
         if dest in _FLAGS:
-            fn = click.option(*decls, is_flag=True, default=False, hidden=True)(fn)
+            fn = click.option(*decls, is_flag=True, default=False, help=_refused(dest))(fn)
         else:
-            fn = click.option(*decls, multiple=True, hidden=True)(fn)
+            fn = click.option(*decls, multiple=True, help=_refused(dest))(fn)
     return fn
+
+
+def _refused(dest: str) -> str:
+    """Listed in --help as buildah lists it, with why it is refused here."""
+    return f"Refused: {REFUSED[dest]}"
 
 
 def refuse(kw: dict[str, Any]) -> None:
@@ -116,10 +121,8 @@ def metadata_options(fn: F) -> F:
             is_flag=True,
             help="Store layers uncompressed.",
         ),
-        click.option("--compress", is_flag=True, hidden=True, help="Legacy; no effect."),
-        click.option(
-            "--disable-content-trust", is_flag=True, hidden=True, help="Docker's; no effect."
-        ),
+        click.option("--compress", is_flag=True, help="Legacy; no effect."),
+        click.option("--disable-content-trust", is_flag=True, help="Docker's; no effect."),
     )
     for option in reversed(options):
         fn = option(fn)
