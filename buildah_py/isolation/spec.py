@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from buildah_py.isolation.runopts import RunOptions
 from buildah_py.linux.mount import Mount
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -75,6 +76,8 @@ class RunSpec:
     umask: int = 0o022
     # chroot isolation: True for containers' default profile, False for none, or a profile path.
     seccomp: bool | Path = True
+    #: volumes, ulimits, capabilities, DNS, namespaces, cgroup limits ... (buildah's run flags).
+    options: RunOptions = RunOptions()
 
 
 def final_env(env: list[str], home: str, terminal: bool) -> list[str]:
