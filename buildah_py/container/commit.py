@@ -26,6 +26,7 @@ from buildah_py.archive.writer import (
 from buildah_py.container.commit_cache import cached_image, commit_key, remember_aliases
 from buildah_py.container.image import Image
 from buildah_py.errors import ContainerError
+from buildah_py.hints import FORMAT_DOCKER, FORMAT_OCI, GZIP
 from buildah_py.oci import mediatypes as mt
 from buildah_py.oci.config import utc_timestamp
 from buildah_py.oci.descriptor import Descriptor
@@ -177,7 +178,7 @@ def commit_container(
             f"unknown compression {opts.compression!r}: use gzip, zstd or none"
         ) from None
     if fmt == "docker" and comp is Compression.ZSTD:
-        raise ContainerError("the docker format cannot carry zstd layers; use --format oci or gzip")
+        raise ContainerError(f"the docker format cannot carry zstd layers; {FORMAT_OCI}, or {GZIP}")
     store = ctr.store
     squash, timestamp, author = opts.squash, opts.timestamp, opts.author
     key = commit_key(ctr, replace(opts, format=fmt, compression=comp.value))
@@ -229,8 +230,9 @@ def commit_container(
     dropped = cfg.dropped_by_oci() if fmt == "oci" else []
     if dropped:
         log.warning(
-            "the OCI format cannot carry %s; they are dropped (use --format docker to keep them)",
+            "the OCI format cannot carry %s; they are dropped (%s)",
             ", ".join(dropped),
+            FORMAT_DOCKER,
         )
     out_cfg = cfg.for_format(fmt)
     cfg_bytes = out_cfg.to_bytes()
