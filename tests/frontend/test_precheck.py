@@ -7,7 +7,8 @@ import time
 
 import pytest
 
-from buildah_py.errors import DockerfileError
+from buildah_py.cli.changes import change_settings
+from buildah_py.errors import ContainerError, DockerfileError
 
 from .conftest import BASE, Builder
 
@@ -98,3 +99,11 @@ def test_good_flags_pass(b: Builder) -> None:
         "RUN --network=none --security=sandbox --mount=type=tmpfs,target=/t true\n"
     )
     assert b.tree(image)["/a"][1:3] == (1, 2)
+
+
+def test_change_instructions_get_the_semantic_step() -> None:
+    with pytest.raises(ContainerError, match=r"--change:1:1: USER: requires exactly one argument"):
+        change_settings(["USER"])
+    with pytest.raises(ContainerError, match=r"--change:1:8: EXPOSE: unknown flag --x"):
+        change_settings(["EXPOSE --x 80"])
+    assert change_settings(["USER me"]) == {"user": "me"}
