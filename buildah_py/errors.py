@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from buildah_py.hints import FORCE
+
 
 class BuildahPyError(Exception):
     """Base of every error buildah-py raises on purpose."""
@@ -77,9 +79,7 @@ class NameInUse(StoreError):
 
 class ImageInUse(StoreError):
     def __init__(self, image: str, containers: list[str]) -> None:
-        super().__init__(
-            f"image {image} is used by container(s) {', '.join(containers)} (use --force)"
-        )
+        super().__init__(f"image {image} is used by container(s) {', '.join(containers)} ({FORCE})")
         self.image = image
         self.containers = containers
 

@@ -1,11 +1,17 @@
-"""Standalone Dockerfile parser: grammar, syntax tree, expansion, ignore files, lint.
+"""Standalone Dockerfile parser: grammar, syntax tree, semantic step, expansion, ignore files, lint.
 
 Imports nothing from buildah_py, so other tools can use it on its own.
 """
 
 from __future__ import annotations
 
-from .errors import DockerfileParserError, DockerfileSyntaxError, ExpansionError, IgnoreFileError
+from .errors import (
+    DockerfileParserError,
+    DockerfileSemanticError,
+    DockerfileSyntaxError,
+    ExpansionError,
+    IgnoreFileError,
+)
 from .expand import (
     MAX_ENV,
     MAX_WORD,
@@ -44,6 +50,8 @@ from .instructions import (
 )
 from .lint import Warning, lint
 from .parser import Dockerfile, parse, parse_file
+from .semantic import instruction_problems, problems_of, semantic_problems
+from .spans import Spans
 from .table import INSTRUCTION_TABLE
 
 LintWarning = Warning  # the same class, for code that would rather not shadow the builtin
@@ -58,6 +66,7 @@ __all__ = [
     "CopyInstruction",
     "Dockerfile",
     "DockerfileParserError",
+    "DockerfileSemanticError",
     "DockerfileSyntaxError",
     "EntrypointInstruction",
     "EnvInstruction",
@@ -79,6 +88,7 @@ __all__ = [
     "OnbuildInstruction",
     "RunInstruction",
     "ShellInstruction",
+    "Spans",
     "StopsignalInstruction",
     "UnknownInstruction",
     "UserInstruction",
@@ -92,8 +102,11 @@ __all__ = [
     "expands_args",
     "expands_heredoc",
     "expansion_rule",
+    "instruction_problems",
     "lint",
     "parse",
     "parse_file",
+    "problems_of",
     "referenced_names",
+    "semantic_problems",
 ]

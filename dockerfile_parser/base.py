@@ -1,20 +1,21 @@
 """The base of the syntax tree: ``Instruction`` and the values it holds.
 
 Every instruction keeps BuildKit's parser-stage view (``args`` raw, quotes
-kept, nothing expanded) plus typed helpers for the executor. ``check()``
-applies the instruction-stage rules (argument counts, accepted flags);
-the parser calls it and adds the location to any complaint.
+kept, nothing expanded) plus typed helpers for the executor. ``problems()``
+lists what BuildKit's instruction stage would refuse (argument counts,
+accepted flags); the semantic step (``semantic.py``) adds the location.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, ClassVar
 
-from .flags import Flag, FlagKind, check_flags
+from .flags import Flag, FlagKind, flag_problems
+from .spans import NO_SPANS, Spans
 
 NO_FLAGS: Mapping[str, FlagKind] = MappingProxyType({})
 HEREDOC_WORD = re.compile(r"^(\d*)<<(-?)([^<]*)$")
@@ -75,6 +76,7 @@ class Instruction:
     start_line: int
     end_line: int
     original: str
+    spans: Spans = field(default=NO_SPANS, compare=False, repr=False)
 
     KEYWORD: ClassVar[str] = ""
     FLAGS: ClassVar[Mapping[str, FlagKind]] = NO_FLAGS
@@ -96,22 +98,30 @@ class Instruction:
     def has_flag(self, name: str) -> bool:
         return any(f.name == name for f in self.flags)
 
+    def problems(self) -> list[InstructionError]:
+        """Everything BuildKit's instruction stage would refuse here (empty when nothing)."""
+        found = [
+            InstructionError(err.message, err.index)
+            for err in flag_problems(self.name, self.flags, self.FLAGS)
+        ]
+        return found + list(self._arg_problems())
+
     def check(self) -> None:
-        """Raise InstructionError if BuildKit's instruction stage would refuse this."""
-        check_flags(self.name, self.flags, self.FLAGS)
-        self._check_args()
+        """Raise the first of ``problems()``, if any."""
+        for problem in self.problems():
+            raise problem
 
-    def _check_args(self) -> None:
-        return None
+    def _arg_problems(self) -> Iterator[InstructionError]:
+        return iter(())
 
-    def _need(self, count: int, what: str = "argument") -> None:
+    def _need(self, count: int, what: str = "argument") -> Iterator[InstructionError]:
         if len(self.args) < count:
             plural = "" if count == 1 else "s"
-            raise InstructionError(f"{self.name} requires at least {count} {what}{plural}")
+            yield InstructionError(f"{self.name} requires at least {count} {what}{plural}")
 
-    def _exactly_one(self) -> None:
+    def _exactly_one(self) -> Iterator[InstructionError]:
         if len(self.args) != 1:
-            raise InstructionError(f"{self.name} requires exactly one argument")
+            yield InstructionError(f"{self.name} requires exactly one argument")
 
     def to_json(self) -> dict[str, Any]:
         return {

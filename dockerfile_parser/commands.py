@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
@@ -47,12 +48,13 @@ class EntrypointInstruction(_CommandLine):
 class ShellInstruction(Instruction):
     KEYWORD = "SHELL"
 
-    def _check_args(self) -> None:
+    def _arg_problems(self) -> Iterator[InstructionError]:
         if not self.json:
-            raise InstructionError(
+            yield InstructionError(
                 'SHELL requires the arguments in JSON form: SHELL ["/bin/sh", "-c"]'
             )
-        self._need(1)
+            return
+        yield from self._need(1)
 
 
 @dataclass(frozen=True)
@@ -73,15 +75,15 @@ class FromInstruction(Instruction):
     def platform(self) -> str | None:
         return self.flag("platform")
 
-    def _check_args(self) -> None:
+    def _arg_problems(self) -> Iterator[InstructionError]:
         if len(self.args) == 3 and self.args[1].lower() == "as":
             if not _STAGE_NAME.match(self.args[2].lower()):
-                raise InstructionError(
+                yield InstructionError(
                     f"invalid stage name {self.args[2]!r}: start with a letter, then use letters, "
                     "digits, '-', '_' or '.'"
                 )
         elif len(self.args) != 1:
-            raise InstructionError(
+            yield InstructionError(
                 "FROM requires either one argument, or three: FROM image AS name"
             )
 
@@ -126,14 +128,14 @@ class _SourcesAndDest(Instruction):
     def link(self) -> bool:
         return self.flag("link") == "true"
 
-    def _check_args(self) -> None:
+    def _arg_problems(self) -> Iterator[InstructionError]:
         if len(self.args) < 2:
-            raise InstructionError(
+            yield InstructionError(
                 f"{self.name} requires at least two arguments: {self.name} SOURCE... DEST "
                 "(the destination is missing)"
             )
-        if HEREDOC_WORD.match(self.dest) and self._heredoc_for(self.dest):
-            raise InstructionError(f"{self.name} cannot use a heredoc as a destination")
+        elif HEREDOC_WORD.match(self.dest) and self._heredoc_for(self.dest):
+            yield InstructionError(f"{self.name} cannot use a heredoc as a destination")
 
 
 @dataclass(frozen=True)
@@ -169,14 +171,14 @@ class OnbuildInstruction(Instruction):
     KEYWORD = "ONBUILD"
     trigger: Instruction | None = None
 
-    def _check_args(self) -> None:
+    def _arg_problems(self) -> Iterator[InstructionError]:
+        # The trigger's own problems are the semantic step's: they are located in the trigger.
         if self.trigger is None:
-            raise InstructionError("ONBUILD requires an instruction to run later: ONBUILD RUN ...")
-        if self.trigger.name == "ONBUILD":
-            raise InstructionError("chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed")
-        if self.trigger.name in ("FROM", "MAINTAINER"):
-            raise InstructionError(f"{self.trigger.name} isn't allowed as an ONBUILD trigger")
-        self.trigger.check()
+            yield InstructionError("ONBUILD requires an instruction to run later: ONBUILD RUN ...")
+        elif self.trigger.name == "ONBUILD":
+            yield InstructionError("chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed")
+        elif self.trigger.name in ("FROM", "MAINTAINER"):
+            yield InstructionError(f"{self.trigger.name} isn't allowed as an ONBUILD trigger")
 
     def to_json(self) -> dict[str, Any]:
         out = super().to_json()
@@ -188,5 +190,5 @@ class OnbuildInstruction(Instruction):
 class UnknownInstruction(Instruction):
     """A keyword BuildKit does not know; parsed, and left for the executor to report."""
 
-    def check(self) -> None:
-        return None
+    def problems(self) -> list[InstructionError]:
+        return []

@@ -4,6 +4,7 @@ WORKDIR, STOPSIGNAL, MAINTAINER, HEALTHCHECK."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -22,10 +23,10 @@ class _Pairs(Instruction):
         a = self.args
         return tuple(KeyValue(a[i], a[i + 1], a[i + 2] == "") for i in range(0, len(a) - 2, 3))
 
-    def _check_args(self) -> None:
-        self._need(1)
+    def _arg_problems(self) -> Iterator[InstructionError]:
+        yield from self._need(1)
         if any(p.key == "" for p in self.pairs):
-            raise InstructionError(f"{self.name} names can not be blank")
+            yield InstructionError(f"{self.name} names can not be blank")
 
 
 @dataclass(frozen=True)
@@ -51,10 +52,10 @@ class ArgInstruction(Instruction):
             out.append((name, default if eq else None))
         return tuple(out)
 
-    def _check_args(self) -> None:
-        self._need(1)
+    def _arg_problems(self) -> Iterator[InstructionError]:
+        yield from self._need(1)
         if any(name == "" for name, _ in self.declarations):
-            raise InstructionError("ARG names can not be blank")
+            yield InstructionError("ARG names can not be blank")
 
 
 @dataclass(frozen=True)
@@ -65,8 +66,8 @@ class ExposeInstruction(Instruction):
     def ports(self) -> tuple[str, ...]:
         return self.args
 
-    def _check_args(self) -> None:
-        self._need(1)
+    def _arg_problems(self) -> Iterator[InstructionError]:
+        yield from self._need(1)
 
 
 @dataclass(frozen=True)
@@ -77,10 +78,10 @@ class VolumeInstruction(Instruction):
     def paths(self) -> tuple[str, ...]:
         return self.args
 
-    def _check_args(self) -> None:
-        self._need(1)
+    def _arg_problems(self) -> Iterator[InstructionError]:
+        yield from self._need(1)
         if any(p.strip() == "" for p in self.args):
-            raise InstructionError("VOLUME specified can not be an empty string")
+            yield InstructionError("VOLUME specified can not be an empty string")
 
 
 class _OneString(Instruction):
@@ -88,8 +89,8 @@ class _OneString(Instruction):
     def value(self) -> str:
         return self.args[0] if self.args else ""
 
-    def _check_args(self) -> None:
-        self._exactly_one()
+    def _arg_problems(self) -> Iterator[InstructionError]:
+        yield from self._exactly_one()
 
 
 @dataclass(frozen=True)
@@ -132,24 +133,28 @@ class HealthcheckInstruction(Instruction):
         rest = self.args[1:]
         return list(rest) if self.json else (rest[0] if rest else "")
 
-    def _check_args(self) -> None:
-        self._need(1)
+    def _arg_problems(self) -> Iterator[InstructionError]:
+        if not self.args:
+            yield InstructionError("HEALTHCHECK requires CMD followed by a command, or NONE")
+            return
         if self.kind == "NONE":
             if len(self.args) > 1:
-                raise InstructionError("HEALTHCHECK NONE takes no arguments")
+                yield InstructionError("HEALTHCHECK NONE takes no arguments")
             return
         if self.kind != "CMD":
-            raise InstructionError(f"unknown type {self.args[0]!r} in HEALTHCHECK (try CMD)")
-        if len(self.args) < 2:
-            raise InstructionError("missing command after HEALTHCHECK CMD")
+            yield InstructionError(f"unknown type {self.args[0]!r} in HEALTHCHECK (try CMD)")
+        elif len(self.args) < 2 or self.args[1:] == ("",):
+            yield InstructionError("missing command after HEALTHCHECK CMD")
         for index, flag in enumerate(self.flags):
-            value = flag.value or ""
+            value = flag.value
+            if value is None:
+                continue  # "needs a value" is said already
             if flag.name == "retries":
                 if not re.fullmatch(r"[+-]?\d+", value) or int(value) < 1:
-                    raise InstructionError(
+                    yield InstructionError(
                         f"--retries must be a whole number of at least 1, not {value!r}", index
                     )
-            elif not _DURATION.match(value):
-                raise InstructionError(
+            elif flag.name in self.FLAGS and not _DURATION.match(value):
+                yield InstructionError(
                     f"--{flag.name} must be a duration such as 30s or 1m30s, not {value!r}", index
                 )

@@ -21,6 +21,22 @@ class DockerfileSyntaxError(DockerfileParserError, ValueError):
         return f"{self.filename}:{self.line}:{self.column}: {self.message}"
 
 
+class DockerfileSemanticError(DockerfileSyntaxError):
+    """Valid syntax that cannot be built (an unknown flag, a bare HEALTHCHECK, an unclosed quote
+    the builder would expand); ``instruction`` is the instruction's name."""
+
+    def __init__(
+        self,
+        message: str,
+        filename: str = "Dockerfile",
+        line: int = 1,
+        column: int = 1,
+        instruction: str = "",
+    ):
+        super().__init__(message, filename, line, column)
+        self.instruction = instruction
+
+
 class ExpansionError(DockerfileParserError, ValueError):
     """A variable substitution that is malformed or refused (``${x:?}``)."""
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import enum
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 
@@ -69,7 +69,15 @@ def unquote_flag(token: str) -> str:
 
 
 def check_flags(keyword: str, flags: Sequence[Flag], spec: Mapping[str, FlagKind]) -> None:
-    """Raise FlagError for an unknown, repeated or malformed flag."""
+    """Raise the first FlagError for an unknown, repeated or malformed flag."""
+    for problem in flag_problems(keyword, flags, spec):
+        raise problem
+
+
+def flag_problems(
+    keyword: str, flags: Sequence[Flag], spec: Mapping[str, FlagKind]
+) -> Iterator[FlagError]:
+    """A FlagError for every unknown, repeated or malformed flag, in order."""
     seen: set[str] = set()
     for index, flag in enumerate(flags):
         name, value = flag.name, flag.value
@@ -83,12 +91,14 @@ def check_flags(keyword: str, flags: Sequence[Flag], spec: Mapping[str, FlagKind
                 message += "; accepted: " + ", ".join(f"--{n}" for n in sorted(spec))
             else:
                 message += f"; {keyword} accepts no flags"
-            raise FlagError(message, index)
+            yield FlagError(message, index)
+            continue
         if name in seen and kind is not FlagKind.STRINGS:
-            raise FlagError(f"repeated flag --{name}", index)
+            yield FlagError(f"repeated flag --{name}", index)
+            continue
         seen.add(name)
         if kind is FlagKind.BOOL:
             if value is not None and value.lower() not in ("true", "false"):
-                raise FlagError(f"--{name} expects true or false, not {value!r}", index)
+                yield FlagError(f"--{name} expects true or false, not {value!r}", index)
         elif value is None:
-            raise FlagError(f"--{name} needs a value (--{name}=VALUE)", index)
+            yield FlagError(f"--{name} needs a value (--{name}=VALUE)", index)

@@ -1,4 +1,8 @@
-"""parse(): Dockerfile text to a ``Dockerfile`` of typed instructions."""
+"""parse(): Dockerfile text to a ``Dockerfile`` of typed instructions, syntax only.
+
+The tree holds what BuildKit's parser holds (raw flags and arguments);
+what the instruction stage would refuse is the semantic step's to find.
+"""
 
 from __future__ import annotations
 
@@ -10,18 +14,18 @@ from typing import Any
 
 from .args import ArgsError
 from .errors import DockerfileSyntaxError, ExpansionError
-from .expand import Lexer, check_word, raw_words
-from .expand_rules import expansion_rule
-from .flags import Flag, FlagError
+from .expand import Lexer, raw_words
+from .flags import Flag
 from .gospace import GO_SPACE_STR
 from .instructions import (
     Heredoc,
     Instruction,
-    InstructionError,
     OnbuildInstruction,
     UnknownInstruction,
 )
 from .lines import LineReader, LogicalLine, decode
+from .semantic import problems_of
+from .spans import Spans
 from .syntax import GrammarError, LineSyntax, parse_line, parse_lines
 from .table import HEREDOC_RULES, INSTRUCTION_TABLE
 
@@ -82,6 +86,7 @@ class _Builder:
             json=parsed.json,
             start_line=p.line.start_line,
             end_line=end,
+            spans=Spans(p.line, p.lead, tuple(o for _, o in syn.flags), syn.rest_offset),
         )
         if entry.cls is OnbuildInstruction:
             trigger = None
@@ -93,7 +98,7 @@ class _Builder:
             return OnbuildInstruction(heredocs=(), original=original, trigger=trigger, **common)  # type: ignore[arg-type]
         return entry.cls(heredocs=heredocs, original=original, **common)  # type: ignore[arg-type]
 
-    def heredoc_line(self, p: _Pending) -> tuple[Instruction, LineSyntax]:
+    def heredoc_line(self, p: _Pending) -> Instruction:
         """A RUN/COPY/ADD/ONBUILD line holding ``<<``: read the bodies it opens now."""
         syn = _parse_one(p.stripped)
         owner = syn
@@ -113,7 +118,7 @@ class _Builder:
                 heredocs.append(Heredoc(name, content, expand, chomp, fd))
         found = tuple(heredocs)
         original = p.line.text if syn.rule == "onbuild" else _with_bodies(p.line.text, found)
-        return self.build(p, syn, found, original, self.reader.current_line), syn
+        return self.build(p, syn, found, original, self.reader.current_line)
 
     def _is_json(self, syn: LineSyntax) -> bool:
         try:
@@ -148,40 +153,6 @@ class _Builder:
             out.append((name, match.group(2) == "-", expand, int(match.group(1) or 0), word))
         return out
 
-    def check(self, inst: Instruction, p: _Pending, syn: LineSyntax) -> None:
-        """Instruction-stage rules and the syntax of substitutions the builder will expand."""
-        try:
-            inst.check()
-        except (InstructionError, FlagError) as err:
-            index = err.flag_index if isinstance(err, InstructionError) else err.index
-            offset = p.lead + (
-                syn.flags[index][1] if index is not None and index < len(syn.flags) else 0
-            )
-            raise self.error(_prefixed(inst.name, err.message), p.line, offset) from None
-        self.check_expansion(inst, p, syn)
-
-    def check_expansion(self, inst: Instruction, p: _Pending, syn: LineSyntax) -> None:
-        rule = expansion_rule(inst.name)
-        words: list[tuple[str, int]] = []
-        if rule.args:
-            values = inst.args
-            if inst.name in ("ENV", "LABEL"):
-                values = tuple(v for i, v in enumerate(values) if i % 3 != 2)
-            words += [(v, p.lead + syn.rest_offset) for v in values]
-        for flag, (_text, offset) in zip(inst.flags, syn.flags, strict=True):
-            if flag.name in rule.flags and flag.value is not None:
-                words.append((flag.value, p.lead + offset))
-        for word, offset in words:
-            if "$" not in word and "'" not in word and '"' not in word:
-                continue  # nothing in it can fail to expand
-            try:
-                check_word(word, self.reader.escape)
-            except ExpansionError as err:
-                where = p.line.text.find(word, offset)
-                raise self.error(
-                    f"{inst.name}: {err}", p.line, where if where >= 0 else offset
-                ) from None
-
 
 def _prefixed(name: str, message: str) -> str:
     """Messages start with the instruction's name, once."""
@@ -202,12 +173,11 @@ def _parse_one(text: str) -> LineSyntax:
     return parse_line(text.strip(GO_SPACE_STR))
 
 
-def parse(text: str | bytes, filename: str = "Dockerfile", *, strict: bool = True) -> Dockerfile:
-    """Parse a Dockerfile.
+def parse(text: str | bytes, filename: str = "Dockerfile", *, strict: bool = False) -> Dockerfile:
+    """Parse a Dockerfile into its syntax tree, accepting what BuildKit's parser accepts.
 
-    With ``strict`` (the default) the instruction-stage rules apply too:
-    accepted flags, argument counts, well-formed substitutions. Without it
-    only BuildKit's parser stage runs. Raises DockerfileSyntaxError only.
+    With ``strict`` the semantic step runs too and its first problem (a
+    DockerfileSemanticError) is raised. Raises DockerfileSyntaxError only.
     """
     reader = LineReader(decode(text, filename), filename)
     builder = _Builder(reader)
@@ -224,17 +194,18 @@ def parse(text: str | bytes, filename: str = "Dockerfile", *, strict: bool = Tru
                 # A continuation running into the end of the file: an empty command.
                 slots.append(_empty_instruction(line))
             elif "<<" in stripped and _MAYBE_HEREDOC.match(stripped):
-                inst, syn = builder.heredoc_line(pending)
-                slots.append(inst)
-                if strict:
-                    builder.check(inst, pending, syn)
+                slots.append(builder.heredoc_line(pending))
             else:
                 slots.append(pending)
     except DockerfileSyntaxError as err:
         late = err  # report it unless an earlier line is wrong too
     except GrammarError as err:
         late = reader.error(f"internal grammar error: {err}", reader.current_line)
-    instructions = _finish(builder, slots, strict)
+    instructions = _finish(builder, slots)
+    if strict:
+        # lines before a syntax error are checked too: the earliest problem is the one to fix
+        for problem in problems_of(instructions, filename, reader.escape):
+            raise problem
     if late is not None:
         raise late
     if not instructions:
@@ -244,9 +215,7 @@ def parse(text: str | bytes, filename: str = "Dockerfile", *, strict: bool = Tru
     )
 
 
-def _finish(
-    builder: _Builder, slots: list[Instruction | _Pending], strict: bool
-) -> list[Instruction]:
+def _finish(builder: _Builder, slots: list[Instruction | _Pending]) -> list[Instruction]:
     """Parse the deferred lines in one grammar call and put every instruction in order."""
     pending = [s for s in slots if isinstance(s, _Pending)]
     try:
@@ -261,18 +230,17 @@ def _finish(
             out.append(slot)
             continue
         syn = next(syntaxes)
-        inst = builder.build(slot, syn, (), slot.line.text, slot.line.end_line)
-        if strict:
-            builder.check(inst, slot, syn)
-        out.append(inst)
+        out.append(builder.build(slot, syn, (), slot.line.text, slot.line.end_line))
     return out
 
 
 def _empty_instruction(line: LogicalLine) -> Instruction:
-    return UnknownInstruction("", (), (), False, (), line.start_line, line.end_line, "")
+    return UnknownInstruction(
+        "", (), (), False, (), line.start_line, line.end_line, "", Spans(line)
+    )
 
 
-def parse_file(path: str | os.PathLike[str], *, strict: bool = True) -> Dockerfile:
+def parse_file(path: str | os.PathLike[str], *, strict: bool = False) -> Dockerfile:
     """Read and parse a Dockerfile; errors name the file as given."""
     name = os.fspath(path)
     try:

@@ -11,6 +11,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "buildah_py"
 #: Layer of each top-level module or package; a module may import only from its own layer or below.
 LAYERS = {
     "errors": 0,
+    "hints": 0,
     "version": 0,
     "linux": 0,
     "defaults": 6,

@@ -23,6 +23,46 @@ from buildah_py.archive.tarwrite import TarEmitter
 from buildah_py.archive.whiteouts import overlay_prefix
 from buildah_py.errors import LayerError
 
+#: Told (tar bytes written so far, estimated tar size or None, finished) as a layer is written.
+LayerProgress = Callable[[int, int | None, bool], None]
+_REPORT_EVERY = 1 << 20  # bytes between two progress calls
+
+
+class _Reporting:
+    """Passes writes on to `inner`, telling `progress` the bytes so far about once per MiB."""
+
+    def __init__(self, inner: HashingWriter, progress: LayerProgress, total: int | None) -> None:
+        self._inner = inner
+        self._progress = progress
+        self._total = total
+        self._next = _REPORT_EVERY
+
+    def write(self, data: bytes | bytearray | memoryview) -> int:
+        n = self._inner.write(data)
+        if self._inner.size >= self._next:
+            self._next = self._inner.size + _REPORT_EVERY
+            self._progress(self._inner.size, self._total, False)
+        return n
+
+
+def estimate_tar_size(root: Path) -> int:
+    """About how many bytes a tar of the tree at `root` takes: a header per entry and each
+    file's data in whole blocks (links not followed)."""
+    total = 2 * 512
+    todo = [os.fspath(root)]
+    while todo:
+        try:
+            with os.scandir(todo.pop()) as entries:
+                for entry in entries:
+                    total += 512
+                    if entry.is_dir(follow_symlinks=False):
+                        todo.append(entry.path)
+                    elif entry.is_file(follow_symlinks=False):
+                        total += -(-entry.stat(follow_symlinks=False).st_size // 512) * 512
+        except OSError:
+            continue  # an estimate: what cannot be read is left out
+    return total
+
 
 @dataclass(frozen=True)
 class LayerBlob:
@@ -49,6 +89,8 @@ def _write(
     level: int | None,
     timestamp: int | None,
     private_prefix: str | None = None,
+    progress: LayerProgress | None = None,
+    total: int | None = None,
 ) -> LayerBlob:
     root_fd = _open_root(upper)
     counted = HashingWriter(out)
@@ -59,8 +101,9 @@ def _write(
         else compressor(cast(BinaryIO, counted), compression, level)
     )
     tar = counted if packed is None else HashingWriter(packed)
+    sink = tar if progress is None else _Reporting(tar, progress, total)
     emitter = TarEmitter(
-        root_fd, cast(BinaryIO, tar), timestamp=timestamp, overlay_prefix=private_prefix
+        root_fd, cast(BinaryIO, sink), timestamp=timestamp, overlay_prefix=private_prefix
     )
     try:
         for change in plan(root_fd):
@@ -73,6 +116,8 @@ def _write(
     finally:
         emitter.close()
         os.close(root_fd)
+    if progress is not None:
+        progress(tar.size, total, True)
     return LayerBlob(tar.digest(), counted.digest(), counted.size, compression)
 
 
@@ -84,6 +129,7 @@ def write_layer_from_upper(
     level: int | None = None,
     timestamp: int | None = None,
     userxattr: bool = False,
+    progress: LayerProgress | None = None,
 ) -> LayerBlob:
     """Write the layer an overlayfs upper dir stands for.
 
@@ -100,6 +146,8 @@ def write_layer_from_upper(
         level,
         timestamp,
         private_prefix=prefix,
+        progress=progress,
+        total=estimate_tar_size(upper) if progress is not None else None,
     )
 
 
@@ -112,10 +160,13 @@ def write_layer_from_dirs(
     level: int | None = None,
     timestamp: int | None = None,
     compare_content: bool = False,
+    progress: LayerProgress | None = None,
 ) -> LayerBlob:
-    """Write the layer that turns tree `lower` into tree `upper` (whole `upper` if no lower)."""
+    """Write the layer that turns tree `lower` into tree `upper` (whole `upper` if no lower);
+    `progress` gets no total for a diff (its size is known only once written)."""
     if lower is None:
-        return _write(upper, walk_tree, out, compression, level, timestamp)
+        total = estimate_tar_size(upper) if progress is not None else None
+        return _write(upper, walk_tree, out, compression, level, timestamp, None, progress, total)
     lower_fd = _open_root(lower)
     try:
         differ = DirDiff(compare_content=compare_content)
@@ -126,6 +177,7 @@ def write_layer_from_dirs(
             compression,
             level,
             timestamp,
+            progress=progress,
         )
     finally:
         os.close(lower_fd)
@@ -138,6 +190,8 @@ def write_layer_from_tree(
     compression: Compression = Compression.GZIP,
     level: int | None = None,
     timestamp: int | None = None,
+    progress: LayerProgress | None = None,
 ) -> LayerBlob:
     """Write a whole directory tree as one layer."""
-    return _write(root, walk_tree, out, compression, level, timestamp)
+    total = estimate_tar_size(root) if progress is not None else None
+    return _write(root, walk_tree, out, compression, level, timestamp, None, progress, total)

@@ -30,7 +30,7 @@ def change_settings(changes: tuple[str, ...] | list[str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for change in changes:
         try:
-            parsed = dp.parse(change, filename="--change")
+            parsed = dp.parse(change, filename="--change", strict=True)
         except dp.DockerfileParserError as err:
             raise ContainerError(f"--change {change!r}: {err}") from err
         if len(parsed.instructions) != 1:

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 import click
 
+from buildah_py.cli.hinting import HintFilter, for_cli
 from buildah_py.errors import BuildahPyError, DockerfileError, StepFailed
 from buildah_py.storage import Store
 
@@ -38,7 +39,7 @@ pass_globals = click.make_pass_decorator(Globals)
 
 
 def fail(message: str, status: int = EXIT_ERROR) -> None:
-    click.echo(f"Error: {message}", err=True)
+    click.echo(f"Error: {for_cli(message)}", err=True)
     sys.exit(status)
 
 
@@ -98,6 +99,8 @@ def setup_logging(level: str) -> None:
         stream=sys.stderr,
         force=True,  # a verb's own --log-level replaces the global one
     )
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(HintFilter())
 
 
 def key_values(items: tuple[str, ...], what: str) -> dict[str, str]:

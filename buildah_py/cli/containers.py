@@ -18,6 +18,7 @@ from buildah_py.cli.common import (
 )
 from buildah_py.container import Container
 from buildah_py.errors import ContainerError
+from buildah_py.frontend.progress import Progress
 
 
 @click.command("from")
@@ -328,6 +329,7 @@ def commit_cmd(
         omit_history=omit_history,
         unsetenv=unsetenv,
         identity_label=bool(parse_bool(identity_label)),
+        progress=Progress(quiet=quiet).layer,
     )
     if destination:
         push_committed(img, destination, fmt, elsewhere)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from buildah_py.archive.compression import Compression, open_decompressed
 from buildah_py.archive.writer import (
     LayerBlob,
+    LayerProgress,
     write_layer_from_dirs,
     write_layer_from_tree,
     write_layer_from_upper,
@@ -25,6 +26,7 @@ from buildah_py.archive.writer import (
 from buildah_py.container.commit_cache import cached_image, commit_key, remember_aliases
 from buildah_py.container.image import Image
 from buildah_py.errors import ContainerError
+from buildah_py.hints import FORMAT_DOCKER, FORMAT_OCI, GZIP
 from buildah_py.oci import mediatypes as mt
 from buildah_py.oci.config import utc_timestamp
 from buildah_py.oci.descriptor import Descriptor
@@ -67,14 +69,20 @@ def _is_empty_layer(ctr: Container, blob: LayerBlob) -> bool:
 
 
 def _write_layer(
-    ctr: Container, compression: Compression, timestamp: int | None, squash: bool
+    ctr: Container,
+    compression: Compression,
+    timestamp: int | None,
+    squash: bool,
+    progress: LayerProgress | None,
 ) -> LayerBlob | None:
     store = ctr.store
     if squash:
         root = store.mount(ctr.id)
         try:
             with store.content.writer() as w:
-                blob = write_layer_from_tree(root, w, compression=compression, timestamp=timestamp)
+                blob = write_layer_from_tree(
+                    root, w, compression=compression, timestamp=timestamp, progress=progress
+                )
         finally:
             store.unmount(ctr.id)
         return blob
@@ -89,12 +97,13 @@ def _write_layer(
                 compression=compression,
                 timestamp=timestamp,
                 userxattr=store.driver.userxattr,
+                progress=progress,
             )
     else:
         lower = store.snapshot_path(ctr.record.chain[-1]) if ctr.record.chain else None
         with store.content.writer() as w:
             blob = write_layer_from_dirs(
-                lower, upper, w, compression=compression, timestamp=timestamp
+                lower, upper, w, compression=compression, timestamp=timestamp, progress=progress
             )
     return None if _is_empty_layer(ctr, blob) else blob
 
@@ -104,7 +113,11 @@ def _memo_key(compression: Compression, timestamp: int | None) -> str:
 
 
 def _step_blob(
-    ctr: Container, snap: str, comp: Compression, timestamp: int | None
+    ctr: Container,
+    snap: str,
+    comp: Compression,
+    timestamp: int | None,
+    progress: LayerProgress | None,
 ) -> LayerBlob | None:
     """The layer of one frozen step snapshot: memoised, so a snapshot is compressed once."""
     store = ctr.store
@@ -119,7 +132,12 @@ def _step_blob(
             return None
         with store.content.writer() as w:
             blob = write_layer_from_upper(
-                fs, w, compression=comp, timestamp=timestamp, userxattr=store.driver.userxattr
+                fs,
+                w,
+                compression=comp,
+                timestamp=timestamp,
+                userxattr=store.driver.userxattr,
+                progress=progress,
             )
     else:
         parent = store.snapshot_parent(snap)
@@ -130,21 +148,26 @@ def _step_blob(
                 w,
                 compression=comp,
                 timestamp=timestamp,
+                progress=progress,
             )
     store.remember_layer_blob(snap, key, blob.digest, blob.size, blob.diff_id)
     return None if _is_empty_layer(ctr, blob) else blob
 
 
 def _step_layers(
-    ctr: Container, comp: Compression, timestamp: int | None
+    ctr: Container, comp: Compression, timestamp: int | None, progress: LayerProgress | None
 ) -> dict[str, LayerBlob | None]:
     """A layer (or None when empty) for each step snapshot above the base image's layers."""
     base = len(ctr.work.base_layers)
-    return {snap: _step_blob(ctr, snap, comp, timestamp) for snap in ctr.record.chain[base:]}
+    chain = ctr.record.chain[base:]
+    return {snap: _step_blob(ctr, snap, comp, timestamp, progress) for snap in chain}
 
 
-def commit_container(ctr: Container, name: str | None, opts: CommitOptions) -> Image:
-    """Write `ctr`'s changes as a new image named `name` (see the module docstring)."""
+def commit_container(
+    ctr: Container, name: str | None, opts: CommitOptions, progress: LayerProgress | None = None
+) -> Image:
+    """Write `ctr`'s changes as a new image named `name` (see the module docstring); `progress`
+    hears how each layer written goes."""
     fmt = opts.format.lower()
     if fmt not in FORMATS:
         raise ContainerError(f"unknown image format {opts.format!r}: use oci or docker")
@@ -155,7 +178,7 @@ def commit_container(ctr: Container, name: str | None, opts: CommitOptions) -> I
             f"unknown compression {opts.compression!r}: use gzip, zstd or none"
         ) from None
     if fmt == "docker" and comp is Compression.ZSTD:
-        raise ContainerError("the docker format cannot carry zstd layers; use --format oci or gzip")
+        raise ContainerError(f"the docker format cannot carry zstd layers; {FORMAT_OCI}, or {GZIP}")
     store = ctr.store
     squash, timestamp, author = opts.squash, opts.timestamp, opts.author
     key = commit_key(ctr, replace(opts, format=fmt, compression=comp.value))
@@ -175,7 +198,7 @@ def commit_container(ctr: Container, name: str | None, opts: CommitOptions) -> I
         cfg.data["rootfs"] = {"type": "layers", "diff_ids": []}
         cfg.data["history"] = []
 
-    step_blobs = {} if squash else _step_layers(ctr, comp, timestamp)
+    step_blobs = {} if squash else _step_layers(ctr, comp, timestamp, progress)
     steps = [] if squash else work.steps
     for step in steps:  # cached steps: a layer each, config-only steps an empty_layer entry
         layer = step_blobs.get(step.snapshot) if step.snapshot else None
@@ -188,7 +211,7 @@ def commit_container(ctr: Container, name: str | None, opts: CommitOptions) -> I
                 created=created,
                 author=author or "",
             )
-    blob = _write_layer(ctr, comp, timestamp, squash)
+    blob = _write_layer(ctr, comp, timestamp, squash, progress)
     pending = work.pending
     by = opts.created_by or ("; ".join(pending) if pending else "buildah-py commit")
     if blob is not None:
@@ -207,8 +230,9 @@ def commit_container(ctr: Container, name: str | None, opts: CommitOptions) -> I
     dropped = cfg.dropped_by_oci() if fmt == "oci" else []
     if dropped:
         log.warning(
-            "the OCI format cannot carry %s; they are dropped (use --format docker to keep them)",
+            "the OCI format cannot carry %s; they are dropped (%s)",
             ", ".join(dropped),
+            FORMAT_DOCKER,
         )
     out_cfg = cfg.for_format(fmt)
     cfg_bytes = out_cfg.to_bytes()

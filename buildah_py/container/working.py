@@ -10,6 +10,7 @@ from types import TracebackType
 from typing import Any
 
 from buildah_py import defaults
+from buildah_py.archive.writer import LayerProgress
 from buildah_py.container import cache as steps
 from buildah_py.container import cached_ops
 from buildah_py.container.adding import add_sources
@@ -379,8 +380,9 @@ class Container:
         omit_history: bool = False,
         unsetenv: Sequence[str] = (),
         identity_label: bool = False,
+        progress: LayerProgress | None = None,
     ) -> Image:
-        """The changes as a new image (default format $BUILDAH_FORMAT, time $SOURCE_DATE_EPOCH)."""
+        """The changes as a new image (format $BUILDAH_FORMAT, time $SOURCE_DATE_EPOCH, `progress`)."""
         opts = CommitOptions(
             format=format or defaults.default_format(),
             compression=compression,
@@ -395,4 +397,4 @@ class Container:
             unsetenv=tuple(unsetenv),
             identity_label=identity_label,
         )
-        return commit_container(self, name, opts)
+        return commit_container(self, name, opts, progress)

@@ -9,10 +9,13 @@ triggers of base images are not replayed.
 
 from __future__ import annotations
 
+import sys
+
 from buildah_py.errors import DockerfileError
 from buildah_py.frontend.args import ArgScope
 from buildah_py.frontend.config_steps import healthcheck_spec
 from buildah_py.frontend.errors import at
+from buildah_py.frontend.precheck import check_dockerfile
 from buildah_py.frontend.run_step import command_text, network_mode
 from buildah_py.frontend.stages import split_stages, stage_ref
 from dockerfile_parser import (
@@ -20,12 +23,14 @@ from dockerfile_parser import (
     ArgInstruction,
     CopyInstruction,
     Dockerfile,
+    DockerfileSyntaxError,
     EnvInstruction,
     HealthcheckInstruction,
     Instruction,
     LabelInstruction,
     RunInstruction,
     expands_heredoc,
+    parse,
     parse_file,
 )
 
@@ -102,7 +107,7 @@ def _instruction(w: _Writer, inst: Instruction, stages: list, index: int) -> Non
         )
     elif isinstance(inst, CopyInstruction | AddInstruction):
         if inst.has_flag("parents") or inst.has_flag("exclude"):
-            raise w.fail(inst, f"{name} with --parents or --exclude")
+            raise w.fail(inst, f"{name} --parents or --exclude")
         _heredoc_copy(w, inst)
         if not inst.sources:
             return
@@ -216,14 +221,12 @@ def _simple(w: _Writer, inst: Instruction) -> None:
 
 
 def convert_file(path: str) -> str:
-    import sys
-
-    from dockerfile_parser import DockerfileSyntaxError, parse
-
+    """The Python build script for the Dockerfile at `path` ("-": standard input)."""
     try:
         df = parse(sys.stdin.buffer.read(), "Dockerfile") if path == "-" else parse_file(path)
     except DockerfileSyntaxError as err:
         raise DockerfileError(
             err.message, where=f"{err.filename.rsplit('/', 1)[-1]}:{err.line}"
         ) from None
+    check_dockerfile(df.filename, df)
     return convert(df)

@@ -9,14 +9,15 @@ from buildah_py.errors import DockerfileError
 from dockerfile_parser import Instruction
 
 
-def at(filename: str, inst: Instruction, message: str) -> DockerfileError:
-    """A DockerfileError located at `inst` (where="FILE:LINE"), carrying the source line."""
+def at(
+    filename: str, inst: Instruction, message: str, where: tuple[int, int] | None = None
+) -> DockerfileError:
+    """A DockerfileError located at `inst` (where="FILE:LINE"), or at `where`'s line and column
+    ("FILE:LINE:COLUMN"), carrying the source line."""
     name = filename.rsplit("/", 1)[-1] or "Dockerfile"
     source = inst.original.splitlines()[0] if inst.original else ""
-    err = DockerfileError(
-        f"{message}\n >>> {source}" if source else message, where=f"{name}:{inst.start_line}"
-    )
-    return err
+    place = f"{name}:{where[0]}:{where[1]}" if where else f"{name}:{inst.start_line}"
+    return DockerfileError(f"{message}\n >>> {source}" if source else message, where=place)
 
 
 def unknown_instruction(keyword: str, known: Iterable[str]) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -23,7 +24,7 @@ from buildah_py.frontend.context import (
 from buildah_py.frontend.errors import at, unknown_instruction
 from buildah_py.frontend.instructions import HANDLERS
 from buildah_py.frontend.options import PULL_POLICIES, BuildOptions
-from buildah_py.frontend.precheck import check_instruction
+from buildah_py.frontend.precheck import check_dockerfile
 from buildah_py.frontend.progress import Progress
 from buildah_py.frontend.script import run_script
 from buildah_py.frontend.stage import StageBuilder
@@ -32,6 +33,8 @@ from buildah_py.oci.descriptor import Platform
 from buildah_py.storage import Store
 from buildah_py.transports.options import PullOptions, RegistryOptions
 from dockerfile_parser import Dockerfile, DockerfileSyntaxError, expand_word, parse
+
+log = logging.getLogger("buildah_py.build")
 
 
 class _Cancelled(Exception):
@@ -187,20 +190,22 @@ class Build:
             ) from None
         self.filename = name
         self.escape = df.escape
+        log.debug("%s: %d instructions, escape %r", name, len(df.instructions), df.escape)
         return df
 
     def _dockerfile(self, df: Dockerfile) -> Image:
+        check_dockerfile(self.filename, df)  # every instruction, before any step runs
         self.stages = split_stages(df, self.scope)
         if self.options.from_image and self.stages:
             first = self.stages[0]
             first.base, first.base_stage = self.options.from_image, None
-        for inst in (i for st in self.stages for i in st.instructions):  # fail before any step runs
-            if inst.name not in HANDLERS:
+        for inst in (i for st in self.stages for i in st.instructions):
+            if inst.name not in HANDLERS:  # an instruction the parser knows and the build lacks
                 raise at(self.filename, inst, unknown_instruction(inst.keyword, HANDLERS))
-            check_instruction(self.filename, inst)
         final, todo = needed(self.stages, self.options.target)
         if not self.options.skip_unused_stages:
             todo = self.stages[: final.index + 1]
+        log.debug("stages to build: %s", ", ".join(st.name or str(st.index) for st in todo))
         self._resolve_images(todo)
         multi = len(todo) > 1
         with ThreadPoolExecutor(max_workers=max(1, min(self.options.jobs, len(todo)))) as pool:
@@ -238,6 +243,7 @@ class Build:
             squash=opts.squash,
             compression=opts.compression,
             omit_history=opts.omit_history,
+            progress=self.progress.layer,
         )
         for tag in tags[1:]:
             image.tag(tag)

@@ -1,31 +1,130 @@
-"""Checks made before a build's first step: RUN's flags and ``--mount`` specs, so a typo on
-line 40 fails the build at once, not after the 39 steps before it."""
+"""Checks made before a build's first step, so a typo on line 40 fails the build at once, not
+after the 39 steps before it: the parser's semantic step (unknown flags, argument counts, bad
+HEALTHCHECK forms, unclosed quotes) and the values of every flag the build understands
+(COPY/ADD ``--chown``/``--chmod``/``--checksum``/``--exclude``/``--keep-git-dir``, FROM
+``--platform``, RUN ``--network``/``--security``/``--device``/``--mount``). A value holding ``$``
+is checked when its step expands it."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Iterator
+
+from buildah_py.container.adding import is_url
+from buildah_py.container.copying import parse_mode
 from buildah_py.container.runmounts import parse_mount, parse_spec
 from buildah_py.errors import ContainerError
 from buildah_py.frontend.errors import at
-from buildah_py.frontend.run_step import network_mode
-from dockerfile_parser import Instruction, RunInstruction
+from buildah_py.frontend.run_step import network_mode, security_mode
+from buildah_py.oci.descriptor import Platform
+from dockerfile_parser import (
+    AddInstruction,
+    Dockerfile,
+    IgnoreFileError,
+    IgnoreMatcher,
+    Instruction,
+    instruction_problems,
+)
+
+_DIGEST_LENGTHS = {"sha256": 64, "sha384": 96, "sha512": 128}
+_HEX = re.compile(r"^[0-9a-f]+$")
+
+# (instruction, flag value) -> messages about the value; the flag's name is put in front.
+ValueCheck = Callable[[Instruction, str], Iterator[str]]
 
 
-def check_instruction(filename: str, inst: Instruction) -> None:
-    """Raise the error `inst`'s step would raise for its flags; words with ``$`` wait for it."""
-    if not isinstance(inst, RunInstruction):
-        return
-    network = inst.flag("network")
-    if network is not None and "$" not in network:
-        try:
-            network_mode(network)
-        except ValueError as err:
-            raise at(filename, inst, f"RUN: {err}") from None
-    for spec in inst.mounts:
-        if "$" not in spec:
-            _check_mount(filename, inst, spec)
+def check_dockerfile(filename: str, df: Dockerfile) -> None:
+    """Raise a DockerfileError for the first problem of any instruction, in file order."""
+    for inst in df.instructions:
+        check_instruction(filename, inst, df.escape)
 
 
-def _check_mount(filename: str, inst: Instruction, spec: str) -> None:
+def check_instruction(filename: str, inst: Instruction, escape: str = "\\") -> None:
+    """Raise a DockerfileError, at ``FILE:LINE:COLUMN``, if `inst` cannot be built as written."""
+    found = first_problem(inst, filename, escape)
+    if found is not None:
+        raise at(filename, inst, found[0], found[1])
+
+
+def first_problem(
+    inst: Instruction, filename: str = "Dockerfile", escape: str = "\\"
+) -> tuple[str, tuple[int, int]] | None:
+    """The first reason `inst` cannot be built (``INSTR: message``) and its (line, column)."""
+    problems = instruction_problems(inst, filename, escape)
+    if problems:
+        return problems[0].message, (problems[0].line, problems[0].column)
+    for index, flag in enumerate(inst.flags):
+        check = _CHECKS.get((inst.name, flag.name))
+        if check is None or flag.value is None or "$" in flag.value:
+            continue
+        for message in check(inst, flag.value):
+            return f"{inst.name}: --{flag.name}={flag.value}: {message}", inst.spans.flag(index)
+    return None
+
+
+def _chown(inst: Instruction, value: str) -> Iterator[str]:
+    user, _, group = value.partition(":")
+    if not user or ":" in group or (":" in value and not group):
+        yield "want USER, USER:GROUP, UID or UID:GID"
+
+
+def _chmod(inst: Instruction, value: str) -> Iterator[str]:
+    try:
+        parse_mode(value)
+    except ContainerError:
+        yield "want an octal mode such as 0755"
+
+
+def _checksum(inst: Instruction, value: str) -> Iterator[str]:
+    algo, _, digest = value.partition(":")
+    if algo not in _DIGEST_LENGTHS:
+        yield "want sha256:HEX, sha384:HEX or sha512:HEX"
+    elif len(digest) != _DIGEST_LENGTHS[algo] or not _HEX.match(digest):
+        yield f"want {_DIGEST_LENGTHS[algo]} lower-case hex digits after {algo}:"
+    elif isinstance(inst, AddInstruction) and (
+        len(inst.sources) != 1 or not is_url(inst.sources[0])
+    ):
+        yield "works with a single http(s) URL source"
+
+
+def _exclude(inst: Instruction, value: str) -> Iterator[str]:
+    try:
+        IgnoreMatcher([value], source="--exclude")
+    except IgnoreFileError as err:
+        yield err.message
+
+
+def _keep_git_dir(inst: Instruction, value: str) -> Iterator[str]:
+    if value.lower() == "true":
+        yield "buildah-py does not fetch git sources, so there is no .git directory to keep"
+
+
+def _platform(inst: Instruction, value: str) -> Iterator[str]:
+    try:
+        Platform.parse(value)
+    except ValueError as err:
+        yield str(err).split(": ", 1)[-1]
+
+
+def _network(inst: Instruction, value: str) -> Iterator[str]:
+    try:
+        network_mode(value)
+    except ValueError as err:
+        yield str(err).split(": ", 1)[-1]
+
+
+def _security(inst: Instruction, value: str) -> Iterator[str]:
+    try:
+        security_mode(value)
+    except ValueError as err:
+        yield str(err).split(": ", 1)[-1]
+
+
+def _device(inst: Instruction, value: str) -> Iterator[str]:
+    yield "RUN --device is not supported"
+
+
+def _mount(inst: Instruction, spec: str) -> Iterator[str]:
     checked = spec
     try:
         opts = parse_spec(spec)
@@ -40,4 +139,22 @@ def _check_mount(filename: str, inst: Instruction, spec: str) -> None:
         checked = ",".join(f"{k}={v}" for k, v in opts.items())
         parse_mount(checked)
     except ContainerError as err:
-        raise at(filename, inst, f"RUN {str(err).replace(repr(checked), repr(spec))}") from None
+        # the spec is in the message already: keep what follows it
+        yield str(err).replace(repr(checked), repr(spec)).split(f"{spec!r}: ", 1)[-1]
+
+
+_CHECKS: dict[tuple[str, str], ValueCheck] = {
+    ("COPY", "chown"): _chown,
+    ("COPY", "chmod"): _chmod,
+    ("COPY", "exclude"): _exclude,
+    ("ADD", "chown"): _chown,
+    ("ADD", "chmod"): _chmod,
+    ("ADD", "checksum"): _checksum,
+    ("ADD", "exclude"): _exclude,
+    ("ADD", "keep-git-dir"): _keep_git_dir,
+    ("FROM", "platform"): _platform,
+    ("RUN", "network"): _network,
+    ("RUN", "security"): _security,
+    ("RUN", "device"): _device,
+    ("RUN", "mount"): _mount,
+}

@@ -33,8 +33,11 @@ def run(sb: StageBuilder, inst: Instruction) -> None:
         except ValueError as err:
             raise sb.fail(f"RUN: {err}") from None
     security = inst.flag("security")
-    if security not in (None, "sandbox"):
-        raise sb.fail(f"RUN: --security={security}: only sandbox is supported")
+    if security is not None:
+        try:
+            security_mode(security)
+        except ValueError as err:
+            raise sb.fail(f"RUN: {err}") from None
     if inst.flag_values("device"):
         raise sb.fail("RUN: --device is not supported")
     mounts: list[str | Mount | RunMount] = [_mount_spec(sb, sb.expand(m)) for m in inst.mounts]
@@ -136,3 +139,10 @@ def network_mode(value: str) -> str | None:
     if value not in NETWORKS:
         raise ValueError(f"--network={value}: use default, none or host")
     return NETWORKS[value]
+
+
+def security_mode(value: str) -> str:
+    """RUN --security=VALUE: only the default sandbox (insecure mode is never granted)."""
+    if value != "sandbox":
+        raise ValueError(f"--security={value}: only sandbox is supported")
+    return value

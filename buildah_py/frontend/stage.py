@@ -10,6 +10,7 @@ from buildah_py.errors import BuildahPyError, DockerfileError, StepFailed
 from buildah_py.frontend.errors import at
 from buildah_py.frontend.history import instruction_note
 from buildah_py.frontend.instructions import HANDLERS
+from buildah_py.frontend.precheck import first_problem
 from buildah_py.frontend.stages import Stage, stage_ref
 from buildah_py.isolation import DEFAULT_PATH
 from buildah_py.oci.descriptor import Platform
@@ -151,6 +152,9 @@ class StageBuilder:
             except ValueError as err:
                 raise self.fail(f"ONBUILD trigger {text!r}: {err}") from None
             for inst in insts:
+                problem = first_problem(inst)
+                if problem is not None:
+                    raise self.fail(f"ONBUILD trigger {text!r}: {problem[0]}")
                 self.build.progress.line(f"{self.prefix}--> ONBUILD {inst.original}")
                 self.execute(inst, HANDLERS)
         self.container.config(clear_onbuild=True)

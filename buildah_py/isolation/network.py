@@ -19,6 +19,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from buildah_py.errors import IsolationUnavailable, RunError
+from buildah_py.hints import NETWORK
 from buildah_py.linux.flags import CLONE_NEWNET, PR_SET_PDEATHSIG
 from buildah_py.linux.namespaces import loopback_up
 from buildah_py.linux.syscalls import prctl, unshare
@@ -42,7 +43,7 @@ def check_network(network: str) -> None:
         )
     raise IsolationUnavailable(
         "network 'private' needs slirp4netns or pasta, and neither is installed "
-        "(install the slirp4netns or passt package), or use --network host or none"
+        f"(install the slirp4netns or passt package), {NETWORK}"
     )
 
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from buildah_py.defaults import user_registry_options
 from buildah_py.errors import StoreError
+from buildah_py.hints import ALL_IMAGES
 from buildah_py.manifests.lists import ManifestLists
 from buildah_py.oci import mediatypes as mt
 from buildah_py.oci.digest import sha256_digest
@@ -76,7 +77,7 @@ def _push_index_only(store: Store, src: ListSource, dest: str, opts: PushOptions
     raw, kind = src.raw, src.list.media_type
     if opts.format is not None and kind != mt.index_type(opts.format):
         raise StoreError(
-            f"{src.reference}: converting the format needs the member images; push with --all"
+            f"{src.reference}: converting the format needs the member images; {ALL_IMAGES}"
         )
     dst = open_destination(
         dest,

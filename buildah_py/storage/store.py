@@ -15,6 +15,7 @@ from types import TracebackType
 from typing import Any
 
 from buildah_py.errors import StoreError
+from buildah_py.hints import ROOT
 from buildah_py.storage import drivers
 from buildah_py.storage.atomic import atomic_write_json, read_json
 from buildah_py.storage.check import Checker
@@ -54,7 +55,7 @@ def _pick_driver(txn: MetaTxn, root: Path, requested: str | None) -> drivers.Dri
         if txn.meta.snapshots or txn.meta.containers:
             raise StoreError(
                 f"the store at {root} uses the {rec.get('driver')} driver and holds layers; "
-                f"it cannot switch to {requested} (use another --root, or remove the store)"
+                f"it cannot switch to {requested} ({ROOT})"
             )
     chosen = drivers.choose(root, requested)
     atomic_write_json(path, drivers.to_record(chosen))

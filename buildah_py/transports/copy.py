@@ -19,6 +19,7 @@ from functools import partial
 from typing import BinaryIO, cast
 
 from buildah_py.errors import DigestMismatch, ImageFormatError, TransportError
+from buildah_py.hints import FORMAT_DOCKER
 from buildah_py.oci import mediatypes as mt
 from buildah_py.oci.config import ImageConfig
 from buildah_py.oci.descriptor import Descriptor, Platform
@@ -177,7 +178,7 @@ class _Copier:
         if fmt == "oci" and manifest.format == "docker" and (dropped := config.dropped_by_oci()):
             self.warnings.append(
                 f"the OCI format does not define {', '.join(dropped)}; the config keeps them "
-                "byte for byte, but OCI tools ignore them (use --format docker to keep them working)"
+                f"byte for byte, but OCI tools ignore them ({FORMAT_DOCKER})"
             )
         diff_ids = config.diff_ids
         return diff_ids if len(diff_ids) == len(manifest.layers) else None

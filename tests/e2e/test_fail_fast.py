@@ -1,7 +1,9 @@
-"""Fail fast: every image a build names is found before its first step runs."""
+"""Fail fast: every image a build names is found, and every instruction's flags and arguments
+are checked, before its first step runs."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from tests.e2e.cliutil import Cli
@@ -60,11 +62,45 @@ def test_unreachable_mount_image_fails_before_first_run(
     assert "STEP" not in out
 
 
-def test_build_takes_log_level(cli: Cli, busybox: str, tmp_path: Path) -> None:
-    code, _, err = _build(cli, tmp_path, f"FROM {busybox}\nLABEL a=b\n", "--log-level", "debug")
-    assert code == 0, err
+def _debug_lines(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.startswith("DEBUG ")]
+
+
+def test_build_log_level_works_like_the_global_option(
+    cli: Cli, busybox: str, tmp_path: Path
+) -> None:
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    (ctx / "Dockerfile").write_text(f"FROM {busybox}\nLABEL a=b\n")
+    quiet = cli("build", "-t", "out", str(ctx))
+    assert _debug_lines(quiet.stderr) == []
+    verb = cli("build", "--log-level", "debug", "-t", "out", str(ctx))
+    top = cli("--log-level", "debug", "build", "-t", "out", str(ctx))
+    wanted = "DEBUG buildah_py.build: stages to build: 0"
+    assert wanted in _debug_lines(verb.stderr) and wanted in _debug_lines(top.stderr)
+    # the verb's own option wins over the global one, as given later on the line
+    hushed = cli("--log-level", "debug", "build", "--log-level", "error", "-t", "out", str(ctx))
+    assert _debug_lines(hushed.stderr) == []
     code, _, err = _build(cli, tmp_path, f"FROM {busybox}\n", "--log-level", "loud")
     assert code != 0 and "loud" in err
+
+
+def test_bad_flag_after_a_run_stops_the_build_before_the_run(
+    cli: Cli, busybox: str, tmp_path: Path
+) -> None:
+    start = time.monotonic()
+    code, out, err = _build(
+        cli,
+        tmp_path,
+        f"FROM {busybox}\nRUN echo RUN-WAS-HERE && sleep 5\nCOPY --chmod=999 a /a\n"
+        "HEALTHCHECK --interval=5 CMD true\n",
+    )
+    assert time.monotonic() - start < 5  # the RUN would take 5 s
+    assert code == 125
+    assert (
+        _error(err) == "Error: Dockerfile:3:6: COPY: --chmod=999: want an octal mode such as 0755"
+    )
+    assert "RUN-WAS-HERE" not in out + err and "STEP" not in out + err
 
 
 def test_bad_mount_spec_fails_before_first_run(cli: Cli, busybox: str, tmp_path: Path) -> None:
@@ -74,7 +110,9 @@ def test_bad_mount_spec_fails_before_first_run(cli: Cli, busybox: str, tmp_path:
         f"FROM {busybox}\nRUN echo ran\nRUN --mount=type=cache,target=/c,sharing=sometimes true\n",
     )
     assert code == 125
-    assert _error(err).startswith("Error: Dockerfile:3: RUN --mount ")
+    assert _error(err).startswith(
+        "Error: Dockerfile:3:5: RUN: --mount=type=cache,target=/c,sharing=sometimes: "
+    )
     assert "sharing" in err
     assert "STEP" not in out
 
@@ -84,5 +122,5 @@ def test_bad_run_network_fails_before_first_run(cli: Cli, busybox: str, tmp_path
         cli, tmp_path, f"FROM {busybox}\nRUN echo ran\nRUN --network=bridgy true\n"
     )
     assert code == 125
-    assert _error(err).startswith("Error: Dockerfile:3: RUN: --network=bridgy")
+    assert _error(err).startswith("Error: Dockerfile:3:5: RUN: --network=bridgy")
     assert "STEP" not in out

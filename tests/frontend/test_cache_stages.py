@@ -95,9 +95,12 @@ ENTRYPOINT ["/bin/hello"]
 def test_errors_say_where(b: Builder) -> None:
     with pytest.raises(DockerfileError) as err:
         b(f"FROM {BASE}\nRUN true\nFOO bar\n")
-    assert str(err.value).splitlines() == ["Dockerfile:3: FOO: unknown instruction", " >>> FOO bar"]
+    assert str(err.value).splitlines() == [
+        "Dockerfile:3:1: FOO: unknown instruction",
+        " >>> FOO bar",
+    ]
     with pytest.raises(
-        DockerfileError, match=r"^Dockerfile:2: COPY: unknown flag --chowm; did you mean --chown"
+        DockerfileError, match=r"^Dockerfile:2:6: COPY: unknown flag --chowm; did you mean --chown"
     ):
         b(f"FROM {BASE}\nCOPY --chowm=1 a /\n")
     with pytest.raises(DockerfileError, match=r"^Dockerfile:2: RUN: command exited with status 3"):
@@ -156,7 +159,7 @@ def test_cli_build_stdin_dockerfile_and_context_tar(b: Builder, tmp_path: Path) 
     )
     bad = _cli(tmp_path, "build", "-f", "-", str(b.ctx), input=f"FROM {BASE}\nFOO x\n".encode())
     assert bad.returncode == 125 and bad.stderr.decode().startswith(
-        "Error: Dockerfile:2: FOO: unknown instruction"
+        "Error: Dockerfile:2:1: FOO: unknown instruction"
     )
 
 

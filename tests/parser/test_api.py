@@ -32,7 +32,7 @@ def test_every_grammar_rule_and_keyword_has_a_table_entry() -> None:
 @pytest.mark.parametrize("keyword", sorted(set(INSTRUCTION_TABLE) - {"unknown"}))
 def test_each_keyword_any_case_maps_to_its_class(keyword: str) -> None:
     for spelling in (keyword, keyword.upper(), keyword.title()):
-        inst = dp.parse(f"{spelling} x y\n", strict=False).instructions[0]
+        inst = dp.parse(f"{spelling} x y\n").instructions[0]
         assert type(inst) is INSTRUCTION_TABLE[keyword].cls
         assert inst.keyword == spelling and inst.name == keyword.upper()
 
@@ -120,6 +120,41 @@ def test_cli_json_and_lint(tmp_path: Path) -> None:
         f"{path}:1: FromAsCasing: 'as' and 'FROM' keywords' casing do not match",
         f"{path}:2: MaintainerDeprecated: Maintainer instruction is deprecated in favor of using label",
     ]
+
+
+BAD_SEMANTICS = """FROM scratch
+COPY --bogus=1 a b
+HEALTHCHECK
+RUN echo "unterminated
+HEALTHCHECK --interval=x CMD true
+ADD --chown a b
+"""
+
+
+def test_cli_json_is_syntax_only_and_lint_reports_every_problem(tmp_path: Path) -> None:
+    path = tmp_path / "bad.df"
+    path.write_text(BAD_SEMANTICS)
+    out = _run_cli(str(path), "--json")
+    assert out.returncode == 0 and out.stderr == ""
+    tree = json.loads(out.stdout)["instructions"]
+    assert [(i["keyword"], i["flags"], i["args"]) for i in tree] == [
+        ("FROM", [], ["scratch"]),
+        ("COPY", ["--bogus=1"], ["a", "b"]),
+        ("HEALTHCHECK", [], []),
+        ("RUN", [], ['echo "unterminated']),
+        ("HEALTHCHECK", ["--interval=x"], ["CMD", "true"]),
+        ("ADD", ["--chown"], ["a", "b"]),
+    ]
+    lint = _run_cli(str(path), "--lint")
+    assert lint.returncode == 1
+    problems = [line for line in lint.stdout.splitlines() if line.count(":") >= 3]
+    assert [p.split(": ")[0:2] for p in problems if "Multiple" not in p] == [
+        [f"{path}:2:6", "COPY"],
+        [f"{path}:3:1", "HEALTHCHECK"],
+        [f"{path}:5:13", "HEALTHCHECK"],
+        [f"{path}:6:5", "ADD"],
+    ]
+    assert f"{path}:3: MultipleInstructionsDisallowed" in lint.stdout
 
 
 def test_cli_error_is_one_line(tmp_path: Path) -> None:

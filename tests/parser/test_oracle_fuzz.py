@@ -1,12 +1,18 @@
-"""Differential tests against BuildKit's parser on generated Dockerfiles, and fuzzing."""
+"""Differential tests against BuildKit's parser on generated Dockerfiles, and fuzzing.
+
+The generated files are mostly valid syntax with bad semantics (unknown flags, flags without
+values, odd quotes, bare HEALTHCHECK, odd ONBUILD): both parsers must take them alike, and the
+semantic step must then report, never crash."""
 
 from __future__ import annotations
+
+import re
 
 import dockerfile as oracle
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from dockerfile_parser import DockerfileSyntaxError, parse
+from dockerfile_parser import DockerfileSyntaxError, lint, parse, semantic_problems
 
 from .oracle_util import go_misreads_space, ours, theirs
 
@@ -16,10 +22,27 @@ KEYWORDS = [
     "Run", "copy", "BOGUS",
 ]  # fmt: skip
 # Flags stay ASCII: BuildKit's flag splitter reads bytes, and mangles other characters.
-FLAG = st.from_regex(r"--[a-z]{1,6}(=[a-zA-Z0-9/:,.=\"' \\-]{0,10})?", fullmatch=True)
+KNOWN_FLAGS = [
+    "chown",
+    "chmod",
+    "from",
+    "link",
+    "mount",
+    "network",
+    "interval",
+    "retries",
+    "platform",
+]
+FLAG = st.one_of(
+    st.from_regex(r"--[a-z]{1,6}(=[a-zA-Z0-9/:,.=\"' \\-]{0,10})?", fullmatch=True),
+    st.tuples(st.sampled_from(KNOWN_FLAGS), st.sampled_from(["", "=", "=x", "=1s", "=0"])).map(
+        lambda f: f"--{f[0]}{f[1]}"
+    ),
+)
 ATOMS = st.sampled_from(
     ["a", "b=c", "k=v w", '"q r"', "'s t'", "\\", "\\ ", "$x", "${y:-z}", "=", "<<EOF", "<<-E", "[", "]",
-     '["x"]', '["a", "b"]', "[1]", "#", "  ", "\t", "AS", "é", "--", ",", '"', "'", "`"]
+     '["x"]', '["a", "b"]', "[1]", "#", "  ", "\t", "AS", "é", "--", ",", '"', "'", "`", "NONE",
+     "CMD", "${x", "'open", '"open', "${:x}"]
 )  # fmt: skip
 ARGS = st.lists(ATOMS, max_size=6).map(" ".join)
 
@@ -72,10 +95,14 @@ def _compare(text: str) -> None:
     except oracle.GoParseError:
         expected = None
     try:
-        got = ours(parse(text, strict=False))
+        df = parse(text)
     except DockerfileSyntaxError:
-        got = None
-    assert got == expected
+        assert expected is None
+        return
+    assert ours(df) == expected
+    for problem in semantic_problems(df):
+        assert re.match(r"^Dockerfile:\d+:\d+: ", str(problem)), str(problem)
+    lint(df)
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -23,6 +23,7 @@ from buildah_py.container.runmounts.fromroot import from_path
 from buildah_py.container.runmounts.options import parse_bool, size_bytes
 from buildah_py.container.runmounts.spec import RunMount, SecretSource, parse_all
 from buildah_py.container.runmounts.throwaway import bind_view
+from buildah_py.hints import SSH
 
 
 # --- secrets, ssh, bind --------------------------------------------------------------
@@ -129,7 +130,7 @@ class _Maker:
             if required:
                 raise ContainerError(
                     f"--mount type=ssh,id={sid}: no ssh agent socket for {sid!r} "
-                    "(give one with --ssh ID=SOCKET; default is $SSH_AUTH_SOCK)"
+                    f"({SSH}; default is $SSH_AUTH_SOCK)"
                 )
             return
         if self._sockets is None:

@@ -13,13 +13,14 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from buildah_py.errors import AuthError, ImageFormatError, TransportError
+from buildah_py.hints import CREDS
 from buildah_py.oci.jsondoc import load_json
 from buildah_py.transports.options import Timeouts
 from buildah_py.transports.registry.bodies import MAX_TOKEN_BODY, read_body, release
 from buildah_py.transports.registry.connections import Connections
 from buildah_py.transports.registry.credentials import Credentials
 
-LOGIN_HINT = "run 'buildah-py login' or pass --creds"
+LOGIN_HINT = str(CREDS)
 MIN_TOKEN_LIFETIME = 60
 _SCHEME_RE = re.compile(r"\s*([A-Za-z][A-Za-z0-9._~+/-]*)(?=\s|$|,)")
 _PARAM_RE = re.compile(r'\s*([A-Za-z0-9._~+/-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]*))\s*')

@@ -14,6 +14,7 @@ import urllib3.exceptions as u3
 from urllib3.response import BaseHTTPResponse
 
 from buildah_py.errors import AuthError, ImageFormatError, RegistryError, TransportError
+from buildah_py.hints import TLS_VERIFY
 from buildah_py.oci.jsondoc import load_json
 from buildah_py.transports.options import RegistryFiles, RegistryOptions, Timeouts
 from buildah_py.transports.registry.auth import (
@@ -199,11 +200,7 @@ class RegistryClient:
         unresolved = "Name or service not known" in str(first_error) or "resolve" in str(
             first_error
         )
-        hint = (
-            ""
-            if self.insecure or unresolved
-            else " (for a plain-HTTP or self-signed registry use --tls-verify=false)"
-        )
+        hint = "" if self.insecure or unresolved else f" ({TLS_VERIFY})"
         raise TransportError(f"{first_error}{hint}")
 
     def url(self, path: str) -> str:

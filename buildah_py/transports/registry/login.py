@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from buildah_py.errors import AuthError, ImageReferenceError
+from buildah_py.hints import LOGOUT_ALL
 from buildah_py.oci.reference import parse_reference
 from buildah_py.transports.options import RegistryFiles, RegistryOptions
 from buildah_py.transports.registry.bodies import release
@@ -79,7 +80,7 @@ def logout(registry: str | None, options: RegistryOptions, *, all: bool = False)
         remove_credentials(path, None)
         return path
     if not registry:
-        raise AuthError("logout: name a registry, or use --all")
+        raise AuthError(f"logout: name a registry, {LOGOUT_ALL}")
     key = login_key(registry)
     if not remove_credentials(path, key):
         raise AuthError(f"not logged in to {key} (no entry in {path})")

@@ -44,7 +44,7 @@ def test_push_then_pull_round_trip(registry: Registry) -> None:
 
 def test_tls_verify_default_refuses_plain_http(registry: Registry) -> None:
     src = docker_source(registry.ref("rt/app:1"))
-    with pytest.raises(TransportError, match="tls-verify=false"):
+    with pytest.raises(TransportError, match="tls_verify=False"):
         src.get_manifest()
 
 
