@@ -36,6 +36,7 @@ PR_SET_PDEATHSIG = 1
 PR_CAPBSET_DROP = 24
 PR_CAP_AMBIENT = 47
 PR_CAP_AMBIENT_CLEAR_ALL = 4
+PR_SET_NO_NEW_PRIVS = 38
 
 # keyctl(2) operations and special keyring ids.
 KEYCTL_GET_KEYRING_ID = 0
