@@ -141,12 +141,9 @@ def _bind_sys(network: str, userns: bool) -> bool:
 
 
 def _seccomp(spec: RunSpec, caps: list[str]) -> dict[str, Any] | None:
-    """The profile for runc, converted for the step's capabilities: ``--security-opt
-    seccomp=`` (a path, or unconfined) wins over the default choice `chroot` also makes."""
-    chosen = spec.options.seccomp
-    if chosen == "unconfined":
-        return None
-    path = Path(chosen) if chosen is not None else profile_path(spec)
+    """The profile for runc, converted for the step's capabilities: the same choice `chroot`
+    makes (``--security-opt seccomp=`` first, then the default, off, or a path)."""
+    path = profile_path(spec)
     if path is None:
         return None
     if path != DEFAULT_PROFILE and not path.is_file():
@@ -239,6 +236,12 @@ def _write_bundle(
         netns_path=prep.netns,
         known_caps=known,
         devices=[_device(d) for d in spec.options.devices],
+        # Devices outside /dev are bound over their placeholders (a node the runtime made
+        # there would stay in the image); those under /dev are made in the step's own /dev.
+        extra_mounts=[
+            *prep.volume_mounts,
+            *(m for m in prep.device_mounts if not m.target.startswith("/dev/")),
+        ],
         host_security=_host_security(),
         container_id=cid,
     )

@@ -131,9 +131,9 @@ def private_uts(options: RunOptions) -> bool:
 
 
 def devices(nodes: Sequence[DeviceNode]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """linux.devices (the nodes the runtime creates) and linux.resources.devices (the cgroup
-    rules: deny by default, then allow each node with its permissions; the runtime appends
-    the rules for its standard /dev nodes)."""
+    """linux.devices (the nodes the runtime creates in the step's /dev; others are bound by
+    the caller) and linux.resources.devices (the cgroup rules: deny by default, then allow
+    each node with its permissions; the runtime appends those of its standard /dev nodes)."""
     entries = [
         {
             "path": n.path,
@@ -145,6 +145,7 @@ def devices(nodes: Sequence[DeviceNode]) -> tuple[list[dict[str, Any]], list[dic
             "gid": n.gid,
         }
         for n in nodes
+        if n.path.startswith("/dev/")
     ]
     rules: list[dict[str, Any]] = [{"allow": False, "access": "rwm"}]
     rules += [

@@ -117,6 +117,7 @@ def make_runtime_spec(
     devices: Sequence[DeviceNode] = (),
     host_security: HostSecurity = NO_LSM,
     container_id: str = "buildah-py",
+    extra_mounts: Sequence[Mount] = (),
 ) -> dict[str, Any]:
     """config.json contents: process, root, hostname, mounts, namespaces, masks, seccomp,
     and every field of `spec.options` (see `ocioptions` and `ocicgroups`).
@@ -129,7 +130,8 @@ def make_runtime_spec(
     `user_namespace` gives the step a user namespace with the identity mapping (root's
     `rootless` isolation) unless the options map IDs themselves. `netns_path` is the network
     namespace a `private` step joins. `devices` are the options' devices resolved on the
-    host; `container_id` names the cgroup below ``--cgroup-parent``.
+    host; `container_id` names the cgroup below ``--cgroup-parent``. `extra_mounts` (the
+    prepared volumes and device binds) join `spec.mounts`, parents before children.
     """
     opts = spec.options
     userns = ocioptions.user_namespace(opts, user_namespace)
@@ -147,7 +149,7 @@ def make_runtime_spec(
         {"destination": target, "type": "bind", "source": source, "options": ["bind", "rprivate"]}
         for target, source in etc_mounts
     ]
-    all_mounts += [_extra_mount(m) for m in mounts.ordered(spec.mounts)]
+    all_mounts += [_extra_mount(m) for m in mounts.ordered((*spec.mounts, *extra_mounts))]
     device_entries, device_rules = ocioptions.devices(devices)
     linux: dict[str, Any] = {
         "namespaces": namespaces,
