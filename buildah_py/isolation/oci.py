@@ -19,8 +19,16 @@ from typing import Any
 
 from buildah_py.errors import IsolationUnavailable, RunError
 from buildah_py.isolation import supervise
-from buildah_py.isolation.ocioptions import UNLIMITED, DeviceNode, HostSecurity, capabilities
+from buildah_py.isolation.ocioptions import (
+    UNLIMITED,
+    DeviceNode,
+    HostSecurity,
+    capabilities,
+    check_user,
+    user_namespace,
+)
 from buildah_py.isolation.ocispec import make_runtime_spec
+from buildah_py.isolation.ociuserns import joined_maps, root_path
 from buildah_py.isolation.prepare import Prepared, find_executable, mapped_user, prepared
 from buildah_py.isolation.runopts import Device
 from buildah_py.isolation.seccomp import DEFAULT_PROFILE, load_default
@@ -214,10 +222,19 @@ def _host_security() -> HostSecurity:
 
 
 def _write_bundle(
-    spec: RunSpec, prep: Prepared, nofile: int, userns: bool, cid: str
+    spec: RunSpec,
+    prep: Prepared,
+    nofile: int,
+    userns: bool,
+    cid: str,
+    stack: contextlib.ExitStack,
 ) -> dict[str, Any]:
+    spec = joined_maps(spec)
     user = resolve_user(spec.user, lambda p: inroot.read_file_in_root(prep.rootfd, p))
     user = mapped_user(user)
+    ns = user_namespace(spec.options, userns)
+    if ns is not None:
+        check_user(ns, user.uid, user.gid)
     env = final_env(spec.env, user.home, spec.terminal)
     if find_executable(prep.rootfd, spec.argv[0], env, spec.cwd) is None:
         raise RunError(f"{spec.argv[0]}: executable file not found in $PATH")
@@ -229,8 +246,8 @@ def _write_bundle(
         etc_mounts=prep.etc_mounts,
         seccomp=_seccomp(spec, caps),
         nofile=nofile,
-        root_path=str(Path(spec.rootfs).resolve()),
-        bind_sys=_bind_sys(spec.network, userns),
+        root_path=root_path(spec, prep, ns, stack),
+        bind_sys=_bind_sys(spec.network, ns is not None),
         tty_gid=5 if id_mapped("gid", 5) else None,
         user_namespace=userns,
         netns_path=prep.netns,
@@ -262,7 +279,7 @@ def run_oci(spec: RunSpec, runtime: str | None = None, userns: bool = False) -> 
         raise IsolationUnavailable(f"OCI runtime {runtime or 'runc'!r} not found")
     with prepared(spec) as prep, contextlib.ExitStack() as stack:
         cid = f"buildah-py-{uuid.uuid4().hex[:16]}"
-        config = _write_bundle(spec, prep, _nofile(), userns, cid)
+        config = _write_bundle(spec, prep, _nofile(), userns, cid, stack)
         bundle = prep.tmpdir / "bundle"
         log = prep.tmpdir / "runtime.log"
         pidfile = prep.tmpdir / "pid"

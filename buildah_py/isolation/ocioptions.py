@@ -214,3 +214,20 @@ def user_namespace(options: RunOptions, rootless: bool) -> UserNamespace | None:
     if mode == "private" or rootless:
         return UserNamespace(IDENTITY, IDENTITY)
     return None
+
+
+def _host_side(table: IdMap, ident: int) -> bool:
+    return any(h <= ident < h + n for _, h, n in table)
+
+
+def check_user(ns: UserNamespace, uid: int, gid: int) -> None:
+    """RunError unless the step's user and group exist in the namespace it makes."""
+    if ns.path is None and not (ns.maps_inside("uid", uid) and ns.maps_inside("gid", gid)):
+        raise RunError(
+            f"--userns-uid-map/--userns-gid-map: the step's user {uid}:{gid} is not mapped"
+        )
+
+
+def owner_mapped(ns: UserNamespace, uid: int, gid: int) -> bool:
+    """Whether host IDs uid:gid (a file's owner on disk) have a name inside `ns`."""
+    return _host_side(ns.uid_map, uid) and _host_side(ns.gid_map, gid)
