@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import socket
@@ -13,7 +14,8 @@ import pytest
 
 from buildah_py.errors import IsolationUnavailable, RunError
 from buildah_py.isolation import RunSpec, run
-from buildah_py.isolation.runopts import Device, Resources, RunOptions, Ulimit
+from buildah_py.isolation.honour import check_options, chroot_refusals
+from buildah_py.isolation.runopts import Device, Resources, RunOptions, Ulimit, parse_options
 from buildah_py.linux.caps import CAPABILITY_NUMBERS, last_capability
 
 Step = Callable[..., tuple[int, str]]
@@ -218,3 +220,29 @@ def test_runtime_by_name_or_path(step: Step) -> None:
     assert step("echo ok", runtime="/usr/sbin/runc") == (0, "ok\n")
     with pytest.raises(IsolationUnavailable, match="OCI runtime 'no-such-runtime' not found"):
         step("true", runtime="no-such-runtime")
+
+
+def test_oci_accepts_every_option_chroot_refuses(step: Step, tmp_path: Path) -> None:
+    opts = parse_options(
+        volume=[f"{tmp_path}:/vol:ro"],
+        ulimit=["nofile=500:500"],
+        device=["/dev/fuse:/dev/fuse:r"],
+        cap_add=["sys_admin"],
+        shm_size="4m",
+        security_opt=["no-new-privileges", "seccomp=unconfined", "label=type:spc_t"],
+        namespaces=[
+            ("pid", "host"),
+            ("ipc", f"/proc/{os.getpid()}/ns/ipc"),
+            ("cgroupns", "private"),
+        ],
+        resources=Resources(memory=64 << 20, cpu_quota=20000, cgroup_parent=None),
+        runtime_flag=["log-format=json"],
+    )
+    refused = chroot_refusals(opts, runtime="runc")
+    assert refused and all("--isolation oci" in line for line in refused)
+    check_options(opts, "oci", runtime="runc")
+    check_options(opts, "rootless", runtime="runc")
+    fields = {f.name: getattr(opts, f.name) for f in dataclasses.fields(opts)}
+    script = "ulimit -n; cat /sys/fs/cgroup/memory/memory.limit_in_bytes; ls /vol >/dev/null"
+    status, out = step(script, **fields)
+    assert (status, out.split()) == (0, ["500", str(64 << 20)])
