@@ -30,7 +30,7 @@ from buildah_py.isolation.ocioptions import (
 from buildah_py.isolation.ocispec import make_runtime_spec
 from buildah_py.isolation.ociuserns import joined_maps, root_path
 from buildah_py.isolation.prepare import Prepared, find_executable, mapped_user, prepared
-from buildah_py.isolation.runopts import Device
+from buildah_py.isolation.runopts import Device, RunOptions
 from buildah_py.isolation.seccomp import DEFAULT_PROFILE, load_default
 from buildah_py.isolation.seccomp_load import profile_path
 from buildah_py.isolation.spec import RunSpec, final_env
@@ -201,6 +201,20 @@ def _runtime_flags(binary: str, given: tuple[str, ...]) -> list[str]:
     return flags
 
 
+def _check_cgroups(options: RunOptions) -> None:
+    """In buildah-py's own user namespace the runtime runs rootless and skips every cgroup
+    setting it cannot make, silently: refuse the limits it would drop instead."""
+    if not in_user_namespace():
+        return
+    why = "needs buildah-py run as root: an OCI runtime in a user namespace cannot make cgroups"
+    given = options.resources.given()
+    if given:
+        raise RunError(f"{given[0]} {why}")
+    for dev in options.devices:
+        if not {"r", "w"} <= set(dev.permissions):
+            raise RunError(f"--device {dev.host}:{dev.permissions} {why} (device cgroup)")
+
+
 def _holdable_capabilities() -> list[str]:
     """Capabilities this kernel knows and our bounding set holds (what ``ALL`` grants)."""
     bounding = (1 << (last_capability() + 1)) - 1
@@ -230,6 +244,7 @@ def _write_bundle(
     stack: contextlib.ExitStack,
 ) -> dict[str, Any]:
     spec = joined_maps(spec)
+    _check_cgroups(spec.options)
     user = resolve_user(spec.user, lambda p: inroot.read_file_in_root(prep.rootfd, p))
     user = mapped_user(user)
     ns = user_namespace(spec.options, userns)

@@ -6,6 +6,8 @@ import dataclasses
 import json
 import os
 import socket
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -246,3 +248,32 @@ def test_oci_accepts_every_option_chroot_refuses(step: Step, tmp_path: Path) -> 
     script = "ulimit -n; cat /sys/fs/cgroup/memory/memory.limit_in_bytes; ls /vol >/dev/null"
     status, out = step(script, **fields)
     assert (status, out.split()) == (0, ["500", str(64 << 20)])
+
+
+IN_USERNS = """
+import sys
+from pathlib import Path
+from buildah_py.errors import RunError
+from buildah_py.isolation import RunSpec, run
+from buildah_py.isolation.runopts import Device, Resources, RunOptions
+for options in (
+    RunOptions(resources=Resources(memory=64 << 20)),
+    RunOptions(devices=(Device("/dev/fuse", "/dev/fuse", "r"),)),
+):
+    try:
+        run(RunSpec(Path(sys.argv[1]), ["true"], [], options=options), isolation="oci")
+    except RunError as err:
+        print(err)
+"""
+
+
+def test_cgroup_options_refused_in_our_own_user_namespace(rootfs: Path) -> None:
+    # There runc runs rootless and would skip the limits without a word.
+    cmd = ["unshare", "--user", "--map-root-user", "--mount", sys.executable, "-c", IN_USERNS]
+    out = subprocess.run([*cmd, str(rootfs)], capture_output=True, text=True, check=True).stdout
+    assert out.splitlines() == [
+        "--memory needs buildah-py run as root: an OCI runtime in a user namespace cannot "
+        "make cgroups",
+        "--device /dev/fuse:r needs buildah-py run as root: an OCI runtime in a user "
+        "namespace cannot make cgroups (device cgroup)",
+    ]
