@@ -47,3 +47,10 @@ KEY_SPEC_SESSION_KEYRING = -3
 
 # seccomp(2).
 SECCOMP_SET_MODE_FILTER = 1
+
+# ID-mapped mounts (open_tree, mount_setattr, move_mount).
+AT_FDCWD = -100
+AT_EMPTY_PATH = 0x1000
+OPEN_TREE_CLONE = 0x1
+MOVE_MOUNT_F_EMPTY_PATH = 0x4
+MOUNT_ATTR_IDMAP = 0x00100000

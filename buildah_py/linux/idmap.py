@@ -12,7 +12,14 @@ import ctypes
 import os
 from collections.abc import Sequence
 
-from buildah_py.linux.flags import CLONE_NEWUSER
+from buildah_py.linux.flags import (
+    AT_EMPTY_PATH,
+    AT_FDCWD,
+    CLONE_NEWUSER,
+    MOUNT_ATTR_IDMAP,
+    MOVE_MOUNT_F_EMPTY_PATH,
+    OPEN_TREE_CLONE,
+)
 from buildah_py.linux.libc import check, libc
 from buildah_py.linux.syscalls import unshare
 
@@ -20,11 +27,6 @@ from buildah_py.linux.syscalls import unshare
 _OPEN_TREE = 428
 _MOVE_MOUNT = 429
 _MOUNT_SETATTR = 442
-_AT_FDCWD = -100
-_AT_EMPTY_PATH = 0x1000
-_OPEN_TREE_CLONE = 1
-_MOVE_MOUNT_F_EMPTY_PATH = 0x4
-_MOUNT_ATTR_IDMAP = 0x00100000
 
 _syscall = libc["syscall"]
 _syscall.restype = ctypes.c_long
@@ -88,21 +90,21 @@ def idmapped_bind(source: str, target: str, userns_fd: int) -> None:
         int(
             _syscall(
                 ctypes.c_long(_OPEN_TREE),
-                ctypes.c_int(_AT_FDCWD),
+                ctypes.c_int(AT_FDCWD),
                 os.fsencode(source),
-                ctypes.c_uint(_OPEN_TREE_CLONE | os.O_CLOEXEC),
+                ctypes.c_uint(OPEN_TREE_CLONE | os.O_CLOEXEC),
             )
         ),
         "open_tree",
         source,
     )
     try:
-        attr = _MountAttr(_MOUNT_ATTR_IDMAP, 0, 0, userns_fd)
+        attr = _MountAttr(MOUNT_ATTR_IDMAP, 0, 0, userns_fd)
         ret = _syscall(
             ctypes.c_long(_MOUNT_SETATTR),
             ctypes.c_int(fd),
             b"",
-            ctypes.c_uint(_AT_EMPTY_PATH),
+            ctypes.c_uint(AT_EMPTY_PATH),
             ctypes.byref(attr),
             ctypes.c_size_t(ctypes.sizeof(attr)),
         )
@@ -111,9 +113,9 @@ def idmapped_bind(source: str, target: str, userns_fd: int) -> None:
             ctypes.c_long(_MOVE_MOUNT),
             ctypes.c_int(fd),
             b"",
-            ctypes.c_int(_AT_FDCWD),
+            ctypes.c_int(AT_FDCWD),
             os.fsencode(target),
-            ctypes.c_uint(_MOVE_MOUNT_F_EMPTY_PATH),
+            ctypes.c_uint(MOVE_MOUNT_F_EMPTY_PATH),
         )
         check(int(ret), "move_mount", target)
     finally:
