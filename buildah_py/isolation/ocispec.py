@@ -71,6 +71,14 @@ def _extra_mount(mount: Mount) -> dict[str, Any]:
     return {"destination": mount.target, "type": "bind", "source": mount.source, "options": options}
 
 
+_CGROUP_MOUNT: dict[str, Any] = {
+    "destination": "/sys/fs/cgroup",
+    "type": "cgroup",
+    "source": "cgroup",
+    "options": ["nosuid", "noexec", "nodev", "relatime", "ro"],
+}
+
+
 def _base_mounts(bind_sys: bool, tty_gid: int | None, shm_size: int | None) -> list[dict[str, Any]]:
     out = []
     for m in _BASE_MOUNTS:
@@ -89,16 +97,8 @@ def _base_mounts(bind_sys: bool, tty_gid: int | None, shm_size: int | None) -> l
         out.append(m)
     if not bind_sys:
         # The step's own cgroup, read-only (a bound host /sys already holds the hierarchy).
-        out.append(_CGROUP_MOUNT)
+        out.append(dict(_CGROUP_MOUNT, options=list(_CGROUP_MOUNT["options"])))
     return out
-
-
-_CGROUP_MOUNT: dict[str, Any] = {
-    "destination": "/sys/fs/cgroup",
-    "type": "cgroup",
-    "source": "cgroup",
-    "options": ["nosuid", "noexec", "nodev", "relatime", "ro"],
-}
 
 
 def make_runtime_spec(
