@@ -14,6 +14,7 @@ import sys
 import termios
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -250,6 +251,9 @@ def _write_bundle(
     ns = user_namespace(spec.options, userns)
     if ns is not None:
         check_user(ns, user.uid, user.gid)
+        if ns.path is None:  # groups the step's namespace lacks cannot be set there
+            kept = tuple(g for g in user.additional_gids if ns.maps_inside("gid", g))
+            user = replace(user, additional_gids=kept)
     env = final_env(spec.env, user.home, spec.terminal)
     if find_executable(prep.rootfd, spec.argv[0], env, spec.cwd) is None:
         raise RunError(f"{spec.argv[0]}: executable file not found in $PATH")

@@ -53,6 +53,13 @@ def test_map_with_host_root_and_shifted_users(step: Any, rootfs: Path) -> None:
     assert (rootfs / "tmp" / "app-file").stat().st_uid == 100999
 
 
+def test_unmapped_supplementary_groups_are_left_out(step: Any) -> None:
+    # app is in groups 1000 and 2000; a map up to 1500 keeps only the first.
+    maps = ((0, 100000, 1500),)
+    assert step("id -G", user="app", uid_map=maps) == (0, "1000\n")
+    assert step("id -G", user="app", uid_map=((0, 100000, 4000),)) == (0, "1000 2000\n")
+
+
 def test_unmapped_user_is_refused(step: Any) -> None:
     with pytest.raises(RunError, match="the step's user 1000:1000 is not mapped"):
         step("true", user="app", uid_map=((0, 100000, 10),))
