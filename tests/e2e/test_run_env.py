@@ -149,3 +149,21 @@ def test_run_refuses_what_chroot_cannot_honour(cli: Cli, busybox: str) -> None:
     ctr = cli.out("from", busybox)
     proc = cli("run", "--cgroupns", "private", ctr, "--", "touch", "/x", check=False)
     assert proc.returncode == 125 and "--cgroupns private needs --isolation oci" in proc.stderr
+
+
+def test_python_build_script_runs_with_the_build_flags(
+    cli: Cli, busybox: str, tmp_path: Path
+) -> None:
+    host = tmp_path / "host"
+    host.mkdir()
+    (host / "x").write_text("script saw it\n")
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    (ctx / "build.py").write_text(
+        "def build(ctx):\n"
+        f"    c = ctx.from_image({busybox!r})\n"
+        "    c.run('cat /data/x > /copied')\n"
+        "    return c\n"
+    )
+    cli("build", "-q", "-t", "s", "-f", str(ctx / "build.py"), "-v", f"{host}:/data", str(ctx))
+    assert _image_files(cli, "s", "/copied", "/data") == ["script saw it\n", None]
