@@ -145,3 +145,18 @@ def user_registry_options(options: RegistryOptions | None = None) -> RegistryOpt
     """`options` (or the defaults) with the user's registry files, unless it names its own."""
     options = options or RegistryOptions()
     return options if options.files is not None else replace(options, files=registry_files())
+
+
+# --- run steps: the host's proxy variables (buildah's --http-proxy) -------------------------
+PROXY_NAMES = tuple(
+    n
+    for v in ("HTTP_PROXY", "HTTPS_PROXY", "FTP_PROXY", "NO_PROXY", "ALL_PROXY")
+    for n in (v, v.lower())
+)
+
+
+def proxy_environment(env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The host's proxy variables (both cases) that RUN steps get with ``--http-proxy``
+    (the default); `env` replaces ``os.environ`` (for tests)."""
+    env = os.environ if env is None else env
+    return {name: env[name] for name in PROXY_NAMES if name in env}

@@ -16,6 +16,8 @@ from buildah_py.cli.build_flags import (
 )
 from buildah_py.cli.common import Globals, handle_errors, pass_globals, setup_logging
 from buildah_py.cli.registry import registry_options
+from buildah_py.cli.runflags import run_env_options
+from buildah_py.isolation.runopts import RunOptions
 from buildah_py.transports.options import RegistryOptions
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -96,6 +98,7 @@ def _log_level(ctx: click.Context, param: click.Parameter, value: str | None) ->
 @metadata_options
 @flow_options
 @refused_options
+@run_env_options("build")
 @click.option(
     "--log-level",
     type=click.Choice(["debug", "info", "warning", "error"], case_sensitive=False),
@@ -107,9 +110,11 @@ def _log_level(ctx: click.Context, param: click.Parameter, value: str | None) ->
 @registry_options
 @pass_globals
 @handle_errors
-def build_cmd(g: Globals, /, registry: RegistryOptions, **flags: Any) -> None:
+def build_cmd(
+    g: Globals, /, registry: RegistryOptions, run_options: RunOptions, **flags: Any
+) -> None:
     """Build an image from a Dockerfile (or a Python build script) in CONTEXT; prints the image ID."""
-    _build(g, registry, flags)
+    _build(g, registry, {**flags, "run_options": run_options})
 
 
 def _pull_policy(kw: dict[str, Any]) -> str:
@@ -174,6 +179,8 @@ def _build(g: Globals, registry: RegistryOptions, kw: dict[str, Any]) -> None:
             from_image=kw["from_image"],
             skip_unused_stages=kw["skip_unused_stages"],
             add_host=kw["add_host"],
+            run_options=kw["run_options"],
+            runtime=kw["runtime"],
             out=out,
         )
         image = build(opts, g.store())

@@ -9,7 +9,6 @@ import click
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-OCI = "needs --isolation oci with cgroup and namespace settings, which buildah-py does not set up"
 #: Flags accepted by name and refused when given, with what would honour them.
 REFUSED: dict[str, str] = {
     "decryption_key": "encrypted images are not supported; decrypt first with "
@@ -24,45 +23,14 @@ REFUSED: dict[str, str] = {
     "sign_by": "signing is not supported (see the signing issue)",
     "logsplit": "needs several --platform values, which are not supported",
     "cpp_flag": "Containerfile.in (C preprocessor) files are not supported",
-    "hooks_dir": "OCI hooks are not run; " + OCI,
+    "hooks_dir": "OCI hooks are not run by buildah-py, under any isolation",
     "os_feature": "set os.features with `buildah-py config` is not supported either",
     "os_version": "set os.version with `buildah-py config` is not supported either",
     "stdin": "RUN steps of a build get no stdin; use `buildah-py run` for interactive steps",
     "ssh": "use RUN --mount=type=ssh with `buildah-py run --ssh`",
-    "volume": OCI,
-    "ulimit": OCI,
-    "cap_add": OCI,
-    "cap_drop": OCI,
-    "dns": OCI,
-    "dns_option": OCI,
-    "dns_search": OCI,
-    "no_hosts": OCI,
-    "security_opt": OCI,
-    "runtime": "needs --isolation oci with a runtime choice; buildah-py runs runc from $PATH",
-    "runtime_flag": "needs --isolation oci with runtime flags, which buildah-py does not pass",
-    "memory": OCI,
-    "memory_swap": OCI,
-    "cpu_period": OCI,
-    "cpu_quota": OCI,
-    "cpu_shares": OCI,
-    "cpuset_cpus": OCI,
-    "cpuset_mems": OCI,
-    "cgroup_parent": OCI,
-    "pid": OCI,
-    "ipc": OCI,
-    "uts": OCI,
-    "cgroupns": OCI,
-    "userns": OCI,
-    "userns_uid_map": OCI,
-    "userns_gid_map": OCI,
-    "userns_uid_map_user": OCI,
-    "userns_gid_map_group": OCI,
-    "shm_size": OCI,
-    "device": OCI,
 }
-_SHORT = {"cpu_shares": "-c", "volume": "-v", "memory": "-m", "output": "-o"}
+_SHORT = {"output": "-o"}
 _FLAGS = {
-    "no_hosts",
     "all_platforms",
     "logsplit",
     "stdin",

@@ -16,7 +16,8 @@ from buildah_py.cli.common import (
     parse_bool,
     pass_globals,
 )
-from buildah_py.container import Container
+from buildah_py.cli.runflags import run_env_options
+from buildah_py.container import Container, RunOptions
 from buildah_py.errors import ContainerError
 from buildah_py.frontend.progress import Progress
 
@@ -37,11 +38,13 @@ from buildah_py.frontend.progress import Progress
 @click.option("--creds", help="USER[:PASSWORD] for the registry.")
 @click.option("--platform", help="os/arch[/variant] of the image to pull.")
 @click.option("--quiet", "-q", is_flag=True, help="Print no progress.")
+@run_env_options("from")
 @click.argument("image")
 @pass_globals
 @handle_errors
 def from_cmd(
     g: Globals,
+    run_options: RunOptions,
     name: str | None,
     pull_policy: str,
     tls_verify: str | None,
@@ -69,6 +72,7 @@ def from_cmd(
             store=g.store(),
             pull_policy=pull_policy,
             progress=progress,
+            run_options=run_options,
             **{k: v for k, v in opts.items() if v is not None},
         )
     click.echo(ctr.name)
@@ -106,12 +110,14 @@ def from_cmd(
 @click.option("--hostname", help="Hostname inside the container.")
 @click.option("--terminal", "-t", is_flag=True, help="Allocate a pseudo-TTY.")
 @click.option("--interactive", "-i", is_flag=True, help="Keep stdin open.")
+@run_env_options("run")
 @click.argument("container")
 @click.argument("command", nargs=-1, required=True)
 @pass_globals
 @handle_errors
 def run_cmd(
     g: Globals,
+    run_options: RunOptions,
     isolation: str | None,
     runtime: str | None,
     user: str | None,
@@ -151,6 +157,7 @@ def run_cmd(
         secrets=given,
         ssh=agents,
         check=False,
+        options=run_options,
     )
     sys.exit(ctr.last_status or 0)
 

@@ -3,5 +3,14 @@
 from buildah_py.container.image import Image
 from buildah_py.container.working import Container
 from buildah_py.defaults import default_root, default_runroot, open_store
+from buildah_py.isolation.runopts import RunOptions, parse_options
 
-__all__ = ["Container", "Image", "default_root", "default_runroot", "open_store"]
+__all__ = [
+    "Container",
+    "Image",
+    "RunOptions",
+    "default_root",
+    "default_runroot",
+    "open_store",
+    "parse_options",
+]

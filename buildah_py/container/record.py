@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from buildah_py.isolation.runopts import RunOptions
 from buildah_py.oci.descriptor import Descriptor
 
 
@@ -38,6 +39,8 @@ class WorkingRecord:
     created_by: str | None = None
     #: The comment of the next commit's history entry when it is given none (``--history-comment``).
     history_comment: str | None = None
+    #: How every ``run`` runs unless told otherwise (``from``'s -v, --cap-add, --dns ...).
+    run_options: RunOptions = field(default_factory=RunOptions)
 
 
 def to_extra(rec: WorkingRecord) -> dict[str, Any]:
@@ -54,6 +57,8 @@ def to_extra(rec: WorkingRecord) -> dict[str, Any]:
         out["created_by"] = rec.created_by
     if rec.history_comment is not None:
         out["history_comment"] = rec.history_comment
+    if rec.run_options != RunOptions():
+        out["run_options"] = rec.run_options.to_json()
     return out
 
 
@@ -70,4 +75,5 @@ def from_extra(data: dict[str, Any]) -> WorkingRecord:
         ],
         created_by=data.get("created_by"),
         history_comment=data.get("history_comment"),
+        run_options=RunOptions.from_json(data.get("run_options") or {}),
     )

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from buildah_py.container.runmounts import RunMount, SecretSource
+from buildah_py.isolation.runopts import RunOptions
 from buildah_py.linux.mount import Mount
 
 if TYPE_CHECKING:
@@ -45,13 +46,16 @@ class RunStep:
     terminal: bool
     stdin: bool
     add_host: tuple[str, ...] = ()
+    #: The container's run options with the run's own laid over them.
+    options: RunOptions = RunOptions()
 
     @property
     def note(self) -> str:
         return shlex.join(self.argv)
 
     def key_op(self) -> dict[str, Any]:
-        """The operation as it enters the cache key: proxy variables and secret values left out."""
+        """The operation as it enters the cache key: proxy variables and secret values left out,
+        and the run options (``-v``, ``--cap-add`` ...), which buildah leaves out too."""
         return {
             "kind": "run",
             "argv": list(self.argv),

@@ -23,10 +23,11 @@ from buildah_py.container.owned import OwnedStore, store_or_own
 from buildah_py.container.record import WorkingRecord, from_extra, to_extra
 from buildah_py.container.resolve import pull
 from buildah_py.container.runmounts import RunMount, SecretSource
-from buildah_py.container.running import execute_run, run_argv, run_env
+from buildah_py.container.running import perform_run, run_argv, run_env
 from buildah_py.container.settings import ConfigSettings, KeyValues, Words, apply_settings
 from buildah_py.container.step import CopyStep, RunStep
-from buildah_py.errors import ContainerError, ContainerNotFound, StepFailed
+from buildah_py.errors import ContainerError, ContainerNotFound
+from buildah_py.isolation.runopts import RunOptions
 from buildah_py.linux import resolve as paths
 from buildah_py.linux.mount import Mount
 from buildah_py.oci.config import ImageConfig
@@ -78,17 +79,19 @@ class Container:
         creds: str | None = None,
         cert_dir: str | None = None,
         registry: RegistryOptions | None = None,
+        run_options: RunOptions | None = None,
     ) -> Container:
         """A new working container on `image` (local store first, then transports/registries).
-        ``cache``: a BuildCache (or True) caches each step; flags given beside ``registry`` win."""
+        ``cache``: a BuildCache (or True) caches each step; flags given beside ``registry`` win;
+        ``run_options``: how every later ``run`` runs (buildah's ``from`` run flags)."""
         if image == "scratch":
-            return cls.from_scratch(name=name, store=store, cache=cache)
+            return cls.from_scratch(name=name, store=store, cache=cache, run_options=run_options)
         store, owner = store_or_own(store)
         reg = (registry or RegistryOptions()).with_flags(
             tls_verify=tls_verify, authfile=authfile, creds=creds, cert_dir=cert_dir
         )
         record = pull(store, image, PullOptions(reg, pull_policy, platform, progress))
-        rec = record_on_image(store, record, name)
+        rec = record_on_image(store, record, name, run_options)
         return cls(store, rec, owner=owner)._with_cache(cache)
 
     @classmethod
@@ -98,10 +101,12 @@ class Container:
         name: str | None = None,
         store: Store | None = None,
         cache: BuildCache | bool | None = None,
+        run_options: RunOptions | None = None,
     ) -> Container:
-        """A new, empty working container (``FROM scratch``)."""
+        """A new, empty working container (``FROM scratch``); ``run_options`` as for from_image."""
         store, owner = store_or_own(store)
-        return cls(store, record_on_scratch(store, name), owner=owner)._with_cache(cache)
+        rec = record_on_scratch(store, name, run_options)
+        return cls(store, rec, owner=owner)._with_cache(cache)
 
     @classmethod
     def from_container(
@@ -210,11 +215,13 @@ class Container:
         stdin: bool = False,
         check: bool = True,
         add_host: Sequence[str] = (),
+        options: RunOptions | None = None,
     ) -> Container:
         """Run a command: a list is exec form, a string goes to the shell; StepFailed on a non-zero
         exit unless ``check=False`` (``last_status`` keeps it). ``mounts``: RUN --mount specs;
         ``secrets``/``ssh``: what ``type=secret``/``type=ssh`` mounts ask for by id (ssh ``default``:
-        ``$SSH_AUTH_SOCK``). ``isolation``: ``$BUILDAH_ISOLATION``, else chroot; ``add_host``: HOST:IP."""
+        ``$SSH_AUTH_SOCK``). ``isolation``: ``$BUILDAH_ISOLATION``, else chroot; ``add_host``: HOST:IP;
+        ``options``: volumes, capabilities, DNS ... laid over those given when the container was made."""
         cfg = self.image_config
         step = RunStep(
             argv=run_argv(cfg, command),
@@ -231,21 +238,10 @@ class Container:
             terminal=terminal,
             stdin=stdin,
             add_host=tuple(add_host),
+            options=self.work.run_options.merged(options),
         )
-        if self.cache is not None and check:
-            cached_ops.cached_run(self, step, lambda: self._run_checked(step))
-            return self
-        status = execute_run(self, step)
-        self.work.pending.append(step.note)
-        self.save()
-        if status != 0 and check:
-            raise StepFailed(list(step.argv), status)
+        perform_run(self, step, check)
         return self
-
-    def _run_checked(self, step: RunStep) -> None:
-        status = execute_run(self, step)
-        if status != 0:
-            raise StepFailed(list(step.argv), status)
 
     # --- copy / add ---------------------------------------------------------------
     def copy(

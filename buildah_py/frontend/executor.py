@@ -13,6 +13,7 @@ from buildah_py.container import Container, Image
 from buildah_py.container.cache import BuildCache
 from buildah_py.container.resolve import pull
 from buildah_py.container.runmounts import SecretSource, parse_secret
+from buildah_py.container.running import check_run_options
 from buildah_py.errors import BuildahPyError, DockerfileError
 from buildah_py.frontend.args import ArgScope, platform_args
 from buildah_py.frontend.context import (
@@ -51,6 +52,8 @@ class Build:
             raise DockerfileError(f"--pull={options.pull}: use missing, always or never")
         if options.format not in ("oci", "docker"):
             raise DockerfileError(f"--format={options.format}: use oci or docker")
+        # Before any step runs: what the isolation cannot honour is refused.
+        check_run_options(options.run_options, options.isolation, options.runtime)
         self.store = store
         self.options = options
         self.progress = progress or Progress(options.out, options.quiet)

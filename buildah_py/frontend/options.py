@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from buildah_py.container import RunOptions
 from buildah_py.defaults import environment_value
 from buildah_py.errors import DockerfileError
 from buildah_py.transports.options import RegistryOptions
@@ -55,6 +56,9 @@ class BuildOptions:
     from_image: str | None = None  # replaces the image of the first FROM
     skip_unused_stages: bool = True
     add_host: Sequence[str] = ()  # HOST:IP lines in every RUN's /etc/hosts
+    #: How every RUN runs (-v, --cap-add, --dns, --ulimit ...); not part of the cache key.
+    run_options: RunOptions = field(default_factory=RunOptions)
+    runtime: str | None = None  # the OCI runtime of --isolation oci (default runc)
     stdin: TextIO | None = None  # for "-" (Dockerfile or context); default sys.stdin
     out: TextIO | None = None  # progress; default sys.stderr (the image ID goes to stdout)
 

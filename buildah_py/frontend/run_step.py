@@ -48,6 +48,8 @@ def run(sb: StageBuilder, inst: Instruction) -> None:
         network=network,
         secrets=b.secrets,
         add_host=b.options.add_host,
+        options=b.options.run_options,
+        runtime=b.options.runtime,
     )
     command = command_text(inst)
     if command is None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from buildah_py.container import Container, Image
+from buildah_py.container import Container, Image, RunOptions
 from buildah_py.container.cache import BuildCache
 from buildah_py.container.runmounts import RunMount, SecretSource
 from buildah_py.errors import DockerfileError
@@ -44,6 +44,8 @@ class BuildContext:
     platform: str | None = None
     pull: str = "missing"
     log: Callable[[str], None] = print
+    #: The build's -v, --cap-add, --dns ...: every container made here runs with them.
+    run_options: RunOptions = field(default_factory=RunOptions)
     _build: Build | None = None
     _containers: list[Container] = field(default_factory=list)
     _temps: list[Path] = field(default_factory=list)
@@ -77,11 +79,14 @@ class BuildContext:
             cache=self.cache,
             pull_policy=pull_policy or self.pull,
             platform=plat,
+            run_options=self.run_options,
         )
         return self._adopt(ctr)
 
     def from_scratch(self) -> Container:
-        ctr = Container.from_scratch(store=self.store, cache=self.cache)
+        ctr = Container.from_scratch(
+            store=self.store, cache=self.cache, run_options=self.run_options
+        )
         scratch_defaults(ctr)
         return self._adopt(ctr)
 
@@ -211,6 +216,7 @@ def run_script(b: Build, path: str) -> Image:
         platform=opts.platform,
         pull=opts.pull,
         log=b.progress.line,
+        run_options=opts.run_options,
         _build=b,
     )
     b.progress.line(f"STEP 1/1: {Path(path).name}")

@@ -17,12 +17,18 @@ import termios
 
 from buildah_py.errors import RunError
 from buildah_py.isolation import chroot_setup, supervise
+from buildah_py.isolation.honour import check_options
 from buildah_py.isolation.prepare import Prepared, find_executable, mapped_user, prepared
 from buildah_py.isolation.seccomp_load import Filter, step_filter
-from buildah_py.isolation.spec import DEFAULT_CAPABILITIES, RunSpec, final_env
+from buildah_py.isolation.spec import RunSpec, final_env
 from buildah_py.isolation.users import resolve_user
 from buildah_py.linux import inroot
-from buildah_py.linux.caps import CAPABILITY_NUMBERS, last_capability, limit_capabilities
+from buildah_py.linux.caps import (
+    CAPABILITY_NUMBERS,
+    last_capability,
+    limit_capabilities,
+    set_no_new_privileges,
+)
 from buildah_py.linux.flags import (
     CLONE_NEWIPC,
     CLONE_NEWNET,
@@ -38,7 +44,11 @@ _FAILED = 125  # exit code of a child that could not start the step
 
 
 def _namespace_flags(spec: RunSpec) -> int:
-    flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC
+    """New mount, and PID/UTS/IPC namespaces unless ``--pid``/``--uts``/``--ipc host``."""
+    flags = CLONE_NEWNS
+    for kind, flag in (("pid", CLONE_NEWPID), ("uts", CLONE_NEWUTS), ("ipc", CLONE_NEWIPC)):
+        if spec.options.namespace(kind) != "host":
+            flags |= flag
     if spec.network == "none":
         flags |= CLONE_NEWNET
     return flags
@@ -140,12 +150,13 @@ def _step(
     _stdio(spec, slave)
     _forbid_imports()
     try:
-        chroot_setup.build_mount_tree(spec, prep.etc_mounts)
+        chroot_setup.build_mount_tree(spec, prep)
     except OSError as err:
         raise RunError(f"setting up the container's mounts: {_describe(err)}") from err
     chroot_setup.mask_kernel_paths()
     chroot_setup.fresh_session_keyring()
-    socket.sethostname(spec.hostname)
+    if spec.options.namespace("uts") != "host":  # the host's name is not ours to change
+        socket.sethostname(spec.hostname)
     if spec.network == "none":
         loopback_up()
 
@@ -153,7 +164,10 @@ def _step(
     user = mapped_user(resolve_user(spec.user, lambda p: inroot.read_file_in_root(root, p)))
     env = final_env(spec.env, user.home, spec.terminal)
     chroot_setup.raise_nofile()
-    keep = {CAPABILITY_NUMBERS[name] for name in DEFAULT_CAPABILITIES}
+    chroot_setup.apply_ulimits(spec.options.ulimits)
+    if spec.options.no_new_privileges:
+        set_no_new_privileges()
+    keep = {CAPABILITY_NUMBERS[name] for name in prep.capabilities}
     limit_capabilities(keep, last_capability())
     if sfilter is not None:
         # Still root here, so no no_new_privs is needed (setuid binaries keep working); the
@@ -224,6 +238,7 @@ def _fork_middle(
 
 def run_chroot(spec: RunSpec) -> int:
     """Run the step with chroot isolation; returns its exit status."""
+    check_options(spec.options, "chroot")
     box: list[int] = []  # the step's host PID, once the middle process reports it
     sfilter = step_filter(spec)  # compiled here: libseccomp is never touched after the pivot
     with prepared(spec) as prep, supervise.SignalForwarder(lambda: box[0] if box else None) as fwd:

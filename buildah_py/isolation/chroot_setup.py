@@ -13,7 +13,10 @@ import resource
 import stat
 from pathlib import Path
 
+from buildah_py.errors import RunError
 from buildah_py.isolation import mounts
+from buildah_py.isolation.prepare import Prepared
+from buildah_py.isolation.runopts import Ulimit
 from buildah_py.isolation.spec import MASKED_PATHS, READONLY_PATHS, RunSpec
 from buildah_py.linux import inroot, resolve
 from buildah_py.linux.flags import (
@@ -82,7 +85,7 @@ def _remount_readonly(root: int, target: str, flags: int) -> None:
     _mount_at(root, target, None, None, remount | flags)
 
 
-def _setup_dev(root: int) -> None:
+def _setup_dev(root: int, shm_size: int | None) -> None:
     _mount_at(
         root,
         "/dev",
@@ -108,7 +111,8 @@ def _setup_dev(root: int) -> None:
             MS_NOSUID | MS_NOEXEC,
             "newinstance,ptmxmode=0666,mode=0620" + tty,
         )
-        mount("shm", f"{base}/shm", "tmpfs", _NOSUID_NODEV_NOEXEC, "mode=1777,size=65536k")
+        shm = f"size={shm_size}" if shm_size is not None else "size=65536k"
+        mount("shm", f"{base}/shm", "tmpfs", _NOSUID_NODEV_NOEXEC, "mode=1777," + shm)
         try:
             mount("mqueue", f"{base}/mqueue", "mqueue", _NOSUID_NODEV_NOEXEC)
         except OSError:
@@ -158,7 +162,15 @@ def _kept_flags(root: int, target: str) -> int:
     return out
 
 
-def build_mount_tree(spec: RunSpec, etc_mounts: list[tuple[str, str]]) -> None:
+def _device(root: int, m: Mount) -> None:
+    """Bind a host device node in (``--device``), read-only without `w`."""
+    assert m.source is not None
+    _mount_at(root, m.target, m.source, None, MS_BIND, leaf_is_dir=False)
+    if m.readonly:
+        _remount_readonly(root, m.target, _kept_flags(root, m.target))
+
+
+def build_mount_tree(spec: RunSpec, prep: Prepared) -> None:
     """Mount the rootfs and everything in it, then make it our root (old root detached)."""
     mount(None, "/", None, MS_REC | MS_PRIVATE)
     rootfs = str(spec.rootfs)
@@ -167,12 +179,14 @@ def build_mount_tree(spec: RunSpec, etc_mounts: list[tuple[str, str]]) -> None:
     root = os.open(rootfs, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
         _mount_at(root, "/proc", "proc", "proc", _NOSUID_NODEV_NOEXEC)
-        _setup_dev(root)
+        _setup_dev(root, spec.options.shm_size)
         _setup_sys(root)
-        for target, source in etc_mounts:
+        for target, source in prep.etc_mounts:
             _mount_at(root, target, source, None, MS_BIND, leaf_is_dir=False)
-        for extra in mounts.ordered(spec.mounts):
+        for extra in mounts.ordered((*spec.mounts, *prep.volume_mounts)):
             _extra_mount(root, extra)
+        for device in prep.device_mounts:
+            _device(root, device)
         os.fchdir(root)
     finally:
         os.close(root)
@@ -229,6 +243,23 @@ def raise_nofile() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit))
     except (OSError, ValueError):
         pass
+
+
+def apply_ulimits(ulimits: tuple[Ulimit, ...]) -> None:
+    """``--ulimit``s, set before execve; raising a hard limit needs CAP_SYS_RESOURCE in the
+    host's user namespace (as root, not rootless)."""
+    for lim in ulimits:
+        kind = getattr(resource, "RLIMIT_" + lim.name.upper())
+        soft, hard = (resource.RLIM_INFINITY if v == -1 else v for v in (lim.soft, lim.hard))
+        try:
+            resource.setrlimit(kind, (soft, hard))
+        except (OSError, ValueError) as err:
+            now = resource.getrlimit(kind)[1]
+            raise RunError(
+                f"--ulimit {lim.name}={lim.soft}:{lim.hard}: cannot set it ({err}); a hard "
+                f"limit above {'unlimited' if now == resource.RLIM_INFINITY else now} needs "
+                "CAP_SYS_RESOURCE (run buildah-py as root)"
+            ) from err
 
 
 def close_other_fds(keep: int) -> None:

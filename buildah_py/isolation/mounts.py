@@ -28,8 +28,11 @@ _FLAGS: dict[str, tuple[int, bool]] = {
     "nodiratime": (MS_NODIRATIME, True),
     "strictatime": (MS_STRICTATIME, True),
 }
-# Words accepted for compatibility that need no flag here (every mount is private).
-_IGNORED = {"bind", "rbind", "private", "rprivate", "relatime", "z", "Z"}
+# Words accepted for compatibility that need no flag here: a step's mount tree is private
+# (propagation words change nothing), and z/Z relabel only where SELinux is on.
+_IGNORED = {"bind", "rbind", "relatime", "z", "Z"} | {
+    p for base in ("shared", "slave", "private") for p in (base, "r" + base)
+}
 
 
 def validate(mount: Mount) -> None:

@@ -60,6 +60,27 @@ def resolv_conf(network: str, host_text: str) -> str:
     return "".join(f"{line}\n" for line in [f"nameserver {SLIRP_DNS}", *kept])
 
 
+def dns_override(
+    text: str, servers: tuple[str, ...], search: tuple[str, ...], options: tuple[str, ...]
+) -> str:
+    """`text` (a resolv.conf) with ``--dns``, ``--dns-search``, ``--dns-option`` replacing its
+    nameserver, search/domain and options lines, as buildah does; unchanged when none is given."""
+    if not (servers or search or options) or servers == ("none",):
+        return text
+    replaced = set()
+    if servers:
+        replaced.add("nameserver")
+    if search:
+        replaced |= {"search", "domain"}
+    if options:
+        replaced.add("options")
+    kept = [line for line in text.splitlines() if (line.split() or [""])[0] not in replaced]
+    lines = [f"nameserver {s}" for s in servers] + kept
+    lines += [f"search {' '.join(search)}"] if search else []
+    lines += [f"options {' '.join(options)}"] if options else []
+    return "".join(f"{line}\n" for line in lines)
+
+
 def _holder(report: int, hold: int) -> None:
     """In the forked holder: a new network namespace with lo up, kept until `hold` closes."""
     try:

@@ -8,24 +8,36 @@ import json
 import os
 import resource
 import shutil
+import stat
 import subprocess
 import sys
 import termios
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from buildah_py.errors import IsolationUnavailable, RunError
 from buildah_py.isolation import supervise
+from buildah_py.isolation.ocioptions import (
+    UNLIMITED,
+    DeviceNode,
+    HostSecurity,
+    capabilities,
+    check_user,
+    user_namespace,
+)
 from buildah_py.isolation.ocispec import make_runtime_spec
+from buildah_py.isolation.ociuserns import joined_maps, root_path
 from buildah_py.isolation.prepare import Prepared, find_executable, mapped_user, prepared
+from buildah_py.isolation.runopts import Device, RunOptions
 from buildah_py.isolation.seccomp import DEFAULT_PROFILE, load_default
 from buildah_py.isolation.seccomp_load import profile_path
-from buildah_py.isolation.spec import DEFAULT_CAPABILITIES, RunSpec, final_env
+from buildah_py.isolation.spec import RunSpec, final_env
 from buildah_py.isolation.users import resolve_user
 from buildah_py.linux import inroot
-from buildah_py.linux.caps import CAPABILITY_NUMBERS
+from buildah_py.linux.caps import CAPABILITY_NUMBERS, last_capability
 from buildah_py.linux.namespaces import id_mapped, in_user_namespace
 
 NOFILE = 1048576
@@ -58,11 +70,20 @@ def _nofile() -> int:
     return hard
 
 
-def _raise_nofile(limit: int) -> None:
-    """In the runtime's process, before exec: its init drops CAP_SYS_RESOURCE before it
-    applies rlimits, so the limit must already be within the inherited hard limit."""
-    if resource.getrlimit(resource.RLIMIT_NOFILE)[1] < limit:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit))
+def _raised_limits(rlimits: list[dict[str, Any]]) -> list[tuple[int, int]]:
+    """The (resource, hard) pairs the runtime's process must hold before it starts: its
+    init may lose CAP_SYS_RESOURCE (a user namespace's does not count) before it applies
+    rlimits, so each hard limit must already be within the inherited one."""
+    out = []
+    for entry in rlimits:
+        res = getattr(resource, str(entry["type"]), None)
+        if not isinstance(res, int):
+            continue
+        want = -1 if entry["hard"] == UNLIMITED else int(entry["hard"])
+        have = resource.getrlimit(res)[1]
+        if have != -1 and (want == -1 or want > have):
+            out.append((res, want))
+    return out
 
 
 def _runtime_errors(log: Path) -> list[str]:
@@ -89,15 +110,19 @@ def _read_pid(path: Path) -> int | None:
         return None
 
 
-def _runtime_preexec(nofile: int | None, ctty: bool) -> Callable[[], None] | None:
-    """Set up the runtime's process before exec: a raised NOFILE limit and, for a
-    terminal, a controlling tty (runc in the foreground proxies one it allocates)."""
-    if nofile is None and not ctty:
+def _runtime_preexec(raise_limits: list[tuple[int, int]], ctty: bool) -> Callable[[], None] | None:
+    """Set up the runtime's process before exec: raised rlimits (where we may: else the
+    runtime reports the limit it could not set) and, for a terminal, a controlling tty
+    (runc in the foreground proxies one it allocates)."""
+    if not raise_limits and not ctty:
         return None
 
     def preexec() -> None:
-        if nofile is not None:
-            _raise_nofile(nofile)
+        for res, hard in raise_limits:
+            try:
+                resource.setrlimit(res, (hard, hard))
+            except (OSError, ValueError):
+                pass
         if ctty:
             fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
@@ -124,38 +149,142 @@ def _bind_sys(network: str, userns: bool) -> bool:
     return userns or in_user_namespace()
 
 
-def _seccomp(spec: RunSpec) -> dict[str, Any] | None:
-    """The profile for runc: the same choice `chroot` makes (off, the default, or a path)."""
+def _seccomp(spec: RunSpec, caps: list[str]) -> dict[str, Any] | None:
+    """The profile for runc, converted for the step's capabilities: the same choice `chroot`
+    makes (``--security-opt seccomp=`` first, then the default, off, or a path)."""
     path = profile_path(spec)
     if path is None:
         return None
     if path != DEFAULT_PROFILE and not path.is_file():
         raise RunError(f"seccomp profile {path} does not exist")
-    return load_default(DEFAULT_CAPABILITIES, path)
+    return load_default(caps, path)
 
 
-def _write_bundle(spec: RunSpec, prep: Prepared, nofile: int, userns: bool) -> Path:
+def _device(dev: Device) -> DeviceNode:
+    """A ``--device`` as its host node's type and numbers (following a symlink)."""
+    try:
+        st = os.stat(dev.host)
+    except OSError as err:
+        raise RunError(f"--device {dev.host}: {err.strerror}") from err
+    if stat.S_ISCHR(st.st_mode):
+        kind = "c"
+    elif stat.S_ISBLK(st.st_mode):
+        kind = "b"
+    else:
+        raise RunError(f"--device {dev.host}: not a character or block device")
+    return DeviceNode(
+        dev.container,
+        kind,
+        os.major(st.st_rdev),
+        os.minor(st.st_rdev),
+        stat.S_IMODE(st.st_mode),
+        st.st_uid,
+        st.st_gid,
+        dev.permissions,
+    )
+
+
+def _runtime_flags(binary: str, given: tuple[str, ...]) -> list[str]:
+    """``--runtime-flag`` values as global options (``debug`` -> ``--debug``), checked with
+    ``--version`` first: a runtime's usage error would otherwise look like the step's."""
+    flags = [f if f.startswith("-") else f"--{f}" for f in given]
+    if not flags:
+        return flags
+    try:
+        proc = subprocess.run([binary, *flags, "--version"], capture_output=True, check=False)
+    except OSError as err:
+        raise IsolationUnavailable(f"cannot start {binary}: {err.strerror}") from err
+    if proc.returncode != 0:
+        lines = (proc.stdout + proc.stderr).decode(errors="replace").splitlines()
+        why = next((ln for ln in lines if "flag" in ln), next((ln for ln in lines if ln), ""))
+        why = why.removeprefix("Incorrect Usage. ")
+        raise RunError(f"--runtime-flag {' '.join(given)}: {Path(binary).name} refused it: {why}")
+    return flags
+
+
+def _check_cgroups(options: RunOptions) -> None:
+    """In buildah-py's own user namespace the runtime runs rootless and skips every cgroup
+    setting it cannot make, silently: refuse the limits it would drop instead."""
+    if not in_user_namespace():
+        return
+    why = "needs buildah-py run as root: an OCI runtime in a user namespace cannot make cgroups"
+    given = options.resources.given()
+    if given:
+        raise RunError(f"{given[0]} {why}")
+    for dev in options.devices:
+        if not {"r", "w"} <= set(dev.permissions):
+            raise RunError(f"--device {dev.host}:{dev.permissions} {why} (device cgroup)")
+
+
+def _holdable_capabilities() -> list[str]:
+    """Capabilities this kernel knows and our bounding set holds (what ``ALL`` grants)."""
+    bounding = (1 << (last_capability() + 1)) - 1
+    try:
+        for line in Path("/proc/self/status").read_text(encoding="ascii").splitlines():
+            if line.startswith("CapBnd:"):
+                bounding &= int(line.split()[1], 16)
+    except (OSError, ValueError):
+        pass
+    return [c for c, n in CAPABILITY_NUMBERS.items() if bounding >> n & 1]
+
+
+def _host_security() -> HostSecurity:
+    try:
+        apparmor = Path("/sys/module/apparmor/parameters/enabled").read_text().strip() == "Y"
+    except OSError:
+        apparmor = False
+    return HostSecurity(selinux=Path("/sys/fs/selinux/enforce").exists(), apparmor=apparmor)
+
+
+def _write_bundle(
+    spec: RunSpec,
+    prep: Prepared,
+    nofile: int,
+    userns: bool,
+    cid: str,
+    stack: contextlib.ExitStack,
+) -> dict[str, Any]:
+    spec = joined_maps(spec)
+    _check_cgroups(spec.options)
     user = resolve_user(spec.user, lambda p: inroot.read_file_in_root(prep.rootfd, p))
     user = mapped_user(user)
+    ns = user_namespace(spec.options, userns)
+    if ns is not None:
+        check_user(ns, user.uid, user.gid)
+        if ns.path is None:  # groups the step's namespace lacks cannot be set there
+            kept = tuple(g for g in user.additional_gids if ns.maps_inside("gid", g))
+            user = replace(user, additional_gids=kept)
     env = final_env(spec.env, user.home, spec.terminal)
     if find_executable(prep.rootfd, spec.argv[0], env, spec.cwd) is None:
         raise RunError(f"{spec.argv[0]}: executable file not found in $PATH")
+    known = _holdable_capabilities()
+    caps = capabilities(spec.options, known)
     config = make_runtime_spec(
         spec,
         user=user,
         etc_mounts=prep.etc_mounts,
-        seccomp=_seccomp(spec),
+        seccomp=_seccomp(spec, caps),
         nofile=nofile,
-        root_path=str(Path(spec.rootfs).resolve()),
-        bind_sys=_bind_sys(spec.network, userns),
+        root_path=root_path(spec, prep, ns, stack),
+        bind_sys=_bind_sys(spec.network, ns is not None),
         tty_gid=5 if id_mapped("gid", 5) else None,
         user_namespace=userns,
         netns_path=prep.netns,
+        known_caps=known,
+        devices=[_device(d) for d in spec.options.devices],
+        # Devices outside /dev are bound over their placeholders (a node the runtime made
+        # there would stay in the image); those under /dev are made in the step's own /dev.
+        extra_mounts=[
+            *prep.volume_mounts,
+            *(m for m in prep.device_mounts if not m.target.startswith("/dev/")),
+        ],
+        host_security=_host_security(),
+        container_id=cid,
     )
     bundle = prep.tmpdir / "bundle"
     bundle.mkdir()
     (bundle / "config.json").write_text(json.dumps(config, indent=1), encoding="utf-8")
-    return bundle
+    return config
 
 
 def run_oci(spec: RunSpec, runtime: str | None = None, userns: bool = False) -> int:
@@ -168,16 +297,17 @@ def run_oci(spec: RunSpec, runtime: str | None = None, userns: bool = False) -> 
     if binary is None:
         raise IsolationUnavailable(f"OCI runtime {runtime or 'runc'!r} not found")
     with prepared(spec) as prep, contextlib.ExitStack() as stack:
-        nofile = _nofile()
-        current = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
-        bundle = _write_bundle(spec, prep, nofile, userns)
+        cid = f"buildah-py-{uuid.uuid4().hex[:16]}"
+        config = _write_bundle(spec, prep, _nofile(), userns, cid, stack)
+        bundle = prep.tmpdir / "bundle"
         log = prep.tmpdir / "runtime.log"
         pidfile = prep.tmpdir / "pid"
-        cid = f"buildah-py-{uuid.uuid4().hex[:16]}"
         # Runtime state beside the bundle: /run/runc is not ours to write in a user namespace.
         state = prep.tmpdir / "state"
-        cmd = [binary, "--root", str(state), "--log", str(log), "--log-format", "json", "run"]
-        cmd += ["--bundle", str(bundle), "--pid-file", str(pidfile)]
+        # --runtime-flag FLAG[=VALUE] comes after ours, so a user's --log or --root wins.
+        flags = [binary, "--root", str(state), "--log", str(log), "--log-format", "json"]
+        flags += _runtime_flags(binary, spec.options.runtime_flags)
+        cmd = [*flags, "run", "--bundle", str(bundle), "--pid-file", str(pidfile)]
         cmd.append(cid)
         master = slave = None
         if spec.terminal:
@@ -195,7 +325,7 @@ def run_oci(spec: RunSpec, runtime: str | None = None, userns: bool = False) -> 
                 stderr=slave,
                 start_new_session=True,
                 preexec_fn=_runtime_preexec(
-                    nofile if nofile > current else None, slave is not None
+                    _raised_limits(config["process"]["rlimits"]), slave is not None
                 ),
             )
         except OSError as err:
@@ -214,7 +344,7 @@ def run_oci(spec: RunSpec, runtime: str | None = None, userns: bool = False) -> 
             raise
         finally:
             subprocess.run(
-                [binary, "--root", str(state), "delete", "-f", cid],
+                [*flags, "delete", "-f", cid],
                 capture_output=True,
                 check=False,
             )

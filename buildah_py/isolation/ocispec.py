@@ -5,15 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from buildah_py.isolation import mounts
+from buildah_py.isolation import mounts, ocicgroups, ocioptions
+from buildah_py.isolation.ocioptions import NO_LSM, DeviceNode, HostSecurity
 from buildah_py.isolation.spec import (
-    DEFAULT_CAPABILITIES,
     MASKED_PATHS,
     READONLY_PATHS,
     RunSpec,
     final_env,
 )
 from buildah_py.isolation.users import ResolvedUser
+from buildah_py.linux.caps import CAPABILITY_NUMBERS
 from buildah_py.linux.mount import Mount
 
 OCI_VERSION = "1.0.2"
@@ -70,7 +71,15 @@ def _extra_mount(mount: Mount) -> dict[str, Any]:
     return {"destination": mount.target, "type": "bind", "source": mount.source, "options": options}
 
 
-def _base_mounts(bind_sys: bool, tty_gid: int | None) -> list[dict[str, Any]]:
+_CGROUP_MOUNT: dict[str, Any] = {
+    "destination": "/sys/fs/cgroup",
+    "type": "cgroup",
+    "source": "cgroup",
+    "options": ["nosuid", "noexec", "nodev", "relatime", "ro"],
+}
+
+
+def _base_mounts(bind_sys: bool, tty_gid: int | None, shm_size: int | None) -> list[dict[str, Any]]:
     out = []
     for m in _BASE_MOUNTS:
         m = dict(m, options=list(m["options"]))
@@ -78,11 +87,17 @@ def _base_mounts(bind_sys: bool, tty_gid: int | None) -> list[dict[str, Any]]:
             m["options"] = [o for o in m["options"] if not o.startswith("gid=")]
             if tty_gid is not None:
                 m["options"].append(f"gid={tty_gid}")
+        if m["destination"] == "/dev/shm" and shm_size is not None:
+            m["options"] = [o for o in m["options"] if not o.startswith("size=")]
+            m["options"].append(f"size={shm_size}")
         if m["type"] == "sysfs" and bind_sys:
             m.update(
                 type="bind", source="/sys", options=["rbind", "nosuid", "noexec", "nodev", "ro"]
             )
         out.append(m)
+    if not bind_sys:
+        # The step's own cgroup, read-only (a bound host /sys already holds the hierarchy).
+        out.append(dict(_CGROUP_MOUNT, options=list(_CGROUP_MOUNT["options"])))
     return out
 
 
@@ -98,73 +113,89 @@ def make_runtime_spec(
     tty_gid: int | None = 5,
     user_namespace: bool = False,
     netns_path: str | None = None,
+    known_caps: Sequence[str] = tuple(CAPABILITY_NUMBERS),
+    devices: Sequence[DeviceNode] = (),
+    host_security: HostSecurity = NO_LSM,
+    container_id: str = "buildah-py",
+    extra_mounts: Sequence[Mount] = (),
 ) -> dict[str, Any]:
-    """config.json contents: process, root, hostname, mounts, namespaces, masks, seccomp.
+    """config.json contents: process, root, hostname, mounts, namespaces, masks, seccomp,
+    and every field of `spec.options` (see `ocioptions` and `ocicgroups`).
 
-    Capabilities: buildah's default set bounds everything; root gets it as effective and
-    permitted, other users get none until a setuid binary grants them (within the bounding
-    set). Inheritable and ambient stay empty, so no capability survives an execve unasked.
-    `bind_sys` binds the host's /sys read-only instead of mounting a sysfs (a user namespace
-    may mount one only with its own network namespace); `tty_gid` is the devpts group
-    (None where group 5 is not mapped). `user_namespace` gives the step a user namespace of
-    its own with the identity mapping (root's `rootless` isolation): files keep their owners,
-    but the step's capabilities stop counting outside its namespaces. `netns_path` is the
-    network namespace a `private` step joins (made and connected before the runtime starts).
+    Capabilities: buildah's default set (changed by cap_add/cap_drop, ALL being
+    `known_caps`) bounds everything; root gets it as effective and permitted, other users
+    get none until a setuid binary grants them. `bind_sys` binds the host's /sys read-only
+    instead of mounting a sysfs (a user namespace may mount one only with its own network
+    namespace); `tty_gid` is the devpts group (None where group 5 is not mapped).
+    `user_namespace` gives the step a user namespace with the identity mapping (root's
+    `rootless` isolation) unless the options map IDs themselves. `netns_path` is the network
+    namespace a `private` step joins. `devices` are the options' devices resolved on the
+    host; `container_id` names the cgroup below ``--cgroup-parent``. `extra_mounts` (the
+    prepared volumes and device binds) join `spec.mounts`, parents before children.
     """
-    caps = list(DEFAULT_CAPABILITIES)
-    granted = caps if user.uid == 0 else []
-    namespaces = [{"type": t} for t in ("pid", "ipc", "uts", "mount")]
+    opts = spec.options
+    userns = ocioptions.user_namespace(opts, user_namespace)
+    namespaces = [*ocioptions.namespaces(opts), {"type": "mount"}]
     if spec.network == "none":
         namespaces.append({"type": "network"})
     elif spec.network == "private":
         namespaces.append({"type": "network", "path": netns_path or ""})
-    if user_namespace:
-        namespaces.append({"type": "user"})
-    all_mounts = _base_mounts(bind_sys, tty_gid)
+    if userns is not None:
+        namespaces.append(userns.entry())
+        if not userns.maps_inside("gid", 5):
+            tty_gid = None
+    all_mounts = _base_mounts(bind_sys, tty_gid, opts.shm_size)
     all_mounts += [
         {"destination": target, "type": "bind", "source": source, "options": ["bind", "rprivate"]}
         for target, source in etc_mounts
     ]
-    all_mounts += [_extra_mount(m) for m in mounts.ordered(spec.mounts)]
+    all_mounts += [_extra_mount(m) for m in mounts.ordered((*spec.mounts, *extra_mounts))]
+    device_entries, device_rules = ocioptions.devices(devices)
     linux: dict[str, Any] = {
         "namespaces": namespaces,
         "maskedPaths": list(MASKED_PATHS),
         "readonlyPaths": list(READONLY_PATHS),
     }
-    if user_namespace:
-        identity = [{"containerID": 0, "hostID": 0, "size": 4294967295}]
-        linux["uidMappings"] = identity
-        linux["gidMappings"] = [dict(m) for m in identity]
+    if userns is not None and userns.uid_map:
+        linux.update(userns.mappings())
+    if device_entries:
+        linux["devices"] = device_entries
+    res = ocicgroups.resources(opts.resources)
+    if device_entries:
+        res["devices"] = device_rules
+    if res:
+        linux["resources"] = res
+    path = ocicgroups.cgroups_path(opts.resources, container_id)
+    if path is not None:
+        linux["cgroupsPath"] = path
     if seccomp is not None:
         linux["seccomp"] = seccomp
-    return {
-        "ociVersion": OCI_VERSION,
-        "process": {
-            "terminal": spec.terminal,
-            "user": {
-                "uid": user.uid,
-                "gid": user.gid,
-                "additionalGids": list(user.additional_gids),
-                "umask": spec.umask,
-            },
-            "args": list(spec.argv),
-            "env": final_env(spec.env, user.home, spec.terminal),
-            "cwd": spec.cwd,
-            "capabilities": {
-                "bounding": caps,
-                "effective": granted,
-                "permitted": granted,
-                "inheritable": [],
-                "ambient": [],
-            },
-            "rlimits": [{"type": "RLIMIT_NOFILE", "hard": nofile, "soft": nofile}],
-            "noNewPrivileges": False,
+    caps = ocioptions.capabilities(opts, known_caps)
+    process: dict[str, Any] = {
+        "terminal": spec.terminal,
+        "user": {
+            "uid": user.uid,
+            "gid": user.gid,
+            "additionalGids": list(user.additional_gids),
+            "umask": spec.umask,
         },
+        "args": list(spec.argv),
+        "env": final_env(spec.env, user.home, spec.terminal),
+        "cwd": spec.cwd,
+        "capabilities": ocioptions.capability_sets(caps, user.uid),
+        "rlimits": ocioptions.rlimits(opts.ulimits, nofile),
+        "noNewPrivileges": opts.no_new_privileges,
+        **ocioptions.security_labels(opts, host_security),
+    }
+    config: dict[str, Any] = {
+        "ociVersion": OCI_VERSION,
+        "process": process,
         "root": {
             "path": root_path if root_path is not None else str(spec.rootfs),
             "readonly": False,
         },
-        "hostname": spec.hostname,
-        "mounts": all_mounts,
-        "linux": linux,
     }
+    if ocioptions.private_uts(opts):
+        config["hostname"] = spec.hostname
+    config.update(mounts=all_mounts, linux=linux)
+    return config

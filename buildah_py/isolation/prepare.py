@@ -18,10 +18,13 @@ from pathlib import Path
 
 from buildah_py.errors import RunError
 from buildah_py.isolation import mounts
-from buildah_py.isolation.network import private_network, resolv_conf
+from buildah_py.isolation.capset import step_capabilities
+from buildah_py.isolation.network import dns_override, private_network, resolv_conf
 from buildah_py.isolation.spec import ETC_FILES, RunSpec, env_value
-from buildah_py.isolation.users import ResolvedUser
+from buildah_py.isolation.users import ResolvedUser, resolve_user
+from buildah_py.isolation.volumes import device_mounts, volume_mounts
 from buildah_py.linux import inroot, resolve
+from buildah_py.linux.mount import Mount
 from buildah_py.linux.namespaces import id_mapped, setgroups_allowed
 from buildah_py.storage.rundirs import RUN_PREFIX, RunDir
 
@@ -37,9 +40,16 @@ class Prepared:
 
     rootfd: int
     tmpdir: Path
-    etc_mounts: list[tuple[str, str]]  # (target inside the container, host source)
+    #: (target inside the container, host source); --dns none / --no-hosts leave theirs out.
+    etc_mounts: list[tuple[str, str]]
     placeholders: list[inroot.Created] = field(default_factory=list)
     netns: str | None = None  # the `private` network namespace to join, by path
+    #: ``--volume``s as binds (an ``O`` one's source is its overlay, already mounted).
+    volume_mounts: list[Mount] = field(default_factory=list)
+    #: ``--device``s as binds of the host nodes (targets under /dev land in the step's /dev).
+    device_mounts: list[Mount] = field(default_factory=list)
+    #: The step's capability set: buildah's default with ``--cap-add``/``--cap-drop`` applied.
+    capabilities: tuple[str, ...] = ()
 
 
 def _generated_etc(spec: RunSpec, tmpdir: Path) -> dict[str, str]:
@@ -47,13 +57,21 @@ def _generated_etc(spec: RunSpec, tmpdir: Path) -> dict[str, str]:
         resolv = Path("/etc/resolv.conf").read_text(encoding="utf-8", errors="replace")
     except OSError:
         resolv = ""
+    opts = spec.options
     contents = {
         "/etc/hosts": f"{_LOCALHOST}127.0.1.1\t{spec.hostname}\n" + _added_hosts(spec.add_host),
-        "/etc/resolv.conf": resolv_conf(spec.network, resolv),
+        "/etc/resolv.conf": dns_override(
+            resolv_conf(spec.network, resolv), opts.dns, opts.dns_search, opts.dns_option
+        ),
         "/etc/hostname": f"{spec.hostname}\n",
     }
+    skipped = {"/etc/hosts"} if opts.no_hosts else set()
+    if opts.dns == ("none",):
+        skipped.add("/etc/resolv.conf")  # the image's own file stays
     out = {}
     for target in ETC_FILES:
+        if target in skipped:
+            continue
         path = tmpdir / target.rsplit("/", 1)[1]
         path.write_text(contents[target], encoding="utf-8")
         path.chmod(0o644)
@@ -83,6 +101,16 @@ def _validate(spec: RunSpec) -> None:
     for target, source in spec.etc_files.items():
         if not target.startswith("/") or not os.path.isfile(source):
             raise RunError(f"file {source!r} for {target} is missing or not absolute")
+    if spec.options.no_hosts and spec.add_host:
+        raise RunError("--add-host cannot be used with --no-hosts")
+
+
+def _volume_owner(spec: RunSpec, rootfd: int) -> tuple[int, int] | None:
+    """The step's (uid, gid) when a ``U`` volume needs it (read from the image's files)."""
+    if not any(v.chown for v in spec.options.volumes):
+        return None
+    user = resolve_user(spec.user, lambda p: inroot.read_file_in_root(rootfd, p))
+    return user.uid, user.gid
 
 
 def _placeholder(prep: Prepared, target: str, is_dir: bool, mode: int = 0o755) -> None:
@@ -102,7 +130,7 @@ def prepared(spec: RunSpec) -> Iterator[Prepared]:
         raise RunError(f"rootfs {spec.rootfs}: {err.strerror}") from err
     rundir = RunDir.create(RUN_PREFIX)  # check --repair finds it if we are killed
     tmpdir = rundir.path
-    prep = Prepared(rootfd, tmpdir, [])
+    prep = Prepared(rootfd, tmpdir, [], capabilities=step_capabilities(spec.options))
     try:
         try:
             inroot.close_created(inroot.make_path(rootfd, spec.cwd))
@@ -115,11 +143,16 @@ def prepared(spec: RunSpec) -> Iterator[Prepared]:
             _placeholder(prep, target, True)
         for target, _ in prep.etc_mounts:
             _placeholder(prep, target, False)
-        for mount in mounts.ordered(spec.mounts):
-            is_dir = mount.type == "tmpfs" or os.path.isdir(mount.source or "")
-            # Runtimes give a tmpfs the mode of the directory it covers (runc does).
-            _placeholder(prep, mount.target, is_dir, mounts.tmpfs_mode(mount))
         with ExitStack() as stack:
+            owner = _volume_owner(spec, rootfd)
+            prep.volume_mounts = volume_mounts(spec.options.volumes, tmpdir, stack, owner)
+            prep.device_mounts = device_mounts(spec.options.devices)
+            # Devices under /dev land in the step's own /dev, never in the rootfs.
+            outside_dev = [m for m in prep.device_mounts if not m.target.startswith("/dev/")]
+            for mount in mounts.ordered((*spec.mounts, *prep.volume_mounts, *outside_dev)):
+                is_dir = mount.type == "tmpfs" or os.path.isdir(mount.source or "")
+                # Runtimes give a tmpfs the mode of the directory it covers (runc does).
+                _placeholder(prep, mount.target, is_dir, mounts.tmpfs_mode(mount))
             if spec.network == "private":
                 prep.netns = stack.enter_context(private_network(tmpdir))
             yield prep

@@ -12,8 +12,9 @@ import logging
 from pathlib import Path
 
 from buildah_py.errors import RunError
+from buildah_py.isolation.capset import step_capabilities
 from buildah_py.isolation.seccomp import DEFAULT_PROFILE, load_default
-from buildah_py.isolation.spec import DEFAULT_CAPABILITIES, RunSpec
+from buildah_py.isolation.spec import RunSpec
 from buildah_py.linux.seccomp import Filter, compile_profile, open_libseccomp
 
 __all__ = ["Filter", "profile_path", "step_filter"]
@@ -22,7 +23,11 @@ log = logging.getLogger("buildah_py.isolation")
 
 
 def profile_path(spec: RunSpec) -> Path | None:
-    """Which profile the step asks for: None for unconfined."""
+    """Which profile the step asks for: None for unconfined. ``--security-opt seccomp=``
+    (``spec.options.seccomp``) wins over the default choice in ``spec.seccomp``."""
+    chosen = spec.options.seccomp
+    if chosen is not None:
+        return None if chosen == "unconfined" else Path(chosen)
     if spec.seccomp is False:
         return None
     return DEFAULT_PROFILE if spec.seccomp is True else Path(spec.seccomp)
@@ -39,7 +44,7 @@ def step_filter(spec: RunSpec) -> Filter | None:
         return None
     if path != DEFAULT_PROFILE and not path.is_file():
         raise RunError(f"seccomp profile {path} does not exist")
-    profile = load_default(DEFAULT_CAPABILITIES, path)
+    profile = load_default(step_capabilities(spec.options), path)
     if profile is None:
         log.debug("no seccomp profile at %s: running the step without a filter", path)
         return None

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import ctypes
 
-from buildah_py.linux.flags import PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, PR_CAPBSET_DROP
+from buildah_py.linux.flags import (
+    PR_CAP_AMBIENT,
+    PR_CAP_AMBIENT_CLEAR_ALL,
+    PR_CAPBSET_DROP,
+    PR_SET_NO_NEW_PRIVS,
+)
 from buildah_py.linux.libc import check, libc
 from buildah_py.linux.syscalls import prctl
 
@@ -69,3 +74,8 @@ def last_capability() -> int:
             return int(f.read())
     except OSError:
         return max(CAPABILITY_NUMBERS.values())
+
+
+def set_no_new_privileges() -> None:
+    """No execve from here on may gain privileges (setuid bits and file capabilities inert)."""
+    prctl(PR_SET_NO_NEW_PRIVS, 1)

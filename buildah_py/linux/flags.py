@@ -36,6 +36,7 @@ PR_SET_PDEATHSIG = 1
 PR_CAPBSET_DROP = 24
 PR_CAP_AMBIENT = 47
 PR_CAP_AMBIENT_CLEAR_ALL = 4
+PR_SET_NO_NEW_PRIVS = 38
 
 # keyctl(2) operations and special keyring ids.
 KEYCTL_GET_KEYRING_ID = 0
@@ -46,3 +47,10 @@ KEY_SPEC_SESSION_KEYRING = -3
 
 # seccomp(2).
 SECCOMP_SET_MODE_FILTER = 1
+
+# ID-mapped mounts (open_tree, mount_setattr, move_mount).
+AT_FDCWD = -100
+AT_EMPTY_PATH = 0x1000
+OPEN_TREE_CLONE = 0x1
+MOVE_MOUNT_F_EMPTY_PATH = 0x4
+MOUNT_ATTR_IDMAP = 0x00100000

@@ -91,7 +91,7 @@ def test_refused_flags_say_what_would_honour_them(cli: Cli, tmp_path: Path) -> N
         (("-c", "2"), "--isolation oci"),
         (("--decryption-key", "k.pem"), "skopeo copy --decryption-key"),
         (("--cache-from", "r/c"), "cache"),
-        (("-v", "/tmp:/mnt"), "--isolation oci"),
+        (("--hooks-dir", "/tmp"), "OCI hooks"),
     ):
         proc = cli("build", *args, ctx, check=False)
         assert proc.returncode != 0 and needs in proc.stderr, proc.stderr

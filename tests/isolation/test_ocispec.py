@@ -65,6 +65,7 @@ def test_root_capabilities_and_layout() -> None:
         "/dev/shm",
         "/dev/mqueue",
         "/sys",
+        "/sys/fs/cgroup",
         "/etc/hosts",
         "/etc/resolv.conf",
     ]
