@@ -153,6 +153,27 @@ def _seed(job: Job, rl_busybox: Path, reg: Registry) -> str:
     return base
 
 
+def _info(job: Job, mapping: str, subuid: list[list[int]]) -> None:
+    """What `info` tells the CI log: the real user, their ranges, the paths and why."""
+    data = json.loads(job("info").stdout)
+    host = data["host"]
+    assert host["rootless"] is True
+    assert host["id_ranges"] == {
+        "user": job.user.name,
+        "uid": job.uid,
+        "subuid": subuid,
+        "subgid": subuid,
+    }
+    assert host["user_namespaces"]["inside_buildah_py_namespace"] == mapping
+    assert host["overlay"]["kind"] in ("userxattr", "fuse-overlayfs", "none (vfs only)")
+    assert data["paths"]["runroot"] == {
+        "path": str(job.runroot),
+        "why": "$XDG_RUNTIME_DIR is unset: a private directory under /tmp",
+    }
+    assert data["paths"]["auth_file"]["path"] == f"{job.runroot}/containers/auth.json"
+    assert f"/run/containers/{job.uid} is not yours" in data["paths"]["auth_file"]["why"]
+
+
 def _login_push_pull(job: Job, image: str, auth_reg: Registry) -> str:
     ref = auth_reg.ref(f"ci/private-{job.uid}:1")
     done = job("login", NOTLS, "-u", USER, "--password-stdin", auth_reg.host, stdin=PASSWORD)
@@ -171,6 +192,7 @@ def test_ci_job_with_subordinate_ids(
 ) -> None:
     base = _seed(job, rl_busybox, registry)
     assert job.runroot.is_dir() and job.runroot.stat().st_uid == job.uid
+    _info(job, "full", [[200000, 65536]])
     context = Path(tempfile.mkdtemp(prefix="ctx-", dir=job.user.work))
     (context / "Dockerfile").write_text(DOCKERFILE.format(base=base))
     os.chown(context, job.uid, job.uid)
@@ -206,6 +228,7 @@ def test_ci_job_without_subordinate_ids(
     shutil.copy(rl_busybox, tar)
     tar.chmod(0o644)
     base = _seed(job, tar, registry)
+    _info(job, "single", [])
     context = Path(tempfile.mkdtemp(prefix="ctx-", dir=job.user.work))
     (context / "Dockerfile").write_text(DOCKERFILE.format(base=base))
     os.chown(context, job.uid, job.uid)
