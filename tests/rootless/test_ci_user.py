@@ -258,6 +258,10 @@ def test_runroot_takeover_is_refused(user: User, bare_user: User, public: Path) 
             "login", NOTLS, "-u", "u", "--password-stdin", "127.0.0.1:1", stdin="p", check=False
         )
         assert login.returncode != 0  # nor are credentials written there
+        assert login.stderr.strip().splitlines() == [
+            f"Error: refusing the per-user directory {job.runroot}: it belongs to another user "
+            f"(uid 65534 here), not to you; run `rm -rf {job.runroot}` or set $XDG_RUNTIME_DIR"
+        ]
         assert not (job.runroot / "containers").exists()
         shutil.rmtree(job.runroot)
         job("images")
