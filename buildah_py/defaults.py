@@ -162,7 +162,11 @@ def runroot_choice(env: Mapping[str, str] | None = None) -> tuple[Path, str]:
     if given:
         return Path(given), "$BUILDAH_PY_RUNROOT"
     if not (os.geteuid() != 0 or ENV in env):
-        return Path("/run/buildah-py"), "root"
+        if _can_make("/run/buildah-py"):
+            return Path("/run/buildah-py"), "root"
+        return Path(
+            f"{USER_TMP_PREFIX}0"
+        ), "root, but /run is read-only: a private directory under /tmp"
     runtime = env.get("XDG_RUNTIME_DIR")
     if runtime and os.access(runtime, os.W_OK):
         return Path(runtime) / "buildah-py", "$XDG_RUNTIME_DIR"
@@ -181,7 +185,10 @@ def auth_file_choice(env: Mapping[str, str] | None = None) -> tuple[str, str]:
     uid = real_uid(env)
     run_dir = f"/run/containers/{uid}"
     if not (os.geteuid() != 0 or ENV in env):
-        return f"{run_dir}/auth.json", "root, $XDG_RUNTIME_DIR unset"
+        if _can_make(run_dir):
+            return f"{run_dir}/auth.json", "root, $XDG_RUNTIME_DIR unset"
+        path = user_tmp_dir(env) / "containers" / "auth.json"
+        return str(path), "root, but /run is read-only (a pod?): under /tmp"
     try:
         mine = private_dir_problem(os.lstat(run_dir)) is None
     except OSError:
@@ -201,3 +208,12 @@ def _openable(path: str) -> bool:
         return True
     except OSError:
         return False
+
+
+def _can_make(path: str) -> bool:
+    """Whether `path`, or else its nearest existing parent, is a writable directory (root in a
+    pod may find /run read-only)."""
+    parent = path
+    while parent != "/" and not os.path.isdir(parent):
+        parent = os.path.dirname(parent)
+    return os.access(parent, os.W_OK)

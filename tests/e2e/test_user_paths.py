@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import shutil
 import stat
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -93,3 +95,32 @@ def test_cli_refuses_a_runroot_others_may_write(tmp_path: Path) -> None:
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and str(tmp_path / "run") in lines[0], proc.stderr
     assert "writable by others" in lines[0] and "chmod 0700" in lines[0]
+
+
+def test_root_with_a_read_only_run_uses_a_private_tmp_dir() -> None:
+    """Root in a pod may find /run read-only: `login` and the runroot go under /tmp then."""
+    existed = os.path.exists("/tmp/buildah-py-run-0")
+    script = (
+        "from buildah_py.defaults import auth_file_choice, runroot_choice; "
+        "print(auth_file_choice({})[0]); print(runroot_choice({})[0])"
+    )
+    shell = (
+        "mount --bind /run /run && mount -o remount,bind,ro /run && "
+        f"exec {sys.executable} -c '{script}'"
+    )
+    try:
+        proc = subprocess.run(
+            ["unshare", "-m", "sh", "-c", shell],
+            capture_output=True,
+            text=True,
+            env=dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2])),
+        )
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout.split() == [
+            "/tmp/buildah-py-run-0/containers/auth.json",
+            "/tmp/buildah-py-run-0",
+        ]
+        assert stat.S_IMODE(os.stat("/tmp/buildah-py-run-0").st_mode) == 0o700
+    finally:
+        if not existed:
+            shutil.rmtree("/tmp/buildah-py-run-0", ignore_errors=True)
