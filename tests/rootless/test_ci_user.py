@@ -193,6 +193,9 @@ def test_ci_job_with_subordinate_ids(
     base = _seed(job, rl_busybox, registry)
     assert job.runroot.is_dir() and job.runroot.stat().st_uid == job.uid
     _info(job, "full", [[200000, 65536]])
+    # In an `unshare` session (root there, no re-exec) the paths still name the real user.
+    inner = f"{sys.executable} -m buildah_py.cli.main info --format '{{{{.paths.auth_file.path}}}}'"
+    assert job("unshare", "sh", "-c", inner).stdout.strip() == f"{job.runroot}/containers/auth.json"
     context = Path(tempfile.mkdtemp(prefix="ctx-", dir=job.user.work))
     (context / "Dockerfile").write_text(DOCKERFILE.format(base=base))
     os.chown(context, job.uid, job.uid)
