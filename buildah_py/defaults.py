@@ -12,19 +12,20 @@ from pathlib import Path
 
 from buildah_py.errors import ContainerError
 from buildah_py.storage import Store
+from buildah_py.storage.rundirs import ensure_private_dir, private_dir_problem
 from buildah_py.transports.options import SYSTEM_CERTS_DIRS, RegistryFiles, RegistryOptions
-from buildah_py.userns import host_ids
+from buildah_py.userns import ENV, host_ids
 
 
 def _rootless() -> bool:
-    return os.geteuid() != 0 or "_BUILDAH_PY_USERNS" in os.environ
+    return os.geteuid() != 0 or ENV in os.environ
 
 
 def default_root() -> Path:
     env = os.environ.get("BUILDAH_PY_ROOT")
     if env:
         return Path(env)
-    if os.geteuid() == 0 and "_BUILDAH_PY_USERNS" not in os.environ:
+    if not _rootless():
         return Path("/var/lib/buildah-py")
     data = os.environ.get("XDG_DATA_HOME") or os.path.join(
         os.path.expanduser("~"), ".local", "share"
@@ -33,18 +34,8 @@ def default_root() -> Path:
 
 
 def default_runroot() -> Path:
-    env = os.environ.get("BUILDAH_PY_RUNROOT")
-    if env:
-        return Path(env)
-    if not _rootless():
-        return Path("/run/buildah-py")
-    runtime = os.environ.get("XDG_RUNTIME_DIR")
-    if runtime and os.access(runtime, os.W_OK):
-        return Path(runtime) / "buildah-py"
-    ids = host_ids(
-        os.environ
-    )  # inside the user namespace getuid() is 0: name the dir for the real user
-    return Path(f"/tmp/buildah-py-run-{ids[0] if ids else os.getuid()}")
+    """Where mounts and locks live: see `runroot_choice`."""
+    return runroot_choice()[0]
 
 
 def open_store(
@@ -108,17 +99,13 @@ def secret_environment() -> Mapping[str, str]:
 
 # --- registries: where the user's credentials, registries.conf and certs.d live -------------
 def runtime_auth_file(env: Mapping[str, str] | None = None) -> str:
-    """Where ``login`` writes: ``${XDG_RUNTIME_DIR}/containers/auth.json`` (else ``/run/containers/UID``)."""
-    env = os.environ if env is None else env
-    runtime = env.get("XDG_RUNTIME_DIR")
-    if runtime:
-        return os.path.join(runtime, "containers", "auth.json")
-    return f"/run/containers/{os.getuid()}/auth.json"
+    """Where ``login`` writes and pulls read, unless told: see `auth_file_choice`."""
+    return auth_file_choice(env)[0]
 
 
 def registry_files(env: Mapping[str, str] | None = None) -> RegistryFiles:
     """The user's registry files, as containers/image finds them: credentials in
-    ``REGISTRY_AUTH_FILE``, ``${XDG_RUNTIME_DIR}/containers/auth.json``,
+    ``REGISTRY_AUTH_FILE``, the runtime auth file (`auth_file_choice`),
     ``${XDG_CONFIG_HOME}/containers/auth.json``, ``~/.docker/config.json``; registries.conf in
     ``CONTAINERS_REGISTRIES_CONF`` or ``${XDG_CONFIG_HOME}/containers``; certs.d there too.
     `env` replaces ``os.environ`` (for tests)."""
@@ -126,15 +113,15 @@ def registry_files(env: Mapping[str, str] | None = None) -> RegistryFiles:
     home = env.get("HOME") or str(Path.home())
     config = os.path.join(env.get("XDG_CONFIG_HOME") or os.path.join(home, ".config"), "containers")
     explicit = env.get("REGISTRY_AUTH_FILE") or ""
-    auth = [explicit] if explicit else []
-    auth += [
-        runtime_auth_file(env),
-        os.path.join(config, "auth.json"),
-        os.path.join(home, ".docker", "config.json"),
-    ]
+    runtime = runtime_auth_file(env)
+    defaults = [runtime, os.path.join(config, "auth.json")]
+    defaults.append(os.path.join(home, ".docker", "config.json"))
+    # A default file this user may not read is no one's credentials for them: skip it, so
+    # anonymous pulls work; a file the user named is read, and its errors are reported.
+    auth = ([explicit] if explicit else []) + [p for p in defaults if _openable(p)]
     return RegistryFiles(
         auth_files=tuple(auth),
-        login_file=explicit or runtime_auth_file(env),
+        login_file=explicit or runtime,
         registries_conf=env.get("CONTAINERS_REGISTRIES_CONF") or None,
         user_config_dir=config,
         certs_dirs=(os.path.join(config, "certs.d"), *SYSTEM_CERTS_DIRS),
@@ -160,3 +147,88 @@ def proxy_environment(env: Mapping[str, str] | None = None) -> dict[str, str]:
     (the default); `env` replaces ``os.environ`` (for tests)."""
     env = os.environ if env is None else env
     return {name: env[name] for name in PROXY_NAMES if name in env}
+
+
+# --- per-user runtime paths: the real user, the runroot, the auth file, and why -------------
+#: The per-user directory under /tmp when there is no $XDG_RUNTIME_DIR (the runroot, and the
+#: auth file under containers/): podman's fallback, named for buildah-py.
+USER_TMP_PREFIX = "/tmp/buildah-py-run-"
+
+
+def real_uid(env: Mapping[str, str] | None = None) -> int:
+    """The user's UID on the host: inside buildah-py's own user namespace (the re-exec, `unshare`)
+    getuid() is 0, and the marker the re-exec sets names the user behind it."""
+    ids = host_ids(os.environ if env is None else env)
+    return ids[0] if ids else os.getuid()
+
+
+def user_tmp_dir(env: Mapping[str, str] | None = None) -> Path:
+    """The per-user directory under /tmp, created 0700 and refused when another user made it
+    or others may write it."""
+    path = Path(f"{USER_TMP_PREFIX}{real_uid(env)}")
+    return ensure_private_dir(path, "per-user directory", "set $XDG_RUNTIME_DIR")
+
+
+def runroot_choice(env: Mapping[str, str] | None = None) -> tuple[Path, str]:
+    """The runroot and why: ``$BUILDAH_PY_RUNROOT``; /run/buildah-py for root; else
+    ``$XDG_RUNTIME_DIR/buildah-py`` when that is writable, else /tmp/buildah-py-run-UID."""
+    env = os.environ if env is None else env
+    given = env.get("BUILDAH_PY_RUNROOT")
+    if given:
+        return Path(given), "$BUILDAH_PY_RUNROOT"
+    if not (os.geteuid() != 0 or ENV in env):
+        if _can_make("/run/buildah-py"):
+            return Path("/run/buildah-py"), "root"
+        return Path(
+            f"{USER_TMP_PREFIX}0"
+        ), "root, but /run is read-only: a private directory under /tmp"
+    runtime = env.get("XDG_RUNTIME_DIR")
+    if runtime and os.access(runtime, os.W_OK):
+        return Path(runtime) / "buildah-py", "$XDG_RUNTIME_DIR"
+    why = "$XDG_RUNTIME_DIR is not writable" if runtime else "$XDG_RUNTIME_DIR is unset"
+    return Path(f"{USER_TMP_PREFIX}{real_uid(env)}"), f"{why}: a private directory under /tmp"
+
+
+def auth_file_choice(env: Mapping[str, str] | None = None) -> tuple[str, str]:
+    """Where ``login`` writes and pulls read first, and why: as containers/image chooses it,
+    ``$XDG_RUNTIME_DIR/containers/auth.json``, else ``/run/containers/UID/auth.json`` (the
+    real UID) for root or when that directory is the user's, else under `user_tmp_dir`."""
+    env = os.environ if env is None else env
+    runtime = env.get("XDG_RUNTIME_DIR")
+    if runtime:
+        return os.path.join(runtime, "containers", "auth.json"), "$XDG_RUNTIME_DIR"
+    uid = real_uid(env)
+    run_dir = f"/run/containers/{uid}"
+    if not (os.geteuid() != 0 or ENV in env):
+        if _can_make(run_dir):
+            return f"{run_dir}/auth.json", "root, $XDG_RUNTIME_DIR unset"
+        path = user_tmp_dir(env) / "containers" / "auth.json"
+        return str(path), "root, but /run is read-only (a pod?): under /tmp"
+    try:
+        mine = private_dir_problem(os.lstat(run_dir)) is None
+    except OSError:
+        mine = False
+    if mine:
+        return f"{run_dir}/auth.json", f"$XDG_RUNTIME_DIR is unset; {run_dir} is yours"
+    path = user_tmp_dir(env) / "containers" / "auth.json"
+    return str(path), f"$XDG_RUNTIME_DIR is unset and {run_dir} is not yours: under /tmp"
+
+
+def _openable(path: str) -> bool:
+    """Whether `path` can be opened for reading (a missing file counts: it reads as empty)."""
+    try:
+        with open(path, "rb"):
+            return True
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+
+
+def _can_make(path: str) -> bool:
+    """Whether `path`, or else its nearest existing parent, is a writable directory (root in a
+    pod may find /run read-only)."""
+    parent = path
+    while parent != "/" and not os.path.isdir(parent):
+        parent = os.path.dirname(parent)
+    return os.access(parent, os.W_OK)

@@ -11,7 +11,7 @@ import click
 
 from buildah_py.cli.common import handle_errors, parse_bool
 from buildah_py.defaults import registry_files
-from buildah_py.errors import AuthError
+from buildah_py.errors import AuthError, BuildahPyError
 from buildah_py.transports.options import RegistryOptions
 from buildah_py.transports.registry.retry import RetryPolicy
 
@@ -73,13 +73,17 @@ def registry_opts(kw: dict[str, Any]) -> RegistryOptions:
             raise click.BadParameter(f"--retry-delay {delay!r}: want seconds, like 2s") from None
         attempts = policy.attempts if retry is None else retry + 1
         policy = RetryPolicy(attempts=attempts, base_delay=base)
+    try:
+        files = registry_files()
+    except BuildahPyError as err:  # before the verb's own error handling: still one line
+        raise click.ClickException(str(err)) from None
     return RegistryOptions(
         tls_verify=parse_bool(kw.pop("tls_verify", None)),
         authfile=kw.pop("authfile", None),
         creds=kw.pop("creds", None),
         cert_dir=kw.pop("cert_dir", None),
         retry=policy,
-        files=registry_files(),
+        files=files,
     )
 
 

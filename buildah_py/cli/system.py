@@ -5,11 +5,21 @@ from __future__ import annotations
 import os
 import platform
 import sys
+from typing import Any
 
 import click
 
 from buildah_py import __version__
-from buildah_py.cli.common import Globals, handle_errors, pass_globals, pick_field, print_json
+from buildah_py.cli.common import (
+    Globals,
+    fail,
+    handle_errors,
+    pass_globals,
+    pick_field,
+    print_json,
+)
+from buildah_py.cli.hostinfo import host_allows
+from buildah_py.errors import BuildahPyError
 
 
 @click.command("check")
@@ -53,14 +63,24 @@ def prune_cmd(g: Globals, all_: bool, force: bool) -> None:
 @pass_globals
 @handle_errors
 def info_cmd(g: Globals, debug: bool, fmt: str | None) -> None:
-    """Show the host and the store."""
+    """Show the host, what it allows (user namespaces, ID ranges, overlay, seccomp, cgroup,
+    runtimes), the store, and which auth file and runroot are in use and why."""
+    try:
+        store: dict[str, Any] | None = g.store().info()
+    except BuildahPyError as err:  # still show the host: it says why the store was refused
+        store = None
+        store_error = str(err)
+    allows = host_allows(store, g.runroot)
     data: dict[str, object] = {
         "host": {
             "kernel": platform.release(),
             "arch": platform.machine(),
             "python": sys.version.split()[0],
+            "rootless": allows["id_ranges"]["uid"] != 0,
+            **{k: v for k, v in allows.items() if k != "paths"},
         },
-        "store": g.store().info(),
+        "store": store if store is not None else {"error": store_error},
+        "paths": allows["paths"],
         "version": __version__,
     }
     if debug:
@@ -74,6 +94,8 @@ def info_cmd(g: Globals, debug: bool, fmt: str | None) -> None:
         click.echo(pick_field(data, fmt))
     else:
         print_json(data)
+    if store is None:
+        fail(store_error)
 
 
 @click.command("version")

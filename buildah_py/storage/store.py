@@ -27,9 +27,13 @@ from buildah_py.storage.images import Images
 from buildah_py.storage.lock import StoreLock
 from buildah_py.storage.paths import DIRS, StorePaths
 from buildah_py.storage.records import BlobMemo, ContainerRecord, ImageRecord, SnapshotRecord
+from buildah_py.storage.rundirs import ensure_private_dir
 from buildah_py.storage.snapshots import Snapshots
 from buildah_py.storage.steps import BuildCache
 from buildah_py.storage.txn import MetaTxn
+
+#: How out of a refused runroot, besides removing it.
+RUNROOT_FIX = "choose another runroot (--runroot, $BUILDAH_PY_RUNROOT or $XDG_RUNTIME_DIR)"
 
 
 @dataclass(frozen=True)
@@ -99,9 +103,13 @@ class Store:
             paths.root.mkdir(parents=True, exist_ok=True, mode=0o700)
             for sub in DIRS:
                 (paths.root / sub).mkdir(exist_ok=True, mode=0o700)
-            (paths.runroot / "mounts").mkdir(parents=True, exist_ok=True, mode=0o700)
         except OSError as err:
             raise StoreError(f"cannot create the store at {paths.root}: {err.strerror}") from err
+        ensure_private_dir(paths.runroot, "runroot", RUNROOT_FIX)
+        try:
+            (paths.runroot / "mounts").mkdir(exist_ok=True, mode=0o700)
+        except OSError as err:
+            raise StoreError(f"cannot create {paths.runroot / 'mounts'}: {err.strerror}") from err
         lock = StoreLock(paths.root / "store.lock")
         txn = MetaTxn(paths.root, paths.ctr_records(), lock)
         try:
