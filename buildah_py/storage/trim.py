@@ -12,15 +12,22 @@ import os
 import stat
 from pathlib import Path
 
-from buildah_py.archive.whiteouts import opaque_xattr
+from buildah_py.archive.whiteouts import OPAQUE, opaque_xattrs
 from buildah_py.linux import tree
 
 _SAME = ("st_mode", "st_uid", "st_gid", "st_mtime_ns")
 
 
-def _is_opaque(path: Path | str, xattr: str) -> bool:
+def _is_opaque(path: Path | str, xattrs: tuple[str, ...]) -> bool:
+    """Marked opaque by kernel overlay (an xattr) or by fuse-overlayfs (also a marker file)."""
+    for xattr in xattrs:
+        try:
+            if os.getxattr(path, xattr, follow_symlinks=False) == b"y":
+                return True
+        except OSError:
+            continue
     try:
-        return os.getxattr(path, xattr, follow_symlinks=False) == b"y"
+        return stat.S_ISREG(os.lstat(f"{path}/{OPAQUE}").st_mode)
     except OSError:
         return False
 
@@ -29,8 +36,9 @@ def _is_whiteout(st: os.stat_result) -> bool:
     return stat.S_ISCHR(st.st_mode) and st.st_rdev == 0
 
 
-def _lower_stat(lowers: list[Path], rel: str, xattr: str) -> os.stat_result | None:
+def lower_stat(lowers: list[Path], rel: str, userxattr: bool) -> os.stat_result | None:
     """What the lower layers show at `rel` (top first), or None when it is absent or hidden."""
+    xattr = opaque_xattrs(userxattr)
     parts = rel.split("/")
     for lower in lowers:
         hidden = False
@@ -59,7 +67,7 @@ def trim_unchanged_dirs(upper: Path, lowers: list[Path], userxattr: bool) -> int
 
     The upper dir is walked bottom-up by file descriptor, so any depth works.
     """
-    xattr = opaque_xattr(userxattr)
+    xattr = opaque_xattrs(userxattr)
     removed = 0
     top = os.open(upper, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
@@ -68,7 +76,7 @@ def trim_unchanged_dirs(upper: Path, lowers: list[Path], userxattr: bool) -> int
                 continue
             if _is_opaque(entry.proc_path(), xattr):
                 continue
-            below = _lower_stat(lowers, entry.rel, xattr)
+            below = lower_stat(lowers, entry.rel, userxattr)
             if below is None or not stat.S_ISDIR(below.st_mode):
                 continue
             if all(getattr(entry.st, f) == getattr(below, f) for f in _SAME):
