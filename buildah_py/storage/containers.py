@@ -185,7 +185,6 @@ class Containers:
             rec.mount_count = 0 if force else rec.mount_count - 1
             if rec.mount_count == 0:
                 self.unmount_now(rec)
-                self._normalize(rec)
             try:
                 self.txn.save_container(rec)
             except NoSpace:
@@ -194,6 +193,9 @@ class Containers:
                 # Unmounted, but the disk is too full to say so: a count left stale is one
                 # `mount` and `check` already handle, and the caller's own error stays in view.
                 self.txn.invalidate()
+                return
+            if rec.mount_count == 0:
+                self._normalize(rec)
 
     def unmount_now(self, rec: ContainerRecord) -> None:
         # Every driver mounts at most one thing, at the mount target: no need for the chain here
@@ -221,7 +223,8 @@ class Containers:
             return
         upper = self.driver.upper(self.paths.ctr_dir(rec.id))
         lowers = [self.paths.snap_fs(c) for c in reversed(rec.chain)]
-        if upper.is_dir():
+        # Without every lower layer, no mark can be judged redundant: leave them all.
+        if upper.is_dir() and all(p.is_dir() for p in lowers):
             normalize_fuse_upper(upper, lowers, self.driver.userxattr)
 
     def upper(self, ref: str) -> Path:

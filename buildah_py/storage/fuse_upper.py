@@ -67,13 +67,13 @@ def normalize_fuse_upper(upper: Path, lowers: list[Path], userxattr: bool) -> in
                     _remove(entry)  # the file mark and the whiteout hiding it
                     changed += 1
                 continue
+            if not (entry.is_dir() or _is_whiteout(entry.st)):
+                continue  # files say nothing about what lies below
             shown = parent not in hidden and lower_stat(lowers, entry.rel, userxattr) is not None
             if _is_whiteout(entry.st):
                 if not shown:
                     _remove(entry)
                     changed += 1
-                continue
-            if not entry.is_dir():
                 continue
             if not shown:
                 hidden.add(entry.rel)

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 from buildah_py.archive.compression import open_decompressed
-from buildah_py.archive.whiteouts import OPAQUE, WHITEOUT_PREFIX, opaque_xattr
+from buildah_py.archive.whiteouts import OPAQUE, WHITEOUT_PREFIX, opaque_xattrs
+from buildah_py.storage.trim import is_opaque
 
 _KINDS = {
     tarfile.DIRTYPE: stat.S_IFDIR,
@@ -50,13 +51,6 @@ def _lstat(path: Path) -> os.stat_result | None:
         return None
 
 
-def _is_opaque(path: Path, xattr: str) -> bool:
-    try:
-        return os.getxattr(path, xattr, follow_symlinks=False) == b"y"
-    except OSError:
-        return False
-
-
 def _differs(m: tarfile.TarInfo, st: os.stat_result | None) -> str:
     """What is wrong with the entry on disk, "" if nothing."""
     if st is None:
@@ -85,11 +79,11 @@ def layer_mismatches(
             if name:
                 last[name] = member  # a later entry of the same name wins, as when unpacking
     count, examples = 0, list[str]()
-    xattr = opaque_xattr(userxattr)
+    xattrs = opaque_xattrs(userxattr)
     for name, member in last.items():
         head, _, leaf = name.rpartition("/")
         if leaf == OPAQUE:
-            why = "" if not overlay or _is_opaque(fs / head, xattr) else "opaque mark lost"
+            why = "" if not overlay or is_opaque(fs / head, xattrs) else "opaque mark lost"
             name = head or "."
         elif leaf.startswith(WHITEOUT_PREFIX):
             name = f"{head}/{leaf[len(WHITEOUT_PREFIX) :]}".lstrip("/")

@@ -18,7 +18,7 @@ from buildah_py.linux import tree
 _SAME = ("st_mode", "st_uid", "st_gid", "st_mtime_ns")
 
 
-def _is_opaque(path: Path | str, xattrs: tuple[str, ...]) -> bool:
+def is_opaque(path: Path | str, xattrs: tuple[str, ...]) -> bool:
     """Marked opaque by kernel overlay (an xattr) or by fuse-overlayfs (also a marker file)."""
     for xattr in xattrs:
         try:
@@ -50,7 +50,7 @@ def lower_stat(lowers: list[Path], rel: str, userxattr: bool) -> os.stat_result 
                 break  # this layer does not have the ancestor: look at its own path anyway
             if _is_whiteout(st) or not stat.S_ISDIR(st.st_mode):
                 return None
-            if _is_opaque(anc, xattr):
+            if is_opaque(anc, xattr):
                 hidden = True  # the path, if not in this layer, is hidden below it
         try:
             st = os.lstat(lower.joinpath(*parts))
@@ -74,7 +74,7 @@ def trim_unchanged_dirs(upper: Path, lowers: list[Path], userxattr: bool) -> int
         for entry in tree.walk(top, topdown=False):
             if not entry.is_dir() or not _empty(entry):
                 continue
-            if _is_opaque(entry.proc_path(), xattr):
+            if is_opaque(entry.proc_path(), xattr):
                 continue
             below = lower_stat(lowers, entry.rel, userxattr)
             if below is None or not stat.S_ISDIR(below.st_mode):
