@@ -46,6 +46,7 @@ VERBS = {
     "info": "system",
     "version": "system",
     "unshare": "unshare",
+    "store": "store_cmds",
 }
 
 

@@ -17,6 +17,7 @@ from buildah_py.storage.drivers import Driver
 from buildah_py.storage.drivers.probe import PROBE_PREFIX
 from buildah_py.storage.fsutil import TRASH_PREFIX, remove_trash
 from buildah_py.storage.images import Images
+from buildah_py.storage.owners import layer_mismatches
 from buildah_py.storage.paths import StorePaths, hex_of
 from buildah_py.storage.rundirs import dead_run_dirs
 from buildah_py.storage.snapshots import Snapshots
@@ -66,6 +67,7 @@ class Checker:
                 self._check_blobs,
                 self._check_images,
                 self._check_snapshots,
+                self._check_owners,
                 self._check_containers,
                 self._check_index,
                 self.cache.check,
@@ -181,6 +183,60 @@ class Checker:
                 found.append(f"{entry}: short link without a snapshot")
                 if repair:
                     entry.unlink()
+        return found
+
+    def _parents_first(self) -> list[str]:
+        snaps = self.txn.meta.snapshots
+        order: list[str] = []
+        seen: set[str] = set()
+        for start in sorted(snaps):
+            path: list[str] = []
+            cur: str | None = start
+            while cur is not None and cur not in seen and cur in snaps:
+                seen.add(cur)
+                path.append(cur)
+                cur = snaps[cur].parent
+            order.extend(reversed(path))
+        return order
+
+    def _check_owners(self, repair: bool) -> list[str]:
+        """Snapshots whose files lost the owners, modes or whiteouts their blob gives them (a
+        store copied without its user namespace); repair unpacks them again from the blob."""
+        found = []
+        overlay = self.driver.whiteouts == "overlay"
+        redone: set[str] = set()
+        for chain_id in self._parents_first():
+            rec = self.txn.meta.snapshots[chain_id]
+            if not self.snapshots.complete(chain_id):
+                continue
+            memo = self.snapshots.source_blob(chain_id)
+            inherited = not overlay and rec.parent in redone  # a vfs tree copies its parent's
+            if memo is None or memo.digest in self._bad_blobs:
+                if inherited:
+                    found.append(f"snapshot {chain_id}: copied from a damaged parent, no blob")
+                    if repair:
+                        self.snapshots.drop(chain_id)
+                        self.txn.save_snapshots()
+                continue
+            with self.content.open(memo.digest) as blob:
+                bad = layer_mismatches(
+                    self.paths.snap_fs(chain_id),
+                    blob,
+                    overlay=overlay,
+                    userxattr=self.driver.userxattr,
+                )
+            if bad.count:
+                found.append(
+                    f"snapshot {chain_id}: {bad.count} file(s) differ from layer {memo.digest} "
+                    f"({'; '.join(bad.examples)}): was the store copied without its owners?"
+                )
+            elif inherited:
+                found.append(f"snapshot {chain_id}: copied from a damaged parent")
+            else:
+                continue
+            redone.add(chain_id)
+            if repair:
+                self.snapshots.unpack_again(chain_id, memo)
         return found
 
     def _check_containers(self, repair: bool) -> list[str]:

@@ -18,6 +18,7 @@ from buildah_py.linux.mount import Mount, is_mounted, mount_all, unmount
 from buildah_py.oci.digest import validate_digest
 from buildah_py.storage.drivers import Driver
 from buildah_py.storage.fsutil import remove_tree
+from buildah_py.storage.fuse_upper import normalize_fuse_upper
 from buildah_py.storage.lookup import find_container, find_image
 from buildah_py.storage.names import check_container_name, default_container_name
 from buildah_py.storage.nospace import disk_full, no_space
@@ -192,6 +193,9 @@ class Containers:
                 # Unmounted, but the disk is too full to say so: a count left stale is one
                 # `mount` and `check` already handle, and the caller's own error stays in view.
                 self.txn.invalidate()
+                return
+            if rec.mount_count == 0:
+                self._normalize(rec)
 
     def unmount_now(self, rec: ContainerRecord) -> None:
         # Every driver mounts at most one thing, at the mount target: no need for the chain here
@@ -210,7 +214,18 @@ class Containers:
                 return 0
             upper = self.driver.upper(self.paths.ctr_dir(rec.id))
             lowers = [self.paths.snap_fs(c) for c in reversed(rec.chain)]
+            self._normalize(rec)
             return trim_unchanged_dirs(upper, lowers, self.driver.userxattr)
+
+    def _normalize(self, rec: ContainerRecord) -> None:
+        """A fuse-overlayfs upper dir, unmounted, rewritten as kernel overlay leaves one."""
+        if self.driver.name != "fuse-overlayfs":
+            return
+        upper = self.driver.upper(self.paths.ctr_dir(rec.id))
+        lowers = [self.paths.snap_fs(c) for c in reversed(rec.chain)]
+        # Without every lower layer, no mark can be judged redundant: leave them all.
+        if upper.is_dir() and all(p.is_dir() for p in lowers):
+            normalize_fuse_upper(upper, lowers, self.driver.userxattr)
 
     def upper(self, ref: str) -> Path:
         """The container's diff directory: the overlay upper dir, or the vfs rootfs."""

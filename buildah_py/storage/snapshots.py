@@ -200,6 +200,33 @@ class Snapshots:
             )
             self.txn.save_snapshots()
 
+    def source_blob(self, chain_id: str) -> BlobMemo | None:
+        """A stored blob this snapshot can be unpacked from again (lock held); an exact rendering
+        (no timestamp clamp) first."""
+        memos = self.txn.meta.layer_blobs.get(chain_id, {})
+        for key in sorted(memos, key=lambda k: ("@" in k, k)):
+            if self.content.has(memos[key].digest):
+                return memos[key]
+        return None
+
+    def unpack_again(self, chain_id: str, memo: BlobMemo) -> None:
+        """Replace a complete snapshot's files with its blob unpacked afresh (write lock held;
+        for vfs the parent's tree must be right already)."""
+        rec = self.txn.meta.snapshots[chain_id]
+        fs = self.paths.snap_fs(chain_id)
+        fresh = fs.with_name("fs.new")
+        remove_tree(fresh)
+        try:
+            self.driver.init_snapshot(fresh, self.paths.snap_fs(rec.parent) if rec.parent else None)
+            actual, _ = unpack_blob(self.content, memo.digest, fresh, self.driver)
+            if actual != memo.diff_id:
+                raise DigestMismatch(memo.diff_id, actual, f"layer {memo.digest} diff_id")
+        except BaseException:
+            remove_tree(fresh)
+            raise
+        remove_tree(fs)  # a crash here leaves no fs/: check drops the snapshot
+        os.rename(fresh, fs)
+
     def lowers(self, chain: list[str], owner: str) -> list[Path]:
         """Short links of `chain`'s snapshots, top first, as overlay wants them (lock held)."""
         out = []

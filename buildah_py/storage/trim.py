@@ -12,15 +12,22 @@ import os
 import stat
 from pathlib import Path
 
-from buildah_py.archive.whiteouts import opaque_xattr
+from buildah_py.archive.whiteouts import OPAQUE, opaque_xattrs
 from buildah_py.linux import tree
 
 _SAME = ("st_mode", "st_uid", "st_gid", "st_mtime_ns")
 
 
-def _is_opaque(path: Path | str, xattr: str) -> bool:
+def is_opaque(path: Path | str, xattrs: tuple[str, ...]) -> bool:
+    """Marked opaque by kernel overlay (an xattr) or by fuse-overlayfs (also a marker file)."""
+    for xattr in xattrs:
+        try:
+            if os.getxattr(path, xattr, follow_symlinks=False) == b"y":
+                return True
+        except OSError:
+            continue
     try:
-        return os.getxattr(path, xattr, follow_symlinks=False) == b"y"
+        return stat.S_ISREG(os.lstat(f"{path}/{OPAQUE}").st_mode)
     except OSError:
         return False
 
@@ -29,8 +36,9 @@ def _is_whiteout(st: os.stat_result) -> bool:
     return stat.S_ISCHR(st.st_mode) and st.st_rdev == 0
 
 
-def _lower_stat(lowers: list[Path], rel: str, xattr: str) -> os.stat_result | None:
+def lower_stat(lowers: list[Path], rel: str, userxattr: bool) -> os.stat_result | None:
     """What the lower layers show at `rel` (top first), or None when it is absent or hidden."""
+    xattr = opaque_xattrs(userxattr)
     parts = rel.split("/")
     for lower in lowers:
         hidden = False
@@ -42,7 +50,7 @@ def _lower_stat(lowers: list[Path], rel: str, xattr: str) -> os.stat_result | No
                 break  # this layer does not have the ancestor: look at its own path anyway
             if _is_whiteout(st) or not stat.S_ISDIR(st.st_mode):
                 return None
-            if _is_opaque(anc, xattr):
+            if is_opaque(anc, xattr):
                 hidden = True  # the path, if not in this layer, is hidden below it
         try:
             st = os.lstat(lower.joinpath(*parts))
@@ -59,16 +67,16 @@ def trim_unchanged_dirs(upper: Path, lowers: list[Path], userxattr: bool) -> int
 
     The upper dir is walked bottom-up by file descriptor, so any depth works.
     """
-    xattr = opaque_xattr(userxattr)
+    xattr = opaque_xattrs(userxattr)
     removed = 0
     top = os.open(upper, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
         for entry in tree.walk(top, topdown=False):
             if not entry.is_dir() or not _empty(entry):
                 continue
-            if _is_opaque(entry.proc_path(), xattr):
+            if is_opaque(entry.proc_path(), xattr):
                 continue
-            below = _lower_stat(lowers, entry.rel, xattr)
+            below = lower_stat(lowers, entry.rel, userxattr)
             if below is None or not stat.S_ISDIR(below.st_mode):
                 continue
             if all(getattr(entry.st, f) == getattr(below, f) for f in _SAME):
