@@ -22,7 +22,7 @@ from buildah_py.container.runmounts import RunMount, SecretSource
 from buildah_py.errors import DockerfileError
 from buildah_py.frontend.config_steps import set_workdir
 from buildah_py.frontend.run_step import rewrite_mount
-from buildah_py.frontend.stage import scratch_defaults
+from buildah_py.frontend.stage import default_path
 from buildah_py.oci.descriptor import Platform
 from dockerfile_parser import expand_word
 
@@ -78,11 +78,12 @@ class BuildContext:
             pull_policy=pull_policy or self.pull,
             platform=plat,
         )
+        default_path(ctr)
         return self._adopt(ctr)
 
     def from_scratch(self) -> Container:
         ctr = Container.from_scratch(store=self.store, cache=self.cache)
-        scratch_defaults(ctr)
+        default_path(ctr)
         return self._adopt(ctr)
 
     def from_container(self, ctr: Container) -> Container:

@@ -23,6 +23,16 @@ def test_scratch_image_gets_default_path(b: Builder) -> None:
     assert img.config.get("Env") == ["PATH=/bin", "FOO=1"]
 
 
+def test_base_image_without_path_gets_default_path(b: Builder) -> None:
+    # `buildah bud` 1.28 adds the default PATH to a base image's Env that has none
+    img = b(f"FROM {BASE}\nENV A=1\n", tags=["localhost/with-path"])
+    assert img.config.get("Env") == [BUILDAH_PATH, "A=1"]
+    img = b("FROM localhost/with-path\nENV PATH=/bin\n", tags=["localhost/own-path"])
+    img = b("FROM localhost/own-path\nLABEL x=1\n")
+    assert img.config.get("Env") == ["A=1", "PATH=/bin"]
+    assert len(img.config.history) == 4  # the default PATH adds no entry
+
+
 def test_workdir_kept_as_written(b: Builder) -> None:
     # `buildah bud` 1.28: `WORKDIR /tmp/` gives WorkingDir "/tmp/"; a relative one is joined
     img = b(f"FROM {BASE}\nWORKDIR /tmp/\n")
