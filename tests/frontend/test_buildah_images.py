@@ -33,6 +33,13 @@ def test_base_image_without_path_gets_default_path(b: Builder) -> None:
     assert len(img.config.history) == 4  # the default PATH adds no entry
 
 
+def test_env_values_expand_with_the_environment_before_the_line(b: Builder) -> None:
+    # Docker, BuildKit and buildah: in `ENV a=2 b=$a` b gets the a from before the line
+    img = b(f"FROM {BASE}\nENV a=1\nENV a=2 b=$a c=${{a}}x d=$b\n")
+    assert img.config.get("Env")[-4:] == ["a=2", "b=1", "c=1x", "d="]
+    assert len(img.config.history) == 3  # one entry per ENV line
+
+
 def test_workdir_kept_as_written(b: Builder) -> None:
     # `buildah bud` 1.28: `WORKDIR /tmp/` gives WorkingDir "/tmp/"; a relative one is joined
     img = b(f"FROM {BASE}\nWORKDIR /tmp/\n")
