@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import subprocess
 import tarfile
 from pathlib import Path
@@ -131,3 +132,25 @@ def test_volume_keeps_later_changes(b: Builder) -> None:
     tree = b.tree(img)
     assert img.config.get("Volumes") == {"/data": {}}
     assert tree["/data/b"][3] == "b\n" and tree["/data/f"][3] == "F" and "/data/a" not in tree
+
+
+def test_add_chown_archive_owns_the_directories_it_creates(b: Builder) -> None:
+    # `buildah bud` 1.28: ADD --chown of a tar gives the destination and the directories the
+    # archive implies (no entry of their own) to the owner; the entries keep the tar's owners
+    with tarfile.open(b.ctx / "t.tar", "w") as tf:
+        for name, uid in (("d/", 5), ("d/f", 5), ("imp/lied/g", 0)):
+            info = tarfile.TarInfo(name)
+            info.type = tarfile.DIRTYPE if name.endswith("/") else tarfile.REGTYPE
+            info.uid = info.gid = uid
+            info.mode = 0o755 if name.endswith("/") else 0o644
+            tf.addfile(info, io.BytesIO(b"") if info.isreg() else None)
+    img = b(f"FROM {BASE}\nADD --chown=7:8 t.tar /new/dest/\nADD t.tar /plain/\n")
+    st = {path: (e[1], e[2]) for path, e in b.tree(img).items()}
+    assert (
+        st["/new"] == st["/new/dest"] == st["/new/dest/imp"] == st["/new/dest/imp/lied"] == (7, 8)
+    )
+    assert st["/new/dest/d"] == st["/new/dest/d/f"] == (5, 5) and st["/new/dest/imp/lied/g"] == (
+        0,
+        0,
+    )
+    assert st["/plain"] == st["/plain/imp"] == (0, 0)
