@@ -54,5 +54,8 @@ ALLOWED: tuple[Allowed, ...] = (
     ),
     *_each("run-mounts", "/existing /var/cache/keep /var/cache/keep/k", "mount-existing"),
     *_each("run-mounts", "/mnt /tmp/ctx2 /var/cache/deep", "mount-stubs"),
+    Allowed("paths-and-modes", "history[[]1[]].empty_layer", "workdir-layer"),
+    Allowed("paths-and-modes", "/modes/suid", "setuid-context"),
+    Allowed("stages-and-args", "config.ExposedPorts", "expose-case"),
     *_each("volume-run", "/vol/after /vol/before /newvol/x", "volume-buildkit"),
 )

@@ -2,45 +2,13 @@
 
 from __future__ import annotations
 
-from tests.differential.cases_files import (
-    ADD_ARCHIVES,
-    ADD_TAR_METADATA,
-    COPY_CORNERS,
-    COPY_INTO_LINKS,
-    IGNORE_BESIDE_DOCKERFILE,
-    IGNORE_EXCEPTION,
-    IGNORE_PATTERNS,
-)
-from tests.differential.cases_steps import (
-    CONFIG,
-    CONFIG_FORMS,
-    ENV_ARG,
-    HEREDOCS,
-    MULTISTAGE,
-    RUN_MOUNTS,
-    SCRATCH,
-    USER_COPY,
-    VOLUME_RUN,
-    WORKDIR,
-)
+from tests.differential import cases_files as f
+from tests.differential import cases_steps as s
 from tests.differential.context import Case
 
 CASES: tuple[Case, ...] = (
-    COPY_CORNERS,
-    ADD_ARCHIVES,
-    IGNORE_EXCEPTION,
-    IGNORE_BESIDE_DOCKERFILE,
-    ADD_TAR_METADATA,
-    IGNORE_PATTERNS,
-    COPY_INTO_LINKS,
-    WORKDIR,
-    ENV_ARG,
-    CONFIG,
-    MULTISTAGE,
-    SCRATCH,
-    HEREDOCS,
-    RUN_MOUNTS,
-    USER_COPY,
-    VOLUME_RUN,
-    CONFIG_FORMS,
-)
+    f.COPY_CORNERS, f.ADD_ARCHIVES, f.ADD_TAR_METADATA, f.IGNORE_EXCEPTION,
+    f.IGNORE_BESIDE_DOCKERFILE, f.IGNORE_PATTERNS, f.COPY_INTO_LINKS, f.PATHS_AND_MODES,
+    s.WORKDIR, s.ENV_ARG, s.CONFIG, s.CONFIG_FORMS, s.MULTISTAGE, s.STAGES_AND_ARGS, s.SCRATCH,
+    s.HEREDOCS, s.RUN_MOUNTS, s.USER_COPY, s.VOLUME_RUN,
+)  # fmt: skip

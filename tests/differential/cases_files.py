@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.differential.context import Case, File, HardLink, Link, Member, Tar
+from tests.differential.context import Case, Dir, File, HardLink, Link, Member, Tar
 
 BB = "localhost/busybox:latest"
 
@@ -167,5 +167,41 @@ RUN pwd > /pwd-link
         "d/sub/h": File("h\n"),
         "hard1": File("same\n"),
         "hard2": HardLink("hard1"),
+    },
+)
+
+
+PATHS_AND_MODES = Case(
+    "paths-and-modes",
+    f"""\
+FROM {BB}
+WORKDIR /work
+COPY f rel
+COPY f ./dot/
+COPY f .
+COPY empty/ /emptydir/
+COPY f* /work/glob/
+COPY ["with space", "/spaced"]
+COPY ünï /unicode
+COPY suid sticky private /modes/
+COPY private /private
+COPY --chmod=4755 f /chmod-suid
+ADD bz.tar.bz2 /bz/
+COPY big empty-file /sizes/
+""",
+    {
+        "f": File("f\n"),
+        "f2": File("f2\n", 0o640),
+        "empty": Dir(),
+        "with space": File("s\n"),
+        "ünï": File("u\n"),
+        "suid": File("#!/bin/sh\n", 0o4755),
+        "sticky": Dir(0o1777),
+        "sticky/in": File("in\n"),
+        "private": Dir(0o700),
+        "private/p": File("p\n", 0o400),
+        "bz.tar.bz2": Tar({"b/": None, "b/c": "c\n"}, "bz2"),
+        "big": File("0123456789abcdef" * 65536),
+        "empty-file": File(""),
     },
 )

@@ -231,3 +231,30 @@ USER nobody:nogroup
 ONBUILD ADD . /app
 """,
 )
+
+
+STAGES_AND_ARGS = Case(
+    "stages-and-args",
+    """\
+ARG TAG=none
+ARG IMG=localhost/busybox
+FROM ${IMG}:${TAG} AS first
+ARG A=1
+ARG B=${A}x
+ENV A=env
+ARG A
+RUN echo "$A $B" > /ab
+EXPOSE 80/TCP
+LABEL over=1 keep=k
+CMD ["first"]
+FROM first AS final
+LABEL over=2
+COPY --from=first /ab /copied/
+ENV PATH=/custom:$PATH
+STOPSIGNAL SIGKILL
+ENTRYPOINT ["/bin/true"]
+FROM final AS unused
+RUN false
+""",
+    args=("--build-arg", "TAG=latest", "--build-arg", "A=cli", "--target", "final"),
+)

@@ -21,6 +21,13 @@ class Link:
 
 
 @dataclass(frozen=True)
+class Dir:
+    """A directory, empty unless other items go below it; `mode` is set after they are written."""
+
+    mode: int = 0o755
+
+
+@dataclass(frozen=True)
 class HardLink:
     """A second name for a context file written before it."""
 
@@ -48,7 +55,7 @@ class Tar:
     compression: str = ""
 
 
-Item = File | Link | HardLink | Tar
+Item = File | Dir | Link | HardLink | Tar
 
 
 @dataclass(frozen=True)
@@ -97,7 +104,9 @@ def write_context(case: Case, root: Path) -> Path:
     for name, item in case.files.items():
         path = ctx / name
         path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(item, Link):
+        if isinstance(item, Dir):
+            path.mkdir(exist_ok=True)
+        elif isinstance(item, Link):
             os.symlink(item.target, path)
         elif isinstance(item, HardLink):
             os.link(ctx / item.target, path)
@@ -106,4 +115,7 @@ def write_context(case: Case, root: Path) -> Path:
         else:
             path.write_text(item.data)
             path.chmod(item.mode)
+    for name, item in case.files.items():  # last: a 0500 directory must not stop its files
+        if isinstance(item, Dir):
+            (ctx / name).chmod(item.mode)
     return ctx

@@ -41,6 +41,12 @@ def test_env_values_expand_with_the_environment_before_the_line(b: Builder) -> N
     assert len(img.config.history) == 3  # one entry per ENV line
 
 
+def test_expose_protocol_in_any_case(b: Builder) -> None:
+    # buildah accepts `80/TCP` (and writes it as given); Docker and BuildKit write `80/tcp`
+    img = b(f"FROM {BASE}\nEXPOSE 80/TCP 81/Udp 82\n")
+    assert set(img.config.config["ExposedPorts"]) == {"80/tcp", "81/udp", "82/tcp"}
+
+
 def test_workdir_kept_as_written(b: Builder) -> None:
     # `buildah bud` 1.28: `WORKDIR /tmp/` gives WorkingDir "/tmp/"; a relative one is joined
     img = b(f"FROM {BASE}\nWORKDIR /tmp/\n")
