@@ -162,6 +162,7 @@ def add_sources(ctr: Container, step: CopyStep) -> None:
         for spec in specs:
             if is_url(spec):
                 file, mtime = download(spec, Path(tmp), checksum)
+                file.chmod(0o600)  # a downloaded file is 0600 (unless --chmod), as in Docker
                 if mtime is not None:
                     os.utime(file, (mtime, mtime))
                 plain.append(Source(host=file, name=file.name, is_dir=False))

@@ -33,7 +33,7 @@ ALLOWED: tuple[Allowed, ...] = (
         "*",
         "history[[]*[]].created_by",
         "copy-history",
-        theirs=r"/bin/sh -c #\(nop\) (COPY|ADD) (file|dir|multi):[0-9a-f]{64} in .*",
+        theirs=r"/bin/sh -c #\(nop\) (COPY|ADD) ((file|dir|multi):)?[0-9a-f]{64} in .*",
     ),
     Allowed("*", "config.Labels.io.buildah.version", "identity-label"),
     *_each("workdir", "/a/b/c /last /last/unused", "workdir-created"),

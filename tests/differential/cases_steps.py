@@ -258,3 +258,26 @@ RUN false
 """,
     args=("--build-arg", "TAG=latest", "--build-arg", "A=cli", "--target", "final"),
 )
+
+
+RUN_CHANGES = Case(
+    "run-changes",
+    f"""\
+FROM {BB}
+RUN rm /etc/group && rm -r /usr/sbin && echo replaced > /usr/sbin && mkdir -p /opq/sub /home/u
+RUN rm -rf /opq && mkdir -p /opq/new && ln /bin/busybox /hardlinked && mkfifo /fifo
+RUN chmod 0700 /home && touch /mode0 && chmod 0 /mode0 && chown 3:4 /home/u && chmod 2775 /home/u
+RUN ln -s /nowhere /dangling && ln -sf /etc/passwd /etc/pw-link && rm /bin/vi
+""",
+)
+
+ADD_URL = Case(
+    "add-url",
+    f"""\
+FROM {BB}
+ADD @URL@/file.txt /downloads/
+ADD @URL@/file.txt /downloads/renamed
+ADD @URL@/arch.tar /downloads/arch/
+ADD --chown=1:2 @URL@/file.txt /owned
+""",
+)

@@ -3,6 +3,7 @@ config and the same file tree, but for the deliberate differences in `allowlist.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -25,9 +26,10 @@ def _build(tool: Buildah | BuildahPy, case: Case, work: Path, extra: list[str]) 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_same_image_as_buildah(
-    builders: tuple[BuildahPy, Buildah], tmp_path: Path, case: Case
+    builders: tuple[BuildahPy, Buildah], files_url: str, tmp_path: Path, case: Case
 ) -> None:
     ours_tool, theirs_tool = builders
+    case = dataclasses.replace(case, text=case.text.replace("@URL@", files_url))
     ours = _build(ours_tool, case, tmp_path / "ours", [])
     theirs = _build(theirs_tool, case.reference or case, tmp_path / "theirs", ["--layers"])
     found = differences(ours, theirs)
