@@ -57,5 +57,8 @@ ALLOWED: tuple[Allowed, ...] = (
     Allowed("paths-and-modes", "history[[]1[]].empty_layer", "workdir-layer"),
     Allowed("paths-and-modes", "/modes/suid", "setuid-context"),
     Allowed("stages-and-args", "config.ExposedPorts", "expose-case"),
+    Allowed("config-forms", "config.Cmd", "shell-form-shell"),
+    Allowed("config-forms", "history[[]15[]].empty_layer", "workdir-layer"),
+    *_each("config-forms", "/w /w/a=b", "workdir-created"),
     *_each("volume-run", "/vol/after /vol/before /newvol/x", "volume-buildkit"),
 )

@@ -131,9 +131,24 @@ IGNORE_PATTERNS = Case(
 FROM {BB}
 COPY . /ctx/
 COPY dir /dir2
+COPY sub /sub2/
 """,
     {
-        ".dockerignore": File("# comment\n**/*.log\n!keep/important.log\nsecret\ndir/*/x\n.git\n"),
+        ".dockerignore": File(
+            "# comment\n**/*.log\n!keep/important.log\nsecret\ndir/*/x\n.git\n/rootonly\n"
+            "./dotslash\ntrailing/\n!trailing/keep\nq?\n[mn]ame\n  spaced  \nsub/deep/**\n"
+        ),
+        "rootonly": File("r\n"),
+        "sub/rootonly": File("kept\n"),
+        "dotslash": File("d\n"),
+        "trailing/keep": File("k\n"),
+        "trailing/drop": File("d\n"),
+        "q1": File("q\n"),
+        "q12": File("q\n"),
+        "name": File("n\n"),
+        "same": File("s\n"),
+        "spaced": File("s\n"),
+        "sub/deep/a/b": File("b\n"),
         "a.log": File("a\n"),
         "sub/b.log": File("b\n"),
         "keep/important.log": File("i\n"),

@@ -84,6 +84,8 @@ COPY --from=1 /out/b /from-index
 COPY --from=second /out/ /whole/
 COPY --from={BB} /etc/passwd /from-image
 COPY --from=0 /out/link /linked
+COPY --from=builder /out/* /globbed/
+COPY --from=builder --chmod=640 /out/d /chmodded-from
 COPY --from=builder --chown=1:2 /out /chowned-from
 """,
 )
@@ -229,6 +231,11 @@ SHELL ["/bin/sh", "-ec"]
 RUN echo "$LEGACY" > /legacy
 USER nobody:nogroup
 ONBUILD ADD . /app
+LABEL "quoted key"="a=b" eq=x=y
+ENV EQ=a=b
+WORKDIR /w/$EQ
+WORKDIR ..
+CMD echo shell form $EQ
 """,
 )
 
