@@ -60,5 +60,7 @@ ALLOWED: tuple[Allowed, ...] = (
     Allowed("config-forms", "config.Cmd", "shell-form-shell"),
     Allowed("config-forms", "history[[]15[]].empty_layer", "workdir-layer"),
     *_each("config-forms", "/w /w/a=b", "workdir-created"),
+    Allowed("oci-format", "config.Cmd", "shell-form-shell"),
+    Allowed("oci-format", "/run-flags", "shell-oci"),
     *_each("volume-run", "/vol/after /vol/before /newvol/x", "volume-buildkit"),
 )

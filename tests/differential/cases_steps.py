@@ -288,3 +288,17 @@ ADD @URL@/arch.tar /downloads/arch/
 ADD --chown=1:2 @URL@/file.txt /owned
 """,
 )
+
+
+OCI_FORMAT = Case(
+    "oci-format",
+    f"""\
+FROM {BB}
+SHELL ["/bin/sh", "-ec"]
+RUN echo "$-" > /run-flags
+HEALTHCHECK CMD true
+ONBUILD RUN true
+CMD echo hi
+""",
+    format="oci",
+)

@@ -69,6 +69,7 @@ class Case:
     args: tuple[str, ...] = ()
     dockerfile: str = "Dockerfile"
     reference: Case | None = None
+    format: str = "docker"  # docker keeps Shell, Healthcheck and OnBuild in the config
 
 
 TAR_TYPES = {

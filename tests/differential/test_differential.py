@@ -19,7 +19,8 @@ from tests.differential.tools import Buildah, BuildahPy
 def _build(tool: Buildah | BuildahPy, case: Case, work: Path, extra: list[str]) -> Image:
     ctx = write_context(case, work / "ctx")
     tag = f"localhost/{case.name}:latest"
-    tool.build(tag, [*case.args, *extra, "-f", str(ctx / case.dockerfile)], ctx)
+    args = [*case.args, *extra, "--format", case.format, "-f", str(ctx / case.dockerfile)]
+    tool.build(tag, args, ctx)
     tool.export(tag, work / "image")
     return read_dir_image(work / "image")
 

@@ -34,7 +34,7 @@ class Buildah:
         return proc.stdout.strip()
 
     def build(self, tag: str, args: list[str], ctx: Path) -> None:
-        self("bud", "--isolation", "chroot", "--format", "docker", "-t", tag, *args, str(ctx))
+        self("bud", "--isolation", "chroot", "-t", tag, *args, str(ctx))
 
     def export(self, tag: str, dest: Path) -> None:
         self("push", "--quiet", tag, f"dir:{dest}")
@@ -50,7 +50,7 @@ class BuildahPy:
         return self.cli.out(*args, timeout=300)
 
     def build(self, tag: str, args: list[str], ctx: Path) -> None:
-        self("build", "--format", "docker", "-q", "-t", tag, *args, str(ctx))
+        self("build", "-q", "-t", tag, *args, str(ctx))
 
     def export(self, tag: str, dest: Path) -> None:
         self("push", "--quiet", tag, f"dir:{dest}")
