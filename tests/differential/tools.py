@@ -13,7 +13,8 @@ BASE = "localhost/busybox:latest"
 
 
 class Buildah:
-    """Real buildah with a private vfs store; RUN with chroot isolation."""
+    """Real buildah with a private overlay store (vfs copies the tree each step: too slow);
+    RUN with chroot isolation."""
 
     def __init__(self, top: Path) -> None:
         assert shutil.which("buildah"), "buildah is needed: run scripts/install-system-deps"
@@ -26,9 +27,9 @@ class Buildah:
             "overlay",
         ]
 
-    def __call__(self, *args: str, cwd: Path | None = None) -> str:
+    def __call__(self, *args: str) -> str:
         proc = subprocess.run(
-            ["buildah", *self.store, *args], capture_output=True, text=True, timeout=300, cwd=cwd
+            ["buildah", *self.store, *args], capture_output=True, text=True, timeout=300
         )
         assert proc.returncode == 0, f"buildah {' '.join(args)}: {proc.stderr}"
         return proc.stdout.strip()
