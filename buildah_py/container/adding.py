@@ -6,16 +6,18 @@ import email.utils
 import hashlib
 import os
 import posixpath
+import tarfile
 import tempfile
 import urllib.parse
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 from buildah_py.archive.applier import apply_layer
-from buildah_py.archive.compression import Compression, detect_compression
+from buildah_py.archive.compression import Compression, detect_compression, open_decompressed
 from buildah_py.container.copying import copy_sources
 from buildah_py.container.sources import Source, find_sources
 from buildah_py.container.step import CopyStep
+from buildah_py.container.users import lookup_user
 from buildah_py.errors import ContainerError, LayerError
 from buildah_py.linux import resolve as paths
 
@@ -51,23 +53,60 @@ def _archive_kind(path: Path) -> str | None:
     return None
 
 
-def _extract(ctr: Container, archive: Path, kind: str, dest: str) -> None:
+def _open_archive(raw: BinaryIO, kind: str) -> BinaryIO:
     import bz2
     import lzma
 
+    if kind == "bzip2":
+        return bz2.open(raw)  # type: ignore[return-value]
+    return lzma.open(raw) if kind == "xz" else raw  # type: ignore[return-value]
+
+
+def _implicit_dirs(archive: Path, kind: str) -> set[str]:
+    """Directories the archive's entries need but do not list (``a/b`` for a lone ``a/b/f``)."""
+    listed: set[str] = set()
+    needed: set[str] = set()
+    with open(archive, "rb") as raw, open_decompressed(_open_archive(raw, kind)) as plain:
+        try:
+            with tarfile.open(fileobj=plain, mode="r|") as tar:
+                for member in tar:
+                    name = paths.clean("/" + member.name)
+                    listed.add(name)
+                    parent = posixpath.dirname(name)
+                    while parent != "/":
+                        needed.add(parent)
+                        parent = posixpath.dirname(parent)
+        except (tarfile.TarError, OSError, EOFError) as err:
+            raise ContainerError(f"ADD {archive.name}: cannot read the archive: {err}") from err
+    return needed - listed
+
+
+def _extract(ctr: Container, archive: Path, kind: str, dest: str, chown: str | None) -> None:
     rootfs = ctr.mount()
     try:
         target = paths.resolve(rootfs, dest)
-        for d in paths.missing_dirs(rootfs, target):
+        owner = lookup_user(rootfs, chown) if chown else None
+        created = paths.missing_dirs(rootfs, target)
+        for d in created:
             os.mkdir(paths.host_path(rootfs, d), 0o755)
+        if owner is not None:
+            # as buildah: directories ADD creates belong to --chown; the entries keep their own
+            implicit = [
+                paths.join(target, d.lstrip("/")) for d in sorted(_implicit_dirs(archive, kind))
+            ]
+            created += [d for d in implicit if not paths.exists(rootfs, d)]
         where = paths.host_path(rootfs, target)
         with open(archive, "rb") as raw:
-            stream = bz2.open(raw) if kind == "bzip2" else lzma.open(raw) if kind == "xz" else raw
             try:
                 # The archive is confined to the destination directory, as docker does.
-                apply_layer(where, stream, whiteouts="delete")  # type: ignore[arg-type]
+                apply_layer(where, _open_archive(raw, kind), whiteouts="delete")
             except LayerError as err:
                 raise ContainerError(f"ADD {archive.name}: {err}") from err
+        if owner is not None:
+            for d in created:
+                real = paths.resolve(rootfs, d)
+                if paths.is_dir(rootfs, real):
+                    os.chown(paths.host_path(rootfs, real), *owner, follow_symlinks=False)
     finally:
         ctr.umount()
 
@@ -123,6 +162,7 @@ def add_sources(ctr: Container, step: CopyStep) -> None:
         for spec in specs:
             if is_url(spec):
                 file, mtime = download(spec, Path(tmp), checksum)
+                file.chmod(0o600)  # a downloaded file is 0600 (unless --chmod), as in Docker
                 if mtime is not None:
                     os.utime(file, (mtime, mtime))
                 plain.append(Source(host=file, name=file.name, is_dir=False))
@@ -132,6 +172,6 @@ def add_sources(ctr: Container, step: CopyStep) -> None:
                 if kind is None:
                     plain.append(src)
                 else:
-                    _extract(ctr, src.host, kind, target)
+                    _extract(ctr, src.host, kind, target, step.chown)
         if plain:
             copy_sources(ctr, plain, step, owner_default=(0, 0))

@@ -74,6 +74,7 @@ def normalize_port(port: str | int) -> str:
     if "/" not in text:
         text += "/tcp"
     num, proto = text.split("/", 1)
+    proto = proto.lower()  # `80/TCP` is `80/tcp`, as Docker and BuildKit write it
     if not (num.isdigit() or ("-" in num and all(p.isdigit() for p in num.split("-", 1)))):
         raise ContainerError(f"invalid port {port!r}")
     if proto not in ("tcp", "udp", "sctp"):

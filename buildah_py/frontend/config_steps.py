@@ -28,8 +28,10 @@ if TYPE_CHECKING:
 
 def env(sb: StageBuilder, inst: Instruction) -> None:
     assert isinstance(inst, EnvInstruction)
-    for pair in inst.pairs:  # one pair at a time: a later value may use an earlier one
-        sb.container.config(env={sb.expand(pair.key): sb.expand(pair.value)})
+    # Every value is expanded with the environment from before the instruction: in
+    # `ENV a=2 b=$a`, b gets the earlier a (as Docker, BuildKit and buildah do).
+    pairs = {sb.expand(pair.key): sb.expand(pair.value) for pair in inst.pairs}
+    sb.container.config(env=pairs)
 
 
 def arg(sb: StageBuilder, inst: Instruction) -> None:

@@ -129,8 +129,8 @@ def _instruction(w: _Writer, inst: Instruction, stages: list, index: int) -> Non
         extra = "".join(f", {k}" for k in kw if k)
         w.emit(f"{v}.{name.lower()}([{srcs}], {w.word(inst.dest)}{extra})")
     elif isinstance(inst, EnvInstruction):
-        for p in inst.pairs:
-            w.emit(f"{v}.config(env={{{w.word(p.key)}: {w.word(p.value)}}})")
+        pairs = ", ".join(f"{w.word(p.key)}: {w.word(p.value)}" for p in inst.pairs)
+        w.emit(f"{v}.config(env={{{pairs}}})")  # all expanded before any is set
     elif isinstance(inst, ArgInstruction):
         for arg, default in inst.declarations:
             w.emit(

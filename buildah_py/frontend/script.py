@@ -22,7 +22,7 @@ from buildah_py.container.runmounts import RunMount, SecretSource
 from buildah_py.errors import DockerfileError
 from buildah_py.frontend.config_steps import set_workdir
 from buildah_py.frontend.run_step import rewrite_mount
-from buildah_py.frontend.stage import scratch_defaults
+from buildah_py.frontend.stage import default_path
 from buildah_py.oci.descriptor import Platform
 from dockerfile_parser import expand_word
 
@@ -81,13 +81,14 @@ class BuildContext:
             platform=plat,
             run_options=self.run_options,
         )
+        default_path(ctr)
         return self._adopt(ctr)
 
     def from_scratch(self) -> Container:
         ctr = Container.from_scratch(
             store=self.store, cache=self.cache, run_options=self.run_options
         )
-        scratch_defaults(ctr)
+        default_path(ctr)
         return self._adopt(ctr)
 
     def from_container(self, ctr: Container) -> Container:

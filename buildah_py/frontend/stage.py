@@ -125,12 +125,13 @@ class StageBuilder:
                 self.ctr = Container.from_container(parent, cache=b.cache)
             elif st.base.lower() == "scratch":
                 self.ctr = Container.from_scratch(store=b.store, cache=b.cache)
-                scratch_defaults(self.ctr)
+                default_path(self.ctr)
                 if b.target_platform is not None:
                     _set_platform(self.ctr, b.target_platform)
             else:
                 opts = b.pull_options(st)
                 self.ctr = Container.from_image(st.base, store=b.store, cache=b.cache, **opts)
+                default_path(self.ctr)
                 if "platform" in opts:  # a local image of another platform is used as it is
                     _set_platform(self.ctr, opts["platform"])
         except DockerfileError:
@@ -167,9 +168,12 @@ class StageBuilder:
         return self.build.image(ref)
 
 
-def scratch_defaults(ctr: Container) -> None:
-    """A build ``FROM scratch`` starts with the default PATH in its config, as buildah's does."""
-    ctr.config(env={"PATH": DEFAULT_PATH}, add_history=False)
+def default_path(ctr: Container) -> None:
+    """A stage whose base sets no ``PATH`` (``FROM scratch`` too) starts with the default one
+    in its config, as buildah's does; no history entry."""
+    env = ctr.image_config.get("Env") or []
+    if not any(item.startswith("PATH=") for item in env):
+        ctr.config(env={"PATH": DEFAULT_PATH}, add_history=False)
 
 
 def _set_platform(ctr: Container, platform: Platform) -> None:

@@ -155,6 +155,15 @@ def test_add_url_with_checksum(b: Builder, http_dir: tuple[str, Path]) -> None:
     assert b.sh(b(f"FROM {BASE}\nADD {url}/tool.txt /t\n"), "cat /t") == "tool v1\n"
 
 
+def test_add_url_file_is_mode_0600(b: Builder, http_dir: tuple[str, Path]) -> None:
+    # Docker, BuildKit and buildah: a downloaded file is 0600; --chmod says otherwise
+    url, root = http_dir
+    (root / "f.txt").write_text("f\n")
+    img = b(f"FROM {BASE}\nADD {url}/f.txt /f\nADD --chmod=644 {url}/f.txt /g\n")
+    tree = b.tree(img)
+    assert (tree["/f"][0] & 0o7777, tree["/g"][0] & 0o7777) == (0o600, 0o644)
+
+
 def test_independent_stages_build_in_parallel(b: Builder) -> None:
     # Each stage notes the host's uptime around its sleep: their intervals must overlap, which
     # holds however slow the machine is, unlike a wall-clock bound.

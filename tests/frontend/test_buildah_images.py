@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import subprocess
 import tarfile
 from pathlib import Path
@@ -21,6 +22,29 @@ def test_scratch_image_gets_default_path(b: Builder) -> None:
     assert img.config.get("Env") == [BUILDAH_PATH]
     img = b("FROM scratch\nENV PATH=/bin FOO=1\n")
     assert img.config.get("Env") == ["PATH=/bin", "FOO=1"]
+
+
+def test_base_image_without_path_gets_default_path(b: Builder) -> None:
+    # `buildah bud` 1.28 adds the default PATH to a base image's Env that has none
+    img = b(f"FROM {BASE}\nENV A=1\n", tags=["localhost/with-path"])
+    assert img.config.get("Env") == [BUILDAH_PATH, "A=1"]
+    img = b("FROM localhost/with-path\nENV PATH=/bin\n", tags=["localhost/own-path"])
+    img = b("FROM localhost/own-path\nLABEL x=1\n")
+    assert img.config.get("Env") == ["A=1", "PATH=/bin"]
+    assert len(img.config.history) == 4  # the default PATH adds no entry
+
+
+def test_env_values_expand_with_the_environment_before_the_line(b: Builder) -> None:
+    # Docker, BuildKit and buildah: in `ENV a=2 b=$a` b gets the a from before the line
+    img = b(f"FROM {BASE}\nENV a=1\nENV a=2 b=$a c=${{a}}x d=$b\n")
+    assert img.config.get("Env")[-4:] == ["a=2", "b=1", "c=1x", "d="]
+    assert len(img.config.history) == 3  # one entry per ENV line
+
+
+def test_expose_protocol_in_any_case(b: Builder) -> None:
+    # buildah accepts `80/TCP` (and writes it as given); Docker and BuildKit write `80/tcp`
+    img = b(f"FROM {BASE}\nEXPOSE 80/TCP 81/Udp 82\n")
+    assert set(img.config.config["ExposedPorts"]) == {"80/tcp", "81/udp", "82/tcp"}
 
 
 def test_workdir_kept_as_written(b: Builder) -> None:
@@ -114,3 +138,25 @@ def test_volume_keeps_later_changes(b: Builder) -> None:
     tree = b.tree(img)
     assert img.config.get("Volumes") == {"/data": {}}
     assert tree["/data/b"][3] == "b\n" and tree["/data/f"][3] == "F" and "/data/a" not in tree
+
+
+def test_add_chown_archive_owns_the_directories_it_creates(b: Builder) -> None:
+    # `buildah bud` 1.28: ADD --chown of a tar gives the destination and the directories the
+    # archive implies (no entry of their own) to the owner; the entries keep the tar's owners
+    with tarfile.open(b.ctx / "t.tar", "w") as tf:
+        for name, uid in (("d/", 5), ("d/f", 5), ("imp/lied/g", 0)):
+            info = tarfile.TarInfo(name)
+            info.type = tarfile.DIRTYPE if name.endswith("/") else tarfile.REGTYPE
+            info.uid = info.gid = uid
+            info.mode = 0o755 if name.endswith("/") else 0o644
+            tf.addfile(info, io.BytesIO(b"") if info.isreg() else None)
+    img = b(f"FROM {BASE}\nADD --chown=7:8 t.tar /new/dest/\nADD t.tar /plain/\n")
+    st = {path: (e[1], e[2]) for path, e in b.tree(img).items()}
+    assert (
+        st["/new"] == st["/new/dest"] == st["/new/dest/imp"] == st["/new/dest/imp/lied"] == (7, 8)
+    )
+    assert st["/new/dest/d"] == st["/new/dest/d/f"] == (5, 5) and st["/new/dest/imp/lied/g"] == (
+        0,
+        0,
+    )
+    assert st["/plain"] == st["/plain/imp"] == (0, 0)

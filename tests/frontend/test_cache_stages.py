@@ -175,6 +175,8 @@ FROM $BASE
 COPY --from=build /work/out /srv/out
 COPY --chmod=640 a.txt b.txt /srv/
 LABEL a=b
+ENV A=1
+ENV A=2 B=$A
 EXPOSE 8080
 USER nobody
 ENTRYPOINT ["/bin/cat"]
