@@ -38,6 +38,10 @@ class WorkingRecord:
     created_by: str | None = None
     #: The comment of the next commit's history entry when it is given none (``--history-comment``).
     history_comment: str | None = None
+    #: Chosen when the container was made (``from --format/--isolation/--add-host``).
+    format: str | None = None
+    isolation: str | None = None
+    add_host: list[str] = field(default_factory=list)
 
 
 def to_extra(rec: WorkingRecord) -> dict[str, Any]:
@@ -54,6 +58,11 @@ def to_extra(rec: WorkingRecord) -> dict[str, Any]:
         out["created_by"] = rec.created_by
     if rec.history_comment is not None:
         out["history_comment"] = rec.history_comment
+    for key in ("format", "isolation"):
+        if getattr(rec, key) is not None:
+            out[key] = getattr(rec, key)
+    if rec.add_host:
+        out["add_host"] = list(rec.add_host)
     return out
 
 
@@ -70,4 +79,7 @@ def from_extra(data: dict[str, Any]) -> WorkingRecord:
         ],
         created_by=data.get("created_by"),
         history_comment=data.get("history_comment"),
+        format=data.get("format"),
+        isolation=data.get("isolation"),
+        add_host=[str(h) for h in data.get("add_host") or []],
     )

@@ -213,7 +213,8 @@ class Container:
         """Run a command: a list is exec form, a string goes to the shell; StepFailed on a non-zero
         exit unless ``check=False`` (``last_status`` keeps it). ``mounts``: RUN --mount specs;
         ``secrets``/``ssh``: what ``type=secret``/``type=ssh`` mounts ask for by id (ssh ``default``:
-        ``$SSH_AUTH_SOCK``). ``isolation``: ``$BUILDAH_ISOLATION``, else chroot; ``add_host``: HOST:IP."""
+        ``$SSH_AUTH_SOCK``). ``isolation``: the container's own (``from --isolation``), else
+        ``$BUILDAH_ISOLATION``, else chroot; ``add_host``: HOST:IP, after the container's own."""
         cfg = self.image_config
         step = RunStep(
             argv=run_argv(cfg, command),
@@ -223,13 +224,13 @@ class Container:
             mounts=tuple(mounts),
             network=network,
             hostname=hostname,
-            isolation=isolation or defaults.default_isolation(),
+            isolation=isolation or self.work.isolation or defaults.default_isolation(),
             runtime=runtime,
             secrets=secrets,
             ssh=ssh,
             terminal=terminal,
             stdin=stdin,
-            add_host=tuple(add_host),
+            add_host=(*self.work.add_host, *add_host),
         )
         if self.cache is not None and check:
             cached_ops.cached_run(self, step, lambda: self._run_checked(step))
