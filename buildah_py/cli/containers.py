@@ -16,7 +16,7 @@ from buildah_py.cli.common import (
     parse_bool,
     pass_globals,
 )
-from buildah_py.cli.fromflags import check_from, from_options, record_choices
+from buildah_py.cli.fromflags import check_from, from_options, record_choices, warn_docker_only
 from buildah_py.cli.registry import registry_options
 from buildah_py.cli.runonly import context_mounts, refuse_no_pivot, run_only_options
 from buildah_py.container import Container
@@ -132,7 +132,7 @@ def run_cmd(
     hostname: str | None,
     terminal: bool,
     interactive: bool,
-    add_history: str,
+    add_history: bool,
     contextdir: str | None,
     no_pivot: bool,
     container: str,
@@ -213,6 +213,7 @@ def config_cmd(g: Globals, /, container: str, **kw: object) -> None:
     from buildah_py.cli.configflags import settings_from_flags
 
     ctr = Container.get(container, g.store())
+    warn_docker_only(ctr, kw)
     settings, created_by = settings_from_flags(ctr, kw)
     ctr.config(**settings, created_by=created_by or None)
 

@@ -25,7 +25,7 @@ def _ignored(contextdir: str | None, ignorefile: str | None) -> Callable[[str], 
 
     if contextdir is None:
         if ignorefile:
-            raise click.UsageError("--ignorefile needs --contextdir (the directory it applies to)")
+            raise ContainerError("--ignorefile needs --contextdir (the directory it applies to)")
         return None
     try:
         matcher = IgnoreMatcher.from_context(os.path.abspath(contextdir), ignorefile)
@@ -101,7 +101,7 @@ def _copy_like(add: bool) -> click.Command:
         contextdir: str | None,
         ignorefile: str | None,
         checksum: str | None,
-        add_history: str,
+        add_history: bool,
         retry: int | None,
         retry_delay: str | None,
         quiet: bool,

@@ -3,18 +3,33 @@ later verbs: its format, its isolation, extra /etc/hosts lines, and where its ID
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
 
 from buildah_py.container import Container
+from buildah_py.errors import ContainerError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 DECRYPTION = "encrypted images are not supported; decrypt first with `skopeo copy --decryption-key`"
-#: Help texts of what `config` warns about for a container made with ``--format oci``.
-DOCKER_ONLY = ("healthcheck", "onbuild", "shell", "domainname", "hostname")
+#: `config` settings the OCI format cannot carry: warned about for a ``from --format oci``
+#: container, as buildah warns (the commit drops them unless it writes the docker format).
+DOCKER_ONLY = {
+    "healthcheck": "HEALTHCHECK",
+    "healthcheck_interval": "HEALTHCHECK",
+    "healthcheck_timeout": "HEALTHCHECK",
+    "healthcheck_start_period": "HEALTHCHECK",
+    "healthcheck_retries": "HEALTHCHECK",
+    "onbuild": "ONBUILD",
+    "shell": "SHELL",
+    "domainname": "DOMAINNAME",
+    "hostname": "HOSTNAME",
+    "comment": "COMMENT",
+}
+log = logging.getLogger("buildah_py")
 
 
 def from_options(fn: F) -> F:
@@ -57,11 +72,11 @@ def from_options(fn: F) -> F:
 def check_from(decryption_key: tuple[str, ...], add_host: tuple[str, ...]) -> None:
     """Refuse what cannot be honoured before anything is pulled."""
     if decryption_key:
-        raise click.UsageError(f"--decryption-key: {DECRYPTION}")
+        raise ContainerError(f"--decryption-key: {DECRYPTION}")
     for entry in add_host:
         host, _, ip = entry.partition(":")
         if not host or not ip:
-            raise click.BadParameter(f"{entry!r}: want HOST:IP", param_hint="--add-host")
+            raise ContainerError(f"--add-host {entry!r}: want HOST:IP")
 
 
 def record_choices(
@@ -82,4 +97,18 @@ def record_choices(
                 out.write(ctr.id)
         except OSError as err:
             ctr.rm()
-            raise click.BadParameter(f"{cidfile}: {err.strerror}", param_hint="--cidfile") from None
+            raise ContainerError(f"--cidfile {cidfile}: {err.strerror}") from None
+
+
+def warn_docker_only(ctr: Container, given: dict[str, object]) -> None:
+    """Warn once per setting the container's chosen OCI format will not keep."""
+    if ctr.work.format != "oci":
+        return
+    names = dict.fromkeys(DOCKER_ONLY[k] for k, v in given.items() if k in DOCKER_ONLY and v)
+    for name in names:
+        log.warning(
+            "%s is not supported for OCI image format and will be ignored. Must use `docker` "
+            "format (container %s was made with --format oci)",
+            name,
+            ctr.name,
+        )

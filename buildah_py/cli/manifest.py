@@ -10,6 +10,7 @@ import click
 from buildah_py.cli.common import Globals, handle_errors, key_values, pass_globals
 from buildah_py.cli.progress import BlobProgress
 from buildah_py.cli.registry import registry_options
+from buildah_py.errors import BuildahPyError
 from buildah_py.manifests import ManifestLists, image_entry, images_to_add, push_list
 from buildah_py.oci.descriptor import Platform
 from buildah_py.transports.options import PullOptions, PushOptions, RegistryOptions
@@ -22,7 +23,7 @@ SIGNING = "signing is not supported; sign the pushed list with skopeo or cosign"
 
 def _refuse_features(features: tuple[str, ...]) -> None:
     if features:
-        raise click.UsageError(f"--features: {FEATURES}")
+        raise BuildahPyError(f"--features: {FEATURES}")
 
 
 @click.group("manifest")
@@ -289,7 +290,7 @@ def push_cmd(
 ) -> None:
     """Push the manifest list NAME (and its images) to DESTINATION (docker://, oci:, dir:)."""
     if sign_by:
-        raise click.UsageError(f"--sign-by: {SIGNING}")
+        raise BuildahPyError(f"--sign-by: {SIGNING}")
     store = g.store()
     with BlobProgress(quiet=quiet) as progress:
         opts = PushOptions(

@@ -39,7 +39,7 @@ def run_only_options(fn: F) -> F:
 
 def refuse_no_pivot(no_pivot: bool) -> None:
     if no_pivot:
-        raise click.UsageError(f"--no-pivot: {NO_PIVOT}")
+        raise ContainerError(f"--no-pivot: {NO_PIVOT}")
 
 
 def context_mounts(specs: tuple[str, ...], contextdir: str) -> list[str | RunMount]:
@@ -49,7 +49,7 @@ def context_mounts(specs: tuple[str, ...], contextdir: str) -> list[str | RunMou
 
     context = Path(contextdir).resolve()
     if not context.is_dir():
-        raise click.BadParameter(f"{contextdir}: not a directory", param_hint="--contextdir")
+        raise ContainerError(f"--contextdir {contextdir}: not a directory")
     out: list[str | RunMount] = []
     for spec in specs:
         try:
