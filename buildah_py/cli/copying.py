@@ -65,7 +65,9 @@ def _copy_like(add: bool) -> click.Command:
     @click.option(
         "--from",
         "from_",
-        help="Copy from this container or image (pulled when not in the store), not the host.",
+        help="Refused: add --from is not supported; use copy --from"
+        if add
+        else "Copy from this container or image (pulled when not in the store), not the host.",
     )
     @click.option(
         "--contextdir",
@@ -119,7 +121,7 @@ def _copy_like(add: bool) -> click.Command:
             opts["ignored"] = ignored
         if add:
             if from_:
-                raise ContainerError("add --from is not supported; use copy --from")
+                raise ContainerError("--from: add --from is not supported; use copy --from")
             ctr.add(srcs, dest, checksum=checksum, **opts)
         else:
             if checksum:
