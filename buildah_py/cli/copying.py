@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import Any
 
 import click
 
@@ -116,19 +115,18 @@ def _copy_like(add: bool) -> click.Command:
         *srcs, dest = paths
         ignored = _ignored(contextdir, ignorefile)
         context, srcs = _sources(srcs, contextdir)
-        opts: dict[str, Any] = {"chown": chown, "chmod": chmod, "context": context}
-        if ignored is not None:
-            opts["ignored"] = ignored
         if add:
             if from_:
                 raise ContainerError("--from: add --from is not supported; use copy --from")
-            ctr.add(srcs, dest, checksum=checksum, **opts)
+            ctr.add(srcs, dest, chown=chown, chmod=chmod, checksum=checksum, context=context,
+                    ignored=ignored)  # fmt: skip
         else:
             if checksum:
                 raise ContainerError("--checksum is for add")
             registry = registry_opts({"retry": retry, "retry_delay": retry_delay})
             origin = _origin(g.store(), from_, registry) if from_ else None
-            ctr.copy(srcs, dest, from_=origin, **opts)
+            ctr.copy(srcs, dest, chown=chown, chmod=chmod, from_=origin, context=context,
+                     ignored=ignored)  # fmt: skip
         verb = "ADD" if add else "COPY"
         note_history(ctr, add_history, f"/bin/sh -c #(nop) {verb} {' '.join(paths)}")
 
