@@ -111,13 +111,13 @@ def _copy_like(add: bool) -> click.Command:
     ) -> None:
         if len(paths) < 2:
             raise ContainerError("need at least one source and a destination")
+        if add and from_:
+            raise ContainerError("--from: add --from is not supported; use copy --from")
         ctr = Container.get(container, g.store())
         *srcs, dest = paths
         ignored = _ignored(contextdir, ignorefile)
         context, srcs = _sources(srcs, contextdir)
         if add:
-            if from_:
-                raise ContainerError("--from: add --from is not supported; use copy --from")
             ctr.add(srcs, dest, chown=chown, chmod=chmod, checksum=checksum, context=context,
                     ignored=ignored)  # fmt: skip
         else:
