@@ -9,28 +9,46 @@ import subprocess
 import pytest
 from click.testing import CliRunner
 
-from buildah_py.cli.main import cli
+from buildah_py.cli.main import VERBS, cli
+from buildah_py.cli.manifest import manifest_group
 
-#: Verbs whose buildah flags buildah-py has in full.
+#: Verbs (and manifest subcommands) whose buildah flags buildah-py has in full.
 DONE = [
     "build",
     "bud",
+    "from",
+    "run",
+    "copy",
+    "add",
     "commit",
     "config",
     "push",
     "pull",
-    "info",
-    "login",
     "images",
     "containers",
+    "rmi",
+    "rm",
+    "inspect",
+    "info",
+    "login",
+    "logout",
+    "tag",
+    "mount",
+    "umount",
+    "rename",
+    "unshare",
+    "version",
+    "manifest create",
+    "manifest add",
+    "manifest annotate",
+    "manifest inspect",
+    "manifest push",
+    "manifest remove",
+    "manifest rm",
+    "manifest exists",
 ]
 #: Verbs whose flags are not all there yet: reported by test_not_yet_is_honest, never hidden.
-NOT_YET = {
-    "from",  # lacks --arch/--os/--variant, --cert-dir, --retry, --format, --cidfile ...
-    "run",  # lacks --add-history, --contextdir, --no-pivot
-    "copy",  # lacks --add-history, --ignorefile, --retry, --retry-delay
-    "add",  # lacks --add-history, --ignorefile, --retry, --retry-delay
-}
+NOT_YET: set[str] = {}
 OPTION_LINE = re.compile(r"^\s{2,}(?:(-\w), )?(--[a-z0-9][a-z0-9-]*)")
 
 
@@ -48,13 +66,13 @@ def _flags(text: str) -> dict[str, str | None]:
 def _buildah(verb: str) -> dict[str, str | None]:
     assert shutil.which("buildah"), "buildah must be installed for this test"
     text = subprocess.run(
-        ["buildah", verb, "--help"], capture_output=True, text=True, check=True
+        ["buildah", *verb.split(), "--help"], capture_output=True, text=True, check=True
     ).stdout
     return _flags(text.partition("Flags:")[2])
 
 
 def _ours(verb: str) -> dict[str, str | None]:
-    result = CliRunner().invoke(cli, [verb, "--help"], terminal_width=200)
+    result = CliRunner().invoke(cli, [*verb.split(), "--help"], terminal_width=200)
     assert result.exit_code == 0, result.output
     return _flags(result.output.partition("Options:")[2])
 
@@ -73,6 +91,18 @@ def _missing(verb: str) -> list[str]:
 @pytest.mark.parametrize("verb", DONE)
 def test_every_buildah_flag_is_there(verb: str) -> None:
     assert _missing(verb) == [], f"buildah-py {verb} lacks buildah's flags"
+
+
+def test_every_verb_is_checked() -> None:
+    """Each verb buildah's own --help lists that buildah-py has is in DONE or NOT_YET."""
+    text = subprocess.run(["buildah", "--help"], capture_output=True, text=True).stdout
+    theirs = set(re.findall(r"^  (\w+)\s{2,}", text.partition("Available Commands:")[2], re.M))
+    manifest = subprocess.run(["buildah", "manifest", "--help"], capture_output=True, text=True)
+    subs = re.findall(r"^  (\w+)\s{2,}", manifest.stdout.partition("Commands:")[2], re.M)
+    theirs |= {f"manifest {sub}" for sub in subs}
+    ours = set(VERBS) | {f"manifest {sub}" for sub in manifest_group.commands}
+    checked = set(DONE) | NOT_YET
+    assert sorted((theirs & ours) - checked - {"manifest", "help"}) == []
 
 
 def test_not_yet_is_honest() -> None:

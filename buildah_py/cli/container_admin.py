@@ -1,4 +1,4 @@
-"""Verbs over existing working containers: mount, umount, rm, containers."""
+"""Verbs over existing working containers: mount, umount, rm, rename, containers."""
 
 from __future__ import annotations
 
@@ -149,4 +149,19 @@ def _container_matches(r: ContainerRecord, key: str, value: str) -> bool:
     return value in (r.image_id, r.image_id[:12]) or name_matches(value, [r.image_name])
 
 
-COMMANDS = [mount_cmd, umount_cmd, rm_cmd, containers_cmd]
+@click.command("rename")
+@click.argument("container")
+@click.argument("new_name")
+@pass_globals
+@handle_errors
+def rename_cmd(g: Globals, container: str, new_name: str) -> None:
+    """Give the working container CONTAINER (name or ID) the name NEW_NAME."""
+    store = g.store()
+    rec = store.container(container)
+    if rec.name == new_name:
+        raise ContainerError(f"container {rec.name!r} already has the name {new_name!r}")
+    rec.name = new_name
+    store.update_container(rec)  # checks the name, and that no other container has it
+
+
+COMMANDS = [mount_cmd, umount_cmd, rm_cmd, rename_cmd, containers_cmd]

@@ -1,13 +1,13 @@
-"""Working-container verbs that make and change containers: from, run, copy, add, config, commit."""
+"""Working-container verbs that make and change containers: from, run, config, commit."""
 
 from __future__ import annotations
 
 import os
 import sys
-from typing import Any
 
 import click
 
+from buildah_py.cli.addhistory import note_history
 from buildah_py.cli.commitflags import commit_only_options, push_committed, refuse_elsewhere
 from buildah_py.cli.common import (
     Globals,
@@ -16,10 +16,13 @@ from buildah_py.cli.common import (
     parse_bool,
     pass_globals,
 )
+from buildah_py.cli.fromflags import check_from, from_options, record_choices, warn_docker_only
+from buildah_py.cli.registry import registry_options
 from buildah_py.cli.runflags import run_env_options
+from buildah_py.cli.runonly import context_mounts, refuse_no_pivot, run_only_options
 from buildah_py.container import Container, RunOptions
-from buildah_py.errors import ContainerError
 from buildah_py.frontend.progress import Progress
+from buildah_py.transports.options import RegistryOptions
 
 
 @click.command("from")
@@ -28,53 +31,58 @@ from buildah_py.frontend.progress import Progress
     "--pull",
     "pull_policy",
     default="missing",
-    type=click.Choice(["missing", "always", "never", "ifnewer"]),
-    help="When to pull the image.",
+    is_flag=False,
+    flag_value="true",
+    type=click.Choice(["missing", "always", "never", "ifnewer", "newer", "true", "false"]),
+    help="When to pull the image (bare --pull or true: if newer; false: if missing).",
 )
-@click.option(
-    "--tls-verify", default=None, help="Require HTTPS and verify certificates (true/false)."
-)
-@click.option("--authfile", help="Path of the registry credentials file.")
-@click.option("--creds", help="USER[:PASSWORD] for the registry.")
-@click.option("--platform", help="os/arch[/variant] of the image to pull.")
+@from_options
 @click.option("--quiet", "-q", is_flag=True, help="Print no progress.")
 @run_env_options("from")
 @click.argument("image")
+@registry_options
 @pass_globals
 @handle_errors
 def from_cmd(
     g: Globals,
+    /,
     run_options: RunOptions,
     name: str | None,
     pull_policy: str,
-    tls_verify: str | None,
-    authfile: str | None,
-    creds: str | None,
     platform: str | None,
+    os_: str | None,
+    arch: str | None,
+    variant: str | None,
+    fmt: str | None,
+    cidfile: str | None,
+    isolation: str | None,
+    network: str | None,
+    add_host: tuple[str, ...],
+    decryption_key: tuple[str, ...],
     quiet: bool,
     image: str,
+    registry: RegistryOptions,
 ) -> None:
     """Create a working container from IMAGE (or `scratch`); prints its name."""
+    from buildah_py.cli.platformflags import chosen_platform
     from buildah_py.cli.progress import BlobProgress
-    from buildah_py.oci.descriptor import Platform
 
-    opts: dict[str, Any] = {
-        "tls_verify": parse_bool(tls_verify),
-        "authfile": authfile,
-        "creds": creds,
-    }
-    if platform:
-        opts["platform"] = Platform.parse(platform)
+    check_from(decryption_key, add_host)
+    policy = {"true": "ifnewer", "newer": "ifnewer", "false": "missing"}.get(
+        pull_policy, pull_policy
+    )
     with BlobProgress(quiet=quiet) as progress:  # reports only when the image is pulled
         ctr = Container.from_image(
             image,
             name=name,
             store=g.store(),
-            pull_policy=pull_policy,
+            pull_policy=policy,
             progress=progress,
             run_options=run_options,
-            **{k: v for k, v in opts.items() if v is not None},
+            platform=chosen_platform(platform, os_, arch, variant),
+            registry=registry,
         )
+    record_choices(ctr, fmt, isolation, add_host, cidfile, network)
     click.echo(ctr.name)
 
 
@@ -83,7 +91,8 @@ def from_cmd(
     "--isolation",
     envvar="BUILDAH_ISOLATION",
     type=click.Choice(["chroot", "oci", "rootless"]),
-    help="How to isolate the command (default chroot).",
+    help="How to isolate the command (default: the container's, from `from --isolation`; "
+    "else chroot).",
 )
 @click.option("--runtime", help="OCI runtime for --isolation oci (default runc).")
 @click.option("--user", "-u", help="USER[:GROUP] to run as (default: the image's).")
@@ -111,6 +120,7 @@ def from_cmd(
 @click.option("--terminal", "-t", is_flag=True, help="Allocate a pseudo-TTY.")
 @click.option("--interactive", "-i", is_flag=True, help="Keep stdin open.")
 @run_env_options("run")
+@run_only_options
 @click.argument("container")
 @click.argument("command", nargs=-1, required=True)
 @pass_globals
@@ -130,6 +140,9 @@ def run_cmd(
     hostname: str | None,
     terminal: bool,
     interactive: bool,
+    add_history: bool,
+    contextdir: str | None,
+    no_pivot: bool,
     container: str,
     command: tuple[str, ...],
 ) -> None:
@@ -141,6 +154,7 @@ def run_cmd(
     for agent in ssh:  # ID=SOCKET; a bare ID means $SSH_AUTH_SOCK, as buildah's --ssh default
         key, sep, path = agent.partition("=")
         agents[key] = path if sep else os.environ.get("SSH_AUTH_SOCK", "")
+    refuse_no_pivot(no_pivot)
     ctr = Container.get(container, g.store())
     ctr.run(
         list(command),
@@ -153,70 +167,15 @@ def run_cmd(
         hostname=hostname,
         terminal=terminal,
         stdin=interactive,
-        mounts=parse_mounts(ctr, mounts),
+        mounts=context_mounts(mounts, contextdir) if contextdir else parse_mounts(ctr, mounts),
         secrets=given,
         ssh=agents,
         check=False,
         options=run_options,
     )
+    if ctr.last_status == 0:  # as buildah: a failed command leaves no history entry
+        note_history(ctr, add_history, "/bin/sh -c " + " ".join(command))
     sys.exit(ctr.last_status or 0)
-
-
-def _copy_like(add: bool) -> click.Command:
-    @click.option("--chown", help="USER[:GROUP] to own the copied files.")
-    @click.option("--chmod", help="Octal mode for the copied files.")
-    @click.option("--from", "from_", help="Copy from this container or image instead of the host.")
-    @click.option(
-        "--contextdir", help="Directory relative sources are taken from (default: current)."
-    )
-    @click.option(
-        "--checksum", help="sha256:... the downloaded URL must match (add only).", hidden=not add
-    )
-    @click.option("--quiet", "-q", is_flag=True)
-    @click.argument("container")
-    @click.argument("paths", nargs=-1, required=True)
-    @pass_globals
-    @handle_errors
-    def cmd(
-        g: Globals,
-        chown: str | None,
-        chmod: str | None,
-        from_: str | None,
-        contextdir: str | None,
-        checksum: str | None,
-        quiet: bool,
-        container: str,
-        paths: tuple[str, ...],
-    ) -> None:
-        if len(paths) < 2:
-            raise ContainerError("need at least one source and a destination")
-        ctr = Container.get(container, g.store())
-        *srcs, dest = paths
-        if contextdir:
-            context = contextdir  # sources are confined to it, as in a build
-        else:
-            # Plain host paths, as buildah takes them (URLs pass through for add).
-            context = "/"
-            srcs = [s if "://" in s else os.path.join(os.getcwd(), s) for s in srcs]
-        if add:
-            if from_:
-                raise ContainerError("add --from is not supported; use copy --from")
-            ctr.add(srcs, dest, chown=chown, chmod=chmod, checksum=checksum, context=context)
-        else:
-            if checksum:
-                raise ContainerError("--checksum is for add")
-            ctr.copy(srcs, dest, chown=chown, chmod=chmod, from_=from_, context=context)
-
-    cmd.__doc__ = (
-        "Copy SRC... into CONTAINER at DEST; local archives are unpacked and URLs downloaded."
-        if add
-        else "Copy SRC... into CONTAINER at DEST (files, directories, globs)."
-    )
-    return click.command("add" if add else "copy")(cmd)
-
-
-copy_cmd = _copy_like(add=False)
-add_cmd = _copy_like(add=True)
 
 
 @click.command("config")
@@ -263,6 +222,7 @@ def config_cmd(g: Globals, /, container: str, **kw: object) -> None:
     from buildah_py.cli.configflags import settings_from_flags
 
     ctr = Container.get(container, g.store())
+    warn_docker_only(ctr, kw)
     settings, created_by = settings_from_flags(ctr, kw)
     ctr.config(**settings, created_by=created_by or None)
 
@@ -343,4 +303,4 @@ def commit_cmd(
     click.echo(img.id)
 
 
-COMMANDS = [from_cmd, run_cmd, copy_cmd, add_cmd, config_cmd, commit_cmd]
+COMMANDS = [from_cmd, run_cmd, config_cmd, commit_cmd]

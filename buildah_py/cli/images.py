@@ -19,6 +19,7 @@ from buildah_py.cli.progress import BlobProgress
 from buildah_py.cli.registry import registry_options
 from buildah_py.container import Container, Image
 from buildah_py.container.resolve import candidates, find_image
+from buildah_py.defaults import default_isolation
 from buildah_py.errors import BuildahPyError, ContainerNotFound, ImageNotFound, TransportError
 from buildah_py.storage import Store
 from buildah_py.transports.options import PullOptions, PushOptions, RegistryOptions
@@ -50,6 +51,7 @@ def inspect_cmd(g: Globals, kind: str | None, fmt: str | None, name: str) -> Non
                 "OCIv1": ctr.image_config.data,
                 "MountPoint": ctr.record.mountpoint,
                 "ImageAnnotations": ctr.annotations,
+                "Isolation": ctr.work.isolation or default_isolation(),
             }
         except ContainerNotFound:
             if kind == "container":

@@ -6,6 +6,9 @@ import importlib
 import logging
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import click
 
@@ -23,13 +26,14 @@ VERBS = {
     "convert": "build",
     "from": "containers",
     "run": "containers",
-    "copy": "containers",
-    "add": "containers",
+    "copy": "copying",
+    "add": "copying",
     "config": "containers",
     "commit": "containers",
     "mount": "container_admin",
     "umount": "container_admin",
     "rm": "container_admin",
+    "rename": "container_admin",
     "containers": "container_admin",
     "images": "imagelist",
     "inspect": "images",
@@ -50,8 +54,26 @@ VERBS = {
 }
 
 
+@contextmanager
+def _buildah_status() -> Iterator[None]:
+    """A usage error (an unknown verb or flag, a missing argument) exits 125, as buildah's do."""
+    try:
+        yield
+    except click.ClickException as err:
+        err.exit_code = EXIT_ERROR  # type: ignore[misc]  # click reads it from the instance
+        raise
+
+
 class LazyGroup(click.Group):
     """Loads a verb's module when the verb is used (or listed by --help), not at start-up."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        with _buildah_status():
+            return super().parse_args(ctx, args)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with _buildah_status():
+            return super().invoke(ctx)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(VERBS)

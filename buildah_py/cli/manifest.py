@@ -10,9 +10,20 @@ import click
 from buildah_py.cli.common import Globals, handle_errors, key_values, pass_globals
 from buildah_py.cli.progress import BlobProgress
 from buildah_py.cli.registry import registry_options
+from buildah_py.errors import BuildahPyError
 from buildah_py.manifests import ManifestLists, image_entry, images_to_add, push_list
 from buildah_py.oci.descriptor import Platform
 from buildah_py.transports.options import PullOptions, PushOptions, RegistryOptions
+
+FEATURES = (
+    "platform.features belongs to Docker manifest lists only and is not written; use --os-features"
+)
+SIGNING = "signing is not supported; sign the pushed list with skopeo or cosign"
+
+
+def _refuse_features(features: tuple[str, ...]) -> None:
+    if features:
+        raise BuildahPyError(f"--features: {FEATURES}")
 
 
 @click.group("manifest")
@@ -59,6 +70,7 @@ def _add(
     "--all", "all_", is_flag=True, help="Add every platform of an IMAGE that is itself a list."
 )
 @click.option("--annotation", multiple=True, help="KEY=VALUE annotation on the index.")
+@click.option("--amend", is_flag=True, help="Add to the list NAME when it exists already.")
 @click.option("--quiet", "-q", is_flag=True, help="Print no progress.")
 @registry_options
 @click.argument("name")
@@ -70,6 +82,7 @@ def create_cmd(
     /,
     all_: bool,
     annotation: tuple[str, ...],
+    amend: bool,
     quiet: bool,
     name: str,
     images: tuple[str, ...],
@@ -77,7 +90,7 @@ def create_cmd(
 ) -> None:
     """Create the manifest list NAME, holding IMAGES; prints its ID."""
     lists = ManifestLists(g.store())
-    lst = lists.create(name)
+    lst = lists.get(name) if amend and lists.exists(name) else lists.create(name)
     if annotation:
         with lists.editing(lst.id) as edited:
             edited.annotations.update(key_values(annotation, "--annotation"))
@@ -100,7 +113,8 @@ def create_cmd(
 @click.option("--os", "os_", help="Operating system to record (default: the image's).")
 @click.option("--variant", help="Architecture variant to record.")
 @click.option("--os-version", help="OS version to record.")
-@click.option("--features", multiple=True, help="OS feature to record (repeatable).")
+@click.option("--os-features", multiple=True, help="OS feature to record (repeatable).")
+@click.option("--features", multiple=True, help=f"Refused: {FEATURES}.")
 @click.option("--annotation", multiple=True, help="KEY=VALUE annotation on the entry.")
 @click.option("--all", "all_", is_flag=True, help="Add every platform when IMAGE is itself a list.")
 @click.option("--quiet", "-q", is_flag=True, help="Print no progress.")
@@ -116,6 +130,7 @@ def add_cmd(
     os_: str | None,
     variant: str | None,
     os_version: str | None,
+    os_features: tuple[str, ...],
     features: tuple[str, ...],
     annotation: tuple[str, ...],
     all_: bool,
@@ -125,12 +140,13 @@ def add_cmd(
     registry: RegistryOptions,
 ) -> None:
     """Add IMAGE (from the store, or any transport) to the manifest list NAME."""
+    _refuse_features(features)
     overrides = {
         "arch": arch,
         "os": os_,
         "variant": variant,
         "os_version": os_version,
-        "features": features,
+        "features": os_features,
     }
     for line in _add(
         g,
@@ -162,6 +178,9 @@ def remove_cmd(g: Globals, name: str, digest: str) -> None:
 @click.option("--arch", help="Architecture.")
 @click.option("--os", "os_", help="Operating system.")
 @click.option("--variant", help="Architecture variant.")
+@click.option("--os-version", help="OS version the entry's image needs.")
+@click.option("--os-features", multiple=True, help="OS feature the entry's image needs.")
+@click.option("--features", multiple=True, help=f"Refused: {FEATURES}.")
 @click.option("--index", "on_index", is_flag=True, help="Annotate the index itself, not an entry.")
 @click.argument("name")
 @click.argument("digest", required=False)
@@ -173,6 +192,9 @@ def annotate_cmd(
     arch: str | None,
     os_: str | None,
     variant: str | None,
+    os_version: str | None,
+    os_features: tuple[str, ...],
+    features: tuple[str, ...],
     on_index: bool,
     name: str,
     digest: str | None,
@@ -180,6 +202,7 @@ def annotate_cmd(
     """Change the annotations or platform of entry DIGEST (or, with --index, of the list)."""
     from dataclasses import replace
 
+    _refuse_features(features)
     anns = key_values(annotation, "--annotation")
     with ManifestLists(g.store()).editing(name) as lst:
         if on_index or digest is None:
@@ -194,6 +217,8 @@ def annotate_cmd(
                 os=os_ or plat.os,
                 architecture=arch or plat.architecture,
                 variant=plat.variant if variant is None else variant,
+                os_version=plat.os_version if os_version is None else os_version,
+                os_features=tuple(os_features) or plat.os_features,
             )
             image_id = lst.images.get(digest, "")
             lst.put(
@@ -242,6 +267,7 @@ def inspect_cmd(g: Globals, /, name: str, registry: RegistryOptions) -> None:
 @click.option(
     "--remove-signatures", is_flag=True, help="Accepted for compatibility (nothing is signed)."
 )
+@click.option("--sign-by", help=f"Refused: {SIGNING}.")
 @click.option("--quiet", "-q", is_flag=True, help="Print no progress.")
 @registry_options
 @click.argument("name")
@@ -256,12 +282,15 @@ def push_cmd(
     digestfile: str | None,
     remove: bool,
     remove_signatures: bool,
+    sign_by: str | None,
     quiet: bool,
     name: str,
     destination: str,
     registry: RegistryOptions,
 ) -> None:
     """Push the manifest list NAME (and its images) to DESTINATION (docker://, oci:, dir:)."""
+    if sign_by:
+        raise BuildahPyError(f"--sign-by: {SIGNING}")
     store = g.store()
     with BlobProgress(quiet=quiet) as progress:
         opts = PushOptions(

@@ -41,6 +41,11 @@ class WorkingRecord:
     history_comment: str | None = None
     #: How every ``run`` runs unless told otherwise (``from``'s -v, --cap-add, --dns ...).
     run_options: RunOptions = field(default_factory=RunOptions)
+    #: Chosen when the container was made (``from --format/--isolation/--add-host``).
+    format: str | None = None
+    isolation: str | None = None
+    network: str | None = None
+    add_host: list[str] = field(default_factory=list)
 
 
 def to_extra(rec: WorkingRecord) -> dict[str, Any]:
@@ -59,6 +64,11 @@ def to_extra(rec: WorkingRecord) -> dict[str, Any]:
         out["history_comment"] = rec.history_comment
     if rec.run_options != RunOptions():
         out["run_options"] = rec.run_options.to_json()
+    for key in ("format", "isolation", "network"):
+        if getattr(rec, key) is not None:
+            out[key] = getattr(rec, key)
+    if rec.add_host:
+        out["add_host"] = list(rec.add_host)
     return out
 
 
@@ -76,4 +86,8 @@ def from_extra(data: dict[str, Any]) -> WorkingRecord:
         created_by=data.get("created_by"),
         history_comment=data.get("history_comment"),
         run_options=RunOptions.from_json(data.get("run_options") or {}),
+        format=data.get("format"),
+        isolation=data.get("isolation"),
+        network=data.get("network"),
+        add_host=[str(h) for h in data.get("add_host") or []],
     )

@@ -220,7 +220,8 @@ class Container:
         """Run a command: a list is exec form, a string goes to the shell; StepFailed on a non-zero
         exit unless ``check=False`` (``last_status`` keeps it). ``mounts``: RUN --mount specs;
         ``secrets``/``ssh``: what ``type=secret``/``type=ssh`` mounts ask for by id (ssh ``default``:
-        ``$SSH_AUTH_SOCK``). ``isolation``: ``$BUILDAH_ISOLATION``, else chroot; ``add_host``: HOST:IP;
+        ``$SSH_AUTH_SOCK``). ``isolation``: the container's own (``from --isolation``), else
+        ``$BUILDAH_ISOLATION``, else chroot; ``add_host``: HOST:IP, after the container's own;
         ``options``: volumes, capabilities, DNS ... laid over those given when the container was made."""
         cfg = self.image_config
         step = RunStep(
@@ -229,15 +230,15 @@ class Container:
             user=user if user is not None else (cfg.get("User") or ""),
             workdir=paths.join("/", workdir or cfg.get("WorkingDir") or "/"),
             mounts=tuple(mounts),
-            network=network,
+            network=network if network is not None else self.work.network,
             hostname=hostname,
-            isolation=isolation or defaults.default_isolation(),
+            isolation=isolation or self.work.isolation or defaults.default_isolation(),
             runtime=runtime,
             secrets=secrets,
             ssh=ssh,
             terminal=terminal,
             stdin=stdin,
-            add_host=tuple(add_host),
+            add_host=(*self.work.add_host, *add_host),
             options=self.work.run_options.merged(options),
         )
         perform_run(self, step, check)
