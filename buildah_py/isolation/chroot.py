@@ -9,6 +9,7 @@ caller over one close-on-exec pipe in lines: `P<pid>` (the step's host PID) or `
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import signal
 import socket
@@ -17,7 +18,7 @@ import termios
 
 from buildah_py.errors import RunError
 from buildah_py.isolation import chroot_setup, supervise
-from buildah_py.isolation.honour import check_options
+from buildah_py.isolation.honour import check_options, security_notes
 from buildah_py.isolation.prepare import Prepared, find_executable, mapped_user, prepared
 from buildah_py.isolation.seccomp_load import Filter, step_filter
 from buildah_py.isolation.spec import RunSpec, final_env
@@ -41,6 +42,7 @@ from buildah_py.linux.namespaces import loopback_up, setgroups_allowed
 from buildah_py.linux.syscalls import prctl, setns, unshare
 
 _FAILED = 125  # exit code of a child that could not start the step
+log = logging.getLogger("buildah_py.isolation")
 
 
 def _namespace_flags(spec: RunSpec) -> int:
@@ -239,6 +241,8 @@ def _fork_middle(
 def run_chroot(spec: RunSpec) -> int:
     """Run the step with chroot isolation; returns its exit status."""
     check_options(spec.options, "chroot")
+    for note in security_notes(spec.options):
+        log.warning(note)
     box: list[int] = []  # the step's host PID, once the middle process reports it
     sfilter = step_filter(spec)  # compiled here: libseccomp is never touched after the pivot
     with prepared(spec) as prep, supervise.SignalForwarder(lambda: box[0] if box else None) as fwd:

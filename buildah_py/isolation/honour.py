@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from buildah_py.errors import RunError
 from buildah_py.isolation.runopts import RunOptions
 
@@ -36,3 +38,19 @@ def check_options(options: RunOptions, isolation: str, runtime: str | None = Non
     refused = chroot_refusals(options, runtime)
     if refused:
         raise RunError(refused[0])
+
+
+def security_notes(options: RunOptions, sys_dir: Path = Path("/sys")) -> list[str]:
+    """What a host with SELinux or AppArmor on should hear: buildah-py applies neither labels
+    (``label=``, ``-v ...:z``/``Z``) nor profiles (``apparmor=``). Nothing where they are off."""
+    notes = []
+    relabel = options.labels or any(v.relabel for v in options.volumes)
+    if relabel and (sys_dir / "fs/selinux/enforce").exists():
+        notes.append("SELinux labels (label=, -v :z/:Z) are not applied by buildah-py")
+    try:
+        apparmor = (sys_dir / "module/apparmor/parameters/enabled").read_text().strip() == "Y"
+    except OSError:
+        apparmor = False
+    if options.apparmor and apparmor:
+        notes.append(f"AppArmor profile {options.apparmor!r} is not applied by buildah-py")
+    return notes

@@ -124,13 +124,14 @@ def _placeholder(prep: Prepared, target: str, is_dir: bool, mode: int = 0o755) -
 def prepared(spec: RunSpec) -> Iterator[Prepared]:
     """Pin the rootfs, create the working directory and mount points, generate /etc files."""
     _validate(spec)
+    capabilities = step_capabilities(spec.options)  # an unknown name fails before anything
     try:
         rootfd = os.open(spec.rootfs, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
     except OSError as err:
         raise RunError(f"rootfs {spec.rootfs}: {err.strerror}") from err
     rundir = RunDir.create(RUN_PREFIX)  # check --repair finds it if we are killed
     tmpdir = rundir.path
-    prep = Prepared(rootfd, tmpdir, [], capabilities=step_capabilities(spec.options))
+    prep = Prepared(rootfd, tmpdir, [], capabilities=capabilities)
     try:
         try:
             inroot.close_created(inroot.make_path(rootfd, spec.cwd))

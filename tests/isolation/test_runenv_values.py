@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from buildah_py.errors import RunError
 from buildah_py.isolation.capset import step_capabilities
-from buildah_py.isolation.honour import check_options, chroot_refusals
+from buildah_py.isolation.honour import check_options, chroot_refusals, security_notes
 from buildah_py.isolation.network import dns_override
 from buildah_py.isolation.runopts import Resources, RunOptions, parse_options
 from buildah_py.isolation.spec import DEFAULT_CAPABILITIES
@@ -61,3 +63,14 @@ def test_chroot_refusals_one_line_each() -> None:
     with pytest.raises(RunError, match="^--memory needs --isolation oci"):
         check_options(opts, "chroot")
     check_options(opts, "oci")  # honoured there
+
+
+def test_security_notes_only_where_the_host_enforces(tmp_path: Path) -> None:
+    opts = parse_options(volume=["/a:/b:z"], security_opt=["apparmor=p", "label=disable"])
+    assert security_notes(opts, tmp_path) == []  # neither SELinux nor AppArmor here
+    (tmp_path / "fs/selinux").mkdir(parents=True)
+    (tmp_path / "fs/selinux/enforce").write_text("1")
+    (tmp_path / "module/apparmor/parameters").mkdir(parents=True)
+    (tmp_path / "module/apparmor/parameters/enabled").write_text("Y\n")
+    assert len(security_notes(opts, tmp_path)) == 2
+    assert security_notes(RunOptions(), tmp_path) == []
