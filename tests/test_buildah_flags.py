@@ -48,7 +48,7 @@ DONE = [
     "manifest exists",
 ]
 #: Verbs whose flags are not all there yet: reported by test_not_yet_is_honest, never hidden.
-NOT_YET: set[str] = {}
+NOT_YET: set[str] = set()
 OPTION_LINE = re.compile(r"^\s{2,}(?:(-\w), )?(--[a-z0-9][a-z0-9-]*)")
 
 
