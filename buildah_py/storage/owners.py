@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 from buildah_py.archive.compression import open_decompressed
+from buildah_py.archive.layerdirs import LayerRoot
 from buildah_py.archive.whiteouts import OPAQUE, WHITEOUT_PREFIX, opaque_xattrs
-from buildah_py.storage.trim import is_opaque
 
 _KINDS = {
     tarfile.DIRTYPE: stat.S_IFDIR,
@@ -44,11 +44,48 @@ def _clean(name: str) -> str:
     return "/".join(parts)
 
 
-def _lstat(path: Path) -> os.stat_result | None:
+def _at(root: LayerRoot, rel: str) -> tuple[int, str] | None:
+    """An O_PATH fd of `rel`'s parent resolved inside the snapshot, as the applier resolved it
+    (a symlink on the way never leads out), and the base name; None if there is no parent."""
+    head, _, leaf = rel.rpartition("/")
     try:
-        return os.lstat(path)
+        return root.open_dir(head), leaf
+    except (OSError, ValueError):
+        return None
+
+
+def _lstat(root: LayerRoot, rel: str) -> os.stat_result | None:
+    found = _at(root, rel)
+    if found is None:
+        return None
+    fd, leaf = found
+    try:
+        return os.stat(leaf, dir_fd=fd, follow_symlinks=False)
     except OSError:
         return None
+    finally:
+        os.close(fd)
+
+
+def _opaque(root: LayerRoot, rel: str, xattrs: tuple[str, ...]) -> bool:
+    """Marked opaque by an xattr, or by fuse-overlayfs's marker file."""
+    try:
+        fd = root.open_dir(rel)
+    except (OSError, ValueError):
+        return False
+    try:
+        for xattr in xattrs:
+            try:
+                if os.getxattr(f"/proc/self/fd/{fd}", xattr) == b"y":
+                    return True
+            except OSError:
+                continue
+        try:
+            return stat.S_ISREG(os.stat(OPAQUE, dir_fd=fd, follow_symlinks=False).st_mode)
+        except OSError:
+            return False
+    finally:
+        os.close(fd)
 
 
 def _differs(m: tarfile.TarInfo, st: os.stat_result | None) -> str:
@@ -80,20 +117,23 @@ def layer_mismatches(
                 last[name] = member  # a later entry of the same name wins, as when unpacking
     count, examples = 0, list[str]()
     xattrs = opaque_xattrs(userxattr)
-    for name, member in last.items():
-        head, _, leaf = name.rpartition("/")
-        if leaf == OPAQUE:
-            why = "" if not overlay or is_opaque(fs / head, xattrs) else "opaque mark lost"
-            name = head or "."
-        elif leaf.startswith(WHITEOUT_PREFIX):
-            name = f"{head}/{leaf[len(WHITEOUT_PREFIX) :]}".lstrip("/")
-            st = _lstat(fs / name) if overlay else None
-            ok = not overlay or (st is not None and stat.S_ISCHR(st.st_mode) and st.st_rdev == 0)
-            why = "" if ok else "whiteout lost"
-        else:
-            why = _differs(member, _lstat(fs / name))
-        if why:
-            count += 1
-            if len(examples) < keep:
-                examples.append(f"{name} {why}")
+    with LayerRoot(fs) as root:
+        for name, member in last.items():
+            head, _, leaf = name.rpartition("/")
+            if leaf == OPAQUE:
+                why = "" if not overlay or _opaque(root, head, xattrs) else "opaque mark lost"
+                name = head or "."
+            elif leaf.startswith(WHITEOUT_PREFIX):
+                name = f"{head}/{leaf[len(WHITEOUT_PREFIX) :]}".lstrip("/")
+                st = _lstat(root, name) if overlay else None
+                ok = not overlay or (
+                    st is not None and stat.S_ISCHR(st.st_mode) and st.st_rdev == 0
+                )
+                why = "" if ok else "whiteout lost"
+            else:
+                why = _differs(member, _lstat(root, name))
+            if why:
+                count += 1
+                if len(examples) < keep:
+                    examples.append(f"{name} {why}")
     return Mismatches(count, tuple(examples))
