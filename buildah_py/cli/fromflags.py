@@ -117,7 +117,7 @@ def warn_docker_only(ctr: Container, given: dict[str, object]) -> None:
     for name in names:
         log.warning(
             "%s is not supported for OCI image format and will be ignored. Must use `docker` "
-            "format (container %s was made with --format oci)",
+            "format (container %s was made by `from --format oci`)",
             name,
             ctr.name,
         )

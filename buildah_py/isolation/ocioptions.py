@@ -87,7 +87,7 @@ def capabilities(options: RunOptions, known: Sequence[str]) -> list[str]:
     """
     for name in options.cap_add:
         if name != "ALL" and name in options.cap_drop:
-            raise RunError(f"--cap-add and --cap-drop both name {name}")
+            raise RunError(f"{name} is both added (--cap-add) and dropped (--cap-drop)")
     adds = [_known(c, "--cap-add", known) for c in options.cap_add if c != "ALL"]
     drops = {_known(c, "--cap-drop", known) for c in options.cap_drop if c != "ALL"}
     if "ALL" in options.cap_add:
@@ -206,7 +206,7 @@ def user_namespace(options: RunOptions, rootless: bool) -> UserNamespace | None:
     gid_map = options.gid_map or options.uid_map
     mode = options.namespace("userns")
     if mode == "host" and uid_map:
-        raise RunError("--userns host cannot be combined with --userns-uid-map/--userns-gid-map")
+        raise RunError("--userns host and --userns-uid-map/--userns-gid-map exclude each other")
     if mode not in (None, "host", "private"):
         return UserNamespace(uid_map, gid_map, mode)
     if uid_map:

@@ -102,7 +102,7 @@ def _validate(spec: RunSpec) -> None:
         if not target.startswith("/") or not os.path.isfile(source):
             raise RunError(f"file {source!r} for {target} is missing or not absolute")
     if spec.options.no_hosts and spec.add_host:
-        raise RunError("--add-host cannot be used with --no-hosts")
+        raise RunError("--add-host and --no-hosts exclude each other")
 
 
 def _volume_owner(spec: RunSpec, rootfd: int) -> tuple[int, int] | None:
