@@ -143,6 +143,15 @@ def _forbid_imports() -> None:
     sys.path_importer_cache.clear()
 
 
+def _set_hostname(name: str, report: int) -> None:
+    """Name the step's UTS namespace; where a seccomp profile refuses it (a pod's default one,
+    without CAP_SYS_ADMIN), the step keeps the name it inherited and the caller is warned."""
+    try:
+        socket.sethostname(name)
+    except PermissionError as err:
+        _report(report, "W", f"hostname not set: sethostname: {err.strerror}")
+
+
 def _step(
     spec: RunSpec, prep: Prepared, report: int, slave: int | None, sfilter: Filter | None
 ) -> None:
@@ -158,7 +167,7 @@ def _step(
     chroot_setup.mask_kernel_paths()
     chroot_setup.fresh_session_keyring()
     if spec.options.namespace("uts") != "host":  # the host's name is not ours to change
-        socket.sethostname(spec.hostname)
+        _set_hostname(spec.hostname, report)
     if spec.network == "none":
         loopback_up()
 
@@ -195,8 +204,18 @@ def _step(
         raise RunError(f"{spec.argv[0]}: cannot execute: {err.strerror}") from err
 
 
+_WARNED: set[str] = set()
+
+
+def _warn_once(text: str) -> None:
+    """A host limit worth one warning per process, not one per step."""
+    if text not in _WARNED:
+        _WARNED.add(text)
+        log.warning("%s (the host refuses it, as container runtimes' default seccomp does)", text)
+
+
 def _read_reports(fd: int, forwarder: supervise.SignalForwarder, box: list[int]) -> str | None:
-    """Collect `P`/`E` lines until EOF; returns the error message, if any."""
+    """Collect `P`/`E`/`W` lines until EOF; returns the error message, if any."""
     buf = b""
     while chunk := os.read(fd, 4096):
         buf += chunk
@@ -208,6 +227,8 @@ def _read_reports(fd: int, forwarder: supervise.SignalForwarder, box: list[int])
                 forwarder.deliver()
             elif text.startswith("E"):
                 return text[1:]
+            elif text.startswith("W"):
+                _warn_once(text[1:])
     return None
 
 
