@@ -26,3 +26,18 @@ def test_demo_builds_and_runs_the_examples(cli: Cli) -> None:
     assert {"localhost/demo-scratch:latest", "localhost/demo-app:latest"} <= set(
         cli.out("images", "--json").split('"')
     )
+
+
+def test_run_options_example(cli: Cli) -> None:
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "examples" / "buildscripts" / "run_options.py")],
+        env=cli.env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "open files: 1024" in proc.stdout
+    assert "CapEff:\t0000000000000000" in proc.stdout and "NoNewPrivs:\t1" in proc.stdout
+    assert "a vendored dependency" in proc.stdout
+    assert "/vendor is not in the image" in proc.stdout
