@@ -22,7 +22,7 @@ from buildah_py.frontend.context import (
     open_context,
     use_dockerfile_ignore,
 )
-from buildah_py.frontend.errors import at, unknown_instruction
+from buildah_py.frontend.errors import at
 from buildah_py.frontend.instructions import HANDLERS
 from buildah_py.frontend.options import PULL_POLICIES, BuildOptions
 from buildah_py.frontend.precheck import check_dockerfile
@@ -34,6 +34,7 @@ from buildah_py.oci.descriptor import Platform
 from buildah_py.storage import Store
 from buildah_py.transports.options import PullOptions, RegistryOptions
 from dockerfile_parser import Dockerfile, DockerfileSyntaxError, expand_word, parse
+from dockerfile_parser.semantic import unknown_instruction
 
 log = logging.getLogger("buildah_py.build")
 
