@@ -62,9 +62,9 @@ def _located(inst: Instruction, filename: str, lead: str) -> list[DockerfileSema
     return out
 
 
-def unknown_instruction(keyword: str) -> str:
-    """``FOO: unknown instruction``, with the nearest real one suggested (``RUNN`` -> RUN)."""
-    close = difflib.get_close_matches(keyword.upper(), KNOWN, n=1, cutoff=0.6)
+def unknown_instruction(keyword: str, known: Iterable[str] = KNOWN) -> str:
+    """``FOO: unknown instruction``, with the nearest of `known` suggested (``RUNN`` -> RUN)."""
+    close = difflib.get_close_matches(keyword.upper(), sorted(known), n=1, cutoff=0.6)
     hint = f" (did you mean {close[0]}?)" if close else ""
     return f"{keyword or 'line'}: unknown instruction{hint}"
 

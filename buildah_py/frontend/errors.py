@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Iterable
-
 from buildah_py.errors import DockerfileError
 from dockerfile_parser import Instruction
 
@@ -18,10 +15,3 @@ def at(
     source = inst.original.splitlines()[0] if inst.original else ""
     place = f"{name}:{where[0]}:{where[1]}" if where else f"{name}:{inst.start_line}"
     return DockerfileError(f"{message}\n >>> {source}" if source else message, where=place)
-
-
-def unknown_instruction(keyword: str, known: Iterable[str]) -> str:
-    """``FOO: unknown instruction``, with the nearest real one suggested (``RUNN`` -> RUN)."""
-    close = difflib.get_close_matches(keyword.upper(), sorted(known), n=1, cutoff=0.6)
-    hint = f" (did you mean {close[0]}?)" if close else ""
-    return f"{keyword or 'line'}: unknown instruction{hint}"

@@ -22,7 +22,7 @@ from buildah_py.frontend.context import (
     open_context,
     use_dockerfile_ignore,
 )
-from buildah_py.frontend.errors import at, unknown_instruction
+from buildah_py.frontend.errors import at
 from buildah_py.frontend.instructions import HANDLERS
 from buildah_py.frontend.options import PULL_POLICIES, BuildOptions
 from buildah_py.frontend.precheck import check_dockerfile
@@ -34,6 +34,7 @@ from buildah_py.oci.descriptor import Platform
 from buildah_py.storage import Store
 from buildah_py.transports.options import PullOptions, RegistryOptions
 from dockerfile_parser import Dockerfile, DockerfileSyntaxError, expand_word, parse
+from dockerfile_parser.semantic import unknown_instruction
 
 log = logging.getLogger("buildah_py.build")
 
@@ -108,9 +109,8 @@ class Build:
 
     def image(self, ref: str) -> Image:
         """An image named by COPY --from or RUN --mount from=, brought in per the pull policy."""
-        reg = self.options.registry or RegistryOptions()
         policy = "missing" if ref in self._fetched_refs else self.options.pull
-        return Image(self.store, pull(self.store, ref, PullOptions(reg, policy)))
+        return Image(self.store, pull(self.store, ref, PullOptions(self._registry(), policy)))
 
     def _resolve_images(self, todo: list[Stage]) -> None:
         """Find or pull every image the stages in `todo` name, before any step runs: a misspelt
@@ -261,8 +261,8 @@ def apply_image_settings(ctr: Container, opts: BuildOptions) -> None:
     labels = dict(opts.labels)
     if opts.identity_label:
         labels.setdefault("io.buildah.version", __version__)
-    if not (labels or opts.annotations or opts.env or opts.unsetenv) and not (
-        opts.os or opts.arch or opts.variant
+    if not any(
+        (labels, opts.annotations, opts.env, opts.unsetenv, opts.os, opts.arch, opts.variant)
     ):
         return
     ctr.config(

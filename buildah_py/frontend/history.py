@@ -7,7 +7,7 @@ with the stage's ARGs (as RUN sees them, ENV winning) when there are any.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from dockerfile_parser import Instruction
 
@@ -15,15 +15,18 @@ _NOP = "/bin/sh -c #(nop) "
 _LIMIT = 2000  # a history note is for people: a huge heredoc is cut
 
 
-def instruction_note(inst: Instruction, run_args: Mapping[str, str]) -> str:
-    """``created_by`` for `inst`; `run_args` are the ARGs a RUN sees (name: value)."""
+def instruction_note(inst: Instruction, run_args: Callable[[], Mapping[str, str]]) -> str:
+    """``created_by`` for `inst`; `run_args` gives the ARGs a RUN sees (name: value), asked
+    for a RUN only."""
     text = inst.original or inst.name
     if inst.name == "RUN":
-        body = text.split(None, 1)[1] if len(text.split(None, 1)) > 1 else ""
+        parts = text.split(None, 1)
+        body = parts[1] if len(parts) > 1 else ""
+        args = run_args()
         prefix = ""
-        if run_args:
-            pairs = " ".join(f"{k}={run_args[k]}" for k in sorted(run_args))
-            prefix = f"|{len(run_args)} {pairs} "
+        if args:
+            pairs = " ".join(f"{k}={args[k]}" for k in sorted(args))
+            prefix = f"|{len(args)} {pairs} "
         return _cut(f"{prefix}/bin/sh -c {body}")
     return _cut(_NOP + text)
 

@@ -99,25 +99,17 @@ def _keep_git_dir(inst: Instruction, value: str) -> Iterator[str]:
         yield "buildah-py does not fetch git sources, so there is no .git directory to keep"
 
 
-def _platform(inst: Instruction, value: str) -> Iterator[str]:
-    try:
-        Platform.parse(value)
-    except ValueError as err:
-        yield str(err).split(": ", 1)[-1]
+def _refused_by(parse: Callable[[str], object]) -> ValueCheck:
+    """A check saying what `parse` (which raises ValueError on a bad value) says, after its
+    ``--flag=value: `` lead."""
 
+    def check(inst: Instruction, value: str) -> Iterator[str]:
+        try:
+            parse(value)
+        except ValueError as err:
+            yield str(err).split(": ", 1)[-1]
 
-def _network(inst: Instruction, value: str) -> Iterator[str]:
-    try:
-        network_mode(value)
-    except ValueError as err:
-        yield str(err).split(": ", 1)[-1]
-
-
-def _security(inst: Instruction, value: str) -> Iterator[str]:
-    try:
-        security_mode(value)
-    except ValueError as err:
-        yield str(err).split(": ", 1)[-1]
+    return check
 
 
 def _device(inst: Instruction, value: str) -> Iterator[str]:
@@ -152,9 +144,9 @@ _CHECKS: dict[tuple[str, str], ValueCheck] = {
     ("ADD", "checksum"): _checksum,
     ("ADD", "exclude"): _exclude,
     ("ADD", "keep-git-dir"): _keep_git_dir,
-    ("FROM", "platform"): _platform,
-    ("RUN", "network"): _network,
-    ("RUN", "security"): _security,
+    ("FROM", "platform"): _refused_by(Platform.parse),
+    ("RUN", "network"): _refused_by(network_mode),
+    ("RUN", "security"): _refused_by(security_mode),
     ("RUN", "device"): _device,
     ("RUN", "mount"): _mount,
 }

@@ -106,7 +106,7 @@ class StageBuilder:
         if handler is None:
             raise self.fail(f"{inst.keyword or inst.original.split(' ')[0]}: unknown instruction")
         try:
-            with self.container.noting(instruction_note(inst, self.run_args())):
+            with self.container.noting(instruction_note(inst, self.run_args)):
                 handler(self, inst)
         except DockerfileError:
             raise

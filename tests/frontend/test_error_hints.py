@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from buildah_py.frontend.errors import unknown_instruction
 from buildah_py.frontend.instructions import HANDLERS
+from dockerfile_parser.semantic import unknown_instruction
 
 
 def test_typo_gets_a_suggestion() -> None:

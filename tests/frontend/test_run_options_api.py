@@ -72,37 +72,16 @@ def test_proxy_variables_reach_the_step_unless_it_sets_them(
     assert proxy_environment(env) == {"HTTP_PROXY": "http://p:1", "https_proxy": "http://s:2"}
     monkeypatch.setenv("HTTP_PROXY", "http://p:1")
     monkeypatch.setenv("https_proxy", "http://s:2")
-    step = RunStep(
-        ("true",),
-        ("https_proxy=mine",),
-        "",
-        "/",
-        (),
-        None,
-        None,
-        "chroot",
-        None,
-        None,
-        None,
-        False,
-        False,
-    )
+    step = _true_step(("https_proxy=mine",))
     assert step_env(step) == ["https_proxy=mine", "HTTP_PROXY=http://p:1"]
-    off = RunStep(
-        ("true",),
-        (),
-        "",
-        "/",
-        (),
-        None,
-        None,
-        "chroot",
-        None,
-        None,
-        None,
-        False,
-        False,
-        options=RunOptions(http_proxy=False),
-    )
+    off = _true_step((), RunOptions(http_proxy=False))
     assert step_env(off) == []
     assert step.key_op() == off.key_op()
+
+
+def _true_step(env: tuple[str, ...], options: RunOptions | None = None) -> RunStep:
+    """``true`` as root in /, chroot isolation, with `env` and `options`."""
+    return RunStep(
+        ("true",), env, "", "/", (), None, None, "chroot", None, None, None, False, False,
+        options=options or RunOptions(),
+    )  # fmt: skip
