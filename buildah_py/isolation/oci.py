@@ -20,10 +20,10 @@ from typing import Any
 
 from buildah_py.errors import IsolationUnavailable, RunError
 from buildah_py.isolation import supervise
+from buildah_py.isolation.honour import host_security, user_namespace_refusals
 from buildah_py.isolation.ocioptions import (
     UNLIMITED,
     DeviceNode,
-    HostSecurity,
     capabilities,
     check_user,
     user_namespace,
@@ -31,7 +31,7 @@ from buildah_py.isolation.ocioptions import (
 from buildah_py.isolation.ocispec import make_runtime_spec
 from buildah_py.isolation.ociuserns import joined_maps, root_path
 from buildah_py.isolation.prepare import Prepared, find_executable, mapped_user, prepared
-from buildah_py.isolation.runopts import Device, RunOptions
+from buildah_py.isolation.runopts import Device
 from buildah_py.isolation.seccomp import DEFAULT_PROFILE, load_default
 from buildah_py.isolation.seccomp_load import profile_path
 from buildah_py.isolation.spec import RunSpec, final_env
@@ -202,20 +202,6 @@ def _runtime_flags(binary: str, given: tuple[str, ...]) -> list[str]:
     return flags
 
 
-def _check_cgroups(options: RunOptions) -> None:
-    """In buildah-py's own user namespace the runtime runs rootless and skips every cgroup
-    setting it cannot make, silently: refuse the limits it would drop instead."""
-    if not in_user_namespace():
-        return
-    why = "needs buildah-py run as root: an OCI runtime in a user namespace cannot make cgroups"
-    given = options.resources.given()
-    if given:
-        raise RunError(f"{given[0]} {why}")
-    for dev in options.devices:
-        if not {"r", "w"} <= set(dev.permissions):
-            raise RunError(f"--device {dev.host}:{dev.permissions} {why} (device cgroup)")
-
-
 def _holdable_capabilities() -> list[str]:
     """Capabilities this kernel knows and our bounding set holds (what ``ALL`` grants)."""
     bounding = (1 << (last_capability() + 1)) - 1
@@ -228,14 +214,6 @@ def _holdable_capabilities() -> list[str]:
     return [c for c, n in CAPABILITY_NUMBERS.items() if bounding >> n & 1]
 
 
-def _host_security() -> HostSecurity:
-    try:
-        apparmor = Path("/sys/module/apparmor/parameters/enabled").read_text().strip() == "Y"
-    except OSError:
-        apparmor = False
-    return HostSecurity(selinux=Path("/sys/fs/selinux/enforce").exists(), apparmor=apparmor)
-
-
 def _write_bundle(
     spec: RunSpec,
     prep: Prepared,
@@ -245,7 +223,10 @@ def _write_bundle(
     stack: contextlib.ExitStack,
 ) -> dict[str, Any]:
     spec = joined_maps(spec)
-    _check_cgroups(spec.options)
+    if in_user_namespace():
+        refused = user_namespace_refusals(spec.options)
+        if refused:
+            raise RunError(refused[0])
     user = resolve_user(spec.user, lambda p: inroot.read_file_in_root(prep.rootfd, p))
     user = mapped_user(user)
     ns = user_namespace(spec.options, userns)
@@ -278,7 +259,7 @@ def _write_bundle(
             *prep.volume_mounts,
             *(m for m in prep.device_mounts if not m.target.startswith("/dev/")),
         ],
-        host_security=_host_security(),
+        host_security=host_security(),
         container_id=cid,
     )
     bundle = prep.tmpdir / "bundle"
