@@ -20,11 +20,11 @@ from typing import Any
 
 from buildah_py.errors import IsolationUnavailable, RunError
 from buildah_py.isolation import supervise
+from buildah_py.isolation.capset import runtime_capabilities
 from buildah_py.isolation.honour import host_security, user_namespace_refusals
 from buildah_py.isolation.ocioptions import (
     UNLIMITED,
     DeviceNode,
-    capabilities,
     check_user,
     user_namespace,
 )
@@ -238,8 +238,7 @@ def _write_bundle(
     env = final_env(spec.env, user.home, spec.terminal)
     if find_executable(prep.rootfd, spec.argv[0], env, spec.cwd) is None:
         raise RunError(f"{spec.argv[0]}: executable file not found in $PATH")
-    known = _holdable_capabilities()
-    caps = capabilities(spec.options, known)
+    caps = runtime_capabilities(spec.options, _holdable_capabilities())
     config = make_runtime_spec(
         spec,
         user=user,
@@ -251,7 +250,7 @@ def _write_bundle(
         tty_gid=5 if id_mapped("gid", 5) else None,
         user_namespace=userns,
         netns_path=prep.netns,
-        known_caps=known,
+        capabilities=caps,
         devices=[_device(d) for d in spec.options.devices],
         # Devices outside /dev are bound over their placeholders (a node the runtime made
         # there would stay in the image); those under /dev are made in the step's own /dev.
