@@ -36,6 +36,7 @@ from buildah_py.isolation.seccomp import DEFAULT_PROFILE, load_default
 from buildah_py.isolation.seccomp_load import profile_path
 from buildah_py.isolation.spec import RunSpec, final_env
 from buildah_py.isolation.users import resolve_user
+from buildah_py.isolation.volumes import host_device
 from buildah_py.linux import inroot
 from buildah_py.linux.caps import CAPABILITY_NUMBERS, last_capability
 from buildah_py.linux.namespaces import id_mapped, in_user_namespace
@@ -162,19 +163,10 @@ def _seccomp(spec: RunSpec, caps: list[str]) -> dict[str, Any] | None:
 
 def _device(dev: Device) -> DeviceNode:
     """A ``--device`` as its host node's type and numbers (following a symlink)."""
-    try:
-        st = os.stat(dev.host)
-    except OSError as err:
-        raise RunError(f"--device {dev.host}: {err.strerror}") from err
-    if stat.S_ISCHR(st.st_mode):
-        kind = "c"
-    elif stat.S_ISBLK(st.st_mode):
-        kind = "b"
-    else:
-        raise RunError(f"--device {dev.host}: not a character or block device")
+    st = host_device(dev)
     return DeviceNode(
         dev.container,
-        kind,
+        "c" if stat.S_ISCHR(st.st_mode) else "b",
         os.major(st.st_rdev),
         os.minor(st.st_rdev),
         stat.S_IMODE(st.st_mode),
