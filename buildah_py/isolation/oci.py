@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import json
 import os
 import resource
@@ -176,10 +177,12 @@ def _device(dev: Device) -> DeviceNode:
     )
 
 
-def _runtime_flags(binary: str, given: tuple[str, ...]) -> list[str]:
+@functools.cache
+def _runtime_flags(binary: str, given: tuple[str, ...]) -> tuple[str, ...]:
     """``--runtime-flag`` values as global options (``debug`` -> ``--debug``), checked with
-    ``--version`` first: a runtime's usage error would otherwise look like the step's."""
-    flags = [f if f.startswith("-") else f"--{f}" for f in given]
+    ``--version`` first: a runtime's usage error would otherwise look like the step's. Checked
+    once per runtime and flags, not before every step of a build."""
+    flags = tuple(f if f.startswith("-") else f"--{f}" for f in given)
     if not flags:
         return flags
     try:
