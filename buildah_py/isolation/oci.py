@@ -33,7 +33,7 @@ from buildah_py.isolation.ocispec import make_runtime_spec
 from buildah_py.isolation.ociuserns import joined_maps, root_path
 from buildah_py.isolation.prepare import Prepared, find_executable, mapped_user, prepared
 from buildah_py.isolation.runopts import Device
-from buildah_py.isolation.seccomp import DEFAULT_PROFILE, load_default
+from buildah_py.isolation.seccomp import load_default
 from buildah_py.isolation.seccomp_load import profile_path
 from buildah_py.isolation.spec import RunSpec, final_env
 from buildah_py.isolation.users import resolve_user
@@ -155,11 +155,7 @@ def _seccomp(spec: RunSpec, caps: list[str]) -> dict[str, Any] | None:
     """The profile for runc, converted for the step's capabilities: the same choice `chroot`
     makes (``--security-opt seccomp=`` first, then the default, off, or a path)."""
     path = profile_path(spec)
-    if path is None:
-        return None
-    if path != DEFAULT_PROFILE and not path.is_file():
-        raise RunError(f"seccomp profile {path} does not exist")
-    return load_default(caps, path)
+    return None if path is None else load_default(caps, path)
 
 
 def _device(dev: Device) -> DeviceNode:
