@@ -18,6 +18,7 @@ import termios
 
 from buildah_py.errors import RunError
 from buildah_py.isolation import chroot_setup, supervise
+from buildah_py.isolation.capset import step_capabilities
 from buildah_py.isolation.honour import check_options, security_notes
 from buildah_py.isolation.prepare import Prepared, find_executable, mapped_user, prepared
 from buildah_py.isolation.seccomp_load import Filter, step_filter
@@ -178,7 +179,7 @@ def _step(
     chroot_setup.apply_ulimits(spec.options.ulimits)
     if spec.options.no_new_privileges:
         set_no_new_privileges()
-    keep = {CAPABILITY_NUMBERS[name] for name in prep.capabilities}
+    keep = {CAPABILITY_NUMBERS[name] for name in step_capabilities(spec.options)}
     limit_capabilities(keep, last_capability())
     if sfilter is not None:
         # Still root here, so no no_new_privs is needed (setuid binaries keep working); the

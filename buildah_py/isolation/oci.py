@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import json
 import os
 import resource
@@ -20,22 +21,23 @@ from typing import Any
 
 from buildah_py.errors import IsolationUnavailable, RunError
 from buildah_py.isolation import supervise
+from buildah_py.isolation.capset import runtime_capabilities
+from buildah_py.isolation.honour import host_security, user_namespace_refusals
 from buildah_py.isolation.ocioptions import (
     UNLIMITED,
     DeviceNode,
-    HostSecurity,
-    capabilities,
     check_user,
     user_namespace,
 )
 from buildah_py.isolation.ocispec import make_runtime_spec
 from buildah_py.isolation.ociuserns import joined_maps, root_path
 from buildah_py.isolation.prepare import Prepared, find_executable, mapped_user, prepared
-from buildah_py.isolation.runopts import Device, RunOptions
-from buildah_py.isolation.seccomp import DEFAULT_PROFILE, load_default
+from buildah_py.isolation.runopts import Device
+from buildah_py.isolation.seccomp import load_default
 from buildah_py.isolation.seccomp_load import profile_path
 from buildah_py.isolation.spec import RunSpec, final_env
 from buildah_py.isolation.users import resolve_user
+from buildah_py.isolation.volumes import host_device
 from buildah_py.linux import inroot
 from buildah_py.linux.caps import CAPABILITY_NUMBERS, last_capability
 from buildah_py.linux.namespaces import id_mapped, in_user_namespace
@@ -153,28 +155,15 @@ def _seccomp(spec: RunSpec, caps: list[str]) -> dict[str, Any] | None:
     """The profile for runc, converted for the step's capabilities: the same choice `chroot`
     makes (``--security-opt seccomp=`` first, then the default, off, or a path)."""
     path = profile_path(spec)
-    if path is None:
-        return None
-    if path != DEFAULT_PROFILE and not path.is_file():
-        raise RunError(f"seccomp profile {path} does not exist")
-    return load_default(caps, path)
+    return None if path is None else load_default(caps, path)
 
 
 def _device(dev: Device) -> DeviceNode:
     """A ``--device`` as its host node's type and numbers (following a symlink)."""
-    try:
-        st = os.stat(dev.host)
-    except OSError as err:
-        raise RunError(f"--device {dev.host}: {err.strerror}") from err
-    if stat.S_ISCHR(st.st_mode):
-        kind = "c"
-    elif stat.S_ISBLK(st.st_mode):
-        kind = "b"
-    else:
-        raise RunError(f"--device {dev.host}: not a character or block device")
+    st = host_device(dev)
     return DeviceNode(
         dev.container,
-        kind,
+        "c" if stat.S_ISCHR(st.st_mode) else "b",
         os.major(st.st_rdev),
         os.minor(st.st_rdev),
         stat.S_IMODE(st.st_mode),
@@ -184,10 +173,12 @@ def _device(dev: Device) -> DeviceNode:
     )
 
 
-def _runtime_flags(binary: str, given: tuple[str, ...]) -> list[str]:
+@functools.cache
+def _runtime_flags(binary: str, given: tuple[str, ...]) -> tuple[str, ...]:
     """``--runtime-flag`` values as global options (``debug`` -> ``--debug``), checked with
-    ``--version`` first: a runtime's usage error would otherwise look like the step's."""
-    flags = [f if f.startswith("-") else f"--{f}" for f in given]
+    ``--version`` first: a runtime's usage error would otherwise look like the step's. Checked
+    once per runtime and flags, not before every step of a build."""
+    flags = tuple(f if f.startswith("-") else f"--{f}" for f in given)
     if not flags:
         return flags
     try:
@@ -202,20 +193,6 @@ def _runtime_flags(binary: str, given: tuple[str, ...]) -> list[str]:
     return flags
 
 
-def _check_cgroups(options: RunOptions) -> None:
-    """In buildah-py's own user namespace the runtime runs rootless and skips every cgroup
-    setting it cannot make, silently: refuse the limits it would drop instead."""
-    if not in_user_namespace():
-        return
-    why = "needs buildah-py run as root: an OCI runtime in a user namespace cannot make cgroups"
-    given = options.resources.given()
-    if given:
-        raise RunError(f"{given[0]} {why}")
-    for dev in options.devices:
-        if not {"r", "w"} <= set(dev.permissions):
-            raise RunError(f"--device {dev.host}:{dev.permissions} {why} (device cgroup)")
-
-
 def _holdable_capabilities() -> list[str]:
     """Capabilities this kernel knows and our bounding set holds (what ``ALL`` grants)."""
     bounding = (1 << (last_capability() + 1)) - 1
@@ -228,14 +205,6 @@ def _holdable_capabilities() -> list[str]:
     return [c for c, n in CAPABILITY_NUMBERS.items() if bounding >> n & 1]
 
 
-def _host_security() -> HostSecurity:
-    try:
-        apparmor = Path("/sys/module/apparmor/parameters/enabled").read_text().strip() == "Y"
-    except OSError:
-        apparmor = False
-    return HostSecurity(selinux=Path("/sys/fs/selinux/enforce").exists(), apparmor=apparmor)
-
-
 def _write_bundle(
     spec: RunSpec,
     prep: Prepared,
@@ -245,7 +214,10 @@ def _write_bundle(
     stack: contextlib.ExitStack,
 ) -> dict[str, Any]:
     spec = joined_maps(spec)
-    _check_cgroups(spec.options)
+    if in_user_namespace():
+        refused = user_namespace_refusals(spec.options)
+        if refused:
+            raise RunError(refused[0])
     user = resolve_user(spec.user, lambda p: inroot.read_file_in_root(prep.rootfd, p))
     user = mapped_user(user)
     ns = user_namespace(spec.options, userns)
@@ -257,8 +229,7 @@ def _write_bundle(
     env = final_env(spec.env, user.home, spec.terminal)
     if find_executable(prep.rootfd, spec.argv[0], env, spec.cwd) is None:
         raise RunError(f"{spec.argv[0]}: executable file not found in $PATH")
-    known = _holdable_capabilities()
-    caps = capabilities(spec.options, known)
+    caps = runtime_capabilities(spec.options, _holdable_capabilities())
     config = make_runtime_spec(
         spec,
         user=user,
@@ -270,7 +241,7 @@ def _write_bundle(
         tty_gid=5 if id_mapped("gid", 5) else None,
         user_namespace=userns,
         netns_path=prep.netns,
-        known_caps=known,
+        capabilities=caps,
         devices=[_device(d) for d in spec.options.devices],
         # Devices outside /dev are bound over their placeholders (a node the runtime made
         # there would stay in the image); those under /dev are made in the step's own /dev.
@@ -278,7 +249,7 @@ def _write_bundle(
             *prep.volume_mounts,
             *(m for m in prep.device_mounts if not m.target.startswith("/dev/")),
         ],
-        host_security=_host_security(),
+        host_security=host_security(),
         container_id=cid,
     )
     bundle = prep.tmpdir / "bundle"

@@ -12,8 +12,6 @@ from typing import Any
 
 from buildah_py.errors import RunError
 from buildah_py.isolation.runopts import RunOptions, Ulimit
-from buildah_py.isolation.spec import DEFAULT_CAPABILITIES
-from buildah_py.linux.caps import CAPABILITY_NUMBERS
 
 #: RLIM_INFINITY as the runtime spec's uint64 carries it (``--ulimit NAME=-1``).
 UNLIMITED = (1 << 64) - 1
@@ -66,37 +64,6 @@ def rlimits(ulimits: Sequence[Ulimit], nofile: int) -> list[dict[str, Any]]:
             {"type": "RLIMIT_" + name.upper(), "hard": _limit(u.hard), "soft": _limit(u.soft)}
         )
     return out
-
-
-def _known(name: str, flag: str, known: Sequence[str]) -> str:
-    if name not in known:
-        if name in CAPABILITY_NUMBERS:
-            raise RunError(
-                f"{flag} {name}: not in buildah-py's own bounding set, so no step can have it"
-            )
-        raise RunError(f"{flag} {name}: not a capability Linux knows")
-    return name
-
-
-def capabilities(options: RunOptions, known: Sequence[str]) -> list[str]:
-    """The step's capability set: buildah's default, with ``--cap-add`` and ``--cap-drop``.
-
-    ``ALL`` means every capability in `known` (those the running kernel has and the caller
-    holds in its bounding set, which a step cannot exceed): an added ALL
-    keeps all but the dropped ones; a dropped ALL keeps only the added ones.
-    """
-    for name in options.cap_add:
-        if name != "ALL" and name in options.cap_drop:
-            raise RunError(f"{name} is both added (--cap-add) and dropped (--cap-drop)")
-    adds = [_known(c, "--cap-add", known) for c in options.cap_add if c != "ALL"]
-    drops = {_known(c, "--cap-drop", known) for c in options.cap_drop if c != "ALL"}
-    if "ALL" in options.cap_add:
-        caps = [c for c in known if c not in drops]
-    elif "ALL" in options.cap_drop:
-        caps = adds
-    else:
-        caps = [c for c in (*DEFAULT_CAPABILITIES, *adds) if c not in drops]
-    return list(dict.fromkeys(caps))
 
 
 def capability_sets(caps: Sequence[str], uid: int) -> dict[str, list[str]]:

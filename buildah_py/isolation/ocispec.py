@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from buildah_py.isolation import mounts, ocicgroups, ocioptions
+from buildah_py.isolation.capset import runtime_capabilities
 from buildah_py.isolation.ocioptions import NO_LSM, DeviceNode, HostSecurity
 from buildah_py.isolation.spec import (
     MASKED_PATHS,
@@ -113,7 +114,7 @@ def make_runtime_spec(
     tty_gid: int | None = 5,
     user_namespace: bool = False,
     netns_path: str | None = None,
-    known_caps: Sequence[str] = tuple(CAPABILITY_NUMBERS),
+    capabilities: Sequence[str] | None = None,
     devices: Sequence[DeviceNode] = (),
     host_security: HostSecurity = NO_LSM,
     container_id: str = "buildah-py",
@@ -122,9 +123,9 @@ def make_runtime_spec(
     """config.json contents: process, root, hostname, mounts, namespaces, masks, seccomp,
     and every field of `spec.options` (see `ocioptions` and `ocicgroups`).
 
-    Capabilities: buildah's default set (changed by cap_add/cap_drop, ALL being
-    `known_caps`) bounds everything; root gets it as effective and permitted, other users
-    get none until a setuid binary grants them. `bind_sys` binds the host's /sys read-only
+    `capabilities` (the step's set, from `capset.runtime_capabilities`; by default with ALL
+    being every capability Linux has) bounds everything; root gets it as effective and
+    permitted, other users get none until a setuid binary grants them. `bind_sys` binds the host's /sys read-only
     instead of mounting a sysfs (a user namespace may mount one only with its own network
     namespace); `tty_gid` is the devpts group (None where group 5 is not mapped).
     `user_namespace` gives the step a user namespace with the identity mapping (root's
@@ -170,7 +171,11 @@ def make_runtime_spec(
         linux["cgroupsPath"] = path
     if seccomp is not None:
         linux["seccomp"] = seccomp
-    caps = ocioptions.capabilities(opts, known_caps)
+    caps = (
+        capabilities
+        if capabilities is not None
+        else runtime_capabilities(opts, tuple(CAPABILITY_NUMBERS))
+    )
     process: dict[str, Any] = {
         "terminal": spec.terminal,
         "user": {

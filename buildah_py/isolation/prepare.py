@@ -18,7 +18,7 @@ from pathlib import Path
 
 from buildah_py.errors import RunError
 from buildah_py.isolation import mounts
-from buildah_py.isolation.capset import step_capabilities
+from buildah_py.isolation.capset import check_names
 from buildah_py.isolation.network import dns_override, private_network, resolv_conf
 from buildah_py.isolation.spec import ETC_FILES, RunSpec, env_value
 from buildah_py.isolation.users import ResolvedUser, resolve_user
@@ -48,8 +48,6 @@ class Prepared:
     volume_mounts: list[Mount] = field(default_factory=list)
     #: ``--device``s as binds of the host nodes (targets under /dev land in the step's /dev).
     device_mounts: list[Mount] = field(default_factory=list)
-    #: The step's capability set: buildah's default with ``--cap-add``/``--cap-drop`` applied.
-    capabilities: tuple[str, ...] = ()
 
 
 def _generated_etc(spec: RunSpec, tmpdir: Path) -> dict[str, str]:
@@ -124,14 +122,14 @@ def _placeholder(prep: Prepared, target: str, is_dir: bool, mode: int = 0o755) -
 def prepared(spec: RunSpec) -> Iterator[Prepared]:
     """Pin the rootfs, create the working directory and mount points, generate /etc files."""
     _validate(spec)
-    capabilities = step_capabilities(spec.options)  # an unknown name fails before anything
+    check_names(spec.options)  # an unknown capability fails before anything is made
     try:
         rootfd = os.open(spec.rootfs, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
     except OSError as err:
         raise RunError(f"rootfs {spec.rootfs}: {err.strerror}") from err
     rundir = RunDir.create(RUN_PREFIX)  # check --repair finds it if we are killed
     tmpdir = rundir.path
-    prep = Prepared(rootfd, tmpdir, [], capabilities=capabilities)
+    prep = Prepared(rootfd, tmpdir, [])
     try:
         try:
             inroot.close_created(inroot.make_path(rootfd, spec.cwd))

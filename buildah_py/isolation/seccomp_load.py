@@ -24,13 +24,18 @@ log = logging.getLogger("buildah_py.isolation")
 
 def profile_path(spec: RunSpec) -> Path | None:
     """Which profile the step asks for: None for unconfined. ``--security-opt seccomp=``
-    (``spec.options.seccomp``) wins over the default choice in ``spec.seccomp``."""
+    (``spec.options.seccomp``) wins over the default choice in ``spec.seccomp``; a profile
+    asked for by path must exist (the default one may be missing: no filter then)."""
     chosen = spec.options.seccomp
     if chosen is not None:
-        return None if chosen == "unconfined" else Path(chosen)
-    if spec.seccomp is False:
-        return None
-    return DEFAULT_PROFILE if spec.seccomp is True else Path(spec.seccomp)
+        path = None if chosen == "unconfined" else Path(chosen)
+    elif spec.seccomp is False:
+        path = None
+    else:
+        path = DEFAULT_PROFILE if spec.seccomp is True else Path(spec.seccomp)
+    if path is not None and path != DEFAULT_PROFILE and not path.is_file():
+        raise RunError(f"seccomp profile {path} does not exist")
+    return path
 
 
 def step_filter(spec: RunSpec) -> Filter | None:
@@ -42,8 +47,6 @@ def step_filter(spec: RunSpec) -> Filter | None:
     path = profile_path(spec)
     if path is None:
         return None
-    if path != DEFAULT_PROFILE and not path.is_file():
-        raise RunError(f"seccomp profile {path} does not exist")
     profile = load_default(step_capabilities(spec.options), path)
     if profile is None:
         log.debug("no seccomp profile at %s: running the step without a filter", path)

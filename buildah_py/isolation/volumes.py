@@ -87,15 +87,20 @@ def volume_mounts(
     return out
 
 
+def host_device(dev: Device) -> os.stat_result:
+    """The host node of a ``--device`` (a symlink followed); RunError unless it is a
+    character or block device."""
+    try:
+        st = os.stat(dev.host)
+    except OSError as err:
+        raise RunError(f"--device {dev.host}: {err.strerror}") from err
+    if not (stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode)):
+        raise RunError(f"--device {dev.host}: not a device node")
+    return st
+
+
 def device_mounts(devices: tuple[Device, ...]) -> list[Mount]:
     """Binds of host device nodes (``--device``); read-only when `w` is not permitted."""
-    out = []
     for dev in devices:
-        try:
-            st = os.stat(dev.host)
-        except OSError as err:
-            raise RunError(f"--device {dev.host}: {err.strerror}") from err
-        if not (stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode)):
-            raise RunError(f"--device {dev.host}: not a device node")
-        out.append(Mount("bind", dev.container, dev.host, "w" not in dev.permissions, ()))
-    return out
+        host_device(dev)
+    return [Mount("bind", d.container, d.host, "w" not in d.permissions, ()) for d in devices]

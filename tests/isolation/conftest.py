@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from buildah_py.isolation import RunSpec, run
+from buildah_py.isolation.runopts import RunOptions
 
 BUSYBOX = Path("/bin/busybox")
 APPLETS = (
@@ -92,5 +93,23 @@ def sh(rootfs: Path, isolation: str, capfd: pytest.CaptureFixture[str]) -> Runne
         capfd.readouterr()
         status = run(spec, isolation=isolation)
         return status, capfd.readouterr().out
+
+    return runner
+
+
+def options_runner(
+    rootfs: Path, capfd: pytest.CaptureFixture[str], isolation: str, applets: tuple[str, ...]
+) -> Runner:
+    """`runner(script, options, **spec)`: the script run with RunOptions under `isolation`,
+    returning (exit status, stdout + stderr); `applets` are linked into the rootfs first."""
+    for applet in applets:
+        (rootfs / "bin" / applet).symlink_to("busybox")
+
+    def runner(script: str, options: RunOptions, **spec: Any) -> tuple[int, str]:
+        full = RunSpec(rootfs, ["/bin/sh", "-c", script], [], options=options, **spec)
+        capfd.readouterr()
+        status = run(full, isolation=isolation)
+        out, err = capfd.readouterr()
+        return status, out + err
 
     return runner

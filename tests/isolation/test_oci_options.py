@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -17,6 +18,7 @@ import pytest
 from buildah_py.errors import IsolationUnavailable, RunError
 from buildah_py.isolation import RunSpec, run
 from buildah_py.isolation.honour import check_options, chroot_refusals
+from buildah_py.isolation.oci import _runtime_flags
 from buildah_py.isolation.runopts import Device, Resources, RunOptions, Ulimit, parse_options
 from buildah_py.linux.caps import CAPABILITY_NUMBERS, last_capability
 
@@ -216,6 +218,16 @@ def test_runtime_flags_reach_the_runtime(step: Step, tmp_path: Path) -> None:
     assert status == 0 and "debug" in levels
     with pytest.raises(RunError, match="flag provided but not defined"):
         step("true", runtime_flags=("no-such-flag",))
+
+
+def test_runtime_flags_are_checked_once(tmp_path: Path) -> None:
+    count = tmp_path / "count"
+    wrapper = tmp_path / "runtime"
+    wrapper.write_text(f'#!/bin/sh\necho x >> {count}\nexec {shutil.which("runc")} "$@"\n')
+    wrapper.chmod(0o755)
+    for _ in range(2):
+        assert _runtime_flags(str(wrapper), ("debug",)) == ("--debug",)
+    assert count.read_text() == "x\n"
 
 
 def test_runtime_by_name_or_path(step: Step) -> None:

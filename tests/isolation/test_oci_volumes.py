@@ -7,26 +7,15 @@ from typing import Any
 
 import pytest
 
-from buildah_py.isolation import RunSpec, run
 from buildah_py.isolation.runopts import RunOptions, parse_options
 
-from .conftest import tree
+from .conftest import Runner, options_runner, tree
 
 
 @pytest.fixture(params=["oci", "rootless"])
-def step(request: pytest.FixtureRequest, rootfs: Path, capfd: pytest.CaptureFixture[str]) -> Any:
+def step(request: pytest.FixtureRequest, rootfs: Path, capfd: pytest.CaptureFixture[str]) -> Runner:
     """Run a script with an OCI runtime and `options`; returns (status, stdout + stderr)."""
-    for applet in ("head", "tail"):
-        (rootfs / "bin" / applet).symlink_to("busybox")
-
-    def runner(script: str, options: RunOptions, **spec: Any) -> tuple[int, str]:
-        full = RunSpec(rootfs, ["/bin/sh", "-c", script], [], options=options, **spec)
-        capfd.readouterr()
-        status = run(full, isolation=str(request.param))
-        out, err = capfd.readouterr()
-        return status, out + err
-
-    return runner
+    return options_runner(rootfs, capfd, str(request.param), ("head", "tail"))
 
 
 def test_volumes_ro_rw_and_nothing_left(step: Any, rootfs: Path, tmp_path: Path) -> None:

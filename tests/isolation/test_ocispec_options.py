@@ -9,7 +9,8 @@ import pytest
 
 from buildah_py.errors import RunError
 from buildah_py.isolation import DEFAULT_CAPABILITIES, Mount, RunSpec, make_runtime_spec
-from buildah_py.isolation.ocioptions import UNLIMITED, DeviceNode, HostSecurity, capabilities
+from buildah_py.isolation.capset import runtime_capabilities as capabilities
+from buildah_py.isolation.ocioptions import UNLIMITED, DeviceNode, HostSecurity
 from buildah_py.isolation.runopts import Resources, RunOptions, Ulimit
 from buildah_py.isolation.users import ResolvedUser
 

@@ -11,29 +11,18 @@ from typing import Any
 import pytest
 
 from buildah_py.errors import RunError
-from buildah_py.isolation import RunSpec, run
 from buildah_py.isolation.runopts import Resources, RunOptions, parse_options
 from buildah_py.linux.caps import CAPABILITY_NUMBERS
 
-from .conftest import tree
+from .conftest import Runner, options_runner, tree
 
 pytestmark = pytest.mark.needs_root
 
 
 @pytest.fixture
-def step(rootfs: Path, capfd: pytest.CaptureFixture[str]) -> Any:
+def step(rootfs: Path, capfd: pytest.CaptureFixture[str]) -> Runner:
     """Run a script with chroot isolation and `options`; returns (status, stdout + stderr)."""
-    for applet in ("df", "ulimit", "rmdir", "chown", "head"):
-        (rootfs / "bin" / applet).symlink_to("busybox")
-
-    def runner(script: str, options: RunOptions, **spec: Any) -> tuple[int, str]:
-        full = RunSpec(rootfs, ["/bin/sh", "-c", script], [], options=options, **spec)
-        capfd.readouterr()
-        status = run(full, isolation="chroot")
-        out, err = capfd.readouterr()
-        return status, out + err
-
-    return runner
+    return options_runner(rootfs, capfd, "chroot", ("df", "ulimit", "rmdir", "chown", "head"))
 
 
 def _caps(text: str, field: str) -> set[str]:
