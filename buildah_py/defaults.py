@@ -17,8 +17,9 @@ from buildah_py.transports.options import SYSTEM_CERTS_DIRS, RegistryFiles, Regi
 from buildah_py.userns import ENV, host_ids
 
 
-def _rootless() -> bool:
-    return os.geteuid() != 0 or ENV in os.environ
+def _rootless(env: Mapping[str, str] | None = None) -> bool:
+    """Unprivileged, or root only inside buildah-py's own user namespace."""
+    return os.geteuid() != 0 or ENV in (os.environ if env is None else env)
 
 
 def default_root() -> Path:
@@ -165,7 +166,11 @@ def real_uid(env: Mapping[str, str] | None = None) -> int:
 def user_tmp_dir(env: Mapping[str, str] | None = None) -> Path:
     """The per-user directory under /tmp, created 0700 and refused when another user made it
     or others may write it."""
-    path = Path(f"{USER_TMP_PREFIX}{real_uid(env)}")
+    return _private_tmp_dir(real_uid(env))
+
+
+def _private_tmp_dir(uid: int) -> Path:
+    path = Path(f"{USER_TMP_PREFIX}{uid}")
     return ensure_private_dir(path, "per-user directory", "set $XDG_RUNTIME_DIR")
 
 
@@ -176,7 +181,7 @@ def runroot_choice(env: Mapping[str, str] | None = None) -> tuple[Path, str]:
     given = env.get("BUILDAH_PY_RUNROOT")
     if given:
         return Path(given), "$BUILDAH_PY_RUNROOT"
-    if not (os.geteuid() != 0 or ENV in env):
+    if not _rootless(env):
         if _can_make("/run/buildah-py"):
             return Path("/run/buildah-py"), "root"
         return Path(
@@ -199,19 +204,23 @@ def auth_file_choice(env: Mapping[str, str] | None = None) -> tuple[str, str]:
         return os.path.join(runtime, "containers", "auth.json"), "$XDG_RUNTIME_DIR"
     uid = real_uid(env)
     run_dir = f"/run/containers/{uid}"
-    if not (os.geteuid() != 0 or ENV in env):
+    if not _rootless(env):
         if _can_make(run_dir):
             return f"{run_dir}/auth.json", "root, $XDG_RUNTIME_DIR unset"
-        path = user_tmp_dir(env) / "containers" / "auth.json"
-        return str(path), "root, but /run is read-only (a pod?): under /tmp"
-    try:
-        mine = private_dir_problem(os.lstat(run_dir)) is None
-    except OSError:
-        mine = False
-    if mine:
+        why = "root, but /run is read-only (a pod?): under /tmp"
+    elif _is_private(run_dir):
         return f"{run_dir}/auth.json", f"$XDG_RUNTIME_DIR is unset; {run_dir} is yours"
-    path = user_tmp_dir(env) / "containers" / "auth.json"
-    return str(path), f"$XDG_RUNTIME_DIR is unset and {run_dir} is not yours: under /tmp"
+    else:
+        why = f"$XDG_RUNTIME_DIR is unset and {run_dir} is not yours: under /tmp"
+    return str(_private_tmp_dir(uid) / "containers" / "auth.json"), why
+
+
+def _is_private(path: str) -> bool:
+    """Whether `path` is a directory of this user that no one else may write."""
+    try:
+        return private_dir_problem(os.lstat(path)) is None
+    except OSError:
+        return False
 
 
 def _openable(path: str) -> bool:

@@ -90,8 +90,11 @@ def _write(
     timestamp: int | None,
     private_prefix: str | None = None,
     progress: LayerProgress | None = None,
-    total: int | None = None,
+    estimate: bool = True,
 ) -> LayerBlob:
+    """Write the changes `plan` finds under `upper`; `estimate`: tell `progress` a total (the
+    size of a tar of all of `upper`)."""
+    total = estimate_tar_size(upper) if progress is not None and estimate else None
     root_fd = _open_root(upper)
     counted = HashingWriter(out)
     # Uncompressed, the tar is the blob: one hash serves as both diffID and digest.
@@ -147,7 +150,6 @@ def write_layer_from_upper(
         timestamp,
         private_prefix=prefix,
         progress=progress,
-        total=estimate_tar_size(upper) if progress is not None else None,
     )
 
 
@@ -165,8 +167,7 @@ def write_layer_from_dirs(
     """Write the layer that turns tree `lower` into tree `upper` (whole `upper` if no lower);
     `progress` gets no total for a diff (its size is known only once written)."""
     if lower is None:
-        total = estimate_tar_size(upper) if progress is not None else None
-        return _write(upper, walk_tree, out, compression, level, timestamp, None, progress, total)
+        return _write(upper, walk_tree, out, compression, level, timestamp, None, progress)
     lower_fd = _open_root(lower)
     try:
         differ = DirDiff(compare_content=compare_content)
@@ -178,6 +179,7 @@ def write_layer_from_dirs(
             level,
             timestamp,
             progress=progress,
+            estimate=False,
         )
     finally:
         os.close(lower_fd)
@@ -193,5 +195,4 @@ def write_layer_from_tree(
     progress: LayerProgress | None = None,
 ) -> LayerBlob:
     """Write a whole directory tree as one layer."""
-    total = estimate_tar_size(root) if progress is not None else None
-    return _write(root, walk_tree, out, compression, level, timestamp, None, progress, total)
+    return _write(root, walk_tree, out, compression, level, timestamp, None, progress)

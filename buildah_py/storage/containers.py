@@ -214,7 +214,7 @@ class Containers:
                 return 0
             upper = self.driver.upper(self.paths.ctr_dir(rec.id))
             lowers = [self.paths.snap_fs(c) for c in reversed(rec.chain)]
-            self._normalize(rec)
+            # A fuse-overlayfs upper dir was normalised when its last unmount was recorded.
             return trim_unchanged_dirs(upper, lowers, self.driver.userxattr)
 
     def _normalize(self, rec: ContainerRecord) -> None:

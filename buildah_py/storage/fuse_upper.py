@@ -11,35 +11,17 @@ upper dir, and so the committed layer, the same for both. Runs while the contain
 from __future__ import annotations
 
 import os
-import stat
 from pathlib import Path
 
 from buildah_py.archive.whiteouts import OPAQUE, is_whiteout_name, opaque_xattrs
 from buildah_py.linux import tree
-from buildah_py.storage.trim import lower_stat
+from buildah_py.storage.trim import is_opaque, is_whiteout, lower_stat
 
 
-def _is_whiteout(st: os.stat_result) -> bool:
-    return stat.S_ISCHR(st.st_mode) and st.st_rdev == 0
-
-
-def _has_opaque_mark(fd: int, names: tuple[str, ...]) -> bool:
+def _unmark_dir(path: str, names: tuple[str, ...]) -> None:
     for name in names:
         try:
-            if os.getxattr(fd, name) == b"y":
-                return True
-        except OSError:
-            continue
-    try:
-        return stat.S_ISREG(os.stat(OPAQUE, dir_fd=fd, follow_symlinks=False).st_mode)
-    except OSError:
-        return False
-
-
-def _unmark_dir(fd: int, names: tuple[str, ...]) -> None:
-    for name in names:
-        try:
-            os.removexattr(fd, name)
+            os.removexattr(path, name, follow_symlinks=False)
         except OSError:
             continue
 
@@ -63,33 +45,25 @@ def normalize_fuse_upper(upper: Path, lowers: list[Path], userxattr: bool) -> in
         for entry in tree.walk(top):
             parent = entry.rel.rpartition("/")[0]
             if is_whiteout_name(entry.name):
-                if parent in unmarked and (entry.name == OPAQUE or _is_whiteout(entry.st)):
+                if parent in unmarked and (entry.name == OPAQUE or is_whiteout(entry.st)):
                     _remove(entry)  # the file mark and the whiteout hiding it
                     changed += 1
                 continue
-            if not (entry.is_dir() or _is_whiteout(entry.st)):
+            if not (entry.is_dir() or is_whiteout(entry.st)):
                 continue  # files say nothing about what lies below
             shown = parent not in hidden and lower_stat(lowers, entry.rel, userxattr) is not None
-            if _is_whiteout(entry.st):
+            if is_whiteout(entry.st):
                 if not shown:
                     _remove(entry)
                     changed += 1
                 continue
-            if not shown:
+            opaque = is_opaque(entry.proc_path(), marks)
+            if opaque or not shown:
                 hidden.add(entry.rel)
-            fd = os.open(
-                entry.name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=entry.dir_fd
-            )
-            try:
-                if not _has_opaque_mark(fd, marks):
-                    continue
-                hidden.add(entry.rel)
-                if not shown:
-                    _unmark_dir(fd, marks)
-                    unmarked.add(entry.rel)
-                    changed += 1
-            finally:
-                os.close(fd)
+            if opaque and not shown:
+                _unmark_dir(entry.proc_path(), marks)
+                unmarked.add(entry.rel)
+                changed += 1
     finally:
         os.close(top)
     return changed

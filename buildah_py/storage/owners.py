@@ -16,8 +16,10 @@ from pathlib import Path
 from typing import BinaryIO
 
 from buildah_py.archive.compression import open_decompressed
+from buildah_py.archive.fsops import proc_path
 from buildah_py.archive.layerdirs import LayerRoot
 from buildah_py.archive.whiteouts import OPAQUE, WHITEOUT_PREFIX, opaque_xattrs
+from buildah_py.storage.trim import is_opaque, is_whiteout
 
 _KINDS = {
     tarfile.DIRTYPE: stat.S_IFDIR,
@@ -74,16 +76,7 @@ def _opaque(root: LayerRoot, rel: str, xattrs: tuple[str, ...]) -> bool:
     except (OSError, ValueError):
         return False
     try:
-        for xattr in xattrs:
-            try:
-                if os.getxattr(f"/proc/self/fd/{fd}", xattr) == b"y":
-                    return True
-            except OSError:
-                continue
-        try:
-            return stat.S_ISREG(os.stat(OPAQUE, dir_fd=fd, follow_symlinks=False).st_mode)
-        except OSError:
-            return False
+        return is_opaque(proc_path(fd, "."), xattrs)
     finally:
         os.close(fd)
 
@@ -126,9 +119,7 @@ def layer_mismatches(
             elif leaf.startswith(WHITEOUT_PREFIX):
                 name = f"{head}/{leaf[len(WHITEOUT_PREFIX) :]}".lstrip("/")
                 st = _lstat(root, name) if overlay else None
-                ok = not overlay or (
-                    st is not None and stat.S_ISCHR(st.st_mode) and st.st_rdev == 0
-                )
+                ok = not overlay or (st is not None and is_whiteout(st))
                 why = "" if ok else "whiteout lost"
             else:
                 why = _differs(member, _lstat(root, name))

@@ -135,10 +135,7 @@ class Snapshots:
         rec = self.begin(chain_id, parent, diff_id)
         fs = self.paths.snap_fs(chain_id)
         try:
-            self.driver.init_snapshot(fs, self.paths.snap_fs(parent) if parent else None)
-            actual, compression = unpack_blob(self.content, blob, fs, self.driver)
-            if actual != diff_id:
-                raise DigestMismatch(diff_id, actual, f"layer {blob} diff_id")
+            compression = self._unpack_into(fs, parent, blob, diff_id)
         except BaseException as err:
             self._abandon(chain_id)
             if disk_full(err):
@@ -152,6 +149,15 @@ class Snapshots:
             blob, self.content.size(blob), diff_id
         )
         self.finish(rec)
+
+    def _unpack_into(self, fs: Path, parent: str | None, blob: str, diff_id: str) -> str:
+        """Unpack `blob` into the new snapshot dir `fs` over `parent`; returns its compression.
+        A blob whose content does not hash to `diff_id` raises DigestMismatch."""
+        self.driver.init_snapshot(fs, self.paths.snap_fs(parent) if parent else None)
+        actual, compression = unpack_blob(self.content, blob, fs, self.driver)
+        if actual != diff_id:
+            raise DigestMismatch(diff_id, actual, f"layer {blob} diff_id")
+        return compression
 
     def add_from_dir(
         self, chain_id: str, parent: str | None, diff_id: str, src_dir: Path, move: bool
@@ -217,10 +223,7 @@ class Snapshots:
         fresh = fs.with_name("fs.new")
         remove_tree(fresh)
         try:
-            self.driver.init_snapshot(fresh, self.paths.snap_fs(rec.parent) if rec.parent else None)
-            actual, _ = unpack_blob(self.content, memo.digest, fresh, self.driver)
-            if actual != memo.diff_id:
-                raise DigestMismatch(memo.diff_id, actual, f"layer {memo.digest} diff_id")
+            self._unpack_into(fresh, rec.parent, memo.digest, memo.diff_id)
         except BaseException:
             remove_tree(fresh)
             raise

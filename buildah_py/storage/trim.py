@@ -19,7 +19,8 @@ _SAME = ("st_mode", "st_uid", "st_gid", "st_mtime_ns")
 
 
 def is_opaque(path: Path | str, xattrs: tuple[str, ...]) -> bool:
-    """Marked opaque by kernel overlay (an xattr) or by fuse-overlayfs (also a marker file)."""
+    """Marked opaque by kernel overlay (an xattr) or by fuse-overlayfs (also a marker file);
+    for an open directory fd, pass ``/proc/self/fd/FD/.``."""
     for xattr in xattrs:
         try:
             if os.getxattr(path, xattr, follow_symlinks=False) == b"y":
@@ -32,7 +33,8 @@ def is_opaque(path: Path | str, xattrs: tuple[str, ...]) -> bool:
         return False
 
 
-def _is_whiteout(st: os.stat_result) -> bool:
+def is_whiteout(st: os.stat_result) -> bool:
+    """An overlay whiteout: a 0/0 character device."""
     return stat.S_ISCHR(st.st_mode) and st.st_rdev == 0
 
 
@@ -48,7 +50,7 @@ def lower_stat(lowers: list[Path], rel: str, userxattr: bool) -> os.stat_result 
                 st = os.lstat(anc)
             except OSError:
                 break  # this layer does not have the ancestor: look at its own path anyway
-            if _is_whiteout(st) or not stat.S_ISDIR(st.st_mode):
+            if is_whiteout(st) or not stat.S_ISDIR(st.st_mode):
                 return None
             if is_opaque(anc, xattr):
                 hidden = True  # the path, if not in this layer, is hidden below it
@@ -58,7 +60,7 @@ def lower_stat(lowers: list[Path], rel: str, userxattr: bool) -> os.stat_result 
             if hidden:
                 return None
             continue
-        return None if _is_whiteout(st) else st
+        return None if is_whiteout(st) else st
     return None
 
 

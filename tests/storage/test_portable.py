@@ -7,11 +7,12 @@ import gzip
 import json
 import os
 import subprocess
-import sys
 import tarfile
 from pathlib import Path
 
 import pytest
+
+from tests.e2e.cliutil import Cli as StoreCli
 
 REPO = Path(__file__).resolve().parents[2]
 BASE = """FROM localhost/bb
@@ -22,23 +23,18 @@ RUN rm -rf /opq && mkdir /opq && rm /bin/gone
 Header = tuple[str, int, int, int, bytes]
 
 
-class Cli:
-    def __init__(self, base: Path, driver: str) -> None:
-        self.base, self.driver = base, driver
-        self.env = dict(
-            os.environ,
-            BUILDAH_PY_ROOT=str(base / "root"),
-            BUILDAH_PY_RUNROOT=str(base / "run"),
-            PYTHONPATH=str(REPO),
-            TMPDIR=str(base.parent),
-        )
+class Cli(StoreCli):
+    """The CLI on the store under `base` with `driver`; a traceback fails the test."""
 
-    def __call__(self, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
-        argv = [sys.executable, "-m", "buildah_py.cli.main", "--storage-driver", self.driver]
-        proc = subprocess.run(
-            [*argv, *args], env=self.env, capture_output=True, text=True, timeout=300
-        )
-        assert not ok or proc.returncode == 0, proc.stderr
+    def __init__(self, base: Path, driver: str) -> None:
+        super().__init__(base / "root", base / "run")
+        self.base, self.driver = base, driver
+        self.env.update(PYTHONPATH=str(REPO), TMPDIR=str(base.parent))
+
+    def __call__(  # type: ignore[override]
+        self, *args: str, check: bool = True
+    ) -> subprocess.CompletedProcess[str]:
+        proc = super().__call__("--storage-driver", self.driver, *args, check=check, timeout=300)
         assert "Traceback" not in proc.stderr
         return proc
 
@@ -91,7 +87,7 @@ def test_a_store_copied_without_owners_is_found_and_repaired(
             whiteout.unlink()
     broken = _top(cli, "broken")  # without repair the next layer ships the copier's owners
     assert ("home/app", 4242, 4242, 0o755, tarfile.DIRTYPE) in broken
-    found = cli("check", ok=False)
+    found = cli("check", check=False)
     assert found.returncode == 1 and "was the store copied without its owners?" in found.stdout
     assert "home/app owned by 4242:4242, the layer says 1000:1001" in found.stdout
     if driver != "vfs":
@@ -123,13 +119,13 @@ def test_export_import_round_trip(driver: str, tmp_path: Path, busybox_tar: Path
     # hard links stay links; a second import into that store is refused, the store untouched
     apps = list((other.base / "root").glob("snapshots/*/fs/home/app"))
     assert apps and all(os.path.samefile(d / "f", d / "hard") for d in apps)
-    again = other("store", "import", str(archive), ok=False)
+    again = other("store", "import", str(archive), check=False)
     assert again.returncode != 0 and "the store is not empty" in again.stderr
     bad = tmp_path / "bad.tar"
     with tarfile.open(bad, "w") as tar:
         tar.add(busybox_tar, "x")
     fresh = Cli(tmp_path / "c", driver)
-    wrong = fresh("store", "import", str(bad), ok=False)
+    wrong = fresh("store", "import", str(bad), check=False)
     assert "not a buildah-py store export" in wrong.stderr and not (fresh.base / "root").exists()
 
 
@@ -138,6 +134,6 @@ def test_export_refuses_mounted_containers(tmp_path: Path, busybox_tar: Path) ->
     cli("import", str(busybox_tar), "localhost/bb", "--timestamp", "0")
     ctr = cli("from", "localhost/bb").stdout.strip()
     cli("mount", ctr)
-    out = cli("store", "export", str(tmp_path / "s.tar"), ok=False)
+    out = cli("store", "export", str(tmp_path / "s.tar"), check=False)
     assert out.returncode != 0 and "are mounted; unmount them first" in out.stderr
     assert not list(tmp_path.glob("*s.tar"))
