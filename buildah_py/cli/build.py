@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
@@ -14,78 +13,76 @@ from buildah_py.cli.build_flags import (
     refuse,
     refused_options,
 )
-from buildah_py.cli.common import Globals, handle_errors, pass_globals, setup_logging
+from buildah_py.cli.common import (
+    Globals,
+    handle_errors,
+    option_group,
+    pass_globals,
+    setup_logging,
+)
 from buildah_py.cli.registry import registry_options
 from buildah_py.cli.runflags import run_env_options
 from buildah_py.isolation.runopts import RunOptions
 from buildah_py.transports.options import RegistryOptions
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _options(f: F) -> F:
-    decorators = [
-        click.option(
-            "-f",
-            "--file",
-            "dockerfile",
-            help="Dockerfile or Python build script (.py); - for stdin.",
-        ),
-        click.option("-t", "--tag", "tags", multiple=True, help="Name for the image (repeatable)."),
-        click.option(
-            "--build-arg",
-            "build_args",
-            multiple=True,
-            help="K=V, or K to take it from the environment.",
-        ),
-        click.option(
-            "--build-arg-file", "build_arg_files", multiple=True, help="File of K=V lines."
-        ),
-        click.option("--target", help="Build up to this stage."),
-        click.option("--layers/--no-layers", default=True, help="Cache each step (default on)."),
-        click.option("--no-cache", is_flag=True, help="Run every step; reuse nothing."),
-        click.option(
-            "--format",
-            "fmt",
-            type=click.Choice(["oci", "docker"]),
-            envvar="BUILDAH_FORMAT",
-            default="oci",
-            help="Image format (docker keeps HEALTHCHECK, ONBUILD, SHELL).",
-        ),
-        click.option(
-            "--isolation",
-            envvar="BUILDAH_ISOLATION",
-            type=click.Choice(["chroot", "oci", "rootless"]),
-            help="How RUN steps are isolated.",
-        ),
-        click.option("--platform", help="os/arch[/variant] to build for."),
-        click.option("--secret", "secrets", multiple=True, help="id=ID,src=PATH or id=ID,env=VAR."),
-        click.option("--iidfile", help="Write the image ID to this file."),
-        click.option(
-            "--timestamp",
-            type=int,
-            help="Creation time (seconds since the epoch) for reproducibility.",
-        ),
-        click.option("-q", "--quiet", is_flag=True, help="Print only the image ID."),
-        click.option(
-            "--pull",
-            default="missing",
-            is_flag=False,
-            flag_value="true",
-            type=click.Choice(["missing", "always", "never", "true", "false"]),
-            help="When to pull base images (bare --pull: always; false: missing).",
-        ),
-        click.option("--ignorefile", help="Ignore file instead of .containerignore/.dockerignore."),
-        click.option(
-            "--network",
-            type=click.Choice(["host", "none", "default"]),
-            help="Network for RUN steps.",
-        ),
-        click.option("--jobs", type=int, default=4, help="Stages built at once."),
-    ]
-    for d in reversed(decorators):
-        f = d(f)
-    return f
+#: The basic flags of ``build``.
+_options = option_group(
+    click.option(
+        "-f",
+        "--file",
+        "dockerfile",
+        help="Dockerfile or Python build script (.py); - for stdin.",
+    ),
+    click.option("-t", "--tag", "tags", multiple=True, help="Name for the image (repeatable)."),
+    click.option(
+        "--build-arg",
+        "build_args",
+        multiple=True,
+        help="K=V, or K to take it from the environment.",
+    ),
+    click.option("--build-arg-file", "build_arg_files", multiple=True, help="File of K=V lines."),
+    click.option("--target", help="Build up to this stage."),
+    click.option("--layers/--no-layers", default=True, help="Cache each step (default on)."),
+    click.option("--no-cache", is_flag=True, help="Run every step; reuse nothing."),
+    click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(["oci", "docker"]),
+        envvar="BUILDAH_FORMAT",
+        default="oci",
+        help="Image format (docker keeps HEALTHCHECK, ONBUILD, SHELL).",
+    ),
+    click.option(
+        "--isolation",
+        envvar="BUILDAH_ISOLATION",
+        type=click.Choice(["chroot", "oci", "rootless"]),
+        help="How RUN steps are isolated.",
+    ),
+    click.option("--platform", help="os/arch[/variant] to build for."),
+    click.option("--secret", "secrets", multiple=True, help="id=ID,src=PATH or id=ID,env=VAR."),
+    click.option("--iidfile", help="Write the image ID to this file."),
+    click.option(
+        "--timestamp",
+        type=int,
+        help="Creation time (seconds since the epoch) for reproducibility.",
+    ),
+    click.option("-q", "--quiet", is_flag=True, help="Print only the image ID."),
+    click.option(
+        "--pull",
+        default="missing",
+        is_flag=False,
+        flag_value="true",
+        type=click.Choice(["missing", "always", "never", "true", "false"]),
+        help="When to pull base images (bare --pull: always; false: missing).",
+    ),
+    click.option("--ignorefile", help="Ignore file instead of .containerignore/.dockerignore."),
+    click.option(
+        "--network",
+        type=click.Choice(["host", "none", "default"]),
+        help="Network for RUN steps.",
+    ),
+    click.option("--jobs", type=int, default=4, help="Stages built at once."),
+)
 
 
 def _log_level(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
