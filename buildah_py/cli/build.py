@@ -115,8 +115,8 @@ def build_cmd(
 
 
 def _pull_policy(kw: dict[str, Any]) -> str:
-    pull: str = kw.pop("pull")
-    always, never = kw.pop("pull_always"), kw.pop("pull_never")
+    pull: str = kw["pull"]
+    always, never = kw["pull_always"], kw["pull_never"]
     if always and never:
         raise click.UsageError("--pull-always and --pull-never are mutually exclusive")
     if always or never:
@@ -125,59 +125,42 @@ def _pull_policy(kw: dict[str, Any]) -> str:
     return {"true": "always", "false": "missing"}.get(pull, pull)
 
 
+#: BuildOptions fields that take their flag's value as click gives it.
+_AS_GIVEN = (
+    "context dockerfile tags target isolation platform secrets iidfile timestamp quiet ignorefile"
+    " unsetenv identity_label omit_history arch variant squash rm force_rm from_image"
+    " skip_unused_stages add_host run_options runtime"
+).split()
+
+
 def _build(g: Globals, registry: RegistryOptions, kw: dict[str, Any]) -> None:
     from buildah_py.frontend import BuildOptions, build, parse_build_args
 
     refuse(kw)
-    for ignored in ("compress", "disable_content_trust"):
-        kw.pop(ignored)
     for entry in kw["add_host"]:
         host, _, ip = entry.partition(":")
         if not host or not ip:
             raise click.BadParameter(f"{entry!r}: want HOST:IP", param_hint="--add-host")
-    logfile = kw.pop("logfile")
+    logfile = kw["logfile"]
     try:
         out = open(logfile, "a") if logfile else None  # closed below
     except OSError as err:
         raise click.BadParameter(f"{logfile}: {err.strerror}", param_hint="--logfile") from None
     try:
         opts = BuildOptions(
-            context=kw["context"],
-            dockerfile=kw["dockerfile"],
-            tags=kw["tags"],
+            **{name: kw[name] for name in _AS_GIVEN},
             build_args=parse_build_args(kw["build_args"], kw["build_arg_files"]),
-            target=kw["target"],
             cache=kw["layers"] and not kw["no_cache"],
             format=kw["fmt"],
-            isolation=kw["isolation"],
-            platform=kw["platform"],
-            secrets=kw["secrets"],
-            iidfile=kw["iidfile"],
-            timestamp=kw["timestamp"],
-            quiet=kw["quiet"],
+            os=kw["os_"],
             pull=_pull_policy(kw),
-            ignorefile=kw["ignorefile"],
             network=None if kw["network"] == "default" else kw["network"],
             jobs=max(1, kw["jobs"]),
             registry=registry,
             labels=key_value_map(kw["labels"], "--label"),
             annotations=key_value_map(kw["annotations"], "--annotation"),
             env=[f"{k}={v}" for k, v in key_value_map(kw["env"], "--env").items()],
-            unsetenv=kw["unsetenv"],
-            identity_label=kw["identity_label"],
-            omit_history=kw["omit_history"],
-            os=kw["os_"],
-            arch=kw["arch"],
-            variant=kw["variant"],
-            squash=kw["squash"],
             compression="none" if kw["disable_compression"] else "gzip",
-            rm=kw["rm"],
-            force_rm=kw["force_rm"],
-            from_image=kw["from_image"],
-            skip_unused_stages=kw["skip_unused_stages"],
-            add_host=kw["add_host"],
-            run_options=kw["run_options"],
-            runtime=kw["runtime"],
             out=out,
         )
         image = build(opts, g.store())
