@@ -55,12 +55,10 @@ refused_options = option_group(*(_refused_option(dest) for dest in REFUSED))
 
 
 def refuse(kw: dict[str, Any]) -> None:
-    """Pop the refused flags from `kw`; the first one given ends the build with its reason."""
-    for dest in REFUSED:
-        value = kw.pop(dest, None)
-        if value:
-            name = "--" + dest.replace("_", "-")
-            raise click.UsageError(f"{name}: {REFUSED[dest]}")
+    """The first refused flag given in `kw` ends the build with its reason."""
+    for dest, reason in REFUSED.items():
+        if kw.get(dest):
+            raise click.UsageError(f"--{dest.replace('_', '-')}: {reason}")
 
 
 #: --label, --annotation, --env, --unsetenv, --identity-label, --omit-history, --os, --arch,
