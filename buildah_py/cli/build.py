@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
@@ -14,78 +13,76 @@ from buildah_py.cli.build_flags import (
     refuse,
     refused_options,
 )
-from buildah_py.cli.common import Globals, handle_errors, pass_globals, setup_logging
+from buildah_py.cli.common import (
+    Globals,
+    handle_errors,
+    option_group,
+    pass_globals,
+    setup_logging,
+)
 from buildah_py.cli.registry import registry_options
 from buildah_py.cli.runflags import run_env_options
 from buildah_py.isolation.runopts import RunOptions
 from buildah_py.transports.options import RegistryOptions
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _options(f: F) -> F:
-    decorators = [
-        click.option(
-            "-f",
-            "--file",
-            "dockerfile",
-            help="Dockerfile or Python build script (.py); - for stdin.",
-        ),
-        click.option("-t", "--tag", "tags", multiple=True, help="Name for the image (repeatable)."),
-        click.option(
-            "--build-arg",
-            "build_args",
-            multiple=True,
-            help="K=V, or K to take it from the environment.",
-        ),
-        click.option(
-            "--build-arg-file", "build_arg_files", multiple=True, help="File of K=V lines."
-        ),
-        click.option("--target", help="Build up to this stage."),
-        click.option("--layers/--no-layers", default=True, help="Cache each step (default on)."),
-        click.option("--no-cache", is_flag=True, help="Run every step; reuse nothing."),
-        click.option(
-            "--format",
-            "fmt",
-            type=click.Choice(["oci", "docker"]),
-            envvar="BUILDAH_FORMAT",
-            default="oci",
-            help="Image format (docker keeps HEALTHCHECK, ONBUILD, SHELL).",
-        ),
-        click.option(
-            "--isolation",
-            envvar="BUILDAH_ISOLATION",
-            type=click.Choice(["chroot", "oci", "rootless"]),
-            help="How RUN steps are isolated.",
-        ),
-        click.option("--platform", help="os/arch[/variant] to build for."),
-        click.option("--secret", "secrets", multiple=True, help="id=ID,src=PATH or id=ID,env=VAR."),
-        click.option("--iidfile", help="Write the image ID to this file."),
-        click.option(
-            "--timestamp",
-            type=int,
-            help="Creation time (seconds since the epoch) for reproducibility.",
-        ),
-        click.option("-q", "--quiet", is_flag=True, help="Print only the image ID."),
-        click.option(
-            "--pull",
-            default="missing",
-            is_flag=False,
-            flag_value="true",
-            type=click.Choice(["missing", "always", "never", "true", "false"]),
-            help="When to pull base images (bare --pull: always; false: missing).",
-        ),
-        click.option("--ignorefile", help="Ignore file instead of .containerignore/.dockerignore."),
-        click.option(
-            "--network",
-            type=click.Choice(["host", "none", "default"]),
-            help="Network for RUN steps.",
-        ),
-        click.option("--jobs", type=int, default=4, help="Stages built at once."),
-    ]
-    for d in reversed(decorators):
-        f = d(f)
-    return f
+#: The basic flags of ``build``.
+_options = option_group(
+    click.option(
+        "-f",
+        "--file",
+        "dockerfile",
+        help="Dockerfile or Python build script (.py); - for stdin.",
+    ),
+    click.option("-t", "--tag", "tags", multiple=True, help="Name for the image (repeatable)."),
+    click.option(
+        "--build-arg",
+        "build_args",
+        multiple=True,
+        help="K=V, or K to take it from the environment.",
+    ),
+    click.option("--build-arg-file", "build_arg_files", multiple=True, help="File of K=V lines."),
+    click.option("--target", help="Build up to this stage."),
+    click.option("--layers/--no-layers", default=True, help="Cache each step (default on)."),
+    click.option("--no-cache", is_flag=True, help="Run every step; reuse nothing."),
+    click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(["oci", "docker"]),
+        envvar="BUILDAH_FORMAT",
+        default="oci",
+        help="Image format (docker keeps HEALTHCHECK, ONBUILD, SHELL).",
+    ),
+    click.option(
+        "--isolation",
+        envvar="BUILDAH_ISOLATION",
+        type=click.Choice(["chroot", "oci", "rootless"]),
+        help="How RUN steps are isolated.",
+    ),
+    click.option("--platform", help="os/arch[/variant] to build for."),
+    click.option("--secret", "secrets", multiple=True, help="id=ID,src=PATH or id=ID,env=VAR."),
+    click.option("--iidfile", help="Write the image ID to this file."),
+    click.option(
+        "--timestamp",
+        type=int,
+        help="Creation time (seconds since the epoch) for reproducibility.",
+    ),
+    click.option("-q", "--quiet", is_flag=True, help="Print only the image ID."),
+    click.option(
+        "--pull",
+        default="missing",
+        is_flag=False,
+        flag_value="true",
+        type=click.Choice(["missing", "always", "never", "true", "false"]),
+        help="When to pull base images (bare --pull: always; false: missing).",
+    ),
+    click.option("--ignorefile", help="Ignore file instead of .containerignore/.dockerignore."),
+    click.option(
+        "--network",
+        type=click.Choice(["host", "none", "default"]),
+        help="Network for RUN steps.",
+    ),
+    click.option("--jobs", type=int, default=4, help="Stages built at once."),
+)
 
 
 def _log_level(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
@@ -118,8 +115,8 @@ def build_cmd(
 
 
 def _pull_policy(kw: dict[str, Any]) -> str:
-    pull: str = kw.pop("pull")
-    always, never = kw.pop("pull_always"), kw.pop("pull_never")
+    pull: str = kw["pull"]
+    always, never = kw["pull_always"], kw["pull_never"]
     if always and never:
         raise click.UsageError("--pull-always and --pull-never are mutually exclusive")
     if always or never:
@@ -128,59 +125,42 @@ def _pull_policy(kw: dict[str, Any]) -> str:
     return {"true": "always", "false": "missing"}.get(pull, pull)
 
 
+#: BuildOptions fields that take their flag's value as click gives it.
+_AS_GIVEN = (
+    "context dockerfile tags target isolation platform secrets iidfile timestamp quiet ignorefile"
+    " unsetenv identity_label omit_history arch variant squash rm force_rm from_image"
+    " skip_unused_stages add_host run_options runtime"
+).split()
+
+
 def _build(g: Globals, registry: RegistryOptions, kw: dict[str, Any]) -> None:
     from buildah_py.frontend import BuildOptions, build, parse_build_args
 
     refuse(kw)
-    for ignored in ("compress", "disable_content_trust"):
-        kw.pop(ignored)
     for entry in kw["add_host"]:
         host, _, ip = entry.partition(":")
         if not host or not ip:
             raise click.BadParameter(f"{entry!r}: want HOST:IP", param_hint="--add-host")
-    logfile = kw.pop("logfile")
+    logfile = kw["logfile"]
     try:
         out = open(logfile, "a") if logfile else None  # closed below
     except OSError as err:
         raise click.BadParameter(f"{logfile}: {err.strerror}", param_hint="--logfile") from None
     try:
         opts = BuildOptions(
-            context=kw["context"],
-            dockerfile=kw["dockerfile"],
-            tags=kw["tags"],
+            **{name: kw[name] for name in _AS_GIVEN},
             build_args=parse_build_args(kw["build_args"], kw["build_arg_files"]),
-            target=kw["target"],
             cache=kw["layers"] and not kw["no_cache"],
             format=kw["fmt"],
-            isolation=kw["isolation"],
-            platform=kw["platform"],
-            secrets=kw["secrets"],
-            iidfile=kw["iidfile"],
-            timestamp=kw["timestamp"],
-            quiet=kw["quiet"],
+            os=kw["os_"],
             pull=_pull_policy(kw),
-            ignorefile=kw["ignorefile"],
             network=None if kw["network"] == "default" else kw["network"],
             jobs=max(1, kw["jobs"]),
             registry=registry,
             labels=key_value_map(kw["labels"], "--label"),
             annotations=key_value_map(kw["annotations"], "--annotation"),
             env=[f"{k}={v}" for k, v in key_value_map(kw["env"], "--env").items()],
-            unsetenv=kw["unsetenv"],
-            identity_label=kw["identity_label"],
-            omit_history=kw["omit_history"],
-            os=kw["os_"],
-            arch=kw["arch"],
-            variant=kw["variant"],
-            squash=kw["squash"],
             compression="none" if kw["disable_compression"] else "gzip",
-            rm=kw["rm"],
-            force_rm=kw["force_rm"],
-            from_image=kw["from_image"],
-            skip_unused_stages=kw["skip_unused_stages"],
-            add_host=kw["add_host"],
-            run_options=kw["run_options"],
-            runtime=kw["runtime"],
             out=out,
         )
         image = build(opts, g.store())

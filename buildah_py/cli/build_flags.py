@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
-F = TypeVar("F", bound=Callable[..., Any])
+from buildah_py.cli.common import option_group
+from buildah_py.cli.fromflags import DECRYPTION
 
 #: Flags accepted by name and refused when given, with what would honour them.
 REFUSED: dict[str, str] = {
-    "decryption_key": "encrypted images are not supported; decrypt first with "
-    "`skopeo copy --decryption-key`",
+    "decryption_key": DECRYPTION,
     "cache_from": "remote build caches are not supported (see the cache issue)",
     "cache_to": "remote build caches are not supported (see the cache issue)",
     "cache_ttl": "remote build caches are not supported (see the cache issue)",
@@ -37,16 +37,12 @@ _FLAGS = {
 }
 
 
-def refused_options(fn: F) -> F:
-    """Every refused flag as an option (repeatable where buildah's is); see :func:`refuse`."""
-    for dest in reversed(REFUSED):
-        name = "--" + dest.replace("_", "-")
-        decls = [name, dest] if dest not in _SHORT else [_SHORT[dest], name, dest]
-        if dest in _FLAGS:
-            fn = click.option(*decls, is_flag=True, default=False, help=_refused(dest))(fn)
-        else:
-            fn = click.option(*decls, multiple=True, help=_refused(dest))(fn)
-    return fn
+def _refused_option(dest: str) -> Callable[[Any], Any]:
+    name = "--" + dest.replace("_", "-")
+    decls = [name, dest] if dest not in _SHORT else [_SHORT[dest], name, dest]
+    if dest in _FLAGS:
+        return click.option(*decls, is_flag=True, default=False, help=_refused(dest))
+    return click.option(*decls, multiple=True, help=_refused(dest))
 
 
 def _refused(dest: str) -> str:
@@ -54,77 +50,70 @@ def _refused(dest: str) -> str:
     return f"Refused: {REFUSED[dest]}"
 
 
+#: Every refused flag as an option (repeatable where buildah's is); see :func:`refuse`.
+refused_options = option_group(*(_refused_option(dest) for dest in REFUSED))
+
+
 def refuse(kw: dict[str, Any]) -> None:
-    """Pop the refused flags from `kw`; the first one given ends the build with its reason."""
-    for dest in REFUSED:
-        value = kw.pop(dest, None)
-        if value:
-            name = "--" + dest.replace("_", "-")
-            raise click.UsageError(f"{name}: {REFUSED[dest]}")
+    """The first refused flag given in `kw` ends the build with its reason."""
+    for dest, reason in REFUSED.items():
+        if kw.get(dest):
+            raise click.UsageError(f"--{dest.replace('_', '-')}: {reason}")
 
 
-def metadata_options(fn: F) -> F:
-    """--label, --annotation, --env, --unsetenv, --identity-label, --omit-history, --os, --arch,
-    --variant, --squash, -D/--disable-compression, --compress."""
-    options = (
-        click.option("--label", "labels", multiple=True, help="K=V label (repeatable)."),
-        click.option(
-            "--annotation", "annotations", multiple=True, help="K=V annotation (repeatable)."
-        ),
-        click.option("--env", "env", multiple=True, help="K=V set in the image (repeatable)."),
-        click.option("--unsetenv", multiple=True, help="Variable removed from the image."),
-        click.option(
-            "--identity-label/--no-identity-label",
-            default=False,
-            help="Add io.buildah.version (off: keeps image IDs reproducible).",
-        ),
-        click.option("--omit-history", is_flag=True, help="Write no history into the image."),
-        click.option("--os", "os_", help="OS recorded in the image."),
-        click.option("--arch", help="Architecture recorded in the image."),
-        click.option("--variant", help="Architecture variant recorded in the image."),
-        click.option("--squash", is_flag=True, help="All new layers as one."),
-        click.option(
-            "-D",
-            "--disable-compression",
-            is_flag=True,
-            help="Store layers uncompressed.",
-        ),
-        click.option("--compress", is_flag=True, help="Legacy; no effect."),
-        click.option("--disable-content-trust", is_flag=True, help="Docker's; no effect."),
-    )
-    for option in reversed(options):
-        fn = option(fn)
-    return fn
+#: --label, --annotation, --env, --unsetenv, --identity-label, --omit-history, --os, --arch,
+#: --variant, --squash, -D/--disable-compression, --compress, --disable-content-trust.
+metadata_options = option_group(
+    click.option("--label", "labels", multiple=True, help="K=V label (repeatable)."),
+    click.option("--annotation", "annotations", multiple=True, help="K=V annotation (repeatable)."),
+    click.option("--env", "env", multiple=True, help="K=V set in the image (repeatable)."),
+    click.option("--unsetenv", multiple=True, help="Variable removed from the image."),
+    click.option(
+        "--identity-label/--no-identity-label",
+        default=False,
+        help="Add io.buildah.version (off: keeps image IDs reproducible).",
+    ),
+    click.option("--omit-history", is_flag=True, help="Write no history into the image."),
+    click.option("--os", "os_", help="OS recorded in the image."),
+    click.option("--arch", help="Architecture recorded in the image."),
+    click.option("--variant", help="Architecture variant recorded in the image."),
+    click.option("--squash", is_flag=True, help="All new layers as one."),
+    click.option(
+        "-D",
+        "--disable-compression",
+        is_flag=True,
+        help="Store layers uncompressed.",
+    ),
+    click.option("--compress", is_flag=True, help="Legacy; no effect."),
+    click.option("--disable-content-trust", is_flag=True, help="Docker's; no effect."),
+)
 
 
-def flow_options(fn: F) -> F:
-    """--rm, --force-rm, --logfile, --skip-unused-stages, --from, --pull-always, --pull-never."""
-    options = (
-        click.option(
-            "--rm/--no-rm",
-            "rm",
-            default=True,
-            help="Remove the build's containers after success (default on).",
-        ),
-        click.option(
-            "--force-rm/--no-force-rm",
-            default=True,
-            help="Remove them after a failure too (default on).",
-        ),
-        click.option("--logfile", help="Write progress to this file instead of stderr."),
-        click.option(
-            "--skip-unused-stages/--no-skip-unused-stages",
-            default=True,
-            help="Skip stages the target does not need (default on).",
-        ),
-        click.option("--from", "from_image", help="Image used instead of the first FROM's."),
-        click.option("--pull-always", is_flag=True, help="Same as --pull=always."),
-        click.option("--pull-never", is_flag=True, help="Same as --pull=never."),
-        click.option("--add-host", "add_host", multiple=True, help="HOST:IP for RUN's /etc/hosts."),
-    )
-    for option in reversed(options):
-        fn = option(fn)
-    return fn
+#: --rm, --force-rm, --logfile, --skip-unused-stages, --from, --pull-always, --pull-never,
+#: --add-host.
+flow_options = option_group(
+    click.option(
+        "--rm/--no-rm",
+        "rm",
+        default=True,
+        help="Remove the build's containers after success (default on).",
+    ),
+    click.option(
+        "--force-rm/--no-force-rm",
+        default=True,
+        help="Remove them after a failure too (default on).",
+    ),
+    click.option("--logfile", help="Write progress to this file instead of stderr."),
+    click.option(
+        "--skip-unused-stages/--no-skip-unused-stages",
+        default=True,
+        help="Skip stages the target does not need (default on).",
+    ),
+    click.option("--from", "from_image", help="Image used instead of the first FROM's."),
+    click.option("--pull-always", is_flag=True, help="Same as --pull=always."),
+    click.option("--pull-never", is_flag=True, help="Same as --pull=never."),
+    click.option("--add-host", "add_host", multiple=True, help="HOST:IP for RUN's /etc/hosts."),
+)
 
 
 def key_value_map(items: tuple[str, ...], flag: str) -> dict[str, str]:

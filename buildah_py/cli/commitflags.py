@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
-
 import click
 
-from buildah_py.cli.common import parse_bool
+from buildah_py.cli.common import option_group, parse_bool
 from buildah_py.container import Image
 from buildah_py.errors import ContainerError
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 #: Flags another part of buildah-py owns, with where the user should look instead.
 REFUSED = {
@@ -22,34 +17,21 @@ REFUSED = {
 }
 
 
-def commit_only_options(fn: F) -> F:
-    """Registry flags for a ``docker://`` destination, and the refused flags, as click options."""
-    wrapped: Any = fn
-    for option in reversed(
-        (
-            click.option("--tls-verify", default=None, help="Verify HTTPS (true/false)."),
-            click.option("--authfile", help="Registry credentials file."),
-            click.option("--creds", help="USER[:PASSWORD] for the registry."),
-            click.option("--cert-dir", help="Directory of CA certificates and client keys."),
-            click.option("--manifest", help="Refused: use `manifest add` after commit."),
-        )
-    ):
-        wrapped = option(wrapped)
-    return commit_refused_options(wrapped)  # type: ignore[no-any-return]
-
-
-def commit_refused_options(fn: F) -> F:
-    """The encryption and signing flags commit and push refuse, as click options."""
-    wrapped: Any = fn
-    for option in reversed(
-        (
-            click.option("--encryption-key", multiple=True, help="Refused: not supported."),
-            click.option("--encrypt-layer", multiple=True, help="Refused: not supported."),
-            click.option("--sign-by", help="Refused: sign with skopeo or cosign."),
-        )
-    ):
-        wrapped = option(wrapped)
-    return wrapped  # type: ignore[no-any-return]
+#: The encryption and signing flags commit and push refuse, as click options.
+commit_refused_options = option_group(
+    click.option("--encryption-key", multiple=True, help="Refused: not supported."),
+    click.option("--encrypt-layer", multiple=True, help="Refused: not supported."),
+    click.option("--sign-by", help="Refused: sign with skopeo or cosign."),
+)
+#: Registry flags for a ``docker://`` destination, and the refused flags, as click options.
+commit_only_options = option_group(
+    commit_refused_options,
+    click.option("--tls-verify", default=None, help="Verify HTTPS (true/false)."),
+    click.option("--authfile", help="Registry credentials file."),
+    click.option("--creds", help="USER[:PASSWORD] for the registry."),
+    click.option("--cert-dir", help="Directory of CA certificates and client keys."),
+    click.option("--manifest", help="Refused: use `manifest add` after commit."),
+)
 
 
 def refuse_elsewhere(given: dict[str, object]) -> None:

@@ -38,6 +38,17 @@ class Globals:
 pass_globals = click.make_pass_decorator(Globals)
 
 
+def option_group(*options: Callable[[Any], Any]) -> Callable[[F], F]:
+    """Several click options as one decorator; --help lists them in the order given."""
+
+    def decorate(fn: F) -> F:
+        for option in reversed(options):
+            fn = option(fn)
+        return fn
+
+    return decorate
+
+
 def fail(message: str, status: int = EXIT_ERROR) -> None:
     click.echo(f"Error: {for_cli(message)}", err=True)
     sys.exit(status)

@@ -4,15 +4,12 @@ later verbs: its format, its isolation, extra /etc/hosts lines, and where its ID
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from typing import Any, TypeVar
 
 import click
 
+from buildah_py.cli.common import option_group
 from buildah_py.container import Container
 from buildah_py.errors import ContainerError
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 DECRYPTION = "encrypted images are not supported; decrypt first with `skopeo copy --decryption-key`"
 #: `config` settings the OCI format cannot carry: warned about for a ``from --format oci``
@@ -32,48 +29,44 @@ DOCKER_ONLY = {
 log = logging.getLogger("buildah_py")
 
 
-def from_options(fn: F) -> F:
-    """--platform, --os, --arch, --variant, -f/--format, --cidfile, --isolation, --network, --add-host,
-    --decryption-key (refused)."""
-    options = (
-        click.option("--platform", help="os/arch[/variant] of the image to pull."),
-        click.option("--os", "os_", help="OS of the image to pull (default: the host's)."),
-        click.option("--arch", help="Architecture of the image to pull (default: the host's)."),
-        click.option("--variant", help="Architecture variant of the image to pull."),
-        click.option(
-            "--format",
-            "-f",
-            "fmt",
-            type=click.Choice(["oci", "docker"]),
-            envvar="BUILDAH_FORMAT",
-            help="Format the container is meant for: with oci, `config` warns about settings only "
-            "the docker format keeps (commit --format still chooses what is written).",
-        ),
-        click.option("--cidfile", help="Write the container's ID to this file."),
-        click.option(
-            "--isolation",
-            type=click.Choice(["chroot", "oci", "rootless"]),
-            help="Isolation `run` uses for this container when it is given none "
-            "(default: $BUILDAH_ISOLATION, else chroot).",
-        ),
-        click.option(
-            "--network",
-            "--net",
-            "network",
-            type=click.Choice(["host", "none", "private"]),
-            help="Network mode `run` uses for this container when it is given none.",
-        ),
-        click.option(
-            "--add-host",
-            "add_host",
-            multiple=True,
-            help="HOST:IP added to /etc/hosts of every `run` in this container (repeatable).",
-        ),
-        click.option("--decryption-key", multiple=True, help=f"Refused: {DECRYPTION}."),
-    )
-    for option in reversed(options):
-        fn = option(fn)
-    return fn
+#: --platform, --os, --arch, --variant, -f/--format, --cidfile, --isolation, --network,
+#: --add-host, --decryption-key (refused).
+from_options = option_group(
+    click.option("--platform", help="os/arch[/variant] of the image to pull."),
+    click.option("--os", "os_", help="OS of the image to pull (default: the host's)."),
+    click.option("--arch", help="Architecture of the image to pull (default: the host's)."),
+    click.option("--variant", help="Architecture variant of the image to pull."),
+    click.option(
+        "--format",
+        "-f",
+        "fmt",
+        type=click.Choice(["oci", "docker"]),
+        envvar="BUILDAH_FORMAT",
+        help="Format the container is meant for: with oci, `config` warns about settings only "
+        "the docker format keeps (commit --format still chooses what is written).",
+    ),
+    click.option("--cidfile", help="Write the container's ID to this file."),
+    click.option(
+        "--isolation",
+        type=click.Choice(["chroot", "oci", "rootless"]),
+        help="Isolation `run` uses for this container when it is given none "
+        "(default: $BUILDAH_ISOLATION, else chroot).",
+    ),
+    click.option(
+        "--network",
+        "--net",
+        "network",
+        type=click.Choice(["host", "none", "private"]),
+        help="Network mode `run` uses for this container when it is given none.",
+    ),
+    click.option(
+        "--add-host",
+        "add_host",
+        multiple=True,
+        help="HOST:IP added to /etc/hosts of every `run` in this container (repeatable).",
+    ),
+    click.option("--decryption-key", multiple=True, help=f"Refused: {DECRYPTION}."),
+)
 
 
 def check_from(decryption_key: tuple[str, ...], add_host: tuple[str, ...]) -> None:

@@ -9,13 +9,31 @@ from typing import Any, TypeVar
 
 import click
 
-from buildah_py.cli.common import handle_errors, parse_bool
+from buildah_py.cli.common import handle_errors, option_group, parse_bool
 from buildah_py.defaults import registry_files
 from buildah_py.errors import AuthError, BuildahPyError
 from buildah_py.transports.options import RegistryOptions
 from buildah_py.transports.registry.retry import RetryPolicy
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+_REGISTRY_FLAGS = option_group(
+    click.option(
+        "--tls-verify",
+        default=None,
+        help="Require HTTPS and verify certificates (true/false).",
+    ),
+    click.option("--authfile", help="Path of the registry credentials file."),
+    click.option("--creds", help="USER:PASSWORD for the registry."),
+    click.option("--cert-dir", help="Directory of CA certificates (*.crt) and client keys."),
+    click.option(
+        "--retry",
+        type=click.IntRange(0, 100),
+        help="Retries on throttling or gateway errors (default 4).",
+    ),
+    click.option("--retry-delay", help="First wait between retries, e.g. 2s (doubles each time)."),
+)
 
 
 def registry_options(fn: F) -> F:
@@ -26,31 +44,7 @@ def registry_options(fn: F) -> F:
     def collect(*args: Any, **kwargs: Any) -> Any:
         return fn(*args, registry=registry_opts(kwargs), **kwargs)
 
-    wrapped: Any = collect
-    for option in reversed(
-        (
-            click.option(
-                "--tls-verify",
-                default=None,
-                help="Require HTTPS and verify certificates (true/false).",
-            ),
-            click.option("--authfile", help="Path of the registry credentials file."),
-            click.option("--creds", help="USER:PASSWORD for the registry."),
-            click.option(
-                "--cert-dir", help="Directory of CA certificates (*.crt) and client keys."
-            ),
-            click.option(
-                "--retry",
-                type=click.IntRange(0, 100),
-                help="Retries on throttling or gateway errors (default 4).",
-            ),
-            click.option(
-                "--retry-delay", help="First wait between retries, e.g. 2s (doubles each time)."
-            ),
-        )
-    ):
-        wrapped = option(wrapped)
-    return wrapped  # type: ignore[no-any-return]
+    return _REGISTRY_FLAGS(collect)  # type: ignore[return-value]
 
 
 def _seconds(text: str) -> float:

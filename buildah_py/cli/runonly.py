@@ -3,17 +3,14 @@ bind sources come from, and ``--no-pivot`` (refused)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
 
 import click
 
 from buildah_py.cli.addhistory import add_history_option
+from buildah_py.cli.common import option_group
 from buildah_py.container.runmounts import RunMount
 from buildah_py.errors import ContainerError
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 NO_PIVOT = (
     "buildah-py always enters the container's root with pivot_root (chroot and oci "
@@ -21,20 +18,16 @@ NO_PIVOT = (
 )
 
 
-def run_only_options(fn: F) -> F:
-    """--add-history, --contextdir, --no-pivot."""
-    options = (
-        add_history_option,
-        click.option(
-            "--contextdir",
-            help="Directory that --mount type=bind sources are taken from and confined to "
-            "(default: any host path).",
-        ),
-        click.option("--no-pivot", is_flag=True, help=f"Refused: {NO_PIVOT}."),
-    )
-    for option in reversed(options):
-        fn = option(fn)
-    return fn
+#: --add-history, --contextdir, --no-pivot.
+run_only_options = option_group(
+    add_history_option,
+    click.option(
+        "--contextdir",
+        help="Directory that --mount type=bind sources are taken from and confined to "
+        "(default: any host path).",
+    ),
+    click.option("--no-pivot", is_flag=True, help=f"Refused: {NO_PIVOT}."),
+)
 
 
 def refuse_no_pivot(no_pivot: bool) -> None:

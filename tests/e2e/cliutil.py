@@ -8,6 +8,14 @@ import sys
 from pathlib import Path
 
 
+def context_with(tmp_path: Path, dockerfile: str) -> str:
+    """The build context `tmp_path`/ctx holding `dockerfile` (written again on a later call)."""
+    ctx = tmp_path / "ctx"
+    ctx.mkdir(exist_ok=True)
+    (ctx / "Dockerfile").write_text(dockerfile)
+    return str(ctx)
+
+
 class Cli:
     """Runs `buildah-py` against one store, as a user would."""
 

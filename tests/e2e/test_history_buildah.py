@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.cliutil import Cli
+from tests.e2e.cliutil import Cli, context_with
 
 CONFIG_ONLY = """\
 FROM scratch
@@ -96,15 +96,13 @@ def test_history_matches_buildah(
     dockerfile: str,
     base_entries: int,
 ) -> None:
-    ctx = tmp_path / "ctx"
-    ctx.mkdir()
-    (ctx / "Dockerfile").write_text(dockerfile)
+    ctx = context_with(tmp_path, dockerfile)
     _buildah(
         buildah_busybox, "bud", "--layers", "--isolation", "chroot",
-        "--build-arg", "B=5", "-t", "theirs", str(ctx),
+        "--build-arg", "B=5", "-t", "theirs", ctx,
     )  # fmt: skip
     theirs = _history(_buildah(buildah_busybox, "inspect", "--type", "image", "theirs"))
-    cli("build", "--build-arg", "B=5", "-t", "ours", str(ctx))
+    cli("build", "--build-arg", "B=5", "-t", "ours", ctx)
     ours = _history(cli.out("inspect", "--type", "image", "ours"))
     assert ours[base_entries:] == theirs[base_entries:]
     # one entry per instruction after FROM (the global ARG is none of the image's)

@@ -8,16 +8,21 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.cliutil import Cli
+from tests.e2e.cliutil import Cli, context_with
 
 pytestmark = pytest.mark.needs_root
 
 
 def _build(cli: Cli, tmp_path: Path, dockerfile: str, *flags: str, tag: str = "t") -> str:
-    ctx = tmp_path / "ctx"
-    ctx.mkdir(exist_ok=True)
-    (ctx / "Dockerfile").write_text(dockerfile)
-    return cli.out("build", "-q", "-t", tag, *flags, str(ctx))
+    return cli.out("build", "-q", "-t", tag, *flags, context_with(tmp_path, dockerfile))
+
+
+def _host_dir(tmp_path: Path, name: str, text: str) -> Path:
+    """A host directory holding one file, for -v."""
+    host = tmp_path / "host"
+    host.mkdir()
+    (host / name).write_text(text)
+    return host
 
 
 def _image_files(cli: Cli, image: str, *paths: str) -> list[str | None]:
@@ -45,9 +50,7 @@ CAP_CHOWN, CAP_NET_ADMIN = 1 << 0, 1 << 12
 def test_build_volume_read_in_run_and_absent_from_image(
     cli: Cli, busybox: str, tmp_path: Path
 ) -> None:
-    host = tmp_path / "host"
-    host.mkdir()
-    (host / "secret.txt").write_text("from the host\n")
+    host = _host_dir(tmp_path, "secret.txt", "from the host\n")
     df = f"FROM {busybox}\nRUN cat /data/secret.txt > /copied && (touch /data/x || true)\n"
     _build(cli, tmp_path, df, "-v", f"{host}:/data:ro")
     assert _image_files(cli, "t", "/copied", "/data") == ["from the host\n", None]
@@ -55,9 +58,7 @@ def test_build_volume_read_in_run_and_absent_from_image(
 
 
 def test_build_overlay_volume_keeps_host_unchanged(cli: Cli, busybox: str, tmp_path: Path) -> None:
-    host = tmp_path / "host"
-    host.mkdir()
-    (host / "f").write_text("lower\n")
+    host = _host_dir(tmp_path, "f", "lower\n")
     df = f"FROM {busybox}\nRUN echo changed > /w/f && echo new > /w/n && cat /w/f > /seen\n"
     _build(cli, tmp_path, df, "--volume", f"{host}:/w:O")
     assert _image_files(cli, "t", "/seen", "/w") == ["changed\n", None]
@@ -135,10 +136,8 @@ def test_refused_before_anything_is_made(
     cli: Cli, busybox: str, tmp_path: Path, verb: str, flags: list[str], message: str
 ) -> None:
     before = cli.out("images", "--json"), cli.out("containers", "--json")
-    ctx = tmp_path / "ctx"
-    ctx.mkdir()
-    (ctx / "Dockerfile").write_text(f"FROM {busybox}\nRUN touch /x\n")
-    args = [*flags, str(ctx)] if verb == "build" else [*flags, busybox]
+    ctx = context_with(tmp_path, f"FROM {busybox}\nRUN touch /x\n")
+    args = [*flags, ctx] if verb == "build" else [*flags, busybox]
     proc = cli(verb, *args, check=False)
     assert proc.returncode == 125
     assert proc.stderr.strip().count("\n") == 0 and message in proc.stderr, proc.stderr
@@ -154,9 +153,7 @@ def test_run_refuses_what_chroot_cannot_honour(cli: Cli, busybox: str) -> None:
 def test_python_build_script_runs_with_the_build_flags(
     cli: Cli, busybox: str, tmp_path: Path
 ) -> None:
-    host = tmp_path / "host"
-    host.mkdir()
-    (host / "x").write_text("script saw it\n")
+    host = _host_dir(tmp_path, "x", "script saw it\n")
     ctx = tmp_path / "ctx"
     ctx.mkdir()
     (ctx / "build.py").write_text(

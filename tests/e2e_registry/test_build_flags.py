@@ -5,15 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.e2e.cliutil import Cli
+from tests.e2e.cliutil import Cli, context_with
 from tests.registry_fixtures import PASSWORD, USER, Registry
-
-
-def _ctx(tmp_path: Path, text: str) -> str:
-    ctx = tmp_path / "ctx"
-    ctx.mkdir(exist_ok=True)
-    (ctx / "Dockerfile").write_text(text)
-    return str(ctx)
 
 
 def test_registry_flags_pull_the_base(
@@ -21,23 +14,25 @@ def test_registry_flags_pull_the_base(
 ) -> None:
     plain = registry.ref("build/base:1")
     cli("push", "-q", "--tls-verify=false", busybox, f"docker://{plain}")
-    ctx = _ctx(tmp_path, f"FROM {plain}\nRUN echo ok > /ok\n")
+    ctx = context_with(tmp_path, f"FROM {plain}\nRUN echo ok > /ok\n")
     refused = cli("build", "-q", "--pull-always", ctx, check=False)
     assert refused.returncode == 125
     cli("build", "-q", "--pull-always", "--tls-verify=false", "--retry", "0", ctx)
     auth = htpasswd_registry.ref("build/base:1")
     creds = f"{USER}:{PASSWORD}"
     cli("push", "-q", "--tls-verify=false", "--creds", creds, busybox, f"docker://{auth}")
-    ctx = _ctx(tmp_path, f"FROM {auth}\n")
+    ctx = context_with(tmp_path, f"FROM {auth}\n")
     anonymous = cli("build", "-q", "--pull=always", "--tls-verify=false", ctx, check=False)
     assert anonymous.returncode == 125 and "401" in anonymous.stderr
     cli("build", "-q", "--pull", "--tls-verify=false", "--creds", creds, ctx)
-    never = cli("build", "-q", "--pull-never", _ctx(tmp_path, "FROM localhost/none\n"), check=False)
+    never = cli(
+        "build", "-q", "--pull-never", context_with(tmp_path, "FROM localhost/none\n"), check=False
+    )
     assert "not found in the local store" in never.stderr
 
 
 def test_metadata_flags_reach_the_config(cli: Cli, busybox: str, tmp_path: Path) -> None:
-    ctx = _ctx(
+    ctx = context_with(
         tmp_path, "FROM scratch-replaced\nENV KEEP=1 DROP=2\nRUN echo a > /a\nRUN echo b > /b\n"
     )
     image_id = cli.out(
@@ -66,7 +61,7 @@ def test_metadata_flags_reach_the_config(cli: Cli, busybox: str, tmp_path: Path)
 
 
 def test_failing_run_sets_the_exit_status(cli: Cli, busybox: str, tmp_path: Path) -> None:
-    ctx = _ctx(tmp_path, f"FROM {busybox}\nRUN exit 7\n")
+    ctx = context_with(tmp_path, f"FROM {busybox}\nRUN exit 7\n")
     log = tmp_path / "build.log"
     failed = cli("build", "--logfile", str(log), ctx, check=False)
     assert failed.returncode == 7 and "status 7" in failed.stderr
@@ -74,7 +69,7 @@ def test_failing_run_sets_the_exit_status(cli: Cli, busybox: str, tmp_path: Path
 
 
 def test_add_host_is_seen_by_run(cli: Cli, busybox: str, tmp_path: Path) -> None:
-    ctx = _ctx(tmp_path, f"FROM {busybox}\nRUN grep registry.test /etc/hosts > /seen\n")
+    ctx = context_with(tmp_path, f"FROM {busybox}\nRUN grep registry.test /etc/hosts > /seen\n")
     image_id = cli.out("build", "-q", "--add-host", "registry.test:10.1.2.3", ctx)
     ctr = cli.out("from", "-q", image_id)
     assert cli.out("run", ctr, "--", "cat", "/seen").split() == ["10.1.2.3", "registry.test"]
@@ -84,7 +79,7 @@ def test_add_host_is_seen_by_run(cli: Cli, busybox: str, tmp_path: Path) -> None
 
 
 def test_refused_flags_say_what_would_honour_them(cli: Cli, tmp_path: Path) -> None:
-    ctx = _ctx(tmp_path, "FROM scratch\n")
+    ctx = context_with(tmp_path, "FROM scratch\n")
     for args, needs in (
         (("-m", "1g"), "--isolation oci"),
         (("-o", "type=local,dest=x"), "push"),

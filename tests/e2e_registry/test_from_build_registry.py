@@ -8,7 +8,7 @@ import json
 import shutil
 from pathlib import Path
 
-from tests.e2e.cliutil import Cli
+from tests.e2e.cliutil import Cli, context_with
 from tests.registry_fixtures import PASSWORD, USER, Registry
 from tests.transports.registry.faultproxy import MANIFEST, Fault, FaultProxy
 
@@ -16,10 +16,7 @@ INSECURE = "--tls-verify=false"
 
 
 def _ctx(tmp_path: Path, base: str) -> str:
-    ctx = tmp_path / "ctx"
-    ctx.mkdir(exist_ok=True)
-    (ctx / "Dockerfile").write_text(f"FROM {base}\nRUN echo built > /built\n")
-    return str(ctx)
+    return context_with(tmp_path, f"FROM {base}\nRUN echo built > /built\n")
 
 
 def _authfile(tmp_path: Path, host: str) -> str:

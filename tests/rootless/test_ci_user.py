@@ -4,14 +4,12 @@ against loopback registries. Once with subordinate IDs, once for a user without 
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import shutil
 import stat
 import subprocess
 import sys
-import tarfile
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +18,7 @@ import pytest
 
 from tests.registry_fixtures import PASSWORD, USER, Registry, htpasswd_registry, registry
 from tests.rootless.conftest import User, _ids, _retry, set_range
+from tests.rootless.test_rootless import _layers
 
 __all__ = ["htpasswd_registry", "registry"]
 
@@ -112,21 +111,6 @@ def bare_job(bare_user: User, public: Path) -> Iterator[Job]:
     j.cleanup()
 
 
-def _layers(archive: Path) -> list[dict[str, tarfile.TarInfo]]:
-    out = []
-    with tarfile.open(archive) as outer:
-        index = json.load(outer.extractfile("index.json"))  # type: ignore[arg-type]
-
-        def blob(digest: str) -> bytes:
-            return outer.extractfile("blobs/sha256/" + digest.split(":")[1]).read()  # type: ignore[union-attr]
-
-        manifest = json.loads(blob(index["manifests"][0]["digest"]))
-        for layer in manifest["layers"]:
-            with tarfile.open(fileobj=io.BytesIO(blob(layer["digest"]))) as tar:
-                out.append({m.name.lstrip("./").rstrip("/"): m for m in tar.getmembers()})
-    return out
-
-
 def _pushed_owners(ref: str, tmp: Path) -> dict[str, tuple[int, int, int]]:
     """Owners and modes of /srv/* in the image at `ref`, as skopeo (root) fetches it."""
     archive = tmp / "fetched.tar"
@@ -137,7 +121,8 @@ def _pushed_owners(ref: str, tmp: Path) -> dict[str, tuple[int, int, int]]:
     )
     found = {}
     for layer in _layers(archive):
-        for name, m in layer.items():
+        for path, m in layer.items():
+            name = path.rstrip("/")  # a directory's entry ends in "/"
             if name == "srv" or name.startswith("srv/"):
                 found[name] = (m.uid, m.gid, m.mode & 0o7777)
     return found
