@@ -1,6 +1,6 @@
 """A real unprivileged user with a subordinate ID range, and the CLI run as that user.
 
-The user is created for the session (`useradd`, a `name:200000:65536` line in /etc/subuid
+The user is created for the session (`add_user`, a `name:200000:65536` line in /etc/subuid
 and /etc/subgid) and removed afterwards. Directories on the way to the interpreter and the
 repository that the user cannot enter get o+x for the session, and /dev/net/tun the usual
 0666 (some hosts make it 0600); all are restored after.
@@ -45,6 +45,18 @@ def set_range(name: str, subid_range: str | None) -> None:
             path.write_text("".join(kept))
 
 
+def add_user(name: str) -> None:
+    """`useradd -m` that leaves /etc/subuid and /etc/subgid alone: useradd rewrites them under
+    a lock of its own, not `set_range`'s, so a parallel worker's range could be lost."""
+    _retry(["useradd", "-m", "-K", "SUB_UID_COUNT=0", "-K", "SUB_GID_COUNT=0", name])
+
+
+def remove_user(name: str) -> None:
+    """The range first: userdel with no range of the user's rewrites neither file."""
+    set_range(name, None)
+    _retry(["userdel", "-r", "-f", name])
+
+
 def _ancestors(path: Path) -> list[Path]:
     return [path, *path.parents]
 
@@ -84,11 +96,11 @@ def user() -> Iterator[User]:
     if os.geteuid() != 0:
         pytest.fail("the rootless tests create a user: run them as root")
     name = f"buildtest-{secrets.token_hex(4)}"
-    _retry(["useradd", "-m", name])
+    add_user(name)
     changed: list[tuple[Path, int]] = []
     work = Path(tempfile.mkdtemp(prefix="buildah-py-rootless-", dir="/tmp"))
     try:
-        set_range(name, RANGE)  # replaces any range useradd allocated itself
+        set_range(name, RANGE)
         for path in {*_ancestors(Path(sys.executable).resolve().parent), *_ancestors(REPO)}:
             mode = path.stat().st_mode
             if not mode & stat.S_IXOTH:
@@ -109,8 +121,7 @@ def user() -> Iterator[User]:
         for path, mode in changed:
             path.chmod(stat.S_IMODE(mode))
         shutil.rmtree(work, ignore_errors=True)
-        _retry(["userdel", "-r", "-f", name])
-        set_range(name, None)
+        remove_user(name)
 
 
 def _retry(argv: list[str]) -> None:

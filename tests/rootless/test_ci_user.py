@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.registry_fixtures import PASSWORD, USER, Registry, htpasswd_registry, registry
-from tests.rootless.conftest import User, _ids, _retry, set_range
+from tests.rootless.conftest import User, _ids, add_user, remove_user
 from tests.rootless.test_rootless import _layers
 
 __all__ = ["htpasswd_registry", "registry"]
@@ -92,8 +92,7 @@ def job(user: User, public: Path) -> Iterator[Job]:
 def bare_user() -> Iterator[User]:
     """A second user, with no line in /etc/subuid or /etc/subgid."""
     name = f"buildbare-{os.getpid() % 100000}"
-    _retry(["useradd", "-m", name])
-    set_range(name, None)
+    add_user(name)
     work = Path(tempfile.mkdtemp(prefix="buildah-py-bare-", dir="/tmp"))
     os.chown(work, *_ids(name))
     try:
@@ -101,7 +100,7 @@ def bare_user() -> Iterator[User]:
     finally:
         shutil.rmtree(work, ignore_errors=True)
         shutil.rmtree(f"/tmp/buildah-py-run-{_ids(name)[0]}", ignore_errors=True)
-        _retry(["userdel", "-r", "-f", name])
+        remove_user(name)
 
 
 @pytest.fixture
