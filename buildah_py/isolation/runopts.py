@@ -251,7 +251,8 @@ _SIZE_UNITS = {"": 1, "b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 <
 
 def parse_size(text: str, flag: str) -> int:
     """``64m``, ``1g``, ``1024`` (bytes) as docker and buildah take sizes."""
-    t = text.strip().lower().removesuffix("b") if text.strip().lower() != "b" else ""
+    t = text.strip().lower()
+    t = t[:-1] if t.endswith("b") else t  # 64mb is 64m; a bare "b" leaves no number
     num, unit = (t[:-1], t[-1]) if t and t[-1] in _SIZE_UNITS else (t, "")
     try:
         value = float(num) * _SIZE_UNITS[unit]
