@@ -231,7 +231,9 @@ def test_ci_job_without_subordinate_ids(
 def test_runroot_takeover_is_refused(user: User, bare_user: User, public: Path) -> None:
     job = Job(user, public, public / "registries.conf")
     try:
-        # Another user made the runroot first, open to everyone.
+        # Another user made the runroot first, open to everyone (after any left by a test
+        # of the same user: a store's auth and temporary files default there too).
+        shutil.rmtree(job.runroot, ignore_errors=True)
         job.runroot.mkdir()
         os.chown(job.runroot, *_ids(bare_user.name))
         job.runroot.chmod(0o777)
