@@ -3,14 +3,12 @@ subordinate IDs, and a factory of `Pod`s (see `harness`), each with its own writ
 
 from __future__ import annotations
 
-import json
 import os
 import pwd
 import secrets
 import shutil
 import subprocess
 import sys
-import tarfile
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -26,7 +24,6 @@ from tests.rootless.conftest import add_user, remove_user, set_range
 __all__ = ["registry"]
 
 SUBID_RANGE = "300000:65536"
-NOTLS = "--tls-verify=false"
 
 
 @dataclass(frozen=True)
@@ -50,7 +47,7 @@ def base_image(registry: Registry, busybox_tar: Path) -> Iterator[str]:
     cli = [sys.executable, "-m", "buildah_py.cli.main"]
     for args in (
         ["import", str(busybox_tar), "localhost/busybox:latest", "--timestamp", "0"],
-        ["push", "-q", NOTLS, "localhost/busybox:latest", f"docker://{ref}"],
+        ["push", "-q", "--tls-verify=false", "localhost/busybox:latest", f"docker://{ref}"],
     ):
         subprocess.run([*cli, *args], env=env, check=True, capture_output=True)
     yield ref
@@ -121,38 +118,3 @@ def make_pod(tmp_path: Path) -> PodFactory:
         return Pod(base, config, store, volumes or {})
 
     return make
-
-
-def context_dir(tmp_path: Path, dockerfile: str, files: dict[str, str]) -> Path:
-    """A build context every pod user may read."""
-    ctx = Path(tempfile.mkdtemp(prefix="ctx-", dir=tmp_path))
-    ctx.chmod(0o755)
-    (ctx / "Dockerfile").write_text(dockerfile)
-    for name, text in files.items():
-        (ctx / name).write_text(text)
-    for path in ctx.iterdir():
-        path.chmod(0o644)
-    return ctx
-
-
-def pushed_entries(ref: str, tmp_path: Path) -> dict[str, tuple[int, int, int]]:
-    """(uid, gid, mode) of each entry in the layers of the image at `ref`, as skopeo fetches it;
-    later layers win, as when the image is unpacked."""
-    layout = Path(tempfile.mkdtemp(prefix="fetched-", dir=tmp_path))
-    subprocess.run(
-        ["skopeo", "copy", "--src-tls-verify=false", f"docker://{ref}", f"oci:{layout}:x"],
-        check=True,
-        capture_output=True,
-    )
-
-    def blob(digest: str) -> Path:
-        return layout / "blobs" / "sha256" / digest.split(":")[1]
-
-    index = json.loads((layout / "index.json").read_text())
-    manifest = json.loads(blob(index["manifests"][0]["digest"]).read_text())
-    found: dict[str, tuple[int, int, int]] = {}
-    for layer in manifest["layers"]:
-        with tarfile.open(blob(layer["digest"])) as tar:
-            for m in tar.getmembers():
-                found[m.name.lstrip("./").rstrip("/")] = (m.uid, m.gid, m.mode & 0o7777)
-    return found
