@@ -20,7 +20,8 @@ from pathlib import Path
 from tests.pod.podspec import PodConfig, config_json
 
 REPO = Path(__file__).resolve().parents[2]
-PATH = "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"
+# The venv's bin first: its `buildah-py` script runs this checkout's code (PYTHONPATH).
+PATH = f"{sys.prefix}/bin:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"
 HOME = "/home/ci"  # the pod's HOME, a read-only volume
 STORE = "/store"  # the pod's one writable volume
 
@@ -107,3 +108,9 @@ class Pod:
                 f"buildah-py {' '.join(args)} failed in the pod ({done.returncode}):\n{done.stderr}"
             )
         return done
+
+    def script(
+        self, text: str, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """A job's script (`sh -e`) in one container, as a CI runner runs it."""
+        return self.run(["/bin/sh", "-ec", text], env)
