@@ -123,6 +123,15 @@ def _setup_dev(root: int, shm_size: int | None) -> None:
         os.close(dev)
 
 
+def _setup_proc(root: int) -> None:
+    try:
+        _mount_at(root, "/proc", "proc", "proc", _NOSUID_NODEV_NOEXEC)
+    except PermissionError:
+        # In a user namespace the kernel refuses a new proc where the host's hides paths
+        # (a pod's masked /proc): bind the host's, submounts and so its masks included.
+        _mount_at(root, "/proc", "/proc", None, MS_BIND | MS_REC)
+
+
 def _setup_sys(root: int) -> None:
     try:
         _mount_at(root, "/sys", "sysfs", "sysfs", _NOSUID_NODEV_NOEXEC | MS_RDONLY)
@@ -178,7 +187,7 @@ def build_mount_tree(spec: RunSpec, prep: Prepared) -> None:
     # Opened after the bind, so lookups run inside the new mount and not underneath it.
     root = os.open(rootfs, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
-        _mount_at(root, "/proc", "proc", "proc", _NOSUID_NODEV_NOEXEC)
+        _setup_proc(root)
         _setup_dev(root, spec.options.shm_size)
         _setup_sys(root)
         for target, source in prep.etc_mounts:
