@@ -15,8 +15,9 @@ from typing import Any
 from buildah_py.defaults import auth_file_choice, real_uid, runroot_choice
 from buildah_py.errors import BuildahPyError
 from buildah_py.linux.flags import CLONE_NEWUSER
+from buildah_py.linux.namespaces import id_map
 from buildah_py.linux.syscalls import unshare
-from buildah_py.userns import host_ids, subordinate_ranges
+from buildah_py.userns import host_ids, mapping_kind, subordinate_ranges
 from buildah_py.userns.idmap import SUBGID, SUBUID, user_name
 
 NOBODY = 65534
@@ -64,7 +65,10 @@ def user_namespaces() -> dict[str, Any]:
         "apparmor_restrict_unprivileged_userns": _number(
             "/proc/sys/kernel/apparmor_restrict_unprivileged_userns"
         ),
-        "inside_buildah_py_namespace": None if ids is None else ("full" if ids[2] else "single"),
+        "inside_buildah_py_namespace": mapping_kind(os.environ),
+        # The maps in use inside it, as (inside, outside, size): which IDs a step may own.
+        "uid_map": None if ids is None else [list(m) for m in id_map("uid")],
+        "gid_map": None if ids is None else [list(m) for m in id_map("gid")],
     }
 
 

@@ -126,11 +126,9 @@ def _setup_dev(root: int, shm_size: int | None) -> None:
 def _setup_proc(root: int) -> None:
     try:
         _mount_at(root, "/proc", "proc", "proc", _NOSUID_NODEV_NOEXEC)
-    except OSError as err:
-        if err.errno != errno.EPERM:
-            raise
-        # In a user namespace the kernel refuses a new proc where the host's has parts hidden
-        # (a pod's masked paths): bind the host's, masks included, as buildah does.
+    except PermissionError:
+        # In a user namespace the kernel refuses a new proc where the host's hides paths
+        # (a pod's masked /proc): bind the host's, submounts and so its masks included.
         _mount_at(root, "/proc", "/proc", None, MS_BIND | MS_REC)
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ctypes
+import os
+import struct
 
 from buildah_py.linux.flags import (
     PR_CAP_AMBIENT,
@@ -79,3 +81,59 @@ def last_capability() -> int:
 def set_no_new_privileges() -> None:
     """No execve from here on may gain privileges (setuid bits and file capabilities inert)."""
     prctl(PR_SET_NO_NEW_PRIVS, 1)
+
+
+CAP_SETGID = CAPABILITY_NUMBERS["CAP_SETGID"]
+CAP_SETUID = CAPABILITY_NUMBERS["CAP_SETUID"]
+CAP_SYS_ADMIN = CAPABILITY_NUMBERS["CAP_SYS_ADMIN"]
+_XATTR_CAPS = "security.capability"
+_VFS_CAP_REVISION_MASK = 0xFF000000
+_VFS_CAP_REVISION_1 = 0x01000000
+
+
+def process_status(text: str | None = None) -> dict[str, str]:
+    """The `Key: value` lines of /proc/self/status (or of `text`)."""
+    if text is None:
+        try:
+            with open("/proc/self/status", encoding="utf-8", errors="replace") as f:
+                text = f.read()
+        except OSError:
+            text = ""
+    fields = {}
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        fields[key] = value.strip()
+    return fields
+
+
+def effective_capabilities(status: dict[str, str] | None = None) -> int:
+    """This process's effective set as a bit mask (CapEff), 0 when unreadable."""
+    try:
+        return int((status or process_status()).get("CapEff", "0"), 16)
+    except ValueError:
+        return 0
+
+
+def has_effective(cap: int, status: dict[str, str] | None = None) -> bool:
+    """Whether capability number `cap` is in this process's effective set."""
+    return bool(effective_capabilities(status) >> cap & 1)
+
+
+def no_new_privs(status: dict[str, str] | None = None) -> bool:
+    """Whether no_new_privs is set: execve then ignores setuid bits and file capabilities."""
+    return (status or process_status()).get("NoNewPrivs") == "1"
+
+
+def file_permitted_capabilities(path: str) -> int | None:
+    """The permitted set in `path`'s security.capability xattr (a bit mask); None without one."""
+    try:
+        raw = os.getxattr(path, _XATTR_CAPS)
+    except OSError:
+        return None
+    if len(raw) < 12:
+        return None
+    magic, low = struct.unpack_from("<II", raw)
+    high = 0
+    if magic & _VFS_CAP_REVISION_MASK != _VFS_CAP_REVISION_1 and len(raw) >= 20:
+        (high,) = struct.unpack_from("<I", raw, 12)  # data[1].permitted
+    return int(low) | int(high) << 32

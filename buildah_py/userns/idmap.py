@@ -27,16 +27,23 @@ class IDMap:
         return f"{self.container} {self.host} {self.size}"
 
 
+#: How the namespace is mapped: the own ID plus subordinate ranges; the IDs the caller's own
+#: namespace has, each to itself (root without CAP_SYS_ADMIN and no range); the own ID alone.
+FULL, IDENTITY, SINGLE = "full", "identity", "single"
+
+
 @dataclass(frozen=True)
 class Mappings:
-    """The user's namespace maps; `full` is False when only their own IDs are mapped."""
+    """The namespace maps and their `kind` (FULL, IDENTITY or SINGLE)."""
 
     uids: tuple[IDMap, ...]
     gids: tuple[IDMap, ...]
+    kind: str
 
     @property
     def full(self) -> bool:
-        return len(self.uids) > 1 and len(self.gids) > 1
+        """More than the own IDs are mapped."""
+        return self.kind != SINGLE
 
     @property
     def size(self) -> int:
@@ -93,5 +100,21 @@ def mappings_for(uid: int, gid: int, name: str | None = None) -> Mappings:
     uids = subordinate_ranges(SUBUID, name, uid)
     gids = subordinate_ranges(SUBGID, name, uid)
     if not uids or not gids:
-        uids = gids = []
-    return Mappings(build_maps(uid, uids), build_maps(gid, gids))
+        return single_mappings(uid, gid)
+    return Mappings(build_maps(uid, uids), build_maps(gid, gids), FULL)
+
+
+def single_mappings(uid: int, gid: int) -> Mappings:
+    """Only the own IDs, as 0: what a process may map without any helper."""
+    return Mappings(build_maps(uid, []), build_maps(gid, []), SINGLE)
+
+
+def identity_mappings(
+    uid_table: list[tuple[int, int, int]], gid_table: list[tuple[int, int, int]]
+) -> Mappings:
+    """Every ID the caller's namespace has (its (inside, outside, size) lines), to itself."""
+    return Mappings(
+        tuple(IDMap(inside, inside, size) for inside, _, size in uid_table),
+        tuple(IDMap(inside, inside, size) for inside, _, size in gid_table),
+        IDENTITY,
+    )

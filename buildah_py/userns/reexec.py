@@ -1,25 +1,33 @@
-"""Re-executing buildah-py inside a user and mount namespace when started unprivileged.
+"""Re-executing buildah-py inside a user and mount namespace when started unprivileged, or as
+root without CAP_SYS_ADMIN (a pod's default capabilities), which cannot mount otherwise.
 
-The parent stays outside: it writes the child's ID maps with newuidmap/newgidmap (setuid
-helpers that check /etc/subuid and /etc/subgid), then only waits, forwarding signals and
-passing the exit status on. The child unshares, waits for its maps, and execs the same
-command line again, now as root of the namespace; mounts it makes live only in there.
+The parent stays outside: it has the child's ID maps written (see `plan`), then only waits,
+forwarding signals and passing the exit status on. The child unshares, waits for its maps,
+and execs the same command line again, now as root of the namespace with every capability
+there; mounts it makes live only in there. Maps that cannot be written (a newuidmap that
+may not act) give way to a single-ID mapping, with one warning that names the cause.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import NoReturn
 
+from buildah_py.linux.caps import CAP_SYS_ADMIN, has_effective, no_new_privs, process_status
 from buildah_py.linux.flags import CLONE_NEWNS, CLONE_NEWUSER
 from buildah_py.linux.syscalls import unshare
-from buildah_py.userns.idmap import Mappings, mappings_for, user_name
+from buildah_py.userns.idmap import SINGLE, IDMap, Mappings, single_mappings, user_name
+from buildah_py.userns.plan import CHILD, NEWIDMAP, Plan, choose, single_warning
+from buildah_py.userns.why import newidmap_cause, unshare_error
 
-#: Set inside the namespace to "UID:GID:full" or "UID:GID:single" (the host IDs behind root).
+#: Set inside the namespace to "UID:GID:KIND" (the host IDs behind root; KIND "full",
+#: "identity" or "single", as `buildah_py.userns.idmap` names them).
 ENV = "_BUILDAH_PY_USERNS"
 _FORWARDED = (
     signal.SIGINT,
@@ -35,13 +43,13 @@ _FAILED = 125
 
 
 def in_rootless_namespace(environ: Mapping[str, str]) -> bool:
-    """True in a namespace this package made (root here, an unprivileged user on the host);
-    `environ` is the process environment, which carries the marker."""
+    """True in a namespace this package made (root here; on the host an unprivileged user,
+    or root without CAP_SYS_ADMIN); `environ` is the process environment, with the marker."""
     return ENV in environ and os.geteuid() == 0
 
 
 def host_ids(environ: Mapping[str, str]) -> tuple[int, int, bool] | None:
-    """(host uid, host gid, whether subordinate ranges are mapped) inside our namespace."""
+    """(host uid, host gid, whether more than those IDs are mapped) inside our namespace."""
     value = environ.get(ENV, "")
     parts = value.split(":")
     if (
@@ -50,17 +58,21 @@ def host_ids(environ: Mapping[str, str]) -> tuple[int, int, bool] | None:
         or not all(p.isdigit() for p in parts[:2])
     ):
         return None
-    return int(parts[0]), int(parts[1]), parts[2] == "full"
+    return int(parts[0]), int(parts[1]), parts[2] != SINGLE
+
+
+def mapping_kind(environ: Mapping[str, str]) -> str | None:
+    """ "full", "identity" or "single" inside our namespace, else None."""
+    return environ.get(ENV, "").rpartition(":")[2] if host_ids(environ) else None
 
 
 def needs_reexec(argv: list[str]) -> bool:
-    """Unprivileged, and not just asking for help or the version (those work anywhere)."""
-    if os.geteuid() == 0:
-        return False
+    """Unprivileged, or root without CAP_SYS_ADMIN, and not just asking for help or the
+    version (those work anywhere)."""
     head = argv[1 : argv.index("--")] if "--" in argv else argv[1:]
-    if any(a in ("-h", "--help", "--version") for a in head):
+    if any(a in ("-h", "--help", "--version") for a in head) or (head and head[0] == "version"):
         return False
-    return not (head and head[0] == "version")
+    return os.geteuid() != 0 or not has_effective(CAP_SYS_ADMIN)
 
 
 def _single_maps(maps: Mappings) -> None:
@@ -74,18 +86,16 @@ def _single_maps(maps: Mappings) -> None:
         f.write(maps.gids[0].line() + "\n")
 
 
-def _unshare_error(err: OSError) -> str:
-    return (
-        f"cannot create a user namespace ({err.strerror}): rootless buildah-py needs unprivileged "
-        "user namespaces (sysctl user.max_user_namespaces > 0; kernel.unprivileged_userns_clone=1 "
-        "or an AppArmor profile that allows them)"
-    )
+@dataclass(frozen=True)
+class _Failure:
+    message: str
+    fallback: bool  # the maps could not be written: a single-ID mapping may still work
 
 
 def _child(
     argv: list[str],
-    environ: Mapping[str, str],
-    maps: Mappings,
+    env: Mapping[str, str],
+    plan: Plan,
     pipes: tuple[int, int],
     mask: set[int],
 ) -> NoReturn:
@@ -94,14 +104,13 @@ def _child(
         try:
             unshare(CLONE_NEWUSER | CLONE_NEWNS)
         except OSError as err:
-            raise RuntimeError(_unshare_error(err)) from err
-        if not maps.full:
-            _single_maps(maps)
+            seccomp = process_status().get("Seccomp") == "2"
+            raise RuntimeError(unshare_error(err, os.geteuid() == 0, seccomp)) from err
+        if plan.writer == CHILD:
+            _single_maps(plan.maps)
         os.write(ready, b"R")
         if os.read(go, 1) != b"O":
-            os._exit(_FAILED)  # the parent has said why
-        kind = "full" if maps.full else "single"
-        env = {**environ, ENV: f"{maps.uids[0].host}:{maps.gids[0].host}:{kind}"}
+            os._exit(_FAILED)  # the parent has said why, or tries other maps
         signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         os.execve(sys.executable, [sys.executable, *argv[1:]], env)
     except BaseException as err:  # noqa: B036 - nothing may escape a forked child
@@ -111,26 +120,72 @@ def _child(
             os._exit(_FAILED)
 
 
-def _map_ids(pid: int, maps: Mappings) -> str | None:
-    """Run newuidmap and newgidmap for `pid`; an error message, or None."""
+def _newidmap(pid: int, maps: Mappings, status: dict[str, str]) -> _Failure | None:
+    """Run newuidmap and newgidmap for `pid`; what failed, or None."""
     for tool, table in (("newuidmap", maps.uids), ("newgidmap", maps.gids)):
         args = [tool, str(pid)] + [str(n) for m in table for n in (m.container, m.host, m.size)]
         try:
             proc = subprocess.run(args, capture_output=True, text=True)
         except FileNotFoundError:
-            return f"{tool} not found: install the uidmap package (it provides newuidmap/newgidmap)"
+            return _Failure(
+                f"{tool} not found: install the uidmap package (it provides newuidmap/newgidmap)",
+                fallback=False,
+            )
         if proc.returncode != 0:
-            detail = proc.stderr.strip() or f"exit status {proc.returncode}"
-            return f"{tool} failed: {detail} (check /etc/subuid and /etc/subgid)"
+            cause = newidmap_cause(tool, shutil.which(tool), proc.stderr, no_new_privs(status))
+            return _Failure(cause, fallback=True)
     return None
 
 
-def _warn_single(name: str) -> None:
-    sys.stderr.write(
-        f"WARNING: no subordinate ID range for {name} in /etc/subuid and /etc/subgid: only your "
-        "own IDs are mapped (as root), so images with files owned by other users cannot be "
-        f"used. Add a line such as {name}:100000:65536 to both files.\n"
-    )
+def _write_maps(pid: int, maps: Mappings) -> _Failure | None:
+    """Write `pid`'s maps ourselves (root with CAP_SETUID and CAP_SETGID); what failed, or None."""
+    for kind, table in (("uid_map", maps.uids), ("gid_map", maps.gids)):
+        path = f"/proc/{pid}/{kind}"
+        try:
+            with open(path, "w", encoding="ascii") as f:
+                f.write("".join(_line(m) for m in table))
+        except OSError as err:
+            return _Failure(f"cannot write {path} ({err.strerror})", fallback=True)
+    return None
+
+
+def _line(m: IDMap) -> str:
+    return m.line() + "\n"
+
+
+def _start(
+    argv: list[str], environ: Mapping[str, str], plan: Plan, status: dict[str, str], mask: set[int]
+) -> tuple[int, _Failure | None]:
+    """Fork the child, have its maps written, and let it exec: its PID, or what failed
+    (the child is then gone)."""
+    marker = f"{os.getuid()}:{os.getgid()}:{plan.maps.kind}"
+    env = {**environ, ENV: marker}
+    ready_r, ready_w = os.pipe2(os.O_CLOEXEC)
+    go_r, go_w = os.pipe2(os.O_CLOEXEC)
+    pid = os.fork()
+    if pid == 0:
+        os.close(ready_r)
+        os.close(go_w)
+        _child(argv, env, plan, (ready_w, go_r), mask)
+    os.close(ready_w)
+    os.close(go_r)
+    msg = os.read(ready_r, 4096)
+    os.close(ready_r)
+    failure = None
+    if msg.startswith(b"E"):
+        failure = _Failure(msg[1:].decode("utf-8", "replace"), fallback=False)
+    elif msg != b"R":
+        failure = _Failure("the namespace process exited before it was ready", fallback=False)
+    elif plan.writer == NEWIDMAP:
+        failure = _newidmap(pid, plan.maps, status)
+    elif plan.writer != CHILD:
+        failure = _write_maps(pid, plan.maps)
+    if failure is None:
+        os.write(go_w, b"O")
+    os.close(go_w)
+    if failure is not None:
+        os.waitpid(pid, 0)
+    return pid, failure
 
 
 def _exit_like(status: int) -> NoReturn:
@@ -165,41 +220,29 @@ def reexec(environ: Mapping[str, str], argv: list[str] | None = None) -> NoRetur
     again, with `environ` and the marker, as root of a new user and mount namespace; exits
     as that run does."""
     argv = list(argv or sys.orig_argv)
-    name = user_name(os.getuid(), environ.get("USER"))
-    maps = mappings_for(os.getuid(), os.getgid(), name)
-    if not maps.full:
-        _warn_single(name)
+    status = process_status()
+    uid, gid = os.getuid(), os.getgid()
+    plan = choose(uid, gid, user_name(uid, environ.get("USER")), status)
+    if plan.warning:
+        sys.stderr.write(plan.warning + "\n")
     sys.stdout.flush()
     sys.stderr.flush()
     old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, _WAITED)
-    ready_r, ready_w = os.pipe2(os.O_CLOEXEC)
-    go_r, go_w = os.pipe2(os.O_CLOEXEC)
-    pid = os.fork()
-    if pid == 0:
-        os.close(ready_r)
-        os.close(go_w)
-        _child(argv, environ, maps, (ready_w, go_r), old_mask)
-    os.close(ready_w)
-    os.close(go_r)
-    msg = os.read(ready_r, 4096)
-    os.close(ready_r)
-    error = msg[1:].decode("utf-8", "replace") if msg.startswith(b"E") else None
-    if msg == b"R" and maps.full:
-        error = _map_ids(pid, maps)
-    elif msg != b"R" and error is None:
-        error = "the namespace process exited before it was ready"
-    if error is None:
-        os.write(go_w, b"O")
-    os.close(go_w)
-    if error is not None:
-        os.waitpid(pid, 0)
-        sys.stderr.write(f"Error: {error}\n")
+    pid, failure = _start(argv, environ, plan, status, old_mask)
+    if failure is not None and failure.fallback:
+        sys.stderr.write(single_warning(uid == 0, failure.message) + "\n")
+        sys.stderr.flush()
+        single = Plan(single_mappings(uid, gid), CHILD, None)
+        pid, failure = _start(argv, environ, single, status, old_mask)
+    if failure is not None:
+        sys.stderr.write(f"Error: {failure.message}\n")
         os._exit(_FAILED)
     _supervise(pid)
 
 
 def maybe_reexec(argv: list[str], environ: Mapping[str, str]) -> None:
-    """Re-exec into a user namespace when unprivileged (a no-op as root or once inside).
+    """Re-exec into a user namespace when unprivileged or root without CAP_SYS_ADMIN (a no-op
+    for root with it, or once inside).
 
     The CLI calls it first thing with `sys.argv` and `os.environ`; a build script run by an
     unprivileged user does the same before touching the store. `argv` is checked for

@@ -6,7 +6,7 @@ import pwd
 
 import pytest
 
-from buildah_py.userns import ENV, host_ids, in_rootless_namespace, maybe_reexec
+from buildah_py.userns import ENV, host_ids, in_rootless_namespace, mapping_kind, maybe_reexec
 from buildah_py.userns.idmap import user_name
 
 pytestmark = pytest.mark.needs_root  # root: the marker counts only for namespace root
@@ -22,6 +22,11 @@ def test_marker_read_from_the_given_mapping(monkeypatch: pytest.MonkeyPatch) -> 
     assert host_ids(marker) == (1000, 1001, False)
     assert host_ids({ENV: "1000:1001:full"}) == (1000, 1001, True)
     assert host_ids({ENV: "x:1:full"}) is None
+    # Root without CAP_SYS_ADMIN, every ID mapped to itself: more than one ID, like "full".
+    assert host_ids({ENV: "0:0:identity"}) == (0, 0, True)
+    assert mapping_kind({ENV: "0:0:identity"}) == "identity"
+    assert mapping_kind(marker) == "single"
+    assert mapping_kind({}) is None
 
 
 def test_user_name_fallback_is_an_argument() -> None:
