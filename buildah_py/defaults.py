@@ -204,7 +204,9 @@ def auth_file_choice(env: Mapping[str, str] | None = None) -> tuple[str, str]:
         return os.path.join(runtime, "containers", "auth.json"), "$XDG_RUNTIME_DIR"
     uid = real_uid(env)
     run_dir = f"/run/containers/{uid}"
-    if not _rootless(env):
+    # Root stays root in the user namespace it makes without CAP_SYS_ADMIN (a pod): its file
+    # is the one buildah and podman use there too.
+    if not _rootless(env) or uid == 0:
         if _can_make(run_dir):
             return f"{run_dir}/auth.json", "root, $XDG_RUNTIME_DIR unset"
         why = "root, but /run is read-only (a pod?): under /tmp"
