@@ -45,6 +45,7 @@ class Pod:
         self.home.mkdir(parents=True, exist_ok=True)
         self.volumes = volumes  # extra read-only host path -> pod path
         self.state = base / "runc-state"
+        self.extra_env: dict[str, str] = {}  # the job's variables (a storage driver, say)
 
     def env(self, **extra: str) -> dict[str, str]:
         """A runner's environment: no XDG_RUNTIME_DIR, HOME read-only, this checkout's code."""
@@ -54,6 +55,7 @@ class Pod:
             "LANG": "C.UTF-8",
             "PYTHONPATH": str(REPO),
             "BUILDAH_PY_ROOT": f"{STORE}/root",
+            **self.extra_env,
             **extra,
         }
 

@@ -17,7 +17,9 @@ from tests.registry_fixtures import Registry
 pytestmark = pytest.mark.needs_root
 
 
+@pytest.mark.parametrize("driver", ["overlay", "fuse-overlayfs"])
 def test_user_with_subordinate_ids(
+    driver: str,
     make_pod: PodFactory,
     ci_user: CiUser,
     idmap_file_caps: dict[str, str],
@@ -25,10 +27,15 @@ def test_user_with_subordinate_ids(
     registry: Registry,
     tmp_path: Path,
 ) -> None:
-    pod = make_pod(ci_user.uid, ci_user.gid, volumes=dict(idmap_file_caps))
-    ref = registry.ref(f"pod/app-sub-{ci_user.uid}:1")
+    """Kernel overlay (userxattr) needs nothing from the pod; fuse-overlayfs needs /dev/fuse."""
+    fuse = driver == "fuse-overlayfs"
+    pod = make_pod(ci_user.uid, ci_user.gid, fuse=fuse, volumes=dict(idmap_file_caps))
+    pod.extra_env["BUILDAH_PY_STORAGE_DRIVER"] = driver
+    ref = registry.ref(f"pod/app-sub-{driver}:1")
     built = build_and_push(pod, base_image, ref, tmp_path)
     assert built.returncode == 0, built.stderr
+    assert [line for line in built.stderr.splitlines() if "newuidmap" in line] == []
+    assert pod.cli("info", "--format", "{{.store.driver}}").stdout.strip() == driver
     assert pushed_owners(ref, tmp_path) == OWNERS
 
 
