@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.pod.harness import Pod
-from tests.pod.podspec import PodConfig
+from tests.pod.podspec import DEFAULT_CAPS, PodConfig
 from tests.registry_fixtures import Registry, registry
 from tests.rootless.conftest import add_user, remove_user, set_range
 
@@ -100,7 +100,7 @@ PodFactory = Callable[..., Pod]
 
 @pytest.fixture
 def make_pod(tmp_path: Path) -> PodFactory:
-    """`make_pod(uid=, gid=, no_new_privs=, fuse=, volumes=)`: a pod whose store belongs to uid."""
+    """`make_pod(uid=, gid=, no_new_privs=, fuse=, caps=, volumes=)`: a pod whose store belongs to uid."""
 
     def make(
         uid: int = 0,
@@ -108,13 +108,14 @@ def make_pod(tmp_path: Path) -> PodFactory:
         *,
         no_new_privs: bool = False,
         fuse: bool = False,
+        caps: tuple[str, ...] = DEFAULT_CAPS,
         volumes: dict[str, str] | None = None,
     ) -> Pod:
         base = Path(tempfile.mkdtemp(prefix="pod-", dir=tmp_path))
         store = base / "store"
         store.mkdir()
         os.chown(store, uid, gid)
-        config = PodConfig(uid=uid, gid=gid, no_new_privs=no_new_privs, fuse=fuse)
+        config = PodConfig(uid=uid, gid=gid, caps=caps, no_new_privs=no_new_privs, fuse=fuse)
         return Pod(base, config, store, volumes or {})
 
     return make

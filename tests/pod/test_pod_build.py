@@ -12,14 +12,24 @@ import pytest
 
 from tests.pod.ci_job import OWNERS, build_and_push, error_lines, pushed_owners
 from tests.pod.conftest import CiUser, PodFactory
+from tests.pod.podspec import DEFAULT_CAPS
 from tests.registry_fixtures import Registry
 
 pytestmark = pytest.mark.needs_root
 
 
-@pytest.mark.parametrize("driver", ["overlay", "fuse-overlayfs"])
+@pytest.mark.parametrize(
+    ("driver", "caps"),
+    [
+        ("overlay", DEFAULT_CAPS),
+        ("fuse-overlayfs", DEFAULT_CAPS),
+        ("overlay", ("CAP_SETUID", "CAP_SETGID")),
+    ],
+    ids=["overlay", "fuse-overlayfs", "drop-all-add-setuid-setgid"],
+)
 def test_user_with_subordinate_ids(
     driver: str,
+    caps: tuple[str, ...],
     make_pod: PodFactory,
     ci_user: CiUser,
     idmap_file_caps: dict[str, str],
@@ -27,11 +37,12 @@ def test_user_with_subordinate_ids(
     registry: Registry,
     tmp_path: Path,
 ) -> None:
-    """Kernel overlay (userxattr) needs nothing from the pod; fuse-overlayfs needs /dev/fuse."""
+    """Kernel overlay (userxattr) needs nothing from the pod; fuse-overlayfs needs /dev/fuse.
+    newuidmap's file capabilities need only CAP_SETUID and CAP_SETGID in the bounding set."""
     fuse = driver == "fuse-overlayfs"
-    pod = make_pod(ci_user.uid, ci_user.gid, fuse=fuse, volumes=dict(idmap_file_caps))
+    pod = make_pod(ci_user.uid, ci_user.gid, fuse=fuse, caps=caps, volumes=dict(idmap_file_caps))
     pod.extra_env["BUILDAH_PY_STORAGE_DRIVER"] = driver
-    ref = registry.ref(f"pod/app-sub-{driver}:1")
+    ref = registry.ref(f"pod/app-sub-{driver}-{len(caps)}:1")
     built = build_and_push(pod, base_image, ref, tmp_path)
     assert built.returncode == 0, built.stderr
     assert [line for line in built.stderr.splitlines() if "newuidmap" in line] == []
