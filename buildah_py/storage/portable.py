@@ -11,6 +11,7 @@ deletions, overlay work dirs, temp files.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
@@ -38,6 +39,8 @@ _EXCLUDES = (
 )
 #: What every store root holds; an archive without them is not a store export.
 MARKERS = ("storage.json", "content/oci-layout")
+#: The files of a store just made and never used (`info` or `images` before an import).
+_FRESH = {"storage.json", "store.lock", "content/oci-layout", "content/index.json"}
 
 
 def _tar(args: list[str], what: str) -> None:
@@ -80,12 +83,26 @@ def export_store(store: Store, dest: Path) -> None:
             part.unlink(missing_ok=True)
 
 
+def _unused(root: Path) -> bool:
+    """Whether `root` holds a store as it is first made: directories and its fresh files, and
+    no image in its index."""
+    for path in root.rglob("*"):
+        fresh = path.relative_to(root).as_posix() in _FRESH
+        if (path.is_symlink() or not path.is_dir()) and not fresh:
+            return False
+    index = root / "content" / "index.json"
+    try:
+        return not index.exists() or not json.loads(index.read_text()).get("manifests")
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
 def import_store(archive: Path, root: Path) -> None:
-    """Make the store at `root` (missing or an empty directory) from an export `archive`;
-    nothing appears at `root` unless the whole archive unpacked."""
+    """Make the store at `root` (missing, empty, or made but never used) from an export
+    `archive`; nothing appears at `root` unless the whole archive unpacked."""
     if not archive.is_file():
         raise StoreError(f"cannot import {archive}: no such file")
-    if root.is_dir() and any(root.iterdir()):
+    if root.is_dir() and any(root.iterdir()) and not _unused(root):
         raise StoreError(
             f"cannot import into {root}: the store is not empty (import makes a new store; "
             "remove it or choose another --root)"
@@ -111,7 +128,7 @@ def import_store(archive: Path, root: Path) -> None:
         for sub in ("ingest", "containers", "snapshots", "l"):
             (staging / sub).mkdir(exist_ok=True)
         if root.is_dir():
-            root.rmdir()
+            remove_tree(root)
         os.rename(staging, root)
     finally:
         if staging.exists():

@@ -100,7 +100,8 @@ PodFactory = Callable[..., Pod]
 
 @pytest.fixture
 def make_pod(tmp_path: Path) -> PodFactory:
-    """`make_pod(uid=, gid=, no_new_privs=, fuse=, caps=, volumes=)`: a pod whose store belongs to uid."""
+    """`make_pod(uid=, gid=, no_new_privs=, fuse=, caps=, readonly_rootfs=,
+    volumes=)`: a pod whose store belongs to uid."""
 
     def make(
         uid: int = 0,
@@ -109,13 +110,14 @@ def make_pod(tmp_path: Path) -> PodFactory:
         no_new_privs: bool = False,
         fuse: bool = False,
         caps: tuple[str, ...] = DEFAULT_CAPS,
+        readonly_rootfs: bool = False,
         volumes: dict[str, str] | None = None,
     ) -> Pod:
         base = Path(tempfile.mkdtemp(prefix="pod-", dir=tmp_path))
         store = base / "store"
         store.mkdir()
         os.chown(store, uid, gid)
-        config = PodConfig(uid=uid, gid=gid, caps=caps, no_new_privs=no_new_privs, fuse=fuse)
+        config = PodConfig(uid, gid, caps, no_new_privs, fuse, readonly_rootfs)
         return Pod(base, config, store, volumes or {})
 
     return make

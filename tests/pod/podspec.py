@@ -53,7 +53,8 @@ class PodConfig:
     gid: int = 0
     caps: tuple[str, ...] = DEFAULT_CAPS
     no_new_privs: bool = False  # allowPrivilegeEscalation: false
-    fuse: bool = False  # /dev/fuse handed in (a device plugin or hostPath)
+    fuse: bool = False  # /dev/fuse handed in (a device plugin)
+    readonly_rootfs: bool = False  # readOnlyRootFilesystem: true
     env: dict[str, str] = field(default_factory=dict)
 
 
@@ -177,7 +178,7 @@ def config_json(
             },
             "noNewPrivileges": pod.no_new_privs,
         },
-        "root": {"path": "rootfs", "readonly": False},
+        "root": {"path": "rootfs", "readonly": pod.readonly_rootfs},
         "hostname": "ci-pod",
         "mounts": [*_base_mounts(), *(_bind(s, t, ro) for s, t, ro in binds)],
         "linux": {

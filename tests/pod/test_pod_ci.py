@@ -38,7 +38,10 @@ def test_login_push_pull(
     if who == "root":
         pod, auth = make_pod(), "/run/containers/0/auth.json"
     else:
-        pod = make_pod(ci_user.uid, ci_user.gid, volumes=dict(idmap_file_caps))
+        # readOnlyRootFilesystem: the user writes only /tmp (a tmpfs) and the store's volume.
+        pod = make_pod(
+            ci_user.uid, ci_user.gid, readonly_rootfs=True, volumes=dict(idmap_file_caps)
+        )
         auth = f"/tmp/buildah-py-run-{ci_user.uid}/containers/auth.json"
     private = htpasswd_registry.ref(f"pod/private-{who}:1")
     done = pod.script(
@@ -73,7 +76,10 @@ def test_store_kept_between_jobs(
     second = make_pod(
         ci_user.uid, ci_user.gid, volumes={**idmap_file_caps, str(ctx): "/ctx", **cache}
     )
-    again = second.script(f"buildah-py store import /cache/store.tar.zst\n{build}")
+    # `info` first, as the recipes do: it may make the store's directories, which import allows.
+    again = second.script(
+        f"buildah-py info >/dev/null\nbuildah-py store import /cache/store.tar.zst\n{build}"
+    )
     assert again.returncode == 0, again.stderr
     assert again.stdout.strip().splitlines()[-1] == image  # every step from the restored cache
     assert "hostname not set" not in again.stderr  # no RUN ran
