@@ -96,8 +96,12 @@ def _pod(tmp_path: Path, root_range: bool) -> PodRoot:
 
 
 def _build_and_owners(pod: PodRoot) -> tuple[dict[str, tuple[int, int, int]], str]:
-    """Build the Dockerfile, commit, export: /srv's owners and modes, and the step's uid_map."""
+    """Build the Dockerfile, `run` a chown and `commit`, export: /srv's owners and modes, and
+    the step's uid_map."""
     pod.ok("build", "-q", "-t", "localhost/out:latest", "-f", "Dockerfile", ".")
+    work = pod.ok("from", "localhost/out:latest")
+    pod.ok("run", work, "--", "sh", "-c", "touch /srv/h && chown 4000:4001 /srv/h")
+    pod.ok("commit", work, "localhost/out:latest")
     archive = pod.base / "out.tar"
     pod.ok("push", "localhost/out:latest", f"oci-archive:{archive}:latest")
     owners = {}
@@ -118,6 +122,7 @@ def test_without_a_range_every_id_maps_to_itself(tmp_path: Path) -> None:
     owners, step_map = _build_and_owners(pod)
     assert owners["srv/f"] == (1000, 1000, 0o644)
     assert owners["srv/g"] == (2000, 3000, 0o640)
+    assert owners["srv/h"][:2] == (4000, 4001)
     assert _maps(step_map) == [["0", "0", "4294967295"]]
     assert pod.ok("info", "--format", "{{.host.user_namespaces.inside_buildah_py_namespace}}") == (
         "identity"
@@ -132,6 +137,7 @@ def test_with_a_range_root_maps_it_after_itself(tmp_path: Path) -> None:
     owners, step_map = _build_and_owners(pod)
     assert owners["srv/f"] == (1000, 1000, 0o644)
     assert owners["srv/g"] == (2000, 3000, 0o640)
+    assert owners["srv/h"][:2] == (4000, 4001)
     assert _maps(step_map) == [["0", "0", "1"], ["1", "300000", "65536"]]
     snap = sorted((tmp_path / "store").glob("snapshots/*/fs/srv/g"))
     assert snap and all((p.stat().st_uid, p.stat().st_gid) == (301999, 302999) for p in snap)
