@@ -56,9 +56,9 @@ os.execvp(sys.argv[1], sys.argv[1:])
 class PodRoot:
     """`buildah-py` as root without CAP_SYS_ADMIN in a pod-like mount namespace."""
 
-    def __init__(self, base: Path, root_range: bool) -> None:
+    def __init__(self, base: Path, root_range: bool, masks: bool = True) -> None:
         self.base = base
-        self.setup = POD_MOUNTS
+        self.setup = POD_MOUNTS if masks else "true"
         if root_range:
             for name in ("subuid", "subgid"):
                 copy = base / name
@@ -87,8 +87,8 @@ class PodRoot:
         return proc.stdout.strip()
 
 
-def _pod(tmp_path: Path, root_range: bool) -> PodRoot:
-    pod = PodRoot(tmp_path, root_range)
+def _pod(tmp_path: Path, root_range: bool, masks: bool = True) -> PodRoot:
+    pod = PodRoot(tmp_path, root_range, masks)
     write_rootfs_tar(str(tmp_path / "busybox.tar"))
     pod.ok("import", str(tmp_path / "busybox.tar"), "localhost/busybox:latest", "--timestamp", "0")
     (tmp_path / "Dockerfile").write_text(DOCKERFILE)
@@ -123,7 +123,7 @@ def test_without_a_range_every_id_maps_to_itself(tmp_path: Path) -> None:
     assert owners["srv/f"] == (1000, 1000, 0o644)
     assert owners["srv/g"] == (2000, 3000, 0o640)
     assert owners["srv/h"][:2] == (4000, 4001)
-    assert _maps(step_map) == [["0", "0", "4294967295"]]
+    assert _maps(step_map) == [["0", "0", "4294967294"]]
     assert pod.ok("info", "--format", "{{.host.user_namespaces.inside_buildah_py_namespace}}") == (
         "identity"
     )
@@ -155,6 +155,15 @@ def test_steps_see_the_pods_masks_through_the_bound_proc(tmp_path: Path) -> None
     assert "Read-only file system" in out[2]
 
 
+def test_oci_isolation_sees_a_user_namespace(tmp_path: Path) -> None:
+    """The identity map leaves out the last ID: runc takes "0 0 4294967295" for the initial
+    namespace and would then want cgroups it may not write."""
+    pod = _pod(tmp_path, root_range=False, masks=False)
+    ctr = pod.ok("from", "localhost/busybox:latest")
+    out = pod.ok("run", "--isolation", "oci", ctr, "--", "cat", "/proc/self/uid_map")
+    assert _maps(out) == [["0", "0", "4294967294"]]
+
+
 def test_under_the_pods_default_seccomp_profile(tmp_path: Path) -> None:
     """containers' profile allows unshare and mount but refuses sethostname without
     CAP_SYS_ADMIN of the host: the build works, with the hostname warning."""
@@ -165,7 +174,7 @@ def test_under_the_pods_default_seccomp_profile(tmp_path: Path) -> None:
     assert "hostname not set" in proc.stderr
     ctr = pod.ok("from", "localhost/out:latest", wrap=wrap)
     assert _maps(pod.ok("run", ctr, "--", "cat", "/srv/map", wrap=wrap)) == [
-        ["0", "0", "4294967295"]
+        ["0", "0", "4294967294"]
     ]
 
 
