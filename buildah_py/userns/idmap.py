@@ -109,12 +109,19 @@ def single_mappings(uid: int, gid: int) -> Mappings:
     return Mappings(build_maps(uid, []), build_maps(gid, []), SINGLE)
 
 
+#: The highest ID a map can name; the initial namespace maps 0..LAST_ID ("0 0 4294967295").
+LAST_ID = 4294967294
+
+
+def _identity(table: list[tuple[int, int, int]]) -> tuple[IDMap, ...]:
+    # Without the last ID: runc, fuse-overlayfs and others take "0 0 4294967295" for the
+    # initial namespace and would not see a user namespace (runc then wants cgroups).
+    return tuple(IDMap(inside, inside, min(size, LAST_ID - inside)) for inside, _, size in table)
+
+
 def identity_mappings(
     uid_table: list[tuple[int, int, int]], gid_table: list[tuple[int, int, int]]
 ) -> Mappings:
-    """Every ID the caller's namespace has (its (inside, outside, size) lines), to itself."""
-    return Mappings(
-        tuple(IDMap(inside, inside, size) for inside, _, size in uid_table),
-        tuple(IDMap(inside, inside, size) for inside, _, size in gid_table),
-        IDENTITY,
-    )
+    """Every ID the caller's namespace has (its (inside, outside, size) lines) to itself, but
+    the last one."""
+    return Mappings(_identity(uid_table), _identity(gid_table), IDENTITY)

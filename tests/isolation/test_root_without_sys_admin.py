@@ -41,14 +41,24 @@ profile = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [rule]}
 compile_profile(profile, open_libseccomp()).install()
 os.execvp(sys.argv[1], sys.argv[1:])
 """
+# A pod's filter: containers' default profile for a pod's default capabilities.
+POD_SECCOMP = """
+import os, sys
+from buildah_py.isolation.seccomp import load_default
+from buildah_py.linux.seccomp import compile_profile, open_libseccomp
+caps = "CHOWN DAC_OVERRIDE FOWNER FSETID KILL NET_BIND_SERVICE SETFCAP SETGID SETPCAP SETUID SYS_CHROOT"
+profile = load_default(["CAP_" + c for c in caps.split()])
+compile_profile(profile, open_libseccomp()).install()
+os.execvp(sys.argv[1], sys.argv[1:])
+"""
 
 
 class PodRoot:
     """`buildah-py` as root without CAP_SYS_ADMIN in a pod-like mount namespace."""
 
-    def __init__(self, base: Path, root_range: bool) -> None:
+    def __init__(self, base: Path, root_range: bool, masks: bool = True) -> None:
         self.base = base
-        self.setup = POD_MOUNTS
+        self.setup = POD_MOUNTS if masks else "true"
         if root_range:
             for name in ("subuid", "subgid"):
                 copy = base / name
@@ -71,14 +81,14 @@ class PodRoot:
             timeout=300,
         )
 
-    def ok(self, *args: str) -> str:
-        proc = self(*args)
+    def ok(self, *args: str, wrap: tuple[str, ...] = ()) -> str:
+        proc = self(*args, wrap=wrap)
         assert proc.returncode == 0, f"buildah-py {' '.join(args)}: {proc.stderr}"
         return proc.stdout.strip()
 
 
-def _pod(tmp_path: Path, root_range: bool) -> PodRoot:
-    pod = PodRoot(tmp_path, root_range)
+def _pod(tmp_path: Path, root_range: bool, masks: bool = True) -> PodRoot:
+    pod = PodRoot(tmp_path, root_range, masks)
     write_rootfs_tar(str(tmp_path / "busybox.tar"))
     pod.ok("import", str(tmp_path / "busybox.tar"), "localhost/busybox:latest", "--timestamp", "0")
     (tmp_path / "Dockerfile").write_text(DOCKERFILE)
@@ -86,8 +96,12 @@ def _pod(tmp_path: Path, root_range: bool) -> PodRoot:
 
 
 def _build_and_owners(pod: PodRoot) -> tuple[dict[str, tuple[int, int, int]], str]:
-    """Build the Dockerfile, commit, export: /srv's owners and modes, and the step's uid_map."""
+    """Build the Dockerfile, `run` a chown and `commit`, export: /srv's owners and modes, and
+    the step's uid_map."""
     pod.ok("build", "-q", "-t", "localhost/out:latest", "-f", "Dockerfile", ".")
+    work = pod.ok("from", "localhost/out:latest")
+    pod.ok("run", work, "--", "sh", "-c", "touch /srv/h && chown 4000:4001 /srv/h")
+    pod.ok("commit", work, "localhost/out:latest")
     archive = pod.base / "out.tar"
     pod.ok("push", "localhost/out:latest", f"oci-archive:{archive}:latest")
     owners = {}
@@ -108,7 +122,8 @@ def test_without_a_range_every_id_maps_to_itself(tmp_path: Path) -> None:
     owners, step_map = _build_and_owners(pod)
     assert owners["srv/f"] == (1000, 1000, 0o644)
     assert owners["srv/g"] == (2000, 3000, 0o640)
-    assert _maps(step_map) == [["0", "0", "4294967295"]]
+    assert owners["srv/h"][:2] == (4000, 4001)
+    assert _maps(step_map) == [["0", "0", "4294967294"]]
     assert pod.ok("info", "--format", "{{.host.user_namespaces.inside_buildah_py_namespace}}") == (
         "identity"
     )
@@ -122,6 +137,7 @@ def test_with_a_range_root_maps_it_after_itself(tmp_path: Path) -> None:
     owners, step_map = _build_and_owners(pod)
     assert owners["srv/f"] == (1000, 1000, 0o644)
     assert owners["srv/g"] == (2000, 3000, 0o640)
+    assert owners["srv/h"][:2] == (4000, 4001)
     assert _maps(step_map) == [["0", "0", "1"], ["1", "300000", "65536"]]
     snap = sorted((tmp_path / "store").glob("snapshots/*/fs/srv/g"))
     assert snap and all((p.stat().st_uid, p.stat().st_gid) == (301999, 302999) for p in snap)
@@ -137,6 +153,29 @@ def test_steps_see_the_pods_masks_through_the_bound_proc(tmp_path: Path) -> None
     assert out[0] == "1:3"  # /dev/null's major:minor: still masked
     assert out[1] == "cat"
     assert "Read-only file system" in out[2]
+
+
+def test_oci_isolation_sees_a_user_namespace(tmp_path: Path) -> None:
+    """The identity map leaves out the last ID: runc takes "0 0 4294967295" for the initial
+    namespace and would then want cgroups it may not write."""
+    pod = _pod(tmp_path, root_range=False, masks=False)
+    ctr = pod.ok("from", "localhost/busybox:latest")
+    out = pod.ok("run", "--isolation", "oci", ctr, "--", "cat", "/proc/self/uid_map")
+    assert _maps(out) == [["0", "0", "4294967294"]]
+
+
+def test_under_the_pods_default_seccomp_profile(tmp_path: Path) -> None:
+    """containers' profile allows unshare and mount but refuses sethostname without
+    CAP_SYS_ADMIN of the host: the build works, with the hostname warning."""
+    pod = _pod(tmp_path, root_range=False)
+    wrap = (sys.executable, "-c", POD_SECCOMP)
+    proc = pod("build", "-t", "localhost/out:latest", "-f", "Dockerfile", ".", wrap=wrap)
+    assert proc.returncode == 0, proc.stderr
+    assert "hostname not set" in proc.stderr
+    ctr = pod.ok("from", "localhost/out:latest", wrap=wrap)
+    assert _maps(pod.ok("run", ctr, "--", "cat", "/srv/map", wrap=wrap)) == [
+        ["0", "0", "4294967294"]
+    ]
 
 
 def test_no_user_namespace_is_one_line_naming_what_is_missing(tmp_path: Path) -> None:

@@ -100,9 +100,11 @@ def test_root_plans() -> None:
     status = process_status()
     plan = choose(0, 0, "root-without-range-" + "x" * 8, status)
     assert plan.writer == PARENT and plan.maps.kind == IDENTITY and plan.warning is None
+    # Each ID to itself, but the last one (4294967294), so runc sees a user namespace.
     assert [(m.container, m.host, m.size) for m in plan.maps.uids] == [
-        (inside, inside, size) for inside, _, size in id_map("uid")
+        (inside, inside, min(size, 4294967294 - inside)) for inside, _, size in id_map("uid")
     ]
+    assert plan.maps.uids[-1].container + plan.maps.uids[-1].size <= 4294967294
     no_setid = _status_under(
         "--inh-caps=-sys_admin,-setuid,-setgid", "--bounding-set=-sys_admin,-setuid,-setgid"
     )

@@ -81,7 +81,7 @@ def _subid_files(tmp_path: Path, line: str) -> dict[str, str]:
 
 @pytest.mark.parametrize(
     ("subids", "uid_map"),
-    [("", "0 0 4294967295"), ("root:400000:65536\n", "0 0 1\n1 400000 65536")],
+    [("", "0 0 4294967294"), ("root:400000:65536\n", "0 0 1\n1 400000 65536")],
     ids=["no-range", "range"],
 )
 def test_root_without_sys_admin(
