@@ -77,7 +77,13 @@ class PodRoot:
             capture_output=True,
             text=True,
             cwd=self.base,
-            env={"PATH": "/usr/bin:/bin:/usr/sbin:/sbin", "PYTHONPATH": str(REPO), "HOME": "/root"},
+            env={
+                "PATH": "/usr/bin:/bin:/usr/sbin:/sbin",
+                "PYTHONPATH": str(REPO),
+                "HOME": "/root",
+                # Its own: the per-user directory under /tmp is root's, which other tests use.
+                "XDG_RUNTIME_DIR": str(self.base),
+            },
             timeout=300,
         )
 
