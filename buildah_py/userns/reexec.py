@@ -22,7 +22,7 @@ from typing import NoReturn
 from buildah_py.linux.caps import CAP_SYS_ADMIN, has_effective, no_new_privs, process_status
 from buildah_py.linux.flags import CLONE_NEWNS, CLONE_NEWUSER
 from buildah_py.linux.syscalls import unshare
-from buildah_py.userns.idmap import SINGLE, IDMap, Mappings, single_mappings, user_name
+from buildah_py.userns.idmap import SINGLE, Mappings, single_mappings, user_name
 from buildah_py.userns.plan import CHILD, NEWIDMAP, Plan, choose, single_warning
 from buildah_py.userns.why import newidmap_cause, unshare_error
 
@@ -62,7 +62,7 @@ def host_ids(environ: Mapping[str, str]) -> tuple[int, int, bool] | None:
 
 
 def mapping_kind(environ: Mapping[str, str]) -> str | None:
-    """ "full", "identity" or "single" inside our namespace, else None."""
+    """The mapping in use inside our namespace ("full", "identity", "single"), else None."""
     return environ.get(ENV, "").rpartition(":")[2] if host_ids(environ) else None
 
 
@@ -143,14 +143,10 @@ def _write_maps(pid: int, maps: Mappings) -> _Failure | None:
         path = f"/proc/{pid}/{kind}"
         try:
             with open(path, "w", encoding="ascii") as f:
-                f.write("".join(_line(m) for m in table))
+                f.write("".join(m.line() + "\n" for m in table))
         except OSError as err:
             return _Failure(f"cannot write {path} ({err.strerror})", fallback=True)
     return None
-
-
-def _line(m: IDMap) -> str:
-    return m.line() + "\n"
 
 
 def _start(

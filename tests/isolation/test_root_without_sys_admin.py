@@ -6,6 +6,7 @@ itself never changes."""
 
 from __future__ import annotations
 
+import json
 import shlex
 import subprocess
 import sys
@@ -77,7 +78,13 @@ class PodRoot:
             capture_output=True,
             text=True,
             cwd=self.base,
-            env={"PATH": "/usr/bin:/bin:/usr/sbin:/sbin", "PYTHONPATH": str(REPO), "HOME": "/root"},
+            env={
+                "PATH": "/usr/bin:/bin:/usr/sbin:/sbin",
+                "PYTHONPATH": str(REPO),
+                "HOME": "/root",
+                # Its own: the per-user directory under /tmp is root's, which other tests use.
+                "XDG_RUNTIME_DIR": str(self.base),
+            },
             timeout=300,
         )
 
@@ -139,6 +146,9 @@ def test_with_a_range_root_maps_it_after_itself(tmp_path: Path) -> None:
     assert owners["srv/g"] == (2000, 3000, 0o640)
     assert owners["srv/h"][:2] == (4000, 4001)
     assert _maps(step_map) == [["0", "0", "1"], ["1", "300000", "65536"]]
+    ns = json.loads(pod.ok("info", "--format", "{{.host.user_namespaces}}"))
+    assert ns["inside_buildah_py_namespace"] == "full"
+    assert ns["uid_map"] == ns["gid_map"] == [[0, 0, 1], [1, 300000, 65536]]
     snap = sorted((tmp_path / "store").glob("snapshots/*/fs/srv/g"))
     assert snap and all((p.stat().st_uid, p.stat().st_gid) == (301999, 302999) for p in snap)
 
