@@ -16,8 +16,13 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from buildah_py.container import Container
+from buildah_py.container.cache import BuildCache
+from buildah_py.storage import Store
+from buildah_py.transports.options import RegistryFiles, RegistryOptions
 from tests.e2e.cliutil import Cli
-from tests.registry_fixtures import Registry
+from tests.e2e_registry.support import one_error_line
+from tests.registry_fixtures import Registry, free_port
 
 INSECURE = "--tls-verify=false"
 DOCKERFILE = """FROM {base}
@@ -220,3 +225,72 @@ def test_cache_ttl_ignores_old_entries(
         other_cli, _context(tmp_path / "c3", base), "--cache-from", cache, "--cache-ttl", "1h"
     )
     assert _ran(fresh) == [], fresh
+
+
+SCRIPT_STEPS = ("echo $(date +%s%N) > /stamp", "echo again $(date +%s%N) >> /stamp")
+
+
+def _script_build(root: Path, base: str, ctx: Path, cache: BuildCache) -> tuple[str, str]:
+    """What a Python build script does: (the /stamp its RUN steps wrote, the image ID)."""
+    store = cache.store
+    reg = RegistryOptions(tls_verify=False, files=RegistryFiles())
+    with Container.from_image(base, store=store, cache=cache, registry=reg) as c:
+        c.copy("app.txt", "/app.txt", context=ctx)
+        for step in SCRIPT_STEPS:
+            c.run(step)
+        image = c.commit(timestamp=0)
+        with Container.from_image(image.id, store=store) as look:
+            mounted = look.mount()
+            try:
+                stamp = (mounted / "stamp").read_text()
+            finally:
+                look.umount()
+    return stamp, image.id
+
+
+def test_python_scripts_share_the_registry_cache(
+    cli: Cli, busybox: str, registry: Registry, tmp_path: Path
+) -> None:
+    base = _base(cli, busybox, registry, "rc-api")
+    cache_repo = registry.ref("rc-api/cache")
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    (ctx / "app.txt").write_text("api\n")
+    reg = RegistryOptions(tls_verify=False, files=RegistryFiles())
+    with Store.open(tmp_path / "a", tmp_path / "a-run") as first:
+        pushing = BuildCache(first, cache_to=cache_repo, registry=reg)
+        stamp1, id1 = _script_build(tmp_path, base, ctx, pushing)
+        assert pushing.stats.misses == 3
+    assert len(_tags(registry, "rc-api/cache")) == 3
+    with Store.open(tmp_path / "b", tmp_path / "b-run") as second:
+        pulling = BuildCache(second, cache_from=[cache_repo], registry=reg, cache_ttl="1h")
+        stamp2, id2 = _script_build(tmp_path, base, ctx, pulling)
+        assert pulling.stats.hits == 3 and pulling.stats.misses == 0
+    assert stamp2 == stamp1 and id2 == id1
+
+
+def test_an_unreachable_cache_to_warns_once_and_the_build_goes_on(
+    cli: Cli, busybox: str, registry: Registry, tmp_path: Path
+) -> None:
+    base = _base(cli, busybox, registry, "rc-down")
+    down = f"127.0.0.1:{free_port()}/nothing/here"
+    _, out = _build(cli, _context(tmp_path / "c1", base), "--cache-to", down, "--cache-from", down)
+    assert _ran(out) == list(MARKS)
+    warnings = [line for line in out.splitlines() if line.startswith("WARNING:")]
+    assert len(warnings) == 2, out  # one for reading, one for pushing
+    assert all(f"cache repository {down}" in w and "not used again" in w for w in warnings)
+
+
+def test_bad_cache_flags_are_one_error_line(cli: Cli, tmp_path: Path) -> None:
+    ctx = _context(tmp_path / "c", "scratch")
+    bad_ttl = cli("build", "--cache-ttl", "1d", ctx, check=False)
+    assert bad_ttl.returncode == 125 and "--cache-ttl" in _error_line(bad_ttl)
+    tagged = cli("build", "--cache-from", "localhost:5000/c:v1", ctx, check=False)
+    assert tagged.returncode == 125 and "no tag" in one_error_line(tagged)
+
+
+def _error_line(proc: subprocess.CompletedProcess[str]) -> str:
+    """The one `Error:` line of a usage error (click prints the usage above it)."""
+    assert "Traceback" not in proc.stderr
+    (line,) = [x for x in proc.stderr.splitlines() if x.startswith("Error: ")]
+    return line
