@@ -100,8 +100,14 @@ class RegistryCache:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         options = registry or RegistryOptions()
-        self.sources = [_Repo(cache_repository(r), options) for r in cache_from]
-        self.targets = [_Repo(cache_repository(r), options) for r in cache_to]
+        repos: dict[str, _Repo] = {}  # one per repository: what reading learns, pushing uses
+
+        def repo(text: str) -> _Repo:
+            ref = cache_repository(text)
+            return repos.setdefault(str(ref), _Repo(ref, options))
+
+        self.sources = list({id(r): r for r in map(repo, cache_from)}.values())
+        self.targets = list({id(r): r for r in map(repo, cache_to)}.values())
         self.ttl = ttl
         self.clock = clock
 
@@ -177,7 +183,7 @@ class RegistryCache:
                     repo.give_up(err, "pushing")
 
     def close(self) -> None:
-        for repo in (*self.sources, *self.targets):
+        for repo in {id(r): r for r in (*self.sources, *self.targets)}.values():
             with repo.lock:
                 repo.close()
 

@@ -21,6 +21,7 @@ from buildah_py.container.cache import BuildCache
 from buildah_py.storage import Store
 from buildah_py.transports.options import RegistryFiles, RegistryOptions
 from tests.e2e.cliutil import Cli
+from tests.e2e_registry.conftest import make_cli
 from tests.e2e_registry.support import one_error_line
 from tests.registry_fixtures import Registry, free_port
 
@@ -159,12 +160,17 @@ def test_bad_entries_are_ignored_with_a_warning(
     shutil.rmtree(_blob_path(registry, layer).parent)
     # RUN one: a manifest whose config names another diff ID than its layer has.
     _lie_about_diff_id(registry, repo, one)
-    _, out2 = _build(other_cli, _context(tmp_path / "c2", base), "--cache-from", cache)
+    ctx2 = _context(tmp_path / "c2", base)
+    _, out2 = _build(other_cli, ctx2, "--cache-from", cache, "--cache-to", cache)
     warnings = [line for line in out2.splitlines() if "ignored" in line]
     assert len(warnings) == 3, out2
     assert all(line.startswith("WARNING: cache entry ") for line in warnings), warnings
     assert _ran(out2) == ["MARK-ZERO-RAN", "MARK-ONE-RAN"], out2
     assert out2.count(f"(from {cache})") == 1, out2  # RUN two: its entry is good
+    # The bad entries were pushed again: a third runner takes every step from the registry.
+    third = make_cli(tmp_path / "three")
+    _, out3 = _build(third, ctx2, "--cache-from", cache)
+    assert _ran(out3) == [] and "WARNING" not in out3, out3
 
 
 def _config(registry: Registry, repo: str, tag: str) -> dict[str, object]:
@@ -273,12 +279,16 @@ def test_an_unreachable_cache_to_warns_once_and_the_build_goes_on(
     cli: Cli, busybox: str, registry: Registry, tmp_path: Path
 ) -> None:
     base = _base(cli, busybox, registry, "rc-down")
-    down = f"127.0.0.1:{free_port()}/nothing/here"
-    _, out = _build(cli, _context(tmp_path / "c1", base), "--cache-to", down, "--cache-from", down)
+    down_from = f"127.0.0.1:{free_port()}/nothing/here"
+    down_to = f"127.0.0.1:{free_port()}/nothing/there"
+    ctx = _context(tmp_path / "c1", base)
+    _, out = _build(cli, ctx, "--cache-to", down_to, "--cache-from", down_from)
     assert _ran(out) == list(MARKS)
     warnings = [line for line in out.splitlines() if line.startswith("WARNING:")]
-    assert len(warnings) == 2, out  # one for reading, one for pushing
-    assert all(f"cache repository {down}" in w and "not used again" in w for w in warnings)
+    assert len(warnings) == 2, out  # one for reading, one for pushing: then left alone
+    assert f"cache repository {down_from}: reading" in warnings[0]
+    assert f"cache repository {down_to}: pushing" in warnings[1]
+    assert all("not used again" in w for w in warnings)
 
 
 def test_bad_cache_flags_are_one_error_line(cli: Cli, tmp_path: Path) -> None:
