@@ -16,6 +16,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from buildah_py.container import Container
 from buildah_py.container.cache import BuildCache
 from buildah_py.storage import Store
@@ -87,16 +89,21 @@ def _tags(registry: Registry, repo: str) -> list[str]:
         return list(json.loads(resp.read())["tags"] or [])
 
 
+@pytest.mark.parametrize("driver", ["overlay", "vfs"])
 def test_second_runner_reuses_every_step_and_gets_the_same_image(
-    cli: Cli, other_cli: Cli, busybox: str, registry: Registry, tmp_path: Path
+    cli: Cli, other_cli: Cli, registry: Registry, busybox_tar: Path, tmp_path: Path, driver: str
 ) -> None:
-    base = _base(cli, busybox, registry, "rc-same")
-    cache = registry.ref("rc-same/cache")
+    for runner in (cli, other_cli):
+        runner.env["BUILDAH_PY_STORAGE_DRIVER"] = driver
+    cli("import", str(busybox_tar), "localhost/busybox:latest", "--timestamp", "0")
+    repo = f"rc-same-{driver}"
+    base = _base(cli, "localhost/busybox:latest", registry, repo)
+    cache = registry.ref(f"{repo}/cache")
     first, out1 = _build(
         cli, _context(tmp_path / "c1", base), "--cache-to", cache, "--timestamp", "0"
     )
     assert _ran(out1) == list(MARKS)
-    tags = _tags(registry, "rc-same/cache")
+    tags = _tags(registry, f"{repo}/cache")
     assert len(tags) == 4 and all(len(t) == 64 for t in tags)  # three RUN steps and a COPY
 
     second, out2 = _build(
@@ -105,6 +112,8 @@ def test_second_runner_reuses_every_step_and_gets_the_same_image(
     assert _ran(out2) == [], out2
     assert out2.count("Using cache") == 4 and out2.count(f"(from {cache})") == 4, out2
     assert second == first  # byte-identical image: same manifest, config and layers
+    for runner in (cli, other_cli):
+        assert json.loads((runner.root / "storage.json").read_text())["driver"] == driver
     assert _layers(other_cli, second, tmp_path) == _layers(cli, first, tmp_path)
 
     # Without --timestamp the layers are the pushed blobs themselves, on both runners.
@@ -115,7 +124,7 @@ def test_second_runner_reuses_every_step_and_gets_the_same_image(
     own = _layers(cli, _build(cli, c3)[0], tmp_path)
     theirs = _layers(other_cli, _build(other_cli, c3)[0], tmp_path)
     assert own == theirs
-    pushed = {str(_entry(registry, "rc-same/cache", t)["layers"][0]["digest"]) for t in tags}  # type: ignore[index]
+    pushed = {str(_entry(registry, f"{repo}/cache", t)["layers"][0]["digest"]) for t in tags}  # type: ignore[index]
     assert set(own[1:]) <= pushed
 
     info = subprocess.run(
