@@ -25,7 +25,7 @@ from buildah_py.transports.options import RegistryFiles, RegistryOptions
 from tests.e2e.cliutil import Cli
 from tests.e2e_registry.conftest import make_cli
 from tests.e2e_registry.support import one_error_line
-from tests.registry_fixtures import Registry, free_port
+from tests.registry_fixtures import PASSWORD, USER, Registry, free_port
 
 INSECURE = "--tls-verify=false"
 DOCKERFILE = """FROM {base}
@@ -239,7 +239,7 @@ def test_cache_ttl_ignores_old_entries(
     _, fresh = _build(
         other_cli, _context(tmp_path / "c3", base), "--cache-from", cache, "--cache-ttl", "1h"
     )
-    assert _ran(fresh) == [], fresh
+    assert _ran(fresh) == [] and fresh.count(f"(from {cache})") == 4, fresh
 
 
 SCRIPT_STEPS = ("echo $(date +%s%N) > /stamp", "echo again $(date +%s%N) >> /stamp")
@@ -313,3 +313,28 @@ def _error_line(proc: subprocess.CompletedProcess[str]) -> str:
     assert "Traceback" not in proc.stderr
     (line,) = [x for x in proc.stderr.splitlines() if x.startswith("Error: ")]
     return line
+
+
+def test_registry_flags_reach_the_cache_repositories(
+    cli: Cli,
+    other_cli: Cli,
+    busybox: str,
+    registry: Registry,
+    htpasswd_registry: Registry,
+    tmp_path: Path,
+) -> None:
+    base = _base(cli, busybox, registry, "rc-auth")
+    cache = htpasswd_registry.ref("rc-auth/cache")
+    creds = f"{USER}:{PASSWORD}"
+    _, out1 = _build(cli, _context(tmp_path / "c1", base), "--creds", creds, "--cache-to", cache)
+    assert "WARNING" not in out1, out1
+    ctx = _context(tmp_path / "c2", base)
+    _, anonymous = _build(other_cli, ctx, "--cache-from", cache)
+    warnings = [line for line in anonymous.splitlines() if line.startswith("WARNING:")]
+    assert len(warnings) == 1 and "401" in warnings[0], anonymous
+    assert _ran(anonymous) == list(MARKS)
+    other_cli("rmi", "-a", "-f")
+    other_cli("prune")
+    _, with_creds = _build(other_cli, ctx, "--creds", creds, "--cache-from", cache)
+    assert _ran(with_creds) == [] and "WARNING" not in with_creds, with_creds
+    assert with_creds.count(f"(from {cache})") == 4, with_creds
