@@ -338,3 +338,25 @@ def test_registry_flags_reach_the_cache_repositories(
     _, with_creds = _build(other_cli, ctx, "--creds", creds, "--cache-from", cache)
     assert _ran(with_creds) == [] and "WARNING" not in with_creds, with_creds
     assert with_creds.count(f"(from {cache})") == 4, with_creds
+
+
+def test_stages_and_copy_from_come_from_the_registry(
+    cli: Cli, other_cli: Cli, busybox: str, registry: Registry, tmp_path: Path
+) -> None:
+    base = _base(cli, busybox, registry, "rc-stages")
+    cache = registry.ref("rc-stages/cache")
+    dockerfile = (
+        f'FROM {base} AS tool\nRUN date +%s%N > /tool && echo MARK-ZERO""-RAN\n'
+        f'FROM {base}\nCOPY --from=tool /tool /tool\nRUN cat /tool > /copy && echo MARK-ONE""-RAN\n'
+    )
+    contexts = []
+    for name in ("c1", "c2"):
+        ctx = tmp_path / name
+        ctx.mkdir()
+        (ctx / "Dockerfile").write_text(dockerfile)
+        contexts.append(str(ctx))
+    first, out1 = _build(cli, contexts[0], "--cache-to", cache, "--timestamp", "0")
+    assert _ran(out1) == ["MARK-ZERO-RAN", "MARK-ONE-RAN"]
+    second, out2 = _build(other_cli, contexts[1], "--cache-from", cache, "--timestamp", "0")
+    assert _ran(out2) == [] and out2.count(f"(from {cache})") == 3, out2
+    assert second == first
