@@ -55,7 +55,7 @@ class BuildCache:
     ``enabled=False`` (``--no-cache``) runs every step and names its result randomly, so nothing
     stale is ever reused and later builds are not misled by it. ``report`` sees each step's
     outcome (the build's progress display prints it); the default logs it. ``cache_from``,
-    ``cache_to``: registry repositories entries are taken from / given to (remote_cache.py);
+    ``cache_to``: registry repositories (one or several) entries are taken from / given to;
     ``cache_ttl`` (seconds, a timedelta or a duration such as "12h"): how old a registry entry
     may be (0, as buildah's ``--cache-ttl=0``, turns the cache off); ``registry``: how to reach them.
     """
@@ -66,7 +66,7 @@ class BuildCache:
         *,
         enabled: bool = True,
         report: StepReport | None = None,
-        cache_from: Sequence[str] = (),
+        cache_from: Sequence[str] | str = (),
         cache_to: Sequence[str] | str = (),
         cache_ttl: float | timedelta | str | None = None,
         registry: RegistryOptions | None = None,
@@ -74,10 +74,11 @@ class BuildCache:
         self.store = store
         ttl = _seconds(cache_ttl)
         self.enabled = enabled and ttl != 0
+        sources = (cache_from,) if isinstance(cache_from, str) else tuple(cache_from)
         targets = (cache_to,) if isinstance(cache_to, str) else tuple(cache_to)
         self.remote = (
-            RegistryCache(cache_from, targets, ttl, user_registry_options(registry))
-            if (cache_from or targets) and self.enabled
+            RegistryCache(sources, targets, ttl, user_registry_options(registry))
+            if (sources or targets) and self.enabled
             else None
         )
         self.report: StepReport = report or _log_report

@@ -115,3 +115,5 @@ def test_a_zero_ttl_turns_the_cache_off_as_in_buildah(store: Store) -> None:
     cache = BuildCache(store, cache_ttl="1h", cache_from=["localhost:5000/c"])
     assert cache.enabled and cache.remote is not None and cache.remote.ttl == 3600
     assert BuildCache(store).remote is None
+    one = BuildCache(store, cache_from="localhost:5000/c", cache_to="localhost:5000/c").remote
+    assert one is not None and one.sources == one.targets and len(one.sources) == 1
