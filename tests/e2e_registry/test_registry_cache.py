@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ from buildah_py.storage import Store
 from buildah_py.transports.options import RegistryFiles, RegistryOptions
 from tests.e2e.cliutil import Cli
 from tests.e2e_registry.conftest import make_cli
-from tests.e2e_registry.support import one_error_line
+from tests.e2e_registry.support import CountingProxy, one_error_line
 from tests.registry_fixtures import PASSWORD, USER, Registry, free_port
 
 INSECURE = "--tls-verify=false"
@@ -139,16 +140,28 @@ def test_second_runner_reuses_every_step_and_gets_the_same_image(
 
 
 def test_changed_file_rebuilds_from_the_step_that_reads_it(
-    cli: Cli, other_cli: Cli, busybox: str, registry: Registry, tmp_path: Path
+    cli: Cli,
+    other_cli: Cli,
+    busybox: str,
+    registry: Registry,
+    tmp_path: Path,
+    proxy_for: Callable[[Registry], CountingProxy],
 ) -> None:
     base = _base(cli, busybox, registry, "rc-change")
-    cache = registry.ref("rc-change/cache")
+    proxy = proxy_for(registry)
+    cache = f"{proxy.host}/rc-change/cache"
     _build(cli, _context(tmp_path / "c1", base), "--cache-to", cache)
+    proxy.clear()
     _, out = _build(
         other_cli, _context(tmp_path / "c2", base, app="changed\n"), "--cache-from", cache
     )
     assert _ran(out) == ["MARK-ONE-RAN", "MARK-TWO-RAN"], out
     assert out.count(f"(from {cache})") == 1
+    # Only the entries the build reaches are asked for, by tag: one hit, three misses.
+    asked = proxy.requests("GET", "/rc-change/cache/manifests/")
+    assert [status for _, _, status in asked] == [200, 404, 404, 404], proxy.log
+    assert len(proxy.requests("GET", "/rc-change/cache/blobs/")) == 2  # its config and layer
+    assert not [r for r in proxy.log if "/tags/list" in r[1] or r[0] not in ("GET", "HEAD")]
     assert "context file app.txt" in out or "cache miss" in out
 
 
