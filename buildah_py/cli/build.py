@@ -7,6 +7,8 @@ from typing import Any
 import click
 
 from buildah_py.cli.build_flags import (
+    cache_options,
+    cache_ttl_seconds,
     flow_options,
     key_value_map,
     metadata_options,
@@ -94,6 +96,7 @@ def _log_level(ctx: click.Context, param: click.Parameter, value: str | None) ->
 @_options
 @metadata_options
 @flow_options
+@cache_options
 @refused_options
 @run_env_options("build")
 @click.option(
@@ -129,7 +132,7 @@ def _pull_policy(kw: dict[str, Any]) -> str:
 _AS_GIVEN = (
     "context dockerfile tags target isolation platform secrets iidfile timestamp quiet ignorefile"
     " unsetenv identity_label omit_history arch variant squash rm force_rm from_image"
-    " skip_unused_stages add_host run_options runtime"
+    " skip_unused_stages add_host run_options runtime cache_from cache_to"
 ).split()
 
 
@@ -151,6 +154,7 @@ def _build(g: Globals, registry: RegistryOptions, kw: dict[str, Any]) -> None:
             **{name: kw[name] for name in _AS_GIVEN},
             build_args=parse_build_args(kw["build_args"], kw["build_arg_files"]),
             cache=kw["layers"] and not kw["no_cache"],
+            cache_ttl=cache_ttl_seconds(kw["cache_ttl"]),
             format=kw["fmt"],
             os=kw["os_"],
             pull=_pull_policy(kw),

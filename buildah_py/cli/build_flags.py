@@ -9,13 +9,11 @@ import click
 
 from buildah_py.cli.common import option_group
 from buildah_py.cli.fromflags import DECRYPTION
+from buildah_py.container.cache_entry import parse_duration
 
 #: Flags accepted by name and refused when given, with what would honour them.
 REFUSED: dict[str, str] = {
     "decryption_key": DECRYPTION,
-    "cache_from": "remote build caches are not supported (see the cache issue)",
-    "cache_to": "remote build caches are not supported (see the cache issue)",
-    "cache_ttl": "remote build caches are not supported (see the cache issue)",
     "all_platforms": "multi-platform builds are not supported (see the manifest issue)",
     "manifest": "adding to a manifest list is `buildah-py manifest add` after the build",
     "output": "build outputs are not supported; use `buildah-py push IMAGE dir:PATH`",
@@ -114,6 +112,38 @@ flow_options = option_group(
     click.option("--pull-never", is_flag=True, help="Same as --pull=never."),
     click.option("--add-host", "add_host", multiple=True, help="HOST:IP for RUN's /etc/hosts."),
 )
+
+
+#: --cache-from, --cache-to, --cache-ttl: the build cache shared through registries.
+cache_options = option_group(
+    click.option(
+        "--cache-from",
+        "cache_from",
+        multiple=True,
+        help="Repository to take cached steps from on a local miss (repeatable).",
+    ),
+    click.option(
+        "--cache-to",
+        "cache_to",
+        multiple=True,
+        help="Repository each cached step is pushed to (repeatable).",
+    ),
+    click.option(
+        "--cache-ttl",
+        "cache_ttl",
+        help="Ignore registry cache entries older than this (30m, 12h, 1h30m); 0: no cache.",
+    ),
+)
+
+
+def cache_ttl_seconds(value: str | None) -> float | None:
+    """--cache-ttl as seconds (None: not given)."""
+    if value is None:
+        return None
+    try:
+        return parse_duration(value)
+    except ValueError as err:
+        raise click.BadParameter(str(err), param_hint="--cache-ttl") from None
 
 
 def key_value_map(items: tuple[str, ...], flag: str) -> dict[str, str]:

@@ -17,13 +17,18 @@ import os
 import posixpath
 import secrets
 import stat
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from buildah_py.container.cache_entry import parse_duration
 from buildah_py.container.record import HistoryStep, WorkingRecord
+from buildah_py.container.remote_cache import RegistryCache
+from buildah_py.defaults import user_registry_options
 from buildah_py.storage.steps import stat_key
+from buildah_py.transports.options import RegistryOptions
 
 if TYPE_CHECKING:
     from buildah_py.container.sources import Source
@@ -49,14 +54,33 @@ class BuildCache:
 
     ``enabled=False`` (``--no-cache``) runs every step and names its result randomly, so nothing
     stale is ever reused and later builds are not misled by it. ``report`` sees each step's
-    outcome (the build's progress display prints it); the default logs it.
+    outcome (the build's progress display prints it); the default logs it. ``cache_from``,
+    ``cache_to``: registry repositories (one or several) entries are taken from / given to;
+    ``cache_ttl`` (seconds, a timedelta or a duration such as "12h"): how old a registry entry
+    may be (0, as buildah's ``--cache-ttl=0``, turns the cache off); ``registry``: how to reach them.
     """
 
     def __init__(
-        self, store: Store, *, enabled: bool = True, report: StepReport | None = None
+        self,
+        store: Store,
+        *,
+        enabled: bool = True,
+        report: StepReport | None = None,
+        cache_from: Sequence[str] | str = (),
+        cache_to: Sequence[str] | str = (),
+        cache_ttl: float | timedelta | str | None = None,
+        registry: RegistryOptions | None = None,
     ) -> None:
         self.store = store
-        self.enabled = enabled
+        ttl = _seconds(cache_ttl)
+        self.enabled = enabled and ttl != 0
+        sources = (cache_from,) if isinstance(cache_from, str) else tuple(cache_from)
+        targets = (cache_to,) if isinstance(cache_to, str) else tuple(cache_to)
+        self.remote = (
+            RegistryCache(sources, targets, ttl, user_registry_options(registry))
+            if (sources or targets) and self.enabled
+            else None
+        )
         self.report: StepReport = report or _log_report
         self.stats = CacheStats()
         self._hashes: dict[str, str] | None = None  # stat key -> sha256 hex, loaded on first use
@@ -75,6 +99,15 @@ class BuildCache:
 
     def lookup(self, key: str) -> bool:
         return self.enabled and self.store.has_snapshot(key)
+
+    def fetch(self, key: str, parent: str | None) -> str | None:
+        """Step snapshot `key` over `parent` from a --cache-from repository: where it came from."""
+        return self.remote.fetch(self.store, key, parent) if self.remote is not None else None
+
+    def close(self) -> None:
+        """Close the connections to cache repositories (opened again when needed)."""
+        if self.remote is not None:
+            self.remote.close()
 
     # --- content of what a step reads ------------------------------------------------
     def file_digest(self, path: Path, st: os.stat_result) -> str:
@@ -115,9 +148,9 @@ class BuildCache:
         return out
 
     # --- outcome ------------------------------------------------------------------
-    def hit(self, key: str) -> None:
+    def hit(self, key: str, source: str = "") -> None:
         self.stats.hits += 1
-        self.report(True, key, "")
+        self.report(True, key, f"from {source}" if source else "")
 
     def miss(self, key: str, state: str, op: dict[str, Any], inputs: dict[str, str]) -> None:
         why = self.explain(state, op, inputs) if self.enabled else "the cache is off (--no-cache)"
@@ -185,10 +218,16 @@ def _input_change(before: dict[str, str], now: dict[str, str]) -> str:
     return "the files it reads changed"
 
 
+def _seconds(ttl: float | timedelta | str | None) -> float | None:
+    if isinstance(ttl, str):
+        return parse_duration(ttl)
+    return ttl.total_seconds() if isinstance(ttl, timedelta) else ttl
+
+
 def _log_report(hit: bool, key: str, why: str) -> None:
     log = logging.getLogger("buildah_py.cache")
     if hit:
-        log.info("--> Using cache %s", key.split(":")[-1][:12])
+        log.info("--> Using cache %s%s", key.split(":")[-1][:12], f" ({why})" if why else "")
     else:
         log.info("cache miss: %s", why)
 
@@ -243,9 +282,11 @@ def cached_step(
     freeze_dirty(ctr)
     state = ctr.work.cache_state or base_state(ctr.record.image_id)
     key = cache.key(state, op, inputs) if cache.enabled else cache.random_id()
-    if cache.lookup(key):
+    found = cache.lookup(key)
+    source = None if found else cache.fetch(key, ctr.record.chain[-1] if ctr.record.chain else None)
+    if found or source:
         ctr.store.use_step(ctr.id, key)
-        cache.hit(key)
+        cache.hit(key, source or "")
         ctr.last_status = 0
     else:
         cache.miss(key, state, op, inputs)
@@ -253,6 +294,11 @@ def cached_step(
         ctr.store.freeze_step(ctr.id, key)
         cache.built(key, state, op, inputs)
     _finish(ctr, key, note)
+    if cache.remote is not None and cache.remote.targets:
+        upper = ctr.store.container_diff_kind(ctr.id) == "upper"
+        cfg = ctr.record.config
+        platform = (str(cfg.get("os") or "linux"), str(cfg.get("architecture") or "amd64"))
+        cache.remote.publish(ctr.store, key, upper, note, platform)
 
 
 def base_state(image_id: str) -> str:

@@ -25,6 +25,7 @@ from buildah_py.archive.writer import (
 )
 from buildah_py.container.commit_cache import cached_image, commit_key, remember_aliases
 from buildah_py.container.image import Image
+from buildah_py.container.step_layer import holds_nothing, render_step
 from buildah_py.errors import ContainerError
 from buildah_py.hints import FORMAT_DOCKER, FORMAT_OCI, GZIP
 from buildah_py.oci import mediatypes as mt
@@ -108,10 +109,6 @@ def _write_layer(
     return None if _is_empty_layer(ctr, blob) else blob
 
 
-def _memo_key(compression: Compression, timestamp: int | None) -> str:
-    return compression.value if timestamp is None else f"{compression.value}@{timestamp}"
-
-
 def _step_blob(
     ctr: Container,
     snap: str,
@@ -119,38 +116,12 @@ def _step_blob(
     timestamp: int | None,
     progress: LayerProgress | None,
 ) -> LayerBlob | None:
-    """The layer of one frozen step snapshot: memoised, so a snapshot is compressed once."""
-    store = ctr.store
-    key = _memo_key(comp, timestamp)
-    memo = store.layer_blob_memo(snap, key)
-    if memo is not None:
-        blob = LayerBlob(diff_id=memo.diff_id, digest=memo.digest, size=memo.size, compression=comp)
-        return None if _is_empty_layer(ctr, blob) else blob
-    fs = store.snapshot_path(snap)
-    if store.container_diff_kind(ctr.id) == "upper":
-        if not any(os.scandir(fs)):
-            return None
-        with store.content.writer() as w:
-            blob = write_layer_from_upper(
-                fs,
-                w,
-                compression=comp,
-                timestamp=timestamp,
-                userxattr=store.driver.userxattr,
-                progress=progress,
-            )
-    else:
-        parent = store.snapshot_parent(snap)
-        with store.content.writer() as w:
-            blob = write_layer_from_dirs(
-                store.snapshot_path(parent) if parent else None,
-                fs,
-                w,
-                compression=comp,
-                timestamp=timestamp,
-                progress=progress,
-            )
-    store.remember_layer_blob(snap, key, blob.digest, blob.size, blob.diff_id)
+    """The layer of one frozen step snapshot (None when empty): memoised, so a snapshot is
+    compressed once."""
+    upper = ctr.store.container_diff_kind(ctr.id) == "upper"
+    if holds_nothing(ctr.store, snap, upper):
+        return None
+    blob = render_step(ctr.store, snap, upper, comp, timestamp, progress)
     return None if _is_empty_layer(ctr, blob) else blob
 
 

@@ -58,7 +58,18 @@ class Build:
         self.store = store
         self.options = options
         self.progress = progress or Progress(options.out, options.quiet)
-        self.cache = BuildCache(store, enabled=options.cache, report=self.progress.cache)
+        try:
+            self.cache = BuildCache(
+                store,
+                enabled=options.cache,
+                report=self.progress.cache,
+                cache_from=options.cache_from,
+                cache_to=options.cache_to,
+                cache_ttl=options.cache_ttl,
+                registry=options.registry,
+            )
+        except ValueError as err:  # a malformed --cache-from/--cache-to repository
+            raise DockerfileError(str(err)) from None
         try:
             self.target_platform = Platform.parse(options.platform) if options.platform else None
         except ValueError as err:
@@ -169,6 +180,7 @@ class Build:
                 for ctr in self._containers:
                     ctr.rm()
             self.cache.flush()
+            self.cache.close()
             self.context.cleanup()
 
     def _load(self, path: str | None) -> Dockerfile:

@@ -25,6 +25,11 @@ class BuildOptions:
     build_args: Mapping[str, str] = field(default_factory=dict)
     target: str | None = None
     cache: bool = True
+    #: Registry repositories cached steps come from (on a local miss) and go to; how old an
+    #: entry taken from one may be, in seconds (0: no cache at all, as buildah's --cache-ttl=0).
+    cache_from: Sequence[str] = ()
+    cache_to: Sequence[str] = ()
+    cache_ttl: float | None = None
     format: str = "oci"
     isolation: str | None = None
     platform: str | None = None

@@ -45,8 +45,8 @@ class Progress:
         short = key.split(":")[-1][:12]
         prefix = getattr(self._local, "step", None)
         lead = prefix[1] if prefix else ""
-        if hit:
-            self.line(f"{lead}--> Using cache {short}")
+        if hit:  # `why` of a hit: where it came from, when not from the local store
+            self.line(f"{lead}--> Using cache {short}" + (f" ({why})" if why else ""))
         else:
             self.line(f"{lead}--> cache miss: {why}")
 

@@ -187,6 +187,19 @@ class Snapshots:
             self.finish(rec)
             return True
 
+    def add_from_blob(self, chain_id: str, parent: str | None, diff_id: str, blob: str) -> bool:
+        """Unpack stored blob `blob` as snapshot `chain_id` over `parent` (a step fetched from a
+        registry cache); its content must hash to `diff_id`. A complete one is kept (False)."""
+        validate_digest(chain_id)
+        validate_digest(diff_id)
+        with self.txn.writing():
+            if self.complete(chain_id):
+                return False
+            if not self.content.has(blob):
+                raise BlobNotFound(blob)
+            self._unpack(chain_id, parent, diff_id, blob)
+            return True
+
     def layer_blob_memo(self, chain_id: str, compression: str) -> BlobMemo | None:
         """A stored blob holding this snapshot's diff with that compression, if any."""
         with self.txn.reading():

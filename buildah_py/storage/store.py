@@ -217,6 +217,11 @@ class Store:
     ) -> None:
         self.parts.snapshots.add_from_dir(chain_id, parent, diff_id, src_dir, move)
 
+    def add_snapshot_from_blob(
+        self, chain_id: str, parent: str | None, diff_id: str, blob: str
+    ) -> bool:
+        return self.parts.snapshots.add_from_blob(chain_id, parent, diff_id, blob)
+
     def layer_blob(self, chain_id: str, fmt_compression: str) -> str | None:
         memo = self.parts.snapshots.layer_blob_memo(chain_id, fmt_compression)
         return memo.digest if memo is not None else None

@@ -85,7 +85,6 @@ def test_refused_flags_say_what_would_honour_them(cli: Cli, tmp_path: Path) -> N
         (("-o", "type=local,dest=x"), "push"),
         (("-c", "2"), "--isolation oci"),
         (("--decryption-key", "k.pem"), "skopeo copy --decryption-key"),
-        (("--cache-from", "r/c"), "cache"),
         (("--hooks-dir", "/tmp"), "OCI hooks"),
     ):
         proc = cli("build", *args, ctx, check=False)
