@@ -126,16 +126,23 @@ class BuildCache:
         self.report(False, key, why)
 
     def built(
-        self, snapshot_id: str, state: str, op: dict[str, Any], inputs: dict[str, str]
+        self,
+        snapshot_id: str,
+        state: str,
+        op: dict[str, Any],
+        inputs: dict[str, str],
+        result: dict[str, Any] | None = None,
     ) -> None:
-        """Note a step that ran: its result, and what it read (to explain later misses)."""
+        """Note a step that ran: its result, what it read (to explain later misses), and
+        `result`: what a run step's note keeps of its outcome (runcache.py)."""
         self._fresh.add(snapshot_id)
         if not self.enabled:
             return
         noted = (
             inputs if len(inputs) <= _MAX_NOTED_INPUTS else {"(inputs)": self.key("", {}, inputs)}
         )
-        self.store.remember_step_note(snapshot_id, {"state": state, "op": op, "inputs": noted})
+        note = {"state": state, "op": op, "inputs": noted, **(result or {})}
+        self.store.remember_step_note(snapshot_id, note)
         self.flush()
 
     def explain(self, state: str, op: dict[str, Any], inputs: dict[str, str]) -> str:
@@ -212,7 +219,7 @@ def is_dirty(store: Store, ctr_id: str) -> bool:
         return any(True for _ in it)
 
 
-def _finish(ctr: Container, snapshot_id: str, note: str) -> None:
+def finish_step(ctr: Container, snapshot_id: str, note: str) -> None:
     ctr.record.chain = ctr.store.container(ctr.id).chain  # the store changed the chain
     work = ctr.work
     work.cache_state = snapshot_id
@@ -228,7 +235,7 @@ def freeze_dirty(ctr: Container) -> None:
         return
     snap = BuildCache.random_id()
     ctr.store.freeze_step(ctr.id, snap)
-    _finish(ctr, snap, "; ".join(ctr.work.pending) or "changes made outside a step")
+    finish_step(ctr, snap, "; ".join(ctr.work.pending) or "changes made outside a step")
 
 
 def cached_step(
@@ -252,7 +259,7 @@ def cached_step(
         action()
         ctr.store.freeze_step(ctr.id, key)
         cache.built(key, state, op, inputs)
-    _finish(ctr, key, note)
+    finish_step(ctr, key, note)
 
 
 def base_state(image_id: str) -> str:
