@@ -9,13 +9,15 @@ from __future__ import annotations
 import os
 import select
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
 
 #: How much of a step's stderr a StepFailed keeps.
 TAIL_BYTES = 4096
-_POLL = 0.1
+_POLL_MS = 100
+_DRAIN_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -62,9 +64,17 @@ class _Reader(threading.Thread):
         self.stopping = threading.Event()
 
     def run(self) -> None:
+        poller = select.poll()  # not select(): descriptors above 1023 are fine
+        poller.register(self.fd, select.POLLIN)
+        deadline: float | None = None
         while True:
-            ready, _, _ = select.select([self.fd], [], [], _POLL)
-            if not ready:
+            if self.stopping.is_set():
+                # What is written after the step ended comes from a process it left behind:
+                # take what is there, for a moment at most, and stop.
+                deadline = deadline or time.monotonic() + _DRAIN_S
+                if time.monotonic() > deadline:
+                    return
+            if not poller.poll(_POLL_MS):
                 if self.stopping.is_set():
                     return
                 continue
