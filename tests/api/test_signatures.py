@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import logging
 import os
 import pydoc
 import re
@@ -15,9 +16,11 @@ import pytest
 
 import buildah_py
 from buildah_py import Container, Image, open_store
+from buildah_py.container.resolve import pull
 from buildah_py.errors import ImageNotFound
 from buildah_py.oci.descriptor import Platform
 from buildah_py.storage import Store
+from buildah_py.transports.options import PullOptions
 
 BASE = "localhost/busybox:latest"
 
@@ -206,3 +209,16 @@ def test_mypy_catches_misspelt_keywords_and_knows_run_results(tmp_path: Path) ->
     assert 'Unexpected keyword argument "fromat"' in out, out
     assert 'Revealed type is "buildah_py.container.working.Container"' in out, out
     assert 'Revealed type is "bytes"' in out, out
+
+
+def test_dockerfile_builds_use_a_local_base_of_another_platform_with_a_warning(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    other = Platform.parse(
+        "linux/s390x" if Platform.host().architecture != "s390x" else "linux/arm64"
+    )
+    options = PullOptions(policy="never", platform=other)
+    with caplog.at_level(logging.WARNING, logger="buildah_py.pull"):
+        record = pull(store, BASE, options, other_platform_ok=True)
+    assert record.id == Image.get(BASE, store).id
+    assert f"not {other}: using it as it is" in caplog.text
