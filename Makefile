@@ -36,6 +36,7 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check buildah_py dockerfile_parser tests examples bench
 	$(VENV)/bin/ruff format --check buildah_py dockerfile_parser tests examples bench
 	$(VENV)/bin/mypy buildah_py dockerfile_parser
+	$(VENV)/bin/mypy --strict examples/buildscripts
 
 typecheck: lint
 

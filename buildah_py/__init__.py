@@ -9,15 +9,15 @@ from typing import TYPE_CHECKING, Any
 
 from buildah_py.version import __version__
 
-__all__ = ["Container", "Image", "open_store", "__version__"]
+__all__ = ["Container", "Image", "RunResult", "open_store", "__version__"]
 
 if TYPE_CHECKING:
-    from buildah_py.container import Container, Image, open_store
+    from buildah_py.container import Container, Image, RunResult, open_store
 
 
 def __getattr__(name: str) -> Any:
     # Imported lazily so that `import buildah_py.oci` stays light and free of the upper layers.
-    if name in ("Container", "Image", "open_store"):
+    if name in ("Container", "Image", "RunResult", "open_store"):
         import buildah_py.container as c
 
         return getattr(c, name)

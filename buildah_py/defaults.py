@@ -40,9 +40,18 @@ def default_runroot() -> Path:
 
 
 def open_store(
-    root: Path | str | None = None, runroot: Path | str | None = None, driver: str | None = None
+    root: str | os.PathLike[str] | None = None,
+    runroot: str | os.PathLike[str] | None = None,
+    driver: str | None = None,
 ) -> Store:
-    """Open (creating if needed) the store at `root`, or the default one."""
+    """Open (creating if needed) the store at `root`, or the default one.
+
+    Args:
+        root: the store's directory (default: ``$BUILDAH_PY_ROOT``, else /var/lib/buildah-py
+            for root, ``$XDG_DATA_HOME/buildah-py`` otherwise).
+        runroot: its run-time directory (mounts, locks; default as root: /run/buildah-py).
+        driver: ``"overlay"``, ``"fuse-overlayfs"`` or ``"vfs"`` (default:
+            ``$BUILDAH_PY_STORAGE_DRIVER``, else the best the host allows)."""
     return Store.open(
         Path(root) if root else default_root(),
         Path(runroot) if runroot else default_runroot(),

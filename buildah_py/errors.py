@@ -59,8 +59,8 @@ def _mib(n: int) -> str:
 
 
 class ImageNotFound(StoreError):
-    def __init__(self, name: str) -> None:
-        super().__init__(f"image {name!r} not found in the local store")
+    def __init__(self, name: str, why: str = "not found in the local store") -> None:
+        super().__init__(f"image {name!r} {why}")
         self.name = name
 
 
@@ -132,6 +132,10 @@ class IsolationUnavailable(RunError):
     """The host lacks what an isolation mode needs (namespaces, a runtime, ...)."""
 
 
+class ExecutableNotFound(RunError):
+    """The step's program is not in the rootfs (the container API makes it status 127)."""
+
+
 # --- containers and builds ---------------------------------------------------
 class ContainerError(BuildahPyError):
     """A working-container operation got bad input (missing source, bad user, ...)."""
@@ -150,9 +154,20 @@ class DockerfileError(BuildahPyError):
 
 
 class StepFailed(ContainerError):
-    """A command run in a container exited non-zero."""
+    """A command run in a container exited non-zero; `stderr_tail`: the end of what it wrote
+    to stderr (also when it streamed to the terminal)."""
 
-    def __init__(self, argv: list[str], status: int) -> None:
-        super().__init__(f"command {argv!r} exited with status {status}")
+    def __init__(self, argv: list[str], status: int, stderr_tail: str = "") -> None:
+        last = stderr_tail.strip().splitlines()[-1:] if stderr_tail.strip() else []
+        why = f": {last[0]}" if last else ""
+        super().__init__(f"command {argv!r} exited with status {status}{why}")
         self.argv = argv
         self.status = status
+        self.stderr_tail = stderr_tail
+
+
+class CommandNotFound(StepFailed):
+    """The step's program was not found (status 127), in exec form and shell form alike."""
+
+    def __init__(self, argv: list[str], status: int = 127, stderr_tail: str = "") -> None:
+        super().__init__(argv, status, stderr_tail)

@@ -159,16 +159,23 @@ class BuildCache:
         self.report(False, key, why)
 
     def built(
-        self, snapshot_id: str, state: str, op: dict[str, Any], inputs: dict[str, str]
+        self,
+        snapshot_id: str,
+        state: str,
+        op: dict[str, Any],
+        inputs: dict[str, str],
+        result: dict[str, Any] | None = None,
     ) -> None:
-        """Note a step that ran: its result, and what it read (to explain later misses)."""
+        """Note a step that ran: its result, what it read (to explain later misses), and
+        `result`: what a run step's note keeps of its outcome (runcache.py)."""
         self._fresh.add(snapshot_id)
         if not self.enabled:
             return
         noted = (
             inputs if len(inputs) <= _MAX_NOTED_INPUTS else {"(inputs)": self.key("", {}, inputs)}
         )
-        self.store.remember_step_note(snapshot_id, {"state": state, "op": op, "inputs": noted})
+        note = {"state": state, "op": op, "inputs": noted, **(result or {})}
+        self.store.remember_step_note(snapshot_id, note)
         self.flush()
 
     def explain(self, state: str, op: dict[str, Any], inputs: dict[str, str]) -> str:
@@ -251,7 +258,7 @@ def is_dirty(store: Store, ctr_id: str) -> bool:
         return any(True for _ in it)
 
 
-def _finish(ctr: Container, snapshot_id: str, note: str) -> None:
+def finish_step(ctr: Container, snapshot_id: str, note: str) -> None:
     ctr.record.chain = ctr.store.container(ctr.id).chain  # the store changed the chain
     work = ctr.work
     work.cache_state = snapshot_id
@@ -267,7 +274,7 @@ def freeze_dirty(ctr: Container) -> None:
         return
     snap = BuildCache.random_id()
     ctr.store.freeze_step(ctr.id, snap)
-    _finish(ctr, snap, "; ".join(ctr.work.pending) or "changes made outside a step")
+    finish_step(ctr, snap, "; ".join(ctr.work.pending) or "changes made outside a step")
 
 
 def cached_step(
@@ -283,7 +290,7 @@ def cached_step(
     state = ctr.work.cache_state or base_state(ctr.record.image_id)
     key = cache.key(state, op, inputs) if cache.enabled else cache.random_id()
     found = cache.lookup(key)
-    source = None if found else cache.fetch(key, ctr.record.chain[-1] if ctr.record.chain else None)
+    source = None if found else fetch_step(ctr, cache, key)
     if found or source:
         ctr.store.use_step(ctr.id, key)
         cache.hit(key, source or "")
@@ -293,12 +300,23 @@ def cached_step(
         action()
         ctr.store.freeze_step(ctr.id, key)
         cache.built(key, state, op, inputs)
-    _finish(ctr, key, note)
-    if cache.remote is not None and cache.remote.targets:
-        upper = ctr.store.container_diff_kind(ctr.id) == "upper"
-        cfg = ctr.record.config
-        platform = (str(cfg.get("os") or "linux"), str(cfg.get("architecture") or "amd64"))
-        cache.remote.publish(ctr.store, key, upper, note, platform)
+    finish_step(ctr, key, note)
+    publish_step(ctr, cache, key, note)
+
+
+def fetch_step(ctr: Container, cache: BuildCache, key: str) -> str | None:
+    """The registry cache's answer for `key` (unpacked as a local step), or None."""
+    return cache.fetch(key, ctr.record.chain[-1] if ctr.record.chain else None)
+
+
+def publish_step(ctr: Container, cache: BuildCache, key: str, note: str) -> None:
+    """Offer the step just finished to the ``cache_to`` repositories."""
+    if cache.remote is None or not cache.remote.targets:
+        return
+    upper = ctr.store.container_diff_kind(ctr.id) == "upper"
+    cfg = ctr.record.config
+    platform = (str(cfg.get("os") or "linux"), str(cfg.get("architecture") or "amd64"))
+    cache.remote.publish(ctr.store, key, upper, note, platform)
 
 
 def base_state(image_id: str) -> str:

@@ -16,7 +16,7 @@ from buildah_py.container.record import from_extra
 from buildah_py.container.resolve import find_image
 from buildah_py.container.runmounts import RunMount
 from buildah_py.container.sources import find_sources
-from buildah_py.container.step import CopyStep, RunStep
+from buildah_py.container.step import CopyStep
 from buildah_py.errors import ContainerNotFound, ImageNotFound
 from buildah_py.linux import tree
 from buildah_py.linux.mount import Mount
@@ -24,15 +24,6 @@ from buildah_py.linux.mount import Mount
 if TYPE_CHECKING:
     from buildah_py.container.working import Container
     from buildah_py.storage import Store
-
-
-def cached_run(ctr: Container, step: RunStep, execute: Callable[[], object]) -> None:
-    """`step` through the cache: reuse the stored result of the same step, or run and freeze it."""
-    cache = ctr.cache
-    assert cache is not None
-    inputs = mount_inputs(ctr.store, cache, step.mounts)
-    note = ctr.step_note or step.note
-    steps.cached_step(ctr, cache, step.key_op(), inputs, execute, note)
 
 
 def cached_copy(ctr: Container, step: CopyStep, execute: Callable[[], object]) -> None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from buildah_py.container import validate as check_arg
+from buildah_py.container.apidoc import OTHER, PUSH, documented
 from buildah_py.container.owned import OwnedStore, store_or_own
 from buildah_py.container.resolve import find_image
 from buildah_py.defaults import user_registry_options
@@ -31,6 +34,7 @@ class Image:
         self._owner = owner  # keeps a store the API opened open while this image is used
 
     @classmethod
+    @documented(OTHER)
     def get(cls, ref: str, store: Store | None = None) -> Image:
         """Look an image up in the local store by name, short name, ID or digest."""
         store, owner = store_or_own(store)
@@ -58,11 +62,14 @@ class Image:
     def config(self) -> ImageConfig:
         return ImageConfig.from_bytes(self.store.content.read(self.record.config_digest))
 
+    @documented({"name": "the name to add."})
     def tag(self, name: str) -> Image:
-        self.store.tag(self.id, local_name(name))
+        """Add `name` to the image's names."""
+        self.store.tag(self.id, local_name(check_arg.of_type("name", name, str, "a string")))
         self.record = self.store.image(self.id)
         return self
 
+    @documented(PUSH)
     def push(
         self,
         destination: str,
@@ -73,29 +80,35 @@ class Image:
         compression_level: int | None = None,
         progress: ProgressFn | None = None,
         tls_verify: bool | None = None,
-        authfile: str | None = None,
+        authfile: str | os.PathLike[str] | None = None,
         creds: str | None = None,
-        cert_dir: str | None = None,
+        cert_dir: str | os.PathLike[str] | None = None,
     ) -> str:
         """Copy the image to `destination` (``docker://``, ``oci:``, ...); returns the manifest digest.
 
         The keywords set the common options; `options` carries the rest (retries, timeouts,
         mounts, ...). A keyword given wins over the same setting in `options`."""
+        check_arg.of_type("destination", destination, str, "a transport reference")
+        if options is not None:
+            check_arg.of_type("options", options, PushOptions, "a PushOptions")
         base = options or PushOptions()
-        registry = base.registry.with_flags(
-            tls_verify=tls_verify, authfile=authfile, creds=creds, cert_dir=cert_dir
-        )
+        registry = check_arg.registry_flags(base.registry, tls_verify, authfile, creds, cert_dir)
         opts = replace(
             base,
             registry=user_registry_options(registry),
-            format=base.format if format is None else format,
-            compression=base.compression if compression is None else compression,
-            compression_level=compression_level or base.compression_level,
+            format=base.format if format is None else check_arg.opt_str("format", format),
+            compression=base.compression
+            if compression is None
+            else check_arg.opt_str("compression", compression),
+            compression_level=check_arg.opt_int("compression_level", compression_level)
+            or base.compression_level,
             progress=base.progress if progress is None else progress,
         )
         return push_image(self.store, self.id, destination, opts).manifest_digest
 
+    @documented(OTHER)
     def remove(self, force: bool = False) -> None:
+        """Remove the image from the store."""
         self.store.remove_image(self.id, force=force)
 
     def inspect(self) -> dict[str, Any]:

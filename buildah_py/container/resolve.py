@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -13,6 +14,8 @@ from buildah_py.errors import (
     RegistryError,
     TransportError,
 )
+from buildah_py.oci.config import ImageConfig
+from buildah_py.oci.descriptor import Platform
 from buildah_py.oci.reference import local_name, parse_reference
 from buildah_py.transports.options import PullOptions, RegistryOptions
 from buildah_py.transports.pullpush import pull_image
@@ -21,6 +24,8 @@ from buildah_py.transports.registry.regconf import (
     registries_conf_for,
     search_candidates,
 )
+
+log = logging.getLogger("buildah_py.pull")
 
 if TYPE_CHECKING:
     from buildah_py.storage import Store
@@ -81,9 +86,13 @@ def _search_names(ref: str) -> list[str]:
         return []
 
 
-def pull(store: Store, ref: str, options: PullOptions | None = None) -> ImageRecord:
+def pull(
+    store: Store, ref: str, options: PullOptions | None = None, *, other_platform_ok: bool = False
+) -> ImageRecord:
     """Find `ref` locally or fetch it, per `options.policy` ('missing', 'always', 'never').
 
+    A local image of another platform than `options.platform` is pulled again or refused,
+    unless `other_platform_ok` (Dockerfile builds use it as it is, with a warning).
     Registry options that name no files get the user's (``defaults.registry_files``)."""
     options = options or PullOptions()
     options = replace(options, registry=user_registry_options(options.registry))
@@ -92,12 +101,52 @@ def pull(store: Store, ref: str, options: PullOptions | None = None) -> ImageRec
     if not has_transport(ref) or local_only:
         if policy != "always" or local_only:
             try:
-                return find_image(store, ref)
+                found = find_image(store, ref)
             except ImageNotFound:
                 if policy == "never" or local_only:
                     raise
+            else:
+                if other_platform_ok:
+                    _warn_platform(store, found, ref, options.platform)
+                    return found
+                return _local_for(store, found, ref, options, policy == "never" or local_only)
         return _pull_short_or_qualified(store, ref, options)
     return pull_image(ref, store, options)
+
+
+def _local_for(
+    store: Store, found: ImageRecord, ref: str, options: PullOptions, local_only: bool
+) -> ImageRecord:
+    """`found` when it is of the wanted platform; else the right one pulled (unless
+    `local_only`), never silently the wrong one."""
+    wanted = options.platform
+    have = None if wanted is None else _platform_of(store, found)
+    if wanted is None or have is None or wanted.matches(have):
+        return found
+    why = f"in the local store is {have}, not {wanted}"
+    if local_only:
+        raise ImageNotFound(ref, why)
+    try:
+        return _pull_short_or_qualified(store, ref, options)
+    except (TransportError, ImageReferenceError) as err:
+        raise ImageNotFound(ref, f"{why}, and pulling {wanted} failed: {err}") from err
+
+
+def _warn_platform(store: Store, found: ImageRecord, ref: str, wanted: Platform | None) -> None:
+    have = None if wanted is None else _platform_of(store, found)
+    if wanted is not None and have is not None and not wanted.matches(have):
+        log.warning(
+            "image %s in the local store is %s, not %s: using it as it is", ref, have, wanted
+        )
+
+
+def _platform_of(store: Store, record: ImageRecord) -> Platform | None:
+    """The platform a stored image's config records (None when it records none)."""
+    cfg = ImageConfig.from_bytes(store.content.read(record.config_digest)).data
+    if not cfg.get("architecture"):
+        return None
+    variant = str(cfg.get("variant", "") or "")
+    return Platform(str(cfg.get("os", "")), str(cfg.get("architecture", "")), variant)
 
 
 def remote_candidates(ref: str, registry: RegistryOptions) -> list[str]:

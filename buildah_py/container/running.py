@@ -9,8 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from buildah_py.container import cached_ops
-from buildah_py.container.runmounts import materialize
+from buildah_py.container import validate as check_arg
+from buildah_py.container.output import RunResult, StepOutput
+from buildah_py.container.runcache import cached_run, raise_failure
+from buildah_py.container.runmounts import RunMount, SecretSource, materialize
 from buildah_py.container.step import RunStep
 from buildah_py.defaults import (
     default_isolation,
@@ -19,15 +21,21 @@ from buildah_py.defaults import (
     secret_environment,
     ssh_agents,
 )
-from buildah_py.errors import ContainerError, StepFailed
+from buildah_py.errors import ContainerError, ExecutableNotFound
 from buildah_py.isolation import run as isolated_run
 from buildah_py.isolation.honour import check_options
 from buildah_py.isolation.runopts import RunOptions
 from buildah_py.isolation.spec import RunSpec
+from buildah_py.linux import resolve as paths
+from buildah_py.linux.mount import Mount
 from buildah_py.oci.config import ImageConfig
 
 if TYPE_CHECKING:
     from buildah_py.container.working import Container
+
+#: What ``run`` takes as ``env`` and ``mounts``.
+Env = Mapping[str, str] | Iterable[str] | None
+Mounts = Sequence[Mount | RunMount | str]
 
 
 def run_argv(cfg: ImageConfig, command: str | Sequence[str]) -> tuple[str, ...]:
@@ -51,6 +59,70 @@ def run_env(cfg: ImageConfig, env: Mapping[str, str] | Iterable[str] | None) -> 
     return tuple(envl)
 
 
+def run_step(
+    ctr: Container,
+    command: str | Sequence[str],
+    *,
+    env: Mapping[str, str] | Iterable[str] | None,
+    user: str | None,
+    workdir: str | None,
+    isolation: str | None,
+    runtime: str | None,
+    mounts: Iterable[Mount | RunMount | str],
+    secrets: Mapping[str, SecretSource] | None,
+    ssh: Mapping[str, str] | None,
+    network: str | None,
+    hostname: str | None,
+    terminal: bool,
+    stdin: bool,
+    add_host: Sequence[str],
+    options: RunOptions | None,
+) -> RunStep:
+    """``Container.run``'s arguments, checked, as the step that is keyed and run."""
+    cfg, work = ctr.image_config, ctr.work
+    if options is not None:
+        check_arg.of_type("options", options, RunOptions, "a RunOptions")
+    if secrets is not None and not (
+        isinstance(secrets, Mapping) and all(isinstance(v, SecretSource) for v in secrets.values())
+    ):
+        raise TypeError("secrets: want a mapping of id to SecretSource")
+    if ssh is not None and not (
+        isinstance(ssh, Mapping) and all(isinstance(v, str) for v in ssh.values())
+    ):
+        raise TypeError("ssh: want a mapping of id to agent socket path")
+    return RunStep(
+        argv=run_argv(cfg, check_arg.command("command", command)),
+        env=run_env(cfg, check_arg.key_values("env", env, env=True)),
+        user=check_arg.opt_str("user", user) or cfg.get("User") or "",
+        workdir=paths.join("/", check_arg.opt_str("workdir", workdir) or cfg.get("WorkingDir") or "/"),
+        mounts=_mounts("mounts", mounts),
+        network=check_arg.opt_str("network", network) or work.network,
+        hostname=check_arg.opt_str("hostname", hostname),
+        isolation=check_arg.opt_str("isolation", isolation) or work.isolation or default_isolation(),
+        runtime=check_arg.opt_str("runtime", runtime),
+        secrets=secrets,
+        ssh=ssh,
+        terminal=bool(terminal),
+        stdin=bool(stdin),
+        add_host=(*work.add_host, *(check_arg.words("add_host", add_host) or ())),
+        options=work.run_options.merged(options),
+    )  # fmt: skip
+
+
+def _mounts(
+    param: str, value: Iterable[Mount | RunMount | str]
+) -> tuple[Mount | RunMount | str, ...]:
+    """A list of ``RUN --mount`` strings, RunMount or Mount values."""
+    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
+        raise TypeError(f"{param}: want a list of mount specs, got {type(value).__name__}")
+    items = tuple(value)
+    for item in items:
+        check_arg.of_type(
+            param, item, (str, RunMount, Mount), "mount spec strings, RunMount or Mount"
+        )
+    return items
+
+
 def check_run_options(
     options: RunOptions, isolation: str | None = None, runtime: str | None = None
 ) -> None:
@@ -69,28 +141,34 @@ def step_env(step: RunStep) -> list[str]:
     return env
 
 
-def perform_run(ctr: Container, step: RunStep, check: bool) -> None:
-    """Run `step` in `ctr` through the cache when there is one; StepFailed if `check` and
-    the command fails."""
+def perform_run(ctr: Container, step: RunStep, check: bool, capture: bool = False) -> RunResult:
+    """Run `step` in `ctr` through the cache when there is one; StepFailed (CommandNotFound
+    for a missing program) if `check` and the command fails. `capture`: keep its output."""
     check_run_options(step.options, step.isolation, step.runtime)
-    if ctr.cache is not None and check:
-        cached_ops.cached_run(ctr, step, lambda: _run_checked(ctr, step))
-        return
-    status = execute_run(ctr, step)
+    if ctr.cache is not None:
+        return cached_run(ctr, step, lambda: execute_run(ctr, step, capture), check, capture)
+    result = execute_run(ctr, step, capture)
     ctr.work.pending.append(step.note)
     ctr.save()
-    if status != 0 and check:
-        raise StepFailed(list(step.argv), status)
+    if check:
+        raise_failure(result)
+    return result
 
 
-def _run_checked(ctr: Container, step: RunStep) -> None:
-    status = execute_run(ctr, step)
-    if status != 0:
-        raise StepFailed(list(step.argv), status)
+def execute_run(ctr: Container, step: RunStep, capture: bool = False) -> RunResult:
+    """Run `step` in `ctr`; the status is also kept as ``ctr.last_status``. A program that is
+    not there is status 127 with a line on stderr, as a shell reports it."""
+    with StepOutput(capture, passthrough=step.terminal) as out:
+        try:
+            status = _execute(ctr, step, out)
+        except ExecutableNotFound as err:
+            out.note(str(err))
+            status = 127
+    ctr.last_status = status
+    return RunResult(step.argv, status, out.stdout, out.stderr)
 
 
-def execute_run(ctr: Container, step: RunStep) -> int:
-    """Run `step` in `ctr`; returns the exit status (also kept as ``ctr.last_status``)."""
+def _execute(ctr: Container, step: RunStep, out: StepOutput) -> int:
     store = ctr.store
     rootfs = ctr.mount()
     try:
@@ -110,10 +188,11 @@ def execute_run(ctr: Container, step: RunStep) -> int:
                 add_host=step.add_host,
                 seccomp=seccomp_profile(),
                 options=step.options,
+                stdout=out.stdout_fd,
+                stderr=out.stderr_fd,
             )
             status = isolated_run(spec, isolation=step.isolation, runtime=step.runtime)
     finally:
         ctr.umount()
     store.trim_upper(ctr.id)  # mount points the step needed leave no copied-up dirs
-    ctr.last_status = status
     return status

@@ -5,10 +5,15 @@ from __future__ import annotations
 import shlex
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from buildah_py.container import validate
+from buildah_py.container.cache import config_step
 from buildah_py.errors import ContainerError
 from buildah_py.oci.config import ImageConfig
+
+if TYPE_CHECKING:
+    from buildah_py.container.working import Container
 
 _NS = {
     "s": 1_000_000_000,
@@ -82,35 +87,63 @@ def normalize_port(port: str | int) -> str:
     return f"{num}/{proto}"
 
 
+#: healthcheck keys: ours, and docker's spelling of each.
+_HEALTH_KEYS = {
+    "test": "Test",
+    "interval": "Interval",
+    "timeout": "Timeout",
+    "start_period": "StartPeriod",
+    "start_interval": "StartInterval",
+    "retries": "Retries",
+}
+
+
 def healthcheck(
     spec: Mapping[str, Any] | str | None, shell: Sequence[str] | None
 ) -> dict[str, Any] | None:
-    """Docker's Healthcheck object from a dict (test, interval, timeout, start_period, retries) or 'NONE'."""
+    """Docker's Healthcheck object from a dict (test, interval, timeout, start_period,
+    start_interval, retries, or docker's Test, Interval ...) or 'NONE'; other keys: ValueError."""
     if spec is None:
         return None
     if isinstance(spec, str):
         if spec.upper() == "NONE":
             return {"Test": ["NONE"]}
         return {"Test": ["CMD-SHELL", spec]}
-    test = spec.get("test") or spec.get("Test")
+    if not isinstance(spec, Mapping):
+        raise TypeError(f"healthcheck: want a mapping or a string, got {type(spec).__name__}")
+    docker = {v: k for k, v in _HEALTH_KEYS.items()}
+    given: dict[str, Any] = {}
+    for key, value in spec.items():
+        name = key if key in _HEALTH_KEYS else docker.get(key)
+        if name is None:
+            known = ", ".join(_HEALTH_KEYS)
+            raise ValueError(f"healthcheck: unknown key {key!r} (use {known})")
+        given[name] = value
+    test = given.get("test")
     if isinstance(test, str):
         test = ["CMD-SHELL", test]
-    elif isinstance(test, list) and test and test[0] not in ("CMD", "CMD-SHELL", "NONE"):
+    elif isinstance(test, list | tuple) and test and test[0] not in ("CMD", "CMD-SHELL", "NONE"):
         test = ["CMD", *test]
     if not test:
         raise ContainerError("healthcheck needs a test command")
     out: dict[str, Any] = {"Test": list(test)}
-    for key, name in (
-        ("interval", "Interval"),
-        ("timeout", "Timeout"),
-        ("start_period", "StartPeriod"),
-        ("start_interval", "StartInterval"),
-    ):
-        if spec.get(key) is not None:
-            out[name] = duration_ns(spec[key])
-    if spec.get("retries") is not None:
-        out["Retries"] = int(spec["retries"])
+    for key in ("interval", "timeout", "start_period", "start_interval"):
+        if given.get(key) is not None:
+            out[_HEALTH_KEYS[key]] = _duration(key, given[key])
+    retries = given.get("retries")
+    if retries is not None:
+        if isinstance(retries, bool) or not isinstance(retries, int | str):
+            raise TypeError("healthcheck: retries: want an integer")
+        if isinstance(retries, str) and not retries.isdigit():
+            raise ValueError(f"healthcheck: retries: {retries!r} is not a number")
+        out["Retries"] = int(retries)
     return out
+
+
+def _duration(key: str, value: object) -> int:
+    if not isinstance(value, str | int | float) or isinstance(value, bool):
+        raise TypeError(f"healthcheck: {key}: want a duration ('30s') or seconds")
+    return duration_ns(value)
 
 
 Words = str | Iterable[str]
@@ -149,6 +182,23 @@ class ConfigSettings:
     comment: str | None = None
     os_version: str | None = None  # the OS version the image needs (``os.version``)
     os_features: Words | None = None  # OS features the image needs (``os.features``)
+
+    def __post_init__(self) -> None:
+        """A TypeError naming the keyword for a value of the wrong type."""
+        for name in _TEXT_FIELDS:
+            validate.opt_str(name, getattr(self, name))
+        for name in ("unset_env", "unset_labels", "volumes", "onbuild", "os_features"):
+            validate.words(name, getattr(self, name))
+        for name in ("cmd", "entrypoint"):
+            validate.words(name, getattr(self, name))
+        if isinstance(self.shell, str):
+            raise TypeError("shell: want a list of strings, like ['/bin/sh', '-c']")
+
+
+_TEXT_FIELDS = (
+    "user", "workingdir", "stop_signal", "author", "arch", "os", "variant", "domainname",
+    "hostname", "comment", "os_version",
+)  # fmt: skip
 
 
 def _words(value: Words) -> list[str]:
@@ -248,3 +298,21 @@ def _apply_top_level(cfg: ImageConfig, s: ConfigSettings) -> None:
         features = list(cfg.data.get("os.features") or [])
         features += [f for f in _words(s.os_features) if f not in features]
         cfg.data["os.features"] = features
+
+
+def configure(
+    ctr: Container,
+    settings: ConfigSettings,
+    created_by: str | None,
+    history_comment: str | None,
+    add_history: bool,
+) -> None:
+    """``Container.config``: apply `settings`, note the next commit's history, save (autosave)."""
+    notes = apply_settings(ctr.image_config, ctr.work.annotations, settings)
+    work = ctr.work
+    work.created_by = work.created_by if created_by is None else created_by
+    work.history_comment = work.history_comment if history_comment is None else history_comment
+    if add_history:  # without it the change leaves no history note
+        config_step(ctr, notes)
+    if ctr.autosave:
+        ctr.save()

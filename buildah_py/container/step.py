@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from buildah_py.container import validate
 from buildah_py.container.runmounts import RunMount, SecretSource
 from buildah_py.isolation.runopts import RunOptions
 from buildah_py.linux.mount import Mount
@@ -82,6 +83,15 @@ class CopyStep:
     origin: Container | Image | str | None  # copy only: another container or image
     context: Path  # where local sources are read when there is no origin
     ignored: Callable[[str], bool] | None
+
+    def __post_init__(self) -> None:
+        """A TypeError naming the keyword for a value of the wrong type."""
+        validate.opt_str("chown", self.chown)
+        validate.opt_str("checksum", self.checksum)
+        if self.chmod is not None:
+            validate.of_type("chmod", self.chmod, (str, int), "a mode ('0755' or an int)")
+        if self.ignored is not None and not callable(self.ignored):
+            raise TypeError(f"ignored: want a callable, got {type(self.ignored).__name__}")
 
     @property
     def note(self) -> str:

@@ -7,34 +7,35 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal, overload
 
 from buildah_py import defaults
 from buildah_py.archive.writer import LayerProgress
 from buildah_py.container import cache as steps
 from buildah_py.container import cached_ops
+from buildah_py.container import validate as check_arg
 from buildah_py.container.adding import add_sources
+from buildah_py.container.apidoc import ADD, COMMIT, CONFIG, OTHER, RUN, documented
 from buildah_py.container.cache import BuildCache, as_cache
 from buildah_py.container.commit import CommitOptions, commit_container
 from buildah_py.container.copying import copy_step
 from buildah_py.container.create import record_on_image, record_on_scratch
 from buildah_py.container.image import Image
+from buildah_py.container.output import RunResult
 from buildah_py.container.owned import OwnedStore, store_or_own
 from buildah_py.container.record import WorkingRecord, from_extra, to_extra
 from buildah_py.container.resolve import pull
-from buildah_py.container.runmounts import RunMount, SecretSource
-from buildah_py.container.running import perform_run, run_argv, run_env
-from buildah_py.container.settings import ConfigSettings, KeyValues, Words, apply_settings
-from buildah_py.container.step import CopyStep, RunStep
-from buildah_py.errors import ContainerError, ContainerNotFound
+from buildah_py.container.runmounts import SecretSource
+from buildah_py.container.running import Env, Mounts, perform_run, run_step
+from buildah_py.container.settings import ConfigSettings, KeyValues, Words, configure
+from buildah_py.container.step import CopyStep
+from buildah_py.errors import ContainerNotFound
 from buildah_py.isolation.runopts import RunOptions
-from buildah_py.linux import resolve as paths
-from buildah_py.linux.mount import Mount
 from buildah_py.oci.config import ImageConfig
 from buildah_py.oci.descriptor import Platform
 from buildah_py.storage import Store
 from buildah_py.storage.records import ContainerRecord, ImageRecord
-from buildah_py.transports.options import PullOptions, RegistryOptions
+from buildah_py.transports.options import PULL_POLICIES, PullOptions, RegistryOptions
 from buildah_py.transports.verify import ProgressFn
 
 
@@ -64,6 +65,7 @@ class Container:
 
     # --- creating and finding ------------------------------------------------
     @classmethod
+    @documented()
     def from_image(
         cls,
         image: str,
@@ -72,29 +74,29 @@ class Container:
         store: Store | None = None,
         pull_policy: str = "missing",
         cache: BuildCache | bool | None = None,
-        platform: Platform | None = None,
+        platform: Platform | str | None = None,
         progress: ProgressFn | None = None,
         tls_verify: bool | None = None,
-        authfile: str | None = None,
+        authfile: str | os.PathLike[str] | None = None,
         creds: str | None = None,
-        cert_dir: str | None = None,
+        cert_dir: str | os.PathLike[str] | None = None,
         registry: RegistryOptions | None = None,
         run_options: RunOptions | None = None,
     ) -> Container:
-        """A new working container on `image` (local store first, then transports/registries).
-        ``cache``: a BuildCache (or True) caches each step; flags given beside ``registry`` win;
-        ``run_options``: how every later ``run`` runs (buildah's ``from`` run flags)."""
+        """A new working container on `image` (local store first, then transports/registries)."""
+        check_arg.of_type("image", image, str, "an image name or reference")
+        check_arg.choice("pull_policy", pull_policy, PULL_POLICIES)
+        wanted, _ = check_arg.platform("platform", platform), check_arg.opt_str("name", name)
         if image == "scratch":
             return cls.from_scratch(name=name, store=store, cache=cache, run_options=run_options)
+        reg = check_arg.registry_flags(registry, tls_verify, authfile, creds, cert_dir)
         store, owner = store_or_own(store)
-        reg = (registry or RegistryOptions()).with_flags(
-            tls_verify=tls_verify, authfile=authfile, creds=creds, cert_dir=cert_dir
-        )
-        record = pull(store, image, PullOptions(reg, pull_policy, platform, progress))
+        record = pull(store, image, PullOptions(reg, pull_policy, wanted, progress))
         rec = record_on_image(store, record, name, run_options)
         return cls(store, rec, owner=owner)._with_cache(cache)
 
     @classmethod
+    @documented()
     def from_scratch(
         cls,
         *,
@@ -109,6 +111,7 @@ class Container:
         return cls(store, rec, owner=owner)._with_cache(cache)
 
     @classmethod
+    @documented({"src": "the container whose state the new one starts from."})
     def from_container(
         cls, src: Container, *, name: str | None = None, cache: BuildCache | bool | None = None
     ) -> Container:
@@ -120,6 +123,7 @@ class Container:
         return cls(src.store, rec, owner=src._owner)._with_cache(cache)
 
     @classmethod
+    @documented({"name": "the container's name or ID."})
     def get(
         cls, name: str, store: Store | None = None, cache: BuildCache | bool | None = None
     ) -> Container:
@@ -136,6 +140,7 @@ class Container:
         return Image(self.store, record, owner=self._owner)
 
     @contextmanager
+    @documented(OTHER)
     def noting(self, text: str) -> Iterator[Container]:
         """Record `text` as the history of the steps made inside the block (e.g. an instruction)."""
         before = self.step_note, self.step_mark
@@ -197,16 +202,39 @@ class Container:
             self._owner = None
 
     # --- run ---------------------------------------------------------------------
+    # fmt: off
+    @overload
+    def run(
+        self, command: str | Sequence[str], *, env: Env = None, user: str | None = None,
+        workdir: str | None = None, isolation: str | None = None, runtime: str | None = None,
+        mounts: Mounts = (), secrets: Mapping[str, SecretSource] | None = None,
+        ssh: Mapping[str, str] | None = None, network: str | None = None,
+        hostname: str | None = None, terminal: bool = False, stdin: bool = False,
+        check: bool = True, capture: Literal[False] = False, add_host: Sequence[str] = (),
+        options: RunOptions | None = None,
+    ) -> Container: ...
+    @overload
+    def run(
+        self, command: str | Sequence[str], *, env: Env = None, user: str | None = None,
+        workdir: str | None = None, isolation: str | None = None, runtime: str | None = None,
+        mounts: Mounts = (), secrets: Mapping[str, SecretSource] | None = None,
+        ssh: Mapping[str, str] | None = None, network: str | None = None,
+        hostname: str | None = None, terminal: bool = False, stdin: bool = False,
+        check: bool = True, capture: Literal[True], add_host: Sequence[str] = (),
+        options: RunOptions | None = None,
+    ) -> RunResult: ...
+    # fmt: on
+    @documented(RUN)
     def run(
         self,
         command: str | Sequence[str],
         *,
-        env: Mapping[str, str] | Iterable[str] | None = None,
+        env: Env = None,
         user: str | None = None,
         workdir: str | None = None,
         isolation: str | None = None,
         runtime: str | None = None,
-        mounts: Sequence[Mount | RunMount | str] = (),
+        mounts: Mounts = (),
         secrets: Mapping[str, SecretSource] | None = None,
         ssh: Mapping[str, str] | None = None,
         network: str | None = None,
@@ -214,41 +242,26 @@ class Container:
         terminal: bool = False,
         stdin: bool = False,
         check: bool = True,
+        capture: bool = False,
         add_host: Sequence[str] = (),
         options: RunOptions | None = None,
-    ) -> Container:
-        """Run a command: a list is exec form, a string goes to the shell; StepFailed on a non-zero
-        exit unless ``check=False`` (``last_status`` keeps it). ``mounts``: RUN --mount specs;
-        ``secrets``/``ssh``: what ``type=secret``/``type=ssh`` mounts ask for by id (ssh ``default``:
-        ``$SSH_AUTH_SOCK``). ``isolation``: the container's own (``from --isolation``), else
-        ``$BUILDAH_ISOLATION``, else chroot; ``add_host``: HOST:IP, after the container's own;
-        ``options``: volumes, capabilities, DNS ... laid over those given when the container was made."""
-        cfg = self.image_config
-        step = RunStep(
-            argv=run_argv(cfg, command),
-            env=run_env(cfg, env),
-            user=user if user is not None else (cfg.get("User") or ""),
-            workdir=paths.join("/", workdir or cfg.get("WorkingDir") or "/"),
-            mounts=tuple(mounts),
-            network=network if network is not None else self.work.network,
-            hostname=hostname,
-            isolation=isolation or self.work.isolation or defaults.default_isolation(),
-            runtime=runtime,
-            secrets=secrets,
-            ssh=ssh,
-            terminal=terminal,
-            stdin=stdin,
-            add_host=(*self.work.add_host, *add_host),
-            options=self.work.run_options.merged(options),
-        )
-        perform_run(self, step, check)
-        return self
+    ) -> Container | RunResult:
+        """Run a command in the container; returns the container (to chain), or with
+        ``capture=True`` a RunResult. A non-zero exit raises StepFailed unless ``check=False``."""
+        step = run_step(
+            self, command, env=env, user=user, workdir=workdir, isolation=isolation, runtime=runtime,
+            mounts=mounts, secrets=secrets, ssh=ssh, network=network, hostname=hostname,
+            terminal=terminal, stdin=stdin, add_host=add_host, options=options,
+        )  # fmt: skip
+        result = perform_run(self, step, check, capture)
+        return result if capture else self
 
     # --- copy / add ---------------------------------------------------------------
+    @documented()
     def copy(
         self,
-        src: str | Sequence[str],
-        dest: str,
+        src: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+        dest: str | os.PathLike[str],
         *,
         chown: str | None = None,
         chmod: str | int | None = None,
@@ -257,19 +270,17 @@ class Container:
         ignored: Callable[[str], bool] | None = None,
     ) -> Container:
         """Copy files from the context directory (or another container or image) into the container."""
-        specs = (src,) if isinstance(src, str) else tuple(src)
-        if not specs:
-            raise ContainerError("copy: no source given")
         step = CopyStep(
-            "copy", specs, dest, self._workdir(), chown, chmod, None, False, from_,
+            "copy", check_arg.paths("src", src), check_arg.path("dest", dest), self._workdir(), chown, chmod, None, False, from_,
             self._context(context), None if from_ is not None else (ignored or self.ignored),
         )  # fmt: skip
         return self._step(step, lambda s: copy_step(self, s))
 
+    @documented(ADD)
     def add(
         self,
-        src: str | Sequence[str],
-        dest: str,
+        src: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+        dest: str | os.PathLike[str],
         *,
         chown: str | None = None,
         chmod: str | int | None = None,
@@ -280,7 +291,7 @@ class Container:
     ) -> Container:
         """Like ``copy``, but local archives are unpacked and URLs are downloaded."""
         step = CopyStep(
-            "add", (src,) if isinstance(src, str) else tuple(src), dest, self._workdir(),
+            "add", check_arg.paths("src", src), check_arg.path("dest", dest), self._workdir(),
             chown, chmod, checksum, extract, None, self._context(context), ignored or self.ignored,
         )  # fmt: skip
         return self._step(step, lambda s: add_sources(self, s))
@@ -301,6 +312,7 @@ class Container:
         return self
 
     # --- config and commit -------------------------------------------------------------
+    @documented(CONFIG)
     def config(
         self,
         *,
@@ -336,19 +348,15 @@ class Container:
     ) -> Container:
         """Set image-config fields (None leaves one as it is); ``created_by``, ``history_comment``:
         the next commit's history entry; ``add_history=False``: no note of this change in it."""
+        env = check_arg.key_values("env", env, env=True)
+        labels = check_arg.key_values("labels", labels)
+        annotations = check_arg.key_values("annotations", annotations)
         settings = ConfigSettings(
             cmd, entrypoint, clear_cmd, env, unset_env, labels, unset_labels, annotations,
             ports, volumes, user, workingdir, stop_signal, shell, healthcheck, onbuild, author,
             clear_onbuild, arch, os, variant, domainname, hostname, comment, os_version, os_features,
         )  # fmt: skip
-        notes = apply_settings(self.image_config, self.work.annotations, settings)
-        work = self.work
-        work.created_by = work.created_by if created_by is None else created_by
-        work.history_comment = work.history_comment if history_comment is None else history_comment
-        if add_history:  # without it the change leaves no history note
-            steps.config_step(self, notes)
-        if self.autosave:
-            self.save()
+        configure(self, settings, created_by, history_comment, add_history)
         return self
 
     @contextmanager
@@ -361,6 +369,7 @@ class Container:
             self.autosave = before
             self.save()
 
+    @documented(COMMIT)
     def commit(
         self,
         name: str | None = None,
@@ -373,7 +382,7 @@ class Container:
         created_by: str | None = None,
         author: str | None = None,
         comment: str | None = None,
-        iidfile: str | None = None,
+        iidfile: str | os.PathLike[str] | None = None,
         omit_history: bool = False,
         unsetenv: Sequence[str] = (),
         identity_label: bool = False,
@@ -381,17 +390,11 @@ class Container:
     ) -> Image:
         """The changes as a new image (format $BUILDAH_FORMAT, time $SOURCE_DATE_EPOCH, `progress`)."""
         opts = CommitOptions(
-            format=format or defaults.default_format(),
-            compression=compression,
-            squash=squash,
-            timestamp=timestamp if timestamp is not None else defaults.source_date_epoch(),
-            rm=rm,
-            created_by=created_by if created_by is not None else self.work.created_by,
-            author=author,
-            comment=comment if comment is not None else self.work.history_comment,
-            iidfile=iidfile,
-            omit_history=omit_history,
-            unsetenv=tuple(unsetenv),
-            identity_label=identity_label,
-        )
+            check_arg.opt_str("format", format) or defaults.default_format(),
+            check_arg.opt_str("compression", compression) or "gzip", squash,
+            defaults.source_date_epoch() if timestamp is None else check_arg.opt_int("timestamp", timestamp),
+            rm, self.work.created_by if created_by is None else created_by, author,
+            self.work.history_comment if comment is None else comment,
+            check_arg.host_path("iidfile", iidfile), omit_history, tuple(unsetenv), identity_label,
+        )  # fmt: skip
         return commit_container(self, name, opts, progress)

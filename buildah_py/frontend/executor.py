@@ -133,7 +133,7 @@ class Build:
                     self._registry(), opts["pull_policy"], platform=opts.get("platform")
                 )
                 try:
-                    pull(self.store, st.base, pulling)
+                    pull(self.store, st.base, pulling, other_platform_ok=True)
                 except (BuildahPyError, ValueError) as err:
                     raise at(self.filename, st.from_inst, f"FROM {st.base}: {err}") from None
                 self._fetched_stages.add(st.index)

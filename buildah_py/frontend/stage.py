@@ -130,10 +130,13 @@ class StageBuilder:
                     _set_platform(self.ctr, b.target_platform)
             else:
                 opts = b.pull_options(st)
+                # The build resolved the image for its platform before the first step (a local
+                # image of another platform is used as it is), so it is not chosen again here.
+                plat = opts.pop("platform", None)
                 self.ctr = Container.from_image(st.base, store=b.store, cache=b.cache, **opts)
                 default_path(self.ctr)
-                if "platform" in opts:  # a local image of another platform is used as it is
-                    _set_platform(self.ctr, opts["platform"])
+                if plat is not None:
+                    _set_platform(self.ctr, plat)
         except DockerfileError:
             raise
         except (BuildahPyError, ValueError) as err:

@@ -16,7 +16,7 @@ import socket
 import sys
 import termios
 
-from buildah_py.errors import RunError
+from buildah_py.errors import ExecutableNotFound, RunError
 from buildah_py.isolation import chroot_setup, supervise
 from buildah_py.isolation.capset import step_capabilities
 from buildah_py.isolation.honour import check_options, security_notes
@@ -55,6 +55,11 @@ def _namespace_flags(spec: RunSpec) -> int:
     if spec.network == "none":
         flags |= CLONE_NEWNET
     return flags
+
+
+def _report_error(fd: int, err: BaseException) -> None:
+    """`N` for a program that is not there (status 127 to the container API), else `E`."""
+    _report(fd, "N" if isinstance(err, ExecutableNotFound) else "E", _describe(err))
 
 
 def _report(fd: int, kind: str, text: str) -> None:
@@ -110,7 +115,7 @@ def _middle(
             _step(spec, prep, report, slave, sfilter)
         except BaseException as err:  # noqa: B036 - nothing may escape a forked child
             try:
-                _report(report, "E", _describe(err))
+                _report_error(report, err)
             finally:
                 os._exit(_FAILED)
     if slave is not None:
@@ -130,6 +135,9 @@ def _stdio(spec: RunSpec, slave: int | None) -> None:
         os.close(slave)
         return
     os.setsid()  # out of the caller's process group: Ctrl-C reaches the step once, forwarded
+    for given, target in ((spec.stdout, 1), (spec.stderr, 2)):
+        if given is not None:
+            os.dup2(given, target)
     if not spec.stdin:
         null = os.open("/dev/null", os.O_RDONLY)
         os.dup2(null, 0)
@@ -196,7 +204,7 @@ def _step(
         raise RunError(f"cannot change to working directory {spec.cwd}: {err.strerror}") from err
     exe = find_executable(root, spec.argv[0], env, spec.cwd)
     if exe is None:
-        raise RunError(f"{spec.argv[0]}: executable file not found in $PATH")
+        raise ExecutableNotFound(f"{spec.argv[0]}: executable file not found in $PATH")
     os.close(root)
     chroot_setup.close_other_fds(report)
     try:
@@ -215,8 +223,8 @@ def _warn_once(text: str) -> None:
         log.warning("%s (the host refuses it, as container runtimes' default seccomp does)", text)
 
 
-def _read_reports(fd: int, forwarder: supervise.SignalForwarder, box: list[int]) -> str | None:
-    """Collect `P`/`E`/`W` lines until EOF; returns the error message, if any."""
+def _read_reports(fd: int, forwarder: supervise.SignalForwarder, box: list[int]) -> RunError | None:
+    """Collect `P`/`E`/`N`/`W` lines until EOF; returns the error reported, if any."""
     buf = b""
     while chunk := os.read(fd, 4096):
         buf += chunk
@@ -227,7 +235,9 @@ def _read_reports(fd: int, forwarder: supervise.SignalForwarder, box: list[int])
                 box.append(int(text[1:]))
                 forwarder.deliver()
             elif text.startswith("E"):
-                return text[1:]
+                return RunError(text[1:])
+            elif text.startswith("N"):
+                return ExecutableNotFound(text[1:])
             elif text.startswith("W"):
                 _warn_once(text[1:])
     return None
@@ -254,7 +264,7 @@ def _fork_middle(
         _middle(spec, prep, w, pty[1] if pty else None, parent, sfilter)
     except BaseException as err:  # noqa: B036 - nothing may escape a forked child
         try:
-            _report(w, "E", _describe(err))
+            _report_error(w, err)
         finally:
             os._exit(_FAILED)
     os._exit(_FAILED)
@@ -292,7 +302,7 @@ def run_chroot(spec: RunSpec) -> int:
             if pty is not None:
                 os.close(pty[0])
     if error is not None:
-        raise RunError(error)
+        raise error
     return fwd.status(supervise.exit_status(status))
 
 

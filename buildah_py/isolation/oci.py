@@ -19,7 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from buildah_py.errors import IsolationUnavailable, RunError
+from buildah_py.errors import ExecutableNotFound, IsolationUnavailable, RunError
 from buildah_py.isolation import supervise
 from buildah_py.isolation.capset import runtime_capabilities
 from buildah_py.isolation.honour import host_security, user_namespace_refusals
@@ -228,7 +228,7 @@ def _write_bundle(
             user = replace(user, additional_gids=kept)
     env = final_env(spec.env, user.home, spec.terminal)
     if find_executable(prep.rootfd, spec.argv[0], env, spec.cwd) is None:
-        raise RunError(f"{spec.argv[0]}: executable file not found in $PATH")
+        raise ExecutableNotFound(f"{spec.argv[0]}: executable file not found in $PATH")
     caps = runtime_capabilities(spec.options, _holdable_capabilities())
     config = make_runtime_spec(
         spec,
@@ -292,8 +292,8 @@ def run_oci(spec: RunSpec, runtime: str | None = None, userns: bool = False) -> 
             proc = subprocess.Popen(
                 cmd,
                 stdin=stdin,
-                stdout=slave,
-                stderr=slave,
+                stdout=slave if slave is not None else spec.stdout,
+                stderr=slave if slave is not None else spec.stderr,
                 start_new_session=True,
                 preexec_fn=_runtime_preexec(
                     _raised_limits(config["process"]["rlimits"]), slave is not None

@@ -78,6 +78,9 @@ class RunSpec:
     seccomp: bool | Path = True
     #: volumes, ulimits, capabilities, DNS, namespaces, cgroup limits ... (buildah's run flags).
     options: RunOptions = RunOptions()
+    #: File descriptors the step's stdout and stderr go to (None: ours); ignored on a terminal.
+    stdout: int | None = None
+    stderr: int | None = None
 
 
 def final_env(env: list[str], home: str, terminal: bool) -> list[str]:

@@ -41,3 +41,18 @@ def test_run_options_example(cli: Cli) -> None:
     assert "CapEff:\t0000000000000000" in proc.stdout and "NoNewPrivs:\t1" in proc.stdout
     assert "a vendored dependency" in proc.stdout
     assert "/vendor is not in the image" in proc.stdout
+
+
+def test_error_handling_example(cli: Cli) -> None:
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "examples" / "buildscripts" / "error_handling.py")],
+        env=cli.env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "the steps run on Linux" in proc.stdout
+    assert "no package manager here: apk: executable file not found in $PATH" in proc.stdout
+    assert "step \"echo 'disk full' >&2; exit 28\" failed with 28: disk full" in proc.stdout
+    assert "built localhost/demo-errors:latest" in proc.stdout

@@ -1,0 +1,128 @@
+"""A ``run`` step through the build cache, its exit status (and captured output) part of the result.
+
+A step that exits 0 is frozen under its key, as every step is. A ``check=False`` step that
+exits non-zero is frozen under its key with the status added, and its step note (under
+``build-cache/steps.json``) says which key it answers and with what status; so a later
+identical ``check=False`` step gets the same snapshot and status back, and the steps after
+it stay cached. A ``check=True`` step never reuses a failure: a retry runs it again.
+Captured output up to OUTPUT_LIMIT bytes a stream is kept in the note; a captured step
+whose output is not there runs again.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from buildah_py.container import cache as steps
+from buildah_py.container.cached_ops import mount_inputs
+from buildah_py.container.output import RunResult, tail_text
+from buildah_py.container.step import RunStep
+from buildah_py.errors import CommandNotFound, StepFailed
+
+if TYPE_CHECKING:
+    from buildah_py.container.cache import BuildCache
+    from buildah_py.container.working import Container
+    from buildah_py.storage import Store
+
+OUTPUT_LIMIT = 64 * 1024
+
+
+def raise_failure(result: RunResult) -> None:
+    """StepFailed (CommandNotFound for status 127) when `result` is a failure."""
+    if result.status == 0:
+        return
+    kind = CommandNotFound if result.status == 127 else StepFailed
+    raise kind(list(result.argv), result.status, tail_text(result.stderr))
+
+
+def cached_run(
+    ctr: Container, step: RunStep, execute: Callable[[], RunResult], check: bool, capture: bool
+) -> RunResult:
+    """`step` through the cache: reuse the stored result of the same step, or run and freeze it."""
+    cache = ctr.cache
+    assert cache is not None
+    inputs = mount_inputs(ctr.store, cache, step.mounts)
+    op = step.key_op()
+    steps.freeze_dirty(ctr)
+    state = ctr.work.cache_state or steps.base_state(ctr.record.image_id)
+    key = cache.key(state, op, inputs) if cache.enabled else cache.random_id()
+    found = _find(ctr.store, cache, key, check, capture) if cache.enabled else None
+    source = None
+    if found is None and cache.enabled and not capture:
+        source = steps.fetch_step(ctr, cache, key)  # the registry cache keeps status-0 steps
+        found = (key, RunResult((), 0, b"", b"")) if source else None
+    if found is not None:
+        snap, result = found
+        ctr.store.use_step(ctr.id, snap)
+        cache.hit(snap, source or "")
+        result = replace(result, argv=step.argv, cached=True)
+    else:
+        cache.miss(key, state, op, inputs)
+        result = execute()
+        if check:
+            raise_failure(result)  # a failure is never frozen: a retry runs the step again
+        snap = key
+        if result.status != 0 and cache.enabled:
+            snap = cache.key(state, {**op, "status": result.status}, inputs)
+        ctr.store.freeze_step(ctr.id, snap)
+        cache.built(snap, state, op, inputs, result=_note(result, key, capture))
+    ctr.last_status = result.status
+    note = ctr.step_note or step.note
+    steps.finish_step(ctr, snap, note)
+    if result.status == 0:
+        steps.publish_step(ctr, cache, snap, note)
+    return result
+
+
+def _note(result: RunResult, key: str, capture: bool) -> dict[str, Any]:
+    """What the step note keeps of `result` beside what the step read."""
+    out: dict[str, Any] = {}
+    if result.status != 0:
+        out.update(status=result.status, answers=key, tail=tail_text(result.stderr))
+    if capture and max(len(result.stdout), len(result.stderr)) <= OUTPUT_LIMIT:
+        out["stdout"] = base64.b64encode(result.stdout).decode("ascii")
+        out["stderr"] = base64.b64encode(result.stderr).decode("ascii")
+    return out
+
+
+def _from_note(note: dict[str, Any], status: int) -> RunResult | None:
+    try:
+        stdout = base64.b64decode(note.get("stdout", ""), validate=True)
+        stderr = base64.b64decode(note.get("stderr", ""), validate=True)
+    except (ValueError, TypeError):
+        return None  # a damaged note: the step runs again
+    if not stderr and note.get("tail"):
+        stderr = str(note["tail"]).encode()
+    return RunResult((), status, stdout, stderr)
+
+
+def _find(
+    store: Store, cache: BuildCache, key: str, check: bool, capture: bool
+) -> tuple[str, RunResult] | None:
+    """The snapshot and result that answer `key`: its own (status 0), else, for a step that
+    may fail, one a failed run of it left; None when there is none usable."""
+    notes: dict[str, Any] | None = None
+    if cache.lookup(key):
+        if not capture:
+            return key, RunResult((), 0, b"", b"")
+        notes = store.step_notes()
+        note = notes.get(key)
+        kept = _from_note(note, 0) if isinstance(note, dict) and "stdout" in note else None
+        return (key, kept) if kept is not None else None
+    if check:
+        return None
+    notes = store.step_notes() if notes is None else notes
+    for snap, note in reversed(list(notes.items())):
+        if not isinstance(note, dict) or note.get("answers") != key:
+            continue
+        if capture and "stdout" not in note:
+            continue
+        status = note.get("status")
+        if isinstance(status, int) and cache.lookup(snap):
+            kept = _from_note(note, status)
+            if kept is not None:
+                return snap, kept
+    return None
