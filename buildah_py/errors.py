@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+
 from buildah_py.hints import FORCE
 
 
@@ -130,6 +132,16 @@ class RunError(BuildahPyError):
 
 class IsolationUnavailable(RunError):
     """The host lacks what an isolation mode needs (namespaces, a runtime, ...)."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """A signal (SIGINT, SIGTERM, SIGHUP: `signum`) cancelled the work: running steps were
+    stopped first. A KeyboardInterrupt, so ``except Exception`` or ``except StepFailed``
+    never swallows it."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(f"interrupted by {signal.Signals(signum).name}")
+        self.signum = signum
 
 
 # --- containers and builds ---------------------------------------------------
