@@ -33,6 +33,10 @@ class Globals:
             from buildah_py.defaults import open_store
 
             self._store = open_store(self.root, self.runroot, self.driver)
+            try:  # a blob a killed command left half-written goes with the next one
+                self._store.content.orphans(remove=True)
+            except OSError:
+                pass  # never a reason to fail the command; `check --repair` reports it
         return self._store
 
 

@@ -22,7 +22,7 @@ CANCEL_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 #: Stop one running step: forward the signal number to it (its own thread raises afterwards).
 Stop = Callable[[int], None]
 
-_lock = threading.Lock()
+_lock = threading.RLock()  # re-entered when a handler interrupts its own thread holding it
 _running: dict[int, Stop] = {}  # a token per registration -> how to stop that step
 _tokens = iter(range(1, 1 << 62))
 

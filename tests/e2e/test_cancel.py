@@ -165,3 +165,26 @@ def test_a_build_is_cancelled_and_removes_its_containers(
     context_with(tmp_path, _PARALLEL.replace("sleep 30", "true"))
     cli("build", "-t", "localhost/cancelled", ctx)
     assert_nothing_left(cli)
+
+
+_HALF_BLOB = """
+import sys, time
+from buildah_py.storage import Store
+store = Store.open(sys.argv[1], sys.argv[2])
+with store.content.writer() as w:
+    w.write(b"x" * 100000)
+    w.flush()
+    print("writing", flush=True)
+    time.sleep(60)
+"""
+
+
+def test_a_blob_left_by_a_killed_process_goes_with_the_next_command(cli: Cli) -> None:
+    proc = signalkids.python(_HALF_BLOB, str(cli.root), str(cli.runroot), env=cli.env)
+    signalkids.wait_for(proc, "writing")
+    cli("images")  # a live writer's blob is kept
+    assert len(list((cli.root / "ingest").iterdir())) == 1
+    signalkids.signal_and_wait(proc, signal.SIGKILL)  # no handler runs: nothing cleans up
+    assert len(list((cli.root / "ingest").iterdir())) == 1
+    cli("images")
+    assert list((cli.root / "ingest").iterdir()) == []
