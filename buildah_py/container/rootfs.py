@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import posixpath
+import secrets
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,7 +36,7 @@ class MountPath(PosixPath):
     """Where ``Container.mount`` mounted the root filesystem; as a ``with`` block's value it
     unmounts at the block's end, as ``Container.mounted()`` does."""
 
-    _release: tuple[Store, str] | None = None
+    _owner: Container | None = None
 
     def __enter__(self) -> Self:
         return self
@@ -43,16 +44,17 @@ class MountPath(PosixPath):
     def __exit__(
         self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
     ) -> None:
-        held, self._release = self._release, None
-        if held is not None:
-            held[0].unmount(held[1])
+        ctr, self._owner = self._owner, None
+        if ctr is not None:
+            _edited(ctr)
+            ctr.store.unmount(ctr.id)
 
 
 def mount(ctr: Container) -> MountPath:
     """Mount the container's filesystem and return where; pairs with ``umount`` (or use it as
     ``with c.mount() as root:``, which unmounts at the end; ``mounted()`` is the same)."""
     root = MountPath(ctr.store.mount(ctr.id))
-    root._release = (ctr.store, ctr.id)
+    root._owner = ctr
     return root
 
 
@@ -71,7 +73,16 @@ def mounted(ctr: Container) -> Iterator[Path]:
     try:
         yield root
     finally:
+        _edited(ctr)
         ctr.store.unmount(ctr.id)
+
+
+def _edited(ctr: Container) -> None:
+    """Edits made outside a step where no upper dir shows them (vfs, whose diff is the full
+    tree): the cache state becomes random, as a frozen edit's is on overlay drivers."""
+    if ctr.store.container_diff_kind(ctr.id) != "upper":
+        ctr.work.cache_state = "sha256:" + secrets.token_hex(32)
+        ctr.save()
 
 
 @contextmanager
@@ -135,6 +146,7 @@ def write_file(
                 os.fchmod(f.fileno(), mode)
         finally:
             os.close(fd)
+    _edited(ctr)
 
 
 def _open_for_writing(rootfd: int, path: str) -> int:

@@ -11,6 +11,7 @@ import pytest
 
 from buildah_py.container import Container
 from buildah_py.container.cache import BuildCache
+from buildah_py.container.importing import import_tarball
 from buildah_py.errors import ContainerError
 from buildah_py.storage import Store
 
@@ -114,3 +115,28 @@ def test_a_held_mount_and_cached_steps_work_together(store: Store) -> None:
         assert cache.stats.misses == misses + 1
     with Container.from_image(image.id, store=store) as c:
         assert c.read_file("/seen") == b"through the mount\n"
+
+
+@pytest.mark.parametrize("edit", ["write_file", "mounted", "with-mount"])
+def test_edits_outside_steps_bust_the_cache_on_vfs_too(
+    tmp_path: Path, busybox_tar: Path, edit: str
+) -> None:
+    # vfs has no upper dir to show edits: the edit must still keep later steps out of the cache
+    with Store.open(tmp_path / "vroot", tmp_path / "vrun", driver="vfs") as store:
+        import_tarball(store, busybox_tar, BASE, timestamp=0)
+        cache = BuildCache(store)
+        with Container.from_image(BASE, store=store, cache=cache) as c:
+            c.run("echo one > /one")
+            if edit == "write_file":
+                c.write_file("/edited", "x")
+            else:
+                with c.mounted() if edit == "mounted" else c.mount() as root:
+                    (root / "edited").write_text("x")
+            c.run("echo two > /two")
+        hits = cache.stats.hits
+        with Container.from_image(BASE, store=store, cache=cache) as c:
+            c.run("echo one > /one")
+            c.run("echo two > /two")
+            assert cache.stats.hits == hits + 1  # the first step only
+            with pytest.raises(ContainerError, match="no such file"):
+                c.read_file("/edited")  # never reused from the edited build
