@@ -9,10 +9,20 @@ from typing import TYPE_CHECKING, Any
 
 from buildah_py.version import __version__
 
-__all__ = ["Container", "Image", "RunResult", "open_store", "__version__"]
+__all__ = [
+    "Container",
+    "Image",
+    "Interrupted",
+    "RunResult",
+    "cleanup_on_signals",
+    "open_store",
+    "__version__",
+]
 
 if TYPE_CHECKING:
     from buildah_py.container import Container, Image, RunResult, open_store
+    from buildah_py.errors import Interrupted
+    from buildah_py.linux.signals import cleanup_on_signals
 
 
 def __getattr__(name: str) -> Any:
@@ -21,4 +31,8 @@ def __getattr__(name: str) -> Any:
         import buildah_py.container as c
 
         return getattr(c, name)
+    if name in ("Interrupted", "cleanup_on_signals"):
+        import buildah_py.linux.signals as s
+
+        return getattr(s, name)
     raise AttributeError(name)

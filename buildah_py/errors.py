@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+
 from buildah_py.hints import FORCE
 
 
@@ -134,6 +136,16 @@ class IsolationUnavailable(RunError):
 
 class ExecutableNotFound(RunError):
     """The step's program is not in the rootfs (the container API makes it status 127)."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """A signal (SIGINT, SIGTERM, SIGHUP: `signum`) cancelled the work: running steps were
+    stopped first. A KeyboardInterrupt, so ``except Exception`` or ``except StepFailed``
+    never swallows it."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(f"interrupted by {signal.Signals(signum).name}")
+        self.signum = signum
 
 
 # --- containers and builds ---------------------------------------------------

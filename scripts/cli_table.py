@@ -27,7 +27,7 @@ OPTION_LINE = re.compile(r"^\s{2,}(?:-\w, )?(--[a-z0-9][a-z0-9-]*)")
 
 #: Every verb: 0 when it did what was asked; 125 for buildah-py's own errors (bad usage, an
 #: unknown verb or flag, a refused flag, an image or container not found, an internal error);
-#: 130 when interrupted (Ctrl-C). The verbs with more codes than these:
+#: 128 + the signal when interrupted (130 for Ctrl-C). The verbs with more codes than these:
 EXIT_CODES = {
     "build": "a failing `RUN` step: that step's exit status",
     "bud": "a failing `RUN` step: that step's exit status",
@@ -119,8 +119,11 @@ def render() -> str:
         "",
         "Exit status of every verb: 0 when it did what was asked; 125 for buildah-py's own "
         "errors (bad usage, an unknown verb or flag, a refused flag, an image or container not "
-        "found, an internal error), as buildah; 130 when interrupted. Verbs with more codes "
-        "say so below.",
+        "found, an internal error), as buildah; 128 + the signal when interrupted (130 for "
+        "Ctrl-C, 143 for SIGTERM, 129 for SIGHUP: each cancels as Ctrl-C does, stopping the "
+        "running step and removing what the verb made; see "
+        "[build.md](build.md#cancelling-a-build)). A blob a killed command (SIGKILL) left "
+        "half-written is removed by the next command. Verbs with more codes say so below.",
         "",
     ]
     lines += _globals()

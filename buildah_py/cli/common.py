@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import signal
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ from typing import Any, TypeVar
 import click
 
 from buildah_py.cli.hinting import HintFilter, for_cli
-from buildah_py.errors import BuildahPyError, DockerfileError, StepFailed
+from buildah_py.errors import BuildahPyError, DockerfileError, Interrupted, StepFailed
 from buildah_py.storage import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -32,6 +33,10 @@ class Globals:
             from buildah_py.defaults import open_store
 
             self._store = open_store(self.root, self.runroot, self.driver)
+            try:  # a blob a killed command left half-written goes with the next one
+                self._store.content.orphans(remove=True)
+            except OSError:
+                pass  # never a reason to fail the command; `check --repair` reports it
         return self._store
 
 
@@ -69,8 +74,10 @@ def handle_errors(fn: F) -> F:
             fail(str(err))
         except (OSError, ValueError) as err:
             fail(str(err))
-        except KeyboardInterrupt:
-            fail("interrupted", 130)
+        except KeyboardInterrupt as err:  # Ctrl-C, or SIGTERM/SIGHUP through cleanup_on_signals
+            fail(
+                "interrupted", 128 + (err.signum if isinstance(err, Interrupted) else signal.SIGINT)
+            )
 
     return wrapper  # type: ignore[return-value]
 

@@ -44,6 +44,8 @@ def _sources(srcs: list[str], contextdir: str | None) -> tuple[str, list[str]]:
     for src in srcs:
         if os.path.isabs(src) and os.path.commonpath([base, os.path.abspath(src)]) == base:
             src = os.path.relpath(src, base)
+        elif os.path.isabs(src) and "://" not in src:
+            src = src.lstrip("/") or "."  # looked for below the context, never on the host
         inside.append(src)
     return base, inside
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, BinaryIO
 from buildah_py.archive.applier import apply_layer
 from buildah_py.archive.compression import Compression, detect_compression, open_decompressed
 from buildah_py.container.copying import copy_sources
-from buildah_py.container.sources import Source, find_sources
+from buildah_py.container.sources import Source, local_sources
 from buildah_py.container.step import CopyStep
 from buildah_py.container.users import lookup_user
 from buildah_py.errors import ContainerError, LayerError
@@ -167,7 +167,7 @@ def add_sources(ctr: Container, step: CopyStep) -> None:
                     os.utime(file, (mtime, mtime))
                 plain.append(Source(host=file, name=file.name, is_dir=False))
                 continue
-            for src in find_sources(step.context, [spec], ignored=step.ignored):
+            for src in local_sources(step.context, [spec], step.ignored):
                 kind = None if src.is_dir or not step.extract else _archive_kind(src.host)
                 if kind is None:
                     plain.append(src)

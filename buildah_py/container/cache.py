@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from buildah_py.container.cache_entry import parse_duration
 from buildah_py.container.record import HistoryStep, WorkingRecord
 from buildah_py.container.remote_cache import RegistryCache
+from buildah_py.container.rootfs import released
 from buildah_py.defaults import user_registry_options
 from buildah_py.storage.steps import stat_key
 from buildah_py.transports.options import RegistryOptions
@@ -273,7 +274,8 @@ def freeze_dirty(ctr: Container) -> None:
     if not is_dirty(ctr.store, ctr.id):
         return
     snap = BuildCache.random_id()
-    ctr.store.freeze_step(ctr.id, snap)
+    with released(ctr.store, ctr.id):
+        ctr.store.freeze_step(ctr.id, snap)
     finish_step(ctr, snap, "; ".join(ctr.work.pending) or "changes made outside a step")
 
 
@@ -285,7 +287,20 @@ def cached_step(
     action: Callable[[], object],
     note: str,
 ) -> None:
-    """Reuse the snapshot of an identical earlier step, or run `action` and freeze its result."""
+    """Reuse the snapshot of an identical earlier step, or run `action` and freeze its result
+    (a mount the caller holds is let go meanwhile, and made again at the same place after)."""
+    with released(ctr.store, ctr.id):
+        _cached_step(ctr, cache, op, inputs, action, note)
+
+
+def _cached_step(
+    ctr: Container,
+    cache: BuildCache,
+    op: dict[str, Any],
+    inputs: dict[str, str],
+    action: Callable[[], object],
+    note: str,
+) -> None:
     freeze_dirty(ctr)
     state = ctr.work.cache_state or base_state(ctr.record.image_id)
     key = cache.key(state, op, inputs) if cache.enabled else cache.random_id()

@@ -15,7 +15,7 @@ from buildah_py.container.image import Image
 from buildah_py.container.record import from_extra
 from buildah_py.container.resolve import find_image
 from buildah_py.container.runmounts import RunMount
-from buildah_py.container.sources import find_sources
+from buildah_py.container.sources import local_sources
 from buildah_py.container.step import CopyStep
 from buildah_py.errors import ContainerNotFound, ImageNotFound
 from buildah_py.linux import tree
@@ -38,7 +38,7 @@ def cached_copy(ctr: Container, step: CopyStep, execute: Callable[[], object]) -
         for url in (s for s in step.specs if is_url(s)):
             # A download is keyed by its checksum; without one it is never reused.
             inputs[f"url:{url}"] = step.checksum or BuildCache.random_id()
-        sources = find_sources(step.context, local, ignored=step.ignored) if local else []
+        sources = local_sources(step.context, local, step.ignored) if local else []
         inputs.update(cache.source_inputs(sources, lambda s: walk_source(s, step.ignored)))
     elif isinstance(origin, Image):
         state = f"image:{origin.id}"

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from buildah_py.archive.applier import apply_layer
 from buildah_py.container.sourceroot import source_root
-from buildah_py.container.sources import Source, find_sources
+from buildah_py.container.sources import Source, find_sources, local_sources
 from buildah_py.container.step import CopyStep
 from buildah_py.container.users import lookup_user
 from buildah_py.errors import ContainerError
@@ -220,7 +220,7 @@ def copy_sources(
 def copy_step(ctr: Container, step: CopyStep) -> None:
     """Do what a COPY step says: from the context, or from another container or image."""
     if step.origin is None:
-        sources = find_sources(step.context, list(step.specs), ignored=step.ignored)
+        sources = local_sources(step.context, list(step.specs), step.ignored)
         copy_sources(ctr, sources, step, owner_default=(0, 0))
     else:
         with source_root(ctr.store, step.origin) as root:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from buildah_py.container import cache as steps
 from buildah_py.container.cached_ops import mount_inputs
 from buildah_py.container.output import RunResult, tail_text
+from buildah_py.container.rootfs import released
 from buildah_py.container.step import RunStep
 from buildah_py.errors import CommandNotFound, StepFailed
 
@@ -41,7 +42,15 @@ def raise_failure(result: RunResult) -> None:
 def cached_run(
     ctr: Container, step: RunStep, execute: Callable[[], RunResult], check: bool, capture: bool
 ) -> RunResult:
-    """`step` through the cache: reuse the stored result of the same step, or run and freeze it."""
+    """`step` through the cache: reuse the stored result of the same step, or run and freeze it
+    (a mount the caller holds is let go meanwhile, and made again at the same place after)."""
+    with released(ctr.store, ctr.id):
+        return _cached_run(ctr, step, execute, check, capture)
+
+
+def _cached_run(
+    ctr: Container, step: RunStep, execute: Callable[[], RunResult], check: bool, capture: bool
+) -> RunResult:
     cache = ctr.cache
     assert cache is not None
     inputs = mount_inputs(ctr.store, cache, step.mounts)

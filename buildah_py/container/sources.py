@@ -132,3 +132,18 @@ def find_sources(
                 ) from None
             out.append(Source(host, name, stat.S_ISDIR(st.st_mode), resolved))
     return out
+
+
+def local_sources(
+    context: Path, specs: list[str], ignored: Callable[[str], bool] | None = None
+) -> list[Source]:
+    """What a copy/add from the host names: an absolute name is that host path (as ``buildah
+    copy`` takes it), a relative one is found in `context`, confined to it, the ignore file
+    applied. Frontends of untrusted input (Dockerfiles) pass context-relative names only."""
+    out: list[Source] = []
+    for spec in specs:
+        if spec.startswith("/"):
+            out += find_sources(Path("/"), [spec], what="host filesystem")
+        else:
+            out += find_sources(context, [spec], ignored=ignored)
+    return out

@@ -12,7 +12,7 @@ from typing import Any, Literal, overload
 from buildah_py import defaults
 from buildah_py.archive.writer import LayerProgress
 from buildah_py.container import cache as steps
-from buildah_py.container import cached_ops
+from buildah_py.container import cached_ops, rootfs
 from buildah_py.container import validate as check_arg
 from buildah_py.container.adding import add_sources
 from buildah_py.container.apidoc import ADD, COMMIT, CONFIG, OTHER, RUN, documented
@@ -184,13 +184,13 @@ class Container:
         self.record.extra = to_extra(self.work)
         self.store.update_container(self.record)
 
-    # --- filesystem ------------------------------------------------------------
-    def mount(self) -> Path:
-        """Mount the container's filesystem and return where; pairs with ``umount``."""
-        return self.store.mount(self.id)
-
-    def umount(self) -> None:
-        self.store.unmount(self.id)
+    # --- filesystem (container/rootfs.py) ----------------------------------------
+    mount = rootfs.mount
+    umount = rootfs.umount
+    mounted = rootfs.mounted
+    read_file = rootfs.read_file
+    write_file = rootfs.write_file
+    copy_out = rootfs.copy_out
 
     def rm(self) -> None:
         """Remove the working container (never its images); a store it opened closes when unused."""

@@ -15,6 +15,7 @@ from buildah_py.errors import DockerfileError
 from buildah_py.frontend.args import ArgScope
 from buildah_py.frontend.config_steps import healthcheck_spec
 from buildah_py.frontend.errors import at
+from buildah_py.frontend.files import in_context
 from buildah_py.frontend.precheck import check_dockerfile
 from buildah_py.frontend.run_step import command_text, network_mode
 from buildah_py.frontend.stages import split_stages, stage_ref
@@ -111,7 +112,7 @@ def _instruction(w: _Writer, inst: Instruction, stages: list, index: int) -> Non
         _heredoc_copy(w, inst)
         if not inst.sources:
             return
-        srcs = ", ".join(w.word(s) for s in inst.sources)
+        srcs = ", ".join(w.word(in_context(s)) for s in inst.sources)  # "/x": the context's
         kw = [
             f"chown={w.word(inst.chown)}" if inst.chown else "",
             f"chmod={w.word(inst.chmod)}" if inst.chmod else "",

@@ -165,7 +165,7 @@ class Build:
             opts.ignorefile,
             stdin=_binary(opts.stdin) if opts.context == "-" else None,
         )
-        done = False
+        done = cancelled = False
         try:
             path = find_dockerfile(self.context, opts.dockerfile)
             use_dockerfile_ignore(self.context, path, opts.ignorefile)
@@ -175,8 +175,13 @@ class Build:
                 image = self._dockerfile(self._load(path))
             done = True
             return image
+        except KeyboardInterrupt:  # Ctrl-C, or SIGTERM through cleanup_on_signals
+            cancelled = True
+            raise
         finally:
-            if opts.force_rm or (done and opts.rm):
+            # A failed build keeps its containers to look into (unless --force-rm); a
+            # cancelled one was meant to stop, and leaves nothing behind.
+            if opts.force_rm or ((done or cancelled) and opts.rm):
                 for ctr in self._containers:
                     ctr.rm()
             self.cache.flush()
@@ -223,10 +228,18 @@ class Build:
         log.debug("stages to build: %s", ", ".join(st.name or str(st.index) for st in todo))
         self._resolve_images(todo)
         multi = len(todo) > 1
-        with ThreadPoolExecutor(max_workers=max(1, min(self.options.jobs, len(todo)))) as pool:
+        pool = ThreadPoolExecutor(max_workers=max(1, min(self.options.jobs, len(todo))))
+        try:
             for n, st in enumerate(todo, 1):
                 prefix = f"[{n}/{len(todo)}] " if multi else ""
                 self._results[st.index] = pool.submit(self._stage, st, prefix)
+            pool.shutdown(wait=True)
+        except BaseException:
+            # Cancelled while waiting: the signal stopped the stages' steps (linux/signals.py);
+            # the others stop at their next step. Their containers go only once they are done.
+            self._failed.set()
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
         errors = [f.exception() for f in self._results.values() if f.exception() is not None]
         real = [e for e in errors if not isinstance(e, _Cancelled)]
         if real:

@@ -47,7 +47,7 @@ def _files(sb: StageBuilder, inst: CopyInstruction | AddInstruction, add: bool) 
     ctr = sb.container
     ctx = sb.build.context
     dest = sb.expand(inst.dest)
-    sources = [sb.expand(s) for s in inst.sources]
+    sources = [in_context(sb.expand(s)) for s in inst.sources]
     chown, chmod = _flag(sb, inst, "chown"), _flag(sb, inst, "chmod")
     excludes = [sb.expand(e) for e in inst.flag_values("exclude")]
     ignored = _ignored(ctx.ignored, excludes)
@@ -93,6 +93,14 @@ def _files(sb: StageBuilder, inst: CopyInstruction | AddInstruction, add: bool) 
             )
         return
     ctr.copy(sources, dest, chown=chown, chmod=chmod, context=ctx.path, ignored=ignored)
+
+
+def in_context(source: str) -> str:
+    """A Dockerfile source names a path in the context even when absolute (``/app`` is the
+    context's ``app``): the API would take an absolute name as a host path."""
+    if "://" in source or not source.startswith("/"):
+        return source
+    return source.lstrip("/") or "."
 
 
 def _ignored(

@@ -13,6 +13,9 @@ import tty
 from collections.abc import Callable
 from types import FrameType, TracebackType
 
+from buildah_py.errors import Interrupted
+from buildah_py.linux import signals
+
 FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
@@ -36,24 +39,34 @@ def default_disposition(pid: int, sig: int) -> bool:
 
 
 class SignalForwarder:
-    """Forward SIGINT/SIGTERM/SIGHUP to the step's PID 1 while it runs.
+    """Forward SIGINT/SIGTERM/SIGHUP to the step's PID 1 while it runs, then cancel.
 
     The kernel drops signals sent to a PID namespace's init unless it installed a handler,
     so `sleep` as PID 1 would ignore Ctrl-C. When the target has the default disposition
     we do what that disposition means, terminate it (SIGKILL), and report 128+signal.
-    `target` returns the step's host PID once known; signals before that are held.
+    `target` returns the step's host PID once known; signals before that are held. A step
+    that got one is cancelled: once it has stopped, leaving the block raises `Interrupted`;
+    a second signal kills a step that caught the first.
+    Steps in other threads are reached through linux/signals.py; signals the process ignores
+    stay ignored.
     """
 
     def __init__(self, target: Callable[[], int | None]) -> None:
         self._target = target
         self._pending: list[int] = []
         self._saved: dict[int, object] = {}
+        self._registration = signals.stoppable(self.forward)
+        self._kill = False
         self.forced: int | None = None
+        #: The first signal forwarded to the step (by this thread's handler or another's).
+        self.received: int | None = None
 
     def __enter__(self) -> SignalForwarder:
+        self._registration.__enter__()
         if threading.current_thread() is threading.main_thread():
             for sig in FORWARDED:
-                self._saved[sig] = signal.signal(sig, self._handle)
+                if not signals.ignored(sig):
+                    self._saved[sig] = signal.signal(sig, self._handle)
         return self
 
     def __exit__(
@@ -61,8 +74,19 @@ class SignalForwarder:
     ) -> None:
         for sig, previous in self._saved.items():
             signal.signal(sig, previous)  # type: ignore[arg-type]
+        self._registration.__exit__(et, ev, tb)
+        if et is None and self.received is not None:
+            raise Interrupted(self.received)  # the step has stopped: now the caller unwinds
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
+        self.forward(signum)
+        signals.stop_all(signum, but=self.forward)  # steps in worker threads stop too
+
+    def forward(self, signum: int) -> None:
+        """Send `signum` to the step now, or once its PID is known (any thread may call it)."""
+        if self.received is not None:
+            self._kill = True  # asked twice: a step that caught the first one goes now
+        self.received = self.received or signum
         self._pending.append(signum)
         self.deliver()
 
@@ -72,10 +96,13 @@ class SignalForwarder:
         if pid is None:
             return
         while self._pending:
-            sig = self._pending.pop(0)
+            try:
+                sig = self._pending.pop(0)  # a handler may take one meanwhile: no lock here
+            except IndexError:
+                return
             try:
                 os.kill(pid, sig)
-                if default_disposition(pid, sig):
+                if self._kill or default_disposition(pid, sig):
                     os.kill(pid, signal.SIGKILL)
                     self.forced = self.forced or sig
             except ProcessLookupError:

@@ -56,3 +56,19 @@ def test_error_handling_example(cli: Cli) -> None:
     assert "no package manager here: apk: executable file not found in $PATH" in proc.stdout
     assert "step \"echo 'disk full' >&2; exit 28\" failed with 28: disk full" in proc.stdout
     assert "built localhost/demo-errors:latest" in proc.stdout
+
+
+def test_edit_rootfs_example(cli: Cli, tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "examples" / "buildscripts" / "edit_rootfs.py"), str(tmp_path)],
+        env=cli.env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "<h1>edited from Python</h1>" in proc.stdout and "greeting=hello" in proc.stdout
+    assert "copied out: app.conf owned by 1000 1000" in proc.stdout
+    assert (tmp_path / "dist" / "listing").is_file()
+    assert "localhost/demo-edited:latest" in cli.out("images", "--json")
+    assert cli.out("containers", "--json") in ("", "[]")

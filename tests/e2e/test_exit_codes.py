@@ -10,6 +10,7 @@ import sys
 import threading
 from pathlib import Path
 
+from tests import signalkids
 from tests.e2e.cliutil import Cli
 
 
@@ -77,6 +78,7 @@ def test_interrupted_is_130(cli: Cli) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=signalkids.default_dispositions,  # whatever the suite inherited
     )
     try:
         assert accepted.wait(60), "buildah-py never reached the registry"

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import os
 import signal
-import threading
+import subprocess
 import time
+from contextlib import nullcontext
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from buildah_py.errors import IsolationUnavailable, RunError
 from buildah_py.isolation import DEFAULT_PATH, Mount, RunSpec, run
+from tests import signalkids
 
 from .conftest import Runner, tree
 
@@ -139,29 +142,64 @@ def test_escapes_fail(sh: Runner, rootfs: Path) -> None:
     assert status == 0
 
 
-def test_sigint_stops_step(rootfs: Path, isolation: str) -> None:
-    spec = RunSpec(rootfs=rootfs, argv=["sleep", "100"], env=[])
-    timer = threading.Timer(0.7, os.kill, (os.getpid(), signal.SIGINT))
-    start = time.monotonic()
-    timer.start()
-    try:
-        status = run(spec, isolation=isolation)
-    finally:
-        timer.cancel()
-    assert status == 130
-    assert time.monotonic() - start < 5
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+_STEP_CHILD = """
+import signal, sys, time
+from pathlib import Path
+from buildah_py.errors import Interrupted
+from buildah_py.isolation import RunSpec, run
+spec = RunSpec(rootfs=Path(sys.argv[1]), argv=["sh", "-c", sys.argv[3]], env=[])
+before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+begun = time.monotonic()
+try:
+    print("status", run(spec, isolation=sys.argv[2]), flush=True)
+except Interrupted as err:
+    print("interrupted", err.signum, time.monotonic() - begun < 10, flush=True)
+print("restored", all(signal.getsignal(s) is h for s, h in before.items()), flush=True)
+"""
+
+
+def _step_child(rootfs: Path, isolation: str, script: str, **kw: Any) -> subprocess.Popen[str]:
+    return signalkids.python(_STEP_CHILD, str(rootfs), isolation, script, **kw)
+
+
+@pytest.mark.parametrize("parent", ["default", "sigint-ignored"])
+def test_sigint_stops_step(rootfs: Path, isolation: str, parent: str) -> None:
+    # The child sets its own dispositions: the test passes when the suite ignores SIGINT.
+    with signalkids.parent_ignoring(signal.SIGINT) if parent != "default" else nullcontext():
+        proc = _step_child(rootfs, isolation, "echo started; sleep 100")
+    signalkids.wait_for(proc, "started")
+    code, out, err, took = signalkids.signal_and_wait(proc, signal.SIGINT)
+    assert (code, out.split("\n")[:2]) == (0, ["interrupted 2 True", "restored True"]), err
+    assert took < 10
+
+
+def test_an_ignored_sigint_stays_ignored(rootfs: Path, isolation: str) -> None:
+    with signalkids.parent_ignoring(signal.SIGINT):  # a background job: Ctrl-C is not for it
+        proc = _step_child(rootfs, isolation, "echo started; sleep 2; echo slept", preexec=None)
+    signalkids.wait_for(proc, "started")
+    os.kill(proc.pid, signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert out.split() == ["slept", "status", "0", "restored", "True"], err
+
+
+def test_a_second_signal_kills_a_step_that_ignores_the_first(rootfs: Path, isolation: str) -> None:
+    proc = _step_child(rootfs, isolation, "trap '' INT; echo started; sleep 100")
+    signalkids.wait_for(proc, "started")
+    os.kill(proc.pid, signal.SIGINT)
+    time.sleep(0.5)
+    assert proc.poll() is None  # the step ignores it: cancelling waits for the step
+    code, out, err, took = signalkids.signal_and_wait(proc, signal.SIGINT)
+    assert out.split("\n")[:2] == ["interrupted 2 True", "restored True"], err
+    assert took < 10
 
 
 def test_signal_caught_by_step_is_delivered(rootfs: Path, isolation: str) -> None:
-    script = "trap 'echo got-term; exit 7' TERM; echo ready; while :; do sleep 0.1; done"
-    spec = RunSpec(rootfs=rootfs, argv=["sh", "-c", script], env=[])
-    timer = threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGTERM))
-    timer.start()
-    try:
-        assert run(spec, isolation=isolation) == 7
-    finally:
-        timer.cancel()
+    script = "trap 'echo got-term; exit 7' TERM; echo started; while :; do sleep 0.1; done"
+    proc = _step_child(rootfs, isolation, script)
+    signalkids.wait_for(proc, "started")
+    code, out, err, _ = signalkids.signal_and_wait(proc, signal.SIGTERM)
+    # The step saw the signal and ended its own way; the caller is cancelled all the same.
+    assert out.split("\n")[:3] == ["got-term", "interrupted 15 True", "restored True"], err
 
 
 def test_terminal(sh: Runner) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import signalkids
 from tests.rootless.conftest import RANGE, RootlessCli, User, set_range
 
 ADD_APP = (
@@ -197,6 +198,7 @@ def test_sigint_stops_the_step_and_the_store_stays_consistent(rcli: RootlessCli)
         rcli.env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        preexec_fn=signalkids.default_dispositions,  # whatever the suite inherited
     ) as proc:
         # Only once the step runs: a signal during interpreter start-up is a different test.
         assert proc.stdout is not None and proc.stdout.readline().strip() == "started"
