@@ -290,33 +290,22 @@ def cached_step(
     """Reuse the snapshot of an identical earlier step, or run `action` and freeze its result
     (a mount the caller holds is let go meanwhile, and made again at the same place after)."""
     with released(ctr.store, ctr.id):
-        _cached_step(ctr, cache, op, inputs, action, note)
-
-
-def _cached_step(
-    ctr: Container,
-    cache: BuildCache,
-    op: dict[str, Any],
-    inputs: dict[str, str],
-    action: Callable[[], object],
-    note: str,
-) -> None:
-    freeze_dirty(ctr)
-    state = ctr.work.cache_state or base_state(ctr.record.image_id)
-    key = cache.key(state, op, inputs) if cache.enabled else cache.random_id()
-    found = cache.lookup(key)
-    source = None if found else fetch_step(ctr, cache, key)
-    if found or source:
-        ctr.store.use_step(ctr.id, key)
-        cache.hit(key, source or "")
-        ctr.last_status = 0
-    else:
-        cache.miss(key, state, op, inputs)
-        action()
-        ctr.store.freeze_step(ctr.id, key)
-        cache.built(key, state, op, inputs)
-    finish_step(ctr, key, note)
-    publish_step(ctr, cache, key, note)
+        freeze_dirty(ctr)
+        state = ctr.work.cache_state or base_state(ctr.record.image_id)
+        key = cache.key(state, op, inputs) if cache.enabled else cache.random_id()
+        found = cache.lookup(key)
+        source = None if found else fetch_step(ctr, cache, key)
+        if found or source:
+            ctr.store.use_step(ctr.id, key)
+            cache.hit(key, source or "")
+            ctr.last_status = 0
+        else:
+            cache.miss(key, state, op, inputs)
+            action()
+            ctr.store.freeze_step(ctr.id, key)
+            cache.built(key, state, op, inputs)
+        finish_step(ctr, key, note)
+        publish_step(ctr, cache, key, note)
 
 
 def fetch_step(ctr: Container, cache: BuildCache, key: str) -> str | None:

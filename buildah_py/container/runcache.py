@@ -45,45 +45,39 @@ def cached_run(
     """`step` through the cache: reuse the stored result of the same step, or run and freeze it
     (a mount the caller holds is let go meanwhile, and made again at the same place after)."""
     with released(ctr.store, ctr.id):
-        return _cached_run(ctr, step, execute, check, capture)
-
-
-def _cached_run(
-    ctr: Container, step: RunStep, execute: Callable[[], RunResult], check: bool, capture: bool
-) -> RunResult:
-    cache = ctr.cache
-    assert cache is not None
-    inputs = mount_inputs(ctr.store, cache, step.mounts)
-    op = step.key_op()
-    steps.freeze_dirty(ctr)
-    state = ctr.work.cache_state or steps.base_state(ctr.record.image_id)
-    key = cache.key(state, op, inputs) if cache.enabled else cache.random_id()
-    found = _find(ctr.store, cache, key, check, capture) if cache.enabled else None
-    source = None
-    if found is None and cache.enabled and not capture:
-        source = steps.fetch_step(ctr, cache, key)  # the registry cache keeps status-0 steps
-        found = (key, RunResult((), 0, b"", b"")) if source else None
-    if found is not None:
-        snap, result = found
-        ctr.store.use_step(ctr.id, snap)
-        cache.hit(snap, source or "")
-        result = replace(result, argv=step.argv, cached=True)
-    else:
-        cache.miss(key, state, op, inputs)
-        result = execute()
-        if check:
-            raise_failure(result)  # a failure is never frozen: a retry runs the step again
-        snap = key
-        if result.status != 0 and cache.enabled:
-            snap = cache.key(state, {**op, "status": result.status}, inputs)
-        ctr.store.freeze_step(ctr.id, snap)
-        cache.built(snap, state, op, inputs, result=_note(result, key, capture))
-    ctr.last_status = result.status
-    note = ctr.step_note or step.note
-    steps.finish_step(ctr, snap, note)
-    if result.status == 0:
-        steps.publish_step(ctr, cache, snap, note)
-    return result
+        cache = ctr.cache
+        assert cache is not None
+        inputs = mount_inputs(ctr.store, cache, step.mounts)
+        op = step.key_op()
+        steps.freeze_dirty(ctr)
+        state = ctr.work.cache_state or steps.base_state(ctr.record.image_id)
+        key = cache.key(state, op, inputs) if cache.enabled else cache.random_id()
+        found = _find(ctr.store, cache, key, check, capture) if cache.enabled else None
+        source = None
+        if found is None and cache.enabled and not capture:
+            source = steps.fetch_step(ctr, cache, key)  # the registry cache keeps status-0 steps
+            found = (key, RunResult((), 0, b"", b"")) if source else None
+        if found is not None:
+            snap, result = found
+            ctr.store.use_step(ctr.id, snap)
+            cache.hit(snap, source or "")
+            result = replace(result, argv=step.argv, cached=True)
+        else:
+            cache.miss(key, state, op, inputs)
+            result = execute()
+            if check:
+                raise_failure(result)  # a failure is never frozen: a retry runs the step again
+            snap = key
+            if result.status != 0 and cache.enabled:
+                snap = cache.key(state, {**op, "status": result.status}, inputs)
+            ctr.store.freeze_step(ctr.id, snap)
+            cache.built(snap, state, op, inputs, result=_note(result, key, capture))
+        ctr.last_status = result.status
+        note = ctr.step_note or step.note
+        steps.finish_step(ctr, snap, note)
+        if result.status == 0:
+            steps.publish_step(ctr, cache, snap, note)
+        return result
 
 
 def _note(result: RunResult, key: str, capture: bool) -> dict[str, Any]:
