@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import click
 
 from buildah_py.cli.common import Globals, handle_errors, key_values, pass_globals
 from buildah_py.cli.progress import BlobProgress
 from buildah_py.cli.registry import registry_options
+from buildah_py.container import manifest_ops
+from buildah_py.container.manifest_ops import EntryPlatform
 from buildah_py.errors import BuildahPyError
-from buildah_py.manifests import ManifestLists, image_entry, images_to_add, push_list
-from buildah_py.oci.descriptor import Platform
+from buildah_py.manifests import ManifestLists
 from buildah_py.transports.options import PullOptions, PushOptions, RegistryOptions
 
 FEATURES = (
@@ -38,31 +38,21 @@ def _add(
     *,
     all_platforms: bool,
     quiet: bool,
-    overrides: dict[str, Any],
+    platform: EntryPlatform,
     annotations: dict[str, str],
     registry: RegistryOptions,
 ) -> list[str]:
-    store = g.store()
-    platform = None
-    if overrides.get("arch") or overrides.get("os"):
-        host = Platform.host()
-        platform = Platform(
-            overrides.get("os") or host.os,
-            overrides.get("arch") or host.architecture,
-            overrides.get("variant") or "",
-        )
-    lists = ManifestLists(store)
-    lists.get(lst_ref)  # fail before pulling anything
     with BlobProgress(quiet=quiet) as progress:
-        opts = PullOptions(registry, platform=platform, progress=progress)
-        records = images_to_add(store, image, opts, all_platforms=all_platforms)
-    entries = [
-        (image_entry(store, rec, annotations=annotations, **overrides), rec.id) for rec in records
-    ]
-    with lists.editing(lst_ref) as lst:
-        for entry, image_id in entries:
-            lst.put(entry, image_id)
-        return [f"{lst.id}: {entry.digest}" for entry, _ in entries]
+        list_id, entries = manifest_ops.add_images(
+            g.store(),
+            lst_ref,
+            image,
+            platform=platform,
+            annotations=annotations,
+            options=PullOptions(registry, progress=progress),
+            all_platforms=all_platforms,
+        )
+    return [f"{list_id}: {entry.digest}" for entry in entries]
 
 
 @manifest_group.command("create")
@@ -89,11 +79,8 @@ def create_cmd(
     registry: RegistryOptions,
 ) -> None:
     """Create the manifest list NAME, holding IMAGES; prints its ID."""
-    lists = ManifestLists(g.store())
-    lst = lists.get(name) if amend and lists.exists(name) else lists.create(name)
-    if annotation:
-        with lists.editing(lst.id) as edited:
-            edited.annotations.update(key_values(annotation, "--annotation"))
+    anns = key_values(annotation, "--annotation")
+    lst = manifest_ops.create_list(g.store(), name, amend=amend, annotations=anns)
     for image in images:
         _add(
             g,
@@ -101,7 +88,7 @@ def create_cmd(
             image,
             all_platforms=all_,
             quiet=quiet,
-            overrides={},
+            platform=EntryPlatform(),
             annotations={},
             registry=registry,
         )
@@ -141,20 +128,14 @@ def add_cmd(
 ) -> None:
     """Add IMAGE (from the store, or any transport) to the manifest list NAME."""
     _refuse_features(features)
-    overrides = {
-        "arch": arch,
-        "os": os_,
-        "variant": variant,
-        "os_version": os_version,
-        "features": os_features,
-    }
+    overrides = EntryPlatform(os_, arch, variant, os_version, os_features)
     for line in _add(
         g,
         name,
         image,
         all_platforms=all_,
         quiet=quiet,
-        overrides=overrides,
+        platform=overrides,
         annotations=key_values(annotation, "--annotation"),
         registry=registry,
     ):
@@ -200,31 +181,17 @@ def annotate_cmd(
     digest: str | None,
 ) -> None:
     """Change the annotations or platform of entry DIGEST (or, with --index, of the list)."""
-    from dataclasses import replace
-
     _refuse_features(features)
-    anns = key_values(annotation, "--annotation")
-    with ManifestLists(g.store()).editing(name) as lst:
-        if on_index or digest is None:
-            if not on_index:
-                raise click.UsageError("name an entry DIGEST, or use --index")
-            lst.annotations.update(anns)
-        else:
-            entry = lst.drop(digest)
-            plat = entry.platform or Platform()
-            plat = replace(
-                plat,
-                os=os_ or plat.os,
-                architecture=arch or plat.architecture,
-                variant=plat.variant if variant is None else variant,
-                os_version=plat.os_version if os_version is None else os_version,
-                os_features=tuple(os_features) or plat.os_features,
-            )
-            image_id = lst.images.get(digest, "")
-            lst.put(
-                replace(entry, annotations={**entry.annotations, **anns}, platform=plat), image_id
-            )
-        click.echo(lst.id)
+    if not on_index and digest is None:
+        raise click.UsageError("name an entry DIGEST, or use --index")
+    list_id = manifest_ops.annotate(
+        g.store(),
+        name,
+        None if on_index else digest,
+        annotations=key_values(annotation, "--annotation"),
+        platform=EntryPlatform(os_, arch, variant, os_version, os_features),
+    )
+    click.echo(list_id)
 
 
 @manifest_group.command("inspect")
@@ -298,12 +265,15 @@ def push_cmd(
             format=("docker" if fmt in ("v2s2", "docker") else "oci") if fmt else None,
             progress=progress,
         )
-        result = push_list(store, name, destination, opts, all_images=all_)
-    if digestfile:
-        with open(digestfile, "w") as fh:
-            fh.write(result.manifest_digest)
-    if remove:
-        ManifestLists(store).remove(name)
+        manifest_ops.push(
+            store,
+            name,
+            destination,
+            opts,
+            all_images=all_,
+            digestfile=digestfile,
+            remove=remove,
+        )
 
 
 @manifest_group.command("rm")

@@ -1,6 +1,6 @@
 """Manifest lists (image indexes) assembled in the local store and pushed as one image."""
 
-from buildah_py.manifests.entries import config_platform, image_entry, images_to_add
+from buildah_py.manifests.entries import config_platform, image_entry
 from buildah_py.manifests.lists import ManifestListNotFound, ManifestLists
 from buildah_py.manifests.push import ListSource, push_list
 from buildah_py.manifests.records import ManifestList
@@ -12,6 +12,5 @@ __all__ = [
     "ManifestLists",
     "config_platform",
     "image_entry",
-    "images_to_add",
     "push_list",
 ]
