@@ -52,11 +52,7 @@ def open_store(
         runroot: its run-time directory (mounts, locks; default as root: /run/buildah-py).
         driver: ``"overlay"``, ``"fuse-overlayfs"`` or ``"vfs"`` (default:
             ``$BUILDAH_PY_STORAGE_DRIVER``, else the best the host allows)."""
-    return Store.open(
-        Path(root) if root else default_root(),
-        Path(runroot) if runroot else default_runroot(),
-        driver or os.environ.get("BUILDAH_PY_STORAGE_DRIVER") or None,
-    )
+    return Store.open(*store_location(root, runroot, driver))
 
 
 def seccomp_profile() -> bool | Path:
@@ -252,3 +248,16 @@ def _can_make(path: str) -> bool:
     while parent != "/" and not os.path.isdir(parent):
         parent = os.path.dirname(parent)
     return os.access(parent, os.W_OK)
+
+
+def store_location(
+    root: str | os.PathLike[str] | None = None,
+    runroot: str | os.PathLike[str] | None = None,
+    driver: str | None = None,
+) -> tuple[Path, Path, str | None]:
+    """`open_store`'s arguments with the defaults filled in: (root, runroot, driver)."""
+    return (
+        Path(root) if root else default_root(),
+        Path(runroot) if runroot else default_runroot(),
+        driver or os.environ.get("BUILDAH_PY_STORAGE_DRIVER") or None,
+    )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import click
 
 from buildah_py.cli.common import (
@@ -12,9 +10,9 @@ from buildah_py.cli.common import (
     pass_globals,
     print_json,
 )
-from buildah_py.cli.listing import name_matches, parse_filters, render
+from buildah_py.cli.listing import parse_filters, render
+from buildah_py.container.listing import container_matches
 from buildah_py.errors import ContainerError
-from buildah_py.storage.records import ContainerRecord
 
 
 @click.command("mount")
@@ -102,7 +100,7 @@ def containers_cmd(
     """List working containers."""
     rows = g.store().containers()
     for key, value in parse_filters(filters, ("id", "name", "ancestor")):
-        rows = [r for r in rows if _container_matches(r, key, value)]
+        rows = [r for r in rows if container_matches(r, key, value)]
     width = 64 if notruncate else 12
     if fmt:
         for r in rows:
@@ -139,14 +137,6 @@ def containers_cmd(
         )
     for r in rows:
         click.echo(f"{r.id[:width]:<14}{'*':<9}{r.image_id[:width]:<14}{r.image_name:<40}{r.name}")
-
-
-def _container_matches(r: ContainerRecord, key: str, value: str) -> bool:
-    if key == "id":
-        return r.id.startswith(value)
-    if key == "name":
-        return re.search(value, r.name) is not None
-    return value in (r.image_id, r.image_id[:12]) or name_matches(value, [r.image_name])
 
 
 @click.command("rename")

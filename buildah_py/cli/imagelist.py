@@ -5,9 +5,9 @@ from __future__ import annotations
 import click
 
 from buildah_py.cli.common import Globals, handle_errors, parse_bool, pass_globals, print_json
-from buildah_py.cli.listing import name_matches, parse_filters, render
+from buildah_py.cli.listing import parse_filters, render
+from buildah_py.container.listing import image_matches
 from buildah_py.container.resolve import find_image
-from buildah_py.storage.records import ImageRecord
 
 
 def _size(n: int) -> str:
@@ -57,7 +57,8 @@ def images_cmd(
         want = find_image(store, name).id
         recs = [r for r in recs if r.id == want]
     for key, value in chosen:
-        recs = [r for r in recs if _image_matches(r, key, value)]
+        wanted = parse_bool(value) is not False if key == "dangling" else value
+        recs = [r for r in recs if image_matches(r, key, wanted)]
     width = 64 if no_trunc else 12
     if fmt:
         for r in recs:
@@ -118,14 +119,6 @@ def images_cmd(
         repo, tag = _split_name(full)
         line = f"{repo:<40}{tag:<12}{ident[:width]:<15}{created[:19]:<22}{size}"
         click.echo(line + (f"  {digest}" if digests else ""))
-
-
-def _image_matches(r: ImageRecord, key: str, value: str) -> bool:
-    if key == "dangling":
-        return (not r.names) == (parse_bool(value) is not False)
-    if key == "id":
-        return r.id.startswith(value.removeprefix("sha256:"))
-    return name_matches(value, r.names)
 
 
 def _split_name(full: str) -> tuple[str, str]:

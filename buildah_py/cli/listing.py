@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fnmatch
 import re
 
 FIELD = re.compile(r"\{\{\s*\.(\w+)\s*\}\}")
@@ -33,15 +32,3 @@ def render(template: str, fields: dict[str, str]) -> str:
         return fields[name]
 
     return FIELD.sub(sub, template.replace("\\t", "\t"))
-
-
-def name_matches(pattern: str, names: list[str]) -> bool:
-    """``reference=`` as buildah takes it: a glob over the name, with or without its tag, or
-    over its last path part."""
-    for name in names:
-        repo, sep, tag = name.rpartition(":")
-        bare = repo if sep and "/" not in tag else name
-        forms = {name, bare, name.rpartition("/")[2], bare.rpartition("/")[2]}
-        if any(fnmatch.fnmatchcase(form, pattern) for form in forms):
-            return True
-    return False

@@ -6,6 +6,7 @@ import os
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from buildah_py.container import listing
 from buildah_py.container import validate as check_arg
 from buildah_py.container.apidoc import OTHER, PUSH, documented
 from buildah_py.container.owned import OwnedStore, store_or_own
@@ -123,3 +124,5 @@ class Image:
 
     def __repr__(self) -> str:
         return f"Image({self.names[0] if self.names else self.id[:12]!r})"
+
+    list = staticmethod(listing.list_images)  # last: the name hides the builtin in the body

@@ -6,13 +6,12 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Literal, overload
 
 from buildah_py import defaults
 from buildah_py.archive.writer import LayerProgress
 from buildah_py.container import cache as steps
-from buildah_py.container import cached_ops, rootfs
+from buildah_py.container import cached_ops, listing, rootfs
 from buildah_py.container import validate as check_arg
 from buildah_py.container.adding import add_sources
 from buildah_py.container.apidoc import ADD, COMMIT, CONFIG, OTHER, RUN, documented
@@ -171,9 +170,7 @@ class Container:
     def __enter__(self) -> Container:
         return self
 
-    def __exit__(
-        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
-    ) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.rm()
 
     def __repr__(self) -> str:
@@ -184,13 +181,14 @@ class Container:
         self.record.extra = to_extra(self.work)
         self.store.update_container(self.record)
 
-    # --- filesystem (container/rootfs.py) ----------------------------------------
+    # --- filesystem (container/rootfs.py), listing (container/listing.py) ------------
     mount = rootfs.mount
     umount = rootfs.umount
     mounted = rootfs.mounted
     read_file = rootfs.read_file
     write_file = rootfs.write_file
     copy_out = rootfs.copy_out
+    list = staticmethod(listing.list_containers)
 
     def rm(self) -> None:
         """Remove the working container (never its images); a store it opened closes when unused."""

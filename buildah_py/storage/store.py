@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 from buildah_py.errors import StoreError
 from buildah_py.hints import ROOT
@@ -94,7 +94,7 @@ class Store:
         self.content = self.parts.content
 
     @classmethod
-    def open(cls, root: Path, runroot: Path, driver: str | None = None) -> Store:
+    def open(cls, root: Path, runroot: Path, driver: str | None = None) -> Self:
         """Open (creating if needed) the store; the driver is chosen once and then kept.
 
         `driver`: the one to create the store with (None: the recorded one, else probe)."""
