@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
+from buildah_py.isolation.supervise import descendants
+
 CANCELLING = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
@@ -91,3 +93,19 @@ def mounts_under(*dirs: Path) -> list[str]:
     with open("/proc/self/mountinfo", encoding="utf-8") as f:
         points = [line.split()[4] for line in f]
     return [p for p in points if p.startswith(prefixes)]
+
+
+def wait_for_process(parent: int, argv: str, timeout: float = 60) -> int:
+    """The PID of a process below `parent` whose command line is `argv`, once it runs (a
+    signal sent earlier would reach the shell before it forked the command)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for pid in descendants(parent):
+            try:
+                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+            except OSError:
+                continue
+            if cmdline.rstrip(b"\0").replace(b"\0", b" ").decode(errors="replace") == argv:
+                return pid
+        time.sleep(0.05)
+    raise AssertionError(f"no {argv!r} below {parent} after {timeout} s")

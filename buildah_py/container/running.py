@@ -190,6 +190,7 @@ def _execute(ctr: Container, step: RunStep, out: StepOutput) -> int:
                 options=step.options,
                 stdout=out.stdout_fd,
                 stderr=out.stderr_fd,
+                runroot=store.runroot,
             )
             status = isolated_run(spec, isolation=step.isolation, runtime=step.runtime)
     finally:

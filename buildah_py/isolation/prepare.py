@@ -127,7 +127,9 @@ def prepared(spec: RunSpec) -> Iterator[Prepared]:
         rootfd = os.open(spec.rootfs, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
     except OSError as err:
         raise RunError(f"rootfs {spec.rootfs}: {err.strerror}") from err
-    rundir = RunDir.create(RUN_PREFIX)  # check --repair finds it if we are killed
+    rundir = RunDir.create(
+        RUN_PREFIX, owner=spec.runroot
+    )  # check --repair finds it if we are killed
     tmpdir = rundir.path
     prep = Prepared(rootfd, tmpdir, [])
     try:

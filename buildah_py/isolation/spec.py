@@ -81,6 +81,9 @@ class RunSpec:
     #: File descriptors the step's stdout and stderr go to (None: ours); ignored on a terminal.
     stdout: int | None = None
     stderr: int | None = None
+    #: The runroot of the store the step works for: its runtime directory names it, so that
+    #: store's `check --repair` removes the directory if this process is killed.
+    runroot: Path | None = None
 
 
 def final_env(env: list[str], home: str, terminal: bool) -> list[str]:

@@ -9,6 +9,7 @@ import select
 import signal
 import termios
 import threading
+import time
 import tty
 from collections.abc import Callable
 from types import FrameType, TracebackType
@@ -36,6 +37,40 @@ def default_disposition(pid: int, sig: int) -> bool:
         return False
     bit = 1 << (sig - 1)
     return not (caught | ignored) & bit
+
+
+def descendants(pid: int) -> list[int]:
+    """The processes below `pid` (children, their children ...), from /proc."""
+    children: dict[int, list[int]] = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", encoding="ascii", errors="replace") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue  # gone meanwhile
+        children.setdefault(ppid, []).append(int(name))
+    found: list[int] = []
+    todo = [pid]
+    while todo:
+        kids = children.get(todo.pop(), [])
+        found += kids
+        todo += kids
+    return found
+
+
+def _send(pid: int, sig: int) -> bool:
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+#: How long a step's PID 1 is watched after a signal it caught: a shell catches SIGINT until
+#: it execs its last command, and a signal taken in that moment must still end the step.
+WATCH_SECONDS = 5.0
 
 
 class SignalForwarder:
@@ -100,13 +135,33 @@ class SignalForwarder:
                 sig = self._pending.pop(0)  # a handler may take one meanwhile: no lock here
             except IndexError:
                 return
-            try:
-                os.kill(pid, sig)
-                if self._kill or default_disposition(pid, sig):
-                    os.kill(pid, signal.SIGKILL)
-                    self.forced = self.forced or sig
-            except ProcessLookupError:
+            # As a terminal signals its whole foreground group: a shell as PID 1 waits for its
+            # command, which would otherwise never hear of the signal.
+            below = descendants(pid)
+            if not _send(pid, sig):
                 return
+            for child in below:
+                _send(child, sig)
+            if self._kill or default_disposition(pid, sig):
+                self._force(pid, sig)
+            else:
+                threading.Thread(target=self._watch, args=(pid, sig), daemon=True).start()
+
+    def _force(self, pid: int, sig: int) -> None:
+        if _send(pid, signal.SIGKILL):
+            self.forced = self.forced or sig
+
+    def _watch(self, pid: int, sig: int) -> None:
+        """Kill PID 1 if it comes to take `sig` by default (a shell that caught the signal,
+        then exec'd its last command): the kernel would drop the signal that should end it."""
+        deadline = time.monotonic() + WATCH_SECONDS
+        while time.monotonic() < deadline:
+            if not os.path.exists(f"/proc/{pid}"):
+                return
+            if default_disposition(pid, sig):
+                self._force(pid, sig)
+                return
+            time.sleep(0.05)
 
     def status(self, status: int) -> int:
         """The exit status to report: a forced kill reads as death by the forwarded signal."""

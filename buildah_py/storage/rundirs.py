@@ -2,7 +2,9 @@
 
 Each is named `<prefix><pid>-<random>` and holds `.owner`, flock'ed by its maker for as long
 as the directory lives, so `check` tells the directory of a live process from one a killed
-process left behind (the lock goes with the process, whatever its pid is reused for).
+process left behind (the lock goes with the process, whatever its pid is reused for). In the
+shared temporary directory `.owner` names the runroot of the store the process worked for:
+a store's `check` reports only its own, never those of another store's builds.
 """
 
 from __future__ import annotations
@@ -39,7 +41,10 @@ class RunDir:
         self._fd = fd
 
     @classmethod
-    def create(cls, prefix: str, parent: Path | None = None, mode: int = 0o700) -> RunDir:
+    def create(
+        cls, prefix: str, parent: Path | None = None, mode: int = 0o700, owner: Path | None = None
+    ) -> RunDir:
+        """`owner`: the runroot of the store this directory serves (None: no store's)."""
         base = Path(parent) if parent is not None else Path(tempfile.gettempdir())
         path = Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=base))
         fd = -1
@@ -47,6 +52,8 @@ class RunDir:
             # Locked before it gets its name: an `.owner` that exists is held while its maker lives.
             fd = os.open(path / f"{OWNER}.new", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
             fcntl.flock(fd, fcntl.LOCK_EX)
+            if owner is not None:
+                os.write(fd, os.fsencode(str(owner)))
             os.rename(path / f"{OWNER}.new", path / OWNER)
             os.chmod(path, mode)
         except BaseException:
@@ -81,15 +88,18 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def _is_dead(path: Path, pid: int) -> bool:
+def _is_dead(path: Path, pid: int, owner: Path | None) -> bool:
+    """Whether `path`'s maker is gone (and, given `owner`, it served that runroot)."""
     try:
         fd = os.open(path / OWNER, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
     except FileNotFoundError:
         # Killed between mkdtemp and creating the owner file: only the pid can tell.
-        return not _pid_alive(pid)
+        return owner is None and not _pid_alive(pid)
     except OSError:
         return False
     try:
+        if owner is not None and os.read(fd, 4096) != os.fsencode(str(owner)):
+            return False  # another store's, or no store's: not ours to report
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         return False  # its maker (or a child it forked) is alive
@@ -113,12 +123,18 @@ def _candidates(parent: Path, prefixes: tuple[str, ...]) -> Iterator[tuple[Path,
 
 
 def dead_run_dirs(runroot: Path, tmp: Path | None = None) -> list[Path]:
-    """Runtime directories whose process is gone: in the temporary directory and the runroot."""
-    where: list[tuple[Path, tuple[str, ...]]] = [
-        (Path(tmp) if tmp else Path(tempfile.gettempdir()), TMP_PREFIXES)
+    """Runtime directories of `runroot`'s store whose process is gone: those in the temporary
+    directory that name it, and those under it."""
+    where: list[tuple[Path, tuple[str, ...], Path | None]] = [
+        (Path(tmp) if tmp else Path(tempfile.gettempdir()), TMP_PREFIXES, runroot)
     ]
-    where += [(runroot / sub, (STEP_PREFIX,)) for sub in RUNROOT_SUBDIRS]
-    return [p for parent, pre in where for p, pid in _candidates(parent, pre) if _is_dead(p, pid)]
+    where += [(runroot / sub, (STEP_PREFIX,), None) for sub in RUNROOT_SUBDIRS]
+    return [
+        p
+        for parent, pre, owner in where
+        for p, pid in _candidates(parent, pre)
+        if _is_dead(p, pid, owner)
+    ]
 
 
 def ensure_private_dir(path: Path, what: str, fix: str) -> Path:

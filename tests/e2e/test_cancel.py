@@ -188,3 +188,20 @@ def test_a_blob_left_by_a_killed_process_goes_with_the_next_command(cli: Cli) ->
     assert len(list((cli.root / "ingest").iterdir())) == 1
     cli("images")
     assert list((cli.root / "ingest").iterdir()) == []
+
+
+def test_check_finds_the_step_directory_of_a_killed_script(
+    cli: Cli, busybox: str, tmp_path: Path
+) -> None:
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    cli.env["TMPDIR"] = str(tmp)
+    proc = signalkids.python(_SCRIPT, "echo started; sleep 30", env=cli.env)
+    signalkids.wait_for(proc, "started")
+    signalkids.signal_and_wait(proc, signal.SIGKILL)  # no handler runs: nothing cleans up
+    left = [p for p in tmp.iterdir() if p.name.startswith(f"buildah-py-run-{proc.pid}-")]
+    assert len(left) == 1
+    found = cli("check", check=False)
+    assert f"{left[0]}: runtime directory of a process that is gone" in found.stdout
+    cli("check", "--repair")
+    assert not left[0].exists()

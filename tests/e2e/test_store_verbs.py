@@ -8,7 +8,7 @@ import signal
 import time
 from pathlib import Path
 
-from buildah_py.storage.rundirs import RUN_PREFIX, STEP_PREFIX, RunDir
+from buildah_py.storage.rundirs import RUN_PREFIX, SSH_PREFIX, STEP_PREFIX, RunDir
 from tests.e2e.cliutil import Cli
 
 
@@ -36,7 +36,9 @@ def test_rmi_all_removes_what_it_can(cli: Cli, busybox: str) -> None:
 
 
 def _killed_maker(runroot: Path, tmp: Path, ready: multiprocessing.synchronize.Event) -> None:
-    RunDir.create(RUN_PREFIX, tmp)
+    RunDir.create(RUN_PREFIX, tmp, owner=runroot)
+    RunDir.create(RUN_PREFIX, tmp, owner=runroot.parent / "another-store")
+    RunDir.create(SSH_PREFIX, tmp)  # no store's (the isolation layer used on its own)
     (runroot / "secrets").mkdir(parents=True, exist_ok=True)
     RunDir.create(STEP_PREFIX, runroot / "secrets")
     ready.set()
@@ -54,7 +56,10 @@ def test_check_repair_removes_run_dirs_of_killed_processes(cli: Cli, tmp_path: P
     assert ready.wait(30)
     with RunDir.create(RUN_PREFIX, tmp) as live:  # this process is alive: its dir stays
         mine = str(proc.pid)
-        dirs = [p for p in tmp.iterdir() if p.name.startswith(f"{RUN_PREFIX}{mine}-")]
+        made = [p for p in tmp.iterdir() if p.name.split("-")[-2] == mine]
+        assert len(made) == 3
+        dirs = [p for p in made if (p / ".owner").read_text() == str(cli.runroot)]
+        others = [p for p in made if p not in dirs]  # another store's, and no store's
         dirs += list((cli.runroot / "secrets").iterdir())
         assert len(dirs) == 2
         assert cli("check").returncode == 0  # the maker still runs: nothing to report
@@ -66,7 +71,9 @@ def test_check_repair_removes_run_dirs_of_killed_processes(cli: Cli, tmp_path: P
         assert all(
             f"{d}: runtime directory of a process that is gone" in found.stdout for d in dirs
         )
+        assert not any(str(d) in found.stdout for d in others)
         cli("check", "--repair")
         assert not any(d.exists() for d in dirs)
+        assert all(d.exists() for d in others)
         assert live.path.is_dir() and cli.out("check") == "store is consistent"
     assert not live.path.exists()

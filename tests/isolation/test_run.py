@@ -193,6 +193,29 @@ def test_a_second_signal_kills_a_step_that_ignores_the_first(rootfs: Path, isola
     assert took < 10
 
 
+def test_a_shell_waiting_for_its_command_is_stopped(rootfs: Path, isolation: str) -> None:
+    # PID 1 is the shell (it catches SIGINT and waits): the command hears the signal too, as
+    # it would from a terminal, or Ctrl-C would wait for it to end.
+    proc = _step_child(rootfs, isolation, "echo started; sleep 100; echo after")
+    signalkids.wait_for(proc, "started")
+    signalkids.wait_for_process(proc.pid, "sleep 100")
+    code, out, err, took = signalkids.signal_and_wait(proc, signal.SIGINT)
+    assert out.split("\n")[:2] == ["interrupted 2 True", "restored True"], err
+    assert took < 10
+
+
+def test_a_step_that_execs_after_catching_the_signal_is_stopped(
+    rootfs: Path, isolation: str
+) -> None:
+    # The shell takes the signal, then execs a program that would drop it as PID 1.
+    script = "trap 'echo caught' INT; echo started; sleep 2; exec sleep 100"
+    proc = _step_child(rootfs, isolation, script)
+    signalkids.wait_for(proc, "started")
+    code, out, err, took = signalkids.signal_and_wait(proc, signal.SIGINT)
+    assert out.split("\n")[:3] == ["caught", "interrupted 2 True", "restored True"], err
+    assert took < 10
+
+
 def test_signal_caught_by_step_is_delivered(rootfs: Path, isolation: str) -> None:
     script = "trap 'echo got-term; exit 7' TERM; echo started; while :; do sleep 0.1; done"
     proc = _step_child(rootfs, isolation, script)

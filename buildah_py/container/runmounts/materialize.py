@@ -135,7 +135,9 @@ class _Maker:
             return
         if self._sockets is None:
             # Short: a socket path must fit in sun_path (108 bytes).
-            self._sockets = self.stack.enter_context(RunDir.create(SSH_PREFIX)).path
+            self._sockets = self.stack.enter_context(
+                RunDir.create(SSH_PREFIX, owner=self.store.runroot)
+            ).path
         n = self._ssh_count
         self._ssh_count += 1
         path = self._sockets / f"{n}.sock"
