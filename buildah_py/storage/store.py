@@ -124,7 +124,7 @@ class Store:
     def close(self) -> None:
         self.txn.lock.close()
 
-    def __enter__(self) -> Store:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(
