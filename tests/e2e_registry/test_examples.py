@@ -52,6 +52,11 @@ def test_variants_manifest_example(
     # The store that ran the script keeps its images, and no working container.
     assert other_cli.out("containers", "-q") == ""
     arm = other_cli.out(
-        "inspect", "--type", "image", "--format", ".Config.config.Labels", "localhost/demo-variants:arm64"
+        "inspect",
+        "--type",
+        "image",
+        "--format",
+        ".Config.config.Labels",
+        "localhost/demo-variants:arm64",
     )
     assert "linux/arm64" in arm
