@@ -77,13 +77,21 @@ class ManifestList:
         annotations: Mapping[str, str] | Iterable[str] | None = None,
         amend: bool = False,
     ) -> ManifestList:
-        """A new, empty list (``manifest create``); NameInUse when an image or list has `name`."""
+        """A new list holding `images` (``manifest create``); NameInUse when an image or a list
+        has `name` already."""
         check_arg.of_type("name", name, str, "a list name")
+        if isinstance(images, str | bytes) or not isinstance(images, Iterable):
+            raise TypeError(f"images: want a list of images, got {type(images).__name__}")
+        items = builtins.list(images)
+        given = [i for i in items if isinstance(i, Image | str)]
+        if len(given) != len(items):
+            bad = next(i for i in items if not isinstance(i, Image | str))
+            raise TypeError(f"images: want Images or names, got {type(bad).__name__}")
         anns = annotations_of("annotations", annotations)
         check_arg.of_type("amend", amend, bool, "True or False")
         store, owner = store_or_own(store)
         lst = cls(store, ops.create_list(store, name, amend=amend, annotations=anns), owner=owner)
-        for image in images:
+        for image in given:
             lst.add(image)
         return lst
 

@@ -128,6 +128,14 @@ def test_bad_arguments_name_the_parameter(
     assert lst.entries == []
 
 
+def test_create_checks_images_before_making_the_list(store: Store) -> None:
+    with pytest.raises(TypeError, match="^images: want a list of images, got str"):
+        ManifestList.create("one", store=store, images=BASE)
+    with pytest.raises(TypeError, match="^images: want Images or names, got int"):
+        ManifestList.create("one", store=store, images=[BASE, 3])  # type: ignore[list-item]
+    assert not ManifestList.exists("one", store)
+
+
 def test_misspelt_keywords_are_type_errors(store: Store) -> None:
     lst = ManifestList.create("kw", store=store)
     with pytest.raises(TypeError, match="platfrom"):
