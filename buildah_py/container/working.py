@@ -12,13 +12,11 @@ from typing import Any, Literal, overload
 from buildah_py import defaults
 from buildah_py.archive.writer import LayerProgress
 from buildah_py.container import cache as steps
-from buildah_py.container import cached_ops, rootfs
+from buildah_py.container import copy_methods, rootfs
 from buildah_py.container import validate as check_arg
-from buildah_py.container.adding import add_sources
-from buildah_py.container.apidoc import ADD, COMMIT, CONFIG, OTHER, RUN, documented
+from buildah_py.container.apidoc import COMMIT, CONFIG, OTHER, RUN, documented
 from buildah_py.container.cache import BuildCache, as_cache
 from buildah_py.container.commit import CommitOptions, commit_container
-from buildah_py.container.copying import copy_step
 from buildah_py.container.create import record_on_image, record_on_scratch
 from buildah_py.container.image import Image
 from buildah_py.container.output import RunResult
@@ -28,7 +26,6 @@ from buildah_py.container.resolve import pull
 from buildah_py.container.runmounts import SecretSource
 from buildah_py.container.running import Env, Mounts, perform_run, run_step
 from buildah_py.container.settings import ConfigSettings, KeyValues, Words, configure
-from buildah_py.container.step import CopyStep
 from buildah_py.errors import ContainerNotFound
 from buildah_py.isolation.runopts import RunOptions
 from buildah_py.oci.config import ImageConfig
@@ -256,60 +253,9 @@ class Container:
         result = perform_run(self, step, check, capture)
         return result if capture else self
 
-    # --- copy / add ---------------------------------------------------------------
-    @documented()
-    def copy(
-        self,
-        src: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
-        dest: str | os.PathLike[str],
-        *,
-        chown: str | None = None,
-        chmod: str | int | None = None,
-        from_: Container | Image | str | None = None,
-        context: str | os.PathLike[str] | None = None,
-        ignored: Callable[[str], bool] | None = None,
-    ) -> Container:
-        """Copy files from the context directory (or another container or image) into the container."""
-        step = CopyStep(
-            "copy", check_arg.paths("src", src), check_arg.path("dest", dest), self._workdir(), chown, chmod, None, False, from_,
-            self._context(context), None if from_ is not None else (ignored or self.ignored),
-        )  # fmt: skip
-        return self._step(step, lambda s: copy_step(self, s))
-
-    @documented(ADD)
-    def add(
-        self,
-        src: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
-        dest: str | os.PathLike[str],
-        *,
-        chown: str | None = None,
-        chmod: str | int | None = None,
-        checksum: str | None = None,
-        extract: bool = True,
-        context: str | os.PathLike[str] | None = None,
-        ignored: Callable[[str], bool] | None = None,
-    ) -> Container:
-        """Like ``copy``, but local archives are unpacked and URLs are downloaded."""
-        step = CopyStep(
-            "add", check_arg.paths("src", src), check_arg.path("dest", dest), self._workdir(),
-            chown, chmod, checksum, extract, None, self._context(context), ignored or self.ignored,
-        )  # fmt: skip
-        return self._step(step, lambda s: add_sources(self, s))
-
-    def _workdir(self) -> str:
-        return str(self.image_config.get("WorkingDir") or "/")
-
-    def _context(self, context: str | os.PathLike[str] | None) -> Path:
-        return Path(context or self.context or os.getcwd()).resolve()
-
-    def _step(self, step: CopyStep, execute: Callable[[CopyStep], None]) -> Container:
-        if self.cache is not None:
-            cached_ops.cached_copy(self, step, lambda: execute(step))
-            return self
-        execute(step)
-        self.work.pending.append(step.note)
-        self.save()
-        return self
+    # --- copy / add (container/copy_methods.py) -------------------------------------
+    copy = copy_methods.copy
+    add = copy_methods.add
 
     # --- config and commit -------------------------------------------------------------
     @documented(CONFIG)
