@@ -11,7 +11,7 @@ from typing import Any, Literal, overload
 
 from buildah_py import defaults
 from buildah_py.archive.writer import LayerProgress
-from buildah_py.container import cache as steps
+from buildah_py.container import cache_steps as steps
 from buildah_py.container import copy_methods, rootfs
 from buildah_py.container import validate as check_arg
 from buildah_py.container.apidoc import COMMIT, CONFIG, OTHER, RUN, documented
@@ -50,6 +50,8 @@ class Container:
         self.last_status: int | None = None
         #: The layer cache run/copy/add consult (``cache=`` when made); None: no cache.
         self.cache: BuildCache | None = None
+        #: Set by ``no_cache_from_here()``: each later step runs and replaces its cache entry.
+        self.rebuilding = False
         #: The history text of the steps made now (set by ``noting``); None: each step's own.
         self.step_note: str | None = None
         self.step_mark = 0  # len(work.steps) when the ``noting`` block began: one entry a block
@@ -208,7 +210,7 @@ class Container:
         ssh: Mapping[str, str] | None = None, network: str | None = None,
         hostname: str | None = None, terminal: bool = False, stdin: bool = False,
         check: bool = True, capture: Literal[False] = False, add_host: Sequence[str] = (),
-        options: RunOptions | None = None,
+        options: RunOptions | None = None, no_cache: bool = False,
     ) -> Container: ...
     @overload
     def run(
@@ -218,7 +220,7 @@ class Container:
         ssh: Mapping[str, str] | None = None, network: str | None = None,
         hostname: str | None = None, terminal: bool = False, stdin: bool = False,
         check: bool = True, capture: Literal[True], add_host: Sequence[str] = (),
-        options: RunOptions | None = None,
+        options: RunOptions | None = None, no_cache: bool = False,
     ) -> RunResult: ...
     # fmt: on
     @documented(RUN)
@@ -242,6 +244,7 @@ class Container:
         capture: bool = False,
         add_host: Sequence[str] = (),
         options: RunOptions | None = None,
+        no_cache: bool = False,
     ) -> Container | RunResult:
         """Run a command in the container; returns the container (to chain), or with
         ``capture=True`` a RunResult. A non-zero exit raises StepFailed unless ``check=False``."""
@@ -250,8 +253,14 @@ class Container:
             mounts=mounts, secrets=secrets, ssh=ssh, network=network, hostname=hostname,
             terminal=terminal, stdin=stdin, add_host=add_host, options=options,
         )  # fmt: skip
-        result = perform_run(self, step, check, capture)
+        result = perform_run(self, step, check, capture, bool(no_cache))
         return result if capture else self
+
+    def no_cache_from_here(self) -> Container:
+        """Run every later run/copy/add of this container again, whatever the cache holds; their
+        results replace the cached ones, so the next build reuses them."""
+        self.rebuilding = True
+        return self
 
     # --- copy / add (container/copy_methods.py) -------------------------------------
     copy = copy_methods.copy
