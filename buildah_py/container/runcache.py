@@ -98,7 +98,7 @@ def describe(step: RunStep) -> str:
     """The step line of a run: ``RUN cmd`` for the shell form, ``RUN ["prog", ...]`` else."""
     argv = step.argv
     if len(argv) >= 3 and argv[-2] == "-c":
-        return f"RUN {argv[-1]}"
+        return f"RUN {argv[-1].strip()}"
     return "RUN " + json.dumps(list(argv))
 
 
