@@ -102,3 +102,21 @@ def test_two_store_objects_on_one_root(store: Store, tmp_path: Path) -> None:
         ids = _in_threads(4, work)
         assert ids[0] == ids[2] and ids[1] == ids[3]
     _store_whole(store)
+
+
+def test_one_cache_mount_in_threads(store: Store) -> None:
+    """Threads making and using one new cache mount at the same time: it is made once, and
+    every step sees it."""
+    for r in range(ROUNDS):
+        spec = f"type=cache,target=/c,id=round{r}"
+
+        def work(i: int, spec: str = spec) -> bytes:
+            with Container.from_image(BASE, store=store) as c:
+                c.run(f"echo {i} >> /c/seen; sleep 0.1", mounts=[spec])
+                return c.run("cat /c/seen", mounts=[spec], capture=True).stdout
+
+        _in_threads(4, work)
+        with Container.from_image(BASE, store=store) as c:
+            seen = c.run("cat /c/seen", mounts=[spec], capture=True).stdout.split()
+        assert sorted(seen) == [b"0", b"1", b"2", b"3"], seen
+    _store_whole(store)
