@@ -118,8 +118,11 @@ class BuildCache:
         if self._rebuilt is None:
             self._rebuilt = {}
             for snap, note in self.store.step_notes().items():
-                if isinstance(note, dict) and note.get("rebuilt") and "answers" in note:
-                    self._rebuilt[str(note["answers"])] = (snap, int(note.get("status") or 0))
+                if not isinstance(note, dict) or not note.get("rebuilt"):
+                    continue
+                status = note.get("status", 0)
+                if isinstance(note.get("answers"), str) and isinstance(status, int):
+                    self._rebuilt[note["answers"]] = (snap, status)
         found = self._rebuilt.get(key)
         return found if found is not None and self.store.has_snapshot(found[0]) else None
 

@@ -6,7 +6,9 @@ exits non-zero is frozen under its key with the status added, and its step note 
 identical ``check=False`` step gets the same snapshot and status back, and the steps after
 it stay cached. A ``check=True`` step never reuses a failure: a retry runs it again.
 Captured output up to OUTPUT_LIMIT bytes a stream is kept in the note; a captured step
-whose output is not there runs again.
+whose output is not there runs again. A step run with ``no_cache`` (or after
+``no_cache_from_here()``) is frozen under a fresh ID whose note says which key it replaces
+(``rebuilt``); from then on that snapshot answers the key (BuildCache.replaced).
 """
 
 from __future__ import annotations
