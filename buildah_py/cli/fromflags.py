@@ -26,7 +26,7 @@ DOCKER_ONLY = {
     "hostname": "HOSTNAME",
     "comment": "COMMENT",
 }
-log = logging.getLogger("buildah_py")
+log = logging.getLogger("buildah_py.build")
 
 
 #: --platform, --os, --arch, --variant, -f/--format, --cidfile, --isolation, --network,

@@ -67,6 +67,8 @@ RUN: dict[str, str] = {
     "stdin": "pass our stdin to the step.",
     "check": "raise StepFailed (CommandNotFound for status 127) on a non-zero exit; False "
     "keeps the status in ``last_status`` and the result, and the step stays cached.",
+    "no_cache": "run the step whatever the cache holds; its result replaces the cached one "
+    "(the steps after it miss, as they follow a new state).",
     "capture": "keep stdout and stderr instead of showing them; ``run`` then returns a "
     "RunResult (``status``, ``stdout``, ``stderr``) rather than the container.",
     "add_host": "``HOST:IP`` lines for /etc/hosts, after the container's own.",

@@ -24,18 +24,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from buildah_py.container.cache_entry import parse_duration
-from buildah_py.container.record import HistoryStep, WorkingRecord
+from buildah_py.container.progress import Progress
 from buildah_py.container.remote_cache import RegistryCache
-from buildah_py.container.rootfs import released
 from buildah_py.defaults import user_registry_options
 from buildah_py.storage.steps import stat_key
 from buildah_py.transports.options import RegistryOptions
 
 if TYPE_CHECKING:
     from buildah_py.container.sources import Source
-    from buildah_py.container.working import Container
     from buildah_py.storage import Store
 
+log = logging.getLogger("buildah_py.cache")
 _MAX_NOTED_INPUTS = 5_000
 _CHUNK = 1 << 20
 
@@ -54,8 +53,10 @@ class BuildCache:
     """The cache that containers made with ``cache=`` consult; one per build, shared by its stages.
 
     ``enabled=False`` (``--no-cache``) runs every step and names its result randomly, so nothing
-    stale is ever reused and later builds are not misled by it. ``report`` sees each step's
-    outcome (the build's progress display prints it); the default logs it. ``cache_from``,
+    stale is ever reused and later builds are not misled by it. ``progress`` prints a
+    ``STEP n: ...`` line for each step of a Python script and its outcome (default: on stderr,
+    unless ``quiet`` or the ``buildah_py.build`` logger is set above INFO); ``report`` instead
+    sees only each step's outcome (a Dockerfile build prints its own step lines). ``cache_from``,
     ``cache_to``: registry repositories (one or several) entries are taken from / given to;
     ``cache_ttl`` (seconds, a timedelta or a duration such as "12h"): how old a registry entry
     may be (0, as buildah's ``--cache-ttl=0``, turns the cache off); ``registry``: how to reach them.
@@ -67,6 +68,8 @@ class BuildCache:
         *,
         enabled: bool = True,
         report: StepReport | None = None,
+        progress: Progress | None = None,
+        quiet: bool = False,
         cache_from: Sequence[str] | str = (),
         cache_to: Sequence[str] | str = (),
         cache_ttl: float | timedelta | str | None = None,
@@ -82,11 +85,17 @@ class BuildCache:
             if (sources or targets) and self.enabled
             else None
         )
-        self.report: StepReport = report or _log_report
+        if report is None:
+            progress = progress or Progress(quiet=quiet, follow_logging=True)
+            report = progress.cache
+        #: Prints each step's line (None: the caller prints its own, as Dockerfile builds do).
+        self.progress = progress
+        self.report: StepReport = report
         self.stats = CacheStats()
         self._hashes: dict[str, str] | None = None  # stat key -> sha256 hex, loaded on first use
         self._new_hashes: dict[str, str] = {}
         self._fresh: set[str] = set()  # states this build made by running a step
+        self._rebuilt: dict[str, tuple[str, int]] | None = None  # key -> (snapshot, status)
 
     # --- keys ---------------------------------------------------------------------
     @staticmethod
@@ -100,6 +109,34 @@ class BuildCache:
 
     def lookup(self, key: str) -> bool:
         return self.enabled and self.store.has_snapshot(key)
+
+    def replaced(self, key: str) -> tuple[str, int] | None:
+        """The snapshot and status of the newest rebuild of step `key` (``no_cache``), if any
+        is still stored: it replaces the entry made under `key` itself."""
+        if not self.enabled:
+            return None
+        if self._rebuilt is None:
+            self._rebuilt = {}
+            for snap, note in self.store.step_notes().items():
+                if not isinstance(note, dict) or not note.get("rebuilt"):
+                    continue
+                status = note.get("status", 0)
+                if isinstance(note.get("answers"), str) and isinstance(status, int):
+                    self._rebuilt[note["answers"]] = (snap, status)
+        found = self._rebuilt.get(key)
+        return found if found is not None and self.store.has_snapshot(found[0]) else None
+
+    def current(self, key: str) -> str | None:
+        """The snapshot that answers step `key` now: its newest successful rebuild, else its own."""
+        again = self.replaced(key)
+        if again is not None and again[1] == 0:
+            return again[0]
+        return key if self.lookup(key) else None
+
+    def announce(self, text: str) -> None:
+        """Print the step line of a step about to be looked up (when this cache prints them)."""
+        if self.progress is not None:
+            self.progress.numbered(text)
 
     def fetch(self, key: str, parent: str | None) -> str | None:
         """Step snapshot `key` over `parent` from a --cache-from repository: where it came from."""
@@ -151,11 +188,19 @@ class BuildCache:
     # --- outcome ------------------------------------------------------------------
     def hit(self, key: str, source: str = "") -> None:
         self.stats.hits += 1
+        log.debug("step %s: hit%s", key, f" ({source})" if source else "")
         self.report(True, key, f"from {source}" if source else "")
 
-    def miss(self, key: str, state: str, op: dict[str, Any], inputs: dict[str, str]) -> None:
-        why = self.explain(state, op, inputs) if self.enabled else "the cache is off (--no-cache)"
+    def miss(
+        self, key: str, state: str, op: dict[str, Any], inputs: dict[str, str], why: str = ""
+    ) -> None:
+        """Count and report a miss; `why`: a reason known already (the step was not looked up)."""
+        if not why:
+            why = (
+                self.explain(state, op, inputs) if self.enabled else "the cache is off (--no-cache)"
+            )
         self.stats.misses += 1
+        log.debug("step %s: miss: %s", key, why)
         self.stats.reasons.append(why)
         self.report(False, key, why)
 
@@ -177,6 +222,8 @@ class BuildCache:
         )
         note = {"state": state, "op": op, "inputs": noted, **(result or {})}
         self.store.remember_step_note(snapshot_id, note)
+        if note.get("rebuilt") and self._rebuilt is not None:
+            self._rebuilt[str(note["answers"])] = (snapshot_id, int(note.get("status") or 0))
         self.flush()
 
     def explain(self, state: str, op: dict[str, Any], inputs: dict[str, str]) -> str:
@@ -232,14 +279,6 @@ def _seconds(ttl: float | timedelta | str | None) -> float | None:
     return ttl.total_seconds() if isinstance(ttl, timedelta) else ttl
 
 
-def _log_report(hit: bool, key: str, why: str) -> None:
-    log = logging.getLogger("buildah_py.cache")
-    if hit:
-        log.info("--> Using cache %s%s", key.split(":")[-1][:12], f" ({why})" if why else "")
-    else:
-        log.info("cache miss: %s", why)
-
-
 def as_cache(store: Store, cache: BuildCache | bool | None) -> BuildCache | None:
     """``cache=True`` means a fresh enabled cache; ``False``/``None`` no cache."""
     if cache is True:
@@ -247,104 +286,3 @@ def as_cache(store: Store, cache: BuildCache | bool | None) -> BuildCache | None
     if cache is False or cache is None:
         return None
     return cache
-
-
-# --- steps: what a cached container does around run/copy/add/config ----------------------
-def is_dirty(store: Store, ctr_id: str) -> bool:
-    """Whether a container's own diff holds changes no step has frozen yet (overlay drivers;
-    vfs keeps a full tree there, so it always counts as clean)."""
-    if store.container_diff_kind(ctr_id) != "upper":
-        return False
-    with os.scandir(store.container_upper(ctr_id)) as it:
-        return any(True for _ in it)
-
-
-def finish_step(ctr: Container, snapshot_id: str, note: str) -> None:
-    ctr.record.chain = ctr.store.container(ctr.id).chain  # the store changed the chain
-    work = ctr.work
-    work.cache_state = snapshot_id
-    work.pending = []
-    work.steps.append(HistoryStep(note, snapshot_id))
-    ctr.save()
-
-
-def freeze_dirty(ctr: Container) -> None:
-    """Freeze changes made outside any step (a raw mount, an uncached call) under a random ID,
-    so the next step starts on a clean diff; nothing keyed on it will ever be reused."""
-    if not is_dirty(ctr.store, ctr.id):
-        return
-    snap = BuildCache.random_id()
-    with released(ctr.store, ctr.id):
-        ctr.store.freeze_step(ctr.id, snap)
-    finish_step(ctr, snap, "; ".join(ctr.work.pending) or "changes made outside a step")
-
-
-def cached_step(
-    ctr: Container,
-    cache: BuildCache,
-    op: dict[str, Any],
-    inputs: dict[str, str],
-    action: Callable[[], object],
-    note: str,
-) -> None:
-    """Reuse the snapshot of an identical earlier step, or run `action` and freeze its result
-    (a mount the caller holds is let go meanwhile, and made again at the same place after)."""
-    with released(ctr.store, ctr.id):
-        freeze_dirty(ctr)
-        state = ctr.work.cache_state or base_state(ctr.record.image_id)
-        key = cache.key(state, op, inputs) if cache.enabled else cache.random_id()
-        found = cache.lookup(key)
-        source = None if found else fetch_step(ctr, cache, key)
-        if found or source:
-            ctr.store.use_step(ctr.id, key)
-            cache.hit(key, source or "")
-            ctr.last_status = 0
-        else:
-            cache.miss(key, state, op, inputs)
-            action()
-            ctr.store.freeze_step(ctr.id, key)
-            cache.built(key, state, op, inputs)
-        finish_step(ctr, key, note)
-        publish_step(ctr, cache, key, note)
-
-
-def fetch_step(ctr: Container, cache: BuildCache, key: str) -> str | None:
-    """The registry cache's answer for `key` (unpacked as a local step), or None."""
-    return cache.fetch(key, ctr.record.chain[-1] if ctr.record.chain else None)
-
-
-def publish_step(ctr: Container, cache: BuildCache, key: str, note: str) -> None:
-    """Offer the step just finished to the ``cache_to`` repositories."""
-    if cache.remote is None or not cache.remote.targets:
-        return
-    upper = ctr.store.container_diff_kind(ctr.id) == "upper"
-    cfg = ctr.record.config
-    platform = (str(cfg.get("os") or "linux"), str(cfg.get("architecture") or "amd64"))
-    cache.remote.publish(ctr.store, key, upper, note, platform)
-
-
-def base_state(image_id: str) -> str:
-    """The state of a container before any step: its base image, or scratch."""
-    return f"image:{image_id}" if image_id else "scratch"
-
-
-def state_of(store: Store, ctr_id: str, image_id: str, work: WorkingRecord) -> str:
-    """What a copy from a container is keyed by: its step state, or a random value when it
-    has loose changes."""
-    if is_dirty(store, ctr_id):
-        return BuildCache.random_id()
-    return work.cache_state or base_state(image_id)
-
-
-def config_step(ctr: Container, notes: list[str]) -> None:
-    """A config-only step: a history entry with no layer, and no change to the cache state.
-
-    Inside a ``noting`` block the block's text is the entry, made once however many changes;
-    without a cache the notes wait for the next commit's history entry."""
-    if ctr.cache is None:
-        ctr.work.pending.extend(notes)
-    elif ctr.step_note:
-        if len(ctr.work.steps) == ctr.step_mark:
-            ctr.work.steps.append(HistoryStep(ctr.step_note, None))
-    elif notes:
-        ctr.work.steps.append(HistoryStep("; ".join(notes), None))

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from buildah_py.container import cache as steps
+from buildah_py.container import cache_steps as steps
 from buildah_py.container.adding import is_url
 from buildah_py.container.cache import BuildCache
 from buildah_py.container.copying import walk_source

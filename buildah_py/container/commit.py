@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from buildah_py.container.working import Container
     from buildah_py.storage.records import ImageRecord
 
-log = logging.getLogger("buildah_py.commit")
+log = logging.getLogger("buildah_py.build")
 FORMATS = ("oci", "docker")
 IDENTITY_LABEL = "io.buildah.version"  # the label buildah's --identity-label adds
 

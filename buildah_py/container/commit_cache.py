@@ -13,7 +13,7 @@ import os
 from typing import TYPE_CHECKING
 
 from buildah_py.archive.writer import LayerBlob
-from buildah_py.container.cache import base_state, is_dirty
+from buildah_py.container.cache_steps import base_state, is_dirty
 from buildah_py.errors import ImageNotFound
 from buildah_py.oci.digest import chain_ids
 from buildah_py.oci.reference import local_name
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from buildah_py.container.working import Container
     from buildah_py.storage.records import ImageRecord
 
-log = logging.getLogger("buildah_py.commit")
+log = logging.getLogger("buildah_py.build")
 
 
 def commit_key(ctr: Container, opts: CommitOptions) -> str | None:

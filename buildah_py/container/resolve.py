@@ -25,7 +25,7 @@ from buildah_py.transports.registry.regconf import (
     search_candidates,
 )
 
-log = logging.getLogger("buildah_py.pull")
+log = logging.getLogger("buildah_py.registry")
 
 if TYPE_CHECKING:
     from buildah_py.storage import Store

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from buildah_py.container.working import Container
     from buildah_py.storage import Store
 
-log = logging.getLogger("buildah_py.container")
+log = logging.getLogger("buildah_py.build")
 _CHUNK = 1 << 20
 
 

@@ -141,12 +141,17 @@ def step_env(step: RunStep) -> list[str]:
     return env
 
 
-def perform_run(ctr: Container, step: RunStep, check: bool, capture: bool = False) -> RunResult:
+def perform_run(
+    ctr: Container, step: RunStep, check: bool, capture: bool = False, no_cache: bool = False
+) -> RunResult:
     """Run `step` in `ctr` through the cache when there is one; StepFailed (CommandNotFound
-    for a missing program) if `check` and the command fails. `capture`: keep its output."""
+    for a missing program) if `check` and the command fails. `capture`: keep its output;
+    `no_cache`: run it whatever the cache holds, its result replacing the cached one."""
     check_run_options(step.options, step.isolation, step.runtime)
     if ctr.cache is not None:
-        return cached_run(ctr, step, lambda: execute_run(ctr, step, capture), check, capture)
+        return cached_run(
+            ctr, step, lambda: execute_run(ctr, step, capture), check, capture, no_cache
+        )
     result = execute_run(ctr, step, capture)
     ctr.work.pending.append(step.note)
     ctr.save()

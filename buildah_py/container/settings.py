@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from buildah_py.container import validate
-from buildah_py.container.cache import config_step
+from buildah_py.container.cache_steps import config_step
 from buildah_py.errors import ContainerError
 from buildah_py.oci.config import ImageConfig
 

@@ -10,14 +10,12 @@ from typing import Any, Literal, overload
 
 from buildah_py import defaults
 from buildah_py.archive.writer import LayerProgress
-from buildah_py.container import cache as steps
-from buildah_py.container import cached_ops, listing, rootfs
+from buildah_py.container import cache_steps as steps
+from buildah_py.container import copy_methods, listing, rootfs
 from buildah_py.container import validate as check_arg
-from buildah_py.container.adding import add_sources
-from buildah_py.container.apidoc import ADD, COMMIT, CONFIG, OTHER, RUN, documented
+from buildah_py.container.apidoc import COMMIT, CONFIG, OTHER, RUN, documented
 from buildah_py.container.cache import BuildCache, as_cache
 from buildah_py.container.commit import CommitOptions, commit_container
-from buildah_py.container.copying import copy_step
 from buildah_py.container.create import record_on_image, record_on_scratch
 from buildah_py.container.image import Image
 from buildah_py.container.output import RunResult
@@ -27,7 +25,6 @@ from buildah_py.container.resolve import pull
 from buildah_py.container.runmounts import SecretSource
 from buildah_py.container.running import Env, Mounts, perform_run, run_step
 from buildah_py.container.settings import ConfigSettings, KeyValues, Words, configure
-from buildah_py.container.step import CopyStep
 from buildah_py.errors import ContainerNotFound
 from buildah_py.isolation.runopts import RunOptions
 from buildah_py.oci.config import ImageConfig
@@ -52,6 +49,8 @@ class Container:
         self.last_status: int | None = None
         #: The layer cache run/copy/add consult (``cache=`` when made); None: no cache.
         self.cache: BuildCache | None = None
+        #: Set by ``no_cache_from_here()``: each later step runs and replaces its cache entry.
+        self.rebuilding = False
         #: The history text of the steps made now (set by ``noting``); None: each step's own.
         self.step_note: str | None = None
         self.step_mark = 0  # len(work.steps) when the ``noting`` block began: one entry a block
@@ -209,7 +208,7 @@ class Container:
         ssh: Mapping[str, str] | None = None, network: str | None = None,
         hostname: str | None = None, terminal: bool = False, stdin: bool = False,
         check: bool = True, capture: Literal[False] = False, add_host: Sequence[str] = (),
-        options: RunOptions | None = None,
+        options: RunOptions | None = None, no_cache: bool = False,
     ) -> Container: ...
     @overload
     def run(
@@ -219,7 +218,7 @@ class Container:
         ssh: Mapping[str, str] | None = None, network: str | None = None,
         hostname: str | None = None, terminal: bool = False, stdin: bool = False,
         check: bool = True, capture: Literal[True], add_host: Sequence[str] = (),
-        options: RunOptions | None = None,
+        options: RunOptions | None = None, no_cache: bool = False,
     ) -> RunResult: ...
     # fmt: on
     @documented(RUN)
@@ -243,6 +242,7 @@ class Container:
         capture: bool = False,
         add_host: Sequence[str] = (),
         options: RunOptions | None = None,
+        no_cache: bool = False,
     ) -> Container | RunResult:
         """Run a command in the container; returns the container (to chain), or with
         ``capture=True`` a RunResult. A non-zero exit raises StepFailed unless ``check=False``."""
@@ -251,63 +251,18 @@ class Container:
             mounts=mounts, secrets=secrets, ssh=ssh, network=network, hostname=hostname,
             terminal=terminal, stdin=stdin, add_host=add_host, options=options,
         )  # fmt: skip
-        result = perform_run(self, step, check, capture)
+        result = perform_run(self, step, check, capture, bool(no_cache))
         return result if capture else self
 
-    # --- copy / add ---------------------------------------------------------------
-    @documented()
-    def copy(
-        self,
-        src: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
-        dest: str | os.PathLike[str],
-        *,
-        chown: str | None = None,
-        chmod: str | int | None = None,
-        from_: Container | Image | str | None = None,
-        context: str | os.PathLike[str] | None = None,
-        ignored: Callable[[str], bool] | None = None,
-    ) -> Container:
-        """Copy files from the context directory (or another container or image) into the container."""
-        step = CopyStep(
-            "copy", check_arg.paths("src", src), check_arg.path("dest", dest), self._workdir(), chown, chmod, None, False, from_,
-            self._context(context), None if from_ is not None else (ignored or self.ignored),
-        )  # fmt: skip
-        return self._step(step, lambda s: copy_step(self, s))
-
-    @documented(ADD)
-    def add(
-        self,
-        src: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
-        dest: str | os.PathLike[str],
-        *,
-        chown: str | None = None,
-        chmod: str | int | None = None,
-        checksum: str | None = None,
-        extract: bool = True,
-        context: str | os.PathLike[str] | None = None,
-        ignored: Callable[[str], bool] | None = None,
-    ) -> Container:
-        """Like ``copy``, but local archives are unpacked and URLs are downloaded."""
-        step = CopyStep(
-            "add", check_arg.paths("src", src), check_arg.path("dest", dest), self._workdir(),
-            chown, chmod, checksum, extract, None, self._context(context), ignored or self.ignored,
-        )  # fmt: skip
-        return self._step(step, lambda s: add_sources(self, s))
-
-    def _workdir(self) -> str:
-        return str(self.image_config.get("WorkingDir") or "/")
-
-    def _context(self, context: str | os.PathLike[str] | None) -> Path:
-        return Path(context or self.context or os.getcwd()).resolve()
-
-    def _step(self, step: CopyStep, execute: Callable[[CopyStep], None]) -> Container:
-        if self.cache is not None:
-            cached_ops.cached_copy(self, step, lambda: execute(step))
-            return self
-        execute(step)
-        self.work.pending.append(step.note)
-        self.save()
+    def no_cache_from_here(self) -> Container:
+        """Run every later run/copy/add of this container again, whatever the cache holds; their
+        results replace the cached ones, so the next build reuses them."""
+        self.rebuilding = True
         return self
+
+    # --- copy / add (container/copy_methods.py) -------------------------------------
+    copy = copy_methods.copy
+    add = copy_methods.add
 
     # --- config and commit -------------------------------------------------------------
     @documented(CONFIG)

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from buildah_py.storage.records import ImageRecord
     from buildah_py.storage.store import Store
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("buildah_py.registry")
 #: Where pulls record which repository each blob came from, so pushes can mount it.
 LOCATIONS_FILE = "blob-locations.json"
 

@@ -218,7 +218,7 @@ def test_dockerfile_builds_use_a_local_base_of_another_platform_with_a_warning(
         "linux/s390x" if Platform.host().architecture != "s390x" else "linux/arm64"
     )
     options = PullOptions(policy="never", platform=other)
-    with caplog.at_level(logging.WARNING, logger="buildah_py.pull"):
+    with caplog.at_level(logging.WARNING, logger="buildah_py.registry"):
         record = pull(store, BASE, options, other_platform_ok=True)
     assert record.id == Image.get(BASE, store).id
     assert f"not {other}: using it as it is" in caplog.text

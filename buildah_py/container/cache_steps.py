@@ -1,0 +1,130 @@
+"""What a cached container does around run/copy/add/config: freeze loose changes, reuse or
+make a step's snapshot, and keep the container's step state and history."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from buildah_py.container.cache import BuildCache
+from buildah_py.container.record import HistoryStep, WorkingRecord
+from buildah_py.container.rootfs import released
+
+if TYPE_CHECKING:
+    from buildah_py.container.working import Container
+    from buildah_py.storage import Store
+
+
+def is_dirty(store: Store, ctr_id: str) -> bool:
+    """Whether a container's own diff holds changes no step has frozen yet (overlay drivers;
+    vfs keeps a full tree there, so it always counts as clean)."""
+    if store.container_diff_kind(ctr_id) != "upper":
+        return False
+    with os.scandir(store.container_upper(ctr_id)) as it:
+        return any(True for _ in it)
+
+
+def finish_step(ctr: Container, snapshot_id: str, note: str) -> None:
+    ctr.record.chain = ctr.store.container(ctr.id).chain  # the store changed the chain
+    work = ctr.work
+    work.cache_state = snapshot_id
+    work.pending = []
+    work.steps.append(HistoryStep(note, snapshot_id))
+    ctr.save()
+
+
+def freeze_dirty(ctr: Container) -> None:
+    """Freeze changes made outside any step (a raw mount, an uncached call) under a random ID,
+    so the next step starts on a clean diff; nothing keyed on it will ever be reused."""
+    if not is_dirty(ctr.store, ctr.id):
+        return
+    snap = BuildCache.random_id()
+    with released(ctr.store, ctr.id):
+        ctr.store.freeze_step(ctr.id, snap)
+    finish_step(ctr, snap, "; ".join(ctr.work.pending) or "changes made outside a step")
+
+
+def cached_step(
+    ctr: Container,
+    cache: BuildCache,
+    op: dict[str, Any],
+    inputs: dict[str, str],
+    action: Callable[[], object],
+    note: str,
+) -> None:
+    """Reuse the snapshot of an identical earlier step, or run `action` and freeze its result
+    (a mount the caller holds is let go meanwhile, and made again at the same place after)."""
+    cache.announce(note)
+    with released(ctr.store, ctr.id):
+        freeze_dirty(ctr)
+        state = ctr.work.cache_state or base_state(ctr.record.image_id)
+        key = cache.key(state, op, inputs) if cache.enabled else cache.random_id()
+        rebuild = ctr.rebuilding and cache.enabled
+        found = None if rebuild else cache.current(key)
+        source = None if found or rebuild else fetch_step(ctr, cache, key)
+        snap = found or key
+        if found or source:
+            ctr.store.use_step(ctr.id, snap)
+            cache.hit(snap, source or "")
+            ctr.last_status = 0
+        else:
+            cache.miss(key, state, op, inputs, REBUILD_FROM_HERE if rebuild else "")
+            action()
+            snap = cache.random_id() if rebuild else key
+            ctr.store.freeze_step(ctr.id, snap)
+            cache.built(snap, state, op, inputs, result=rebuilt_note(key) if rebuild else None)
+        finish_step(ctr, snap, note)
+        publish_step(ctr, cache, snap, note)
+
+
+#: Why a step was not looked up in the cache.
+REBUILD_ONE = "no_cache=True on this step"
+REBUILD_FROM_HERE = "no_cache_from_here() was called before this step"
+
+
+def rebuilt_note(key: str) -> dict[str, Any]:
+    """What the step note of a rebuilt step adds: the step it replaces (see BuildCache.replaced)."""
+    return {"answers": key, "rebuilt": True}
+
+
+def fetch_step(ctr: Container, cache: BuildCache, key: str) -> str | None:
+    """The registry cache's answer for `key` (unpacked as a local step), or None."""
+    return cache.fetch(key, ctr.record.chain[-1] if ctr.record.chain else None)
+
+
+def publish_step(ctr: Container, cache: BuildCache, key: str, note: str) -> None:
+    """Offer the step just finished to the ``cache_to`` repositories."""
+    if cache.remote is None or not cache.remote.targets:
+        return
+    upper = ctr.store.container_diff_kind(ctr.id) == "upper"
+    cfg = ctr.record.config
+    platform = (str(cfg.get("os") or "linux"), str(cfg.get("architecture") or "amd64"))
+    cache.remote.publish(ctr.store, key, upper, note, platform)
+
+
+def base_state(image_id: str) -> str:
+    """The state of a container before any step: its base image, or scratch."""
+    return f"image:{image_id}" if image_id else "scratch"
+
+
+def state_of(store: Store, ctr_id: str, image_id: str, work: WorkingRecord) -> str:
+    """What a copy from a container is keyed by: its step state, or a random value when it
+    has loose changes."""
+    if is_dirty(store, ctr_id):
+        return BuildCache.random_id()
+    return work.cache_state or base_state(image_id)
+
+
+def config_step(ctr: Container, notes: list[str]) -> None:
+    """A config-only step: a history entry with no layer, and no change to the cache state.
+
+    Inside a ``noting`` block the block's text is the entry, made once however many changes;
+    without a cache the notes wait for the next commit's history entry."""
+    if ctr.cache is None:
+        ctr.work.pending.extend(notes)
+    elif ctr.step_note:
+        if len(ctr.work.steps) == ctr.step_mark:
+            ctr.work.steps.append(HistoryStep(ctr.step_note, None))
+    elif notes:
+        ctr.work.steps.append(HistoryStep("; ".join(notes), None))
