@@ -6,7 +6,6 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Literal, overload
 
 from buildah_py import defaults
@@ -15,7 +14,7 @@ from buildah_py.container import cache as steps
 from buildah_py.container import cached_ops, rootfs
 from buildah_py.container import validate as check_arg
 from buildah_py.container.adding import add_sources
-from buildah_py.container.apidoc import ADD, COMMIT, CONFIG, OTHER, RUN, documented
+from buildah_py.container.apidoc import ADD, COMMIT, CONFIG, OTHER, RECORDS, RUN, documented
 from buildah_py.container.cache import BuildCache, as_cache
 from buildah_py.container.commit import CommitOptions, commit_container
 from buildah_py.container.copying import copy_step
@@ -42,6 +41,7 @@ from buildah_py.transports.verify import ProgressFn
 class Container:
     """A working container. Methods that change it return it, so calls chain."""
 
+    @documented(RECORDS)
     def __init__(
         self, store: Store, record: ContainerRecord, *, owner: OwnedStore | None = None
     ) -> None:
@@ -135,6 +135,7 @@ class Container:
         self.cache = as_cache(self.store, cache)
         return self
 
+    @documented({"record": "an image record in this container's store."})
     def image(self, record: ImageRecord) -> Image:
         """`record` as an Image on this container's store (kept open while the image is used)."""
         return Image(self.store, record, owner=self._owner)
@@ -152,10 +153,12 @@ class Container:
 
     @property
     def name(self) -> str:
+        """The container's name."""
         return self.record.name
 
     @property
     def id(self) -> str:
+        """The container's ID."""
         return self.record.id
 
     @property
@@ -171,9 +174,7 @@ class Container:
     def __enter__(self) -> Container:
         return self
 
-    def __exit__(
-        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
-    ) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.rm()
 
     def __repr__(self) -> str:
@@ -346,8 +347,7 @@ class Container:
         history_comment: str | None = None,
         add_history: bool = True,
     ) -> Container:
-        """Set image-config fields (None leaves one as it is); ``created_by``, ``history_comment``:
-        the next commit's history entry; ``add_history=False``: no note of this change in it."""
+        """Set image-config fields; a keyword left at its default changes nothing."""
         env = check_arg.key_values("env", env, env=True)
         labels = check_arg.key_values("labels", labels)
         annotations = check_arg.key_values("annotations", annotations)
