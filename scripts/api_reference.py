@@ -2,9 +2,10 @@
 
 ``python scripts/api_reference.py [OUT]`` writes the reference into OUT (default build/docs/)
 with pdoc, and exits 1 naming each problem: a pdoc warning, a public class, function, method or
-property with no docstring, a parameter with no ``Args:`` entry, or a cross reference that does
-not resolve. What it covers is found, not listed: every name in ``buildah_py.__all__``, the
-errors, and the classes the public calls take as arguments (``RunOptions``, ``Platform``, ...).
+property with no docstring, a parameter with no ``Args:`` entry, a ``Name.attr`` reference that
+does not resolve, or a `name` that is no parameter, member or documented name. What it covers
+is found, not listed: every name in ``buildah_py.__all__``, the errors, and the classes the
+public calls take as arguments (``RunOptions``, ``Platform``, ...).
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ import pdoc.doc  # noqa: E402
 import pdoc.render  # noqa: E402
 
 import buildah_py  # noqa: E402
-import buildah_py.errors  # noqa: E402
 
 OUT = REPO / "build" / "docs"
 #: Modules documented whole: everything in them is for users.
@@ -36,13 +36,13 @@ WHOLE = ("buildah_py", "buildah_py.errors")
 ARG_ENTRY = re.compile(r"^\s+\*?\*?(\w+)(?: \([^)]*\))?: ", re.M)
 #: ``Name.attr`` in backticks: a reference the reader follows.
 DOTTED = re.compile(r"`+([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+)(?:\(\))?`+")
+#: `name` in single backticks (reST's interpreted text): a parameter, member or documented name.
+NAMED = re.compile(r"(?<!`)`([A-Za-z_]\w*)`(?!`)")
 
 
-def exported() -> dict[str, object]:
-    """``buildah_py.__all__`` resolved (its names load lazily, and pdoc reads the module's dict)."""
-    names = {n: getattr(buildah_py, n) for n in buildah_py.__all__}
-    vars(buildah_py).update(names)
-    return names
+def exported() -> None:
+    """Resolve ``buildah_py.__all__``: its names load lazily, and pdoc reads the module's dict."""
+    vars(buildah_py).update({n: getattr(buildah_py, n) for n in buildah_py.__all__})
 
 
 def _classes_in(annotation: object) -> Iterator[type]:
@@ -160,6 +160,23 @@ def check_references(doc: pdoc.doc.Doc[Any], names: dict[str, object]) -> list[s
     return bad
 
 
+def check_named(
+    doc: pdoc.doc.Doc[Any], owner: pdoc.doc.Class | None, names: dict[str, object]
+) -> list[str]:
+    """Each `name` in an exported docstring is a parameter, a member or a documented name (a
+    parameter renamed and its docstring left behind is caught here)."""
+    known = set(names) | set(owner.members if owner else ())
+    if isinstance(doc, pdoc.doc.Function):
+        known |= set(doc.signature.parameters)
+    if isinstance(doc, pdoc.doc.Class):
+        known |= set(doc.members)
+    return [
+        f"{doc.fullname}: `{n}` names nothing"
+        for n in NAMED.findall(doc.docstring)
+        if n not in known
+    ]
+
+
 def problems(found: dict[str, pdoc.doc.Module], whole: Collection[str]) -> list[str]:
     """Every docstring problem of the pages: those in `whole` are checked in full, the others
     (argument types) for a docstring on each class."""
@@ -168,7 +185,7 @@ def problems(found: dict[str, pdoc.doc.Module], whole: Collection[str]) -> list[
     for name, page in found.items():
         for doc, owner in _walk(page):
             if name in whole:
-                bad += check_exported(doc, owner)
+                bad += check_exported(doc, owner) + check_named(doc, owner, names)
             elif isinstance(doc, pdoc.doc.Class) and not doc.docstring.strip():
                 bad.append(f"{doc.fullname}: no docstring")
             bad += check_references(doc, names)
@@ -192,7 +209,8 @@ def render(found: dict[str, pdoc.doc.Module], out: Path, whole: Collection[str])
 
 def build(out: Path) -> list[str]:
     """Write the reference into `out` (replacing an earlier one); returns its problems."""
-    if out.exists() and any(out.iterdir()) and not (out / "index.html").exists():
+    ours = (out / "index.html").exists() and (out / "search.js").exists()
+    if out.exists() and any(out.iterdir()) and not ours:
         return [f"{out}: not empty and not a reference written before; not overwritten"]
     shutil.rmtree(out, ignore_errors=True)
     with warnings.catch_warnings(record=True) as caught:

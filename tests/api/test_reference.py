@@ -62,7 +62,7 @@ class Tool:
             speed: how fast."""
 
     def spin(self, turns: int) -> None:
-        """Spin it, with no entry for its parameter."""
+        """Spin it `count` times (a parameter renamed), with no entry for its parameter."""
 
     @property
     def size(self) -> int:
@@ -83,6 +83,7 @@ def test_checks_find_each_flaw(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     assert [p for p in found if not p.startswith("pdoc:")] == [
         "flawed_ref.Tool: `Tool.gone` does not resolve",
         "flawed_ref.Tool.spin: parameter turns has no Args: entry",
+        "flawed_ref.Tool.spin: `count` names nothing",
         "flawed_ref.Tool.size: no docstring",
         "flawed_ref.plain: no docstring",
     ]
