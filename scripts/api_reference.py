@@ -30,6 +30,7 @@ import pdoc.render  # noqa: E402
 import buildah_py  # noqa: E402
 
 OUT = REPO / "build" / "docs"
+TEMPLATES = REPO / "scripts" / "reference_templates"
 #: Modules documented whole: everything in them is for users.
 WHOLE = ("buildah_py", "buildah_py.errors")
 #: An ``Args:`` entry, as ``container/apidoc.py`` writes them.
@@ -194,7 +195,7 @@ def problems(found: dict[str, pdoc.doc.Module], whole: Collection[str]) -> list[
 
 def render(found: dict[str, pdoc.doc.Module], out: Path, whole: Collection[str]) -> list[str]:
     """Write `found` as HTML into `out`; returns its problems, pdoc's warnings among them."""
-    pdoc.render.configure(docformat="google", show_source=False)
+    pdoc.render.configure(docformat="google", show_source=False, template_directory=TEMPLATES)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         for page in found.values():
