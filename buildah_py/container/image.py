@@ -118,7 +118,7 @@ class Image:
         self.store.remove_image(self.id, force=force)
 
     def inspect(self) -> dict[str, Any]:
-        """ID, names, digest, manifest and config as one mapping (what ``buildah-py inspect`` shows)."""
+        """ID, names, digest, manifest and config: what ``buildah-py inspect`` shows."""
         return {
             "Id": self.id,
             "Names": self.names,

@@ -28,7 +28,7 @@ def test_reference_builds_without_problems(tmp_path: Path) -> None:
     # @documented only writes the Args sections shown; other decorators say how to call.
     assert "@documented" not in top and "@classmethod" in top
     assert 'id="StepFailed"' in (out / "buildah_py" / "errors.html").read_text()
-    # Types the calls take get a page, linked from the signatures, with nothing else of their module.
+    # The types the calls take get a page each, linked from the signatures, without internals.
     cache = (out / "buildah_py" / "container" / "cache.html").read_text()
     assert 'id="BuildCache"' in cache and "freeze_dirty" not in cache
     assert 'href="buildah_py/isolation/runopts.html#RunOptions"' in top
