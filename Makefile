@@ -6,7 +6,7 @@ PIP    := $(VENV)/bin/pip
 # Tests run in parallel: each test keeps its own store, so they never share state.
 PYTEST_ARGS ?= -n 2 --dist loadfile
 
-.PHONY: all demo test soak lint typecheck bench clean system-deps
+.PHONY: all demo test soak lint typecheck bench docs clean system-deps
 
 all: demo
 
@@ -39,6 +39,11 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/mypy --strict examples/buildscripts
 
 typecheck: lint
+
+# The HTML reference of the Python API, from its docstrings, into build/docs/ (not checked in).
+# Fails naming each pdoc warning, missing docstring or parameter entry, or broken reference.
+docs: $(VENV)/.installed
+	$(PY) scripts/api_reference.py build/docs
 
 bench: $(VENV)/.installed
 	$(PY) bench/run_all.py

@@ -147,15 +147,36 @@ OTHER: dict[str, str] = {
     "text": "the history text of the steps made inside the block.",
 }
 
+ROOTFS: dict[str, str] = {
+    "path": "an absolute path in the container, resolved inside its root filesystem.",
+    "data": "the content: bytes, or a str written as UTF-8.",
+    "mode": "the file's permission bits.",
+    "owner": "the file's ``(uid, gid)``.",
+    "src": "a file or directory in the container, resolved inside its root filesystem.",
+    "host_dest": "where on the host (str or os.PathLike); into it when it is a directory.",
+}
+
+#: The constructors: scripts get containers and images from the calls above, not from these.
+RECORDS: dict[str, str] = {
+    "store": "the store the record is in.",
+    "record": "the record in that store.",
+    "owner": "a store opened for this object, kept open while it is used (None: the caller's).",
+}
+
+
+#: What a method's first parameter is called; functions that serve as Container methods from
+#: their own module (container/rootfs.py) name it ``ctr``.
+_RECEIVERS = ("self", "cls", "ctr")
+
 
 def documented(overrides: dict[str, str] | None = None) -> Callable[[F], F]:
     """Append an ``Args:`` section for every parameter of the decorated function."""
     table = {**PARAMS, **(overrides or {})}
 
     def apply(fn: F) -> F:
-        names = [
-            p for p in inspect.signature(fn).parameters if p not in ("self", "cls")
-        ]  # fmt: skip
+        names = list(inspect.signature(fn).parameters)
+        if names and names[0] in _RECEIVERS:
+            names = names[1:]
         missing = [n for n in names if n not in table]
         if missing:
             raise TypeError(f"{fn.__qualname__}: no documentation for {', '.join(missing)}")

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from buildah_py.container import listing
 from buildah_py.container import validate as check_arg
-from buildah_py.container.apidoc import OTHER, PUSH, documented
+from buildah_py.container.apidoc import OTHER, PUSH, RECORDS, documented
 from buildah_py.container.owned import OwnedStore, store_or_own
 from buildah_py.container.resolve import find_image
 from buildah_py.defaults import user_registry_options
@@ -27,9 +27,11 @@ if TYPE_CHECKING:
 class Image:
     """An image record plus the manifest and config it points to."""
 
+    @documented(RECORDS)
     def __init__(
         self, store: Store, record: ImageRecord, *, owner: OwnedStore | None = None
     ) -> None:
+        """An image already in `store`; scripts get one from ``commit`` or ``Image.get``."""
         self.store = store
         self.record = record
         self._owner = owner  # keeps a store the API opened open while this image is used
@@ -43,10 +45,12 @@ class Image:
 
     @property
     def id(self) -> str:
+        """The image ID (``sha256:...``)."""
         return self.record.id
 
     @property
     def names(self) -> list[str]:
+        """The image's names (``localhost/app:1``, ...)."""
         return list(self.record.names)
 
     @property
@@ -56,11 +60,13 @@ class Image:
 
     @property
     def manifest(self) -> Manifest:
+        """The image's manifest, read from the store."""
         raw = self.store.content.read(self.record.manifest_digest)
         return Manifest.from_bytes(raw, self.record.manifest_media_type)
 
     @property
     def config(self) -> ImageConfig:
+        """The image's config, read from the store."""
         return ImageConfig.from_bytes(self.store.content.read(self.record.config_digest))
 
     @documented({"name": "the name to add."})
@@ -113,6 +119,7 @@ class Image:
         self.store.remove_image(self.id, force=force)
 
     def inspect(self) -> dict[str, Any]:
+        """ID, names, digest, manifest and config: what ``buildah-py inspect`` shows."""
         return {
             "Id": self.id,
             "Names": self.names,

@@ -25,11 +25,15 @@ class RunResult:
     """What a ``run(..., capture=True)`` step gave: its status and its output."""
 
     argv: tuple[str, ...]
+    """The command as it ran (a shell-form command as the shell's argv)."""
     status: int
+    """The exit status."""
     stdout: bytes
+    """All it wrote to stdout."""
     stderr: bytes
-    #: True when the result came from the build cache (the step did not run again).
+    """All it wrote to stderr."""
     cached: bool = False
+    """True when the result came from the build cache (the step did not run again)."""
 
     @property
     def stdout_text(self) -> str:
@@ -43,6 +47,7 @@ class RunResult:
 
     @property
     def ok(self) -> bool:
+        """True when the status is 0."""
         return self.status == 0
 
 

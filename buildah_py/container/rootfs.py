@@ -20,6 +20,7 @@ from pathlib import Path, PosixPath
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
+from buildah_py.container.apidoc import ROOTFS, documented
 from buildah_py.errors import ContainerError
 from buildah_py.linux import tree
 from buildah_py.linux.resolve import open_dir, open_in_root, relative
@@ -106,6 +107,7 @@ def _regular(ctr: Container, what: str, path: str, fd: int) -> None:
         raise ContainerError(f"{what} {path}: not a regular file in container {ctr.name}")
 
 
+@documented(ROOTFS)
 def read_file(ctr: Container, path: str) -> bytes:
     """The content of the regular file `path` in the container (symlinks followed inside it)."""
     with _root_fd(ctr) as rootfd:
@@ -121,6 +123,7 @@ def read_file(ctr: Container, path: str) -> bytes:
             os.close(fd)
 
 
+@documented(ROOTFS)
 def write_file(
     ctr: Container,
     path: str,
@@ -161,6 +164,7 @@ def _open_for_writing(rootfd: int, path: str) -> int:
     return open_in_root(rootfd, path, os.O_PATH | os.O_NOFOLLOW)
 
 
+@documented(ROOTFS)
 def copy_out(ctr: Container, src: str, host_dest: str | os.PathLike[str]) -> Path:
     """Copy the file or directory `src` of the container to the host (into `host_dest` when that
     is a directory); symlinks are copied as links; returns what was written. The copy is owned

@@ -13,7 +13,7 @@ from buildah_py.archive.writer import LayerProgress
 from buildah_py.container import cache_steps as steps
 from buildah_py.container import copy_methods, listing, rootfs
 from buildah_py.container import validate as check_arg
-from buildah_py.container.apidoc import COMMIT, CONFIG, OTHER, RUN, documented
+from buildah_py.container.apidoc import COMMIT, CONFIG, OTHER, RECORDS, RUN, documented
 from buildah_py.container.cache import BuildCache, as_cache
 from buildah_py.container.commit import CommitOptions, commit_container
 from buildah_py.container.create import record_on_image, record_on_scratch
@@ -38,6 +38,7 @@ from buildah_py.transports.verify import ProgressFn
 class Container:
     """A working container. Methods that change it return it, so calls chain."""
 
+    @documented(RECORDS)
     def __init__(
         self, store: Store, record: ContainerRecord, *, owner: OwnedStore | None = None
     ) -> None:
@@ -133,6 +134,7 @@ class Container:
         self.cache = as_cache(self.store, cache)
         return self
 
+    @documented({"record": "an image record in this container's store."})
     def image(self, record: ImageRecord) -> Image:
         """`record` as an Image on this container's store (kept open while the image is used)."""
         return Image(self.store, record, owner=self._owner)
@@ -150,10 +152,12 @@ class Container:
 
     @property
     def name(self) -> str:
+        """The container's name."""
         return self.record.name
 
     @property
     def id(self) -> str:
+        """The container's ID."""
         return self.record.id
 
     @property
@@ -299,8 +303,7 @@ class Container:
         history_comment: str | None = None,
         add_history: bool = True,
     ) -> Container:
-        """Set image-config fields (None leaves one as it is); ``created_by``, ``history_comment``:
-        the next commit's history entry; ``add_history=False``: no note of this change in it."""
+        """Set image-config fields; a keyword left at its default changes nothing."""
         env = check_arg.key_values("env", env, env=True)
         labels = check_arg.key_values("labels", labels)
         annotations = check_arg.key_values("annotations", annotations)

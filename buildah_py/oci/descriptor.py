@@ -20,6 +20,8 @@ _ARCH_ALIASES = {
 
 @dataclass(frozen=True)
 class Platform:
+    """An OS, architecture and variant; ``Platform.parse("linux/arm64/v8")`` reads one."""
+
     os: str = "linux"
     architecture: str = "amd64"
     variant: str = ""

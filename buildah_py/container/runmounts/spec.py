@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from buildah_py.container.apidoc import documented
 from buildah_py.container.runmounts.options import check_options, mount_readonly
 from buildah_py.errors import ContainerError
 from buildah_py.linux.mount import Mount
@@ -22,9 +23,13 @@ class SecretSource:
     """Where a secret's value comes from: a file (`src`) or an environment variable (`env`)."""
 
     id: str
+    """The id that ``RUN --mount=type=secret,id=...`` asks for."""
     src: str | None = None
+    """A file holding the value."""
     env: str | None = None
+    """An environment variable holding the value (wins over `src`)."""
 
+    @documented({"environ": "the environment that `env` is read from."})
     def read(self, environ: Mapping[str, str]) -> bytes:
         """The value: the file's bytes, or variable `env` of `environ`."""
         if self.env is not None:
