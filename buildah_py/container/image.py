@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import os
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -49,7 +50,7 @@ class Image:
         return self.record.id
 
     @property
-    def names(self) -> list[str]:
+    def names(self) -> builtins.list[str]:
         """The image's names (``localhost/app:1``, ...)."""
         return list(self.record.names)
 

@@ -26,7 +26,7 @@ LIST: dict[str, str] = {
     "os_version": "the ``os.version`` the entry's image needs.",
     "os_features": "the ``os.features`` the entry's image needs.",
     "all_platforms": "for a reference that is itself a list: add every platform of it.",
-    "digest": "the entry's manifest digest (``ListEntry.digest``).",
+    "digest": "the digest of the entry's image manifest (a ``ListEntry``'s ``digest``).",
     "all_images": "push the member images before the index (False: the index alone; the "
     "registry must hold the images already).",
     "format": '``"oci"`` (an OCI index) or ``"docker"``/``"v2s2"`` (a Docker manifest '
@@ -43,16 +43,25 @@ class ListEntry:
     """One entry of a manifest list: an image and the platform it serves."""
 
     digest: str
+    """The image manifest's digest (``sha256:...``)."""
     media_type: str
+    """The image manifest's media type."""
     size: int
+    """The image manifest's size in bytes."""
     os: str
+    """The platform's operating system (``linux``)."""
     architecture: str
+    """The platform's architecture (``amd64``, ``arm64`` ...)."""
     variant: str = ""
+    """The architecture's variant (``v8``), or ""."""
     os_version: str = ""
+    """The operating system's version (Windows images), or ""."""
     os_features: tuple[str, ...] = ()
+    """Features the image needs of the operating system."""
     annotations: dict[str, str] = field(default_factory=dict, compare=False)
-    #: The store image the entry stands for ("" when it came from elsewhere).
+    """The entry's annotations."""
     image_id: str = ""
+    """The store image the entry stands for ("" when it came from elsewhere)."""
 
     @property
     def platform(self) -> str:
@@ -61,6 +70,12 @@ class ListEntry:
 
     @classmethod
     def of(cls, desc: Descriptor, image_id: str) -> ListEntry:
+        """The entry an index descriptor makes.
+
+        Args:
+            desc: the index's descriptor of the image manifest.
+            image_id: the store image it stands for ("" when none).
+        """
         plat = desc.platform or Platform(os="", architecture="")
         return cls(
             desc.digest, desc.media_type, desc.size, plat.os, plat.architecture, plat.variant,

@@ -15,7 +15,7 @@ from typing import Any
 
 from buildah_py.container import manifest_ops as ops
 from buildah_py.container import validate as check_arg
-from buildah_py.container.apidoc import PUSH, documented
+from buildah_py.container.apidoc import PUSH, RECORDS, documented
 from buildah_py.container.image import Image
 from buildah_py.container.list_entry import FORMATS, LIST, ListEntry, annotations_of, entry_platform
 from buildah_py.container.owned import OwnedStore, store_or_own
@@ -59,9 +59,11 @@ def _platform_pairs(
 class ManifestList:
     """A manifest list (image index) in the store: images for several platforms, pushed as one."""
 
+    @documented(RECORDS)
     def __init__(
         self, store: Store, record: ListRecord, *, owner: OwnedStore | None = None
     ) -> None:
+        """A list already in `store`; scripts get one from ``create`` or ``get``."""
         self.store = store
         self.record = record
         self._owner = owner  # keeps a store the API opened open while the list is used
@@ -113,7 +115,7 @@ class ManifestList:
 
     @classmethod
     @documented()
-    def list(cls, store: Store | None = None) -> list[ManifestList]:
+    def list(cls, store: Store | None = None) -> builtins.list[ManifestList]:
         """Every manifest list in the store, oldest first."""
         store, owner = store_or_own(store)
         return [cls(store, rec, owner=owner) for rec in ManifestLists(store).all()]
@@ -170,10 +172,12 @@ class ManifestList:
 
     @property
     def id(self) -> str:
+        """The list's ID in the store."""
         return self.record.id
 
     @property
     def name(self) -> str:
+        """The list's name (``localhost/app:1``)."""
         return self.record.name
 
     @property
@@ -183,6 +187,7 @@ class ManifestList:
 
     @property
     def media_type(self) -> str:
+        """The index's media type: an OCI image index or a Docker manifest list."""
         return self.record.media_type
 
     @property

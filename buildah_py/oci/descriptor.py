@@ -78,13 +78,22 @@ class Platform:
 
 @dataclass(frozen=True)
 class Descriptor:
+    """An OCI content descriptor: what a manifest or index points to, by digest and size."""
+
     media_type: str
+    """The content's media type."""
     digest: str
+    """The content's digest (``sha256:...``)."""
     size: int
+    """The content's size in bytes."""
     annotations: dict[str, str] = field(default_factory=dict, compare=False)
+    """The descriptor's annotations."""
     platform: Platform | None = None
+    """The platform an index entry serves (None: not given)."""
     urls: tuple[str, ...] = ()
+    """Where else the content may be fetched from."""
     artifact_type: str = ""
+    """The artifact's type, for artifacts (or "")."""
 
     def __post_init__(self) -> None:
         validate_digest(self.digest)
