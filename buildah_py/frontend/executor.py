@@ -160,10 +160,15 @@ class Build:
     # --- the build ------------------------------------------------------------------
     def run(self) -> Image:
         opts = self.options
+        if opts.context == "-" and opts.dockerfile == "-":
+            raise DockerfileError(
+                "the build context and the Dockerfile cannot both come from stdin"
+            )
         self.context = open_context(
             opts.context,
             opts.ignorefile,
             stdin=_binary(opts.stdin) if opts.context == "-" else None,
+            limits=opts.fetch_limits,
         )
         done = cancelled = False
         try:

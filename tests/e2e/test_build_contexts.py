@@ -1,0 +1,242 @@
+"""Build contexts beyond a local directory: git repositories, tarballs and Dockerfiles at URLs,
+stdin, and named contexts (``--build-context``), all served on the loopback."""
+
+from __future__ import annotations
+
+import bz2
+import functools
+import gzip
+import io
+import lzma
+import os
+import socket
+import subprocess
+import tarfile
+import threading
+import time
+from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+import zstandard
+
+from buildah_py.errors import DockerfileError
+from buildah_py.frontend.remote_context import FetchLimits, fetch
+from tests.e2e.cliutil import Cli
+
+COPY_ALL = "FROM scratch\nCOPY . /ctx/\n"
+
+
+def _git(cwd: Path, *args: str) -> None:
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=cwd, check=True,
+                   capture_output=True)  # fmt: skip
+
+
+@pytest.fixture
+def bare_repo(tmp_path: Path) -> Path:
+    """A bare repository: main holds top.txt; branch `feature` and tag `v1` add sub/ with a
+    Dockerfile, data.txt, a secret its .dockerignore leaves out, and nested/deep.txt."""
+    work = tmp_path / "work"
+    work.mkdir()
+    _git(work, "init", "-q", "-b", "main")
+    (work / "top.txt").write_text("top\n")
+    _git(work, "add", ".")
+    _git(work, "commit", "-q", "-m", "one")
+    _git(work, "checkout", "-q", "-b", "feature")
+    sub = work / "sub"
+    (sub / "nested").mkdir(parents=True)
+    (sub / "Dockerfile").write_text(COPY_ALL)
+    (sub / "data.txt").write_text("feature data\n")
+    (sub / "secret.txt").write_text("secret\n")
+    (sub / ".dockerignore").write_text("secret.txt\n")
+    (sub / "nested" / "deep.txt").write_text("deep\n")
+    _git(work, "add", ".")
+    _git(work, "commit", "-q", "-m", "two")
+    _git(work, "tag", "v1")
+    _git(work, "checkout", "-q", "main")
+    bare = tmp_path / "repo.git"
+    _git(tmp_path, "clone", "-q", "--bare", str(work), str(bare))
+    return bare
+
+
+def _tree(cli: Cli, image: str, top: str = "ctx") -> dict[str, str]:
+    """The files under /`top` of `image`, with their text."""
+    ctr = cli.out("from", image)
+    root = Path(cli.out("mount", ctr)) / top
+    try:
+        return {
+            str(p.relative_to(root)): p.read_text() for p in sorted(root.rglob("*")) if p.is_file()
+        }
+    finally:
+        cli("umount", ctr)
+        cli("rm", ctr)
+
+
+@pytest.fixture
+def private_tmp(cli: Cli, tmp_path: Path) -> Path:
+    """The CLI's temporary directory: whatever a build leaves there shows."""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    cli.env["TMPDIR"] = str(tmp)
+    return tmp
+
+
+def _one_error_line(proc: subprocess.CompletedProcess[str], *words: str) -> None:
+    assert proc.returncode != 0
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: "), proc.stderr
+    for word in words:
+        assert word in lines[0], proc.stderr
+
+
+def test_git_file_url_at_a_branch_and_subdir(cli: Cli, bare_repo: Path, private_tmp: Path) -> None:
+    cli("build", "-q", "-t", "g", f"file://{bare_repo}#feature:sub")
+    assert _tree(cli, "g") == {
+        "Dockerfile": COPY_ALL,
+        ".dockerignore": "secret.txt\n",
+        "data.txt": "feature data\n",
+        "nested/deep.txt": "deep\n",
+    }
+    assert list(private_tmp.iterdir()) == []  # the clone is gone
+
+
+def test_git_daemon_url_at_a_tag_with_dockerfile_from_stdin(cli: Cli, bare_repo: Path) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    daemon = subprocess.Popen(
+        ["git", "daemon", "--export-all", f"--base-path={bare_repo.parent}", "--listen=127.0.0.1",
+         f"--port={port}", "--reuseaddr", str(bare_repo.parent)],
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        url = f"git://127.0.0.1:{port}/repo.git#v1:sub/nested"
+        for _ in range(50):
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.1)
+        df = b"FROM scratch\nCOPY deep.txt /ctx/\n"
+        cli("build", "-q", "-t", "d", "-f", "-", url, input=df)
+    finally:
+        daemon.terminate()
+        daemon.wait()
+    assert _tree(cli, "d") == {"deep.txt": "deep\n"}
+
+
+def test_git_errors_are_one_line_and_leave_nothing(
+    cli: Cli, bare_repo: Path, private_tmp: Path
+) -> None:
+    bad_ref = cli("build", f"file://{bare_repo}#nosuch", check=False)
+    _one_error_line(bad_ref, "nosuch", f"file://{bare_repo}")
+    no_dir = cli("build", f"file://{bare_repo}#feature:missing", check=False)
+    _one_error_line(no_dir, "no directory 'missing' at feature")
+    escape = cli("build", f"file://{bare_repo}#feature:../x", check=False)
+    _one_error_line(escape, "leaves the repository")
+    assert list(private_tmp.iterdir()) == []
+
+
+class _Quiet(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def http_dir(tmp_path: Path) -> Iterator[tuple[Path, str]]:
+    """A directory served over HTTP on the loopback, and its base URL."""
+    served = tmp_path / "www"
+    served.mkdir()
+    handler = functools.partial(_Quiet, directory=str(served))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield served, f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _tar(entries: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for name, data in entries.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            info.mode = 0o644
+            tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+_COMPRESS = {
+    "tar": lambda b: b,
+    "tar.gz": gzip.compress,
+    "tar.bz2": bz2.compress,
+    "tar.xz": lzma.compress,
+    "tar.zst": lambda b: zstandard.ZstdCompressor().compress(b),
+}
+
+
+def test_tarball_urls_in_every_compression(
+    cli: Cli, http_dir: tuple[Path, str], private_tmp: Path
+) -> None:
+    served, base = http_dir
+    plain = _tar({"Dockerfile": COPY_ALL.encode(), "a/b.txt": b"b\n", ".dockerignore": b"x\n",
+                  "x": b"ignored"})  # fmt: skip
+    for suffix, compress in _COMPRESS.items():
+        (served / f"ctx.{suffix}").write_bytes(compress(plain))
+        cli("build", "-q", "-t", suffix, f"{base}/ctx.{suffix}")
+        assert _tree(cli, suffix) == {
+            "Dockerfile": COPY_ALL,
+            "a/b.txt": "b\n",
+            ".dockerignore": "x\n",
+        }
+    assert list(private_tmp.iterdir()) == []
+
+
+def test_dockerfile_url_and_dockerfile_on_stdin_build_with_an_empty_context(
+    cli: Cli, http_dir: tuple[Path, str]
+) -> None:
+    served, base = http_dir
+    (served / "Dockerfile").write_text("FROM scratch\nLABEL origin=url\n")
+    cli("build", "-q", "-t", "u", f"{base}/Dockerfile")
+    assert '"origin": "url"' in cli.out("inspect", "u")
+    cli("build", "-q", "-t", "s", "-", input=b"FROM scratch\nLABEL origin=stdin\n")
+    assert '"origin": "stdin"' in cli.out("inspect", "s")
+    missing = cli("build", "-", input=b"FROM scratch\nCOPY a.txt /\n", check=False)
+    assert missing.returncode != 0 and "a.txt" in missing.stderr
+
+
+def test_download_errors_are_one_line(
+    cli: Cli, http_dir: tuple[Path, str], private_tmp: Path
+) -> None:
+    served, base = http_dir
+    _one_error_line(cli("build", f"{base}/nothing.tar", check=False), "HTTP 404", "nothing.tar")
+    (served / "evil.tar").write_bytes(
+        _tar({"../outside.txt": b"x", "Dockerfile": b"FROM scratch\n"})
+    )
+    _one_error_line(cli("build", f"{base}/evil.tar", check=False), "evil.tar", "outside.txt")
+    assert list(private_tmp.iterdir()) == []
+    assert not (private_tmp.parent / "outside.txt").exists()
+    closed = cli("build", "http://127.0.0.1:9/ctx.tar", check=False)
+    _one_error_line(closed, "cannot download", "127.0.0.1:9")
+
+
+def test_size_and_time_limits(http_dir: tuple[Path, str], tmp_path: Path) -> None:
+    served, base = http_dir
+    (served / "big.tar").write_bytes(_tar({"f": b"x" * 4096}))
+    with pytest.raises(DockerfileError, match="larger than the limit of 1000 bytes"):
+        fetch(f"{base}/big.tar", FetchLimits(max_bytes=1000), prefix=f"{tmp_path}/f-")
+    with socket.socket() as listener:  # accepts, then never answers
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        start = time.monotonic()
+        with pytest.raises(DockerfileError, match="cannot download"):
+            fetch(
+                f"http://127.0.0.1:{port}/c.tar", FetchLimits(timeout=0.5), prefix=f"{tmp_path}/f-"
+            )
+        assert time.monotonic() - start < 10
+    assert not any(p.name.startswith("f-") for p in tmp_path.iterdir())
+    assert os.path.isdir(served)
