@@ -7,6 +7,7 @@ import bz2
 import functools
 import gzip
 import io
+import json
 import lzma
 import os
 import socket
@@ -240,3 +241,83 @@ def test_size_and_time_limits(http_dir: tuple[Path, str], tmp_path: Path) -> Non
         assert time.monotonic() - start < 10
     assert not any(p.name.startswith("f-") for p in tmp_path.iterdir())
     assert os.path.isdir(served)
+
+
+@pytest.fixture
+def named_dir(tmp_path: Path) -> Path:
+    """A directory for --build-context whose own .dockerignore hides skip.txt."""
+    d = tmp_path / "named"
+    (d / "sub").mkdir(parents=True)
+    (d / "a.txt").write_text("a\n")
+    (d / "sub" / "b.txt").write_text("b\n")
+    (d / "skip.txt").write_text("skip\n")
+    (d / ".dockerignore").write_text("skip.txt\n.dockerignore\n")
+    return d
+
+
+def test_named_directory_and_git_contexts_in_from_and_copy(
+    cli: Cli, tmp_path: Path, named_dir: Path, bare_repo: Path, private_tmp: Path
+) -> None:
+    main = tmp_path / "main"
+    main.mkdir()
+    (main / "main.txt").write_text("main\n")
+    (main / ".dockerignore").write_text("a.txt\n")  # the main context's: not the named one's
+    (main / "Dockerfile").write_text(
+        "FROM scratch AS src\nCOPY not-there /\n"  # overridden by the named context
+        "FROM src\nCOPY main.txt /ctx/\nCOPY --from=src a.txt /ctx/\n"
+        "COPY --from=repo data.txt /ctx/\n"
+    )
+    flags = ["--build-context", f"src={named_dir}"]
+    flags += ["--build-context", f"repo=file://{bare_repo}#feature:sub"]
+    cli("build", "-q", "-t", "n", *flags, str(main))
+    assert _tree(cli, "n", "") == {
+        "a.txt": "a\n",
+        "sub/b.txt": "b\n",
+        "ctx/main.txt": "main\n",
+        "ctx/a.txt": "a\n",
+        "ctx/data.txt": "feature data\n",
+    }
+    assert list(private_tmp.iterdir()) == []
+
+
+def test_named_image_contexts_in_from_copy_and_run_mount(
+    cli: Cli, tmp_path: Path, busybox: str, named_dir: Path
+) -> None:
+    layout = tmp_path / "layout"
+    cli("push", busybox, f"oci:{layout}:v1")
+    digest = json.loads((layout / "index.json").read_text())["manifests"][0]["digest"]
+    main = tmp_path / "main"
+    main.mkdir()
+    (main / "Dockerfile").write_text(
+        "FROM base\n"
+        "RUN --mount=from=src,target=/m cat /m/a.txt /m/sub/b.txt > /out.txt;"
+        " test -e /m/skip.txt || echo hidden >> /out.txt\n"
+        "COPY --from=tag /bin/busybox /from-tag\n"
+        "COPY --from=digest /bin/busybox /from-digest\n"
+        "RUN --mount=from=base,target=/b cmp /b/bin/busybox /from-tag && cmp /from-tag /from-digest"
+        " && echo same >> /out.txt\n"
+    )
+    flags = ["--build-context", f"base=docker-image://{busybox}"]
+    flags += ["--build-context", f"src={named_dir}"]
+    flags += ["--build-context", f"tag=oci-layout://{layout}:v1"]
+    flags += ["--build-context", f"digest=oci-layout://{layout}@{digest}"]
+    cli("build", "-q", "-t", "i", *flags, str(main))
+    ctr = cli.out("from", "i")
+    try:
+        assert (Path(cli.out("mount", ctr)) / "out.txt").read_text() == "a\nb\nhidden\nsame\n"
+    finally:
+        cli("umount", ctr)
+        cli("rm", ctr)
+
+
+def test_named_context_errors_are_one_line(cli: Cli, tmp_path: Path) -> None:
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    (ctx / "Dockerfile").write_text("FROM scratch\n")
+    for flag, words in (
+        ("nameonly", ("want NAME=VALUE",)),
+        (f"x={tmp_path}/nope", ("--build-context x", "not a directory")),
+        (f"y=oci-layout://{tmp_path}", ("--build-context y", "not an OCI layout")),
+        ("z=docker-image://", ("docker-image:// needs an image reference",)),
+    ):
+        _one_error_line(cli("build", "--build-context", flag, str(ctx), check=False), *words)
