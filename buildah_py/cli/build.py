@@ -84,6 +84,12 @@ _options = option_group(
         help="Network for RUN steps.",
     ),
     click.option("--jobs", type=int, default=4, help="Stages built at once."),
+    click.option(
+        "--build-context",
+        "build_contexts",
+        multiple=True,
+        help="NAME=DIR|URL|docker-image://REF|oci-layout://DIR for FROM NAME, --from=NAME.",
+    ),
 )
 
 
@@ -132,7 +138,7 @@ def _pull_policy(kw: dict[str, Any]) -> str:
 _AS_GIVEN = (
     "context dockerfile tags target isolation platform secrets iidfile timestamp quiet ignorefile"
     " unsetenv identity_label omit_history arch variant squash rm force_rm from_image"
-    " skip_unused_stages add_host run_options runtime cache_from cache_to"
+    " skip_unused_stages add_host run_options runtime cache_from cache_to build_contexts"
 ).split()
 
 

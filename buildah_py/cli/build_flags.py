@@ -17,7 +17,6 @@ REFUSED: dict[str, str] = {
     "all_platforms": "multi-platform builds are not supported (see the manifest issue)",
     "manifest": "adding to a manifest list is `buildah-py manifest add` after the build",
     "output": "build outputs are not supported; use `buildah-py push IMAGE dir:PATH`",
-    "build_context": "named build contexts are not supported (see the context issue)",
     "sign_by": "signing is not supported (see the signing issue)",
     "logsplit": "needs several --platform values, which are not supported",
     "cpp_flag": "Containerfile.in (C preprocessor) files are not supported",

@@ -1,17 +1,17 @@
-"""The build context: a directory, or a tar on stdin unpacked into a private one; and its ignore file."""
+"""The build context: a directory, or one made privately from a git repository, a tarball at a URL
+or a tar on stdin (a lone Dockerfile instead: an empty context); and its ignore file."""
 
 from __future__ import annotations
 
 import os
 import sys
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from buildah_py.archive.applier import apply_layer
-from buildah_py.errors import DockerfileError, LayerError
+from buildah_py.errors import DockerfileError
+from buildah_py.frontend.remote_context import Fetched, FetchLimits, fetch, from_stream, is_remote
 from buildah_py.linux.tree import remove_quietly
 from dockerfile_parser import IgnoreFileError, IgnoreMatcher
 from dockerfile_parser.ignore import IGNORE_FILES
@@ -24,6 +24,8 @@ class BuildContextDir:
     path: Path
     matcher: IgnoreMatcher
     _temp: str | None = field(default=None, repr=False)
+    #: The Dockerfile a URL or stdin gave instead of a tarball (the context is then empty).
+    dockerfile: str | None = None
 
     @property
     def ignored(self) -> Callable[[str], bool] | None:
@@ -36,36 +38,41 @@ class BuildContextDir:
 
 
 def open_context(
-    context: str, ignorefile: str | None = None, stdin: BinaryIO | None = None
+    context: str,
+    ignorefile: str | None = None,
+    stdin: BinaryIO | None = None,
+    limits: FetchLimits | None = None,
 ) -> BuildContextDir:
-    """`context` is a directory, or "-" for a tar (plain or compressed) read from stdin."""
-    temp = None
+    """`context` is a directory, a git or tarball URL, or "-" for a tar (plain or compressed) or
+    a Dockerfile read from stdin. The ignore file applies whatever the source, as in buildah."""
+    fetched: Fetched | None = None
     if context == "-":
-        temp = tempfile.mkdtemp(prefix="buildah-py-context-")
-        try:
-            # The context is untrusted: the same confined applier as image layers.
-            apply_layer(Path(temp), stdin or sys.stdin.buffer, whiteouts="delete")
-        except LayerError as err:
-            remove_quietly(temp)
-            raise DockerfileError(f"build context from stdin: {err}") from err
-        path = Path(temp)
+        fetched = from_stream(stdin or sys.stdin.buffer, "build context from stdin")
+    elif is_remote(context):
+        fetched = fetch(context, limits or FetchLimits())
+    if fetched is not None:
+        path = fetched.path
     else:
         path = Path(context).resolve()
         if not path.is_dir():
             raise DockerfileError(f"build context {context}: not a directory")
+    temp = str(fetched.root) if fetched else None
     try:
         matcher = IgnoreMatcher.from_context(path, ignorefile)
     except IgnoreFileError as err:
         if temp:
             remove_quietly(temp)
         raise DockerfileError(str(err)) from err
-    return BuildContextDir(path, matcher, temp)
+    lone = str(fetched.dockerfile) if fetched and fetched.dockerfile else None
+    return BuildContextDir(path, matcher, temp, lone)
 
 
 def find_dockerfile(ctx: BuildContextDir, dockerfile: str | None) -> str | None:
     """The Dockerfile path (None: read it from stdin)."""
     if dockerfile == "-":
         return None
+    if ctx.dockerfile is not None and not dockerfile:
+        return ctx.dockerfile
     if dockerfile:
         if os.path.isabs(dockerfile) or os.path.exists(dockerfile) or ctx._temp is None:
             return dockerfile

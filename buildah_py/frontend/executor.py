@@ -24,6 +24,7 @@ from buildah_py.frontend.context import (
 )
 from buildah_py.frontend.errors import at
 from buildah_py.frontend.instructions import HANDLERS
+from buildah_py.frontend.named_contexts import Named, close_named, open_named
 from buildah_py.frontend.options import PULL_POLICIES, BuildOptions
 from buildah_py.frontend.precheck import check_dockerfile
 from buildah_py.frontend.progress import Progress
@@ -92,6 +93,7 @@ class Build:
         self._fetched_stages: set[int] = set()  # stages whose FROM image was pulled up front
         self._fetched_refs: set[str] = set()  # --from images pulled up front
         self.context: BuildContextDir
+        self.named: dict[str, Named] = {}  # --build-context
 
     # --- services for stages ---------------------------------------------------------
     def register(self, ctr: Container) -> None:
@@ -127,7 +129,7 @@ class Build:
         """Find or pull every image the stages in `todo` name, before any step runs: a misspelt
         or unreachable name fails the build before its first RUN."""
         for st in todo:
-            if st.base_stage is None and st.base.lower() != "scratch":
+            if st.base_stage is None and st.context is None and st.base.lower() != "scratch":
                 opts = self.pull_options(st)
                 pulling = PullOptions(
                     self._registry(), opts["pull_policy"], platform=opts.get("platform")
@@ -160,13 +162,19 @@ class Build:
     # --- the build ------------------------------------------------------------------
     def run(self) -> Image:
         opts = self.options
+        if opts.context == "-" and opts.dockerfile == "-":
+            raise DockerfileError(
+                "the build context and the Dockerfile cannot both come from stdin"
+            )
         self.context = open_context(
             opts.context,
             opts.ignorefile,
             stdin=_binary(opts.stdin) if opts.context == "-" else None,
+            limits=opts.fetch_limits,
         )
         done = cancelled = False
         try:
+            self.named = open_named(opts.build_contexts, opts.fetch_limits)
             path = find_dockerfile(self.context, opts.dockerfile)
             use_dockerfile_ignore(self.context, path, opts.ignorefile)
             if path is not None and path.endswith(".py"):
@@ -187,6 +195,7 @@ class Build:
             self.cache.flush()
             self.cache.close()
             self.context.cleanup()
+            close_named(self.named)
 
     def _load(self, path: str | None) -> Dockerfile:
         if path is None:
@@ -215,7 +224,7 @@ class Build:
 
     def _dockerfile(self, df: Dockerfile) -> Image:
         check_dockerfile(self.filename, df)  # every instruction, before any step runs
-        self.stages = split_stages(df, self.scope)
+        self.stages = split_stages(df, self.scope, self.named)
         if self.options.from_image and self.stages:
             first = self.stages[0]
             first.base, first.base_stage = self.options.from_image, None

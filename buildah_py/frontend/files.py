@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from buildah_py.container.sources import find_sources
+from buildah_py.frontend.named_contexts import directory
 from dockerfile_parser import (
     AddInstruction,
     CopyInstruction,
@@ -64,6 +65,9 @@ def _files(sb: StageBuilder, inst: CopyInstruction | AddInstruction, add: bool) 
     if not sources:
         return
     origin = _flag(sb, inst, "from") if isinstance(inst, CopyInstruction) else None
+    local = directory(sb.build.named, origin) if origin is not None else None
+    if local is not None:  # a named directory context: read as the build context is
+        ctx, ignored, origin = local, _ignored(local.ignored, excludes), None
     if origin is not None:
         ctr.copy(sources, dest, chown=chown, chmod=chmod, from_=sb.resolve_from(origin))
         return

@@ -10,6 +10,7 @@ from typing import TextIO
 from buildah_py.container import RunOptions
 from buildah_py.defaults import environment_value
 from buildah_py.errors import DockerfileError
+from buildah_py.frontend.remote_context import FetchLimits
 from buildah_py.transports.options import RegistryOptions
 
 PULL_POLICIES = ("missing", "always", "never")
@@ -64,6 +65,10 @@ class BuildOptions:
     #: How every RUN runs (-v, --cap-add, --dns, --ulimit ...); not part of the cache key.
     run_options: RunOptions = field(default_factory=RunOptions)
     runtime: str | None = None  # the OCI runtime of --isolation oci (default runc)
+    #: NAME=DIR|URL|docker-image://REF|oci-layout://DIR[:tag|@digest] (``--build-context``).
+    build_contexts: Sequence[str] = ()
+    #: Size and time limits of a context fetched from a URL (git or tarball).
+    fetch_limits: FetchLimits = field(default_factory=FetchLimits)
     stdin: TextIO | None = None  # for "-" (Dockerfile or context); default sys.stdin
     out: TextIO | None = None  # progress; default sys.stderr (the image ID goes to stdout)
 

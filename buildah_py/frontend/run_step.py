@@ -13,6 +13,7 @@ from buildah_py.container import Container, Image
 from buildah_py.container.runmounts import RunMount, parse_mount, parse_spec
 from buildah_py.container.runmounts.contextsrc import Ignores, context_source, hidden_paths
 from buildah_py.errors import ContainerError
+from buildah_py.frontend.named_contexts import strip_from
 from buildah_py.linux.mount import Mount
 from dockerfile_parser import Instruction, RunInstruction
 
@@ -90,8 +91,10 @@ def _run_script(
 
 
 def _mount_spec(sb: StageBuilder, spec: str) -> str | RunMount:
+    spec, local = strip_from(spec, sb.build.named)  # from= a named directory context
+    ctx = local or sb.build.context
     try:
-        return rewrite_mount(spec, sb.build.context.path, sb.resolve_from, sb.build.context.matcher)
+        return rewrite_mount(spec, ctx.path, sb.resolve_from, ctx.matcher)
     except ValueError as err:
         raise sb.fail(f"RUN {err}") from None
 

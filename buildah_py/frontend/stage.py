@@ -123,11 +123,13 @@ class StageBuilder:
             if st.base_stage is not None:
                 parent = b.stage_result(st.base_stage)
                 self.ctr = Container.from_container(parent, cache=b.cache)
-            elif st.base.lower() == "scratch":
+            elif st.base.lower() == "scratch" or st.context is not None:
                 self.ctr = Container.from_scratch(store=b.store, cache=b.cache)
                 default_path(self.ctr)
                 if b.target_platform is not None:
                     _set_platform(self.ctr, b.target_platform)
+                if st.context is not None:  # FROM a named directory context: its files
+                    self.ctr.copy(".", "/", context=st.context.path, ignored=st.context.ignored)
             else:
                 opts = b.pull_options(st)
                 # The build resolved the image for its platform before the first step (a local
@@ -164,7 +166,13 @@ class StageBuilder:
         self.container.config(clear_onbuild=True)
 
     def resolve_from(self, ref: str) -> Container | Image | str:
-        """A --from value: an earlier stage's container, else an image (pulled per the policy)."""
+        """A --from value: a named context's image, an earlier stage's container, else an image
+        (pulled per the policy)."""
+        named = self.build.named.get(ref)
+        if isinstance(named, str):
+            return self.build.image(named)
+        if named is not None:
+            raise self.fail(f"{ref!r} is a directory context: only COPY and bind mounts read it")
         idx = stage_ref(ref, self.build.stages, self.stage.index)
         if idx is not None:
             return self.build.stage_result(idx)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from buildah_py.errors import DockerfileError
 from buildah_py.frontend.args import ArgScope
+from buildah_py.frontend.context import BuildContextDir
 from buildah_py.frontend.errors import at
 from dockerfile_parser import (
     ArgInstruction,
@@ -30,14 +32,19 @@ class Stage:
     deps: set[int] = field(default_factory=set)
     #: Images named by COPY --from or RUN --mount from= (not stages), with their instruction.
     images: list[tuple[Instruction, str]] = field(default_factory=list)
+    #: A named directory context FROM names: the stage starts with its files.
+    context: BuildContextDir | None = None
 
     @property
     def label(self) -> str:
         return self.name or str(self.index)
 
 
-def split_stages(df: Dockerfile, scope: ArgScope) -> list[Stage]:
-    """Header ARGs go into `scope`; every FROM starts a stage."""
+def split_stages(
+    df: Dockerfile, scope: ArgScope, named: Mapping[str, BuildContextDir | str] | None = None
+) -> list[Stage]:
+    """Header ARGs go into `scope`; every FROM starts a stage. A name in `named` (a named
+    context: a directory, or an image reference) wins over a stage or image of that name."""
     stages: list[Stage] = []
     for inst in df.instructions:
         if isinstance(inst, FromInstruction):
@@ -72,7 +79,7 @@ def split_stages(df: Dockerfile, scope: ArgScope) -> list[Stage]:
             if st.name in seen:
                 raise at(df.filename, st.from_inst, f"FROM: duplicate stage name {st.name!r}")
             seen.add(st.name)
-        _resolve(df, st, stages, scope)
+        _resolve(df, st, stages, scope, named or {})
     return stages
 
 
@@ -87,14 +94,26 @@ def stage_ref(ref: str, stages: list[Stage], before: int) -> int | None:
     return None
 
 
-def _resolve(df: Dockerfile, st: Stage, stages: list[Stage], scope: ArgScope) -> None:
+def _resolve(
+    df: Dockerfile,
+    st: Stage,
+    stages: list[Stage],
+    scope: ArgScope,
+    named: Mapping[str, BuildContextDir | str],
+) -> None:
     try:
         st.base = expand_word(st.from_inst.image, scope.for_from(), df.escape)
     except ExpansionError as err:
         raise at(df.filename, st.from_inst, f"FROM: {err}") from None
     if not st.base:
         raise at(df.filename, st.from_inst, "FROM: the image name is empty (an unset ARG?)")
-    st.base_stage = stage_ref(st.base, stages, st.index)
+    found = named.get(st.base)
+    if isinstance(found, str):
+        st.base = found  # an image named by docker-image:// or oci-layout://
+    elif found is not None:
+        st.context = found
+    else:
+        st.base_stage = stage_ref(st.base, stages, st.index)
     if st.base_stage is not None:
         st.deps.add(st.base_stage)
     names = scope.for_from()
@@ -110,6 +129,8 @@ def _resolve(df: Dockerfile, st: Stage, stages: list[Stage], scope: ArgScope) ->
                 ref = expand_word(ref, names, df.escape)
             except ExpansionError:
                 continue
+            if ref in named:
+                continue  # resolved when the step runs
             dep = stage_ref(ref, stages, st.index)
             if dep is not None:
                 st.deps.add(dep)
