@@ -13,7 +13,7 @@ import importlib.util
 import secrets
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -186,7 +186,7 @@ class BuildContext:
         return dict(self._build.secrets) if self._build is not None else {}
 
     def mounts(
-        self, specs: list[str], stages: dict[str, Container] | None = None
+        self, specs: list[str], stages: Mapping[str, Container] | None = None
     ) -> list[str | RunMount]:
         """RUN --mount specs as ``Container.run(mounts=...)`` takes them: bind sources are paths in
         the build context, ``from=`` names one of `stages` (by name or index) or an image."""
