@@ -23,6 +23,7 @@ from buildah_py.container.cache import BuildCache
 from buildah_py.container.resolve import pull
 from buildah_py.container.runmounts import RunMount, SecretSource
 from buildah_py.errors import DockerfileError
+from buildah_py.frontend.args import platform_args
 from buildah_py.frontend.config_steps import set_workdir
 from buildah_py.frontend.run_step import rewrite_mount
 from buildah_py.frontend.script_errors import script_failed
@@ -161,6 +162,12 @@ class BuildContext:
             scope[name] = header[name]
         elif self._build is not None and name in self._build.scope.automatic:
             scope[name] = self._build.scope.automatic[name]
+
+    def automatic_args(self) -> dict[str, str]:
+        """TARGETPLATFORM, TARGETARCH, BUILDPLATFORM ...: for ``--platform`` (else the host)."""
+        if self._build is not None:
+            return dict(self._build.scope.automatic)
+        return platform_args(self._platform(None) or Platform.host(), Platform.host())
 
     def clear_cmd(self, ctr: Container) -> None:
         """An ENTRYPOINT without a CMD in the same stage drops the inherited CMD, as docker does."""

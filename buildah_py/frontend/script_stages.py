@@ -16,13 +16,14 @@ StageFn = Callable[[BuildContext, "Stages"], Container]
 
 class Stages:
     """Stages by name (or index, as a string), in Dockerfile order; `header` holds the ARGs
-    declared before the first FROM (what FROM lines expand with)."""
+    declared before the first FROM."""
 
     def __init__(
         self, ctx: BuildContext, header: dict[str, str], stages: Sequence[tuple[str, StageFn]]
     ) -> None:
         self.ctx = ctx
-        self.header = header
+        #: What FROM lines expand with: the automatic platform ARGs and the header ARGs.
+        self.header = {**ctx.automatic_args(), **header}
         self._stages = list(stages)
         self._built: dict[int, Container] = {}
 

@@ -214,3 +214,19 @@ def test_every_differential_case_converts_to_the_same_image(
     assert from_py.config.config == from_df.config.config
     assert b.tree(from_py) == b.tree(from_df)
     _lint(script)
+
+
+def test_platform_args_in_from_lines(b: Builder, tmp_path: Path) -> None:
+    df = f"""FROM --platform=$BUILDPLATFORM {BASE} AS tools
+ARG TARGETARCH
+RUN echo "$TARGETARCH" > /arch
+FROM $TARGETOS-skip-me AS unused
+FROM tools
+"""
+    script = _convert(b, tmp_path, df)
+    assert 'platform=ctx.expand("$BUILDPLATFORM", None, stages.header)' in script
+    kw: dict[str, object] = {"platform": "linux/arm64"}
+    from_df = b(None, **kw)
+    from_py = b(None, dockerfile=str(b.ctx / "build.py"), **kw)
+    assert from_py.config.config == from_df.config.config
+    assert b.tree(from_py) == b.tree(from_df) and b.tree(from_py)["/arch"][3] == "arm64\n"
