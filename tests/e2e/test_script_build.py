@@ -4,6 +4,10 @@ raises is reported with its own file, line and traceback."""
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +92,30 @@ def test_build_options_reach_the_script(cli: Cli, busybox: str, tmp_path: Path) 
     script.write_text(_SCRIPT.replace("localhost/busybox:latest", "localhost/absent:1"))
     missing = cli("build", "--pull", "never", *common, ctx, check=False)
     assert missing.returncode != 0 and "localhost/absent:1" in missing.stderr
+
+
+def test_isolation_reaches_the_scripts_steps(cli: Cli, busybox: str, tmp_path: Path) -> None:
+    ctx = context_with(tmp_path, "")
+    script = Path(ctx, "build.py")
+    script.write_text(
+        "def build(ctx):\n"
+        "    return ctx.from_image('localhost/busybox:latest').run('echo ran > /ran')\n"
+    )
+    # a runc that notes each call, first on PATH: only --isolation oci runs the step through it
+    fake, log = tmp_path / "bin", tmp_path / "runc.log"
+    fake.mkdir()
+    real = shutil.which("runc")
+    (fake / "runc").write_text(f'#!/bin/sh\necho "$1" >> {log}\nexec {real} "$@"\n')
+    (fake / "runc").chmod(0o755)
+    env = dict(cli.env, PATH=f"{fake}:{os.environ['PATH']}")
+    for isolation, used in (("chroot", False), ("oci", True)):
+        proc = subprocess.run(
+            [sys.executable, "-m", "buildah_py.cli.main", "build", "-q", "--no-cache",
+             "--isolation", isolation, "-f", str(script), ctx],
+            env=env, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stderr
+        assert log.exists() == used and _cat(cli, proc.stdout.strip(), "/ran") == "ran"
 
 
 def test_target_and_an_image_returned(cli: Cli, busybox: str, tmp_path: Path) -> None:
