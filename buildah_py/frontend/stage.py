@@ -127,7 +127,7 @@ class StageBuilder:
                 self.ctr = Container.from_scratch(store=b.store, cache=b.cache)
                 default_path(self.ctr)
                 if b.target_platform is not None:
-                    _set_platform(self.ctr, b.target_platform)
+                    set_platform(self.ctr, b.target_platform)
                 if st.context is not None:  # FROM a named directory context: its files
                     self.ctr.copy(".", "/", context=st.context.path, ignored=st.context.ignored)
             else:
@@ -138,7 +138,7 @@ class StageBuilder:
                 self.ctr = Container.from_image(st.base, store=b.store, cache=b.cache, **opts)
                 default_path(self.ctr)
                 if plat is not None:
-                    _set_platform(self.ctr, plat)
+                    set_platform(self.ctr, plat)
         except DockerfileError:
             raise
         except (BuildahPyError, ValueError) as err:
@@ -187,7 +187,7 @@ def default_path(ctr: Container) -> None:
         ctr.config(env={"PATH": DEFAULT_PATH}, add_history=False)
 
 
-def _set_platform(ctr: Container, platform: Platform) -> None:
+def set_platform(ctr: Container, platform: Platform) -> None:
     """The image is for the platform asked for (``--platform``, ``FROM --platform``); a config
     change with no history entry, like the base image's own fields."""
     ctr.config(os=platform.os, arch=platform.architecture, variant=platform.variant or "")

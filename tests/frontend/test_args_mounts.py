@@ -108,7 +108,7 @@ X
 RUN --mount=type=cache,target=/var/cache/x ls /var/cache > /cache-ls
 """
     script = convert(parse(df))
-    assert "ctx.mounts([" in script and "network='none'" in script and "ctx.heredocs(" in script
+    assert "ctx.mounts([" in script and 'network="none"' in script and "ctx.heredocs(" in script
     (b.ctx / "build.py").write_text(script)
     from_df = b(df, build_args={"WHO": "there"})
     from_py = b(None, dockerfile=str(b.ctx / "build.py"), build_args={"WHO": "there"})

@@ -80,7 +80,7 @@ def test_a_dockerfile_never_reads_a_host_path(b: Builder, app: Path) -> None:
 
 def test_a_converted_script_keeps_dockerfile_sources_in_the_context(app: Path) -> None:
     script = convert(parse(f"FROM {BASE}\nCOPY /main.sh {app}/lib/ /dest/\n".encode()))
-    assert f"'main.sh', '{str(app).lstrip('/')}/lib/'" in script
+    assert f'"main.sh", "{str(app).lstrip("/")}/lib/"' in script
 
 
 def test_cli_copy_contextdir_confines_absolute_sources(
