@@ -281,6 +281,8 @@ def run_script(b: Build, path: str) -> Image:
         _build=b,
     )
     b.progress.line(f"STEP 1/1: {Path(path).name}")
+    if b.cache is not None and b.cache.progress is None:
+        b.cache.progress = b.progress  # each of the script's steps gets its STEP line too
     try:
         result = fn(ctx)
     except Exception as err:

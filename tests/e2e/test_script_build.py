@@ -180,3 +180,16 @@ def test_a_raising_script_shows_its_own_traceback(cli: Cli, busybox: str, tmp_pa
         syntax.stderr
     )
     assert "SyntaxError" in syntax.stderr and "Traceback" not in syntax.stderr
+
+
+def test_the_scripts_steps_have_step_lines(cli: Cli, busybox: str, tmp_path: Path) -> None:
+    ctx = context_with(tmp_path, "")
+    script = Path(ctx, "build.py")
+    script.write_text(_SCRIPT.split("    c.run([")[0] + "    return c\n")
+    first = cli("build", "-f", str(script), "--build-arg", "WHO=bob", ctx)
+    lines = (first.stdout + first.stderr).splitlines()
+    assert "STEP 1/1: build.py" in lines and "STEP 1: RUN echo bob > /who" in lines
+    again = cli("build", "-f", str(script), "--build-arg", "WHO=bob", ctx)
+    assert any(
+        ln.startswith("--> Using cache") for ln in (again.stdout + again.stderr).splitlines()
+    )
