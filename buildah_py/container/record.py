@@ -44,6 +44,8 @@ class WorkingRecord:
     #: Chosen when the container was made (``from --format/--isolation/--add-host``).
     format: str | None = None
     isolation: str | None = None
+    #: The OCI runtime of ``oci`` isolation (``build --runtime`` for a script's containers).
+    runtime: str | None = None
     network: str | None = None
     add_host: list[str] = field(default_factory=list)
 
@@ -64,7 +66,7 @@ def to_extra(rec: WorkingRecord) -> dict[str, Any]:
         out["history_comment"] = rec.history_comment
     if rec.run_options != RunOptions():
         out["run_options"] = rec.run_options.to_json()
-    for key in ("format", "isolation", "network"):
+    for key in ("format", "isolation", "runtime", "network"):
         if getattr(rec, key) is not None:
             out[key] = getattr(rec, key)
     if rec.add_host:
@@ -88,6 +90,7 @@ def from_extra(data: dict[str, Any]) -> WorkingRecord:
         run_options=RunOptions.from_json(data.get("run_options") or {}),
         format=data.get("format"),
         isolation=data.get("isolation"),
+        runtime=data.get("runtime"),
         network=data.get("network"),
         add_host=[str(h) for h in data.get("add_host") or []],
     )

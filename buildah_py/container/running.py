@@ -99,7 +99,7 @@ def run_step(
         network=check_arg.opt_str("network", network) or work.network,
         hostname=check_arg.opt_str("hostname", hostname),
         isolation=check_arg.opt_str("isolation", isolation) or work.isolation or default_isolation(),
-        runtime=check_arg.opt_str("runtime", runtime),
+        runtime=check_arg.opt_str("runtime", runtime) or work.runtime,
         secrets=secrets,
         ssh=ssh,
         terminal=bool(terminal),

@@ -69,6 +69,8 @@ class BuildContext:
     def _adopt(self, ctr: Container) -> Container:
         ctr.autosave = False  # config changes are written by the next step or the commit
         ctr.work.isolation = self.isolation or ctr.work.isolation
+        if self._build is not None:
+            ctr.work.runtime = self._build.options.runtime or ctr.work.runtime
         ctr.work.network = self.network or ctr.work.network
         if self._build is not None:
             ctr.work.add_host = [*ctr.work.add_host, *self._build.options.add_host]

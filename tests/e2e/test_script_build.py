@@ -116,6 +116,13 @@ def test_isolation_reaches_the_scripts_steps(cli: Cli, busybox: str, tmp_path: P
         )  # fmt: skip
         assert proc.returncode == 0, proc.stderr
         assert log.exists() == used and _cat(cli, proc.stdout.strip(), "/ran") == "ran"
+    # --runtime: the script's steps run through the runtime given
+    mine, mine_log = tmp_path / "my-runtime", tmp_path / "my-runtime.log"
+    mine.write_text(f'#!/bin/sh\necho "$1" >> {mine_log}\nexec {real} "$@"\n')
+    mine.chmod(0o755)
+    argv = ["build", "-q", "--no-cache", "--isolation", "oci", "--runtime", str(mine)]
+    image = cli.out(*argv, "-f", str(script), ctx)
+    assert mine_log.exists() and _cat(cli, image, "/ran") == "ran"
 
 
 def test_target_and_an_image_returned(cli: Cli, busybox: str, tmp_path: Path) -> None:
