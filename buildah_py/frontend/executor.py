@@ -11,6 +11,8 @@ from typing import Any
 from buildah_py import __version__
 from buildah_py.container import Container, Image
 from buildah_py.container.cache import BuildCache
+from buildah_py.container.export import export_image
+from buildah_py.container.outputspec import checked_output
 from buildah_py.container.resolve import pull
 from buildah_py.container.runmounts import SecretSource, parse_secret
 from buildah_py.container.running import check_run_options
@@ -31,6 +33,7 @@ from buildah_py.frontend.script import run_script
 from buildah_py.frontend.stage import StageBuilder
 from buildah_py.frontend.stages import Stage, needed, split_stages
 from buildah_py.oci.descriptor import Platform
+from buildah_py.oci.reference import local_name
 from buildah_py.storage import Store
 from buildah_py.transports.options import PullOptions, RegistryOptions
 from dockerfile_parser import Dockerfile, DockerfileSyntaxError, expand_word, parse
@@ -55,6 +58,7 @@ class Build:
             raise DockerfileError(f"--format={options.format}: use oci or docker")
         # Before any step runs: what the isolation cannot honour is refused.
         check_run_options(options.run_options, options.isolation, options.runtime)
+        self.outputs = [checked_output(o) for o in options.outputs]
         self.store = store
         self.options = options
         self.progress = progress or Progress(options.out, options.quiet)
@@ -278,6 +282,10 @@ class Build:
         self.progress.line(f"--> {image.id[:12]}")
         for tag in tags:
             self.progress.line(f"Successfully tagged {image.names[0] if len(tags) == 1 else tag}")
+        for spec in self.outputs:
+            self.progress.line(f"Writing output {spec}")
+            named = [local_name(t) for t in tags]
+            export_image(image, spec, names=named, stream=opts.stdout, timestamp=opts.timestamp)
         return image
 
 
