@@ -17,6 +17,7 @@ from buildah_py.container.export import export_image
 from buildah_py.container.image import Image
 from buildah_py.container.outputspec import OutputError, OutputSpec, parse_output
 from buildah_py.storage import Store
+from tests.differential.tools import Buildah, BuildahPy, same_base
 from tests.e2e.cliutil import Cli
 
 DOCKERFILE = """\
@@ -250,3 +251,38 @@ def test_python_api_writes_the_same_outputs(
     assert stat.S_IMODE((tmp_path / "plain/out/d/f").stat().st_mode) == 0o755
     export_image(image, f"type=docker,dest={tmp_path / 'd.tar'}")
     assert _repo_tags(tmp_path / "d.tar") == ["localhost/app:latest"]
+
+
+#: Empty mount points buildah leaves behind a RUN (docs/build.md, "Differences from buildah").
+_BUILDAH_MOUNT_POINTS = {
+    "dev",
+    "proc",
+    "sys",
+    "run",
+    "etc/hosts",
+    "etc/hostname",
+    "etc/resolv.conf",
+}
+
+
+@pytest.mark.parametrize("target", [["--target", "one"], []], ids=["target", "final"])
+def test_same_tree_as_buildah_output(
+    ctx: Path, tmp_path: Path, busybox_tar: Path, target: list[str]
+) -> None:
+    ours, theirs = BuildahPy(tmp_path / "ours"), Buildah(tmp_path / "theirs")
+    try:
+        same_base(ours, theirs, busybox_tar, tmp_path)
+        mine, real = tmp_path / "mine", tmp_path / "real"
+        ours("build", *target, "-o", f"type=local,dest={mine}", str(ctx))
+        theirs("bud", "--isolation", "chroot", *target, "-o", f"type=local,dest={real}", str(ctx))
+    finally:
+        ours.close()
+    got = _tree(mine)
+    # an empty mount point that buildah left behind and the image does not hold
+    expected = {
+        k: v
+        for k, v in _tree(real).items()
+        if k in got or k not in _BUILDAH_MOUNT_POINTS or v[4] != ""
+    }
+    assert got == expected
+    assert stat.S_IMODE(mine.stat().st_mode) == stat.S_IMODE(real.stat().st_mode)
