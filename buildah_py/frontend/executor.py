@@ -177,6 +177,7 @@ class Build:
                 image: Image = run_script(self, path)
             else:
                 image = self._dockerfile(self._load(path))
+            self._write_outputs(image)
             done = True
             return image
         except KeyboardInterrupt:  # Ctrl-C, or SIGTERM through cleanup_on_signals
@@ -191,6 +192,14 @@ class Build:
             self.cache.flush()
             self.cache.close()
             self.context.cleanup()
+
+    def _write_outputs(self, image: Image) -> None:
+        """--output: the built image written out as well (a script's own Image too)."""
+        opts = self.options
+        named = [local_name(t) for t in opts.tags]
+        for spec in self.outputs:
+            self.progress.line(f"Writing output {spec}")
+            export_image(image, spec, names=named, stream=opts.stdout, timestamp=opts.timestamp)
 
     def _load(self, path: str | None) -> Dockerfile:
         if path is None:
@@ -282,10 +291,6 @@ class Build:
         self.progress.line(f"--> {image.id[:12]}")
         for tag in tags:
             self.progress.line(f"Successfully tagged {image.names[0] if len(tags) == 1 else tag}")
-        for spec in self.outputs:
-            self.progress.line(f"Writing output {spec}")
-            named = [local_name(t) for t in tags]
-            export_image(image, spec, names=named, stream=opts.stdout, timestamp=opts.timestamp)
         return image
 
 

@@ -286,3 +286,26 @@ def test_same_tree_as_buildah_output(
     }
     assert got == expected
     assert stat.S_IMODE(mine.stat().st_mode) == stat.S_IMODE(real.stat().st_mode)
+
+
+SCRIPT = """\
+from buildah_py import Container
+
+def build(ctx):
+    c = Container.from_scratch(store=ctx.store)
+    c.copy("a.txt", "/a.txt", context=ctx.context)
+    if ctx.args.get("KIND") == "container":
+        return c
+    with c:
+        return c.commit()
+"""
+
+
+@pytest.mark.parametrize("kind", ["container", "image"])
+def test_build_script_outputs(cli: Cli, ctx: Path, tmp_path: Path, kind: str) -> None:
+    (ctx / "build.py").write_text(SCRIPT)
+    dest = tmp_path / f"{kind}.tar"
+    args = ["-f", str(ctx / "build.py"), "--build-arg", f"KIND={kind}", "-t", "s"]
+    cli("build", *args, "-o", f"type=tar,dest={dest}", str(ctx))
+    with tarfile.open(dest) as tar:
+        assert tar.getnames() == ["a.txt"]
