@@ -11,7 +11,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from buildah_py.errors import BuildahPyError
+from buildah_py.errors import BuildahPyError, ImageReferenceError
+from buildah_py.oci.reference import parse_reference
 
 #: Output types: a directory tree, a tar of it, an OCI image archive, a docker-archive.
 OUTPUT_TYPES = ("local", "tar", "oci", "docker")
@@ -69,8 +70,13 @@ def parse_output(text: str) -> OutputSpec:
         raise OutputError(f"output {text!r}: type=local writes a directory, not stdout")
     if names and kind not in ("oci", "docker"):
         raise OutputError(f"output {text!r}: name= is for type=oci and type=docker only")
-    if any(not n for n in names):
-        raise OutputError(f"output {text!r}: empty name=")
+    for name in names:
+        try:
+            ref = parse_reference(name)
+        except ImageReferenceError as err:
+            raise OutputError(f"output {text!r}: name={name}: {err}") from None
+        if ref.digest:
+            raise OutputError(f"output {text!r}: name={name}: want a tag, not a digest")
     return OutputSpec(kind, dest, tuple(names))
 
 

@@ -235,6 +235,12 @@ def test_parse_forms() -> None:
     assert both == OutputSpec("docker", "a.tar", ("x", "y:2"))
     with pytest.raises(OutputError, match="given twice"):
         parse_output("type=tar,type=local,dest=x")
+    with pytest.raises(OutputError, match="name=Bad Name"):
+        parse_output("type=oci,dest=x,name=Bad Name")
+    with pytest.raises(OutputError, match="not a digest"):
+        parse_output("type=docker,dest=x,name=a@sha256:" + "0" * 64)
+    with pytest.raises(OutputError, match="not key=value"):
+        parse_output("type=tar,dest=x,oops")
 
 
 def test_python_api_writes_the_same_outputs(
