@@ -35,6 +35,8 @@ class TarEmitter:
 
     `overlay_prefix` (``trusted.overlay.``/``user.overlay.``) names the upper dir's private
     xattrs; files carrying ``metacopy`` or ``redirect`` cannot be turned into a layer alone.
+    `privileged` False drops set-user/group-ID bits and xattrs (a tree handed to an
+    unprivileged user, as buildah's rootless ``--output`` does).
     """
 
     def __init__(
@@ -44,8 +46,10 @@ class TarEmitter:
         *,
         timestamp: int | None = None,
         overlay_prefix: str | None = None,
+        privileged: bool = True,
     ) -> None:
         self._root_fd = root_fd
+        self._privileged = privileged
         self._sink = sink
         self._timestamp = timestamp
         self._overlay = overlay_prefix
@@ -84,6 +88,8 @@ class TarEmitter:
         return info
 
     def _xattrs(self, target: int | str, path: str) -> dict[str, bytes]:
+        if not self._privileged:
+            return {}
         attrs = read_xattrs(target, raw=self._overlay is not None)
         if self._overlay is None:
             return attrs
@@ -103,6 +109,8 @@ class TarEmitter:
         info = tarfile.TarInfo(path)
         info.type = _TYPES[kind]
         info.mode = stat.S_IMODE(st.st_mode)
+        if not self._privileged:
+            info.mode &= ~(stat.S_ISUID | stat.S_ISGID)
         info.uid, info.gid = st.st_uid, st.st_gid
         info.uname = info.gname = ""
         info.mtime = self._mtime(st.st_mtime_ns // 1_000_000_000)

@@ -91,6 +91,7 @@ def _write(
     private_prefix: str | None = None,
     progress: LayerProgress | None = None,
     estimate: bool = True,
+    privileged: bool = True,
 ) -> LayerBlob:
     """Write the changes `plan` finds under `upper`; `estimate`: tell `progress` a total (the
     size of a tar of all of `upper`)."""
@@ -106,7 +107,11 @@ def _write(
     tar = counted if packed is None else HashingWriter(packed)
     sink = tar if progress is None else _Reporting(tar, progress, total)
     emitter = TarEmitter(
-        root_fd, cast(BinaryIO, sink), timestamp=timestamp, overlay_prefix=private_prefix
+        root_fd,
+        cast(BinaryIO, sink),
+        timestamp=timestamp,
+        overlay_prefix=private_prefix,
+        privileged=privileged,
     )
     try:
         for change in plan(root_fd):
@@ -193,6 +198,10 @@ def write_layer_from_tree(
     level: int | None = None,
     timestamp: int | None = None,
     progress: LayerProgress | None = None,
+    privileged: bool = True,
 ) -> LayerBlob:
-    """Write a whole directory tree as one layer."""
-    return _write(root, walk_tree, out, compression, level, timestamp, None, progress)
+    """Write a whole directory tree as one layer; `privileged` False: without set-ID bits and
+    xattrs (see TarEmitter)."""
+    return _write(
+        root, walk_tree, out, compression, level, timestamp, None, progress, privileged=privileged
+    )

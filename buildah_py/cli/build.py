@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import click
@@ -12,8 +13,11 @@ from buildah_py.cli.build_flags import (
     flow_options,
     key_value_map,
     metadata_options,
+    output_option,
+    output_specs,
     refuse,
     refused_options,
+    stdout_for_outputs,
 )
 from buildah_py.cli.common import (
     Globals,
@@ -104,6 +108,7 @@ def _log_level(ctx: click.Context, param: click.Parameter, value: str | None) ->
 @flow_options
 @cache_options
 @refused_options
+@output_option
 @run_env_options("build")
 @click.option(
     "--log-level",
@@ -146,6 +151,7 @@ def _build(g: Globals, registry: RegistryOptions, kw: dict[str, Any]) -> None:
     from buildah_py.frontend import BuildOptions, build, parse_build_args
 
     refuse(kw)
+    outputs = output_specs(kw["outputs"], sys.stdout.isatty())
     for entry in kw["add_host"]:
         host, _, ip = entry.partition(":")
         if not host or not ip:
@@ -172,12 +178,14 @@ def _build(g: Globals, registry: RegistryOptions, kw: dict[str, Any]) -> None:
             env=[f"{k}={v}" for k, v in key_value_map(kw["env"], "--env").items()],
             compression="none" if kw["disable_compression"] else "gzip",
             out=out,
+            outputs=outputs,
         )
-        image = build(opts, g.store())
+        with stdout_for_outputs(outputs) as opts.stdout:
+            image = build(opts, g.store())
     finally:
         if out is not None:
             out.close()
-    click.echo(image.id)
+    click.echo(image.id, err=any(o.dest == "-" for o in outputs))  # stdout holds the tar
 
 
 bud_cmd = click.Command(

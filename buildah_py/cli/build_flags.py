@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, BinaryIO
 
 import click
 
 from buildah_py.cli.common import option_group
 from buildah_py.cli.fromflags import DECRYPTION
 from buildah_py.container.cache_entry import parse_duration
+from buildah_py.container.outputspec import STDOUT, OutputError, OutputSpec, parse_output
 
 #: Flags accepted by name and refused when given, with what would honour them.
 REFUSED: dict[str, str] = {
     "decryption_key": DECRYPTION,
     "all_platforms": "multi-platform builds are not supported (see the manifest issue)",
     "manifest": "adding to a manifest list is `buildah-py manifest add` after the build",
-    "output": "build outputs are not supported; use `buildah-py push IMAGE dir:PATH`",
     "sign_by": "signing is not supported (see the signing issue)",
     "logsplit": "needs several --platform values, which are not supported",
     "cpp_flag": "Containerfile.in (C preprocessor) files are not supported",
@@ -26,7 +29,7 @@ REFUSED: dict[str, str] = {
     "stdin": "RUN steps of a build get no stdin; use `buildah-py run` for interactive steps",
     "ssh": "use RUN --mount=type=ssh with `buildah-py run --ssh`",
 }
-_SHORT = {"output": "-o"}
+_SHORT: dict[str, str] = {}
 _FLAGS = {
     "all_platforms",
     "logsplit",
@@ -154,3 +157,45 @@ def key_value_map(items: tuple[str, ...], flag: str) -> dict[str, str]:
             raise click.BadParameter(f"{item!r}: want KEY=VALUE", param_hint=flag)
         out[key] = value
     return out
+
+
+#: -o/--output: the final stage written out besides the committed image (repeatable).
+output_option = click.option(
+    "-o",
+    "--output",
+    "outputs",
+    multiple=True,
+    help="Also write the result: DIR, -, or type=local|tar|oci|docker,dest=PATH[,name=NAME].",
+)
+
+
+def output_specs(values: tuple[str, ...], stdout_is_terminal: bool) -> list[OutputSpec]:
+    """--output values parsed (OutputError, one line, for a bad one); stdout taken at most
+    once and never when it is a terminal (a tar there helps nobody)."""
+    specs = [parse_output(v) for v in values]
+    to_stdout = [s for s in specs if s.dest == STDOUT]
+    if len(to_stdout) > 1:
+        raise OutputError("--output: only one output can go to stdout (-)")
+    if to_stdout and stdout_is_terminal:
+        raise OutputError(
+            f"--output {to_stdout[0]}: stdout is a terminal; redirect it or give dest=FILE"
+        )
+    return specs
+
+
+@contextmanager
+def stdout_for_outputs(specs: list[OutputSpec]) -> Iterator[BinaryIO | None]:
+    """With an output to stdout: the real stdout for it alone, while fd 1 goes to stderr for
+    the block (RUN steps print there), so nothing else lands in the tar."""
+    if not any(s.dest == STDOUT for s in specs):
+        yield None
+        return
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        with open(os.dup(saved), "wb") as out:
+            yield out
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)

@@ -11,6 +11,8 @@ from typing import Any
 from buildah_py import __version__
 from buildah_py.container import Container, Image
 from buildah_py.container.cache import BuildCache
+from buildah_py.container.export import export_image
+from buildah_py.container.outputspec import checked_output
 from buildah_py.container.resolve import pull
 from buildah_py.container.runmounts import SecretSource, parse_secret
 from buildah_py.container.running import check_run_options
@@ -32,6 +34,7 @@ from buildah_py.frontend.script import run_script
 from buildah_py.frontend.stage import StageBuilder
 from buildah_py.frontend.stages import Stage, needed, split_stages
 from buildah_py.oci.descriptor import Platform
+from buildah_py.oci.reference import local_name
 from buildah_py.storage import Store
 from buildah_py.transports.options import PullOptions, RegistryOptions
 from dockerfile_parser import Dockerfile, DockerfileSyntaxError, expand_word, parse
@@ -56,6 +59,7 @@ class Build:
             raise DockerfileError(f"--format={options.format}: use oci or docker")
         # Before any step runs: what the isolation cannot honour is refused.
         check_run_options(options.run_options, options.isolation, options.runtime)
+        self.outputs = [checked_output(o) for o in options.outputs]
         self.store = store
         self.options = options
         self.progress = progress or Progress(options.out, options.quiet)
@@ -181,6 +185,7 @@ class Build:
                 image: Image = run_script(self, path)
             else:
                 image = self._dockerfile(self._load(path))
+            self._write_outputs(image)
             done = True
             return image
         except KeyboardInterrupt:  # Ctrl-C, or SIGTERM through cleanup_on_signals
@@ -196,6 +201,14 @@ class Build:
             self.cache.close()
             self.context.cleanup()
             close_named(self.named)
+
+    def _write_outputs(self, image: Image) -> None:
+        """--output: the built image written out as well (a script's own Image too)."""
+        opts = self.options
+        named = [local_name(t) for t in opts.tags]
+        for spec in self.outputs:
+            self.progress.line(f"Writing output {spec}")
+            export_image(image, spec, names=named, stream=opts.stdout, timestamp=opts.timestamp)
 
     def _load(self, path: str | None) -> Dockerfile:
         if path is None:

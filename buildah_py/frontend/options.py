@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import BinaryIO, TextIO
 
 from buildah_py.container import RunOptions
+from buildah_py.container.outputspec import OutputSpec
 from buildah_py.defaults import environment_value
 from buildah_py.errors import DockerfileError
 from buildah_py.frontend.remote_context import FetchLimits
@@ -36,6 +37,10 @@ class BuildOptions:
     platform: str | None = None
     secrets: Sequence[str] = ()
     iidfile: str | None = None
+    #: --output: the final stage also written as a directory, tar, oci or docker archive
+    #: (an OutputSpec, or text as ``--output`` takes it); the image is committed as well.
+    outputs: Sequence[OutputSpec | str] = ()
+    stdout: BinaryIO | None = None  # where an output to "-" goes; default sys.stdout
     timestamp: int | None = None
     quiet: bool = False
     pull: str = "missing"

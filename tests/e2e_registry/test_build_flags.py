@@ -82,7 +82,6 @@ def test_refused_flags_say_what_would_honour_them(cli: Cli, tmp_path: Path) -> N
     ctx = context_with(tmp_path, "FROM scratch\n")
     for args, needs in (
         (("-m", "1g"), "--isolation oci"),
-        (("-o", "type=local,dest=x"), "push"),
         (("-c", "2"), "--isolation oci"),
         (("--decryption-key", "k.pem"), "skopeo copy --decryption-key"),
         (("--hooks-dir", "/tmp"), "OCI hooks"),
