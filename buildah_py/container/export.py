@@ -36,7 +36,7 @@ from buildah_py.transports.oci_archive import OCIArchiveDestination
 from buildah_py.transports.store import StoreSource
 from buildah_py.transports.types import ImageDestination
 
-log = logging.getLogger("buildah_py.export")
+log = logging.getLogger("buildah_py.build")
 _CHUNK = 1 << 20
 
 
