@@ -64,7 +64,26 @@ _options = option_group(
         type=click.Choice(["chroot", "oci", "rootless"]),
         help="How RUN steps are isolated.",
     ),
-    click.option("--platform", help="os/arch[/variant] to build for."),
+    click.option(
+        "--platform",
+        "platforms",
+        multiple=True,
+        help="os/arch[/variant] to build for; several (repeated or a,b) make a manifest list.",
+    ),
+    click.option(
+        "--all-platforms",
+        is_flag=True,
+        help="Build for every platform the base images are all offered for.",
+    ),
+    click.option(
+        "--manifest",
+        help="Add the image(s) to this manifest list (made when missing).",
+    ),
+    click.option(
+        "--logsplit",
+        is_flag=True,
+        help="With --logfile and several platforms: a log file per platform (LOGFILE_os_arch).",
+    ),
     click.option("--secret", "secrets", multiple=True, help="id=ID,src=PATH or id=ID,env=VAR."),
     click.option("--iidfile", help="Write the image ID to this file."),
     click.option(
@@ -141,14 +160,16 @@ def _pull_policy(kw: dict[str, Any]) -> str:
 
 #: BuildOptions fields that take their flag's value as click gives it.
 _AS_GIVEN = (
-    "context dockerfile tags target isolation platform secrets iidfile timestamp quiet ignorefile"
+    "context dockerfile tags target isolation secrets iidfile timestamp quiet ignorefile"
     " unsetenv identity_label omit_history arch variant squash rm force_rm from_image"
     " skip_unused_stages add_host run_options runtime cache_from cache_to build_contexts"
+    " all_platforms manifest"
 ).split()
 
 
 def _build(g: Globals, registry: RegistryOptions, kw: dict[str, Any]) -> None:
-    from buildah_py.frontend import BuildOptions, build, parse_build_args
+    from buildah_py.frontend import BuildOptions, build, build_platforms, parse_build_args
+    from buildah_py.frontend.platforms import several
 
     refuse(kw)
     outputs = output_specs(kw["outputs"], sys.stdout.isatty())
@@ -179,7 +200,19 @@ def _build(g: Globals, registry: RegistryOptions, kw: dict[str, Any]) -> None:
             compression="none" if kw["disable_compression"] else "gzip",
             out=out,
             outputs=outputs,
+            platform=",".join(kw["platforms"]) or None,
+            log_split=logfile if kw["logsplit"] and logfile else None,
         )
+        if several(opts):
+            if opts.log_split and out is not None:
+                out.close()  # each platform writes its own file
+                out = opts.out = None
+            result = build_platforms(opts, g.store())
+            if not opts.quiet and result.manifest is not None:
+                for item in result.images:
+                    click.echo(f"{item.platform}: {item.image.id}", err=True)
+            click.echo(result.id)
+            return
         with stdout_for_outputs(outputs) as opts.stdout:
             image = build(opts, g.store())
     finally:

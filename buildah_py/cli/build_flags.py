@@ -18,10 +18,7 @@ from buildah_py.container.outputspec import STDOUT, OutputError, OutputSpec, par
 #: Flags accepted by name and refused when given, with what would honour them.
 REFUSED: dict[str, str] = {
     "decryption_key": DECRYPTION,
-    "all_platforms": "multi-platform builds are not supported (see the manifest issue)",
-    "manifest": "adding to a manifest list is `buildah-py manifest add` after the build",
     "sign_by": "signing is not supported (see the signing issue)",
-    "logsplit": "needs several --platform values, which are not supported",
     "cpp_flag": "Containerfile.in (C preprocessor) files are not supported",
     "hooks_dir": "OCI hooks are not run by buildah-py, under any isolation",
     "os_feature": "set os.features with `buildah-py config` is not supported either",
@@ -31,8 +28,6 @@ REFUSED: dict[str, str] = {
 }
 _SHORT: dict[str, str] = {}
 _FLAGS = {
-    "all_platforms",
-    "logsplit",
     "stdin",
 }
 

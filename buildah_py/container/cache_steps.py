@@ -4,7 +4,9 @@ make a step's snapshot, and keep the container's step state and history."""
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from buildah_py.container.cache import BuildCache
@@ -34,6 +36,33 @@ def finish_step(ctr: Container, snapshot_id: str, note: str) -> None:
     ctr.save()
 
 
+_flights: dict[str, tuple[threading.Lock, int]] = {}
+_flights_guard = threading.Lock()
+
+
+@contextmanager
+def one_at_a_time(key: str | None) -> Iterator[None]:
+    """Hold step `key` while it is looked up and, on a miss, made: a second container reaching
+    the same step meanwhile (another platform of the same build, another thread of a script)
+    waits and then finds it cached instead of running it again. None holds nothing."""
+    if key is None:
+        yield
+        return
+    with _flights_guard:
+        lock, users = _flights.get(key, (threading.Lock(), 0))
+        _flights[key] = (lock, users + 1)
+    try:
+        with lock:
+            yield
+    finally:
+        with _flights_guard:
+            lock, users = _flights[key]
+            if users == 1:
+                del _flights[key]
+            else:
+                _flights[key] = (lock, users - 1)
+
+
 def freeze_dirty(ctr: Container) -> None:
     """Freeze changes made outside any step (a raw mount, an uncached call) under a random ID,
     so the next step starts on a clean diff; nothing keyed on it will ever be reused."""
@@ -61,19 +90,21 @@ def cached_step(
         state = ctr.work.cache_state or base_state(ctr.record.image_id)
         key = cache.key(state, op, inputs) if cache.enabled else cache.random_id()
         rebuild = ctr.rebuilding and cache.enabled
-        found = None if rebuild else cache.current(key)
-        source = None if found or rebuild else fetch_step(ctr, cache, key)
-        snap = found or key
-        if found or source:
-            ctr.store.use_step(ctr.id, snap)
-            cache.hit(snap, source or "")
-            ctr.last_status = 0
-        else:
-            cache.miss(key, state, op, inputs, REBUILD_FROM_HERE if rebuild else "")
-            action()
-            snap = cache.random_id() if rebuild else key
-            ctr.store.freeze_step(ctr.id, snap)
-            cache.built(snap, state, op, inputs, result=rebuilt_note(key) if rebuild else None)
+        with one_at_a_time(key if cache.enabled and not rebuild else None):
+            found = None if rebuild else cache.current(key)
+            source = None if found or rebuild else fetch_step(ctr, cache, key)
+            snap = found or key
+            if found or source:
+                ctr.store.use_step(ctr.id, snap)
+                cache.hit(snap, source or "")
+                ctr.last_status = 0
+            else:
+                cache.miss(key, state, op, inputs, REBUILD_FROM_HERE if rebuild else "")
+                action()
+                snap = cache.random_id() if rebuild else key
+                ctr.store.freeze_step(ctr.id, snap)
+                kept = rebuilt_note(key) if rebuild else None
+                cache.built(snap, state, op, inputs, result=kept)
         finish_step(ctr, snap, note)
         publish_step(ctr, cache, snap, note)
 

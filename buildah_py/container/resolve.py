@@ -100,6 +100,9 @@ def pull(
     local_only = ref.startswith("containers-storage:")
     if not has_transport(ref) or local_only:
         if policy != "always" or local_only:
+            listed = _from_local_list(store, ref.removeprefix("containers-storage:"), options)
+            if listed is not None:
+                return listed
             try:
                 found = find_image(store, ref)
             except ImageNotFound:
@@ -107,8 +110,7 @@ def pull(
                     raise
             else:
                 if other_platform_ok:
-                    _warn_platform(store, found, ref, options.platform)
-                    return found
+                    return _lenient_local(store, found, ref, options, policy, local_only)
                 return _local_for(store, found, ref, options, policy == "never" or local_only)
         return _pull_short_or_qualified(store, ref, options)
     return pull_image(ref, store, options)
@@ -130,6 +132,55 @@ def _local_for(
         return _pull_short_or_qualified(store, ref, options)
     except (TransportError, ImageReferenceError) as err:
         raise ImageNotFound(ref, f"{why}, and pulling {wanted} failed: {err}") from err
+
+
+def _from_local_list(store: Store, ref: str, options: PullOptions) -> ImageRecord | None:
+    """The image for the wanted (else the host's) platform when `ref` names a manifest list in
+    the store, as buildah resolves ``FROM LIST``; None when it names no list."""
+    from buildah_py.manifests.lists import ManifestLists
+
+    lists = ManifestLists(store)
+    if ref.startswith("sha256:") or not lists.exists(ref):
+        return None
+    record = lists.get(ref)
+    wanted = options.platform or Platform.host()
+    for entry in record.manifests:
+        if entry.platform is not None and wanted.matches(entry.platform):
+            image_id = record.images.get(entry.digest)
+            if image_id:
+                try:
+                    return store.image(image_id)
+                except ImageNotFound:
+                    continue
+    have = ", ".join(str(e.platform) for e in record.manifests if e.platform) or "no platforms"
+    raise ImageNotFound(ref, f"the manifest list has no image for {wanted} (it has {have})")
+
+
+def _lenient_local(
+    store: Store, found: ImageRecord, ref: str, options: PullOptions, policy: str, local_only: bool
+) -> ImageRecord:
+    """A build's base of another platform than asked: the right one pulled when `ref` names a
+    registry and the policy allows it (a multi-platform build must not build arm64 on the
+    amd64 image it pulled a moment ago), else the local one with a warning."""
+    wanted = options.platform
+    have = None if wanted is None else _platform_of(store, found)
+    if wanted is None or have is None or wanted.matches(have):
+        return found
+    if policy != "never" and not local_only and _names_a_registry(ref):
+        try:
+            return _pull_short_or_qualified(store, ref, options)
+        except (TransportError, ImageReferenceError, RegistryError, AuthError) as err:
+            log.debug("pulling %s for %s failed: %s", ref, wanted, err)
+    _warn_platform(store, found, ref, wanted)
+    return found
+
+
+def _names_a_registry(ref: str) -> bool:
+    """Whether `ref` is qualified with a registry other than ``localhost`` (where images built
+    here are named): only then is a pull for another platform worth trying."""
+    if ref.startswith("sha256:") or not looks_qualified(ref):
+        return False
+    return ref.split("/", 1)[0] != "localhost"
 
 
 def _warn_platform(store: Store, found: ImageRecord, ref: str, wanted: Platform | None) -> None:

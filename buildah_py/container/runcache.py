@@ -64,30 +64,39 @@ def cached_run(
         key = cache.key(state, op, inputs) if cache.enabled else cache.random_id()
         rebuild = (no_cache or ctr.rebuilding) and cache.enabled
         looked = cache.enabled and not rebuild
-        found = _find(ctr.store, cache, key, check, capture) if looked else None
-        source = None
-        if found is None and looked and not capture:
-            source = steps.fetch_step(ctr, cache, key)  # the registry cache keeps status-0 steps
-            found = (key, RunResult((), 0, b"", b"")) if source else None
-        if found is not None:
-            snap, result = found
-            ctr.store.use_step(ctr.id, snap)
-            cache.hit(snap, source or "")
-            result = replace(result, argv=step.argv, cached=True)
-        else:
-            why = "" if not rebuild else steps.REBUILD_ONE if no_cache else steps.REBUILD_FROM_HERE
-            cache.miss(key, state, op, inputs, why)
-            result = execute()
-            if check:
-                raise_failure(result)  # a failure is never frozen: a retry runs the step again
-            snap = key
-            if rebuild:  # a fresh snapshot: the one under `key` may be in use elsewhere
-                snap = cache.random_id()
-            elif result.status != 0 and cache.enabled:
-                snap = cache.key(state, {**op, "status": result.status}, inputs)
-            ctr.store.freeze_step(ctr.id, snap)
-            kept = _note(result, key, capture) | (steps.rebuilt_note(key) if rebuild else {})
-            cache.built(snap, state, op, inputs, result=kept)
+        with steps.one_at_a_time(key if looked else None):
+            found = _find(ctr.store, cache, key, check, capture) if looked else None
+            source = None
+            if found is None and looked and not capture:
+                source = steps.fetch_step(
+                    ctr, cache, key
+                )  # the registry cache keeps status-0 steps
+                found = (key, RunResult((), 0, b"", b"")) if source else None
+            if found is not None:
+                snap, result = found
+                ctr.store.use_step(ctr.id, snap)
+                cache.hit(snap, source or "")
+                result = replace(result, argv=step.argv, cached=True)
+            else:
+                why = (
+                    ""
+                    if not rebuild
+                    else steps.REBUILD_ONE
+                    if no_cache
+                    else steps.REBUILD_FROM_HERE
+                )
+                cache.miss(key, state, op, inputs, why)
+                result = execute()
+                if check:
+                    raise_failure(result)  # a failure is never frozen: a retry runs the step again
+                snap = key
+                if rebuild:  # a fresh snapshot: the one under `key` may be in use elsewhere
+                    snap = cache.random_id()
+                elif result.status != 0 and cache.enabled:
+                    snap = cache.key(state, {**op, "status": result.status}, inputs)
+                ctr.store.freeze_step(ctr.id, snap)
+                kept = _note(result, key, capture) | (steps.rebuilt_note(key) if rebuild else {})
+                cache.built(snap, state, op, inputs, result=kept)
         ctr.last_status = result.status
         note = ctr.step_note or step.note
         steps.finish_step(ctr, snap, note)

@@ -96,6 +96,9 @@ class Build:
         self._failed = threading.Event()
         self._fetched_stages: set[int] = set()  # stages whose FROM image was pulled up front
         self._fetched_refs: set[str] = set()  # --from images pulled up front
+        #: stage -> the ID of its FROM image, chosen for the stage's platform up front (the
+        #: name alone may stand for another platform's image, or a manifest list)
+        self.resolved: dict[int, str] = {}
         self.context: BuildContextDir
         self.named: dict[str, Named] = {}  # --build-context
 
@@ -139,10 +142,11 @@ class Build:
                     self._registry(), opts["pull_policy"], platform=opts.get("platform")
                 )
                 try:
-                    pull(self.store, st.base, pulling, other_platform_ok=True)
+                    found = pull(self.store, st.base, pulling, other_platform_ok=True)
                 except (BuildahPyError, ValueError) as err:
                     raise at(self.filename, st.from_inst, f"FROM {st.base}: {err}") from None
                 self._fetched_stages.add(st.index)
+                self.resolved[st.index] = found.id
             for inst, ref in st.images:
                 if not any(c in ref for c in "/:@.") and not self._is_local(ref):
                     # a bare word is a stage name more often than a Docker Hub image
@@ -164,21 +168,30 @@ class Build:
         return self.options.registry or RegistryOptions()
 
     # --- the build ------------------------------------------------------------------
-    def run(self) -> Image:
+    def run(self, shared: tuple[BuildContextDir, dict[str, Named]] | None = None) -> Image:
+        """The build; `shared`: a context and named contexts opened already (one platform of a
+        multi-platform build), left open for the others."""
         opts = self.options
-        if opts.context == "-" and opts.dockerfile == "-":
+        if shared is None and opts.context == "-" and opts.dockerfile == "-":
             raise DockerfileError(
                 "the build context and the Dockerfile cannot both come from stdin"
             )
-        self.context = open_context(
-            opts.context,
-            opts.ignorefile,
-            stdin=_binary(opts.stdin) if opts.context == "-" else None,
-            limits=opts.fetch_limits,
+        self.context = (
+            shared[0]
+            if shared is not None
+            else open_context(
+                opts.context,
+                opts.ignorefile,
+                stdin=_binary(opts.stdin) if opts.context == "-" else None,
+                limits=opts.fetch_limits,
+            )
         )
         done = cancelled = False
         try:
-            self.named = open_named(opts.build_contexts, opts.fetch_limits)
+            if shared is not None:
+                self.named = shared[1]
+            else:
+                self.named = open_named(opts.build_contexts, opts.fetch_limits)
             path = find_dockerfile(self.context, opts.dockerfile)
             use_dockerfile_ignore(self.context, path, opts.ignorefile)
             if path is not None and path.endswith(".py"):
@@ -199,8 +212,9 @@ class Build:
                     ctr.rm()
             self.cache.flush()
             self.cache.close()
-            self.context.cleanup()
-            close_named(self.named)
+            if shared is None:
+                self.context.cleanup()
+                close_named(self.named)
 
     def _write_outputs(self, image: Image) -> None:
         """--output: the built image written out as well (a script's own Image too)."""
@@ -329,5 +343,12 @@ def _binary(stream: Any) -> Any:
 
 
 def build(options: BuildOptions, store: Store) -> Image:
-    """Build `options.context` with its Dockerfile (or Python build script); returns the image."""
+    """Build `options.context` with its Dockerfile (or Python build script); returns the image.
+    A build for several platforms makes several images: ``build_platforms`` returns them."""
+    from buildah_py.frontend.platforms import several
+
+    if several(options):
+        raise DockerfileError(
+            "several platforms make several images: use build_platforms(), which returns them"
+        )
     return Build(store, options).run()

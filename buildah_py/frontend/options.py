@@ -34,7 +34,14 @@ class BuildOptions:
     cache_ttl: float | None = None
     format: str = "oci"
     isolation: str | None = None
+    #: os/arch[/variant]; several, comma-separated, build one image each (build_platforms).
     platform: str | None = None
+    #: Every platform the base images are all offered for (a build per platform).
+    all_platforms: bool = False
+    #: The manifest list a multi-platform build's images go into (made when missing).
+    manifest: str | None = None
+    #: With several platforms: each platform's progress to the file PATH_os_arch (--logsplit).
+    log_split: str | None = None
     secrets: Sequence[str] = ()
     iidfile: str | None = None
     #: --output: the final stage also written as a directory, tar, oci or docker archive

@@ -135,7 +135,8 @@ class StageBuilder:
                 # The build resolved the image for its platform before the first step (a local
                 # image of another platform is used as it is), so it is not chosen again here.
                 plat = opts.pop("platform", None)
-                self.ctr = Container.from_image(st.base, store=b.store, cache=b.cache, **opts)
+                base = b.resolved.get(st.index, st.base)
+                self.ctr = Container.from_image(base, store=b.store, cache=b.cache, **opts)
                 default_path(self.ctr)
                 if plat is not None:
                     set_platform(self.ctr, plat)
