@@ -4,13 +4,16 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests import signalkids
 from tests.e2e.cliutil import Cli, context_with
+from tests.e2e.test_cancel import assert_nothing_left
 from tests.e2e_registry.support import one_error_line
 from tests.registry_fixtures import Registry
 
@@ -202,3 +205,18 @@ def test_build_platforms_from_python(cli: Cli, bases: str, tmp_path: Path) -> No
     assert [e.architecture for e in result.manifest.entries] == ["amd64", "arm64"]
     with pytest.raises(Exception, match="use build_platforms"):
         build(opts, store)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_multi_platform_build_is_cancelled_whole(
+    cli: Cli, bases: str, tmp_path: Path, sig: int
+) -> None:
+    ctx = context_with(tmp_path, f"FROM {bases}\nRUN echo started-$(uname -m); sleep 30\n")
+    argv = [sys.executable, "-m", "buildah_py.cli.main", "build", "--platform", TWO]
+    proc = signalkids.start([*argv, "--manifest", "localhost/cancelled", ctx], env=cli.env)
+    signalkids.wait_for(proc, "started-x86_64", "started-aarch64")  # both platforms running
+    code, _, err, took = signalkids.signal_and_wait(proc, sig)
+    assert code == 128 + sig and err.strip().splitlines()[-1] == "Error: interrupted", err
+    assert "Traceback" not in err and took < 15
+    assert_nothing_left(cli)
+    assert cli("manifest", "exists", "localhost/cancelled", check=False).returncode == 1
