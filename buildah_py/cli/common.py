@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import shlex
 import signal
 import sys
 from collections.abc import Callable
@@ -87,14 +88,59 @@ def print_json(data: Any) -> None:
 
 
 def pick_field(data: object, fmt: str) -> str:
-    """One field of `data` by a Go-template-like path (``{{.Config.Cmd}}`` or ``.Config.Cmd``)."""
-    path = fmt.strip().removeprefix("{{").removesuffix("}}").strip().lstrip(".")
+    """`fmt` filled from `data` as buildah's Go templates are: ``{{.Config.Cmd}}`` (or the bare
+    ``.Config.Cmd``), several ``{{...}}`` with text between, ``{{index .Labels "k"}}`` and
+    ``{{json .X}}``. Go's field names (``.OCIv1.Architecture``) match the JSON keys
+    (``architecture``) case-insensitively and without underscores (``DiffIDs``/``diff_ids``)."""
+    if "{{" not in fmt:
+        return _render(_action(data, fmt.strip(), fmt))
+    out, rest = [], fmt
+    while "{{" in rest:
+        before, _, tail = rest.partition("{{")
+        action, found, rest = tail.partition("}}")
+        if not found:
+            raise ValueError(f"--format {fmt!r}: unclosed {{{{")
+        out.append(before + _render(_action(data, action.strip().strip("-").strip(), fmt)))
+    return "".join(out) + rest
+
+
+def _action(data: object, action: str, fmt: str) -> object:
+    words = shlex.split(action) if action else []
+    if len(words) >= 2 and words[0] == "json":
+        return json.dumps(_path(data, words[1], fmt))
+    if len(words) >= 3 and words[0] == "index":
+        cur = _path(data, words[1], fmt)
+        for key in words[2:]:
+            if isinstance(cur, dict) and key in cur:
+                cur = cur[key]
+            elif isinstance(cur, list) and key.isdigit() and int(key) < len(cur):
+                cur = cur[int(key)]
+            else:
+                return ""  # Go's index of a missing map key: the zero value
+        return cur
+    if len(words) == 1:
+        return _path(data, words[0], fmt)
+    raise ValueError(f"--format {fmt!r}: {action!r} is not supported (use .Field, index, json)")
+
+
+def _path(data: object, path: str, fmt: str) -> object:
     cur = data
-    for part in [p for p in path.split(".") if p]:
-        if not isinstance(cur, dict) or part not in cur:
+    for part in [p for p in path.lstrip(".").split(".") if p]:
+        if not isinstance(cur, dict):
             raise ValueError(f"--format {fmt!r}: no field {part!r}")
-        cur = cur[part]
-    return cur if isinstance(cur, str) else json.dumps(cur)
+        if part in cur:
+            cur = cur[part]
+            continue
+        want = part.lower().replace("_", "")
+        keys = [k for k in cur if str(k).lower().replace("_", "") == want]
+        if len(keys) != 1:
+            raise ValueError(f"--format {fmt!r}: no field {part!r}")
+        cur = cur[keys[0]]
+    return cur
+
+
+def _render(value: object) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
 
 
 def parse_bool(value: str | bool | None) -> bool | None:

@@ -36,6 +36,8 @@ ALLOWED: tuple[Allowed, ...] = (
         theirs=r"/bin/sh -c #\(nop\) (COPY|ADD) ((file|dir|multi):)?[0-9a-f]{64} in .*",
     ),
     Allowed("*", "config.Labels.io.buildah.version", "identity-label"),
+    # test_platforms_buildah.py: the builder stage's machine in the arm64 image
+    Allowed("*", "platforms:/builder-arch", "buildplatform-stage", theirs="aarch64"),
     *_each("workdir", "/a/b/c /last /last/unused", "workdir-created"),
     *_each("env-arg", "/w /w/fallback", "workdir-created"),
     *_each("scratch", "/w", "workdir-created"),
