@@ -308,15 +308,17 @@ def _offered(base: str, store: Store, registry: RegistryOptions | None) -> list[
     single = DockerfileError(
         f"--all-platforms: base image {base} is a single image, not a manifest list"
     )
+    remote_name = looks_qualified(base) and base.split("/", 1)[0] != "localhost"
     if lists.exists(base):
         found = [_normal(e.platform) for e in lists.get(base).manifests if e.platform]
     else:
-        try:
-            find_image(store, base)
-        except ImageNotFound:
-            pass
-        else:
-            raise single
+        if not remote_name:  # a name built here: the local image, if any, is all there is
+            try:
+                find_image(store, base)
+            except ImageNotFound:
+                pass
+            else:
+                raise single
         ref = base if looks_qualified(base) else f"docker.io/{base}"
         try:
             remote = _remote_platforms(f"docker://{ref}", store, user_registry_options(registry))

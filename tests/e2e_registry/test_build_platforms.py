@@ -100,6 +100,10 @@ def test_bases_pulled_from_a_registry_per_platform(
     other_cli("build", INSECURE, "--platform", "linux/arm64,linux/amd64", "-t", "two", ctx)
     assert _file(other_cli, "localhost/two", "/arch", "linux/arm64") == "aarch64"
     assert _file(other_cli, "localhost/two", "/arch", "linux/amd64") == "x86_64"
+    # --all-platforms reads the registry's index
+    other_cli("build", INSECURE, "--all-platforms", "--manifest", "localhost/all", ctx)
+    index = json.loads(other_cli.out("manifest", "inspect", "localhost/all"))
+    assert [m["platform"]["architecture"] for m in index["manifests"]] == ["amd64", "arm64"]
 
 
 BUILDER = """\
