@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from buildah_py.errors import RunError
+from buildah_py.errors import EmulationUnavailable
 from buildah_py.linux import resolve as paths
 from buildah_py.oci.descriptor import Platform
 
@@ -166,17 +166,12 @@ def native_architectures(host: Platform) -> tuple[str, ...]:
     return (host.architecture, *_NATIVE_TOO.get(host.architecture, ()))
 
 
-class EmulationUnavailable(RunError):
-    """A step's container is of an architecture this host neither runs nor emulates."""
-
-    def __init__(self, platform: Platform, entry: str, why: str, fix: str) -> None:
-        super().__init__(
-            f"cannot run {platform} programs on this {Platform.host()} host without qemu-user "
-            f"emulation (Debian package {PACKAGE}): {why}; {fix}"
-        )
-        self.platform = platform
-        self.entry = entry
-        self.package = PACKAGE
+def _refuse(platform: Platform, entry: str, why: str, fix: str) -> EmulationUnavailable:
+    msg = (
+        f"cannot run {platform} programs on this {Platform.host()} host without qemu-user "
+        f"emulation (Debian package {PACKAGE}): {why}; {fix}"
+    )
+    return EmulationUnavailable(msg, str(platform), entry, PACKAGE)
 
 
 def _register_hint(entry: str, conf_dir: Path) -> str:
@@ -198,7 +193,7 @@ def require_platform(
     host: Platform | None = None,
     conf_dir: Path = BINFMT_CONF_DIR,
 ) -> None:
-    """EmulationUnavailable when this host can run no binary of `platform` in `rootfs`: a
+    """EmulationUnavailable (a RunError) when this host can run no binary of `platform` in `rootfs`: a
     foreign architecture with no enabled binfmt_misc entry, or one without the fix-binary
     flag whose interpreter `rootfs` lacks. The host's own architecture always passes."""
     arch = platform.architecture
@@ -212,21 +207,19 @@ def require_platform(
     if not fmt.mounted:
         why = f"binfmt_misc is not mounted at {BINFMT_DIR}, so {what} is missing"
         mount = f"mount -t binfmt_misc binfmt_misc {BINFMT_DIR}"
-        raise EmulationUnavailable(
-            platform, entry, why, f"{_register_hint(entry, conf_dir)} after: {mount}"
-        )
+        raise _refuse(platform, entry, why, f"{_register_hint(entry, conf_dir)} after: {mount}")
     if not fmt.enabled:
-        why = f"binfmt_misc is disabled ({BINFMT_DIR}/status)"
-        raise EmulationUnavailable(platform, entry, why, f"as root: echo 1 > {BINFMT_DIR}/status")
+        why = f"binfmt_misc is disabled ({BINFMT_DIR}/status), so {what} is not used"
+        raise _refuse(platform, entry, why, f"as root: echo 1 > {BINFMT_DIR}/status")
     found = fmt.for_architecture(arch)
     if not found:
         why = f"{what} is not registered"
-        raise EmulationUnavailable(platform, entry, why, _register_hint(entry, conf_dir))
+        raise _refuse(platform, entry, why, _register_hint(entry, conf_dir))
     usable = [e for e in found if e.enabled]
     if not usable:
         name = found[0].name
         why = f"the binfmt_misc entry {name} is disabled"
-        raise EmulationUnavailable(platform, name, why, f"as root: echo 1 > {BINFMT_DIR}/{name}")
+        raise _refuse(platform, name, why, f"as root: echo 1 > {BINFMT_DIR}/{name}")
     if any(e.fix_binary for e in usable):
         return
     first = usable[0]
@@ -240,4 +233,4 @@ def require_platform(
         f"register it again with flags F, as Debian's {PACKAGE} does "
         f"(as root: echo -1 > {BINFMT_DIR}/{first.name}, then `make system-deps`)"
     )
-    raise EmulationUnavailable(platform, first.name, why, fix)
+    raise _refuse(platform, first.name, why, fix)

@@ -6,12 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from buildah_py.errors import RunError
+from buildah_py.errors import EmulationUnavailable, RunError
 from buildah_py.isolation.emulation import (
     BINFMT_CONF_DIR,
     Binfmt,
     BinfmtEntry,
-    EmulationUnavailable,
     parse_entry,
     require_platform,
 )
@@ -64,8 +63,11 @@ def _entry(name: str = "qemu-aarch64", enabled: bool = True, flags: str = "POF")
 def _fails(binfmt: Binfmt, rootfs: Path, platform: Platform = ARM64) -> str:
     with pytest.raises(EmulationUnavailable) as info:
         require_platform(platform, rootfs, binfmt=binfmt, host=AMD64)
-    assert isinstance(info.value, RunError) and "\n" not in str(info.value)
-    return str(info.value)
+    err = info.value
+    assert isinstance(err, RunError) and "\n" not in str(err)
+    assert (err.platform, err.package) == (str(platform), "qemu-user-static")
+    assert err.entry in str(err)
+    return str(err)
 
 
 def test_proc_entry_parsed() -> None:
