@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -26,12 +27,9 @@ def arm64(cli: Cli, busybox_arm64_tar: Path) -> str:
     return ARM64_IMAGE
 
 
-@pytest.fixture
-def ppc64le_off() -> Iterator[None]:
-    """qemu-ppc64le disabled (and only it) for the test; enabled again afterwards."""
-    entry = BINFMT_DIR / "qemu-ppc64le"
-    if not entry.exists():
-        pytest.skip(f"{entry} is not registered: run `make system-deps` as root")
+@contextmanager
+def _disabled(entry: Path) -> Iterator[None]:
+    """The binfmt_misc `entry` (and only it) disabled meanwhile; enabled again afterwards."""
     was = entry.read_text().splitlines()[0]
     entry.write_text("0")
     try:
@@ -39,6 +37,16 @@ def ppc64le_off() -> Iterator[None]:
     finally:
         if was == "enabled":
             entry.write_text("1")
+
+
+@pytest.fixture
+def ppc64le_off() -> Iterator[None]:
+    """qemu-ppc64le disabled for the test."""
+    entry = BINFMT_DIR / "qemu-ppc64le"
+    if not entry.exists():
+        pytest.skip(f"{entry} is not registered: run `make system-deps` as root")
+    with _disabled(entry):
+        yield
 
 
 def _image_file(cli: Cli, image: str, path: str) -> str:
@@ -117,3 +125,18 @@ def test_api_run_without_emulation_raises(
             ctr.run(["uname", "-m"])
         assert (info.value.platform, info.value.entry) == ("linux/ppc64le", "qemu-ppc64le")
     assert store.containers() == []
+
+
+def test_cached_foreign_step_needs_no_emulation(
+    cli: Cli, busybox_tar: Path, tmp_path: Path
+) -> None:
+    entry = BINFMT_DIR / "qemu-ppc64le"
+    if not entry.exists():
+        pytest.skip(f"{entry} is not registered: run `make system-deps` as root")
+    cli("import", "--arch", "ppc64le", str(busybox_tar), "localhost/ppc", "--timestamp", "0")
+    ctx = context_with(tmp_path, "FROM localhost/ppc\nRUN echo built > /f\n")
+    cli("build", "-q", "--layers", "-t", "localhost/one", ctx)  # amd64 binaries: run natively
+    with _disabled(entry):
+        proc = cli("build", "--layers", "-t", "localhost/two", ctx)
+    assert "--> Using cache" in proc.stderr
+    assert _image_file(cli, "localhost/two", "/f") == "built"
