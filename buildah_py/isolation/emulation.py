@@ -10,7 +10,10 @@ Debian's ``qemu-user-static`` ships the entries in /usr/lib/binfmt.d with ``F`` 
 
 from __future__ import annotations
 
+import errno
 import os
+import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -192,22 +195,30 @@ def require_platform(
     binfmt: Binfmt | None = None,
     host: Platform | None = None,
     conf_dir: Path = BINFMT_CONF_DIR,
+    probe: Callable[[str], bool | None] | None = None,
 ) -> None:
-    """EmulationUnavailable (a RunError) when this host can run no binary of `platform` in `rootfs`: a
-    foreign architecture with no enabled binfmt_misc entry, or one without the fix-binary
-    flag whose interpreter `rootfs` lacks. The host's own architecture always passes."""
+    """EmulationUnavailable (a RunError) when this host can run no binary of `platform` in
+    `rootfs`: a foreign architecture with no enabled binfmt_misc entry, or one without the
+    fix-binary flag whose interpreter `rootfs` lacks. The host's own architecture always
+    passes. Where binfmt_misc is not mounted, `probe` (default `kernel_runs`) asks the kernel."""
     arch = platform.architecture
     if platform.os not in ("", "linux") or not arch:
         return
     if arch in native_architectures(host or Platform.host()):
         return
-    entry = f"qemu-{QEMU_NAMES.get(arch, arch)}"
+    entry = entry_name(arch)
     what = f"the binfmt_misc entry {entry}"
     fmt = binfmt or Binfmt.read()
+    probe = probe or kernel_runs
     if not fmt.mounted:
-        why = f"binfmt_misc is not mounted at {BINFMT_DIR}, so {what} is missing"
-        mount = f"mount -t binfmt_misc binfmt_misc {BINFMT_DIR}"
-        raise _refuse(platform, entry, why, f"{_register_hint(entry, conf_dir)} after: {mount}")
+        # As in most containers; the host's entries apply all the same, so ask the kernel.
+        if probe(arch) is not False:
+            return
+        why = (
+            f"the kernel runs no {arch} program, so {what} is missing on the host "
+            f"({BINFMT_DIR} is not mounted here to show its entries)"
+        )
+        raise _refuse(platform, entry, why, f"on the host, {_register_hint(entry, conf_dir)}")
     if not fmt.enabled:
         why = f"binfmt_misc is disabled ({BINFMT_DIR}/status), so {what} is not used"
         raise _refuse(platform, entry, why, f"as root: echo 1 > {BINFMT_DIR}/status")
@@ -234,3 +245,45 @@ def require_platform(
         f"(as root: echo -1 > {BINFMT_DIR}/{first.name}, then `make system-deps`)"
     )
     raise _refuse(platform, first.name, why, fix)
+
+
+def entry_name(arch: str) -> str:
+    """The binfmt_misc entry Debian's qemu-user-static registers for `arch`."""
+    return f"qemu-{QEMU_NAMES.get(arch, arch)}"
+
+
+def elf_header(arch: str) -> bytes | None:
+    """A bare ELF header of `arch` (no program to load): what binfmt_misc matches entries on."""
+    for (machine, cls, data), name in _ELF_ARCH.items():
+        if name == arch:
+            order: Literal["little", "big"] = "little" if data == 1 else "big"
+            head = b"\x7fELF" + bytes([cls, data, 1]) + bytes(9)
+            head += (2).to_bytes(2, order) + machine.to_bytes(2, order) + (1).to_bytes(4, order)
+            return head.ljust(64, b"\0")
+    return None
+
+
+def kernel_runs(arch: str) -> bool | None:
+    """Whether the kernel hands `arch`'s ELF binaries to some handler, told by executing a bare
+    header of that architecture from memory: ENOEXEC means none does; an interpreter that
+    starts (and fails on the empty program) means one does. None: it cannot be told."""
+    head = elf_header(arch)
+    if head is None:
+        return None
+    try:
+        fd = os.memfd_create("buildah-py-probe", 0)
+    except OSError:
+        return None
+    try:
+        os.write(fd, head)
+        os.fchmod(fd, 0o755)
+        subprocess.run(
+            [f"/proc/self/fd/{fd}"], pass_fds=(fd,), capture_output=True, timeout=30, check=False
+        )
+        return True
+    except OSError as err:
+        return False if err.errno == errno.ENOEXEC else None
+    except subprocess.TimeoutExpired:
+        return True
+    finally:
+        os.close(fd)

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -140,3 +142,28 @@ def test_cached_foreign_step_needs_no_emulation(
         proc = cli("build", "--layers", "-t", "localhost/two", ctx)
     assert "--> Using cache" in proc.stderr
     assert _image_file(cli, "localhost/two", "/f") == "built"
+
+
+def _unmounted_binfmt(cli: Cli, *args: str) -> subprocess.CompletedProcess[str]:
+    """`buildah-py ARGS` in a mount namespace without binfmt_misc, as in most containers."""
+    script = f'umount {BINFMT_DIR} && exec "$@"'
+    argv = ["unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh"]
+    argv += [sys.executable, "-m", "buildah_py.cli.main", *args]
+    return subprocess.run(argv, env=cli.env, capture_output=True, text=True, timeout=120)
+
+
+def test_without_binfmt_misc_mounted_the_kernel_is_asked(
+    cli: Cli, arm64: str, busybox_tar: Path, ppc64le_off: None
+) -> None:
+    ctr = cli.out("from", arm64)
+    proc = _unmounted_binfmt(cli, "run", ctr, "--", "uname", "-m")
+    assert (proc.returncode, proc.stdout.strip()) == (0, "aarch64"), proc.stderr
+    cli("import", "--arch", "ppc64le", str(busybox_tar), "localhost/ppc", "--timestamp", "0")
+    ppc = cli.out("from", "localhost/ppc")
+    proc = _unmounted_binfmt(cli, "run", ppc, "--", "uname", "-m")
+    assert proc.returncode == 125 and proc.stdout == ""
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert "the kernel runs no ppc64le program" in lines[0] and "qemu-user-static" in lines[0]
+    assert "qemu-ppc64le is missing on the host" in lines[0]
+    cli("rm", ctr, ppc)

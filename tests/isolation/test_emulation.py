@@ -11,6 +11,8 @@ from buildah_py.isolation.emulation import (
     BINFMT_CONF_DIR,
     Binfmt,
     BinfmtEntry,
+    elf_header,
+    kernel_runs,
     parse_entry,
     require_platform,
 )
@@ -110,10 +112,29 @@ def test_missing_entry_names_package_entry_and_command(tmp_path: Path) -> None:
     assert "make system-deps" in msg and "/proc/sys/fs/binfmt_misc/register" in msg
 
 
-def test_unmounted_disabled_and_off_say_which(tmp_path: Path) -> None:
-    msg = _fails(Binfmt(False, False, ()), tmp_path)
-    assert "binfmt_misc is not mounted" in msg and "qemu-aarch64" in msg
-    assert "mount -t binfmt_misc" in msg
+def test_unmounted_asks_the_kernel(tmp_path: Path) -> None:
+    # Not mounted (as in most containers): the host's entries still apply, so the kernel is asked.
+    unmounted = Binfmt(False, False, ())
+    for answer in (True, None):  # it runs, or it cannot be told: the step is tried
+        require_platform(ARM64, tmp_path, binfmt=unmounted, host=AMD64, probe=lambda a, x=answer: x)
+    with pytest.raises(EmulationUnavailable) as info:
+        require_platform(ARM64, tmp_path, binfmt=unmounted, host=AMD64, probe=lambda a: False)
+    msg = str(info.value)
+    assert "the kernel runs no arm64 program" in msg and "qemu-user-static" in msg
+    assert "binfmt_misc entry qemu-aarch64 is missing on the host" in msg
+
+
+def test_kernel_probe_matches_the_registered_entries() -> None:
+    fmt = Binfmt.read()
+    if not fmt.mounted:
+        pytest.skip("binfmt_misc is not mounted here")
+    for arch in ("arm64", "ppc64le", "s390x"):
+        entries = [e for e in fmt.for_architecture(arch) if e.enabled]
+        assert kernel_runs(arch) is bool(entries and fmt.enabled), arch
+    assert elf_header("wasm") is None and kernel_runs("wasm") is None
+
+
+def test_disabled_and_off_say_which(tmp_path: Path) -> None:
     msg = _fails(Binfmt(True, False, (_entry(),)), tmp_path)
     assert "binfmt_misc is disabled" in msg and "echo 1 > /proc/sys/fs/binfmt_misc/status" in msg
     msg = _fails(Binfmt(True, True, (_entry(enabled=False),)), tmp_path)
