@@ -14,7 +14,7 @@ from typing import Any
 
 from buildah_py.defaults import auth_file_choice, real_uid, runroot_choice
 from buildah_py.errors import BuildahPyError
-from buildah_py.isolation.emulation import Binfmt
+from buildah_py.isolation.emulation import Binfmt, emulated_platforms
 from buildah_py.linux.flags import CLONE_NEWUSER
 from buildah_py.linux.namespaces import id_map
 from buildah_py.linux.syscalls import unshare
@@ -175,7 +175,8 @@ def paths(runroot: str | None) -> dict[str, Any]:
 
 def emulation() -> dict[str, Any]:
     """The foreign platforms RUN steps can use through qemu-user (podman's
-    ``emulatedArchitectures``), and the binfmt_misc entries behind them."""
+    ``emulatedArchitectures``), and the binfmt_misc entries behind them (where binfmt_misc is
+    not mounted, as in most containers, the kernel is asked about each architecture)."""
     fmt = Binfmt.read()
     entries = [
         {
@@ -189,7 +190,7 @@ def emulation() -> dict[str, Any]:
         if e.architecture
     ]
     return {
-        "emulatedArchitectures": [str(p) for p in fmt.emulated()],
+        "emulatedArchitectures": [str(p) for p in emulated_platforms(fmt)],
         "binfmt_misc": {"mounted": fmt.mounted, "enabled": fmt.enabled, "entries": entries},
     }
 

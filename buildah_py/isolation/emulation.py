@@ -287,3 +287,15 @@ def kernel_runs(arch: str) -> bool | None:
         return True
     finally:
         os.close(fd)
+
+
+def emulated_platforms(
+    binfmt: Binfmt | None = None, host: Platform | None = None
+) -> list[Platform]:
+    """The foreign platforms RUN steps can use: from the binfmt_misc entries, or where
+    binfmt_misc is not mounted, from asking the kernel about each architecture."""
+    fmt = binfmt or Binfmt.read()
+    if fmt.mounted:
+        return fmt.emulated(host)
+    native = native_architectures(host or Platform.host())
+    return [Platform("linux", a) for a in sorted(QEMU_NAMES) if a not in native and kernel_runs(a)]
