@@ -128,7 +128,7 @@ def test_kernel_probe_matches_the_registered_entries() -> None:
     fmt = Binfmt.read()
     if not fmt.mounted:
         pytest.skip("binfmt_misc is not mounted here")
-    for arch in ("arm64", "ppc64le", "s390x"):
+    for arch in ("arm64", "s390x"):  # not ppc64le: tests/e2e/test_emulation.py turns it off
         entries = [e for e in fmt.for_architecture(arch) if e.enabled]
         assert kernel_runs(arch) is bool(entries and fmt.enabled), arch
     assert elf_header("wasm") is None and kernel_runs("wasm") is None
