@@ -14,7 +14,8 @@ from typing import Any
 
 from buildah_py.defaults import auth_file_choice, real_uid, runroot_choice
 from buildah_py.errors import BuildahPyError
-from buildah_py.isolation.emulation import Binfmt, emulated_platforms
+from buildah_py.isolation.binfmt import Binfmt
+from buildah_py.isolation.emulation import emulated_platforms
 from buildah_py.linux.flags import CLONE_NEWUSER
 from buildah_py.linux.namespaces import id_map
 from buildah_py.linux.syscalls import unshare

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from buildah_py import Container, EmulationUnavailable
-from buildah_py.isolation.emulation import BINFMT_DIR, Binfmt
+from buildah_py.isolation.binfmt import BINFMT_DIR, Binfmt
 from buildah_py.storage import Store
 from tests.e2e.cliutil import Cli, context_with
 

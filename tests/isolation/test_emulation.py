@@ -7,15 +7,8 @@ from pathlib import Path
 import pytest
 
 from buildah_py.errors import EmulationUnavailable, RunError
-from buildah_py.isolation.emulation import (
-    BINFMT_CONF_DIR,
-    Binfmt,
-    BinfmtEntry,
-    elf_header,
-    kernel_runs,
-    parse_entry,
-    require_platform,
-)
+from buildah_py.isolation.binfmt import Binfmt, BinfmtEntry, elf_header, kernel_runs, parse_entry
+from buildah_py.isolation.emulation import BINFMT_CONF_DIR, require_platform
 from buildah_py.oci.descriptor import Platform
 
 AMD64 = Platform("linux", "amd64")

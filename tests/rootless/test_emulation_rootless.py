@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from buildah_py.isolation.emulation import BINFMT_DIR, Binfmt
+from buildah_py.isolation.binfmt import BINFMT_DIR, Binfmt
 
 from .conftest import RootlessCli, User
 
