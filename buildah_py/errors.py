@@ -134,6 +134,18 @@ class IsolationUnavailable(RunError):
     """The host lacks what an isolation mode needs (namespaces, a runtime, ...)."""
 
 
+class EmulationUnavailable(RunError):
+    """A step's container is of an architecture this host neither runs nor emulates through
+    qemu-user: `platform` (``os/arch``), the binfmt_misc `entry` missing or unusable, and the
+    Debian `package` that provides it."""
+
+    def __init__(self, message: str, platform: str, entry: str, package: str) -> None:
+        super().__init__(message)
+        self.platform = platform
+        self.entry = entry
+        self.package = package
+
+
 class ExecutableNotFound(RunError):
     """The step's program is not in the rootfs (the container API makes it status 127)."""
 

@@ -14,6 +14,8 @@ from typing import Any
 
 from buildah_py.defaults import auth_file_choice, real_uid, runroot_choice
 from buildah_py.errors import BuildahPyError
+from buildah_py.isolation.binfmt import Binfmt
+from buildah_py.isolation.emulation import emulated_platforms
 from buildah_py.linux.flags import CLONE_NEWUSER
 from buildah_py.linux.namespaces import id_map
 from buildah_py.linux.syscalls import unshare
@@ -172,6 +174,28 @@ def paths(runroot: str | None) -> dict[str, Any]:
     return {"auth_file": auth, "runroot": run}
 
 
+def emulation() -> dict[str, Any]:
+    """The foreign platforms RUN steps can use through qemu-user (podman's
+    ``emulatedArchitectures``), and the binfmt_misc entries behind them (where binfmt_misc is
+    not mounted, as in most containers, the kernel is asked about each architecture)."""
+    fmt = Binfmt.read()
+    entries = [
+        {
+            "name": e.name,
+            "architecture": e.architecture,
+            "enabled": e.enabled,
+            "fix_binary": e.fix_binary,
+            "interpreter": e.interpreter,
+        }
+        for e in fmt.entries
+        if e.architecture
+    ]
+    return {
+        "emulatedArchitectures": [str(p) for p in emulated_platforms(fmt)],
+        "binfmt_misc": {"mounted": fmt.mounted, "enabled": fmt.enabled, "entries": entries},
+    }
+
+
 def host_allows(store_info: dict[str, Any] | None, runroot: str | None) -> dict[str, Any]:
     """Everything above, under the keys `info` prints them."""
     return {
@@ -182,4 +206,5 @@ def host_allows(store_info: dict[str, Any] | None, runroot: str | None) -> dict[
         "cgroup": cgroup(),
         "runtimes": runtimes(),
         "paths": paths(runroot),
+        **emulation(),
     }

@@ -268,6 +268,9 @@ def pull_cmd(
 )
 @click.option("--timestamp", type=int)
 @click.option("--iidfile")
+@click.option("--arch", help="The image's architecture (default: the host's), e.g. arm64.")
+@click.option("--os", "os_", help="The image's OS (default: linux).")
+@click.option("--variant", help="The image's architecture variant, e.g. v7.")
 @click.argument("tarball")
 @click.argument("name", required=False)
 @pass_globals
@@ -278,6 +281,9 @@ def import_cmd(
     change: tuple[str, ...],
     timestamp: int | None,
     iidfile: str | None,
+    arch: str | None,
+    os_: str | None,
+    variant: str | None,
     tarball: str,
     name: str | None,
 ) -> None:
@@ -285,11 +291,15 @@ def import_cmd(
     from buildah_py.cli.changes import change_settings
     from buildah_py.container.importing import import_tarball
 
+    settings = change_settings(change)
+    for key, value in (("arch", arch), ("os", os_), ("variant", variant)):
+        if value is not None:
+            settings[key] = value
     img = import_tarball(
         g.store(),
         tarball,
         name,
-        settings=change_settings(change),
+        settings=settings,
         format=fmt,
         timestamp=timestamp,
         iidfile=iidfile,

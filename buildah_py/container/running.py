@@ -23,6 +23,7 @@ from buildah_py.defaults import (
 )
 from buildah_py.errors import ContainerError, ExecutableNotFound
 from buildah_py.isolation import run as isolated_run
+from buildah_py.isolation.emulation import require_platform
 from buildah_py.isolation.honour import check_options
 from buildah_py.isolation.runopts import RunOptions
 from buildah_py.isolation.spec import RunSpec
@@ -177,6 +178,8 @@ def _execute(ctr: Container, step: RunStep, out: StepOutput) -> int:
     store = ctr.store
     rootfs = ctr.mount()
     try:
+        # A foreign architecture runs through qemu-user: refuse the step when it cannot.
+        require_platform(ctr.image_config.platform, rootfs)
         agents, environ = ssh_agents(step.ssh), secret_environment()
         with materialize(store, step.mounts, step.secrets, agents, environ) as made:
             spec = RunSpec(

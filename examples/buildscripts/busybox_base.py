@@ -50,11 +50,15 @@ def _entry(
     tar.addfile(info, io.BytesIO(data) if kind == tarfile.REGTYPE else None)
 
 
-def write_rootfs_tar(out_path: str, busybox: str | None = None) -> None:
-    """A deterministic busybox root filesystem tarball at `out_path`."""
+def write_rootfs_tar(
+    out_path: str, busybox: str | None = None, applets_from: str | None = None
+) -> None:
+    """A deterministic busybox root filesystem tarball at `out_path`. `applets_from`: the
+    busybox whose ``--list-full`` names the applet links (default: `busybox` itself), so a
+    busybox of another architecture needs no emulation to be packed."""
     busybox = busybox or find_busybox()
     applets = subprocess.run(
-        [busybox, "--list-full"], check=True, capture_output=True, text=True
+        [applets_from or busybox, "--list-full"], check=True, capture_output=True, text=True
     ).stdout.split()
     with open(busybox, "rb") as f:
         binary = f.read()
