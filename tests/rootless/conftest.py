@@ -3,12 +3,13 @@
 The user is created for the session (`add_user`, a `name:200000:65536` line in /etc/subuid
 and /etc/subgid) and removed afterwards. Directories on the way to the interpreter and the
 repository that the user cannot enter get o+x for the session, and /dev/net/tun the usual
-0666 (some hosts make it 0600); all are restored after.
+0666 (some hosts make it 0600); all are restored after the last test worker using them ends.
 """
 
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import secrets
 import shutil
@@ -18,6 +19,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -97,20 +99,12 @@ def user() -> Iterator[User]:
         pytest.fail("the rootless tests create a user: run them as root")
     name = f"buildtest-{secrets.token_hex(4)}"
     add_user(name)
-    changed: list[tuple[Path, int]] = []
     work = Path(tempfile.mkdtemp(prefix="buildah-py-rootless-", dir="/tmp"))
+    opened = False
     try:
         set_range(name, RANGE)
-        for path in {*_ancestors(Path(sys.executable).resolve().parent), *_ancestors(REPO)}:
-            mode = path.stat().st_mode
-            if not mode & stat.S_IXOTH:
-                changed.append((path, mode))
-                path.chmod(mode | stat.S_IXOTH)
-        # slirp4netns opens /dev/net/tun as the user; distributions make it 0666.
-        mode = TUN.stat().st_mode
-        if stat.S_IMODE(mode) != 0o666:
-            changed.append((TUN, mode))
-            TUN.chmod(0o666)
+        _open_paths()
+        opened = True
         os.chown(work, *_ids(name))
         home = Path(f"/home/{name}")
         u = User(name, home, work)
@@ -118,10 +112,69 @@ def user() -> Iterator[User]:
         assert probe.returncode == 0, f"the test user cannot import buildah_py: {probe.stderr}"
         yield u
     finally:
-        for path, mode in changed:
-            path.chmod(stat.S_IMODE(mode))
+        if opened:
+            _close_paths()
         shutil.rmtree(work, ignore_errors=True)
         remove_user(name)
+
+
+#: Which sessions (test workers) hold the opened paths, and their modes before: the last one
+#: to finish restores them, so one worker never closes a path another is still using.
+_OPENED = Path("/tmp/buildah-py-rootless-opened.json")
+
+
+def _open_paths() -> None:
+    with _locked_state() as state:
+        users = state.setdefault("users", [])
+        assert isinstance(users, list)
+        # modes recorded by a live session, or left by a killed one, are the ones to restore
+        changed: dict[str, int] = dict(state.get("modes", {}))  # type: ignore[call-overload]
+        for path in {*_ancestors(Path(sys.executable).resolve().parent), *_ancestors(REPO)}:
+            mode = path.stat().st_mode
+            if not mode & stat.S_IXOTH:
+                changed.setdefault(str(path), stat.S_IMODE(mode))
+                path.chmod(mode | stat.S_IXOTH)
+        # slirp4netns opens /dev/net/tun as the user; distributions make it 0666.
+        mode = stat.S_IMODE(TUN.stat().st_mode)
+        if mode != 0o666:
+            changed.setdefault(str(TUN), mode)
+            TUN.chmod(0o666)
+        state["modes"] = changed
+        users.append(os.getpid())
+
+
+def _close_paths() -> None:
+    with _locked_state() as state:
+        users = [u for u in state.get("users", []) if u != os.getpid()]  # type: ignore[attr-defined]
+        state["users"] = users
+        if not users:
+            for path, mode in dict(state.get("modes", {})).items():  # type: ignore[call-overload]
+                Path(path).chmod(mode)
+            state["modes"] = {}
+
+
+@contextmanager
+def _locked_state() -> Iterator[dict[str, object]]:
+    with open(str(_OPENED) + ".lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            state = json.loads(_OPENED.read_text()) if _OPENED.exists() else {}
+        except ValueError:
+            state = {}
+        # a worker killed before its end leaves its PID: it no longer holds the paths open
+        state["users"] = [u for u in state.get("users", []) if _alive(u)]
+        yield state
+        _OPENED.write_text(json.dumps(state))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _retry(argv: list[str]) -> None:
