@@ -103,6 +103,16 @@ class Build:
         self.named: dict[str, Named] = {}  # --build-context
 
     # --- services for stages ---------------------------------------------------------
+    def discard(self) -> None:
+        """Remove the build's containers (a build stopped from outside, mid-step)."""
+        with self._lock:
+            containers, self._containers = self._containers, []
+        for ctr in containers:
+            try:
+                ctr.rm()
+            except BuildahPyError as err:
+                log.debug("removing %s: %s", ctr.name, err)
+
     def register(self, ctr: Container) -> None:
         with self._lock:
             self._containers.append(ctr)

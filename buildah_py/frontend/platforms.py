@@ -129,6 +129,7 @@ def build_platforms(options: BuildOptions, store: Store) -> PlatformBuilds:
         shared = (context, named)
         base_out = options.out or sys.stderr
         lock = threading.Lock()
+        started: list[Build] = []
 
         def one(plat: Platform) -> Image:
             opts = replace(
@@ -150,12 +151,22 @@ def build_platforms(options: BuildOptions, store: Store) -> PlatformBuilds:
             split = _split_log(options.log_split, plat)
             try:
                 opts.out = split or _Prefixed(base_out, f"[{plat}] ", lock)  # type: ignore[assignment]
-                return Build(store, opts).run(shared=shared)
+                one_build = Build(store, opts)
+                with lock:
+                    started.append(one_build)
+                return one_build.run(shared=shared)
             finally:
                 if split is not None:
                     split.close()
 
-        images = _run_all(platforms, one, options.jobs)
+        try:
+            images = _run_all(platforms, one, options.jobs)
+        except KeyboardInterrupt:
+            # Cancelled: the signal stopped each platform's steps, which those builds saw
+            # as failures and kept their containers for; a cancelled build leaves nothing.
+            for b in started:
+                b.discard()
+            raise
     finally:
         context.cleanup()
         close_named(named)
