@@ -20,7 +20,8 @@ REFUSED: dict[str, str] = {
     "decryption_key": DECRYPTION,
     "all_platforms": "multi-platform builds are not supported (see the manifest issue)",
     "manifest": "adding to a manifest list is `buildah-py manifest add` after the build",
-    "sign_by": "signing is not supported (see the signing issue)",
+    "sign_by": "the built image stays in the local store, which keeps no signatures; sign it "
+    "when pushing (push --sign-by or --sign-by-sigstore-private-key)",
     "logsplit": "needs several --platform values, which are not supported",
     "cpp_flag": "Containerfile.in (C preprocessor) files are not supported",
     "hooks_dir": "OCI hooks are not run by buildah-py, under any isolation",

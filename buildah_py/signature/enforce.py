@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from buildah_py.oci.descriptor import Descriptor
 from buildah_py.oci.reference import Reference
 from buildah_py.signature import gpg, lookaside, registries_d
-from buildah_py.signature.attachments import Attachments, SigstoreSignature
 from buildah_py.signature.errors import PolicyDenied, PolicyError, SignatureError
 from buildah_py.signature.identity import matches
 from buildah_py.signature.keys import load_public_key, verify_signature
@@ -28,10 +27,11 @@ from buildah_py.signature.payload import (
 )
 from buildah_py.signature.policy import Policy, Requirement, load_policy
 from buildah_py.signature.scopes import docker_identity, docker_namespaces, path_scopes
-from buildah_py.transports.options import RegistryFiles, RegistryOptions
 
 if TYPE_CHECKING:
+    from buildah_py.signature.attachments import SigstoreSignature
     from buildah_py.transports.names import ImageName
+    from buildah_py.transports.options import RegistryFiles, RegistryOptions
     from buildah_py.transports.types import ImageSource
 
 
@@ -39,13 +39,20 @@ def policy_path(registry: RegistryOptions) -> str | None:
     """``--signature-policy``, else the first default policy file that exists."""
     if registry.signature_policy:
         return registry.signature_policy
-    files = registry.files or RegistryFiles()
+    files = registry.files or _no_files()
     return next((p for p in files.policy_files if os.path.exists(p)), None)
 
 
 def load_registry_policy(registry: RegistryOptions) -> Policy | None:
     path = policy_path(registry)
     return load_policy(path) if path else None
+
+
+def _no_files() -> RegistryFiles:
+    # Imported here: transports imports this module while it initialises.
+    from buildah_py.transports.options import RegistryFiles
+
+    return RegistryFiles()
 
 
 def _read_key(path: str) -> bytes:
@@ -85,7 +92,7 @@ class _Evidence:
 
     def conf(self) -> registries_d.RegistriesD:
         if self._conf is None:
-            files = self.registry.files or RegistryFiles()
+            files = self.registry.files or _no_files()
             self._conf = registries_d.load(files.registries_d, files.default_lookaside)
         return self._conf
 
@@ -108,6 +115,8 @@ class _Evidence:
             if self.docker_ref is not None and not self.conf().use_attachments(self.docker_ref):
                 self.where_sigstore = f"registries.d does not set use-sigstore-attachments for {self.docker_ref.repository}"
             elif client is not None and isinstance(real, Reference):
+                from buildah_py.signature.attachments import Attachments
+
                 self.where_sigstore = (
                     f"attachment {real.repository}:{self.digest.replace(':', '-')}.sig"
                 )

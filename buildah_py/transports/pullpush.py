@@ -123,10 +123,15 @@ def pull_image(
 def push_image(
     store: Store, image_ref: str, dest: str, options: PushOptions | None = None
 ) -> CopyResult:
-    """Copy a local image to `dest` (any transport; a bare name means the registry)."""
+    """Copy a local image to `dest` (any transport; a bare name means the registry).
+
+    The signature policy's ``containers-storage`` rules apply to the local image, as they do
+    for buildah."""
     src = StoreSource(store, image_ref)
+    name = ImageName("containers-storage", ref=image_ref, text=f"containers-storage:{image_ref}")
     try:
-        return push_source(store, src, dest, options)
+        registry = (options or PushOptions()).registry
+        return push_source(store, check_source(name, src, registry), dest, options)
     finally:
         src.close()
 
