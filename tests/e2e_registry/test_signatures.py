@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -391,3 +392,43 @@ def test_reject_accept_and_scope_precedence(
     # With no docker rules at all the global default decides: here, reject.
     policy.write_text(json.dumps({"default": reject}))
     assert "reject for the default" in one_error_line(pull("scope/team/app:1"))
+
+
+def test_commit_signs_what_it_pushes_and_bad_signing_fails_before_pushing(
+    cli: Cli, busybox: str, registry: Registry, setup: Setup, tmp_path: Path
+) -> None:
+    ref = registry.ref("sig/commit:1")
+    ctr = cli.out("from", busybox)
+    cli("commit", "-q", INSECURE, "--sign-by", setup.fingerprint, ctr, f"docker://{ref}")
+    signed = list(setup.lookaside.glob("sig/commit@sha256=*/signature-1"))
+    assert len(signed) == 1
+    rule = {"type": "signedBy", "keyType": "GPGKeys", "keyPath": str(setup.gpg_public)}
+    policy = write_policy(tmp_path / "policy.json", {ref: [rule]})
+    assert skopeo_copy(setup, policy, ref, tmp_path / "copy").returncode == 0
+
+    # Failures that can be known before the push leave nothing behind.
+    layout = tmp_path / "layout"
+    line = one_error_line(
+        cli("push", "--sign-by", setup.fingerprint, busybox, f"oci:{layout}", check=False)
+    )
+    assert "only be stored for docker:// destinations" in line and not layout.exists()
+    bad = tmp_path / "bad-pass"
+    bad.write_text("wrong\n")
+    line = one_error_line(
+        cli(
+            "push",
+            INSECURE,
+            "--sign-by-sigstore-private-key",
+            str(setup.private_key),
+            "--sign-passphrase-file",
+            str(bad),
+            busybox,
+            f"docker://{registry.ref('sig/never:1')}",
+            check=False,
+        )  # fmt: skip
+    )
+    assert "wrong passphrase" in line, line
+    with pytest.raises(urllib.error.HTTPError):
+        urllib.request.urlopen(f"http://{registry.host}/v2/sig/never/manifests/1")
+    line = one_error_line(cli("commit", "--sign-by", setup.fingerprint, ctr, "local", check=False))
+    assert "only a pushed image can be signed" in line
