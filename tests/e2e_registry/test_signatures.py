@@ -19,7 +19,7 @@ import pytest
 from click.testing import CliRunner
 
 from buildah_py.cli.image_sign import generate_sigstore_key_cmd
-from tests.e2e.cliutil import Cli
+from tests.e2e.cliutil import Cli, context_with
 from tests.e2e_registry.support import one_error_line
 from tests.registry_fixtures import Registry
 
@@ -392,6 +392,19 @@ def test_reject_accept_and_scope_precedence(
     # With no docker rules at all the global default decides: here, reject.
     policy.write_text(json.dumps({"default": reject}))
     assert "reject for the default" in one_error_line(pull("scope/team/app:1"))
+    # A build's FROM and `from` are held to the same policy (for images not yet in the store).
+    ctx = context_with(tmp_path, f"FROM {registry.ref('scope/other:1')}\nRUN true\n")
+    built = cli("build", INSECURE, "--signature-policy", str(policy), ctx, check=False)
+    assert "reject for the default" in built.stderr, built.stderr
+    made = cli(
+        "from",
+        INSECURE,
+        "--signature-policy",
+        str(policy),
+        registry.ref("scope/other:1"),
+        check=False,
+    )
+    assert "reject for the default" in one_error_line(made)
 
 
 def test_commit_signs_what_it_pushes_and_bad_signing_fails_before_pushing(
