@@ -6,6 +6,7 @@ temporary files), gpg with a temporary GNUPGHOME, and buildah-py's CLI as a user
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import subprocess
@@ -445,3 +446,57 @@ def test_commit_signs_what_it_pushes_and_bad_signing_fails_before_pushing(
         urllib.request.urlopen(f"http://{registry.host}/v2/sig/never/manifests/1")
     line = one_error_line(cli("commit", "--sign-by", setup.fingerprint, ctr, "local", check=False))
     assert "only a pushed image can be signed" in line
+
+
+def test_signature_is_plain_ecdsa_over_the_payload(
+    cli: Cli, busybox: str, registry: Registry, setup: Setup, tmp_path: Path
+) -> None:
+    """openssl, an implementation of its own, verifies the signature as cosign verifiers do."""
+    ref = registry.ref("sig/openssl:1")
+    digest = push_sigstore_signed(cli, setup, busybox, ref, tmp_path)
+    layer = attachment(registry, "sig/openssl", digest)["layers"][0]  # type: ignore[index]
+    url = f"http://{registry.host}/v2/sig/openssl/blobs/{layer['digest']}"
+    with urllib.request.urlopen(url) as resp:
+        payload = resp.read()
+    claims = json.loads(payload)["critical"]
+    assert claims["image"]["docker-manifest-digest"] == digest
+    assert claims["identity"]["docker-reference"] == ref
+    assert claims["type"] == "cosign container image signature"
+    (tmp_path / "payload").write_bytes(payload)
+    der = base64.b64decode(layer["annotations"]["dev.cosignproject.cosign/signature"])
+    (tmp_path / "sig.der").write_bytes(der)
+    check = subprocess.run(
+        ["openssl", "dgst", "-sha256", "-verify", str(setup.public_key)]
+        + ["-signature", str(tmp_path / "sig.der"), str(tmp_path / "payload")],
+        capture_output=True,
+        text=True,
+    )
+    assert check.returncode == 0 and "Verified OK" in check.stdout, check.stderr
+
+
+def test_policy_scopes_of_path_transports_and_the_local_store(
+    cli: Cli, busybox: str, tmp_path: Path
+) -> None:
+    layout = tmp_path / "layouts" / "app"
+    cli("push", "-q", busybox, f"oci:{layout}:v1")
+    policy = tmp_path / "policy.json"
+    policy.write_text(
+        json.dumps(
+            {
+                "default": [{"type": "insecureAcceptAnything"}],
+                "transports": {
+                    "oci": {str(tmp_path / "layouts"): [{"type": "reject"}]},
+                    "containers-storage": {"": [{"type": "reject"}]},
+                },
+            }
+        )
+    )
+    line = one_error_line(
+        cli("pull", "--signature-policy", str(policy), f"oci:{layout}:v1", check=False)
+    )
+    assert f'reject for oci scope "{tmp_path / "layouts"}"' in line, line
+    line = one_error_line(
+        cli("push", "--signature-policy", str(policy), busybox, f"oci:{tmp_path}/out", check=False)
+    )
+    assert "reject for the containers-storage transport default" in line, line
+    assert not (tmp_path / "out").exists()
