@@ -3,7 +3,7 @@
 `signing_options` adds ``--sign-by``, ``--sign-by-sigstore-private-key``,
 ``--sign-passphrase-file`` and ``--sign-identity`` and hands the command one
 ``signing: SigningOptions`` argument; `prepare` checks it against a destination before a
-push, and `sign_pushed` signs the pushed digest. ``generate_sigstore_key_cmd`` is the
+push, and `sign_pushed` signs the pushed digest (`sign_pushed_image` does both at once). ``generate_sigstore_key_cmd`` is the
 ``image generate-sigstore-key`` command (the ``image`` group adds it with ``add_command``).
 """
 
@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 import click
 
 from buildah_py.cli.common import handle_errors, option_group
+from buildah_py.oci.digest import sha256_digest
 from buildah_py.signature.errors import SignatureError
 from buildah_py.signature.sign import PreparedSigning, SigningOptions, prepare_signing
 from buildah_py.transports.options import RegistryOptions
@@ -116,6 +117,21 @@ def sign_pushed(prepared: PreparedSigning | None, manifest_digest: str, *, quiet
     for where in prepared.sign(manifest_digest):
         if not quiet:
             click.echo(f"Signature stored at {where}", err=True)
+
+
+def sign_pushed_image(
+    signing: SigningOptions,
+    destination: str,
+    manifest: bytes | str,
+    registry: RegistryOptions,
+    *,
+    quiet: bool = False,
+) -> None:
+    """Sign an image already at `destination`; `manifest` is its digest or its exact bytes.
+
+    For a copy that could not check the keys first (`prepare` before the copy is better)."""
+    digest = manifest if isinstance(manifest, str) else sha256_digest(manifest)
+    sign_pushed(prepare(signing, destination, registry), digest, quiet=quiet)
 
 
 def signature_policy_option(fn: F) -> F:

@@ -102,10 +102,10 @@ class _Evidence:
             if self.docker_ref is not None:
                 base = self.conf().lookaside(self.docker_ref, write=False)
                 self.where_gpg = f"lookaside {base}"
-                if base.startswith("file://"):
+                if base.startswith(("file://", "http://", "https://")):
                     self._gpg = lookaside.read_signatures(base, self.digest)
                 else:
-                    self.where_gpg += " (only file:// lookasides are read)"
+                    self.where_gpg += " (only file://, http:// and https:// are read)"
         return self._gpg
 
     def sigstore_signatures(self) -> list[SigstoreSignature]:

@@ -7,13 +7,16 @@ temporary files), gpg with a temporary GNUPGHOME, and buildah-py's CLI as a user
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import os
 import subprocess
+import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -500,3 +503,38 @@ def test_policy_scopes_of_path_transports_and_the_local_store(
     )
     assert "reject for the containers-storage transport default" in line, line
     assert not (tmp_path / "out").exists()
+
+
+def test_gpg_signatures_read_from_an_http_lookaside(
+    cli: Cli, busybox: str, registry: Registry, setup: Setup, tmp_path: Path
+) -> None:
+    """Signing writes to lookaside-staging; pulls read the published copy over HTTP."""
+    staging = tmp_path / "staging"
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(staging))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        (setup.registries_d / "test.yaml").write_text(
+            f"docker:\n  {registry.host}/web:\n"
+            f"    lookaside: http://127.0.0.1:{server.server_port}\n"
+            f"    lookaside-staging: file://{staging}\n"
+        )
+        ref = registry.ref("web/app:1")
+        cli("push", "-q", INSECURE, "--sign-by", setup.fingerprint, busybox, f"docker://{ref}")
+        assert list(staging.glob("web/app@sha256=*/signature-1"))
+        rule = {"type": "signedBy", "keyType": "GPGKeys", "keyPath": str(setup.gpg_public)}
+        policy = write_policy(tmp_path / "policy.json", {ref: [rule]})
+        ok = skopeo_copy(setup, policy, ref, tmp_path / "copy")
+        assert ok.returncode == 0, ok.stderr
+        cli("rmi", busybox)
+        cli("pull", "-q", INSECURE, "--signature-policy", str(policy), f"docker://{ref}")
+        for sig in staging.glob("web/app@*/signature-1"):
+            sig.unlink()
+        cli("rmi", ref)
+        line = one_error_line(
+            cli("pull", INSECURE, "--signature-policy", str(policy), f"docker://{ref}", check=False)
+        )
+        assert f"no GPG signature found (lookaside http://127.0.0.1:{server.server_port}" in line
+    finally:
+        server.shutdown()
+        server.server_close()
