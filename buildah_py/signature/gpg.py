@@ -57,6 +57,19 @@ def sign(
     return proc.stdout
 
 
+def check_secret_key(fingerprint: str, env: Mapping[str, str] | None = None) -> None:
+    """SignatureError unless the user's keyring has the secret key `fingerprint`."""
+    cmd = [_gpg(), "--batch", "--no-tty", "--with-colons", "--list-secret-keys", fingerprint]
+    try:
+        proc = subprocess.run(
+            cmd, capture_output=True, timeout=TIMEOUT, env=dict(env) if env is not None else None
+        )
+    except subprocess.TimeoutExpired as err:
+        raise SignatureError(f"gpg did not answer in {TIMEOUT}s") from err
+    if proc.returncode != 0 or b"\nsec:" not in b"\n" + proc.stdout:
+        raise SignatureError(f"--sign-by {fingerprint}: no such secret key in the GPG keyring")
+
+
 @dataclass(frozen=True)
 class Verified:
     """A signature gpg accepted: the signed payload and the key that signed it."""

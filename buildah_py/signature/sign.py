@@ -126,6 +126,7 @@ def prepare_signing(
             )
     base: str | None = None
     if options.sign_by:
+        gpg.check_secret_key(options.sign_by, options.env)
         base = conf.lookaside(dest, write=True)
         if not base.startswith("file://"):
             raise SignatureError(

@@ -22,7 +22,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from buildah_py.cli.image_sign import generate_sigstore_key_cmd
+from buildah_py.cli.image_sign import generate_sigstore_key_cmd, sign_pushed_image
+from buildah_py.signature.sign import SigningOptions
+from buildah_py.transports.options import RegistryFiles, RegistryOptions
 from tests.e2e.cliutil import Cli, context_with
 from tests.e2e_registry.support import one_error_line
 from tests.registry_fixtures import Registry
@@ -445,6 +447,19 @@ def test_commit_signs_what_it_pushes_and_bad_signing_fails_before_pushing(
         )  # fmt: skip
     )
     assert "wrong passphrase" in line, line
+    unknown = "0" * 40
+    line = one_error_line(
+        cli(
+            "push",
+            INSECURE,
+            "--sign-by",
+            unknown,
+            busybox,
+            f"docker://{registry.ref('sig/never:1')}",
+            check=False,
+        )
+    )
+    assert f"--sign-by {unknown}: no such secret key" in line, line
     with pytest.raises(urllib.error.HTTPError):
         urllib.request.urlopen(f"http://{registry.host}/v2/sig/never/manifests/1")
     line = one_error_line(cli("commit", "--sign-by", setup.fingerprint, ctr, "local", check=False))
@@ -538,3 +553,28 @@ def test_gpg_signatures_read_from_an_http_lookaside(
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_sign_pushed_image_signs_a_copy_after_the_fact(
+    cli: Cli, busybox: str, registry: Registry, setup: Setup, tmp_path: Path
+) -> None:
+    """The call image copy makes: sign what is already at the destination, by manifest bytes."""
+    ref = registry.ref("sig/after:1")
+    digestfile = tmp_path / "digest"
+    cli("push", "-q", INSECURE, "--digestfile", str(digestfile), busybox, f"docker://{ref}")
+    url = f"http://{registry.host}/v2/sig/after/manifests/1"
+    req = urllib.request.Request(url, headers={"Accept": OCI_MANIFEST})
+    with urllib.request.urlopen(req) as resp:
+        manifest = resp.read()
+    files = RegistryFiles(registries_d=(str(setup.registries_d),), policy_files=())
+    signing = SigningOptions(
+        sigstore_private_key=str(setup.private_key), passphrase="correct horse"
+    )
+    sign_pushed_image(
+        signing, f"docker://{ref}", manifest, RegistryOptions(tls_verify=False, files=files)
+    )
+    rule = {"type": "sigstoreSigned", "keyPath": str(setup.public_key)}
+    policy = write_policy(tmp_path / "policy.json", {ref: [rule]})
+    cli("rmi", busybox)
+    cli("pull", "-q", INSECURE, "--signature-policy", str(policy), f"docker://{ref}")
+    assert attachment(registry, "sig/after", digestfile.read_text())["layers"]
