@@ -398,6 +398,14 @@ def test_reject_accept_and_scope_precedence(
     # With no docker rules at all the global default decides: here, reject.
     policy.write_text(json.dumps({"default": reject}))
     assert "reject for the default" in one_error_line(pull("scope/team/app:1"))
+    # Without --signature-policy, the user's ~/.config/containers/policy.json is the policy.
+    user_policy = Path(cli.env["HOME"]) / ".config/containers/policy.json"
+    user_policy.parent.mkdir(parents=True, exist_ok=True)
+    user_policy.write_text(json.dumps({"default": reject}))
+    line = one_error_line(
+        cli("pull", INSECURE, f"docker://{registry.ref('scope/other:1')}", check=False)
+    )
+    assert f"refused by {user_policy}: reject for the default" in line, line
     # A build's FROM and `from` are held to the same policy (for images not yet in the store).
     ctx = context_with(tmp_path, f"FROM {registry.ref('scope/other:1')}\nRUN true\n")
     built = cli("build", INSECURE, "--signature-policy", str(policy), ctx, check=False)
