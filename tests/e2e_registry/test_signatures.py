@@ -511,7 +511,12 @@ def test_policy_scopes_of_path_transports_and_the_local_store(
             {
                 "default": [{"type": "insecureAcceptAnything"}],
                 "transports": {
-                    "oci": {str(tmp_path / "layouts"): [{"type": "reject"}]},
+                    "oci": {
+                        str(tmp_path / "layouts"): [{"type": "reject"}],
+                        f"{tmp_path / 'signed'}:v1": [
+                            {"type": "signedBy", "keyType": "GPGKeys", "keyData": "AAAA"}
+                        ],
+                    },
                     "containers-storage": {"": [{"type": "reject"}]},
                 },
             }
@@ -521,6 +526,11 @@ def test_policy_scopes_of_path_transports_and_the_local_store(
         cli("pull", "--signature-policy", str(policy), f"oci:{layout}:v1", check=False)
     )
     assert f'reject for oci scope "{tmp_path / "layouts"}"' in line, line
+    cli("push", "-q", busybox, f"oci:{tmp_path / 'signed'}:v1")
+    line = one_error_line(
+        cli("pull", "--signature-policy", str(policy), f"oci:{tmp_path / 'signed'}:v1", check=False)
+    )
+    assert "signedBy for oci scope" in line and "the oci transport keeps no signatures" in line
     line = one_error_line(
         cli("push", "--signature-policy", str(policy), busybox, f"oci:{tmp_path}/out", check=False)
     )
