@@ -13,7 +13,14 @@ from pathlib import Path
 from buildah_py.errors import ContainerError
 from buildah_py.storage import Store
 from buildah_py.storage.rundirs import ensure_private_dir, private_dir_problem
-from buildah_py.transports.options import SYSTEM_CERTS_DIRS, RegistryFiles, RegistryOptions
+from buildah_py.transports.options import (
+    SYSTEM_CERTS_DIRS,
+    SYSTEM_LOOKASIDE,
+    SYSTEM_POLICY,
+    SYSTEM_REGISTRIES_D,
+    RegistryFiles,
+    RegistryOptions,
+)
 from buildah_py.userns import ENV, host_ids
 
 
@@ -131,6 +138,14 @@ def registry_files(env: Mapping[str, str] | None = None) -> RegistryFiles:
         registries_conf=env.get("CONTAINERS_REGISTRIES_CONF") or None,
         user_config_dir=config,
         certs_dirs=(os.path.join(config, "certs.d"), *SYSTEM_CERTS_DIRS),
+        # containers/image looks in $HOME/.config (not $XDG_CONFIG_HOME) for these two.
+        policy_files=(os.path.join(home, ".config/containers/policy.json"), SYSTEM_POLICY),
+        registries_d=(os.path.join(home, ".config/containers/registries.d"), SYSTEM_REGISTRIES_D),
+        default_lookaside=(
+            os.path.join(home, ".local/share/containers/sigstore")
+            if _rootless(env)
+            else SYSTEM_LOOKASIDE
+        ),
     )
 
 

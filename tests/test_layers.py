@@ -19,6 +19,7 @@ LAYERS = {
     "archive": 2,
     "storage": 3,
     "transports": 4,
+    "signature": 4,
     "isolation": 5,
     "userns": 5,
     "container": 6,
@@ -34,6 +35,7 @@ FORBIDDEN = {
     "isolation": ("urllib3", "dockerfile_parser", "click"),
     "container": ("dockerfile_parser", "click"),
     "transports": ("dockerfile_parser", "click"),
+    "signature": ("dockerfile_parser", "click"),
 }
 
 

@@ -26,6 +26,7 @@ from buildah_py.cli.common import (
     pass_globals,
     setup_logging,
 )
+from buildah_py.cli.image_sign import signature_policy_option
 from buildah_py.cli.registry import registry_options
 from buildah_py.cli.runflags import run_env_options
 from buildah_py.isolation.runopts import RunOptions
@@ -138,6 +139,7 @@ def _log_level(ctx: click.Context, param: click.Parameter, value: str | None) ->
 )
 @click.argument("context", default=".")
 @registry_options
+@signature_policy_option
 @pass_globals
 @handle_errors
 def build_cmd(

@@ -18,7 +18,8 @@ from buildah_py.container.outputspec import STDOUT, OutputError, OutputSpec, par
 #: Flags accepted by name and refused when given, with what would honour them.
 REFUSED: dict[str, str] = {
     "decryption_key": DECRYPTION,
-    "sign_by": "signing is not supported (see the signing issue)",
+    "sign_by": "the built image stays in the local store, which keeps no signatures; sign it "
+    "when pushing (push --sign-by or --sign-by-sigstore-private-key)",
     "cpp_flag": "Containerfile.in (C preprocessor) files are not supported",
     "hooks_dir": "OCI hooks are not run by buildah-py, under any isolation",
     "os_feature": "set os.features with `buildah-py config` is not supported either",

@@ -17,11 +17,13 @@ from buildah_py.cli.common import (
     pass_globals,
 )
 from buildah_py.cli.fromflags import check_from, from_options, record_choices, warn_docker_only
+from buildah_py.cli.image_sign import signature_policy_option, signing_from
 from buildah_py.cli.registry import registry_options
 from buildah_py.cli.runflags import run_env_options
 from buildah_py.cli.runonly import context_mounts, refuse_no_pivot, run_only_options
 from buildah_py.container import Container, RunOptions
 from buildah_py.frontend.progress import Progress
+from buildah_py.signature.errors import SignatureError
 from buildah_py.transports.options import RegistryOptions
 
 
@@ -41,6 +43,7 @@ from buildah_py.transports.options import RegistryOptions
 @run_env_options("from")
 @click.argument("image")
 @registry_options
+@signature_policy_option
 @pass_globals
 @handle_errors
 def from_cmd(
@@ -282,6 +285,12 @@ def commit_cmd(
     """Commit CONTAINER to an image (named IMAGE; docker://REF pushes it); prints the image ID."""
     destination = image if image and image.startswith("docker://") else None
     refuse_elsewhere(elsewhere)
+    signing = signing_from(elsewhere)
+    if signing.wanted and not destination:
+        raise SignatureError(
+            "--sign-by/--sign-by-sigstore-private-key: only a pushed image can be signed; "
+            "commit to docker://REF, or sign when pushing"
+        )
     ctr = Container.get(container, g.store())
     img = ctr.commit(
         image.removeprefix("docker://") if image else None,
@@ -299,7 +308,7 @@ def commit_cmd(
         progress=Progress(quiet=quiet).layer,
     )
     if destination:
-        push_committed(img, destination, fmt, elsewhere)
+        push_committed(img, destination, fmt, elsewhere, signing, quiet=quiet)
     click.echo(img.id)
 
 

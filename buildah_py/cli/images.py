@@ -15,12 +15,19 @@ from buildah_py.cli.common import (
     pick_field,
     print_json,
 )
+from buildah_py.cli.image_sign import (
+    prepare,
+    sign_pushed,
+    signature_policy_option,
+    signing_options,
+)
 from buildah_py.cli.progress import BlobProgress
 from buildah_py.cli.registry import registry_options
 from buildah_py.container import Container, Image
 from buildah_py.container.resolve import candidates, find_image
 from buildah_py.defaults import default_isolation
 from buildah_py.errors import BuildahPyError, ContainerNotFound, ImageNotFound, TransportError
+from buildah_py.signature.sign import SigningOptions
 from buildah_py.storage import Store
 from buildah_py.transports.options import PullOptions, PushOptions, RegistryOptions
 
@@ -138,6 +145,7 @@ def _remove_list(store: Store, ref: str) -> bool:
 
 @click.command("push")
 @registry_options
+@signature_policy_option
 @click.option(
     "--format", "-f", "fmt", type=click.Choice(["oci", "docker", "v2s2"]), help="Manifest format."
 )
@@ -146,10 +154,11 @@ def _remove_list(store: Store, ref: str) -> bool:
 @click.option("--disable-compression", "-D", is_flag=True, help="Push uncompressed layers.")
 @click.option("--rm", is_flag=True, help="Remove the manifest list once it is pushed.")
 @commit_refused_options
+@signing_options
 @click.option("--digestfile", help="Write the pushed manifest digest here.")
 @click.option("--all", "all_", is_flag=True, help="With a manifest list: push its images too.")
 @click.option(
-    "--remove-signatures", is_flag=True, help="Accepted for compatibility (nothing is signed)."
+    "--remove-signatures", is_flag=True, help="Accepted: the local store keeps no signatures."
 )
 @click.option("--quiet", "-q", is_flag=True, help="Print no progress.")
 @click.argument("image")
@@ -166,7 +175,6 @@ def push_cmd(
     rm: bool,
     encryption_key: tuple[str, ...],
     encrypt_layer: tuple[str, ...],
-    sign_by: str | None,
     digestfile: str | None,
     all_: bool,
     remove_signatures: bool,
@@ -174,13 +182,13 @@ def push_cmd(
     image: str,
     destination: str | None,
     registry: RegistryOptions,
+    signing: SigningOptions,
 ) -> None:
     """Push IMAGE (or a manifest list) to DESTINATION (docker://, oci:, oci-archive:, docker-archive:, dir:)."""
+    from buildah_py.defaults import user_registry_options
     from buildah_py.manifests import ManifestLists, push_list
 
-    refuse_elsewhere(
-        {"encryption_key": encryption_key, "encrypt_layer": encrypt_layer, "sign_by": sign_by}
-    )
+    refuse_elsewhere({"encryption_key": encryption_key, "encrypt_layer": encrypt_layer})
     store = g.store()
     try:
         img: Image | None = Image.get(image, store)
@@ -199,12 +207,15 @@ def push_cmd(
         if img is None:
             lst = ManifestLists(store).get(image)
             dest = destination or f"docker://{lst.name}"
+            prepared = prepare(signing, dest, user_registry_options(registry))
             digest = push_list(store, image, dest, opts, all_images=all_).manifest_digest
             if rm:
                 ManifestLists(store).remove(image)
         else:
             dest = destination or f"docker://{img.names[0] if img.names else image}"
+            prepared = prepare(signing, dest, user_registry_options(registry))
             digest = img.push(dest, opts)
+    sign_pushed(prepared, digest, quiet=quiet)
     if digestfile:
         with open(digestfile, "w") as f:
             f.write(digest)
@@ -212,6 +223,7 @@ def push_cmd(
 
 @click.command("pull")
 @registry_options
+@signature_policy_option
 @click.option("--platform", help="os/arch[/variant].")
 @click.option("--os", "os_", help="OS of the image to choose from a list (default: the host's).")
 @click.option("--arch", help="Architecture to choose from a list (default: the host's).")

@@ -20,6 +20,11 @@ FORMATS = ("oci", "docker")
 COMPRESSIONS = ("gzip", "zstd", "none")
 #: certs.d directories every user shares (containers/image and Docker read the same ones).
 SYSTEM_CERTS_DIRS = ("/etc/containers/certs.d", "/etc/docker/certs.d")
+#: The signature policy and registries.d every user shares.
+SYSTEM_POLICY = "/etc/containers/policy.json"
+SYSTEM_REGISTRIES_D = "/etc/containers/registries.d"
+#: Where GPG signatures go when registries.d names no lookaside (containers/image's default for root).
+SYSTEM_LOOKASIDE = "/var/lib/containers/sigstore"
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,12 @@ class RegistryFiles:
     user_config_dir: str | None = None
     #: certs.d roots searched for a host's CA files and client keys, in order.
     certs_dirs: tuple[str, ...] = SYSTEM_CERTS_DIRS
+    #: Signature policy files; the first that exists is enforced (none: every image is accepted).
+    policy_files: tuple[str, ...] = (SYSTEM_POLICY,)
+    #: registries.d directories; the first that exists is read (signature storage settings).
+    registries_d: tuple[str, ...] = (SYSTEM_REGISTRIES_D,)
+    #: The lookaside directory used when registries.d configures none.
+    default_lookaside: str = SYSTEM_LOOKASIDE
 
 
 @dataclass(frozen=True)
@@ -75,6 +86,8 @@ class RegistryOptions:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     timeouts: Timeouts = field(default_factory=Timeouts)
     files: RegistryFiles | None = None
+    #: ``--signature-policy``: this policy.json instead of the default ones.
+    signature_policy: str | None = None
 
     def with_flags(
         self,

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, BinaryIO
 from buildah_py.errors import ImageReferenceError
 from buildah_py.oci.descriptor import Descriptor
 from buildah_py.oci.reference import local_name, normalize_name
+from buildah_py.signature.enforce import check_source
 from buildah_py.transports.copy import CopyResult, copy_image
 from buildah_py.transports.names import ImageName, open_destination, open_source, parse_image_name
 from buildah_py.transports.options import PullOptions, PushOptions
@@ -91,7 +92,8 @@ def pull_image(
 
     Returns the store's ImageRecord. `names` overrides the names the image is recorded under.
     `options.policy` is not consulted here: this always copies (``container.resolve.pull``
-    decides whether to)."""
+    decides whether to). The signature policy (policy.json) is: a refused image fails before
+    any of its blobs is written."""
     opts = options or PullOptions()
     parsed = parse_image_name(name)
     if parsed.transport == "containers-storage":
@@ -105,7 +107,7 @@ def pull_image(
     try:
         dst = StoreDestination(store, names if names is not None else default_names(parsed, src))
         copy_image(
-            LocalFirstSource(src, store),
+            LocalFirstSource(check_source(parsed, src, opts.registry), store),
             dst,
             platform=opts.platform,
             progress=opts.progress,
@@ -121,10 +123,15 @@ def pull_image(
 def push_image(
     store: Store, image_ref: str, dest: str, options: PushOptions | None = None
 ) -> CopyResult:
-    """Copy a local image to `dest` (any transport; a bare name means the registry)."""
+    """Copy a local image to `dest` (any transport; a bare name means the registry).
+
+    The signature policy's ``containers-storage`` rules apply to the local image, as they do
+    for buildah."""
     src = StoreSource(store, image_ref)
+    name = ImageName("containers-storage", ref=image_ref, text=f"containers-storage:{image_ref}")
     try:
-        return push_source(store, src, dest, options)
+        registry = (options or PushOptions()).registry
+        return push_source(store, check_source(name, src, registry), dest, options)
     finally:
         src.close()
 
