@@ -171,7 +171,7 @@ _AS_GIVEN = (
 
 def _build(g: Globals, registry: RegistryOptions, kw: dict[str, Any]) -> None:
     from buildah_py.frontend import BuildOptions, build, build_platforms, parse_build_args
-    from buildah_py.frontend.platforms import several
+    from buildah_py.frontend.options import several
 
     refuse(kw)
     outputs = output_specs(kw["outputs"], sys.stdout.isatty())

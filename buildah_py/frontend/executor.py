@@ -27,7 +27,7 @@ from buildah_py.frontend.context import (
 from buildah_py.frontend.errors import at
 from buildah_py.frontend.instructions import HANDLERS
 from buildah_py.frontend.named_contexts import Named, close_named, open_named
-from buildah_py.frontend.options import PULL_POLICIES, BuildOptions
+from buildah_py.frontend.options import PULL_POLICIES, BuildOptions, several
 from buildah_py.frontend.precheck import check_dockerfile
 from buildah_py.frontend.progress import Progress
 from buildah_py.frontend.script import run_script
@@ -355,8 +355,6 @@ def _binary(stream: Any) -> Any:
 def build(options: BuildOptions, store: Store) -> Image:
     """Build `options.context` with its Dockerfile (or Python build script); returns the image.
     A build for several platforms makes several images: ``build_platforms`` returns them."""
-    from buildah_py.frontend.platforms import several
-
     if several(options):
         raise DockerfileError(
             "several platforms make several images: use build_platforms(), which returns them"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
@@ -12,6 +12,7 @@ from buildah_py.container.outputspec import OutputSpec
 from buildah_py.defaults import environment_value
 from buildah_py.errors import DockerfileError
 from buildah_py.frontend.remote_context import FetchLimits
+from buildah_py.oci.descriptor import Platform
 from buildah_py.transports.options import RegistryOptions
 
 PULL_POLICIES = ("missing", "always", "never")
@@ -83,6 +84,36 @@ class BuildOptions:
     fetch_limits: FetchLimits = field(default_factory=FetchLimits)
     stdin: TextIO | None = None  # for "-" (Dockerfile or context); default sys.stdin
     out: TextIO | None = None  # progress; default sys.stderr (the image ID goes to stdout)
+
+
+def platforms_of(spec: str | Sequence[str] | None) -> list[Platform]:
+    """``--platform`` values (repeatable, each comma-separated) as platforms, in order, once each."""
+    texts = [spec] if isinstance(spec, str) else list(spec or ())
+    out: list[Platform] = []
+    for text in texts:
+        for part in (p.strip() for p in text.split(",")):
+            if not part:
+                continue
+            try:
+                plat = normal_platform(Platform.parse(part))
+            except ValueError as err:
+                raise DockerfileError(f"--platform {part}: {err}") from None
+            if plat not in out:
+                out.append(plat)
+    return out
+
+
+def normal_platform(plat: Platform) -> Platform:
+    """`plat` as a list entry names it."""
+    # arm64's only variant is v8: linux/arm64 and linux/arm64/v8 are one platform
+    if plat.architecture == "arm64" and plat.variant == "v8":
+        return replace(plat, variant="")
+    return plat
+
+
+def several(options: BuildOptions) -> bool:
+    """Whether `options` ask for more than one platform (the work of build_platforms)."""
+    return options.all_platforms or len(platforms_of(options.platform)) > 1
 
 
 def parse_build_args(

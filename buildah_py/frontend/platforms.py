@@ -15,7 +15,6 @@ import logging
 import os
 import sys
 import threading
-from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import IO, Any
@@ -27,8 +26,9 @@ from buildah_py.container.outputspec import OutputSpec, checked_output
 from buildah_py.errors import BuildahPyError, DockerfileError
 from buildah_py.frontend.args import ArgScope, platform_args
 from buildah_py.frontend.context import find_dockerfile, open_context, use_dockerfile_ignore
+from buildah_py.frontend.executor import Build
 from buildah_py.frontend.named_contexts import close_named, open_named
-from buildah_py.frontend.options import BuildOptions
+from buildah_py.frontend.options import BuildOptions, normal_platform, platforms_of
 from buildah_py.frontend.stages import split_stages
 from buildah_py.manifests.lists import ManifestLists
 from buildah_py.oci.descriptor import Platform
@@ -61,39 +61,8 @@ class PlatformBuilds:
         return self.manifest.id if self.manifest is not None else self.images[0].image.id
 
 
-def platforms_of(spec: str | Sequence[str] | None) -> list[Platform]:
-    """``--platform`` values (repeatable, each comma-separated) as platforms, in order, once each."""
-    texts = [spec] if isinstance(spec, str) else list(spec or ())
-    out: list[Platform] = []
-    for text in texts:
-        for part in (p.strip() for p in text.split(",")):
-            if not part:
-                continue
-            try:
-                plat = _normal(Platform.parse(part))
-            except ValueError as err:
-                raise DockerfileError(f"--platform {part}: {err}") from None
-            if plat not in out:
-                out.append(plat)
-    return out
-
-
-def _normal(plat: Platform) -> Platform:
-    # arm64's only variant is v8: linux/arm64 and linux/arm64/v8 are one platform
-    if plat.architecture == "arm64" and plat.variant == "v8":
-        return replace(plat, variant="")
-    return plat
-
-
-def several(options: BuildOptions) -> bool:
-    """Whether `options` ask for more than one platform (the work of build_platforms)."""
-    return options.all_platforms or len(platforms_of(options.platform)) > 1
-
-
 def build_platforms(options: BuildOptions, store: Store) -> PlatformBuilds:
     """Build `options` once per platform and gather the images into the manifest list."""
-    from buildah_py.frontend.executor import Build
-
     if options.iidfile:
         raise DockerfileError(
             f"--iidfile {options.iidfile}: a build for several platforms makes several images; "
@@ -226,7 +195,7 @@ def _gather(
         stale = [
             e.digest
             for e in record.manifests
-            if e.platform is not None and _normal(e.platform) == item.platform
+            if e.platform is not None and normal_platform(e.platform) == item.platform
         ]
         for digest in stale:
             with lists.editing(record.id) as rec:
@@ -321,7 +290,7 @@ def _offered(base: str, store: Store, registry: RegistryOptions | None) -> list[
     )
     remote_name = looks_qualified(base) and base.split("/", 1)[0] != "localhost"
     if lists.exists(base):
-        found = [_normal(e.platform) for e in lists.get(base).manifests if e.platform]
+        found = [normal_platform(e.platform) for e in lists.get(base).manifests if e.platform]
     else:
         if not remote_name:  # a name built here: the local image, if any, is all there is
             try:
@@ -337,7 +306,7 @@ def _offered(base: str, store: Store, registry: RegistryOptions | None) -> list[
             raise DockerfileError(f"--all-platforms: base image {base}: {err}") from None
         if remote is None:
             raise single
-        found = [_normal(p) for p in remote]
+        found = [normal_platform(p) for p in remote]
     return list(dict.fromkeys(found))
 
 
