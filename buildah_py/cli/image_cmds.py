@@ -271,6 +271,7 @@ def copy_cmd(g: Globals, /, kw: dict[str, Any]) -> None:
             compression_level=kw["dest_compress_level"],
             preserve_digests=kw["preserve_digests"],
             progress=progress,
+            notice=lambda line: click.echo(f"Note: {line}", err=True),
         )
         store = g.store() if needs_store(src, dst) else None
         result = copy_between(src, dst, options, store=store)

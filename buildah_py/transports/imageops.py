@@ -8,6 +8,7 @@ registry into the other; on one registry, blobs are mounted from the source repo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, BinaryIO, Protocol
 
@@ -88,6 +89,8 @@ class ImageCopyOptions:
     progress: ProgressFn | None = None
     jobs: int = DEFAULT_JOBS
     hooks: CopyHooks = field(default_factory=NoHooks)
+    #: Hears what the user should know before anything moves (one platform of an index).
+    notice: Callable[[str], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -190,7 +193,7 @@ def platform_note(source: SourceManifest, opts: ImageCopyOptions) -> str | None:
     )
 
 
-def _preserved(source: SourceManifest, opts: ImageCopyOptions, dst: ImageDestination) -> set[str]:
+def _preserved(source: SourceManifest, opts: ImageCopyOptions) -> set[str]:
     """The digests a --preserve-digests copy may write; refuses what must change them at once."""
     where = f"--preserve-digests: {source.reference}"
     index = _index_of(source)
@@ -200,17 +203,25 @@ def _preserved(source: SourceManifest, opts: ImageCopyOptions, dst: ImageDestina
             "pass --all"
         )
     if opts.format is not None and opts.format != mt.format_of(source.media_type):
-        raise TransportError(f"{where} is {source.media_type}; --format {opts.format} changes it")
+        raise TransportError(
+            f"{where} is {source.media_type}; converting it to the {opts.format} format "
+            "changes its digest"
+        )
     if opts.compression_level is not None:
         raise TransportError(f"{where}: a compression level recompresses every layer")
-    if source.media_type not in dst.supported_manifest_types:
-        raise TransportError(
-            f"{where} is {source.media_type}, which {dst.reference} cannot store as it is"
-        )
     allowed = {source.digest}
     if index is not None:
         allowed |= {entry.digest for entry in index.manifests}
     return allowed
+
+
+def _guarded(dst: ImageDestination, source: SourceManifest, allowed: set[str]) -> ImageDestination:
+    if source.media_type not in dst.supported_manifest_types:
+        raise TransportError(
+            f"--preserve-digests: {source.reference} is {source.media_type}, which "
+            f"{dst.reference} cannot store as it is"
+        )
+    return DigestGuard(dst, allowed, source.reference)
 
 
 def _mount_from(src: ImageName, dst: ImageName) -> tuple[str, ...]:
@@ -249,13 +260,17 @@ def copy_between(
         src = PinnedSource(raw_src)
         source = src.manifest
         admit_source(source, opts)
+        allowed = _preserved(source, opts) if opts.preserve_digests else None
         note = platform_note(source, opts)
+        if note and opts.notice is not None:
+            opts.notice(note)
+            note = None
         dst: ImageDestination = open_destination(
             dst_n, store=store, registry=opts.dest_registry, mount_from=_mount_from(src_n, dst_n)
         )
         try:
-            if opts.preserve_digests:
-                dst = DigestGuard(dst, _preserved(source, opts, dst), source.reference)
+            if allowed is not None:
+                dst = _guarded(dst, source, allowed)
             result = copy_image(
                 src,
                 dst,

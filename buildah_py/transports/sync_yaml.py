@@ -103,10 +103,16 @@ def _scalar(text: str, where: str) -> Any:
 
 
 def _key_value(body: str, where: str) -> tuple[str, str]:
-    match = re.match(r"""^("[^"]*"|'[^']*'|[^:#]+?)\s*:(?:\s+(.*)|$)""", body)
-    if not match:
+    """Split ``key: value``; a plain key may hold colons not followed by a space (``host:5000``)."""
+    if body[0] in "'\"":
+        end = body.find(body[0], 1)
+        cut = end + 1 if end > 0 and body[end + 1 : end + 2] == ":" else -1
+    else:
+        match = re.search(r":(\s|$)", body)
+        cut = match.start() if match else -1
+    if cut <= 0:
         raise YamlError(f"{where}: want KEY: VALUE, got {body!r}")
-    return str(_scalar(match.group(1), where)), (match.group(2) or "")
+    return str(_scalar(body[:cut], where)), body[cut + 1 :].strip()
 
 
 def parse_yaml(text: str, name: str = "YAML") -> Any:
