@@ -339,9 +339,13 @@ def inspect_cmd(g: Globals, /, kw: dict[str, Any]) -> None:
 @collected
 def delete_cmd(kw: dict[str, Any]) -> None:
     """Delete IMAGE-NAME (docker://REF) from its registry: the manifest its tag or digest names."""
-    from buildah_py.transports.inspect import delete_image
+    from buildah_py.transports.docker import delete_image
+    from buildah_py.transports.imageops import transport_name
 
-    delete_image(kw["image_name"], side(kw, "", kw["retry_times"]))
+    name = transport_name(kw["image_name"])
+    if name.transport != "docker":
+        raise click.UsageError(f"{name.text}: delete works on docker:// images only")
+    delete_image(name.ref, side(kw, "", kw["retry_times"]))
 
 
 @image_group.command("list-tags")
@@ -352,8 +356,8 @@ def delete_cmd(kw: dict[str, Any]) -> None:
 def list_tags_cmd(kw: dict[str, Any]) -> None:
     """Print every tag of REPOSITORY-NAME (docker://REPO), following the registry's pages."""
     from buildah_py.oci.reference import parse_reference
+    from buildah_py.transports.docker import list_repository_tags
     from buildah_py.transports.imageops import transport_name
-    from buildah_py.transports.inspect import list_repository_tags
 
     name = transport_name(kw["repository_name"])
     if name.transport != "docker":

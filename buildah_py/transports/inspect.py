@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from buildah_py.errors import TransportError
 from buildah_py.oci import mediatypes as mt
 from buildah_py.oci.config import ImageConfig
 from buildah_py.oci.descriptor import Platform
@@ -93,6 +92,8 @@ def summary(
         ref = parse_reference(parsed.ref)
         out["Name"] = ref.repository
         if tags:
+            from buildah_py.transports.docker import list_repository_tags  # the registry client
+
             repo_tags = list_repository_tags(parsed.ref, registry)
     out["Digest"] = image.top.digest
     out["RepoTags"] = repo_tags
@@ -116,34 +117,3 @@ def summary(
     ]
     out["Env"] = inner.get("Env")
     return out
-
-
-def list_repository_tags(
-    ref: str, registry: RegistryOptions | None = None, *, page_size: int | None = None
-) -> list[str]:
-    """Every tag of the repository `ref` (``[docker://]host/repo[:tag]``) names."""
-    from buildah_py.transports.docker import docker_reference
-    from buildah_py.transports.registry.repository import list_tags
-    from buildah_py.transports.registry.session import open_client
-
-    client, real = open_client(docker_reference(ref), registry or RegistryOptions())
-    try:
-        return list_tags(client, real, page_size=page_size)
-    finally:
-        client.close()
-
-
-def delete_image(ref: str, registry: RegistryOptions | None = None) -> str:
-    """Delete the manifest `ref` (``docker://host/repo:tag|@digest``) names; returns its digest."""
-    from buildah_py.transports.docker import docker_reference
-    from buildah_py.transports.registry.repository import delete_manifest
-    from buildah_py.transports.registry.session import open_client
-
-    parsed = transport_name(ref)
-    if parsed.transport != "docker":
-        raise TransportError(f"{ref}: only docker:// images can be deleted")
-    client, real = open_client(docker_reference(parsed.ref), registry or RegistryOptions())
-    try:
-        return delete_manifest(client, real)
-    finally:
-        client.close()

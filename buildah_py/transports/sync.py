@@ -26,8 +26,8 @@ from buildah_py.transports.imageops import (
     copy_between,
     read_manifest,
 )
-from buildah_py.transports.inspect import list_repository_tags
 from buildah_py.transports.options import RegistryOptions
+from buildah_py.transports.sync_yaml import yaml_items
 
 SOURCES = ("docker", "dir", "yaml")
 DESTINATIONS = ("docker", "dir")
@@ -83,6 +83,8 @@ def docker_items(
     ref = parse_reference(text, default_tag=False)
     if ref.tag or ref.digest:
         return [(f"docker://{ref}", str(ref))]
+    from buildah_py.transports.docker import list_repository_tags  # the registry client
+
     tags = list_repository_tags(text, registry, page_size=page_size)
     return [(f"docker://{ref.with_tag(t)}", str(ref.with_tag(t))) for t in tags]
 
@@ -121,8 +123,6 @@ def plan(
         raise TransportError("sync from dir to dir is not supported (as skopeo); copy the files")
     entries: list[tuple[str, str, RegistryOptions | None]]
     if src_transport == "yaml":
-        from buildah_py.transports.sync_yaml import yaml_items
-
         entries = list(yaml_items(source, opts.copy.src_registry, page_size=page_size))
     elif src_transport == "docker":
         entries = [
@@ -156,15 +156,9 @@ def present_digest(destination: str, registry: RegistryOptions) -> str | None:
                 return sha256_digest(f.read(4 * 1024 * 1024))
         except FileNotFoundError:
             return None
-    from buildah_py.transports.docker import docker_reference
-    from buildah_py.transports.registry.repository import head_manifest
-    from buildah_py.transports.registry.session import open_client
+    from buildah_py.transports.docker import registry_digest  # the registry client
 
-    client, real = open_client(docker_reference(destination), registry)
-    try:
-        return head_manifest(client, real)
-    finally:
-        client.close()
+    return registry_digest(destination, registry)
 
 
 def sync_one(item: SyncItem, opts: SyncOptions) -> bool:

@@ -189,7 +189,7 @@ def yaml_items(
     path: str, base: RegistryOptions, *, page_size: int | None = None
 ) -> list[tuple[str, str, RegistryOptions]]:
     """(source name, suffix, registry options) for every image the YAML file at `path` names."""
-    from buildah_py.transports.inspect import list_repository_tags
+    from buildah_py.transports.docker import list_repository_tags  # the registry client
 
     with open(path, encoding="utf-8") as f:
         text = f.read(MAX_YAML + 1)

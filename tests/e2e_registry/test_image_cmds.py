@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from buildah_py.transports.inspect import list_repository_tags
+from buildah_py.transports.docker import list_repository_tags
 from buildah_py.transports.options import RegistryOptions
 from tests.e2e.cliutil import Cli
 from tests.e2e_registry.support import CountingProxy, one_error_line
