@@ -12,7 +12,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, BinaryIO, Protocol
 
-from buildah_py.errors import ImageFormatError, ImageReferenceError, TransportError
+from buildah_py.errors import (
+    DigestMismatch,
+    ImageFormatError,
+    ImageReferenceError,
+    SizeMismatch,
+    TransportError,
+)
+from buildah_py.hints import ALL_PLATFORMS, PRESERVE_DIGESTS
 from buildah_py.oci import mediatypes as mt
 from buildah_py.oci.descriptor import Descriptor, Platform
 from buildah_py.oci.digest import sha256_digest
@@ -160,9 +167,9 @@ class DigestGuard:
         digest = sha256_digest(raw)
         if digest not in self.allowed:
             raise TransportError(
-                f"--preserve-digests: copying {self.source} to {self.reference} would write "
-                f"manifest {digest}, which the source does not have (its layers or format change "
-                "on the way); drop the conversion or --preserve-digests"
+                f"copying {self.source} to {self.reference} would write manifest {digest}, "
+                "which the source does not have (its layers or format change on the way): "
+                f"{PRESERVE_DIGESTS}"
             )
         self.dst.put_manifest(raw, media_type, top_level=top_level)
 
@@ -189,26 +196,28 @@ def platform_note(source: SourceManifest, opts: ImageCopyOptions) -> str | None:
         entry = index.select(opts.platform or Platform.host())
     return (
         f"{source.reference} is a list of {len(index.manifests)} images; copying only "
-        f"{entry.platform} ({entry.digest}); pass --all to copy every platform"
+        f"{entry.platform} ({entry.digest}); {ALL_PLATFORMS}"
     )
 
 
 def _preserved(source: SourceManifest, opts: ImageCopyOptions) -> set[str]:
     """The digests a --preserve-digests copy may write; refuses what must change them at once."""
-    where = f"--preserve-digests: {source.reference}"
+    where = source.reference
     index = _index_of(source)
     if index is not None and not opts.all_platforms:
         raise TransportError(
-            f"{where} is a list; copying one platform gives the destination another digest; "
-            "pass --all"
+            f"{where} is a list; copying one platform gives the destination another digest, "
+            f"{PRESERVE_DIGESTS}; {ALL_PLATFORMS}"
         )
     if opts.format is not None and opts.format != mt.format_of(source.media_type):
         raise TransportError(
             f"{where} is {source.media_type}; converting it to the {opts.format} format "
-            "changes its digest"
+            f"changes its digest, {PRESERVE_DIGESTS}"
         )
     if opts.compression_level is not None:
-        raise TransportError(f"{where}: a compression level recompresses every layer")
+        raise TransportError(
+            f"{where}: a compression level recompresses every layer, {PRESERVE_DIGESTS}"
+        )
     allowed = {source.digest}
     if index is not None:
         allowed |= {entry.digest for entry in index.manifests}
@@ -218,8 +227,8 @@ def _preserved(source: SourceManifest, opts: ImageCopyOptions) -> set[str]:
 def _guarded(dst: ImageDestination, source: SourceManifest, allowed: set[str]) -> ImageDestination:
     if source.media_type not in dst.supported_manifest_types:
         raise TransportError(
-            f"--preserve-digests: {source.reference} is {source.media_type}, which "
-            f"{dst.reference} cannot store as it is"
+            f"{source.reference} is {source.media_type}, which {dst.reference} cannot store "
+            f"as it is, {PRESERVE_DIGESTS}"
         )
     return DigestGuard(dst, allowed, source.reference)
 
@@ -255,6 +264,19 @@ def copy_between(
     opts = options or ImageCopyOptions()
     src_n = src_name if isinstance(src_name, ImageName) else transport_name(src_name)
     dst_n = dst_name if isinstance(dst_name, ImageName) else transport_name(dst_name)
+    try:
+        return _copy(src_n, dst_n, opts, store)
+    except (DigestMismatch, SizeMismatch) as err:
+        if str(err).startswith(("docker://", f"{src_n.transport}:")):
+            raise
+        raise TransportError(
+            f"copying {src_n.text} to {dst_n.text}: {err}; nothing was committed there"
+        ) from err
+
+
+def _copy(
+    src_n: ImageName, dst_n: ImageName, opts: ImageCopyOptions, store: Store | None
+) -> ImageCopyResult:
     raw_src = open_source(src_n, store=store, registry=opts.src_registry, platform=opts.platform)
     try:
         src = PinnedSource(raw_src)

@@ -116,9 +116,13 @@ def plan(
 ) -> list[SyncItem]:
     """Every image the sync would copy, with its destination name; nothing is written."""
     if src_transport not in SOURCES:
-        raise TransportError(f"--src {src_transport}: expected one of {', '.join(SOURCES)}")
+        raise TransportError(
+            f"sync source transport {src_transport!r}: expected one of {', '.join(SOURCES)}"
+        )
     if dest_transport not in DESTINATIONS:
-        raise TransportError(f"--dest {dest_transport}: expected one of {', '.join(DESTINATIONS)}")
+        raise TransportError(
+            f"sync destination transport {dest_transport!r}: expected one of {', '.join(DESTINATIONS)}"
+        )
     if src_transport == "dir" and dest_transport == "dir":
         raise TransportError("sync from dir to dir is not supported (as skopeo); copy the files")
     entries: list[tuple[str, str, RegistryOptions | None]]
