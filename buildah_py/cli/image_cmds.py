@@ -19,6 +19,9 @@ import click
 from buildah_py.cli.common import Globals, handle_errors, option_group, parse_bool, pass_globals
 from buildah_py.cli.progress import BlobProgress
 from buildah_py.defaults import registry_files
+from buildah_py.errors import ImageNotFound
+from buildah_py.storage import Store
+from buildah_py.transports.names import ImageName
 from buildah_py.transports.options import RegistryOptions
 from buildah_py.transports.registry.retry import RetryPolicy
 
@@ -73,12 +76,28 @@ def refuse(kw: dict[str, Any]) -> None:
                 raise click.UsageError(f"--{dest.replace('_', '-')}: {REFUSED[dest]}")
 
 
+#: skopeo's boolean flags: alone they mean true, a value comes only as ``--flag=VALUE`` (Go's
+#: syntax), so ``--dest-tls-verify docker://x`` never takes the image name as its value.
+GO_BOOLS = frozenset({"--tls-verify", "--src-tls-verify", "--dest-tls-verify"})
+
+
+class SkopeoCommand(click.Command):
+    """A verb that reads skopeo's boolean flags as Go does."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        end = args.index("--") if "--" in args else len(args)
+        args = [f"{a}=true" if i < end and a in GO_BOOLS else a for i, a in enumerate(args)]
+        return super().parse_args(ctx, args)
+
+
+class ImageGroup(click.Group):
+    command_class = SkopeoCommand
+
+
 def _tls(name: str) -> Callable[[F], F]:
     return click.option(
         name,
         default=None,
-        is_flag=False,
-        flag_value="true",
         metavar="[=BOOL]",
         help="Require HTTPS and verify certificates (--X=false allows plain HTTP).",
     )
@@ -166,7 +185,7 @@ def collected(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-@click.group("image")
+@click.group("image", cls=ImageGroup)
 def image_group() -> None:
     """Copy, inspect, delete and mirror images without a store in between (skopeo's verbs)."""
 
@@ -273,13 +292,34 @@ def copy_cmd(g: Globals, /, kw: dict[str, Any]) -> None:
             progress=progress,
             notice=lambda line: click.echo(f"Note: {line}", err=True),
         )
-        store = g.store() if needs_store(src, dst) else None
+        src, store = _resolved(src, g)
+        store = g.store() if needs_store(dst) else store
         result = copy_between(src, dst, options, store=store)
     for note in result.notes:
         click.echo(f"Note: {note}", err=True)
     if kw["digestfile"]:
         with open(kw["digestfile"], "w") as f:
             f.write(result.copy.manifest_digest)
+
+
+def _resolved(name: ImageName, g: Globals) -> tuple[ImageName, Store | None]:
+    """`name`, with a ``containers-storage:`` source found as ``from`` finds a short name, and
+    the store when the name needs it (otherwise it is never opened)."""
+    from buildah_py.transports.imageops import needs_store
+
+    if not needs_store(name):
+        return name, None
+    store = g.store()
+    if name.transport == "containers-storage":
+        from buildah_py.container.resolve import find_image
+
+        try:
+            found = find_image(store, name.ref)
+        except ImageNotFound:
+            pass  # the transport says so, in its words
+        else:
+            name = ImageName(name.transport, ref=found.id, text=name.text)
+    return name, store
 
 
 def _template(data: dict[str, Any], fmt: str) -> str:
@@ -310,11 +350,10 @@ def _reader_flags(*extra: str) -> Callable[[F], F]:
 def inspect_cmd(g: Globals, /, kw: dict[str, Any]) -> None:
     """Print what IMAGE-NAME is (skopeo's summary), its manifest or its config, without pulling."""
     from buildah_py.transports import inspect as insp
-    from buildah_py.transports.imageops import needs_store, read_manifest, transport_name
+    from buildah_py.transports.imageops import read_manifest, transport_name
 
-    name = transport_name(kw["image_name"])
+    name, store = _resolved(transport_name(kw["image_name"]), g)
     registry = side(kw, "", kw["retry_times"])
-    store = g.store() if needs_store(name) else None
     if kw["raw"] and not kw["config"]:
         click.echo(read_manifest(name, registry, store=store).raw, nl=False)
         return

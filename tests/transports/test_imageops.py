@@ -190,3 +190,30 @@ def test_yaml_subset() -> None:
         parse_yaml("a: 1\na: 2\n")
     with pytest.raises(YamlError, match="nested flow"):
         parse_yaml("a: [[1]]\n")
+
+
+def test_cli_reads_skopeo_booleans_as_go_does(
+    layout: Layout, simple: Built, tmp_path: Path
+) -> None:
+    """`--src-tls-verify` alone means true and never takes the next word as its value."""
+    from click.testing import CliRunner
+
+    from buildah_py.cli.main import cli
+
+    args = ["--root", str(tmp_path / "root"), "--runroot", str(tmp_path / "run"), "image", "copy"]
+    result = CliRunner().invoke(
+        cli,
+        [
+            *args,
+            "-q",
+            "--src-tls-verify",
+            "--dest-tls-verify=false",
+            f"oci:{layout.path}:v1",
+            f"dir:{tmp_path / 'd'}",
+        ],  # fmt: skip
+    )
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "d" / "manifest.json").read_bytes() == simple.manifest
+    assert not (tmp_path / "root").exists()  # no store was opened for two local transports
+    bad = CliRunner().invoke(cli, [*args, "--src-tls-verify=maybe", "oci:x", "dir:y"])
+    assert bad.exit_code != 0 and "'maybe' is not a boolean" in bad.output
