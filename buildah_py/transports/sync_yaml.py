@@ -23,8 +23,8 @@ import re
 from dataclasses import replace
 from typing import Any
 
-from buildah_py.errors import TransportError
-from buildah_py.oci.reference import parse_reference
+from buildah_py.errors import ImageReferenceError, TransportError
+from buildah_py.oci.reference import is_tag, parse_reference
 from buildah_py.transports.options import RegistryOptions
 
 MAX_YAML = 1024 * 1024
@@ -218,7 +218,13 @@ def yaml_items(
             if not isinstance(tags, list):
                 raise YamlError(f"{where}: {repo}: want a list of tags")
             for tag in tags:
+                if ":" not in str(tag) and not is_tag(str(tag)):
+                    raise YamlError(f"{where}: {repo}: invalid tag {str(tag)[:200]!r}")
                 full = f"{ref.repository}@{tag}" if ":" in str(tag) else f"{ref.repository}:{tag}"
+                try:
+                    parse_reference(full)
+                except ImageReferenceError as err:
+                    raise YamlError(f"{where}: {repo}: {err}") from err
                 out.append((f"docker://{full}", full, opts))
         for repo, pattern in (entry.get("images-by-tag-regex") or {}).items():
             ref = parse_reference(f"{registry}/{repo}", default_tag=False)

@@ -239,6 +239,14 @@ def test_sync_repository_to_dir_and_back(
     cli("image", "sync", "--all", "-s", "dir", "-d", "docker", DST, str(out), back)
     assert [r for r in proxy.log if r[0] in WRITES] == []  # a second sync transfers nothing
 
+    # skopeo reads what we wrote, and names it the same way.
+    skopeo(
+        "sync", "--all", "-s", "dir", "-d", "docker", DST, str(out), f"{second_registry.host}/sko"
+    )
+    assert raw_of(f"docker://{second_registry.ref('sko/sync:multi')}") == raw_of(
+        f"docker://{repo}:multi"
+    )
+
     scoped = tmp_path / "scoped"
     cli("image", "sync", "--scoped", "-s", "docker", "-d", "dir", SRC, f"{repo}:v1", str(scoped))
     assert (scoped / registry.host / "img" / "sync:v1" / "manifest.json").is_file()
@@ -287,6 +295,15 @@ def test_wrong_digest_leaves_nothing(
     liar.add(Fault("GET", MANIFEST, "corrupt", times=100))
     proc = cli("image", "inspect", "--raw", SRC.replace("src-", ""), src, check=False)
     assert "Docker-Content-Digest" in one_error_line(proc)
+
+    # Tags become file names in a sync: one that is a path is refused, nothing is written.
+    liar.reset()
+    body = json.dumps({"name": "img/bb", "tags": ["1", "../../escape"]}).encode()
+    liar.add(Fault("GET", "/tags/list", "serve", status=200, body=body, times=1))
+    proc = cli("image", "sync", "-s", "docker", "-d", "dir", SRC, liar.ref("img/bb"),
+               str(tmp_path / "sync"), check=False)  # fmt: skip
+    assert "invalid tag '../../escape'" in one_error_line(proc)
+    assert not (tmp_path / "sync").exists() and not (tmp_path.parent / "escape").exists()
 
 
 def test_refused_flags_and_bad_names(cli: Cli, pushed: str, tmp_path: Path) -> None:

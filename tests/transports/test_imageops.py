@@ -217,3 +217,19 @@ def test_cli_reads_skopeo_booleans_as_go_does(
     assert not (tmp_path / "root").exists()  # no store was opened for two local transports
     bad = CliRunner().invoke(cli, [*args, "--src-tls-verify=maybe", "oci:x", "dir:y"])
     assert bad.exit_code != 0 and "'maybe' is not a boolean" in bad.output
+
+
+def test_yaml_tags_are_checked_before_anything_moves(tmp_path: Path) -> None:
+    from buildah_py.transports.options import RegistryOptions
+    from buildah_py.transports.sync_yaml import yaml_items
+
+    spec = tmp_path / "sync.yaml"
+    spec.write_text("reg.example:\n  images:\n    app: ['../../etc']\n")
+    with pytest.raises(YamlError, match="invalid tag '../../etc'"):
+        yaml_items(str(spec), RegistryOptions())
+    spec.write_text("reg.example:\n  images-by-semver:\n    app: '>= 1'\n")
+    with pytest.raises(YamlError, match="images-by-semver is not supported"):
+        yaml_items(str(spec), RegistryOptions())
+    spec.write_text("reg.example:\n  image:\n    app: []\n")
+    with pytest.raises(YamlError, match="unknown key 'image'"):
+        yaml_items(str(spec), RegistryOptions())

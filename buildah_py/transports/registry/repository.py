@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 from buildah_py.errors import ImageFormatError, RegistryError, TransportError
 from buildah_py.oci import mediatypes as mt
 from buildah_py.oci.jsondoc import load_json
-from buildah_py.oci.reference import Reference
+from buildah_py.oci.reference import Reference, is_tag
 from buildah_py.transports.registry.bodies import read_body, release
 from buildah_py.transports.registry.client import RegistryClient
 
@@ -50,6 +50,9 @@ def list_tags(client: RegistryClient, ref: Reference, page_size: int | None = No
             page = []  # an empty repository lists "tags": null
         if not isinstance(page, list) or not all(isinstance(t, str) for t in page):
             raise ImageFormatError(f"{client.label}: tags list: 'tags' is not a list of strings")
+        bad = next((t for t in page if not is_tag(t)), None)
+        if bad is not None:  # a tag names files in a sync: never let a registry put a path there
+            raise ImageFormatError(f"{client.label}: tags list: invalid tag {bad[:200]!r}")
         tags += page
         if not link or not page:
             return tags
