@@ -16,7 +16,7 @@ from buildah_py.transports.docker import list_repository_tags
 from buildah_py.transports.options import RegistryOptions
 from tests.e2e.cliutil import Cli
 from tests.e2e_registry.support import CountingProxy, one_error_line
-from tests.registry_fixtures import Registry, start_registry
+from tests.registry_fixtures import PASSWORD, USER, Registry, start_registry
 from tests.transports.registry.faultproxy import BLOB, MANIFEST, Fault, FaultProxy
 
 SRC = "--src-tls-verify=false"
@@ -314,3 +314,24 @@ def test_refused_flags_and_bad_names(cli: Cli, pushed: str, tmp_path: Path) -> N
     proc = cli("image", "copy", "busybox", f"dir:{tmp_path / 'x'}", check=False)
     assert "name its transport" in one_error_line(proc)
     assert not (tmp_path / "x").exists()
+
+
+def test_credentials_per_end(
+    cli: Cli, pushed: str, htpasswd_registry: Registry, token_registry: Registry
+) -> None:
+    """--dest-creds reach only the destination, --src-creds only the source; a refusal is one
+    line naming the registry and what to do."""
+    creds = f"{USER}:{PASSWORD}"
+    basic = f"docker://{htpasswd_registry.ref('auth/bb:1')}"
+    anonymous = cli("image", "copy", "-q", SRC, DST, pushed, basic, check=False)
+    assert "HTTP 401" in one_error_line(anonymous) and "--dest-creds" not in anonymous.stderr
+    cli("image", "copy", "-q", SRC, DST, "--dest-creds", creds, pushed, basic)
+    token = f"docker://{token_registry.ref('auth/bb:1')}"
+    cli("image", "copy", "-q", SRC, DST, "--src-creds", creds, "--dest-username", USER,
+        "--dest-password", PASSWORD, basic, token)  # fmt: skip
+    assert (
+        digest_of(pushed)
+        == json.loads(cli.out("image", "inspect", INSECURE, "--creds", creds, token))["Digest"]
+    )
+    wrong = cli("image", "inspect", INSECURE, "--creds", f"{USER}:nope", basic, check=False)
+    assert "HTTP 401" in one_error_line(wrong)
