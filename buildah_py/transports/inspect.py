@@ -14,7 +14,7 @@ from buildah_py.oci.config import ImageConfig
 from buildah_py.oci.descriptor import Platform
 from buildah_py.oci.manifest import MAX_MANIFEST_SIZE, Index, Manifest
 from buildah_py.oci.reference import parse_reference
-from buildah_py.transports.copy import _checked_manifest, naming
+from buildah_py.transports.copy import checked_manifest, naming
 from buildah_py.transports.imageops import PinnedSource, SourceManifest, transport_name
 from buildah_py.transports.names import ImageName, open_source
 from buildah_py.transports.options import RegistryOptions
@@ -40,7 +40,7 @@ def _image_of(src: PinnedSource, platform: Platform | None) -> tuple[Manifest, b
     if kind in mt.INDEX_TYPES:
         with naming(top.reference):
             entry = Index.from_bytes(raw, kind).select(platform or Platform.host())
-        raw, kind = _checked_manifest(src, entry)
+        raw, kind = checked_manifest(src, entry)
     with naming(top.reference):
         manifest = Manifest.from_bytes(raw, kind)
     config = read_verified(src.get_blob(manifest.config), manifest.config, MAX_MANIFEST_SIZE)
