@@ -266,12 +266,21 @@ def copy_between(
     dst_n = dst_name if isinstance(dst_name, ImageName) else transport_name(dst_name)
     try:
         return _copy(src_n, dst_n, opts, store)
-    except (DigestMismatch, SizeMismatch) as err:
+    except DigestMismatch as err:
         if str(err).startswith(("docker://", f"{src_n.transport}:")):
             raise
-        raise TransportError(
-            f"copying {src_n.text} to {dst_n.text}: {err}; nothing was committed there"
-        ) from err
+        what = _in_copy(src_n, dst_n, str(err).split(" digest mismatch:")[0])
+        raise DigestMismatch(err.expected, err.actual, what) from err
+    except SizeMismatch as err:
+        if str(err).startswith(("docker://", f"{src_n.transport}:")):
+            raise
+        what = _in_copy(src_n, dst_n, str(err).split(" size mismatch:")[0])
+        raise SizeMismatch(err.expected, err.actual, what) from err
+
+
+def _in_copy(src: ImageName, dst: ImageName, what: str) -> str:
+    """A mismatch's subject, saying which copy it ended (the error keeps its type)."""
+    return f"copying {src.text} to {dst.text} (nothing was committed there): {what}"
 
 
 def _copy(

@@ -233,3 +233,17 @@ def test_yaml_tags_are_checked_before_anything_moves(tmp_path: Path) -> None:
     spec.write_text("reg.example:\n  image:\n    app: []\n")
     with pytest.raises(YamlError, match="unknown key 'image'"):
         yaml_items(str(spec), RegistryOptions())
+
+
+def test_a_damaged_blob_ends_the_copy_naming_both_ends(
+    layout: Layout, simple: Built, tmp_path: Path
+) -> None:
+    from buildah_py.errors import DigestMismatch
+
+    blob = layout.blob_path(simple.layers[1])
+    data = bytearray(blob.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    blob.write_bytes(bytes(data))
+    with pytest.raises(DigestMismatch, match=r"^copying oci:.* to dir:.* \(nothing was committed"):
+        copy_between(f"oci:{layout.path}:v1", f"dir:{tmp_path / 'd'}")
+    assert not (tmp_path / "d").exists()
