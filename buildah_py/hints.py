@@ -60,6 +60,11 @@ ROOT = Hint("use another {}, or remove the store", "--root DIR", "root=DIR", ())
 SSH = Hint("give one with {}", "--ssh ID=SOCKET", "ssh={ID: SOCKET}", ("build",))
 ALL_IMAGES = Hint("push with {}", "--all", "all_images=True", ("manifest push",))
 LOGOUT_ALL = Hint("or use {}", "--all", "all=True", ("logout",))
+_COPY_VERBS = ("image copy", "image sync")
+ALL_PLATFORMS = Hint("pass {} to copy every platform", "--all", "all_platforms=True", _COPY_VERBS)
+PRESERVE_DIGESTS = Hint(
+    "refused as {} asks", "--preserve-digests", "preserve_digests=True", _COPY_VERBS
+)
 NETWORK = Hint("or use {}", "--network host or none", "network='host' or 'none'", ("run", "build"))
 
 HINTS = (
@@ -74,6 +79,8 @@ HINTS = (
     ALL_IMAGES,
     LOGOUT_ALL,
     NETWORK,
+    ALL_PLATFORMS,
+    PRESERVE_DIGESTS,
 )
 
 # How a hint sits in a message; without its option, the hint goes with what joins it.

@@ -64,10 +64,15 @@ def _flag(opt: click.Option) -> str:
 
 
 def _missing(verb: str, cmd: click.Command) -> list[str]:
-    """buildah's flags of `verb` (``buildah VERB --help``) this command does not have."""
-    if not shutil.which("buildah"):
+    """buildah's flags of `verb` (``buildah VERB --help``; skopeo's for ``image`` verbs) this
+    command does not have."""
+    words = verb.split()
+    tool = "skopeo" if words[0] == "image" else "buildah"
+    if tool == "skopeo":
+        words = words[1:]
+    if not shutil.which(tool):
         return []
-    proc = subprocess.run(["buildah", *verb.split(), "--help"], capture_output=True, text=True)
+    proc = subprocess.run([tool, *words, "--help"], capture_output=True, text=True)
     theirs = [m.group(1) for line in proc.stdout.partition("Flags:")[2].splitlines()
               if (m := OPTION_LINE.match(line))]  # fmt: skip
     ours = {name for p in cmd.params if isinstance(p, click.Option) for name in p.opts}

@@ -44,6 +44,7 @@ VERBS = {
     "pull": "images",
     "import": "images",
     "manifest": "manifest",
+    "image": "image_cmds",
     "login": "registry",
     "logout": "registry",
     "check": "system",

@@ -123,6 +123,11 @@ def parse_reference(
     return Reference(domain, path, tag, digest)
 
 
+def is_tag(text: str) -> bool:
+    """Whether `text` is a valid tag (``[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}``): no path in it."""
+    return isinstance(text, str) and _TAG_RE.match(text) is not None and "\n" not in text
+
+
 def normalize_name(text: str) -> str:
     """The full string form of a reference, as stored in the local store."""
     return str(parse_reference(text))

@@ -77,7 +77,8 @@ def naming(where: str) -> Iterator[None]:
         raise ImageFormatError(f"{where}: {err}") from err
 
 
-def _checked_manifest(src: ImageSource, entry: Descriptor) -> tuple[bytes, str]:
+def checked_manifest(src: ImageSource, entry: Descriptor) -> tuple[bytes, str]:
+    """The child manifest `entry` names, read from `src` and checked against its digest."""
     with naming(src.reference):
         raw, kind = src.get_manifest(entry.digest)
         h = hasher(entry.digest)
@@ -264,7 +265,7 @@ class _Copier:
         children: list[Descriptor] = []
         changed = False
         for entry in index.manifests:
-            child_raw, child_type = _checked_manifest(self.src, entry)
+            child_raw, child_type = checked_manifest(self.src, entry)
             if child_type not in mt.MANIFEST_TYPES:
                 raise ImageFormatError(
                     f"index entry {entry.digest} is a {child_type}, not an image manifest"
@@ -324,7 +325,7 @@ def copy_image(
             top_raw, top_type = copier.copy_index(raw, index)
         else:
             entry = index.select(platform or Platform.host())
-            child_raw, child_type = _checked_manifest(src, entry)
+            child_raw, child_type = checked_manifest(src, entry)
             top_raw, top_type, config_digest = copier.copy_manifest(
                 child_raw, child_type, top_level=True
             )

@@ -7,6 +7,7 @@ from buildah_py.oci.reference import Reference, parse_reference
 from buildah_py.transports.options import RegistryOptions
 from buildah_py.transports.registry.destination import DockerImageDestination
 from buildah_py.transports.registry.locations import BlobLocations
+from buildah_py.transports.registry.repository import delete_manifest, head_manifest, list_tags
 from buildah_py.transports.registry.session import open_client
 from buildah_py.transports.registry.source import DockerImageSource
 from buildah_py.transports.verify import ProgressFn
@@ -64,3 +65,32 @@ def docker_destination(
         mount_from=mount_from,
         chunk_size=chunk_size,
     )
+
+
+def list_repository_tags(
+    ref: str, registry: RegistryOptions | None = None, *, page_size: int | None = None
+) -> list[str]:
+    """Every tag of the repository `ref` (``[docker://]host/repo[:tag]``) names."""
+    client, real = open_client(docker_reference(ref), registry or RegistryOptions())
+    try:
+        return list_tags(client, real, page_size=page_size)
+    finally:
+        client.close()
+
+
+def registry_digest(ref: str, registry: RegistryOptions | None = None) -> str | None:
+    """The digest the registry serves for `ref`, or None when it has no such manifest."""
+    client, real = open_client(docker_reference(ref), registry or RegistryOptions())
+    try:
+        return head_manifest(client, real)
+    finally:
+        client.close()
+
+
+def delete_image(ref: str, registry: RegistryOptions | None = None) -> str:
+    """Delete the manifest `ref` names (by tag or digest) from its registry; returns its digest."""
+    client, real = open_client(docker_reference(ref), registry or RegistryOptions())
+    try:
+        return delete_manifest(client, real)
+    finally:
+        client.close()

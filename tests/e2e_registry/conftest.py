@@ -16,9 +16,15 @@ import pytest
 
 from tests.e2e.cliutil import Cli
 from tests.e2e_registry.support import CountingProxy
-from tests.registry_fixtures import Registry, htpasswd_registry, registry, tls_registry
+from tests.registry_fixtures import (
+    Registry,
+    htpasswd_registry,
+    registry,
+    tls_registry,
+    token_registry,
+)
 
-__all__ = ["htpasswd_registry", "registry", "tls_registry"]
+__all__ = ["htpasswd_registry", "registry", "tls_registry", "token_registry"]
 
 
 def make_cli(base: Path) -> Cli:

@@ -11,7 +11,15 @@ PACKAGE = Path(__file__).resolve().parents[2] / "buildah_py"
 AREAS = ("transports", "oci", "manifests")
 #: Function-level imports allowed, and why: each loads the registry client (urllib3 and all)
 #: only when a registry is named, and closes no cycle (checked below).
-LAZY = {"transports.names": {"buildah_py.transports.docker"}}
+LAZY = {
+    module: {"buildah_py.transports.docker"}
+    for module in (
+        "transports.names",
+        "transports.inspect",
+        "transports.sync",
+        "transports.sync_yaml",
+    )
+}
 
 
 def _module(path: Path) -> str:

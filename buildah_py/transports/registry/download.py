@@ -75,6 +75,28 @@ class BlobReader(io.BufferedIOBase):
     def readable(self) -> bool:
         return True
 
+    def seekable(self) -> bool:
+        """Back to byte 0 only: an upload fed from this blob that must be sent again (one
+        streamed request, registry to registry) asks this registry for the blob again."""
+        return True
+
+    def tell(self) -> int:
+        return self._offset
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        if whence == io.SEEK_CUR and offset == 0:
+            return self._offset
+        if whence != io.SEEK_SET or offset != 0:
+            raise io.UnsupportedOperation(f"{self.what}: a registry blob starts over only at 0")
+        if self._resp is not None:
+            drop(self._resp)
+            self._resp = None
+        self._offset = self._skip = 0
+        self._done = False
+        if self._hash is not None:
+            self._hash = hasher(self.desc.digest)
+        return 0
+
     def _start(self) -> BaseHTTPResponse:
         resp = self._open(self._offset)
         if self._offset == 0:

@@ -96,3 +96,30 @@ def test_wrong_bytes_never_become_a_blob(registry: Registry, blob: bytes) -> Non
         registry.ref("stream/bad:1"), registry=RegistryOptions(tls_verify=False)
     )
     assert not fresh.has_blob(desc)
+
+
+def test_registry_to_registry_streams_in_one_patch_and_restarts_the_download(
+    front: FaultProxy, registry: Registry, blob: bytes
+) -> None:
+    """A blob read from one registry goes up as it arrives; a failed PATCH asks for it again."""
+    from buildah_py.transports.docker import docker_source
+
+    data = blob[2:] + blob[:2]
+    desc = _desc(data)
+    plain = RegistryOptions(tls_verify=False)
+    docker_destination(registry.ref("stream/src:1"), registry=plain).put_blob(
+        _reader(data, desc),  # type: ignore[arg-type]
+        desc,
+    )
+    front.reset()
+    front.add(Fault("PATCH", r"/blobs/uploads/", "reset"))
+    waits: list[float] = []
+    opts = RegistryOptions(tls_verify=False, retry=RetryPolicy(sleep=waits.append))
+    src = docker_source(front.ref("stream/src:1"), registry=opts)
+    dst = docker_destination(front.ref("stream/copy:1"), registry=opts)
+    reader = VerifyingReader.for_descriptor(src.get_blob(desc), desc)
+    dst.put_blob(reader, desc)  # type: ignore[arg-type]
+    assert dst.stats.data_requests == 2  # one streamed PATCH that worked, and the PUT
+    assert front.count("PATCH", r"/blobs/uploads/") == 2 and len(waits) == 1
+    assert front.count("GET", desc.digest) == 2  # the download started over with the upload
+    assert dst.has_blob(desc)
