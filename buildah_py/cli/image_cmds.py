@@ -10,26 +10,30 @@ from __future__ import annotations
 
 import functools
 import json
-import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
 
-from buildah_py.cli.common import Globals, handle_errors, option_group, pass_globals
+from buildah_py.cli.common import Globals, handle_errors, option_group, pass_globals, pick_field
 from buildah_py.cli.image_flags import (
     ImageGroup,
     format_option,
     image_format,
+    policed,
     reader_flags,
+    resolved,
     retry_times,
     side,
     side_options,
 )
+from buildah_py.cli.image_sign import (
+    SignAfterCopy,
+    generate_sigstore_key_cmd,
+    prepare,
+    signing_options,
+)
 from buildah_py.cli.progress import BlobProgress
-from buildah_py.errors import ImageNotFound
-from buildah_py.storage import Store
-from buildah_py.transports.names import ImageName
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -51,10 +55,6 @@ REFUSED: dict[str, str] = {
     "no_creds": "credentials are looked up in the auth files; point --authfile at an empty file",
     "src_no_creds": "credentials are looked up in the auth files; point --src-authfile at an empty file",
     "dest_no_creds": "credentials are looked up in the auth files; point --dest-authfile at an empty file",
-    "sign_by": "signing is not supported yet",
-    "sign_by_sigstore_private_key": "signing is not supported yet",
-    "sign_identity": "signing is not supported yet",
-    "sign_passphrase_file": "signing is not supported yet",
 }
 _REFUSED_FLAGS = {"src_no_creds", "dest_no_creds", "no_creds"}
 
@@ -154,11 +154,15 @@ def image_group() -> None:
     "dest_registry_token",
     "src_no_creds",
     "dest_no_creds",
-    "sign_by",
-    "sign_by_sigstore_private_key",
-    "sign_identity",
-    "sign_passphrase_file",
 )
+@click.option(
+    "--signature-policy",
+    "--policy",
+    "signature_policy",
+    metavar="FILE",
+    help="Signature policy (policy.json) the source must pass, instead of the default ones.",
+)
+@signing_options
 @click.argument("source_image")
 @click.argument("destination_image")
 @pass_globals
@@ -186,10 +190,14 @@ def copy_cmd(g: Globals, /, kw: dict[str, Any]) -> None:
         compression = "none"
     elif kw["dest_compress"] and compression is None:
         compression = "gzip"
+    dest_registry = side(kw, "dest-", kw["retry_times"])
+    # keys and passphrase checked before anything is copied
+    signer = prepare(kw["signing"], dst.text, dest_registry)
     with BlobProgress(quiet=kw["quiet"]) as progress:
         options = ImageCopyOptions(
-            src_registry=side(kw, "src-", kw["retry_times"]),
-            dest_registry=side(kw, "dest-", kw["retry_times"]),
+            src_registry=policed(side(kw, "src-", kw["retry_times"]), kw["signature_policy"]),
+            dest_registry=dest_registry,
+            hooks=SignAfterCopy(kw["signing"], dest_registry, quiet=kw["quiet"], prepared=signer),
             all_platforms=kw["all_"] or multi == "all",
             format=image_format(kw["format_"]),
             compression=compression,
@@ -198,7 +206,7 @@ def copy_cmd(g: Globals, /, kw: dict[str, Any]) -> None:
             progress=progress,
             notice=lambda line: click.echo(f"Note: {line}", err=True),
         )
-        src, store = _resolved(src, g)
+        src, store = resolved(src, g)
         store = g.store() if needs_store(dst) else store
         result = copy_between(src, dst, options, store=store)
     for note in result.notes:
@@ -206,35 +214,6 @@ def copy_cmd(g: Globals, /, kw: dict[str, Any]) -> None:
     if kw["digestfile"]:
         with open(kw["digestfile"], "w") as f:
             f.write(result.copy.manifest_digest)
-
-
-def _resolved(name: ImageName, g: Globals) -> tuple[ImageName, Store | None]:
-    """`name`, with a ``containers-storage:`` source found as ``from`` finds a short name, and
-    the store when the name needs it (otherwise it is never opened)."""
-    from buildah_py.transports.imageops import needs_store
-
-    if not needs_store(name):
-        return name, None
-    store = g.store()
-    if name.transport == "containers-storage":
-        from buildah_py.container.resolve import find_image
-
-        try:
-            found = find_image(store, name.ref)
-        except ImageNotFound:
-            pass  # the transport says so, in its words
-        else:
-            name = ImageName(name.transport, ref=found.id, text=name.text)
-    return name, store
-
-
-def _template(data: dict[str, Any], fmt: str) -> str:
-    """A Go template's ``{{.Field}}`` and ``{{.A.B}}`` actions filled in; other text as it is."""
-    from buildah_py.cli.common import pick_field
-
-    if "{{" not in fmt:
-        return pick_field(data, fmt)
-    return re.sub(r"\{\{\s*(\.[\w.]*)\s*\}\}", lambda m: pick_field(data, m.group(1)), fmt)
 
 
 @image_group.command("inspect")
@@ -252,7 +231,7 @@ def inspect_cmd(g: Globals, /, kw: dict[str, Any]) -> None:
     from buildah_py.transports import inspect as insp
     from buildah_py.transports.imageops import read_manifest, transport_name
 
-    name, store = _resolved(transport_name(kw["image_name"]), g)
+    name, store = resolved(transport_name(kw["image_name"]), g)
     registry = side(kw, "", kw["retry_times"])
     if kw["raw"] and not kw["config"]:
         click.echo(read_manifest(name, registry, store=store).raw, nl=False)
@@ -266,7 +245,7 @@ def inspect_cmd(g: Globals, /, kw: dict[str, Any]) -> None:
         return
     data = insp.summary(name, registry, store=store, tags=not kw["no_tags"])
     if kw["format_"]:
-        click.echo(_template(data, kw["format_"]))
+        click.echo(pick_field(data, kw["format_"]))
     else:
         click.echo(json.dumps(data, indent=4))
 
@@ -355,10 +334,15 @@ def manifest_digest_cmd(manifest_file: str) -> None:
     "dest_registry_token",
     "src_no_creds",
     "dest_no_creds",
-    "sign_by",
-    "sign_by_sigstore_private_key",
-    "sign_passphrase_file",
 )
+@click.option(
+    "--signature-policy",
+    "--policy",
+    "signature_policy",
+    metavar="FILE",
+    help="Signature policy (policy.json) the source must pass, instead of the default ones.",
+)
+@signing_options
 @click.argument("source")
 @click.argument("destination")
 @handle_errors
@@ -368,11 +352,16 @@ def sync_cmd(kw: dict[str, Any]) -> None:
     from buildah_py.transports.imageops import ImageCopyOptions
     from buildah_py.transports.sync import SyncOptions, plan, sync
 
+    signing = kw["signing"]
+    if signing.identity:
+        raise click.UsageError("--sign-identity: each image synced is signed under its own name")
+    dest_registry = side(kw, "dest-", kw["retry_times"])
     with BlobProgress(quiet=True) as progress:
         options = SyncOptions(
             copy=ImageCopyOptions(
-                src_registry=side(kw, "src-", kw["retry_times"]),
-                dest_registry=side(kw, "dest-", kw["retry_times"]),
+                src_registry=policed(side(kw, "src-", kw["retry_times"]), kw["signature_policy"]),
+                dest_registry=dest_registry,
+                hooks=SignAfterCopy(signing, dest_registry, quiet=False),
                 all_platforms=kw["all_"],
                 format=image_format(kw["format_"]),
                 preserve_digests=kw["preserve_digests"],
@@ -386,5 +375,7 @@ def sync_cmd(kw: dict[str, Any]) -> None:
         report = sync(items, options, lambda line: click.echo(line, err=True))
     click.echo(f"Synced {len(report.copied)} images, {len(report.skipped)} already there", err=True)
 
+
+image_group.add_command(generate_sigstore_key_cmd)
 
 COMMANDS = [image_group]

@@ -4,12 +4,16 @@ the manifest format; the refused ones live beside the verbs (``cli/image_cmds.py
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, TypeVar
 
 import click
 
-from buildah_py.cli.common import option_group, parse_bool
+from buildah_py.cli.common import Globals, option_group, parse_bool
 from buildah_py.defaults import registry_files
+from buildah_py.errors import ImageNotFound
+from buildah_py.storage import Store
+from buildah_py.transports.names import ImageName
 from buildah_py.transports.options import RegistryOptions
 from buildah_py.transports.registry.retry import RetryPolicy
 
@@ -119,3 +123,28 @@ format_option = click.option(
 def reader_flags(refused_options: Callable[[F], F]) -> Callable[[F], F]:
     """The registry flags of a verb that reads one image or repository (inspect, delete, ...)."""
     return option_group(side_options(""), retry_times, refused_options)
+
+
+def policed(registry: RegistryOptions, policy: str | None) -> RegistryOptions:
+    """The source side's options with ``--signature-policy`` in them."""
+    return replace(registry, signature_policy=policy) if policy else registry
+
+
+def resolved(name: ImageName, g: Globals) -> tuple[ImageName, Store | None]:
+    """`name`, with a ``containers-storage:`` source found as ``from`` finds a short name, and
+    the store when the name needs it (otherwise it is never opened)."""
+    from buildah_py.transports.imageops import needs_store
+
+    if not needs_store(name):
+        return name, None
+    store = g.store()
+    if name.transport == "containers-storage":
+        from buildah_py.container.resolve import find_image
+
+        try:
+            found = find_image(store, name.ref)
+        except ImageNotFound:
+            pass  # the transport says so, in its words
+        else:
+            name = ImageName(name.transport, ref=found.id, text=name.text)
+    return name, store

@@ -23,6 +23,7 @@ from buildah_py.cli.common import handle_errors, option_group
 from buildah_py.oci.digest import sha256_digest
 from buildah_py.signature.errors import SignatureError
 from buildah_py.signature.sign import PreparedSigning, SigningOptions, prepare_signing
+from buildah_py.transports.imageops import CopiedImage, SourceManifest
 from buildah_py.transports.options import RegistryOptions
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -174,3 +175,27 @@ def generate_sigstore_key_cmd(output_prefix: str, passphrase_file: str | None) -
             raise SignatureError(f"{path} already exists; choose another --output-prefix")
     private, public = write_key_pair(output_prefix, generate_key_pair(passphrase.encode()))
     click.echo(f"Key written to {private} and {public}")
+
+
+class SignAfterCopy:
+    """``image copy``/``sync`` hooks: each image, once visible at its destination, is signed as
+    the signing flags say (`prepared`: keys loaded already for a single destination)."""
+
+    def __init__(
+        self,
+        signing: SigningOptions,
+        registry: RegistryOptions,
+        *,
+        quiet: bool,
+        prepared: PreparedSigning | None = None,
+    ) -> None:
+        self.signing, self.registry, self.quiet, self.prepared = signing, registry, quiet, prepared
+
+    def admit(self, source: SourceManifest) -> None:
+        return None  # the signature policy is checked on the source by the copy itself
+
+    def committed(self, image: CopiedImage) -> None:
+        if not self.signing.wanted:
+            return
+        prepared = self.prepared or prepare(self.signing, image.reference, self.registry)
+        sign_pushed(prepared, image.digest, quiet=self.quiet)

@@ -25,6 +25,7 @@ from buildah_py.oci.descriptor import Descriptor, Platform
 from buildah_py.oci.digest import sha256_digest
 from buildah_py.oci.manifest import Index, sniff_media_type
 from buildah_py.oci.reference import parse_reference
+from buildah_py.signature.enforce import check_source
 from buildah_py.transports.copy import CopyResult, copy_image, naming
 from buildah_py.transports.names import (
     TRANSPORTS,
@@ -288,7 +289,8 @@ def _copy(
 ) -> ImageCopyResult:
     raw_src = open_source(src_n, store=store, registry=opts.src_registry, platform=opts.platform)
     try:
-        src = PinnedSource(raw_src)
+        # policy.json decides on the manifest read here, before anything is opened for writing
+        src = PinnedSource(check_source(src_n, raw_src, opts.src_registry))
         source = src.manifest
         admit_source(source, opts)
         allowed = _preserved(source, opts) if opts.preserve_digests else None

@@ -596,3 +596,42 @@ def test_sign_pushed_image_signs_a_copy_after_the_fact(
     cli("rmi", busybox)
     cli("pull", "-q", INSECURE, "--signature-policy", str(policy), f"docker://{ref}")
     assert attachment(registry, "sig/after", digestfile.read_text())["layers"]
+
+
+def test_image_copy_signs_and_is_held_to_the_policy(
+    cli: Cli, busybox: str, registry: Registry, setup: Setup, tmp_path: Path
+) -> None:
+    """``image copy`` signs what it writes (GPG for skopeo, sigstore for our pull) and refuses
+    a source the policy refuses, with nothing at the destination."""
+    src = registry.ref("sig/copy-src:1")
+    cli("push", "-q", INSECURE, busybox, f"docker://{src}")
+    flags = ["--src-tls-verify=false", "--dest-tls-verify=false"]
+    gpg_dest = registry.ref("sig/copy-gpg:1")
+    digest_file = tmp_path / "digest"
+    cli("image", "copy", "-q", *flags, "--digestfile", str(digest_file), "--sign-by",
+        setup.fingerprint, f"docker://{src}", f"docker://{gpg_dest}")  # fmt: skip
+    digest = digest_file.read_text()
+    assert (setup.lookaside / f"sig/copy-gpg@sha256={digest.split(':')[1]}/signature-1").exists()
+    rule = {"type": "signedBy", "keyType": "GPGKeys", "keyPath": str(setup.gpg_public)}
+    policy = write_policy(tmp_path / "gpg.json", {registry.ref("sig/copy-gpg"): [rule]})
+    ok = skopeo_copy(setup, policy, gpg_dest, tmp_path / "by-skopeo")
+    assert ok.returncode == 0, ok.stderr
+
+    sig_dest = registry.ref("sig/copy-sigstore:1")
+    cli("image", "copy", "-q", *flags, "--sign-by-sigstore-private-key", str(setup.private_key),
+        "--sign-passphrase-file", str(setup.passphrase), f"docker://{src}",
+        f"docker://{sig_dest}")  # fmt: skip
+    sigstore = {"type": "sigstoreSigned", "keyPath": str(setup.public_key)}
+    policy = write_policy(
+        tmp_path / "sigstore.json", {registry.ref("sig/copy-sigstore"): [sigstore]}
+    )
+    # a copy onward from the signed image passes; from the unsigned source it is refused
+    cli("image", "copy", "-q", *flags, "--signature-policy", str(policy), f"docker://{sig_dest}",
+        f"dir:{tmp_path / 'onward'}")  # fmt: skip
+    assert (tmp_path / "onward" / "manifest.json").exists()
+    unsigned = write_policy(tmp_path / "unsigned.json", {registry.ref("sig/copy-src"): [sigstore]})
+    refused = cli("image", "copy", *flags, "--signature-policy", str(unsigned), f"docker://{src}",
+                  f"dir:{tmp_path / 'refused'}", check=False)  # fmt: skip
+    line = one_error_line(refused)
+    assert "sigstoreSigned" in line, line
+    assert not (tmp_path / "refused").exists()
