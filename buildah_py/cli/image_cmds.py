@@ -307,16 +307,16 @@ def manifest_digest_cmd(manifest_file: str) -> None:
     "-s",
     "src",
     required=True,
-    type=click.Choice(["docker", "dir", "yaml"]),
-    help="SOURCE transport type.",
+    type=click.Choice(["docker", "dir", "oci", "yaml"]),
+    help="SOURCE transport type (oci: a layout's tags).",
 )
 @click.option(
     "--dest",
     "-d",
     "dest",
     required=True,
-    type=click.Choice(["docker", "dir"]),
-    help="DESTINATION transport type.",
+    type=click.Choice(["docker", "dir", "oci"]),
+    help="DESTINATION transport type (oci: a layout per repository, a ref per tag).",
 )
 @side_options("src-")
 @side_options("dest-")

@@ -1,18 +1,22 @@
 """Mirroring many images at once (``buildah-py image sync``), as ``skopeo sync`` names them.
 
 A source is a registry repository (every tag, or one tagged image), a directory of ``dir:``
-images, or a YAML file of registries and images. Each image lands at DESTINATION joined with
-its name: the last path component (``app:1``), or with ``scoped`` the whole reference
-(``reg:5000/ns/app:1``). An image the destination already has with the expected digest is
+images, an OCI layout (every tag in its index.json), or a YAML file of registries and images.
+Each image lands at DESTINATION joined with its name: the last path component (``app:1``), or
+with ``scoped`` the whole reference (``reg:5000/ns/app:1``). An ``oci`` destination holds a
+layout per repository (DESTINATION/app) with a ref per tag, so a repository synced there and
+back keeps every tag. An image the destination already has with the expected digest is
 skipped without moving anything, so an interrupted sync can simply run again.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import posixpath
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from buildah_py.errors import BuildahPyError, ImageReferenceError, TransportError
 from buildah_py.oci import mediatypes as mt
@@ -26,13 +30,16 @@ from buildah_py.transports.imageops import (
     copy_between,
     read_manifest,
 )
+from buildah_py.transports.oci_layout import REF_NAME
 from buildah_py.transports.options import RegistryOptions
 from buildah_py.transports.sync_yaml import yaml_items
 
-SOURCES = ("docker", "dir", "yaml")
-DESTINATIONS = ("docker", "dir")
+SOURCES = ("docker", "dir", "oci", "yaml")
+DESTINATIONS = ("docker", "dir", "oci")
+LOCAL = ("dir", "oci")
 #: A dir: image directory holds this file; a directory of images is walked until one is found.
 DIR_MANIFEST = "manifest.json"
+LAYOUT_INDEX = "index.json"
 
 
 @dataclass(frozen=True)
@@ -67,6 +74,9 @@ def _dest_name(dest_transport: str, destination: str, suffix: str, scoped: bool)
         suffix = posixpath.basename(suffix)
     if dest_transport == "dir":
         return "dir:" + os.path.join(destination, suffix)
+    if dest_transport == "oci":
+        repo, tag = _repo_and_tag(suffix)
+        return f"oci:{os.path.join(destination, repo)}:{tag}"
     target = destination.removeprefix("docker://").rstrip("/") + "/" + suffix
     try:
         parse_reference(target)
@@ -105,6 +115,42 @@ def dir_items(root: str) -> list[tuple[str, str]]:
     return found
 
 
+def _repo_and_tag(suffix: str) -> tuple[str, str]:
+    """``ns/app:1`` as (``ns/app``, ``1``); a digest reference keeps its digest as the ref."""
+    ref = parse_reference(suffix, default_tag=False)
+    name = suffix[: -len(f":{ref.tag}")] if ref.tag else suffix.split("@", 1)[0]
+    return name, ref.tag or (ref.digest or "latest").replace(":", "-")
+
+
+def oci_items(root: str) -> list[tuple[str, str]]:
+    """(source name, suffix) for every tagged image of the OCI layout `root`, or of each layout
+    below it: the suffix is the layout's directory name and the tag (``app:1``)."""
+    root = os.path.normpath(root)
+    if not os.path.isdir(root):
+        raise TransportError(f"sync source {root}: not a directory")
+    layouts: list[str] = []
+    for path, dirs, files in os.walk(root, followlinks=False):
+        dirs.sort()
+        if LAYOUT_INDEX in files:
+            layouts.append(path)
+            dirs.clear()  # a layout's directory holds blobs, not more layouts
+    found: list[tuple[str, str]] = []
+    for layout in layouts:
+        name = os.path.relpath(layout, root) if layout != root else os.path.basename(root)
+        for tag in _layout_tags(layout):
+            found.append((f"oci:{layout}:{tag}", f"{name}:{tag}"))
+    return found
+
+
+def _layout_tags(layout: str) -> list[str]:
+    tags = [
+        str(m["annotations"][REF_NAME])
+        for m in _layout_entries(layout)
+        if REF_NAME in (m.get("annotations") or {})
+    ]
+    return list(dict.fromkeys(tags))
+
+
 def plan(
     src_transport: str,
     source: str,
@@ -123,8 +169,11 @@ def plan(
         raise TransportError(
             f"sync destination transport {dest_transport!r}: expected one of {', '.join(DESTINATIONS)}"
         )
-    if src_transport == "dir" and dest_transport == "dir":
-        raise TransportError("sync from dir to dir is not supported (as skopeo); copy the files")
+    if src_transport in LOCAL and dest_transport in LOCAL:
+        raise TransportError(
+            f"sync from {src_transport} to {dest_transport} is not supported (as skopeo); "
+            "copy the files"
+        )
     entries: list[tuple[str, str, RegistryOptions | None]]
     if src_transport == "yaml":
         entries = list(yaml_items(source, opts.copy.src_registry, page_size=page_size))
@@ -133,6 +182,8 @@ def plan(
             (name, suffix, None)
             for name, suffix in docker_items(source, opts.copy.src_registry, page_size)
         ]
+    elif src_transport == "oci":
+        entries = [(name, suffix, None) for name, suffix in oci_items(source)]
     else:
         entries = [(name, suffix, None) for name, suffix in dir_items(source)]
     return [
@@ -160,9 +211,26 @@ def present_digest(destination: str, registry: RegistryOptions) -> str | None:
                 return sha256_digest(f.read(4 * 1024 * 1024))
         except FileNotFoundError:
             return None
+    if destination.startswith("oci:"):
+        layout, _, tag = destination.removeprefix("oci:").rpartition(":")
+        for m in _layout_entries(layout):
+            if (m.get("annotations") or {}).get(REF_NAME) == tag:
+                return str(m.get("digest"))
+        return None
     from buildah_py.transports.docker import registry_digest  # the registry client
 
     return registry_digest(destination, registry)
+
+
+def _layout_entries(layout: str) -> list[dict[str, Any]]:
+    try:
+        with open(os.path.join(layout, LAYOUT_INDEX), "rb") as f:
+            index = json.loads(f.read(4 * 1024 * 1024))
+    except FileNotFoundError:
+        return []
+    except (OSError, ValueError) as err:
+        raise TransportError(f"{layout}: cannot read {LAYOUT_INDEX}: {err}") from err
+    return [m for m in index.get("manifests", []) if isinstance(m, dict)]
 
 
 def sync_one(item: SyncItem, opts: SyncOptions) -> bool:
@@ -178,6 +246,9 @@ def sync_one(item: SyncItem, opts: SyncOptions) -> bool:
         return True
     if item.destination.startswith("dir:"):
         os.makedirs(os.path.dirname(item.destination.removeprefix("dir:")) or ".", exist_ok=True)
+    elif item.destination.startswith("oci:"):
+        layout = item.destination.removeprefix("oci:").rpartition(":")[0]
+        os.makedirs(os.path.dirname(layout) or ".", exist_ok=True)
     copy_between(item.source, item.destination, copy_opts)
     return True
 

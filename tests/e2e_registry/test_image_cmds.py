@@ -252,6 +252,44 @@ def test_sync_repository_to_dir_and_back(
     assert (scoped / registry.host / "img" / "sync:v1" / "manifest.json").is_file()
 
 
+def test_sync_repository_to_an_oci_layout_and_back(
+    cli: Cli,
+    pushed: str,
+    two_platform_index: str,
+    registry: Registry,
+    second_registry: Registry,
+    proxy_for: Callable[[Registry], CountingProxy],
+    tmp_path: Path,
+) -> None:
+    repo = registry.ref("img/ocisync")
+    cli("image", "copy", "-q", SRC, DST, pushed, f"docker://{repo}:v1")
+    cli("image", "copy", "-q", "--all", SRC, DST, two_platform_index, f"docker://{repo}:multi")
+    out = tmp_path / "layouts"
+    cli("image", "sync", "--all", "--src", "docker", "--dest", "oci", SRC, repo, str(out))
+    layout = out / "ocisync"
+    index = json.loads((layout / "index.json").read_text())
+    refs = sorted(m["annotations"]["org.opencontainers.image.ref.name"] for m in index["manifests"])
+    assert refs == ["multi", "v1"]
+    for tag in ("v1", "multi"):  # skopeo reads the layout and finds the registry's bytes
+        assert raw_of(f"oci:{layout}:{tag}") == raw_of(f"docker://{repo}:{tag}")
+    before = tree(out)
+    again = cli("image", "sync", "--all", "-s", "docker", "-d", "oci", SRC, repo, str(out))
+    assert tree(out) == before and "Synced 0 images, 2 already there" in again.stderr
+
+    proxy = proxy_for(second_registry)
+    back = f"{proxy.host}/restored"
+    cli("image", "sync", "--all", "-s", "oci", "-d", "docker", DST, str(layout), back)
+    for tag in ("v1", "multi"):
+        restored = f"docker://{second_registry.ref('restored')}/ocisync:{tag}"
+        assert raw_of(restored) == raw_of(f"docker://{repo}:{tag}")
+    proxy.clear()
+    cli("image", "sync", "--all", "-s", "oci", "-d", "docker", DST, str(layout), back)
+    assert [r for r in proxy.log if r[0] in WRITES] == []  # a second sync transfers nothing
+    proc = cli("image", "sync", "-s", "oci", "-d", "dir", str(layout), str(tmp_path / "d"),
+               check=False)  # fmt: skip
+    assert "sync from oci to dir is not supported" in one_error_line(proc)
+
+
 def test_sync_from_yaml(cli: Cli, pushed: str, registry: Registry, tmp_path: Path) -> None:
     repo = registry.ref("img/yaml")
     for tag in ("a", "b", "c"):
