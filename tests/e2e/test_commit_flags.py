@@ -40,7 +40,7 @@ def test_disable_compression(cli: Cli, busybox: str) -> None:
 @pytest.mark.parametrize(
     ("flag", "words"),
     [
-        (["--sign-by", "ABCD"], "--sign-by: signing is not supported"),
+        (["--sign-by", "ABCD"], "--sign-by/--sign-by-sigstore-private-key: only a pushed image"),
         (["--encryption-key", "jwe:/k.pem"], "--encryption-key: image encryption"),
         (["--encrypt-layer", "0"], "--encrypt-layer: image encryption"),
         (["--manifest", "list"], "--manifest: commit, then `buildah-py manifest add"),
