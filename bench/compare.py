@@ -670,7 +670,8 @@ def machine(tmp: Path) -> list[str]:
             versions.append(run([tool, "--version"]))
     return [
         f"- date: {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC",
-        f"- CPU: {cpu}, {os.cpu_count()} cores; kernel {platform.release()}",
+        f"- CPU: {cpu}, {os.cpu_count()} cores; kernel {platform.release()}; load average at "
+        f"the end {os.getloadavg()[0]:.1f} (other work on the machine makes the figures noisy)",
         f"- store filesystem: {fs} ({tmp.parent}); storage driver overlay, chroot isolation",
         f"- tools: {'; '.join(versions)}; Python {platform.python_version()}",
     ]
