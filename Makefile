@@ -45,8 +45,11 @@ typecheck: lint
 docs: $(VENV)/.installed
 	$(PY) scripts/api_reference.py build/docs
 
+# buildah-py beside buildah and skopeo, written to docs/benchmarks.md (as root; takes a while).
+# BENCH_ARGS=--quick: a small scale to check every case; --micro adds the focused scripts.
+BENCH_ARGS ?=
 bench: $(VENV)/.installed
-	$(PY) bench/run_all.py
+	$(PY) bench/run_all.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -56,6 +56,43 @@ VERBS = {
 }
 
 
+#: Each verb's summary for the top-level --help (the first paragraph of its help), so that
+#: listing the verbs does not import every verb's module; a verb missing here is imported.
+#: tests/test_cli_startup.py checks that these match the commands.
+SUMMARIES = {
+    "build": "Build an image from a Dockerfile (or a Python build script) in CONTEXT; prints the image ID.",
+    "bud": "Build an image from a Dockerfile (or a Python build script) in CONTEXT; prints the image ID.",
+    "convert": "Print the Python build script equivalent to DOCKERFILE.",
+    "from": "Create a working container from IMAGE (or `scratch`); prints its name.",
+    "run": "Run COMMAND inside CONTAINER (put `--` before the command); exits with its status.",
+    "copy": "Copy SRC... into CONTAINER at DEST (files, directories, globs).",
+    "add": "Copy SRC... into CONTAINER at DEST; local archives are unpacked and URLs downloaded.",
+    "config": "Update the image configuration CONTAINER will commit.",
+    "commit": "Commit CONTAINER to an image (named IMAGE; docker://REF pushes it); prints the image ID.",
+    "mount": "Mount CONTAINER's filesystem and print where (no argument: list mounted containers).",
+    "umount": "Unmount containers' filesystems.",
+    "rm": "Remove working containers.",
+    "rename": "Give the working container CONTAINER (name or ID) the name NEW_NAME.",
+    "containers": "List working containers.",
+    "images": "List images (and manifest lists) in the local store.",
+    "inspect": "Show a container's or an image's configuration as JSON.",
+    "tag": "Add names to an image.",
+    "rmi": "Remove images (a name removes that name; the image goes when it has no names left).",
+    "push": "Push IMAGE (or a manifest list) to DESTINATION (docker://, oci:, oci-archive:, docker-archive:, dir:).",
+    "pull": "Pull IMAGE into the local store; prints its ID.",
+    "import": "Make a one-layer image NAME from a root filesystem TARBALL (or - for stdin); prints its ID.",
+    "manifest": "Create, change, inspect and push manifest lists (multi-platform images).",
+    "login": "Check credentials with REGISTRY and store them for later pushes and pulls.",
+    "logout": "Forget the stored credentials of REGISTRY (or of all registries).",
+    "check": "Check the store for damage (incomplete layers, missing or corrupt blobs); exit 1 if any.",
+    "prune": "Remove blobs, layers and RUN cache mounts no image, container or running step uses.",
+    "info": "Show the host, what it allows (user namespaces, ID ranges, overlay, seccomp, cgroup, runtimes), the store, and which auth file and runroot are in use and why.",
+    "version": "Print the version.",
+    "unshare": "Run COMMAND (default: your shell) in the user and mount namespace of rootless buildah-py.",
+    "store": "Save the whole store to one archive, or make a store from one (owners, xattrs, whiteouts and hard links kept; rootless, the IDs of the user namespace).",
+}
+
+
 @contextmanager
 def _buildah_status() -> Iterator[None]:
     """A usage error (an unknown verb or flag, a missing argument) exits 125, as buildah's do."""
@@ -79,6 +116,20 @@ class LazyGroup(click.Group):
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(VERBS)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The verb list from SUMMARIES: importing every verb's module would double --help's time."""
+        names = self.list_commands(ctx)
+        if any(name not in SUMMARIES for name in names):
+            super().format_commands(ctx, formatter)
+            return
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = [
+            (name, click.Command(name, help=SUMMARIES[name]).get_short_help_str(limit))
+            for name in names
+        ]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         module_name = VERBS.get(cmd_name)
