@@ -89,6 +89,7 @@ SUMMARIES = {
     "info": "Show the host, what it allows (user namespaces, ID ranges, overlay, seccomp, cgroup, runtimes), the store, and which auth file and runroot are in use and why.",
     "version": "Print the version.",
     "unshare": "Run COMMAND (default: your shell) in the user and mount namespace of rootless buildah-py.",
+    "image": "Copy, inspect, delete and mirror images without a store in between (skopeo's verbs).",
     "store": "Save the whole store to one archive, or make a store from one (owners, xattrs, whiteouts and hard links kept; rootless, the IDs of the user namespace).",
 }
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import os
 
-import urllib3
-
 from buildah_py.signature.errors import SignatureError
 from buildah_py.signature.registries_d import lookaside_path
 
@@ -19,6 +17,8 @@ MAX_SIGNATURES = 128
 
 
 def _read_http(base: str, digest: str) -> list[bytes]:
+    import urllib3  # only for an http(s) lookaside: commands that read none start faster
+
     algo, _, hexpart = digest.partition(":")
     out: list[bytes] = []
     with urllib3.PoolManager(timeout=urllib3.Timeout(connect=30, read=60), retries=2) as pool:
