@@ -30,10 +30,10 @@ from tests.registry_fixtures import PASSWORD, USER, Registry, free_port
 
 INSECURE = "--tls-verify=false"
 DOCKERFILE = """FROM {base}
-RUN echo zero-$(date +%s%N) > /zero && echo MARK-ZERO""-RAN
+RUN echo zero-$(cat /proc/sys/kernel/random/uuid) > /zero && echo MARK-ZERO""-RAN
 COPY app.txt /app/app.txt
-RUN cat /app/app.txt > /one && date +%s%N >> /one && echo MARK-ONE""-RAN
-RUN date +%s%N > /two && echo MARK-TWO""-RAN
+RUN cat /app/app.txt > /one && cat /proc/sys/kernel/random/uuid >> /one && echo MARK-ONE""-RAN
+RUN cat /proc/sys/kernel/random/uuid > /two && echo MARK-TWO""-RAN
 """
 MARKS = ("MARK-ZERO-RAN", "MARK-ONE-RAN", "MARK-TWO-RAN")
 
@@ -207,7 +207,7 @@ def _tags_in_order(registry: Registry, repo: str) -> list[str]:
         str(_config(registry, repo, t)["history"][0]["created_by"]): t  # type: ignore[index]
         for t in _tags(registry, repo)
     }
-    order = ["echo zero", "COPY app.txt", "cat /app/app.txt", "date +%s%N > /two"]
+    order = ["echo zero", "COPY app.txt", "cat /app/app.txt", "uuid > /two"]
     return [next(t for n, t in notes.items() if word in n) for word in order]
 
 
@@ -255,7 +255,10 @@ def test_cache_ttl_ignores_old_entries(
     assert _ran(fresh) == [] and fresh.count(f"(from {cache})") == 4, fresh
 
 
-SCRIPT_STEPS = ("echo $(date +%s%N) > /stamp", "echo again $(date +%s%N) >> /stamp")
+SCRIPT_STEPS = (
+    "echo $(cat /proc/sys/kernel/random/uuid) > /stamp",
+    "echo again $(cat /proc/sys/kernel/random/uuid) >> /stamp",
+)
 
 
 def _script_build(root: Path, base: str, ctx: Path, cache: BuildCache) -> tuple[str, str]:
@@ -359,7 +362,7 @@ def test_stages_and_copy_from_come_from_the_registry(
     base = _base(cli, busybox, registry, "rc-stages")
     cache = registry.ref("rc-stages/cache")
     dockerfile = (
-        f'FROM {base} AS tool\nRUN date +%s%N > /tool && echo MARK-ZERO""-RAN\n'
+        f'FROM {base} AS tool\nRUN cat /proc/sys/kernel/random/uuid > /tool && echo MARK-ZERO""-RAN\n'
         f'FROM {base}\nCOPY --from=tool /tool /tool\nRUN cat /tool > /copy && echo MARK-ONE""-RAN\n'
     )
     contexts = []
