@@ -10,6 +10,7 @@ whatever of the config a step depends on (env, user, working dir, shell) is in i
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -25,18 +26,19 @@ from typing import TYPE_CHECKING, Any
 
 from buildah_py.container.cache_entry import parse_duration
 from buildah_py.container.progress import Progress
-from buildah_py.container.remote_cache import RegistryCache
-from buildah_py.defaults import user_registry_options
+from buildah_py.linux import tree
 from buildah_py.storage.steps import stat_key
-from buildah_py.transports.options import RegistryOptions
 
 if TYPE_CHECKING:
+    from buildah_py.container.remote_cache import RegistryCache
     from buildah_py.container.sources import Source
     from buildah_py.storage import Store
+    from buildah_py.transports.options import RegistryOptions
 
 log = logging.getLogger("buildah_py.cache")
 _MAX_NOTED_INPUTS = 5_000
 _CHUNK = 1 << 20
+_PATH_SHORT = 1024  # below this many characters a path is surely under PATH_MAX in bytes
 
 #: Called for every step: (hit, snapshot ID, why it missed or "").
 StepReport = Callable[[bool, str, str], None]
@@ -80,11 +82,13 @@ class BuildCache:
         self.enabled = enabled and ttl != 0
         sources = (cache_from,) if isinstance(cache_from, str) else tuple(cache_from)
         targets = (cache_to,) if isinstance(cache_to, str) else tuple(cache_to)
-        self.remote = (
-            RegistryCache(sources, targets, ttl, user_registry_options(registry))
-            if (sources or targets) and self.enabled
-            else None
-        )
+        self.remote: RegistryCache | None = None
+        if (sources or targets) and self.enabled:
+            # the registry client (TLS, HTTP) loads only for builds that use a registry cache
+            from buildah_py.container.remote_cache import RegistryCache
+            from buildah_py.defaults import user_registry_options
+
+            self.remote = RegistryCache(sources, targets, ttl, user_registry_options(registry))
         if report is None:
             progress = progress or Progress(quiet=quiet, follow_logging=True)
             report = progress.cache
@@ -148,7 +152,7 @@ class BuildCache:
             self.remote.close()
 
     # --- content of what a step reads ------------------------------------------------
-    def file_digest(self, path: Path, st: os.stat_result) -> str:
+    def file_digest(self, path: Path | str, st: os.stat_result) -> str:
         """sha256 of a regular file, read only when its (path, size, mtime, inode) is new."""
         if self._hashes is None:
             self._hashes = self.store.file_hashes()
@@ -163,18 +167,55 @@ class BuildCache:
         self._new_hashes[skey] = h.hexdigest()
         return self._new_hashes[skey]
 
+    def _entry_input(self, st: os.stat_result, host: str | Path, link: Callable[[], str]) -> str:
+        mode = st.st_mode
+        text = _mode_text(mode)
+        if stat.S_ISREG(mode):
+            return f"{text}:{self.file_digest(host, st)}"
+        if stat.S_ISLNK(mode):
+            return f"{text}:{link()}"
+        return text
+
     def tree_inputs(self, pairs: Iterable[tuple[Path, str]]) -> dict[str, str]:
         """{path as copied: mode + content digest or link target} for (host path, name) pairs."""
         out: dict[str, str] = {}
         for host, name in pairs:
             st = os.lstat(host)
-            mode = f"{stat.S_IFMT(st.st_mode):o}:{stat.S_IMODE(st.st_mode):o}"
-            if stat.S_ISREG(st.st_mode):
-                out[name] = f"{mode}:{self.file_digest(host, st)}"
-            elif stat.S_ISLNK(st.st_mode):
-                out[name] = f"{mode}:{os.readlink(host)}"
-            else:
-                out[name] = mode
+            out[name] = self._entry_input(st, host, lambda h=host: os.readlink(h))  # type: ignore[misc]
+        return out
+
+    def context_inputs(
+        self, sources: list[Source], ignored: Callable[[str], bool] | None
+    ) -> dict[str, str]:
+        """`source_inputs` over what a copy of `sources` reads, with `ignored` applied.
+
+        Without an ignore rule a directory is walked here, taking each entry's lstat from the
+        walk itself: no second lstat and no Path object per file, which is most of the cost of
+        a rebuild of a large, unchanged context. With rules, the copy's own walk decides.
+        """
+        from buildah_py.container.copying import walk_source
+
+        if ignored is not None:
+            return self.source_inputs(sources, lambda s: walk_source(s, ignored))
+        out: dict[str, str] = {}
+        for src in sources:
+            if not src.is_dir:
+                out.update(self.tree_inputs([(src.host, f"{src.name}:/")]))
+                continue
+            top_path, prefix = str(src.host).rstrip("/"), f"{src.name}:/"
+            top = os.open(src.host, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+            try:
+                for e in tree.walk(top):
+                    host = f"{top_path}/{e.rel}"
+                    if len(host) >= _PATH_SHORT:
+                        host = e.host_path(top_path)
+                    out[prefix + e.rel] = self._entry_input(
+                        e.st,
+                        host,
+                        lambda e=e: os.readlink(e.name, dir_fd=e.dir_fd),  # type: ignore[misc]
+                    )
+            finally:
+                os.close(top)
         return out
 
     def source_inputs(
@@ -256,6 +297,12 @@ class BuildCache:
             if self._hashes is not None:
                 self._hashes.update(self._new_hashes)
             self._new_hashes = {}
+
+
+@functools.cache
+def _mode_text(mode: int) -> str:
+    """An st_mode as it appears in an input: "type:permissions" in octal."""
+    return f"{stat.S_IFMT(mode):o}:{stat.S_IMODE(mode):o}"
 
 
 def _input_change(before: dict[str, str], now: dict[str, str]) -> str:

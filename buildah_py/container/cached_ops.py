@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 from buildah_py.container import cache_steps as steps
 from buildah_py.container.adding import is_url
 from buildah_py.container.cache import BuildCache
-from buildah_py.container.copying import walk_source
 from buildah_py.container.image import Image
 from buildah_py.container.record import from_extra
 from buildah_py.container.resolve import find_image
@@ -39,7 +38,7 @@ def cached_copy(ctr: Container, step: CopyStep, execute: Callable[[], object]) -
             # A download is keyed by its checksum; without one it is never reused.
             inputs[f"url:{url}"] = step.checksum or BuildCache.random_id()
         sources = local_sources(step.context, local, step.ignored) if local else []
-        inputs.update(cache.source_inputs(sources, lambda s: walk_source(s, step.ignored)))
+        inputs.update(cache.context_inputs(sources, step.ignored))
     elif isinstance(origin, Image):
         state = f"image:{origin.id}"
     elif isinstance(origin, str):
