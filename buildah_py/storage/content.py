@@ -8,10 +8,23 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import BinaryIO, Protocol, runtime_checkable
 
 #: Default cap for `read`: manifests and configs are never larger (containers/image uses the same).
 READ_LIMIT = 4 * 1024 * 1024
+
+
+@runtime_checkable
+class VerifyingStream(Protocol):
+    """A stream that checks `digest` and `size` itself as it is read (transports/verify.py):
+    it raises instead of reaching EOF on a mismatch, and sets `verified` when it reaches EOF
+    with both right. `ingest` trusts such a stream, read from its first byte, instead of
+    hashing every byte a second time."""
+
+    digest: str
+    size: int | None
+    done: int  # bytes read so far
+    verified: bool
 
 
 class ContentStore(Protocol):

@@ -19,12 +19,18 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from buildah_py.errors import BlobNotFound, DigestMismatch, ImageFormatError, SizeMismatch
+from buildah_py.errors import (
+    BlobNotFound,
+    DigestMismatch,
+    ImageFormatError,
+    SizeMismatch,
+    StoreError,
+)
 from buildah_py.oci.descriptor import Descriptor
 from buildah_py.oci.digest import CHUNK, is_digest, split_digest, validate_digest
 from buildah_py.oci.mediatypes import OCI_INDEX
 from buildah_py.storage.atomic import atomic_write, fsync_dir
-from buildah_py.storage.content import READ_LIMIT
+from buildah_py.storage.content import READ_LIMIT, VerifyingStream
 from buildah_py.storage.nospace import disk_full, no_space
 
 if TYPE_CHECKING:
@@ -43,10 +49,26 @@ def _touch(blob: Path) -> bool:
     return True
 
 
+def _vouched(stream: BinaryIO, digest: str | None, size: int | None) -> str | None:
+    """`digest` when `stream` verifies exactly that blob itself from its first byte, else None."""
+    if (
+        digest is not None
+        and isinstance(stream, VerifyingStream)
+        and stream.digest == digest
+        and stream.size == size
+        and stream.done == 0
+        and not stream.verified
+    ):
+        return digest
+    return None
+
+
 class _Writer(io.BufferedWriter):
     """A blob being written: a buffered file that hashes every write; flock'ed while alive."""
 
-    def __init__(self, ingest_dir: Path, algorithm: str = "sha256") -> None:
+    def __init__(
+        self, ingest_dir: Path, algorithm: str = "sha256", vouched: str | None = None
+    ) -> None:
         while True:
             fd, name = tempfile.mkstemp(dir=ingest_dir, prefix=INGEST_PREFIX)
             fcntl.flock(fd, fcntl.LOCK_EX)
@@ -56,13 +78,16 @@ class _Writer(io.BufferedWriter):
         super().__init__(io.FileIO(fd, "wb"), buffer_size=CHUNK)
         self.tmp = Path(name)
         self.algorithm = algorithm
-        self._hash = hashlib.new(algorithm)
+        # vouched: the digest the source stream verifies itself (no second hash here)
+        self._vouched = vouched
+        self._hash = hashlib.new(algorithm) if vouched is None else None
         self.size = 0
         self.digest = ""
 
     def write(self, data: ReadableBuffer, /) -> int:
         view = memoryview(data).cast("B")
-        self._hash.update(view)
+        if self._hash is not None:
+            self._hash.update(view)
         self.size += len(view)
         return super().write(view)
 
@@ -70,7 +95,11 @@ class _Writer(io.BufferedWriter):
         self.flush()
         os.fchmod(self.fileno(), 0o644)
         os.fsync(self.fileno())
-        self.digest = f"{self.algorithm}:{self._hash.hexdigest()}"
+        if self._hash is not None:
+            self.digest = f"{self.algorithm}:{self._hash.hexdigest()}"
+        else:
+            assert self._vouched is not None
+            self.digest = self._vouched
         return self.digest
 
     def discard(self) -> None:
@@ -173,12 +202,17 @@ class DirContentStore:
                 if expected_size is not None and size != expected_size:
                     raise SizeMismatch(expected_size, size)
                 return expected_digest, size
-        w = _Writer(self.ingest_dir, algorithm)
+        vouched = _vouched(stream, expected_digest, expected_size)
+        w = _Writer(self.ingest_dir, algorithm, vouched)
         try:
             while chunk := stream.read(CHUNK):
                 w.write(chunk)
                 if expected_size is not None and w.size > expected_size:
                     raise SizeMismatch(expected_size, w.size)
+            if vouched is not None:
+                assert isinstance(stream, VerifyingStream)
+                if not stream.verified or stream.done != w.size:
+                    raise StoreError(f"blob {vouched}: the stream ended before it was verified")
             digest = self._commit(w, expected_digest, expected_size)
         except BaseException as err:
             w.discard()  # the partial file goes first, so the space is back when we report
