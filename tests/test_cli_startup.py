@@ -75,3 +75,36 @@ def test_the_container_package_serves_its_names_on_first_use() -> None:
     from buildah_py.container import manifest_ops  # a submodule, not a lazy name
 
     assert manifest_ops.__name__ == "buildah_py.container.manifest_ops"
+
+
+REEXEC_PROBE = """
+import json, sys
+import buildah_py.userns.reexec
+
+reexec = sys.modules["buildah_py.userns.reexec"]  # the package's `reexec` is the function
+
+def outer(environ, argv=None):
+    print(json.dumps(sorted(sys.modules)), file=sys.stderr)
+    raise SystemExit(0)
+
+reexec.needs_reexec = lambda argv: True  # as an unprivileged user would
+reexec.reexec = outer
+from buildah_py.cli.entry import main
+sys.argv = ["buildah-py", "images"]
+main()
+"""
+
+
+def test_the_console_script_reexecs_before_loading_the_cli() -> None:
+    """The outer process of a rootless run only waits: it loads neither click nor any verb."""
+    from importlib.metadata import entry_points
+
+    (script,) = [e for e in entry_points(group="console_scripts") if e.name == "buildah-py"]
+    assert script.value == "buildah_py.cli.entry:main"
+    proc = subprocess.run([sys.executable, "-c", REEXEC_PROBE], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    loaded = set(json.loads(proc.stderr.strip().splitlines()[-1]))
+    assert "buildah_py.userns.reexec" in loaded
+    assert not {m for m in loaded if m == "click" or m.startswith("buildah_py.cli.")} - {
+        "buildah_py.cli.entry"
+    }
