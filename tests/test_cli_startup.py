@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import subprocess
 import sys
 from pathlib import Path
 
 import click
+import pytest
 
 from buildah_py.cli.main import SUMMARIES, VERBS, cli
 
@@ -64,6 +66,19 @@ def test_images_loads_neither_the_run_machinery_nor_the_registry_client(tmp_path
     loaded = _modules_after([*store, "--storage-driver", "vfs", "images"])
     assert "buildah_py.cli.imagelist" in loaded  # the verb did run
     assert not loaded & {"buildah_py.container.working", "buildah_py.isolation.chroot", "urllib3"}
+    # nor the pull and push paths, whose signature code alone loads cryptography
+    pulling = {"buildah_py.transports.pullpush", "buildah_py.manifests.push", "cryptography"}
+    assert not loaded & {*pulling, "buildah_py.signature.enforce", "buildah_py.transports.copy"}
+
+
+@pytest.mark.parametrize("package", ["buildah_py.transports", "buildah_py.manifests"])
+def test_packages_serve_their_names_on_first_use(package: str) -> None:
+    module = importlib.import_module(package)
+    for name in module.__all__:
+        assert getattr(module, name) is not None
+        assert name in dir(module)
+    with pytest.raises(AttributeError):
+        module.no_such_name  # noqa: B018
 
 
 def test_the_container_package_serves_its_names_on_first_use() -> None:

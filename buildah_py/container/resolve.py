@@ -18,7 +18,6 @@ from buildah_py.oci.config import ImageConfig
 from buildah_py.oci.descriptor import Platform
 from buildah_py.oci.reference import local_name, parse_reference
 from buildah_py.transports.options import PullOptions, RegistryOptions
-from buildah_py.transports.pullpush import pull_image
 from buildah_py.transports.registry.regconf import (
     looks_qualified,
     registries_conf_for,
@@ -113,7 +112,7 @@ def pull(
                     return _lenient_local(store, found, ref, options, policy, local_only)
                 return _local_for(store, found, ref, options, policy == "never" or local_only)
         return _pull_short_or_qualified(store, ref, options)
-    return pull_image(ref, store, options)
+    return _pull(ref, store, options)
 
 
 def _local_for(
@@ -211,14 +210,22 @@ def remote_candidates(ref: str, registry: RegistryOptions) -> list[str]:
 def _pull_short_or_qualified(store: Store, ref: str, options: PullOptions) -> ImageRecord:
     candidates = remote_candidates(ref, options.registry)
     if len(candidates) == 1:
-        return pull_image(f"docker://{candidates[0]}", store, options)
+        return _pull(f"docker://{candidates[0]}", store, options)
     tried: list[str] = []
     for cand in candidates:
         try:
-            return pull_image(f"docker://{cand}", store, options)
+            return _pull(f"docker://{cand}", store, options)
         except (RegistryError, AuthError, TransportError) as err:
             # Not there (or not for us): try the next search registry, as buildah does.
             tried.append(f"{cand} ({err})")
     raise TransportError(
         f"short name {ref!r} not found in any search registry: " + "; ".join(tried)
     )
+
+
+def _pull(name: str, store: Store, options: PullOptions) -> ImageRecord:
+    """`pull_image`, loaded on first use: listing and inspecting local images never pull, and
+    the pull path brings the registry client and the signature code with it."""
+    from buildah_py.transports.pullpush import pull_image
+
+    return pull_image(name, store, options)

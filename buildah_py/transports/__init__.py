@@ -2,19 +2,52 @@
 
 Every move goes through :func:`copy_image`; :func:`open_source` and :func:`open_destination`
 turn a transport-prefixed name into the two ends.
+
+The names below load on first use: a command that needs only the options (``images``, a
+cached build) does not pay for the copy machinery, the registry client and the signature code.
 """
 
-from buildah_py.transports.copy import CopyResult, copy_image
-from buildah_py.transports.names import ImageName, open_destination, open_source, parse_image_name
-from buildah_py.transports.options import (
-    PullOptions,
-    PushOptions,
-    RegistryFiles,
-    RegistryOptions,
-    Timeouts,
-)
-from buildah_py.transports.pullpush import pull_image, push_image
-from buildah_py.transports.types import ImageDestination, ImageSource
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from buildah_py.transports.copy import CopyResult, copy_image
+    from buildah_py.transports.names import (
+        ImageName,
+        open_destination,
+        open_source,
+        parse_image_name,
+    )
+    from buildah_py.transports.options import (
+        PullOptions,
+        PushOptions,
+        RegistryFiles,
+        RegistryOptions,
+        Timeouts,
+    )
+    from buildah_py.transports.pullpush import pull_image, push_image
+    from buildah_py.transports.types import ImageDestination, ImageSource
+
+#: Each public name and the submodule that defines it.
+_WHERE = {
+    "CopyResult": "copy",
+    "copy_image": "copy",
+    "ImageName": "names",
+    "open_destination": "names",
+    "open_source": "names",
+    "parse_image_name": "names",
+    "PullOptions": "options",
+    "PushOptions": "options",
+    "RegistryFiles": "options",
+    "RegistryOptions": "options",
+    "Timeouts": "options",
+    "pull_image": "pullpush",
+    "push_image": "pullpush",
+    "ImageDestination": "types",
+    "ImageSource": "types",
+}
 
 __all__ = [
     "CopyResult",
@@ -33,3 +66,16 @@ __all__ = [
     "pull_image",
     "push_image",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:  # a submodule not imported yet
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
