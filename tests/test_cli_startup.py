@@ -71,6 +71,24 @@ def test_images_loads_neither_the_run_machinery_nor_the_registry_client(tmp_path
     assert not loaded & {*pulling, "buildah_py.signature.enforce", "buildah_py.transports.copy"}
 
 
+def test_a_dockerfile_build_loads_no_registry_client_until_it_needs_one() -> None:
+    """A build from local images (a cached rebuild) pays for neither HTTP nor signing."""
+    probe = (
+        "import json, sys; import buildah_py.cli.build, buildah_py.frontend; "
+        "print(json.dumps(sorted(sys.modules)), file=sys.stderr)"
+    )
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    loaded = set(json.loads(proc.stderr.strip().splitlines()[-1]))
+    assert "buildah_py.frontend.platforms" in loaded
+    heavy = {
+        "urllib3",
+        "cryptography",
+        "buildah_py.signature.sign",
+        "buildah_py.transports.pullpush",
+    }
+    assert not loaded & {*heavy, "buildah_py.container.remote_cache", "buildah_py.manifests.push"}
+
+
 @pytest.mark.parametrize("package", ["buildah_py.transports", "buildah_py.manifests"])
 def test_packages_serve_their_names_on_first_use(package: str) -> None:
     module = importlib.import_module(package)

@@ -15,16 +15,18 @@ import os
 import sys
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from buildah_py.cli.common import handle_errors, option_group
 from buildah_py.oci.digest import sha256_digest
 from buildah_py.signature.errors import SignatureError
-from buildah_py.signature.sign import PreparedSigning, SigningOptions, prepare_signing
-from buildah_py.transports.imageops import CopiedImage, SourceManifest
 from buildah_py.transports.options import RegistryOptions
+
+if TYPE_CHECKING:  # the signing code (and its registry client) loads when a verb signs
+    from buildah_py.signature.sign import PreparedSigning, SigningOptions
+    from buildah_py.transports.imageops import CopiedImage, SourceManifest
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -79,6 +81,8 @@ def signing_from(kw: dict[str, Any]) -> SigningOptions:
     if identity and not (sign_by or key):
         raise SignatureError("--sign-identity: needs --sign-by or --sign-by-sigstore-private-key")
     passphrase = read_passphrase(passfile, key) if key else None
+    from buildah_py.signature.sign import SigningOptions
+
     return SigningOptions(
         sign_by=sign_by or None,
         sigstore_private_key=key or None,
@@ -108,6 +112,8 @@ def prepare(
     """Before a push: None when nothing is to be signed, else the keys loaded for `destination`."""
     if not signing.wanted:
         return None
+    from buildah_py.signature.sign import prepare_signing
+
     return prepare_signing(signing, destination, registry)
 
 

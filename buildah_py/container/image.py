@@ -17,7 +17,6 @@ from buildah_py.oci.config import ImageConfig
 from buildah_py.oci.manifest import Manifest
 from buildah_py.oci.reference import local_name
 from buildah_py.transports.options import PushOptions
-from buildah_py.transports.pullpush import push_image
 from buildah_py.transports.verify import ProgressFn
 
 if TYPE_CHECKING:
@@ -112,6 +111,8 @@ class Image:
             or base.compression_level,
             progress=base.progress if progress is None else progress,
         )
+        from buildah_py.transports.pullpush import push_image  # the registry client: on use
+
         return push_image(self.store, self.id, destination, opts).manifest_digest
 
     @documented(OTHER)

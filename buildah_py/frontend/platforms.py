@@ -17,11 +17,9 @@ import sys
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from buildah_py.container import Image
-from buildah_py.container import manifest_ops as ops
-from buildah_py.container.manifest_list import ManifestList
 from buildah_py.container.outputspec import OutputSpec, checked_output
 from buildah_py.errors import BuildahPyError, DockerfileError
 from buildah_py.frontend.args import ArgScope, platform_args
@@ -35,6 +33,9 @@ from buildah_py.oci.descriptor import Platform
 from buildah_py.storage import Store
 from buildah_py.transports.options import RegistryOptions
 from dockerfile_parser import DockerfileSyntaxError, parse
+
+if TYPE_CHECKING:
+    from buildah_py.container.manifest_list import ManifestList
 
 log = logging.getLogger("buildah_py.build")
 
@@ -187,6 +188,10 @@ def _gather(
 ) -> ManifestList:
     """Put each platform's image in the list `name` (made when missing), replacing an older
     entry of the same platform so a rebuild does not leave the old image beside the new."""
+    # the list operations bring the pull and push path: loaded for multi-platform builds only
+    from buildah_py.container import manifest_ops as ops
+    from buildah_py.container.manifest_list import ManifestList
+
     lists = ManifestLists(store)
     if not lists.exists(name):
         ops.create_list(store, name)
@@ -208,7 +213,9 @@ def _gather(
 
 
 def _entry(plat: Platform) -> Any:
-    return ops.EntryPlatform(os=plat.os, arch=plat.architecture, variant=plat.variant or None)
+    from buildah_py.container.manifest_ops import EntryPlatform
+
+    return EntryPlatform(os=plat.os, arch=plat.architecture, variant=plat.variant or None)
 
 
 def _per_platform(spec: OutputSpec, plat: Platform) -> OutputSpec:

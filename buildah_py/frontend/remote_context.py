@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-import urllib3
-
 from buildah_py.archive.applier import apply_layer
 from buildah_py.archive.compression import Compression, detect_compression
 from buildah_py.errors import DockerfileError, LayerError
@@ -84,6 +82,8 @@ def from_stream(stream: BinaryIO, what: str) -> Fetched:
 def _download(url: str, target: Path, limits: FetchLimits) -> None:
     """GET `url` into `target`: HTTPS verified against the system's CA bundle, at most
     `limits.max_bytes`, within `limits.timeout` seconds."""
+    import urllib3  # the HTTP client loads only for a context given by URL
+
     shown = f"build context {redact(url)}"
     deadline = time.monotonic() + limits.timeout
     # Redirects are followed; a failure is reported at once rather than retried.
