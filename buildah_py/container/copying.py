@@ -6,7 +6,6 @@ ownership and mode handling as pulling a layer, with no second implementation.
 
 from __future__ import annotations
 
-import io
 import os
 import posixpath
 import stat
@@ -92,14 +91,46 @@ def walk_source(
     return _walk(src, "/", CopyOptions(ignored=ignored))
 
 
-def _tarinfo(tar: tarfile.TarFile, host: Path, name: str, opts: CopyOptions) -> tarfile.TarInfo:
-    if stat.S_ISSOCK(os.lstat(host).st_mode):
+_KINDS = {
+    stat.S_IFDIR: tarfile.DIRTYPE,
+    stat.S_IFIFO: tarfile.FIFOTYPE,
+    stat.S_IFLNK: tarfile.SYMTYPE,
+    stat.S_IFCHR: tarfile.CHRTYPE,
+    stat.S_IFBLK: tarfile.BLKTYPE,
+}
+
+
+def _tarinfo(
+    links: dict[tuple[int, int], str], host: Path, name: str, opts: CopyOptions
+) -> tarfile.TarInfo:
+    """The member a tar of `host` at `name` would carry (tarfile.gettarinfo's fields, without
+    its user and group name lookups, which the copy drops); `links` keeps the first name of
+    each multiply linked file, so later ones become hard links to it."""
+    st = os.lstat(host)
+    fmt = stat.S_IFMT(st.st_mode)
+    if fmt == stat.S_IFSOCK:
         raise ContainerError(f"{host}: cannot copy a socket")
-    info = tar.gettarinfo(str(host), arcname=name.lstrip("/"))
-    info.mode &= 0o7777  # as a tar header carries it
-    if opts.owner is not None:
-        info.uid, info.gid = opts.owner
+    arcname = name.lstrip("/")
+    info = tarfile.TarInfo(arcname)
+    if fmt == stat.S_IFREG:
+        info.type = tarfile.REGTYPE
+        info.size = st.st_size
+        if st.st_nlink > 1:
+            first = links.setdefault((st.st_ino, st.st_dev), arcname)
+            if first != arcname:
+                info.type, info.linkname, info.size = tarfile.LNKTYPE, first, 0
+    elif fmt in _KINDS:
+        info.type = _KINDS[fmt]
+        if fmt == stat.S_IFLNK:
+            info.linkname = os.readlink(host)
+        elif fmt in (stat.S_IFCHR, stat.S_IFBLK):
+            info.devmajor, info.devminor = os.major(st.st_rdev), os.minor(st.st_rdev)
+    else:
+        raise ContainerError(f"{host}: cannot copy a file of this type")
+    info.mode = stat.S_IMODE(st.st_mode)  # as a tar header carries it
+    info.uid, info.gid = opts.owner if opts.owner is not None else (st.st_uid, st.st_gid)
     info.uname = info.gname = ""
+    info.mtime = st.st_mtime
     if opts.chmod is not None and not info.issym():
         info.mode = opts.chmod
     return info
@@ -115,8 +146,7 @@ def copy_entries(
     """The entries everything `sources` puts at `dest` (a clean container path), as the tar
     members a layer would carry, each regular file with an fd open on its data until the next
     entry is asked for."""
-    # only for gettarinfo's hardlink bookkeeping: nothing is written to it
-    tar = tarfile.TarFile(fileobj=io.BytesIO(), mode="w", format=tarfile.PAX_FORMAT)
+    links: dict[tuple[int, int], str] = {}
     for d in new_dirs:
         info = tarfile.TarInfo(d.lstrip("/"))
         info.type = tarfile.DIRTYPE
@@ -133,7 +163,7 @@ def copy_entries(
         # The named source was resolved (links followed inside its root); links inside a
         # copied directory are copied as links.
         for host, name in _walk(src, target, opts):
-            info = _tarinfo(tar, host, name, opts)
+            info = _tarinfo(links, host, name, opts)
             if not info.isreg():
                 yield info, None
                 continue

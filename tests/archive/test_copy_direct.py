@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import io
 import os
 import tarfile
 from pathlib import Path
@@ -30,6 +31,8 @@ OPTS = [
 def _rootfs(path: Path) -> Path:
     (path / "etc").mkdir(parents=True)
     (path / "escape").symlink_to("/")
+    for entry in ("etc", "escape"):  # two rootfs made in different seconds compare equal
+        os.utime(path / entry, ns=(10**18, 10**18), follow_symlinks=False)
     return path
 
 
@@ -160,3 +163,23 @@ def test_tar_of_a_copy_unchanged(tmp_path: Path) -> None:
         ("app/h", tarfile.LNKTYPE, mode, 0, 0, "app/e/f", stamp),
         ("app/l", tarfile.SYMTYPE, 0o777, 0, 0, "e/f", 1700000000.0),
     ]
+
+
+def test_members_as_tarfile_makes_them(tmp_path: Path) -> None:
+    """The copy's own stat-to-member matches tarfile.gettarinfo's, links and devices included."""
+    make_rich_tree(tmp_path / "t")
+    tar = tarfile.TarFile(fileobj=io.BytesIO(), mode="w")
+    links: dict[tuple[int, int], str] = {}
+    fields = ("name", "type", "mode", "uid", "gid", "size", "mtime", "linkname", "devmajor")
+    count = 0
+    for dirpath, dirnames, filenames in os.walk(tmp_path / "t"):
+        for leaf in sorted(dirnames + filenames):
+            host = Path(dirpath) / leaf
+            name = "/x/" + str(host.relative_to(tmp_path / "t"))
+            ours = copying._tarinfo(links, host, name, CopyOptions(owner=None))
+            ref = tar.gettarinfo(str(host), arcname=name.lstrip("/"))
+            ref.mode &= 0o7777
+            assert [getattr(ours, f) for f in fields] == [getattr(ref, f) for f in fields]
+            assert ours.devminor == ref.devminor
+            count += 1
+    assert count > 20
