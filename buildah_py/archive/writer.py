@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, cast
@@ -104,7 +105,8 @@ def _write(
         if compression is Compression.NONE
         else compressor(cast(BinaryIO, counted), compression, level)
     )
-    tar = counted if packed is None else HashingWriter(packed)
+    pool = None if packed is None else ThreadPoolExecutor(1, thread_name_prefix="layer-hash")
+    tar = counted if packed is None else HashingWriter(packed, pool)
     sink = tar if progress is None else _Reporting(tar, progress, total)
     emitter = TarEmitter(
         root_fd,
@@ -124,6 +126,8 @@ def _write(
     finally:
         emitter.close()
         os.close(root_fd)
+        if pool is not None:
+            pool.shutdown()
     if progress is not None:
         progress(tar.size, total, True)
     return LayerBlob(tar.digest(), counted.digest(), counted.size, compression)
