@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 import stat
 import tarfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Literal, cast
@@ -104,6 +105,41 @@ def apply_layer(
     return ApplyResult(reader.digest(), reader.size, tuple(applier.entries.warnings))
 
 
+def apply_entries(
+    root: Path,
+    entries: Iterable[tuple[tarfile.TarInfo, int | None]],
+    *,
+    same_owner: bool | None = None,
+    use_openat2: bool = True,
+) -> tuple[str, ...]:
+    """Apply entries given as (member, data fd) without a tar stream between; return warnings.
+
+    The same confined creation as `apply_layer` with ``whiteouts="delete"``; a regular
+    member's `member.size` bytes are copied from its fd (in the kernel, from the fd's
+    current offset), which the caller keeps open until the next entry is asked for.
+    Nothing is hashed: the caller has no use for a diffID.
+    """
+    owner = os.geteuid() == 0 if same_owner is None else same_owner
+    try:
+        resolver = LayerRoot(root, use_openat2=use_openat2)
+    except OSError as err:
+        raise LayerError(f"{root}: cannot open the directory to apply a layer: {err}") from err
+    with resolver:
+        applier = _Applier(resolver, "delete", False, owner, "reject")
+        for member, data in entries:
+            try:
+                applier.apply(data, member)
+            except LayerError:
+                raise
+            except OSError as err:
+                raise LayerError(f"entry {display(member.name)!r}: {err}") from err
+        try:
+            applier.finish()
+        except OSError as err:
+            raise LayerError(f"cannot set directory metadata: {err}") from err
+    return tuple(applier.entries.warnings)
+
+
 class _Applier:
     """Per-layer state: what this layer created (for opaque dirs) and deferred dir metadata."""
 
@@ -122,7 +158,7 @@ class _Applier:
         # (st_dev, st_ino) of a parent directory, and a name this layer put into it.
         self._seen: set[tuple[int, int, str]] = set()
 
-    def apply(self, tar: tarfile.TarFile, member: tarfile.TarInfo) -> None:
+    def apply(self, tar: tarfile.TarFile | int | None, member: tarfile.TarInfo) -> None:
         name = clean_name(member.name, self._on_unsafe)
         parent, _, leaf = name.rpartition("/")
         if not leaf:

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+from concurrent.futures import ThreadPoolExecutor
 from typing import BinaryIO
+
+#: Writes at least this big are hashed on a second core while `inner` takes them.
+PARALLEL_MIN = 1 << 16
 
 
 class HashingReader:
@@ -46,16 +50,27 @@ class HashingReader:
 class HashingWriter:
     """Writes to `inner`, hashing and counting every byte; close() never closes `inner`."""
 
-    def __init__(self, inner: BinaryIO) -> None:
+    def __init__(self, inner: BinaryIO, pool: ThreadPoolExecutor | None = None) -> None:
         self._inner = inner
         self._hash = hashlib.sha256()
+        self._pool = pool
         self.size = 0
         self.closed = False
 
     def write(self, data: bytes | bytearray | memoryview) -> int:
-        self._hash.update(data)
         n = len(data) if not isinstance(data, memoryview) else data.nbytes
-        self._inner.write(data)
+        if self._pool is not None and n >= PARALLEL_MIN:
+            # sha256 and `inner` (a compressor) both let go of the GIL on big buffers: hash
+            # on the pool's thread meanwhile. Neither changes `data`, and write() returns
+            # only once both are done, so the caller may reuse its buffer as before.
+            hashed = self._pool.submit(self._hash.update, data)
+            try:
+                self._inner.write(data)
+            finally:
+                hashed.result()
+        else:
+            self._hash.update(data)
+            self._inner.write(data)
         self.size += n
         return n
 

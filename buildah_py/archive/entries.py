@@ -23,6 +23,9 @@ from buildah_py.linux.errpath import display
 
 _XATTR_PREFIX = "SCHILY.xattr."
 _CHUNK = 1 << 20
+_COPY_CHUNK = 1 << 30
+# copy_file_range or sendfile cannot serve this pair of files: use the next way
+_NO_COPY_RANGE = (errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP)
 _DEVICE_TYPES = {tarfile.CHRTYPE: stat.S_IFCHR, tarfile.BLKTYPE: stat.S_IFBLK}
 _SKIPPABLE_XATTR_ERRORS = (errno.EPERM, errno.ENOTSUP, errno.EACCES)
 
@@ -30,6 +33,43 @@ _SKIPPABLE_XATTR_ERRORS = (errno.EPERM, errno.ENOTSUP, errno.EACCES)
 def _mtime_ns(member: tarfile.TarInfo) -> int:
     mtime = member.mtime
     return int(mtime) * 1_000_000_000 if isinstance(mtime, int) else int(mtime * 1e9)
+
+
+def copy_fd(src: int, dst: int, size: int, name: str) -> None:
+    """Copy `size` bytes from `src` (at its offset) to `dst` inside the kernel.
+
+    copy_file_range first (a reflink or server-side copy where the filesystems allow),
+    sendfile where it cannot cross the two, plain reads and writes as the last resort.
+    """
+    left = size
+    mode = 0
+    while left:
+        chunk = min(left, _COPY_CHUNK)
+        if mode == 0:
+            try:
+                n = os.copy_file_range(src, dst, chunk)
+            except OSError as err:
+                if err.errno not in _NO_COPY_RANGE:
+                    raise
+                mode = 1
+                continue
+        elif mode == 1:
+            try:
+                n = os.sendfile(dst, src, None, chunk)
+            except OSError as err:
+                if err.errno not in _NO_COPY_RANGE:
+                    raise
+                mode = 2
+                continue
+        else:
+            data = os.read(src, min(chunk, _CHUNK))
+            n = len(data)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(dst, view) :]
+        if n == 0:
+            raise LayerError(f"{display(name)!r}: file shrank while it was being copied")
+        left -= n
 
 
 class EntryWriter:
@@ -46,7 +86,7 @@ class EntryWriter:
 
     def create(
         self,
-        tar: tarfile.TarFile,
+        tar: tarfile.TarFile | int | None,
         member: tarfile.TarInfo,
         pfd: int,
         leaf: str,
@@ -116,12 +156,18 @@ class EntryWriter:
         remove_at(pfd, leaf)
         return None
 
-    def _file(self, tar: tarfile.TarFile, member: tarfile.TarInfo, pfd: int, leaf: str) -> None:
+    def _file(
+        self, tar: tarfile.TarFile | int | None, member: tarfile.TarInfo, pfd: int, leaf: str
+    ) -> None:
         self._replace(pfd, leaf)
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
         fd = os.open(leaf, flags, 0o600, dir_fd=pfd)
         with open(fd, "wb", buffering=0) as out:
-            if member.sparse is not None:
+            if isinstance(tar, int):
+                copy_fd(tar, fd, member.size, member.name)
+            elif tar is None:
+                raise LayerError(f"layer entry {display(member.name)!r}: no data for a file")
+            elif member.sparse is not None:
                 write_sparse(tar, member, fd)  # holes stay holes
             else:
                 src = tar.extractfile(member)

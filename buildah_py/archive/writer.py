@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, cast
@@ -97,14 +98,17 @@ def _write(
     size of a tar of all of `upper`)."""
     total = estimate_tar_size(upper) if progress is not None and estimate else None
     root_fd = _open_root(upper)
-    counted = HashingWriter(out)
+    # Each digest is taken on a worker thread while the next stage (compressor, `out`) takes
+    # the same bytes: sha256, ISA-L and file writes all let go of the GIL on big buffers.
+    pool = ThreadPoolExecutor(2, thread_name_prefix="layer-hash")
+    counted = HashingWriter(out, pool)
     # Uncompressed, the tar is the blob: one hash serves as both diffID and digest.
     packed = (
         None
         if compression is Compression.NONE
         else compressor(cast(BinaryIO, counted), compression, level)
     )
-    tar = counted if packed is None else HashingWriter(packed)
+    tar = counted if packed is None else HashingWriter(packed, pool)
     sink = tar if progress is None else _Reporting(tar, progress, total)
     emitter = TarEmitter(
         root_fd,
@@ -124,6 +128,7 @@ def _write(
     finally:
         emitter.close()
         os.close(root_fd)
+        pool.shutdown()
     if progress is not None:
         progress(tar.size, total, True)
     return LayerBlob(tar.digest(), counted.digest(), counted.size, compression)

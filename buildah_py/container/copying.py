@@ -10,13 +10,12 @@ import os
 import posixpath
 import stat
 import tarfile
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
-from buildah_py.archive.applier import apply_layer
+from buildah_py.archive.applier import apply_entries
 from buildah_py.container.sourceroot import source_root
 from buildah_py.container.sources import Source, find_sources, local_sources
 from buildah_py.container.step import CopyStep
@@ -92,16 +91,87 @@ def walk_source(
     return _walk(src, "/", CopyOptions(ignored=ignored))
 
 
-def _tarinfo(tar: tarfile.TarFile, host: Path, name: str, opts: CopyOptions) -> tarfile.TarInfo:
-    if stat.S_ISSOCK(os.lstat(host).st_mode):
+_KINDS = {
+    stat.S_IFDIR: tarfile.DIRTYPE,
+    stat.S_IFIFO: tarfile.FIFOTYPE,
+    stat.S_IFLNK: tarfile.SYMTYPE,
+    stat.S_IFCHR: tarfile.CHRTYPE,
+    stat.S_IFBLK: tarfile.BLKTYPE,
+}
+
+
+def _tarinfo(
+    links: dict[tuple[int, int], str], host: Path, name: str, opts: CopyOptions
+) -> tarfile.TarInfo:
+    """The member a tar of `host` at `name` would carry (tarfile.gettarinfo's fields, without
+    its user and group name lookups, which the copy drops); `links` keeps the first name of
+    each multiply linked file, so later ones become hard links to it."""
+    st = os.lstat(host)
+    fmt = stat.S_IFMT(st.st_mode)
+    if fmt == stat.S_IFSOCK:
         raise ContainerError(f"{host}: cannot copy a socket")
-    info = tar.gettarinfo(str(host), arcname=name.lstrip("/"))
-    if opts.owner is not None:
-        info.uid, info.gid = opts.owner
+    arcname = name.lstrip("/")
+    info = tarfile.TarInfo(arcname)
+    if fmt == stat.S_IFREG:
+        info.type = tarfile.REGTYPE
+        info.size = st.st_size
+        if st.st_nlink > 1:
+            first = links.setdefault((st.st_ino, st.st_dev), arcname)
+            if first != arcname:
+                info.type, info.linkname, info.size = tarfile.LNKTYPE, first, 0
+    elif fmt in _KINDS:
+        info.type = _KINDS[fmt]
+        if fmt == stat.S_IFLNK:
+            info.linkname = os.readlink(host)
+        elif fmt in (stat.S_IFCHR, stat.S_IFBLK):
+            info.devmajor, info.devminor = os.major(st.st_rdev), os.minor(st.st_rdev)
+    else:
+        raise ContainerError(f"{host}: cannot copy a file of this type")
+    info.mode = stat.S_IMODE(st.st_mode)  # as a tar header carries it
+    info.uid, info.gid = opts.owner if opts.owner is not None else (st.st_uid, st.st_gid)
     info.uname = info.gname = ""
+    info.mtime = st.st_mtime
     if opts.chmod is not None and not info.issym():
         info.mode = opts.chmod
     return info
+
+
+def copy_entries(
+    sources: list[Source],
+    dest: str,
+    dest_is_dir: bool,
+    new_dirs: list[str],
+    opts: CopyOptions,
+) -> Generator[tuple[tarfile.TarInfo, int | None], None, None]:
+    """The entries everything `sources` puts at `dest` (a clean container path), as the tar
+    members a layer would carry, each regular file with an fd open on its data until the next
+    entry is asked for."""
+    links: dict[tuple[int, int], str] = {}
+    for d in new_dirs:
+        info = tarfile.TarInfo(d.lstrip("/"))
+        info.type = tarfile.DIRTYPE
+        info.mode = 0o755
+        info.uid, info.gid = opts.new_dir_owner
+        yield info, None
+    for src in sources:
+        if src.is_dir:
+            target = dest
+        elif dest_is_dir:
+            target = paths.join(dest, os.path.basename(src.name.rstrip("/")) or "/")
+        else:
+            target = dest
+        # The named source was resolved (links followed inside its root); links inside a
+        # copied directory are copied as links.
+        for host, name in _walk(src, target, opts):
+            info = _tarinfo(links, host, name, opts)
+            if not info.isreg():
+                yield info, None
+                continue
+            fd = os.open(host, os.O_RDONLY | os.O_CLOEXEC)
+            try:
+                yield info, fd
+            finally:
+                os.close(fd)
 
 
 def write_copy_tar(
@@ -114,28 +184,12 @@ def write_copy_tar(
 ) -> None:
     """Write the tar of everything `sources` put at `dest` (a clean container path) to `out`."""
     with tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT) as tar:
-        for d in new_dirs:
-            info = tarfile.TarInfo(d.lstrip("/"))
-            info.type = tarfile.DIRTYPE
-            info.mode = 0o755
-            info.uid, info.gid = opts.new_dir_owner
-            tar.addfile(info)
-        for src in sources:
-            if src.is_dir:
-                target = dest
-            elif dest_is_dir:
-                target = paths.join(dest, os.path.basename(src.name.rstrip("/")) or "/")
-            else:
-                target = dest
-            # The named source was resolved (links followed inside its root); links inside a
-            # copied directory are copied as links.
-            for host, name in _walk(src, target, opts):
-                info = _tarinfo(tar, host, name, opts)
-                if info.isreg():
-                    with open(host, "rb") as f:
-                        tar.addfile(info, f)
-                else:
-                    tar.addfile(info)
+        for info, fd in copy_entries(sources, dest, dest_is_dir, new_dirs, opts):
+            if fd is None:
+                tar.addfile(info)
+                continue
+            with os.fdopen(fd, "rb", closefd=False) as f:
+                tar.addfile(info, f)
 
 
 def apply_copy(
@@ -146,31 +200,29 @@ def apply_copy(
     new_dirs: list[str],
     opts: CopyOptions,
 ) -> None:
-    """Stream the copy tar through a pipe into the applier (no temporary tarball on disk)."""
-    rfd, wfd = os.pipe()
-    failure: list[BaseException] = []
-
-    def produce() -> None:
-        with os.fdopen(wfd, "wb", buffering=1 << 20) as w:
-            try:
-                write_copy_tar(w, sources, dest, dest_is_dir, new_dirs, opts)
-            except BrokenPipeError:
-                pass
-            except BaseException as err:  # re-raised in the caller's thread
-                failure.append(err)
-
-    thread = threading.Thread(target=produce, daemon=True)
-    thread.start()
+    """Create the copied entries in `rootfs` through the layer applier's confined entry
+    writer, file data moved by the kernel: no tar stream, no pass in Python over the bytes."""
+    entries = copy_entries(sources, dest, dest_is_dir, new_dirs, opts)
     try:
-        with os.fdopen(rfd, "rb", buffering=1 << 20) as r:
-            apply_layer(rootfs, r, whiteouts="delete")
+        apply_entries(rootfs, _source_errors(entries, dest))
     finally:
-        thread.join()
-    if failure:
-        err = failure[0]
-        if isinstance(err, ContainerError):
-            raise err
-        raise ContainerError(f"copy to {dest} failed: {err}") from err
+        entries.close()
+
+
+def _source_errors(
+    entries: Iterator[tuple[tarfile.TarInfo, int | None]], dest: str
+) -> Iterator[tuple[tarfile.TarInfo, int | None]]:
+    """`entries`, with a failure to read the sources said as the copy's failure."""
+    while True:
+        try:
+            item = next(entries)
+        except StopIteration:
+            return
+        except ContainerError:
+            raise
+        except (OSError, tarfile.TarError) as err:
+            raise ContainerError(f"copy to {dest} failed: {err}") from err
+        yield item
 
 
 def parse_mode(chmod: str | int | None) -> int | None:
