@@ -8,10 +8,13 @@ single lines (heredoc openers, ONBUILD triggers) use the ``line`` entry.
 from __future__ import annotations
 
 import functools
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import lark
 from lark import Lark, Token, Tree
 from lark.exceptions import LarkError
 
@@ -19,6 +22,7 @@ from .flags import unquote_flag
 from .gospace import go_lstrip
 
 GRAMMAR_PATH = Path(__file__).with_name("grammar.lark")
+TABLES_PATH = Path(__file__).with_name("grammar_tables.py")
 
 
 class GrammarError(Exception):
@@ -36,15 +40,30 @@ class LineSyntax:
     rest_offset: int
 
 
+_OPTIONS: dict[str, Any] = {"parser": "lalr", "lexer": "contextual", "start": ["file", "line"]}
+
+
+def grammar_key() -> tuple[str, str]:
+    """What the tables depend on: the grammar's SHA-256 and lark's version."""
+    return hashlib.sha256(GRAMMAR_PATH.read_bytes()).hexdigest(), lark.__version__
+
+
+def build_grammar() -> Lark:
+    """Build the LALR parser from grammar.lark (what the shipped tables are made from)."""
+    return Lark(GRAMMAR_PATH.read_text(encoding="utf-8"), **_OPTIONS)
+
+
 @functools.cache
 def grammar() -> Lark:
-    """The compiled LALR parser (built once per process)."""
-    return Lark(
-        GRAMMAR_PATH.read_text(encoding="utf-8"),
-        parser="lalr",
-        lexer="contextual",
-        start=["file", "line"],
-    )
+    """The LALR parser, once per process: from the shipped tables when they were made from
+    this grammar with this lark, else built from the grammar."""
+    from . import grammar_tables as tables
+
+    if (tables.GRAMMAR_SHA256, tables.LARK_VERSION) != grammar_key():
+        return build_grammar()
+    # The loader lark's own standalone parsers use; the tables are lark's serialized form.
+    parser: Lark = Lark._load_from_dict(tables.DATA, tables.MEMO)  # type: ignore[no-untyped-call]
+    return parser
 
 
 def _offset(token: Token, line_starts: Sequence[int] | None) -> int:
