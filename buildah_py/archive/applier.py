@@ -102,6 +102,8 @@ def apply_layer(
         except _STREAM_ERRORS as err:
             where = f"entry {display(current)!r}" if current else f"offset {reader.size}"
             raise LayerError(f"layer {where}: {err}") from err
+        finally:
+            applier.close()
     return ApplyResult(reader.digest(), reader.size, tuple(applier.entries.warnings))
 
 
@@ -126,17 +128,20 @@ def apply_entries(
         raise LayerError(f"{root}: cannot open the directory to apply a layer: {err}") from err
     with resolver:
         applier = _Applier(resolver, "delete", False, owner, "reject")
-        for member, data in entries:
-            try:
-                applier.apply(data, member)
-            except LayerError:
-                raise
-            except OSError as err:
-                raise LayerError(f"entry {display(member.name)!r}: {err}") from err
         try:
-            applier.finish()
-        except OSError as err:
-            raise LayerError(f"cannot set directory metadata: {err}") from err
+            for member, data in entries:
+                try:
+                    applier.apply(data, member)
+                except LayerError:
+                    raise
+                except OSError as err:
+                    raise LayerError(f"entry {display(member.name)!r}: {err}") from err
+            try:
+                applier.finish()
+            except OSError as err:
+                raise LayerError(f"cannot set directory metadata: {err}") from err
+        finally:
+            applier.close()
     return tuple(applier.entries.warnings)
 
 
@@ -157,6 +162,8 @@ class _Applier:
         self.entries = EntryWriter(resolver, same_owner=same_owner, userxattr=userxattr)
         # (st_dev, st_ino) of a parent directory, and a name this layer put into it.
         self._seen: set[tuple[int, int, str]] = set()
+        # (parent path, resolver generation, fd, (st_dev, st_ino)) of the last entry's parent
+        self._kept: tuple[str, int, int, tuple[int, int]] | None = None
 
     def apply(self, tar: tarfile.TarFile | int | None, member: tarfile.TarInfo) -> None:
         name = clean_name(member.name, self._on_unsafe)
@@ -172,17 +179,38 @@ class _Applier:
             elif not leaf.startswith(WHITEOUT_META_PREFIX):  # aufs bookkeeping is ignored
                 self._whiteout(member.name, parent, leaf[len(WHITEOUT_PREFIX) :])
             return
+        pfd, ident = self._parent(parent)
+        if not self._overlay:
+            self._seen.add((*ident, leaf))
+        self.entries.create(tar, member, pfd, leaf, name, self._on_unsafe)
+        if member.isdir():
+            self._drop_parent()  # the next entries mostly go one level down
+
+    def _parent(self, parent: str) -> tuple[int, tuple[int, int]]:
+        """The parent directory's fd and (st_dev, st_ino): the previous entry's when it had
+        the same parent and no directory was removed since (files of one directory come
+        together in a tar, so most entries reuse it)."""
+        kept = self._kept
+        if kept is not None and kept[0] == parent and kept[1] == self._res.generation:
+            return kept[2], kept[3]
+        self._drop_parent()
         pfd = self._res.parent(parent, create=True)
-        try:
-            if not self._overlay:
-                st = os.fstat(pfd)
-                self._seen.add((st.st_dev, st.st_ino, leaf))
-            self.entries.create(tar, member, pfd, leaf, name, self._on_unsafe)
-        finally:
-            os.close(pfd)
+        st = os.fstat(pfd)
+        self._kept = (parent, self._res.generation, pfd, (st.st_dev, st.st_ino))
+        return pfd, (st.st_dev, st.st_ino)
+
+    def _drop_parent(self) -> None:
+        if self._kept is not None:
+            os.close(self._kept[2])
+            self._kept = None
 
     def finish(self) -> None:
+        self._drop_parent()
         self.entries.finish()
+
+    def close(self) -> None:
+        """Let go of the kept parent fd (after finish, or when applying failed)."""
+        self._drop_parent()
 
     def _whiteout(self, entry: str, parent: str, target: str) -> None:
         if target in ("", ".", "..") or "/" in target:

@@ -35,14 +35,14 @@ def _mtime_ns(member: tarfile.TarInfo) -> int:
     return int(mtime) * 1_000_000_000 if isinstance(mtime, int) else int(mtime * 1e9)
 
 
-def copy_fd(src: int, dst: int, size: int, name: str) -> None:
-    """Copy `size` bytes from `src` (at its offset) to `dst` inside the kernel.
+def copy_fd(src: int, dst: int, size: int, name: str, mode: int = 0) -> int:
+    """Copy `size` bytes from `src` (at its offset) to `dst` inside the kernel; returns the
+    way that worked, for the next file between the same two filesystems to start with.
 
-    copy_file_range first (a reflink or server-side copy where the filesystems allow),
-    sendfile where it cannot cross the two, plain reads and writes as the last resort.
+    copy_file_range first (mode 0: a reflink or server-side copy where the filesystems allow),
+    sendfile where it cannot cross the two (1), plain reads and writes as the last resort (2).
     """
     left = size
-    mode = 0
     while left:
         chunk = min(left, _COPY_CHUNK)
         if mode == 0:
@@ -70,6 +70,7 @@ def copy_fd(src: int, dst: int, size: int, name: str) -> None:
         if n == 0:
             raise LayerError(f"{display(name)!r}: file shrank while it was being copied")
         left -= n
+    return mode
 
 
 class EntryWriter:
@@ -83,6 +84,9 @@ class EntryWriter:
         # path -> (st_dev, st_ino, mode, mtime_ns) of the latest directory entry at each path,
         # in tar order; the inode is checked again before use, so a replaced dir is skipped.
         self._dirs: dict[str, tuple[int, int, int, int]] = {}
+        # How copy_fd moved the last file's data: a COPY between two filesystems that
+        # copy_file_range cannot join fails over once, not once per file.
+        self._copy_mode = 0
 
     def create(
         self,
@@ -159,12 +163,15 @@ class EntryWriter:
     def _file(
         self, tar: tarfile.TarFile | int | None, member: tarfile.TarInfo, pfd: int, leaf: str
     ) -> None:
-        self._replace(pfd, leaf)
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
-        fd = os.open(leaf, flags, 0o600, dir_fd=pfd)
-        with open(fd, "wb", buffering=0) as out:
+        try:
+            fd = os.open(leaf, flags, 0o600, dir_fd=pfd)
+        except FileExistsError:  # most names are new: clear the way only when one is not
+            self._replace(pfd, leaf)
+            fd = os.open(leaf, flags, 0o600, dir_fd=pfd)
+        try:
             if isinstance(tar, int):
-                copy_fd(tar, fd, member.size, member.name)
+                self._copy_mode = copy_fd(tar, fd, member.size, member.name, self._copy_mode)
             elif tar is None:
                 raise LayerError(f"layer entry {display(member.name)!r}: no data for a file")
             elif member.sparse is not None:
@@ -172,13 +179,16 @@ class EntryWriter:
             else:
                 src = tar.extractfile(member)
                 if src is not None:
-                    shutil.copyfileobj(src, out, _CHUNK)
+                    with open(fd, "wb", buffering=0, closefd=False) as out:
+                        shutil.copyfileobj(src, out, _CHUNK)
             if self._same_owner:
                 self._chown(member, lambda: os.fchown(fd, member.uid, member.gid))
             os.fchmod(fd, member.mode)
             self._set_xattrs(member, fd)
             mtime = _mtime_ns(member)
             os.utime(fd, ns=(mtime, mtime))
+        finally:
+            os.close(fd)
 
     def _dir(self, member: tarfile.TarInfo, pfd: int, leaf: str, path: str) -> None:
         if self._replace(pfd, leaf, keep_dir=True) is None:

@@ -43,6 +43,7 @@ class LayerRoot:
         self.root_fd = os.open(root, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
         self._kernel = use_openat2
         self._cursor = DirCursor(self.root_fd)
+        self.generation = 0  # counts forget(): a directory fd kept across it may be stale
 
     def close(self) -> None:
         self._cursor.close()
@@ -57,6 +58,7 @@ class LayerRoot:
     def forget(self) -> None:
         """Something on the way may have changed (a directory removed): resolve afresh."""
         self._cursor.reset()
+        self.generation += 1
 
     def open_dir(self, rel: str, *, create: bool = False) -> int:
         """Directory `rel` (clean, root-relative) resolved inside the root, from the root.

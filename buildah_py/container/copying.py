@@ -45,8 +45,18 @@ def _walk(src: Source, dest: str, opts: CopyOptions) -> Iterator[tuple[Path, str
     The walk goes by directory fd, so any depth works; a path too long for the kernel is
     given as a /proc path that stays valid until the next pair is asked for.
     """
+    for host, name, _ in _walk_entries(src, dest, opts):
+        yield host, name
+
+
+def _walk_entries(
+    src: Source, dest: str, opts: CopyOptions
+) -> Iterator[tuple[Path, str, tree.Entry | None]]:
+    """`_walk`, with the walk's entry (its lstat, and its parent's fd until the next one is
+    asked for) where there is one: the top of a copy and directories kept for a "!" rule
+    have none."""
     if not src.is_dir:
-        yield src.host, dest
+        yield src.host, dest, None
         return
 
     def ignored(entry: tree.Entry) -> bool:
@@ -70,9 +80,9 @@ def _walk(src: Source, dest: str, opts: CopyOptions) -> Iterator[tuple[Path, str
                     pending.append((entry.host_path(str(src.host)), entry.rel))
                 continue
             for host, rel in pending:
-                yield Path(host), paths.join(dest, rel)
+                yield Path(host), paths.join(dest, rel), None
             pending.clear()
-            yield Path(entry.host_path(str(src.host))), paths.join(dest, entry.rel)
+            yield Path(entry.host_path(str(src.host))), paths.join(dest, entry.rel), entry
     finally:
         os.close(top)
 
@@ -91,6 +101,7 @@ def walk_source(
     return _walk(src, "/", CopyOptions(ignored=ignored))
 
 
+_READ_FLAGS = os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW
 _KINDS = {
     stat.S_IFDIR: tarfile.DIRTYPE,
     stat.S_IFIFO: tarfile.FIFOTYPE,
@@ -101,12 +112,18 @@ _KINDS = {
 
 
 def _tarinfo(
-    links: dict[tuple[int, int], str], host: Path, name: str, opts: CopyOptions
+    links: dict[tuple[int, int], str],
+    host: Path,
+    name: str,
+    opts: CopyOptions,
+    st: os.stat_result | None = None,
 ) -> tarfile.TarInfo:
     """The member a tar of `host` at `name` would carry (tarfile.gettarinfo's fields, without
     its user and group name lookups, which the copy drops); `links` keeps the first name of
-    each multiply linked file, so later ones become hard links to it."""
-    st = os.lstat(host)
+    each multiply linked file, so later ones become hard links to it. `st`: its lstat when
+    the walk took it already."""
+    if st is None:
+        st = os.lstat(host)
     fmt = stat.S_IFMT(st.st_mode)
     if fmt == stat.S_IFSOCK:
         raise ContainerError(f"{host}: cannot copy a socket")
@@ -162,12 +179,15 @@ def copy_entries(
             target = dest
         # The named source was resolved (links followed inside its root); links inside a
         # copied directory are copied as links.
-        for host, name in _walk(src, target, opts):
-            info = _tarinfo(links, host, name, opts)
+        for host, name, entry in _walk_entries(src, target, opts):
+            info = _tarinfo(links, host, name, opts, entry.st if entry is not None else None)
             if not info.isreg():
                 yield info, None
                 continue
-            fd = os.open(host, os.O_RDONLY | os.O_CLOEXEC)
+            if entry is not None:  # by its parent's fd: no path lookup, no link followed
+                fd = os.open(entry.name, _READ_FLAGS, dir_fd=entry.dir_fd)
+            else:
+                fd = os.open(host, os.O_RDONLY | os.O_CLOEXEC)
             try:
                 yield info, fd
             finally:

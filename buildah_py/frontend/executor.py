@@ -317,7 +317,8 @@ class Build:
             squash=opts.squash,
             compression=opts.compression,
             omit_history=opts.omit_history,
-            progress=self.progress.layer,
+            # quiet: no progress, and no walk of each layer's tree to estimate its size
+            progress=None if self.progress.silent() else self.progress.layer,
         )
         for tag in tags[1:]:
             image.tag(tag)

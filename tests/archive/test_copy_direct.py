@@ -183,3 +183,51 @@ def test_members_as_tarfile_makes_them(tmp_path: Path) -> None:
             assert ours.devminor == ref.devminor
             count += 1
     assert count > 20
+
+
+def test_copy_file_range_refused_once_per_copy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Between two filesystems copy_file_range cannot join, the copy falls back once, not per file."""
+    ctx = tmp_path / "ctx"
+    (ctx / "src").mkdir(parents=True)
+    for i in range(20):
+        (ctx / "src" / f"f{i}").write_bytes(os.urandom(100) * (i + 1))
+    calls: list[int] = []
+
+    def refuse(*args: object) -> int:
+        calls.append(1)
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    monkeypatch.setattr(entries_mod.os, "copy_file_range", refuse)
+    root = _rootfs(tmp_path / "root")
+    apply_copy(root, local_sources(ctx, ["src"]), "/app", True, ["/app"], CopyOptions())
+    assert len(calls) == 1
+    for i in range(20):
+        assert (root / "app" / f"f{i}").read_bytes() == (ctx / "src" / f"f{i}").read_bytes()
+
+
+def test_files_of_one_directory_share_the_parent_lookup(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The applier resolves a directory once for the run of files in it, and again after
+    anything that may have moved it."""
+    from buildah_py.archive.layerdirs import LayerRoot
+
+    ctx = tmp_path / "ctx"
+    for d in ("a", "b"):
+        (ctx / "src" / d).mkdir(parents=True)
+        for i in range(30):
+            (ctx / "src" / d / f"f{i}").write_text(f"{d}{i}")
+    looked_up: list[str] = []
+    real = LayerRoot.parent
+
+    def counting(self: LayerRoot, rel: str, *, create: bool = False) -> int:
+        looked_up.append(rel)
+        return real(self, rel, create=create)
+
+    monkeypatch.setattr(LayerRoot, "parent", counting)
+    root = _rootfs(tmp_path / "root")
+    apply_copy(root, local_sources(ctx, ["src"]), "/app", True, ["/app"], CopyOptions())
+    assert len(looked_up) < 10, looked_up
+    assert sorted(os.listdir(root / "app" / "b")) == sorted(f"f{i}" for i in range(30))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
 from .conftest import BASE, Builder
 
 
@@ -17,3 +19,19 @@ def test_big_layer_progress_in_the_build_log(b: Builder) -> None:
     assert any(" / 60." in line for line in lines)
     b(f"FROM {BASE}\nCOPY big.bin /again.bin\n", quiet=True)
     assert b.log.getvalue() == ""
+
+
+def test_a_quiet_build_does_not_walk_its_layers_for_a_size(
+    b: Builder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The size estimate is a second walk of every layer's tree: only a shown progress needs it."""
+    from buildah_py.archive import writer
+
+    walked: list[object] = []
+    real = writer.estimate_tar_size
+    monkeypatch.setattr(writer, "estimate_tar_size", lambda root: walked.append(root) or real(root))
+    b.files(**{f"src__f{i}": str(i) for i in range(20)})
+    b(f"FROM {BASE}\nCOPY src/ /app/\n", quiet=True)
+    assert walked == []
+    b(f"FROM {BASE}\nCOPY src/ /app2/\n")
+    assert walked  # a shown progress still gets its total
