@@ -290,7 +290,7 @@ def _base_platforms(
 def _offered(base: str, store: Store, registry: RegistryOptions | None) -> list[Platform]:
     """The platforms a base image is offered for: a local manifest list's entries, else the
     registry's index; an image that is no list is refused (there is nothing to choose from)."""
-    from buildah_py.container.index_pull import _remote_platforms
+    from buildah_py.container.index_pull import remote_platforms
     from buildah_py.container.resolve import find_image
     from buildah_py.defaults import user_registry_options
     from buildah_py.errors import ImageNotFound
@@ -313,7 +313,7 @@ def _offered(base: str, store: Store, registry: RegistryOptions | None) -> list[
                 raise single
         ref = base if looks_qualified(base) else f"docker.io/{base}"
         try:
-            remote = _remote_platforms(f"docker://{ref}", store, user_registry_options(registry))
+            remote = remote_platforms(f"docker://{ref}", store, user_registry_options(registry))
         except (BuildahPyError, ValueError) as err:
             raise DockerfileError(f"--all-platforms: base image {base}: {err}") from None
         if remote is None:
