@@ -18,21 +18,20 @@ import click
 from buildah_py.cli.common import Globals, handle_errors, option_group, pass_globals, pick_field
 from buildah_py.cli.image_flags import (
     ImageGroup,
+    all_images,
+    both_sides,
     format_option,
     image_format,
     policed,
+    policy_and_signing,
     reader_flags,
+    remove_signatures,
     resolved,
     retry_times,
+    shared_authfile,
     side,
-    side_options,
 )
-from buildah_py.cli.image_sign import (
-    SignAfterCopy,
-    generate_sigstore_key_cmd,
-    prepare,
-    signing_options,
-)
+from buildah_py.cli.image_sign import SignAfterCopy, generate_sigstore_key_cmd, prepare
 from buildah_py.cli.progress import BlobProgress
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -97,17 +96,14 @@ def image_group() -> None:
 
 
 @image_group.command("copy")
-@click.option(
-    "--all", "-a", "all_", is_flag=True, help="Copy every image of an index, and the index."
-)
+@all_images
 @click.option(
     "--multi-arch",
     type=click.Choice(["system", "all", "index-only"]),
     help="With an index: the host's image (system, the default), or all of them.",
 )
-@click.option("--authfile", help="Credentials file for both ends (see --src-/--dest-authfile).")
-@side_options("src-")
-@side_options("dest-")
+@shared_authfile
+@both_sides
 @format_option
 @click.option(
     "--dest-compress", is_flag=True, help="Compress uncompressed layers (gzip unless told)."
@@ -139,7 +135,7 @@ def image_group() -> None:
     help="Refuse any conversion that would give the destination another digest.",
 )
 @click.option("--quiet", "-q", is_flag=True, help="Print no progress.")
-@click.option("--remove-signatures", is_flag=True, help="Accepted: no signatures are copied.")
+@remove_signatures
 @retry_times
 @refused(
     "additional_tag",
@@ -155,14 +151,7 @@ def image_group() -> None:
     "src_no_creds",
     "dest_no_creds",
 )
-@click.option(
-    "--signature-policy",
-    "--policy",
-    "signature_policy",
-    metavar="FILE",
-    help="Signature policy (policy.json) the source must pass, instead of the default ones.",
-)
-@signing_options
+@policy_and_signing
 @click.argument("source_image")
 @click.argument("destination_image")
 @pass_globals
@@ -298,10 +287,8 @@ def manifest_digest_cmd(manifest_file: str) -> None:
 
 
 @image_group.command("sync")
-@click.option(
-    "--all", "-a", "all_", is_flag=True, help="Copy every image of an index, and the index."
-)
-@click.option("--authfile", help="Credentials file for both ends (see --src-/--dest-authfile).")
+@all_images
+@shared_authfile
 @click.option(
     "--src",
     "-s",
@@ -318,15 +305,14 @@ def manifest_digest_cmd(manifest_file: str) -> None:
     type=click.Choice(["docker", "dir", "oci"]),
     help="DESTINATION transport type (oci: a layout per repository, a ref per tag).",
 )
-@side_options("src-")
-@side_options("dest-")
+@both_sides
 @click.option("--dry-run", is_flag=True, help="Say what would be copied; copy nothing.")
 @format_option
 @click.option("--keep-going", is_flag=True, help="Go on with the other images when one fails.")
 @click.option(
     "--preserve-digests", is_flag=True, help="Refuse any conversion that changes a digest."
 )
-@click.option("--remove-signatures", is_flag=True, help="Accepted: no signatures are copied.")
+@remove_signatures
 @retry_times
 @click.option("--scoped", is_flag=True, help="Keep the source's full reference under DESTINATION.")
 @refused(
@@ -335,14 +321,7 @@ def manifest_digest_cmd(manifest_file: str) -> None:
     "src_no_creds",
     "dest_no_creds",
 )
-@click.option(
-    "--signature-policy",
-    "--policy",
-    "signature_policy",
-    metavar="FILE",
-    help="Signature policy (policy.json) the source must pass, instead of the default ones.",
-)
-@signing_options
+@policy_and_signing
 @click.argument("source")
 @click.argument("destination")
 @handle_errors

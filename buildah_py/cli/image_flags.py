@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 import click
 
 from buildah_py.cli.common import Globals, option_group, parse_bool
+from buildah_py.cli.image_sign import signing_options
 from buildah_py.defaults import registry_files
 from buildah_py.errors import ImageNotFound
 from buildah_py.storage import Store
@@ -77,6 +78,30 @@ retry_times = click.option(
     "--retry-times",
     type=click.IntRange(0, 100),
     help="Retries of a request on throttling, gateway errors or a dropped connection.",
+)
+
+
+#: Flags `image copy` and `image sync` share. Each is a block both verbs list in the same place
+#: of their --help, so the verbs stay in skopeo's order with their own flags in between.
+all_images = click.option(
+    "--all", "-a", "all_", is_flag=True, help="Copy every image of an index, and the index."
+)
+shared_authfile = click.option(
+    "--authfile", help="Credentials file for both ends (see --src-/--dest-authfile)."
+)
+both_sides = option_group(side_options("src-"), side_options("dest-"))
+remove_signatures = click.option(
+    "--remove-signatures", is_flag=True, help="Accepted: no signatures are copied."
+)
+policy_and_signing = option_group(
+    click.option(
+        "--signature-policy",
+        "--policy",
+        "signature_policy",
+        metavar="FILE",
+        help="Signature policy (policy.json) the source must pass, instead of the default ones.",
+    ),
+    signing_options,
 )
 
 

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from buildah_py.storage.records import ImageRecord
 
 
-def _remote_platforms(image: str, store: Store, registry: RegistryOptions) -> list[Platform] | None:
+def remote_platforms(image: str, store: Store, registry: RegistryOptions) -> list[Platform] | None:
     """The platforms of the index `image` names, or None when it is a single image."""
     src = open_source(image, store=store, registry=registry)
     try:
@@ -52,7 +52,7 @@ def images_to_add(
     opts = replace(opts, policy="missing", registry=user_registry_options(opts.registry))
     remote = has_transport(image) and not image.startswith("containers-storage:")
     if all_platforms and remote:
-        platforms = _remote_platforms(image, store, opts.registry)
+        platforms = remote_platforms(image, store, opts.registry)
         if platforms is not None:
             return [
                 pull_image(image, store, replace(opts, platform=plat), names=[])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import sys
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -27,7 +26,7 @@ from buildah_py.frontend.context import (
 from buildah_py.frontend.errors import at
 from buildah_py.frontend.instructions import HANDLERS
 from buildah_py.frontend.named_contexts import Named, close_named, open_named
-from buildah_py.frontend.options import PULL_POLICIES, BuildOptions, several
+from buildah_py.frontend.options import PULL_POLICIES, BuildOptions, binary_stdin, several
 from buildah_py.frontend.precheck import check_dockerfile
 from buildah_py.frontend.progress import Progress
 from buildah_py.frontend.script import run_script
@@ -192,7 +191,7 @@ class Build:
             else open_context(
                 opts.context,
                 opts.ignorefile,
-                stdin=_binary(opts.stdin) if opts.context == "-" else None,
+                stdin=binary_stdin(opts) if opts.context == "-" else None,
                 limits=opts.fetch_limits,
             )
         )
@@ -236,7 +235,7 @@ class Build:
 
     def _load(self, path: str | None) -> Dockerfile:
         if path is None:
-            data = _binary(self.options.stdin).read()
+            data = binary_stdin(self.options).read()
             name = "Dockerfile"
         else:
             try:
@@ -346,11 +345,6 @@ def apply_image_settings(ctr: Container, opts: BuildOptions) -> None:
         arch=opts.arch,
         variant=opts.variant,
     )
-
-
-def _binary(stream: Any) -> Any:
-    stream = stream or sys.stdin
-    return getattr(stream, "buffer", stream)
 
 
 def build(options: BuildOptions, store: Store) -> Image:

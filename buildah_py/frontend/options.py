@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import BinaryIO, TextIO
+from typing import Any, BinaryIO, TextIO, cast
 
 from buildah_py.container import RunOptions
 from buildah_py.container.outputspec import OutputSpec
@@ -114,6 +115,13 @@ def normal_platform(plat: Platform) -> Platform:
 def several(options: BuildOptions) -> bool:
     """Whether `options` ask for more than one platform (the work of build_platforms)."""
     return options.all_platforms or len(platforms_of(options.platform)) > 1
+
+
+def binary_stdin(options: BuildOptions) -> BinaryIO:
+    """Where "-" (the Dockerfile or the context tar) is read from, as bytes: `options.stdin`
+    (default sys.stdin) through its buffer, or as it is when it is a binary stream already."""
+    stream: Any = options.stdin or sys.stdin
+    return cast(BinaryIO, getattr(stream, "buffer", stream))
 
 
 def parse_build_args(

@@ -26,7 +26,12 @@ from buildah_py.frontend.args import ArgScope, platform_args
 from buildah_py.frontend.context import find_dockerfile, open_context, use_dockerfile_ignore
 from buildah_py.frontend.executor import Build
 from buildah_py.frontend.named_contexts import close_named, open_named
-from buildah_py.frontend.options import BuildOptions, normal_platform, platforms_of
+from buildah_py.frontend.options import (
+    BuildOptions,
+    binary_stdin,
+    normal_platform,
+    platforms_of,
+)
 from buildah_py.frontend.stages import split_stages
 from buildah_py.manifests.lists import ManifestLists
 from buildah_py.oci.descriptor import Platform
@@ -82,7 +87,7 @@ def build_platforms(options: BuildOptions, store: Store) -> PlatformBuilds:
     context = open_context(
         options.context,
         options.ignorefile,
-        stdin=_binary(options.stdin) if options.context == "-" else None,
+        stdin=binary_stdin(options) if options.context == "-" else None,
         limits=options.fetch_limits,
     )
     named: dict[str, Any] = {}
@@ -237,7 +242,7 @@ def _split_log(path: str | None, plat: Platform) -> IO[str] | None:
 
 def _dockerfile_bytes(path: str | None, options: BuildOptions) -> bytes:
     if path is None:  # stdin: read once, handed to each platform's build
-        return bytes(_binary(options.stdin).read())
+        return bytes(binary_stdin(options).read())
     try:
         with open(path, "rb") as f:
             return f.read()
@@ -285,7 +290,7 @@ def _base_platforms(
 def _offered(base: str, store: Store, registry: RegistryOptions | None) -> list[Platform]:
     """The platforms a base image is offered for: a local manifest list's entries, else the
     registry's index; an image that is no list is refused (there is nothing to choose from)."""
-    from buildah_py.container.index_pull import _remote_platforms
+    from buildah_py.container.index_pull import remote_platforms
     from buildah_py.container.resolve import find_image
     from buildah_py.defaults import user_registry_options
     from buildah_py.errors import ImageNotFound
@@ -308,18 +313,13 @@ def _offered(base: str, store: Store, registry: RegistryOptions | None) -> list[
                 raise single
         ref = base if looks_qualified(base) else f"docker.io/{base}"
         try:
-            remote = _remote_platforms(f"docker://{ref}", store, user_registry_options(registry))
+            remote = remote_platforms(f"docker://{ref}", store, user_registry_options(registry))
         except (BuildahPyError, ValueError) as err:
             raise DockerfileError(f"--all-platforms: base image {base}: {err}") from None
         if remote is None:
             raise single
         found = [normal_platform(p) for p in remote]
     return list(dict.fromkeys(found))
-
-
-def _binary(stream: Any) -> Any:
-    stream = stream or sys.stdin
-    return getattr(stream, "buffer", stream)
 
 
 class _Prefixed(io.TextIOBase):

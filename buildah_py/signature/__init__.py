@@ -7,5 +7,6 @@
 - ``policy``/``enforce``: containers-policy.json(5), checked before any blob of an image moves.
 
 Nothing here is imported by ``buildah_py.transports`` at package import time except
-``enforce``, which the pull path calls; submodules import only what they use.
+``enforce``, which the pull path calls, and ``yamlsub``, which reads ``sync --src yaml`` files
+too; submodules import only what they use.
 """

@@ -78,7 +78,8 @@ class RunDir:
         self.remove()
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether process `pid` exists (one of another user counts: it cannot be signalled)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -94,7 +95,7 @@ def _is_dead(path: Path, pid: int, owner: Path | None) -> bool:
         fd = os.open(path / OWNER, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
     except FileNotFoundError:
         # Killed between mkdtemp and creating the owner file: only the pid can tell.
-        return owner is None and not _pid_alive(pid)
+        return owner is None and not pid_alive(pid)
     except OSError:
         return False
     try:

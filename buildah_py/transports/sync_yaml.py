@@ -13,8 +13,9 @@ registry.example.com:
 ```
 
 The YAML read is the block subset such files use (mappings, ``- item`` lists, ``[a, b]`` and
-``{k: v}`` on one line, quoted and plain scalars, comments); anything else is an error naming
-the line, never a guess.
+``{k: v}`` on one line, quoted and plain scalars, comments), by the reader registries.d files
+use too (`buildah_py.signature.yamlsub`); anything else is an error naming the line, never a
+guess.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import Any
 
 from buildah_py.errors import ImageReferenceError, TransportError
 from buildah_py.oci.reference import is_tag, parse_reference
+from buildah_py.signature import yamlsub
 from buildah_py.transports.options import RegistryOptions
 
 MAX_YAML = 1024 * 1024
@@ -42,133 +44,9 @@ class YamlError(TransportError):
     pass
 
 
-def _strip_comment(line: str) -> str:
-    out, quote = [], ""
-    for i, ch in enumerate(line):
-        if quote:
-            if ch == quote:
-                quote = ""
-        elif ch in "'\"":
-            quote = ch
-        elif ch == "#" and (i == 0 or line[i - 1] in " \t"):
-            break
-        out.append(ch)
-    return "".join(out).rstrip()
-
-
-def _split_flow(text: str, where: str) -> list[str]:
-    parts, cur, quote = [], "", ""
-    for ch in text:
-        if quote:
-            cur += ch
-            if ch == quote:
-                quote = ""
-        elif ch in "'\"":
-            quote = ch
-            cur += ch
-        elif ch in "[]{}":
-            raise YamlError(f"{where}: nested flow collections are not supported")
-        elif ch == ",":
-            parts.append(cur.strip())
-            cur = ""
-        else:
-            cur += ch
-    if cur.strip():
-        parts.append(cur.strip())
-    return parts
-
-
-def _scalar(text: str, where: str) -> Any:
-    text = text.strip()
-    if text.startswith("[") and text.endswith("]"):
-        return [_scalar(p, where) for p in _split_flow(text[1:-1], where)]
-    if text.startswith("{") and text.endswith("}"):
-        out: dict[str, Any] = {}
-        for part in _split_flow(text[1:-1], where):
-            key, sep, value = part.partition(":")
-            if not sep:
-                raise YamlError(f"{where}: want KEY: VALUE in {{...}}, got {part!r}")
-            out[str(_scalar(key, where))] = _scalar(value, where)
-        return out
-    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
-        inner = text[1:-1]
-        return inner.replace("''", "'") if text[0] == "'" else inner.replace('\\"', '"')
-    if text in ("true", "True", "yes"):
-        return True
-    if text in ("false", "False", "no"):
-        return False
-    if text in ("", "~", "null"):
-        return None
-    return text
-
-
-def _key_value(body: str, where: str) -> tuple[str, str]:
-    """Split ``key: value``; a plain key may hold colons not followed by a space (``host:5000``)."""
-    if body[0] in "'\"":
-        end = body.find(body[0], 1)
-        cut = end + 1 if end > 0 and body[end + 1 : end + 2] == ":" else -1
-    else:
-        match = re.search(r":(\s|$)", body)
-        cut = match.start() if match else -1
-    if cut <= 0:
-        raise YamlError(f"{where}: want KEY: VALUE, got {body!r}")
-    return str(_scalar(body[:cut], where)), body[cut + 1 :].strip()
-
-
-def parse_yaml(text: str, name: str = "YAML") -> Any:
-    """Parse the block-YAML subset described in this module's docstring."""
-    lines: list[tuple[int, int, str]] = []
-    for no, raw in enumerate(text.splitlines(), 1):
-        if "\t" in raw[: len(raw) - len(raw.lstrip())]:
-            raise YamlError(f"{name}:{no}: tabs are not allowed in indentation")
-        body = _strip_comment(raw)
-        if body.strip() and body.strip() != "---":
-            lines.append((no, len(body) - len(body.lstrip()), body.strip()))
-    value, pos = _block(lines, 0, 0, name)
-    if pos != len(lines):
-        raise YamlError(f"{name}:{lines[pos][0]}: unexpected indentation")
-    return value
-
-
-def _block(lines: list[tuple[int, int, str]], pos: int, indent: int, name: str) -> tuple[Any, int]:
-    if pos >= len(lines):
-        return None, pos
-    is_list = lines[pos][2].startswith("- ") or lines[pos][2] == "-"
-    result: Any = [] if is_list else {}
-    while pos < len(lines):
-        no, col, body = lines[pos]
-        where = f"{name}:{no}"
-        if col < indent:
-            break
-        if col > indent:
-            raise YamlError(f"{where}: unexpected indentation")
-        if is_list != (body.startswith("- ") or body == "-"):
-            raise YamlError(f"{where}: a list item and a mapping key at the same level")
-        pos += 1
-        if is_list:
-            item = body[1:].strip()
-            if item:
-                result.append(_scalar(item, where))
-            else:
-                value, pos = _nested(lines, pos, col, name)
-                result.append(value)
-            continue
-        key, rest = _key_value(body, where)
-        if key in result:
-            raise YamlError(f"{where}: key {key!r} appears twice")
-        if rest:
-            result[key] = _scalar(rest, where)
-        else:
-            result[key], pos = _nested(lines, pos, col, name)
-    return result, pos
-
-
-def _nested(lines: list[tuple[int, int, str]], pos: int, col: int, name: str) -> tuple[Any, int]:
-    if pos < len(lines) and (
-        lines[pos][1] > col or (lines[pos][1] == col and lines[pos][2].startswith("-"))
-    ):
-        return _block(lines, pos, lines[pos][1], name)
-    return None, pos
+def parse_yaml(text: str, name: str = "YAML") -> dict[str, Any]:
+    """The mapping a sync file holds: the YAML subset of `yamlsub`, lists and flow collections too."""
+    return yamlsub.parse(text, name, collections=True, error=YamlError)
 
 
 def _registry_options(base: RegistryOptions, entry: dict[str, Any], where: str) -> RegistryOptions:
@@ -196,7 +74,7 @@ def yaml_items(
     if len(text) > MAX_YAML:
         raise YamlError(f"{path}: over the {MAX_YAML} byte limit")
     doc = parse_yaml(text, path)
-    if not isinstance(doc, dict):
+    if not doc:
         raise YamlError(f"{path}: want a mapping of registries")
     out: list[tuple[str, str, RegistryOptions]] = []
     for registry, entry in doc.items():

@@ -204,3 +204,17 @@ RUN touch /app/data/written
         "/tmp 1777 0:0",
     ]
     assert b.sh(img, "stat -c %u /app/data/written") == "65534\n"
+
+
+def test_stdin_is_read_as_bytes_whatever_stream_is_given() -> None:
+    """A "-" Dockerfile or context comes as bytes from a text stream's buffer or a binary one."""
+    import io
+    import sys
+
+    from buildah_py.frontend.options import BuildOptions, binary_stdin
+
+    text = io.TextIOWrapper(io.BytesIO(b"FROM scratch\n"))
+    assert binary_stdin(BuildOptions(stdin=text)).read() == b"FROM scratch\n"
+    raw = io.BytesIO(b"tar")
+    assert binary_stdin(BuildOptions(stdin=raw)) is raw  # type: ignore[arg-type]
+    assert binary_stdin(BuildOptions()) is sys.stdin.buffer

@@ -25,6 +25,8 @@ from pathlib import Path
 
 import pytest
 
+from buildah_py.storage.rundirs import pid_alive
+
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "examples" / "buildscripts"))
 
@@ -162,19 +164,9 @@ def _locked_state() -> Iterator[dict[str, object]]:
         except ValueError:
             state = {}
         # a worker killed before its end leaves its PID: it no longer holds the paths open
-        state["users"] = [u for u in state.get("users", []) if _alive(u)]
+        state["users"] = [u for u in state.get("users", []) if pid_alive(u)]
         yield state
         _OPENED.write_text(json.dumps(state))
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _retry(argv: list[str]) -> None:

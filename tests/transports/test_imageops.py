@@ -190,6 +190,9 @@ def test_yaml_subset() -> None:
         parse_yaml("a: 1\na: 2\n")
     with pytest.raises(YamlError, match="nested flow"):
         parse_yaml("a: [[1]]\n")
+    # The reader registries.d files use: what it cannot read right is refused, not kept as text.
+    with pytest.raises(YamlError, match="sync.yaml:1: cannot read '&x 1'"):
+        parse_yaml("a: &x 1\n", "sync.yaml")
 
 
 def test_cli_reads_skopeo_booleans_as_go_does(
