@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, field
 
 
 class ChangeKind(enum.Enum):
@@ -18,6 +19,8 @@ class Change:
 
     path: str
     kind: ChangeKind
+    # the walk's lstat of an ADD, when it took one (the writer checks the inode it opens)
+    st: os.stat_result | None = field(default=None, compare=False, repr=False)
 
 
 def join(rel: str, name: str) -> str:

@@ -81,7 +81,7 @@ def walk_tree(root_fd: int, overlay_prefix: str | None = None) -> Iterator[Chang
         if whiteout(entry.dir_fd, entry.name, entry.st):
             yield Change(join(rel, whiteout_for(entry.name)), ChangeKind.WHITEOUT)
             continue
-        yield Change(entry.rel, ChangeKind.ADD)
+        yield Change(entry.rel, ChangeKind.ADD, entry.st)
         if (
             overlay_prefix
             and entry.is_dir()

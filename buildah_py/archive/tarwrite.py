@@ -69,7 +69,7 @@ class TarEmitter:
         try:
             pfd = self._parents.at(parent)
             if change.kind is ChangeKind.ADD:
-                self._add_entry(pfd, leaf, change.path)
+                self._add_entry(pfd, leaf, change.path, change.st)
             else:
                 self._write_header(self._marker(change.path))
         except OSError as err:
@@ -101,8 +101,9 @@ class TarEmitter:
                 )
         return {k: v for k, v in attrs.items() if keep_xattr(k)}
 
-    def _add_entry(self, pfd: int, leaf: str, path: str) -> None:
-        st = os.stat(leaf, dir_fd=pfd, follow_symlinks=False)
+    def _add_entry(self, pfd: int, leaf: str, path: str, st: os.stat_result | None) -> None:
+        if st is None:
+            st = os.stat(leaf, dir_fd=pfd, follow_symlinks=False)
         kind = stat.S_IFMT(st.st_mode)
         if kind not in _TYPES:
             return  # sockets cannot live in a layer
