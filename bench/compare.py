@@ -117,13 +117,18 @@ def drop(path: Path) -> None:
     """Unmount everything under `path` (overlay stores leave mounts), then remove it."""
     if not path.exists():
         return
+    unmount_below(path)
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def unmount_below(path: Path) -> None:
+    """Unmount everything under `path`, leaving its files."""
     prefix = str(path.resolve())
     with open("/proc/self/mounts") as f:
         points = [line.split()[1] for line in f]
     for point in sorted(points, key=len, reverse=True):
         if point == prefix or point.startswith(prefix + "/"):
             subprocess.run(["umount", "-l", point], capture_output=True)
-    shutil.rmtree(path, ignore_errors=True)
 
 
 # -- the tools -----------------------------------------------------------------------------------
@@ -209,6 +214,12 @@ class Bench:
         """Run i's order: the first tool goes first on even runs, last on odd ones."""
         tools = self.tools if tools is None else tools
         return tools if i % 2 == 0 else tools[::-1]
+
+    def retire(self, store: Path) -> None:
+        """Done with `store`: unmounted now, removed with everything else at the end. Removing
+        20,000 files slows ext4's inode allocation for about 30 s after (it scans past recently
+        freed inodes), which would charge the harness's own clean-up to the next tool's run."""
+        unmount_below(store)
 
     def path(self, what: str) -> Path:
         self._n += 1
@@ -327,21 +338,17 @@ def case_floor(b: Bench) -> None:
     big = b.big_ctx / "big.bin"
     src = b.many_ctx / "src"
     for _ in range(b.runs):
+        out = b.path("floor")  # kept to the end, as the stores are (see Bench.retire)
+        out.mkdir()
         for label, argv in (
-            ("cp big.bin", ["cp", str(big), str(b.tmp / "floor.bin")]),
+            ("cp big.bin", ["cp", str(big), str(out / "floor.bin")]),
             ("sha256sum big.bin", ["sha256sum", str(big)]),
-            (
-                "tar big.bin",
-                ["tar", "-cf", str(b.tmp / "floor.tar"), "-C", str(big.parent), big.name],
-            ),  # fmt: skip
-            ("cp -r src/", ["cp", "-r", str(src), str(b.tmp / "floor-src")]),
+            ("tar big.bin", ["tar", "-cf", str(out / "big.tar"), "-C", str(big.parent), big.name]),
+            ("cp -r src/", ["cp", "-r", str(src), str(out / "floor-src")]),
             ("sha256sum src/", ["sh", "-c", f"find {src} -type f -print0 | xargs -0 sha256sum"]),
-            ("tar src/", ["tar", "-cf", str(b.tmp / "floor.tar"), "-C", str(src.parent), "src"]),
+            ("tar src/", ["tar", "-cf", str(out / "src.tar"), "-C", str(src.parent), "src"]),
         ):
             b.record(f"floor: {label}", "floor", timed(argv))
-            for leftover in ("floor.bin", "floor.tar", "floor-src"):
-                shutil.rmtree(b.tmp / leftover, ignore_errors=True)
-                (b.tmp / leftover).unlink(missing_ok=True)
 
 
 def case_big_file(b: Bench) -> None:
@@ -354,7 +361,7 @@ def case_big_file(b: Bench) -> None:
                 b.record("big-file", tool.name, timed(argv))
                 old = b.kept.pop(f"big/{tool.name}", None)
                 if old is not None:
-                    drop(old)
+                    b.retire(old)
                 b.kept[f"big/{tool.name}"] = store  # push reuses it
 
 
@@ -376,7 +383,7 @@ def case_many_files(b: Bench) -> None:
                 with b.guard("rebuild-one-change", tool.name):
                     b.record("rebuild-one-change", tool.name, timed(argv))
             changed.write_bytes(original)
-            drop(store)
+            b.retire(store)
 
 
 def case_script(b: Bench) -> None:
@@ -390,7 +397,7 @@ def case_script(b: Bench) -> None:
             with b.guard("script", tool.name):
                 argv = tool.build(store, "localhost/s", file, b.many_ctx)
                 b.record("script", tool.name, timed(argv))
-            drop(store)
+            b.retire(store)
     b.notes["script"] = "buildah: the same build from the Dockerfile"
 
 
@@ -420,7 +427,7 @@ def case_pull(b: Bench) -> None:
                 store = b.store(tool, base=False)
                 with b.guard("pull", tool.name):
                     b.record("pull", tool.name, timed(tool.pull(store, src.ref("big:latest"))))
-                drop(store)
+                b.retire(store)
 
 
 def _has_image_copy() -> bool:
@@ -461,14 +468,14 @@ def case_ci_warm(b: Bench) -> None:
         store = b.store(tool)
         with b.guard("ci-warm", tool.name):
             run(tool.build(store, "localhost/many", file, b.many_ctx, tls, "--cache-to", caches[tool.name]))  # fmt: skip
-        drop(store)
+        b.retire(store)
     for i in range(b.runs):
         for tool in b.order(i):
             store = b.store(tool)
             argv = tool.build(store, "localhost/many", file, b.many_ctx, tls, "--cache-from", caches[tool.name])  # fmt: skip
             with b.guard("ci-warm", tool.name):
                 b.record("ci-warm", tool.name, timed(argv))
-            drop(store)
+            b.retire(store)
 
 
 def case_two_platform(b: Bench) -> None:
@@ -489,7 +496,7 @@ def case_two_platform(b: Bench) -> None:
             argv.remove("localhost/m")
             with b.guard("two-platform", tool.name):
                 b.record("two-platform", tool.name, timed(argv))
-            drop(store)
+            b.retire(store)
 
 
 def case_startup(b: Bench) -> None:
@@ -502,7 +509,7 @@ def case_startup(b: Bench) -> None:
             b.record("images (root)", tool.name, timed([*g, "images"]))
             b.record("--help (root)", tool.name, timed([tool.exe, "--help"]))
     for store in stores.values():
-        drop(store)
+        b.retire(store)
     if os.geteuid() != 0:
         b.notes["images (rootless)"] = b.notes["--help (rootless)"] = (
             "n/a (needs root to add a user)"
@@ -693,7 +700,9 @@ def write_doc(path: Path, b: Bench, args: argparse.Namespace, lines: list[str]) 
         "each after `sync`, alternating which tool goes first; peak RSS is the largest of the runs,",
         "for the whole process tree. Cold cases start from a fresh store holding only the shared",
         "busybox base; pushes go to a fresh, empty loopback registry. The ratio is buildah-py /",
-        "reference: below 1 is faster than the reference. Figures are only comparable between",
+        "reference: below 1 is faster than the reference. Used stores are removed only at the end",
+        "(ext4 allocates inodes slowly for about 30 s after tens of thousands are freed, which",
+        "would land on whichever tool ran next). Figures are only comparable between",
         "runs on an otherwise idle machine: regenerate with `make bench` before quoting them.",
         "",
         *machine(b.tmp),
