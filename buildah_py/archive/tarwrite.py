@@ -14,6 +14,7 @@ from typing import BinaryIO
 from buildah_py.archive.changes import Change, ChangeKind
 from buildah_py.archive.fsops import keep_xattr, open_dir_at, proc_path, read_xattrs
 from buildah_py.archive.sparse import data_segments, map_block, sparse_header
+from buildah_py.archive.ustar import ustar_header
 from buildah_py.errors import LayerError
 from buildah_py.linux.errpath import display
 from buildah_py.linux.tree import DirCursor
@@ -184,4 +185,7 @@ class TarEmitter:
         }
 
     def _write_header(self, info: tarfile.TarInfo) -> None:
-        self._sink.write(info.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape"))
+        block = ustar_header(info)
+        if block is None:  # needs a pax extended header: tarfile writes it
+            block = info.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape")
+        self._sink.write(block)
