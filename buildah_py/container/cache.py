@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("buildah_py.cache")
 _MAX_NOTED_INPUTS = 5_000
 _CHUNK = 1 << 20
+_READ = os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW
 _PATH_SHORT = 1024  # below this many characters a path is surely under PATH_MAX in bytes
 
 #: Called for every step: (hit, snapshot ID, why it missed or "").
@@ -152,8 +153,11 @@ class BuildCache:
             self.remote.close()
 
     # --- content of what a step reads ------------------------------------------------
-    def file_digest(self, path: Path | str, st: os.stat_result) -> str:
-        """sha256 of a regular file, read only when its (path, size, mtime, inode) is new."""
+    def file_digest(
+        self, path: Path | str, st: os.stat_result, opener: Callable[[], int] | None = None
+    ) -> str:
+        """sha256 of a regular file, read only when its (path, size, mtime, inode) is new;
+        `opener` opens it without a lookup of the whole path (a walk's directory fd)."""
         if self._hashes is None:
             self._hashes = self.store.file_hashes()
         skey = stat_key(str(path), st)
@@ -161,7 +165,8 @@ class BuildCache:
         if found:
             return found
         h = hashlib.sha256()
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)  # no file object: no fstat, ioctl, lseek
+        # no file object: no fstat, ioctl or lseek
+        fd = opener() if opener is not None else os.open(path, os.O_RDONLY | os.O_CLOEXEC)
         try:
             while chunk := os.read(fd, _CHUNK):
                 h.update(chunk)
@@ -172,11 +177,17 @@ class BuildCache:
         self._new_hashes[skey] = h.hexdigest()
         return self._new_hashes[skey]
 
-    def _entry_input(self, st: os.stat_result, host: str | Path, link: Callable[[], str]) -> str:
+    def _entry_input(
+        self,
+        st: os.stat_result,
+        host: str | Path,
+        link: Callable[[], str],
+        opener: Callable[[], int] | None = None,
+    ) -> str:
         mode = st.st_mode
         text = _mode_text(mode)
         if stat.S_ISREG(mode):
-            return f"{text}:{self.file_digest(host, st)}"
+            return f"{text}:{self.file_digest(host, st, opener)}"
         if stat.S_ISLNK(mode):
             return f"{text}:{link()}"
         return text
@@ -218,6 +229,7 @@ class BuildCache:
                         e.st,
                         host,
                         lambda e=e: os.readlink(e.name, dir_fd=e.dir_fd),  # type: ignore[misc]
+                        lambda e=e: os.open(e.name, _READ, dir_fd=e.dir_fd),  # type: ignore[misc]
                     )
             finally:
                 os.close(top)

@@ -84,3 +84,33 @@ def _read(path: Path) -> bytes:
         return os.read(fd, 1 << 24)
     finally:
         os.close(fd)
+
+
+def test_context_hashing_opens_files_by_their_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hashing a context directory opens each file by name in the walk's directory fd, not by
+    a lookup of its whole path."""
+    from buildah_py.container.cache import BuildCache
+    from buildah_py.container.sources import local_sources
+    from buildah_py.storage import Store
+
+    ctx = tmp_path / "ctx"
+    _files(ctx / "src")
+    store = Store.open(tmp_path / "root", tmp_path / "run")
+    cache = BuildCache(store)
+    sources = local_sources(ctx, ["src"])
+    opened: list[str] = []
+    real = os.open
+
+    def recording(path: object, *args: object, **kw: object) -> int:
+        opened.append(os.fspath(path))  # type: ignore[arg-type]
+        return real(path, *args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "open", recording)
+    inputs = cache.context_inputs(sources, None)
+    monkeypatch.undo()
+    store.close()
+    names = [p for p in opened if p.startswith("f")]
+    assert len(names) == N and not [p for p in opened if "/d0/f" in p]
+    assert len([k for k in inputs if "/f" in k]) == N
