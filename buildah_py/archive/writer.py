@@ -20,6 +20,7 @@ from buildah_py.archive.compression import Compression, compressor
 from buildah_py.archive.diff import walk_tree
 from buildah_py.archive.digest import HashingWriter
 from buildah_py.archive.dirdiff import DirDiff
+from buildah_py.archive.pipe import PipedWriter
 from buildah_py.archive.tarwrite import TarEmitter
 from buildah_py.archive.whiteouts import overlay_prefix
 from buildah_py.errors import LayerError
@@ -110,9 +111,10 @@ def _write(
     )
     tar = counted if packed is None else HashingWriter(packed, pool)
     sink = tar if progress is None else _Reporting(tar, progress, total)
+    piped = PipedWriter(cast(BinaryIO, sink))
     emitter = TarEmitter(
         root_fd,
-        cast(BinaryIO, sink),
+        cast(BinaryIO, piped),
         timestamp=timestamp,
         overlay_prefix=private_prefix,
         privileged=privileged,
@@ -121,11 +123,13 @@ def _write(
         for change in plan(root_fd):
             emitter.add(change)
         emitter.finish()
+        piped.close()
         if packed is not None:
             packed.close()
     except OSError as err:
         raise LayerError(f"{upper}: cannot write a layer: {err}") from err
     finally:
+        piped.abort()
         emitter.close()
         os.close(root_fd)
         pool.shutdown()
