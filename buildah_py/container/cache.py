@@ -18,6 +18,7 @@ import os
 import posixpath
 import secrets
 import stat
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -165,12 +166,15 @@ class BuildCache:
         if found:
             return found
         h = hashlib.sha256()
-        # no file object: no fstat, ioctl or lseek
+        # No file object (no fstat, ioctl or lseek), and one buffer for every file: os.read
+        # would allocate (and the kernel zero) a fresh 1 MiB for each small file.
+        buf = _read_buffer()
+        view = memoryview(buf)
         fd = opener() if opener is not None else os.open(path, os.O_RDONLY | os.O_CLOEXEC)
         try:
-            while chunk := os.read(fd, _CHUNK):
-                h.update(chunk)
-                if len(chunk) < _CHUNK:
+            while n := os.readv(fd, [buf]):
+                h.update(view[:n])
+                if n < _CHUNK:
                     break  # a short read of a regular file is its end
         finally:
             os.close(fd)
@@ -314,6 +318,17 @@ class BuildCache:
             if self._hashes is not None:
                 self._hashes.update(self._new_hashes)
             self._new_hashes = {}
+
+
+_buffers = threading.local()
+
+
+def _read_buffer() -> bytearray:
+    """This thread's buffer for hashing files (stages of a build hash on several threads)."""
+    buf: bytearray | None = getattr(_buffers, "buf", None)
+    if buf is None:
+        buf = _buffers.buf = bytearray(_CHUNK)
+    return buf
 
 
 @functools.cache
