@@ -19,7 +19,7 @@ from buildah_py.transports.verify import ProgressFn
 if TYPE_CHECKING:
     import hashlib
 
-PIECE = 4 * 1024 * 1024
+PIECE = 2 * 1024 * 1024
 DEPTH = 4
 
 

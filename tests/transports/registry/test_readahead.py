@@ -23,8 +23,8 @@ from buildah_py.transports.registry import upload
 from buildah_py.transports.registry.readahead import Feed, ReadAhead
 from buildah_py.transports.verify import VerifyingReader
 from tests.registry_fixtures import Registry
-from tests.transports.registry.faultproxy import FaultProxy
-from tests.transports.registry.images import make_image, push
+from tests.transports.registry.faultproxy import Fault, FaultProxy
+from tests.transports.registry.images import BuiltImage, make_image, push
 
 PLAIN = RegistryOptions(tls_verify=False)
 MIB = 1024 * 1024
@@ -159,13 +159,22 @@ def store(tmp_path: Path) -> Iterator[Store]:
     s.close()
 
 
-@pytest.mark.parametrize("size", [64 * 1024, upload.MONOLITHIC_MAX + 2 * MIB])
+SIZES = {"small": 64 * 1024, "large": upload.MONOLITHIC_MAX + 2 * MIB}
+
+
+@pytest.fixture(scope="module")
+def images() -> dict[str, BuiltImage]:
+    """One-layer images of random bytes: a small layer (one PUT), a large one (one PATCH)."""
+    return {key: make_image([{"data.bin": os.urandom(size)}]) for key, size in SIZES.items()}
+
+
+@pytest.mark.parametrize("size", list(SIZES))
 def test_a_store_blob_damaged_on_disk_is_never_committed(
-    registry: Registry, store: Store, size: int
+    registry: Registry, store: Store, images: dict[str, BuiltImage], size: str
 ) -> None:
-    """Small (one PUT) and large (one streamed PATCH) layers: the push fails on the digest and
-    the registry never sees the committing PUT, so neither the blob nor the tag exists."""
-    image = make_image([{"data.bin": os.urandom(size)}])
+    """Small and large layers: the push fails on the digest and the registry never sees the
+    committing PUT, so neither the blob nor the tag exists."""
+    image = images[size]
     name = f"damaged/{size}"
     push(docker_destination(registry.ref(f"{name}-src:1"), registry=PLAIN), image)
     pull_image(
@@ -197,3 +206,32 @@ def test_a_store_blob_damaged_on_disk_is_never_committed(
         front.stop()
     fresh = docker_destination(registry.ref(f"{name}:1"), registry=PLAIN)
     assert not fresh.has_blob(layer)
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+@pytest.mark.parametrize("action", ["corrupt", "longer"])
+def test_registry_to_registry_wrong_source_bytes_are_never_committed(
+    registry: Registry, images: dict[str, BuiltImage], size: str, action: str
+) -> None:
+    """The source registry sends a changed byte, or bytes past the blob's end: the copy fails
+    and the destination never gets the committing PUT (the body is read ahead of the upload)."""
+    from buildah_py.transports.copy import copy_image
+    from buildah_py.transports.docker import docker_source
+
+    image = images[size]
+    layer = image.parsed.layers[0]
+    push(docker_destination(registry.ref(f"r2r/{size}-src:1"), registry=PLAIN), image)
+    front = FaultProxy(registry.host)
+    try:
+        front.add(Fault("GET", layer.digest, action, size=MIB))
+        src = docker_source(front.ref(f"r2r/{size}-src:1"), registry=PLAIN)
+        dst = docker_destination(front.ref(f"r2r/{size}-{action}:1"), registry=PLAIN)
+        with pytest.raises((DigestMismatch, SizeMismatch)):
+            copy_image(src, dst, jobs=1)
+        assert front.count("PUT", f"digest={quote(layer.digest)}") == 0
+        assert front.count("PUT", "/manifests/") == 0
+    finally:
+        front.stop()
+    assert not docker_destination(registry.ref(f"r2r/{size}-{action}:1"), registry=PLAIN).has_blob(
+        layer
+    )
