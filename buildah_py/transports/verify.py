@@ -19,6 +19,16 @@ from buildah_py.oci.digest import CHUNK, hasher
 ProgressFn = Callable[[str, int, int], None]
 
 
+def _read_into(stream: BinaryIO, buf: memoryview | bytearray) -> int:
+    """One read of `stream` straight into `buf` when it can (a file: no copy in between)."""
+    readinto = getattr(stream, "readinto", None)
+    if readinto is not None:
+        return int(readinto(buf) or 0)
+    data = stream.read(len(buf))
+    buf[: len(data)] = data
+    return len(data)
+
+
 class VerifyingReader(io.RawIOBase):
     """Wraps a stream; raises DigestMismatch/SizeMismatch instead of returning a bad blob's end."""
 
@@ -67,16 +77,14 @@ class VerifyingReader(io.RawIOBase):
     def readinto(self, buf: memoryview | bytearray) -> int:  # type: ignore[override]
         if self.verified:
             return 0
-        data = self._stream.read(len(buf))
-        if not data:
+        n = _read_into(self._stream, buf)
+        if not n:
             self._check_end()
             return 0
-        n = len(data)
         self.done += n
         if self.size is not None and self.done > self.size:
             raise SizeMismatch(self.size, self.done, self.what)
-        self._hash.update(data)
-        buf[:n] = data
+        self._hash.update(memoryview(buf)[:n])
         if self._progress is not None:
             self._progress(self.digest, self.done, self.size if self.size is not None else -1)
         return n
@@ -119,15 +127,16 @@ class HashedFile(VerifyingReader):
     def readinto(self, buf: memoryview | bytearray) -> int:  # type: ignore[override]
         if self.verified:
             return 0
-        data = self._stream.read(len(buf))
-        if not data:
+        n = _read_into(self._stream, buf)
+        if not n:
             if self.done != self.size:
                 raise SizeMismatch(self.size or 0, self.done, self.what)
             self.verified = True
             return 0
-        self.done += len(data)
-        buf[: len(data)] = data
-        return len(data)
+        self.done += n
+        if self.size is not None and self.done > self.size:
+            raise SizeMismatch(self.size, self.done, self.what)
+        return n
 
 
 def verified(stream: BinaryIO, desc: Descriptor) -> VerifyingReader:
@@ -139,6 +148,16 @@ def verified(stream: BinaryIO, desc: Descriptor) -> VerifyingReader:
     ):
         return stream
     return VerifyingReader.for_descriptor(stream, desc)
+
+
+def checks_itself(stream: BinaryIO, desc: Descriptor) -> bool:
+    """True when `stream` verifies `desc`'s size and digest itself (raising before its end is
+    reported), so a consumer that reads it to the end need not hash it again."""
+    return (
+        isinstance(stream, VerifyingReader)
+        and stream.digest == desc.digest
+        and stream.size == desc.size
+    )
 
 
 def read_verified(stream: BinaryIO, desc: Descriptor, limit: int) -> bytes:

@@ -155,7 +155,7 @@ class RegistryClient:
         *,
         scopes: tuple[str, ...],
         headers: Mapping[str, str],
-        body: Iterator[bytes],
+        body: Iterator[bytes | memoryview],
     ) -> BaseHTTPResponse:
         """One authenticated exchange with a streamed body: never resent here (the body is
         consumed), so the caller decides whether it can start over."""

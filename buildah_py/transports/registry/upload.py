@@ -1,12 +1,12 @@
 """Blob uploads: existence check, cross-repository mount, monolithic and chunked uploads.
 
-A blob is committed by the final ``PUT ...?digest=``; we send it only after our own hash and
-byte count match the descriptor, so a bad stream never becomes a blob in the registry.
+A blob is committed by the final ``PUT ...?digest=``; we send it only after the stream's bytes
+were hashed and counted against the descriptor (here, or by a stream that checks itself and
+raises at its end, which is read before the PUT), so a bad stream never becomes a blob.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import BinaryIO
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -15,13 +15,13 @@ from buildah_py.oci.descriptor import Descriptor
 from buildah_py.oci.digest import hasher
 from buildah_py.transports.registry.bodies import release
 from buildah_py.transports.registry.client import RegistryClient
+from buildah_py.transports.registry.readahead import Feed, ReadAhead
 from buildah_py.transports.registry.retry import RETRY_STATUSES
-from buildah_py.transports.verify import ProgressFn
+from buildah_py.transports.verify import ProgressFn, checks_itself
 
 DEFAULT_CHUNK = 64 * 1024 * 1024
 #: Blobs up to this size go in one PUT; larger rewindable ones in one streamed PATCH.
 MONOLITHIC_MAX = 16 * 1024 * 1024
-_READ = 1024 * 1024
 Progress = ProgressFn  # progress(digest, bytes done, total), as the copy routine reports it
 
 
@@ -120,7 +120,8 @@ def upload_blob(
         if desc.size > MONOLITHIC_MAX and _rewindable(stream):
             return stream_blob(client, location, stream, desc, scopes, progress=progress)
         chunk_size = DEFAULT_CHUNK
-    h = hasher(desc.digest)
+    # A stream that checks itself raises at its end, which the last read below reaches.
+    h = None if checks_itself(stream, desc) else hasher(desc.digest)
     sent = 0
     requests = 0
     what = f"blob {desc.digest}"
@@ -128,13 +129,14 @@ def upload_blob(
         # Read one byte past the descriptor's size so a too-long stream is caught.
         want = min(chunk_size, desc.size - sent + 1)
         data = _read_full(stream, max(want, 1))
-        h.update(data)
+        if h is not None:
+            h.update(data)
         if sent + len(data) > desc.size:
             _cancel(client, location, scopes)
             raise SizeMismatch(desc.size, sent + len(data), f"{client.label}: {what}")
         last = sent + len(data) == desc.size and len(data) < max(want, 1)
         if last:
-            actual = f"{h.name}:{h.hexdigest()}"
+            actual = desc.digest if h is None else f"{h.name}:{h.hexdigest()}"
             if actual != desc.digest:
                 _cancel(client, location, scopes)
                 raise DigestMismatch(desc.digest, actual, f"{client.label}: blob")
@@ -203,42 +205,51 @@ def stream_blob(
 ) -> int:
     """One PATCH carrying the whole blob as it is read, then the committing PUT.
 
-    The body cannot be sent twice, so a failed try rewinds the stream and opens a new upload;
-    the registry drops the abandoned one.
+    A reader thread keeps a few pieces ahead of the socket. The stream is read to its end
+    before the PUT, so a stream that checks itself (``checks_itself``) has raised by then if
+    its bytes were wrong; any other stream is hashed here. The body cannot be sent twice, so a
+    failed try rewinds the stream and opens a new upload; the registry drops the abandoned one.
     """
     what = f"blob {desc.digest}"
     policy = client.policy
+    trusted = checks_itself(stream, desc)
     for attempt in range(policy.attempts):
         if attempt:
             stream.rewind()  # type: ignore[attr-defined]
             location = start_upload(client, repo_of(location), scopes)
-        feed = _Feed(stream, desc, f"{client.label}: {what}", progress)
-        headers = {"Content-Type": "application/octet-stream", "Content-Length": str(desc.size)}
-        last = attempt + 1 >= policy.attempts
+        ahead = ReadAhead(stream, hash=None if trusted else hasher(desc.digest))
         try:
-            resp = client.send_stream(
-                "PATCH", location, scopes=scopes, headers=headers, body=iter(feed)
-            )
-        except TransportError:
-            if last:
-                raise
-            policy.sleep(policy.delay(attempt))
-            continue
-        if resp.status in RETRY_STATUSES and not last:
+            feed = Feed(ahead, desc.size, f"{client.label}: {what}", desc.digest, progress)
+            headers = {"Content-Type": "application/octet-stream", "Content-Length": str(desc.size)}
+            last = attempt + 1 >= policy.attempts
+            try:
+                resp = client.send_stream(
+                    "PATCH", location, scopes=scopes, headers=headers, body=iter(feed)
+                )
+            except TransportError:
+                if last:
+                    raise
+                policy.sleep(policy.delay(attempt))
+                continue
+            if resp.status in RETRY_STATUSES and not last:
+                release(resp)
+                policy.sleep(policy.delay(attempt, resp.headers.get("Retry-After")))
+                continue
+            if resp.status != 202:
+                raise client.fail(resp, f"upload {what}")
             release(resp)
-            policy.sleep(policy.delay(attempt, resp.headers.get("Retry-After")))
-            continue
-        if resp.status != 202:
-            raise client.fail(resp, f"upload {what}")
-        release(resp)
-        location = client.url(resp.headers.get("Location", location))
-        if stream.read(1):
-            _cancel(client, location, scopes)
-            raise SizeMismatch(desc.size, desc.size + 1, f"{client.label}: {what}")
-        actual = feed.digest()
-        if actual != desc.digest:
-            _cancel(client, location, scopes)
-            raise DigestMismatch(desc.digest, actual, f"{client.label}: blob")
+            location = client.url(resp.headers.get("Location", location))
+            try:
+                feed.expect_end()  # the stream's own checks, at its end
+                if ahead.hash is not None:
+                    actual = f"{ahead.hash.name}:{ahead.hash.hexdigest()}"
+                    if actual != desc.digest:
+                        raise DigestMismatch(desc.digest, actual, f"{client.label}: blob")
+            except Exception:
+                _cancel(client, location, scopes)
+                raise
+        finally:
+            ahead.close()
         done = client.request(
             "PUT",
             _with_digest(location, desc.digest),
@@ -250,35 +261,6 @@ def stream_blob(
         release(done)
         return 2
     raise TransportError(f"{client.label}: upload {what}: gave up after {policy.attempts} tries")
-
-
-class _Feed:
-    """The PATCH body: the stream read in pieces, hashed and counted on the way."""
-
-    def __init__(
-        self, stream: BinaryIO, desc: Descriptor, what: str, progress: Progress | None
-    ) -> None:
-        self.stream = stream
-        self.desc = desc
-        self.what = what
-        self.progress = progress
-        self.hash = hasher(desc.digest)
-        self.sent = 0
-
-    def __iter__(self) -> Iterator[bytes]:
-        size = self.desc.size
-        while self.sent < size:
-            data = self.stream.read(min(_READ, size - self.sent))
-            if not data:
-                raise SizeMismatch(size, self.sent, self.what)
-            self.hash.update(data)
-            self.sent += len(data)
-            if self.progress is not None:
-                self.progress(self.desc.digest, self.sent, size)
-            yield data
-
-    def digest(self) -> str:
-        return f"{self.hash.name}:{self.hash.hexdigest()}"
 
 
 def repo_of(location: str) -> str:

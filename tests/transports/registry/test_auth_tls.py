@@ -6,6 +6,7 @@ import base64
 import json
 import os
 import shutil
+import ssl
 import stat
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from buildah_py.errors import AuthError, TransportError
 from buildah_py.transports.docker import docker_destination, docker_source
 from buildah_py.transports.options import RegistryOptions
 from buildah_py.transports.registry.login import login, logout
+from buildah_py.transports.registry.tls import TLSFiles, ssl_context
 from tests.registry_fixtures import PASSWORD, USER, Registry
 from tests.transports.registry.images import make_image, pull, push
 
@@ -93,6 +95,16 @@ def test_tls_unknown_ca_is_refused_unless_tls_verify_false(
     )
     src.get_manifest()
     assert src.client.base.startswith("https://")  # https tried first, and it worked
+
+
+def test_no_verification_loads_no_ca(tls_registry: Registry) -> None:
+    """--tls-verify=false trusts nothing, so it reads no CA file (the system bundle is slow)."""
+    assert tls_registry.ca is not None
+    files = TLSFiles((str(tls_registry.ca.ca_cert),), ())
+    unverified = ssl_context(files, verify=False)
+    assert unverified.cert_store_stats()["x509_ca"] == 0
+    assert unverified.verify_mode == ssl.CERT_NONE and not unverified.check_hostname
+    assert ssl_context(files, verify=True).cert_store_stats()["x509_ca"] >= 1
 
 
 def test_registries_conf_insecure_and_blocked(registry: Registry, tmp_path: Path) -> None:
