@@ -409,6 +409,31 @@ def case_push(b: Bench) -> None:
                 store = b.big_store(tool)
                 dest = f"docker://{reg.ref('big:latest')}"
                 b.record("push", tool.name, timed(tool.push(store, "localhost/big", dest)))
+    blob = _largest_blob(b.big_store(OURS))
+    for _ in range(b.runs):  # the registry's own floor: one monolithic upload by curl
+        with b.registry() as reg:
+            argv = ["sh", "-c", UPLOAD_FLOOR, "floor", reg.host, f"sha256:{blob.name}", str(blob)]
+            b.record("floor: registry upload of the big layer (curl PUT)", "floor", timed(argv))
+
+
+# $1 registry, $2 digest, $3 file or "-" (stdin); $4 a registry to stream the blob from
+UPLOAD_FLOOR = """set -e
+loc=$(curl -sf -D - -o /dev/null -X POST "http://$1/v2/floor/blobs/uploads/" |
+      tr -d '\\r' | sed -n 's/^[Ll]ocation: //p')
+case "$loc" in http*) ;; *) loc="http://$1$loc" ;; esac
+if [ "$3" = - ]; then
+  curl -sfL "http://$4/v2/big/blobs/$2" |
+    curl -sf -o /dev/null -T - -H 'Content-Type: application/octet-stream' "$loc&digest=$2"
+else
+  curl -sf -o /dev/null -T "$3" -H 'Content-Type: application/octet-stream' "$loc&digest=$2"
+fi
+"""
+
+
+def _largest_blob(store: Path) -> Path:
+    """The big layer's blob file in a buildah-py store."""
+    blobs = store / "root" / "content" / "blobs" / "sha256"
+    return max(blobs.iterdir(), key=lambda p: p.stat().st_size)
 
 
 @contextmanager
@@ -456,6 +481,11 @@ def case_copy(b: Bench) -> None:
                     argv = [*exe, "copy", *tls, f"docker://{src.ref('big:latest')}"]
                     argv.append(f"docker://{dst.ref('big:latest')}")
                     b.record("copy", name, timed(argv))
+        digest = f"sha256:{_largest_blob(b.big_store(OURS)).name}"
+        for _ in range(b.runs):  # the two registries' floor: curl GET piped into curl PUT
+            with b.registry() as dst:
+                argv = ["sh", "-c", UPLOAD_FLOOR, "floor", dst.host, digest, "-", src.host]
+                b.record("floor: registry to registry, big layer (curl GET | PUT)", "floor", timed(argv))  # fmt: skip
 
 
 def case_ci_warm(b: Bench) -> None:
