@@ -10,13 +10,15 @@ import signal
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from buildah_py.cli.hinting import HintFilter, for_cli
 from buildah_py.errors import BuildahPyError, DockerfileError, Interrupted, StepFailed
-from buildah_py.storage import Store
+
+if TYPE_CHECKING:
+    from buildah_py.storage import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
 EXIT_ERROR = 125  # buildah's status for its own failures, as opposed to a step's

@@ -18,7 +18,6 @@ from buildah_py.errors import StoreError
 from buildah_py.hints import ROOT
 from buildah_py.storage import drivers
 from buildah_py.storage.atomic import atomic_write_json, read_json
-from buildah_py.storage.check import Checker
 from buildah_py.storage.containers import Containers
 from buildah_py.storage.content_dir import DirContentStore
 from buildah_py.storage.drivers.probe import fuse_usable, needs_userxattr, probe_overlay
@@ -46,7 +45,6 @@ class Parts:
     cache: BuildCache
     collector: Collector
     images: Images
-    checker: Checker
 
 
 def _pick_driver(txn: MetaTxn, root: Path, requested: str | None) -> drivers.Driver:
@@ -73,8 +71,7 @@ def _wire(txn: MetaTxn, paths: StorePaths, driver: drivers.Driver) -> Parts:
     cache = BuildCache(txn, paths.root, content, snapshots)
     collector = Collector(txn, content, snapshots, cache)
     images = Images(txn, content, containers, collector)
-    checker = Checker(txn, paths, driver, content, snapshots, containers, images, cache)
-    return Parts(content, snapshots, containers, cache, collector, images, checker)
+    return Parts(content, snapshots, containers, cache, collector, images)
 
 
 class Store:
@@ -156,7 +153,20 @@ class Store:
 
     def check(self, repair: bool = False) -> list[str]:
         """Problems found, one line each (all of them fixed when `repair`); see check.py."""
-        return self.parts.checker.check(repair)
+        from buildah_py.storage.check import Checker  # a walk of the whole store: not for reads
+
+        p = self.parts
+        checker = Checker(
+            self.txn,
+            self.paths,
+            self.driver,
+            p.content,
+            p.snapshots,
+            p.containers,
+            p.images,
+            p.cache,
+        )
+        return checker.check(repair)
 
     def prune(self, grace: float = DEFAULT_GRACE) -> dict[str, Any]:
         """Remove unreferenced blobs (older than `grace` seconds), unused snapshots, ingest
