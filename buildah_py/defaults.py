@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from buildah_py.errors import ContainerError
-from buildah_py.storage.rundirs import ensure_private_dir, private_dir_problem
+from buildah_py.storage.private import ensure_private_dir, private_dir_problem
 from buildah_py.userns.marker import ENV, host_ids
 
 if TYPE_CHECKING:  # loaded when used: a command that only opens the store needs neither

@@ -8,7 +8,6 @@ blobs alive), and a list name lives in its own namespace.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -88,6 +87,8 @@ class ManifestLists:
 
     def create(self, name: str) -> ManifestList:
         """A new, empty list; NameInUse when a list or an image already has the name."""
+        import secrets  # not for listing
+
         full = local_name(name)
         with self.store.writing():
             lists = self._load()

@@ -11,7 +11,7 @@ import copy
 import json
 import secrets
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from buildah_py.errors import NameInUse, NoSpace, StoreError
 from buildah_py.linux.mount import Mount, is_mounted, mount_all, unmount
@@ -23,8 +23,10 @@ from buildah_py.storage.names import check_container_name, default_container_nam
 from buildah_py.storage.nospace import disk_full, no_space
 from buildah_py.storage.paths import StorePaths
 from buildah_py.storage.records import ContainerRecord, now
-from buildah_py.storage.snapshots import Snapshots
 from buildah_py.storage.txn import MetaTxn
+
+if TYPE_CHECKING:  # the parts are wired by store.py; these are their types only
+    from buildah_py.storage.snapshots import Snapshots
 
 
 def _clone(doc: dict[str, Any]) -> dict[str, Any]:

@@ -9,11 +9,9 @@ tell a live write from one a killed process left behind.
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import io
 import json
 import os
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -69,6 +67,9 @@ class _Writer(io.BufferedWriter):
     def __init__(
         self, ingest_dir: Path, algorithm: str = "sha256", vouched: str | None = None
     ) -> None:
+        import hashlib  # writers and verifiers only: opening the store for reading needs neither
+        import tempfile
+
         while True:
             fd, name = tempfile.mkstemp(dir=ingest_dir, prefix=INGEST_PREFIX)
             fcntl.flock(fd, fcntl.LOCK_EX)
@@ -144,6 +145,8 @@ class DirContentStore:
             raise BlobNotFound(digest) from None
 
     def read(self, digest: str, limit: int = READ_LIMIT) -> bytes:
+        import hashlib
+
         with self.open(digest) as f:
             data = f.read(limit + 1)
         if len(data) > limit:
@@ -155,6 +158,8 @@ class DirContentStore:
         return data
 
     def verify(self, digest: str) -> bool:
+        import hashlib
+
         algo, _ = split_digest(digest)
         h = hashlib.new(algo)
         try:

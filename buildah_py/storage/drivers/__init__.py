@@ -9,7 +9,6 @@ from buildah_py.errors import StoreError
 from buildah_py.storage.drivers.base import Driver, copy_tree
 from buildah_py.storage.drivers.fuse_overlayfs import FuseOverlayDriver
 from buildah_py.storage.drivers.overlay import OverlayDriver
-from buildah_py.storage.drivers.probe import fuse_usable, needs_userxattr, probe_overlay
 from buildah_py.storage.drivers.vfs import VfsDriver
 
 NAMES = ("overlay", "fuse-overlayfs", "vfs")
@@ -27,6 +26,8 @@ __all__ = [
 
 def make_driver(name: str, root: Path) -> Driver:
     """Build driver `name` for a store at `root`, probing what it needs; StoreError if unusable."""
+    from buildah_py.storage.drivers.probe import fuse_usable, needs_userxattr, probe_overlay
+
     if name == "overlay":
         opts = probe_overlay(root)
         if opts is None:
