@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import os
 import shlex
 import signal
 import sys
@@ -35,6 +36,8 @@ class Globals:
         if self._store is None:
             from buildah_py.defaults import open_store
 
+            if os.geteuid() != 0:  # a read-only verb, run outside the user namespace (entry.py)
+                _namespace_unless_made(self.root, self.driver)
             self._store = open_store(self.root, self.runroot, self.driver)
             try:  # a blob a killed command left half-written goes with the next one
                 self._store.content.orphans(remove=True)
@@ -44,6 +47,20 @@ class Globals:
 
 
 pass_globals = click.make_pass_decorator(Globals)
+
+
+def _namespace_unless_made(root: str | None, driver: str | None) -> None:
+    """Re-exec into the user namespace when the store is not made yet (or is to take another
+    driver): its driver is probed, and recorded, as root of the namespace, where the verbs
+    that write run; reading an existing one is the same as the user."""
+    from buildah_py.defaults import store_location
+    from buildah_py.storage.store import recorded_driver
+    from buildah_py.userns.reexec import maybe_reexec
+
+    where, _, wanted = store_location(root, None, driver)
+    recorded = recorded_driver(where)
+    if recorded is None or wanted not in (None, recorded):
+        maybe_reexec(sys.argv, os.environ)
 
 
 def option_group(*options: Callable[[Any], Any]) -> Callable[[F], F]:

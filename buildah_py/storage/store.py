@@ -78,6 +78,13 @@ class Parts:
         return Images(self.txn, self.content, lambda: self.containers, lambda: self.collector)
 
 
+def recorded_driver(root: Path) -> str | None:
+    """The driver the store at `root` was made with; None while there is no store there."""
+    rec = read_json(Path(root) / "storage.json", None)
+    driver = rec.get("driver") if isinstance(rec, dict) else None
+    return driver if isinstance(driver, str) else None
+
+
 def _pick_driver(txn: MetaTxn, root: Path, requested: str | None) -> drivers.Driver:
     """The recorded driver; a requested other one only while the store holds no layers."""
     path = root / "storage.json"
