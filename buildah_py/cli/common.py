@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import json
-import logging
 import os
 import shlex
 import signal
@@ -174,6 +173,8 @@ def parse_bool(value: str | bool | None) -> bool | None:
 
 
 def setup_logging(level: str) -> None:
+    import logging  # not for --help, which never gets here
+
     logging.basicConfig(
         level=getattr(logging, level.upper(), logging.WARNING),
         format="%(levelname)s: %(message)s"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import logging
 import os
 import sys
 from collections.abc import Iterator
@@ -202,6 +201,8 @@ def main() -> None:
     except SystemExit:
         raise
     except Exception as err:  # a bug: still one line, with the traceback only in debug logs
+        import logging
+
         logging.getLogger("buildah_py").debug("internal error", exc_info=True)
         click.echo(
             f"Error: internal error: {type(err).__name__}: {err} (run with --log-level debug for details)",

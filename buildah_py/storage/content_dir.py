@@ -32,6 +32,8 @@ from buildah_py.storage.content import READ_LIMIT, VerifyingStream
 from buildah_py.storage.nospace import disk_full, no_space
 
 if TYPE_CHECKING:
+    import hashlib
+
     from _typeshed import ReadableBuffer
 
 LAYOUT_VERSION = b'{"imageLayoutVersion":"1.0.0"}'
@@ -61,14 +63,21 @@ def _vouched(stream: BinaryIO, digest: str | None, size: int | None) -> str | No
     return None
 
 
+def new_hash(algorithm: str, data: bytes = b"") -> hashlib._Hash:
+    """Every hash the content store starts (hashlib, with OpenSSL, is loaded on the first:
+    opening the store for reading starts none)."""
+    import hashlib
+
+    return hashlib.new(algorithm, data)
+
+
 class _Writer(io.BufferedWriter):
     """A blob being written: a buffered file that hashes every write; flock'ed while alive."""
 
     def __init__(
         self, ingest_dir: Path, algorithm: str = "sha256", vouched: str | None = None
     ) -> None:
-        import hashlib  # writers and verifiers only: opening the store for reading needs neither
-        import tempfile
+        import tempfile  # writers only: opening the store for reading needs it not
 
         while True:
             fd, name = tempfile.mkstemp(dir=ingest_dir, prefix=INGEST_PREFIX)
@@ -81,7 +90,7 @@ class _Writer(io.BufferedWriter):
         self.algorithm = algorithm
         # vouched: the digest the source stream verifies itself (no second hash here)
         self._vouched = vouched
-        self._hash = hashlib.new(algorithm) if vouched is None else None
+        self._hash = new_hash(algorithm) if vouched is None else None
         self.size = 0
         self.digest = ""
 
@@ -145,23 +154,19 @@ class DirContentStore:
             raise BlobNotFound(digest) from None
 
     def read(self, digest: str, limit: int = READ_LIMIT) -> bytes:
-        import hashlib
-
         with self.open(digest) as f:
             data = f.read(limit + 1)
         if len(data) > limit:
             raise ImageFormatError(f"blob {digest} is over the {limit} byte limit")
         algo, _ = split_digest(digest)
-        actual = f"{algo}:{hashlib.new(algo, data).hexdigest()}"
+        actual = f"{algo}:{new_hash(algo, data).hexdigest()}"
         if actual != digest:
             raise DigestMismatch(digest, actual, "stored blob")
         return data
 
     def verify(self, digest: str) -> bool:
-        import hashlib
-
         algo, _ = split_digest(digest)
-        h = hashlib.new(algo)
+        h = new_hash(algo)
         try:
             with self.path(digest).open("rb") as f:
                 while chunk := f.read(CHUNK):
