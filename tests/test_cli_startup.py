@@ -12,8 +12,8 @@ from pathlib import Path
 import click
 import pytest
 
-from buildah_py.cli.entry import verb_of, wants_namespace
 from buildah_py.cli.main import SUMMARIES, VERBS, cli
+from buildah_py.cli.namespace import verb_of, wants_namespace
 
 PROBE = """
 import json, sys
@@ -205,5 +205,6 @@ def test_the_console_script_reexecs_before_loading_the_cli() -> None:
     loaded = set(json.loads(proc.stderr.strip().splitlines()[-1]))
     assert "buildah_py.userns.reexec" in loaded
     assert not {m for m in loaded if m == "click" or m.startswith("buildah_py.cli.")} - {
-        "buildah_py.cli.entry"
+        "buildah_py.cli.entry",
+        "buildah_py.cli.namespace",
     }

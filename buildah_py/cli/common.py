@@ -35,7 +35,7 @@ class Globals:
         if self._store is None:
             from buildah_py.defaults import open_store
 
-            if os.geteuid() != 0:  # a read-only verb, run outside the user namespace (entry.py)
+            if os.geteuid() != 0:  # a read-only verb, outside the user namespace (namespace.py)
                 _namespace_unless_made(self.root, self.driver)
             self._store = open_store(self.root, self.runroot, self.driver)
             try:  # a blob a killed command left half-written goes with the next one

@@ -14,7 +14,7 @@ import click
 from buildah_py import __version__
 from buildah_py.cli import unshare
 from buildah_py.cli.common import EXIT_ERROR, Globals, fail, setup_logging
-from buildah_py.cli.entry import wants_namespace
+from buildah_py.cli.namespace import wants_namespace
 from buildah_py.linux.signals import cleanup_on_signals
 from buildah_py.userns import in_rootless_namespace, maybe_reexec
 

@@ -24,7 +24,6 @@ from buildah_py.errors import (
     SizeMismatch,
     StoreError,
 )
-from buildah_py.oci.descriptor import Descriptor
 from buildah_py.oci.digest import CHUNK, is_digest, split_digest, validate_digest
 from buildah_py.oci.mediatypes import OCI_INDEX
 from buildah_py.storage.atomic import atomic_write, fsync_dir
@@ -35,6 +34,8 @@ if TYPE_CHECKING:
     import hashlib
 
     from _typeshed import ReadableBuffer
+
+    from buildah_py.oci.descriptor import Descriptor
 
 LAYOUT_VERSION = b'{"imageLayoutVersion":"1.0.0"}'
 INGEST_PREFIX = "blob-"
@@ -284,6 +285,8 @@ class DirContentStore:
 
     # --- the layout's index -------------------------------------------------
     def index_entries(self) -> list[Descriptor]:
+        from buildah_py.oci.descriptor import Descriptor
+
         data: Any = json.loads((self.layout / "index.json").read_bytes())
         return [Descriptor.from_json(m) for m in data.get("manifests") or []]
 

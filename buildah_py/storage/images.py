@@ -15,9 +15,7 @@ from buildah_py.errors import (
     ImageNotFound,
     SizeMismatch,
 )
-from buildah_py.oci.descriptor import Descriptor
 from buildah_py.oci.digest import chain_ids, sha256_digest, validate_digest
-from buildah_py.oci.manifest import Manifest
 from buildah_py.storage.content_dir import DirContentStore
 from buildah_py.storage.lookup import find_image
 from buildah_py.storage.names import check_image_name
@@ -26,6 +24,7 @@ from buildah_py.storage.records import ImageRecord, now
 from buildah_py.storage.txn import MetaTxn
 
 if TYPE_CHECKING:  # the parts are wired by store.py; these are their types only
+    from buildah_py.oci.descriptor import Descriptor
     from buildah_py.storage.containers import Containers
     from buildah_py.storage.gc import Collector
 
@@ -81,6 +80,8 @@ class Images:
         """Record an image whose config and layer blobs are in `content`; names move to it."""
         for name in names:
             check_image_name(name)
+        from buildah_py.oci.manifest import Manifest  # adding parses; listing does not
+
         parsed = Manifest.from_bytes(manifest, media_type)
         with self.txn.writing():
             mdigest = sha256_digest(manifest)
@@ -172,6 +173,8 @@ class Images:
     # --- the OCI layout index ---------------------------------------------------
     def index_entries(self) -> list[Descriptor]:
         """index.json as images.json says it should be: one entry per name, untagged ones bare."""
+        from buildah_py.oci.descriptor import Descriptor
+
         out = []
         for rec in sorted(self.txn.meta.images.values(), key=lambda r: (r.added, r.id)):
             desc = Descriptor(rec.manifest_media_type, rec.manifest_digest, rec.manifest_size)
