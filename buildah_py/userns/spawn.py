@@ -7,7 +7,6 @@ way to a single-ID mapping, with one warning that names the cause.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -15,13 +14,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import NoReturn
 
-from buildah_py.linux.caps import no_new_privs, process_status
 from buildah_py.linux.flags import CLONE_NEWNS, CLONE_NEWUSER
+from buildah_py.linux.status import no_new_privs, process_status
 from buildah_py.linux.syscalls import unshare
 from buildah_py.userns.idmap import Mappings, single_mappings, user_name
 from buildah_py.userns.marker import ENV
 from buildah_py.userns.plan import CHILD, NEWIDMAP, Plan, choose, single_warning
-from buildah_py.userns.why import newidmap_cause, unshare_error
 
 _FORWARDED = (
     signal.SIGINT,
@@ -66,6 +64,8 @@ def _child(
             unshare(CLONE_NEWUSER | CLONE_NEWNS)
         except OSError as err:
             seccomp = process_status().get("Seccomp") == "2"
+            from buildah_py.userns.why import unshare_error  # only once something failed
+
             raise RuntimeError(unshare_error(err, os.geteuid() == 0, seccomp)) from err
         if plan.writer == CHILD:
             _single_maps(plan.maps)
@@ -93,6 +93,10 @@ def _newidmap(pid: int, maps: Mappings, status: dict[str, str]) -> _Failure | No
                 fallback=False,
             )
         if proc.returncode != 0:
+            import shutil
+
+            from buildah_py.userns.why import newidmap_cause
+
             cause = newidmap_cause(tool, shutil.which(tool), proc.stderr, no_new_privs(status))
             return _Failure(cause, fallback=True)
     return None
