@@ -9,19 +9,15 @@ import os
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from buildah_py.errors import ContainerError
-from buildah_py.storage import Store
-from buildah_py.storage.rundirs import ensure_private_dir, private_dir_problem
-from buildah_py.transports.options import (
-    SYSTEM_CERTS_DIRS,
-    SYSTEM_LOOKASIDE,
-    SYSTEM_POLICY,
-    SYSTEM_REGISTRIES_D,
-    RegistryFiles,
-    RegistryOptions,
-)
-from buildah_py.userns import ENV, host_ids
+from buildah_py.storage.private import ensure_private_dir, private_dir_problem
+from buildah_py.userns.marker import ENV, host_ids
+
+if TYPE_CHECKING:  # loaded when used: a command that only opens the store needs neither
+    from buildah_py.storage import Store
+    from buildah_py.transports.options import RegistryFiles, RegistryOptions
 
 
 def _rootless(env: Mapping[str, str] | None = None) -> bool:
@@ -59,6 +55,8 @@ def open_store(
         runroot: its run-time directory (mounts, locks; default as root: /run/buildah-py).
         driver: ``"overlay"``, ``"fuse-overlayfs"`` or ``"vfs"`` (default:
             ``$BUILDAH_PY_STORAGE_DRIVER``, else the best the host allows)."""
+    from buildah_py.storage.store import Store
+
     return Store.open(*store_location(root, runroot, driver))
 
 
@@ -122,6 +120,14 @@ def registry_files(env: Mapping[str, str] | None = None) -> RegistryFiles:
     ``${XDG_CONFIG_HOME}/containers/auth.json``, ``~/.docker/config.json``; registries.conf in
     ``CONTAINERS_REGISTRIES_CONF`` or ``${XDG_CONFIG_HOME}/containers``; certs.d there too.
     `env` replaces ``os.environ`` (for tests)."""
+    from buildah_py.transports.options import (
+        SYSTEM_CERTS_DIRS,
+        SYSTEM_LOOKASIDE,
+        SYSTEM_POLICY,
+        SYSTEM_REGISTRIES_D,
+        RegistryFiles,
+    )
+
     env = os.environ if env is None else env
     home = env.get("HOME") or str(Path.home())
     config = os.path.join(env.get("XDG_CONFIG_HOME") or os.path.join(home, ".config"), "containers")
@@ -151,6 +157,8 @@ def registry_files(env: Mapping[str, str] | None = None) -> RegistryFiles:
 
 def user_registry_options(options: RegistryOptions | None = None) -> RegistryOptions:
     """`options` (or the defaults) with the user's registry files, unless it names its own."""
+    from buildah_py.transports.options import RegistryOptions
+
     options = options or RegistryOptions()
     return options if options.files is not None else replace(options, files=registry_files())
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,7 @@ import click
 import pytest
 
 from buildah_py.cli.main import SUMMARIES, VERBS, cli
+from buildah_py.cli.namespace import verb_of, wants_namespace
 
 PROBE = """
 import json, sys
@@ -59,16 +61,70 @@ def test_help_imports_no_verb_module() -> None:
     verbs = {f"buildah_py.cli.{module}" for module in VERBS.values()} - {"buildah_py.cli.unshare"}
     assert not loaded & verbs
     assert "urllib3" not in loaded
+    # nor the store, nor the re-exec machinery (--help needs no namespace)
+    assert not loaded & {"buildah_py.storage.store", "buildah_py.defaults", *REEXEC_MACHINERY}
 
 
 def test_images_loads_neither_the_run_machinery_nor_the_registry_client(tmp_path: Path) -> None:
     store = ["--root", str(tmp_path / "root"), "--runroot", str(tmp_path / "run")]
+    _modules_after([*store, "--storage-driver", "vfs", "images"])  # makes the store
     loaded = _modules_after([*store, "--storage-driver", "vfs", "images"])
     assert "buildah_py.cli.imagelist" in loaded  # the verb did run
     assert not loaded & {"buildah_py.container.working", "buildah_py.isolation.chroot", "urllib3"}
     # nor the pull and push paths, whose signature code alone loads cryptography
     pulling = {"buildah_py.transports.pullpush", "buildah_py.manifests.push", "cryptography"}
     assert not loaded & {*pulling, "buildah_py.signature.enforce", "buildah_py.transports.copy"}
+    # nor what writes layers and containers, checks the store, or re-executes
+    assert not loaded & {*LAYER_AND_CONTAINER_PARTS, *REEXEC_MACHINERY}
+    # nor the registry options (short names are resolved only for `images NAME`)
+    assert not loaded & {"buildah_py.transports.options", "buildah_py.container.resolve"}
+    assert not loaded & {"ctypes", "subprocess", "tempfile", "hashlib"}
+
+
+#: What reading the store's records needs none of (the store makes its parts when first used).
+LAYER_AND_CONTAINER_PARTS = {
+    "buildah_py.archive.applier",
+    "buildah_py.archive.writer",
+    "buildah_py.archive.compression",
+    "buildah_py.storage.check",
+    "buildah_py.storage.containers",
+    "buildah_py.storage.snapshots",
+    "buildah_py.storage.unpack",
+    "buildah_py.storage.fuse_upper",
+    "buildah_py.storage.drivers.probe",
+    "buildah_py.linux.syscalls",
+}
+#: The fork, ID maps and newuidmap of the user-namespace re-exec.
+REEXEC_MACHINERY = {
+    "buildah_py.userns.spawn",
+    "buildah_py.userns.idmap",
+    "buildah_py.userns.plan",
+    "buildah_py.linux.caps",
+}
+
+
+@pytest.mark.parametrize(
+    ("argv", "verb"),
+    [
+        (["images"], "images"),
+        (["--root", "/r", "--runroot=/rr", "--storage-driver", "vfs", "images", "-q"], "images"),
+        (["--log-level", "debug", "from", "images"], "from"),  # an image named "images"
+        (["--root", "images", "containers"], "containers"),
+        (["--help"], None),
+        (["--", "images"], None),
+    ],
+)
+def test_the_verb_is_found_after_the_global_options(argv: list[str], verb: str | None) -> None:
+    assert verb_of(argv) == verb
+
+
+def test_only_reading_verbs_skip_the_namespace(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    assert not wants_namespace(["buildah-py", "--root", "/r", "images", "--json"])
+    for verb in ("containers", "from", "pull", "rmi", "info", "mount", "check"):
+        assert wants_namespace(["buildah-py", verb]), verb
+    monkeypatch.setattr(os, "geteuid", lambda: 0)  # root: maybe_reexec decides (CAP_SYS_ADMIN)
+    assert wants_namespace(["buildah-py", "images"])
 
 
 def test_a_dockerfile_build_loads_no_registry_client_until_it_needs_one() -> None:
@@ -89,7 +145,17 @@ def test_a_dockerfile_build_loads_no_registry_client_until_it_needs_one() -> Non
     assert not loaded & {*heavy, "buildah_py.container.remote_cache", "buildah_py.manifests.push"}
 
 
-@pytest.mark.parametrize("package", ["buildah_py.transports", "buildah_py.manifests"])
+@pytest.mark.parametrize(
+    "package",
+    [
+        "buildah_py.transports",
+        "buildah_py.manifests",
+        "buildah_py.archive",
+        "buildah_py.oci",
+        "buildah_py.storage",
+        "buildah_py.userns",
+    ],
+)
 def test_packages_serve_their_names_on_first_use(package: str) -> None:
     module = importlib.import_module(package)
     for name in module.__all__:
@@ -139,5 +205,6 @@ def test_the_console_script_reexecs_before_loading_the_cli() -> None:
     loaded = set(json.loads(proc.stderr.strip().splitlines()[-1]))
     assert "buildah_py.userns.reexec" in loaded
     assert not {m for m in loaded if m == "click" or m.startswith("buildah_py.cli.")} - {
-        "buildah_py.cli.entry"
+        "buildah_py.cli.entry",
+        "buildah_py.cli.namespace",
     }

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import functools
 import json
-import logging
+import os
 import shlex
 import signal
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from buildah_py.cli.hinting import HintFilter, for_cli
 from buildah_py.errors import BuildahPyError, DockerfileError, Interrupted, StepFailed
-from buildah_py.storage import Store
+
+if TYPE_CHECKING:
+    from buildah_py.storage import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
 EXIT_ERROR = 125  # buildah's status for its own failures, as opposed to a step's
@@ -33,6 +35,8 @@ class Globals:
         if self._store is None:
             from buildah_py.defaults import open_store
 
+            if os.geteuid() != 0:  # a read-only verb, outside the user namespace (namespace.py)
+                _namespace_unless_made(self.root, self.driver)
             self._store = open_store(self.root, self.runroot, self.driver)
             try:  # a blob a killed command left half-written goes with the next one
                 self._store.content.orphans(remove=True)
@@ -42,6 +46,20 @@ class Globals:
 
 
 pass_globals = click.make_pass_decorator(Globals)
+
+
+def _namespace_unless_made(root: str | None, driver: str | None) -> None:
+    """Re-exec into the user namespace when the store is not made yet (or is to take another
+    driver): its driver is probed, and recorded, as root of the namespace, where the verbs
+    that write run; reading an existing one is the same as the user."""
+    from buildah_py.defaults import store_location
+    from buildah_py.storage.store import recorded_driver
+    from buildah_py.userns.reexec import maybe_reexec
+
+    where, _, wanted = store_location(root, None, driver)
+    recorded = recorded_driver(where)
+    if recorded is None or wanted not in (None, recorded):
+        maybe_reexec(sys.argv, os.environ)
 
 
 def option_group(*options: Callable[[Any], Any]) -> Callable[[F], F]:
@@ -155,6 +173,8 @@ def parse_bool(value: str | bool | None) -> bool | None:
 
 
 def setup_logging(level: str) -> None:
+    import logging  # not for --help, which never gets here
+
     logging.basicConfig(
         level=getattr(logging, level.upper(), logging.WARNING),
         format="%(levelname)s: %(message)s"

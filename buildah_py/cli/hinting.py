@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-import logging
+from typing import TYPE_CHECKING
 
 import click
 
 from buildah_py.hints import cli_message
+
+if TYPE_CHECKING:
+    import logging
 
 
 def command_has_option(option: str, ctx: click.Context | None = None) -> bool:
@@ -25,8 +28,11 @@ def for_cli(message: str) -> str:
     return cli_message(message, command_has_option)
 
 
-class HintFilter(logging.Filter):
-    """Log records spell hints as the running verb's flags, as error lines do."""
+class HintFilter:
+    """Log records spell hints as the running verb's flags, as error lines do.
+
+    A handler takes any object with `filter`: not subclassing `logging.Filter` keeps logging
+    out of a command that never sets it up (``--help``)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         text = record.getMessage()

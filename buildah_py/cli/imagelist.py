@@ -7,7 +7,6 @@ import click
 from buildah_py.cli.common import Globals, handle_errors, parse_bool, pass_globals, print_json
 from buildah_py.cli.listing import parse_filters, render
 from buildah_py.container.listing import image_matches
-from buildah_py.container.resolve import find_image
 
 
 def _size(n: int) -> str:
@@ -54,6 +53,8 @@ def images_cmd(
     recs = store.images()
     lists = [] if name or chosen else ManifestLists(store).all()
     if name:
+        from buildah_py.container.resolve import find_image  # short names: registries.conf
+
         want = find_image(store, name).id
         recs = [r for r in recs if r.id == want]
     for key, value in chosen:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import logging
 import os
 import sys
 from collections.abc import Iterator
@@ -15,6 +14,7 @@ import click
 from buildah_py import __version__
 from buildah_py.cli import unshare
 from buildah_py.cli.common import EXIT_ERROR, Globals, fail, setup_logging
+from buildah_py.cli.namespace import wants_namespace
 from buildah_py.linux.signals import cleanup_on_signals
 from buildah_py.userns import in_rootless_namespace, maybe_reexec
 
@@ -193,13 +193,16 @@ def _outside_session(argv: list[str]) -> bool:
 
 
 def main() -> None:
-    maybe_reexec(sys.argv, os.environ)  # unprivileged: continue as root of a user namespace
+    if wants_namespace(sys.argv):  # unprivileged: continue as root of a user namespace
+        maybe_reexec(sys.argv, os.environ)
     cleanup_on_signals()  # SIGTERM (how CI cancels) cleans up as Ctrl-C does
     try:
         cli.main(prog_name="buildah-py", standalone_mode=True)
     except SystemExit:
         raise
     except Exception as err:  # a bug: still one line, with the traceback only in debug logs
+        import logging
+
         logging.getLogger("buildah_py").debug("internal error", exc_info=True)
         click.echo(
             f"Error: internal error: {type(err).__name__}: {err} (run with --log-level debug for details)",

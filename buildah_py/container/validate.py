@@ -10,10 +10,11 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Collection, Iterable, Mapping
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from buildah_py.oci.descriptor import Platform
-from buildah_py.transports.options import RegistryOptions
+if TYPE_CHECKING:  # loaded by the checks that take them: listing images needs neither
+    from buildah_py.oci.descriptor import Platform
+    from buildah_py.transports.options import RegistryOptions
 
 _ENV_NAME = re.compile(r"[A-Za-z_][^=\s\x00]*")
 T = TypeVar("T")
@@ -97,6 +98,8 @@ def paths(param: str, value: HostPath | Iterable[HostPath]) -> tuple[str, ...]:
 
 def platform(param: str, value: Platform | str | None) -> Platform | None:
     """None, a Platform, or ``os/arch[/variant]`` parsed into one."""
+    from buildah_py.oci.descriptor import Platform
+
     if value is None or isinstance(value, Platform):
         return value
     if not isinstance(value, str):
@@ -187,6 +190,8 @@ def registry_flags(
     cert_dir: HostPath | None,
 ) -> RegistryOptions:
     """`registry` (default: none set) with the flags given beside it laid over it."""
+    from buildah_py.transports.options import RegistryOptions
+
     if registry is not None:
         of_type("registry", registry, RegistryOptions, "a RegistryOptions")
     return (registry or RegistryOptions()).with_flags(

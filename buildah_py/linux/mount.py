@@ -2,19 +2,18 @@
 
 Storage drivers and RUN mounts describe what to mount with frozen `Mount` values, testable
 without root; `mount_all` performs them through the one mount(2) wrapper in `syscalls`, and
-`unmount_all` undoes them.
+`unmount_all` undoes them. The syscall wrappers (ctypes) and subprocess load only when a
+mount is made or undone: most commands that hold a `Mount` never perform it.
 """
 
 from __future__ import annotations
 
 import os
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 from buildah_py.errors import StoreError
 from buildah_py.linux.flags import MNT_DETACH, MS_BIND, MS_RDONLY, MS_REC, MS_REMOUNT
-from buildah_py.linux.syscalls import mount, umount2
 
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -53,6 +52,8 @@ def _relative_lowers(data: str) -> tuple[str, str] | None:
 
 
 def _mount_overlay(m: Mount) -> None:
+    from buildah_py.linux.syscalls import mount
+
     data = m.data
     source = m.source or "overlay"
     if len(data) < _PAGE - 1:
@@ -84,6 +85,10 @@ def _mount_overlay(m: Mount) -> None:
 
 
 def _mount_one(m: Mount) -> None:
+    import subprocess
+
+    from buildah_py.linux.syscalls import mount
+
     if m.type == "overlay":
         _mount_overlay(m)
     elif m.type == "fuse-overlayfs":
@@ -123,6 +128,10 @@ def unmount_all(mounts: list[Mount]) -> None:
 
 def unmount(target: str, fuse: bool = False) -> None:
     """Detach the mount at `target`, if any (fusermount3 for an unprivileged FUSE mount)."""
+    import subprocess
+
+    from buildah_py.linux.syscalls import umount2
+
     if not is_mounted(target):
         return
     if fuse and os.geteuid() != 0:

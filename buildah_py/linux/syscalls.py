@@ -9,7 +9,6 @@ from __future__ import annotations
 import ctypes
 import errno
 import os
-import platform
 
 from buildah_py.linux.flags import KEYCTL_JOIN_SESSION_KEYRING
 from buildah_py.linux.libc import check, libc
@@ -45,9 +44,9 @@ def _b(value: str | None) -> bytes | None:
 
 
 def _number(table: dict[str, int], name: str) -> int:
-    number = table.get(platform.machine())
+    number = table.get(os.uname().machine)
     if number is None:
-        raise OSError(errno.ENOSYS, f"{name}: unsupported architecture {platform.machine()}")
+        raise OSError(errno.ENOSYS, f"{name}: unsupported architecture {os.uname().machine}")
     return number
 
 

@@ -8,14 +8,12 @@ blobs alive), and a list name lives in its own namespace.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from buildah_py.errors import ImageNotFound, NameInUse, StoreError
 from buildah_py.manifests.records import ManifestList
-from buildah_py.oci.reference import local_name
 from buildah_py.storage.atomic import atomic_write_json, read_json
 from buildah_py.storage.records import now
 
@@ -60,6 +58,8 @@ class ManifestLists:
 
     @staticmethod
     def _find(lists: dict[str, ManifestList], ref: str) -> ManifestList | None:
+        from buildah_py.oci.reference import local_name
+
         names = {ref}
         try:
             names.add(local_name(ref))
@@ -88,6 +88,10 @@ class ManifestLists:
 
     def create(self, name: str) -> ManifestList:
         """A new, empty list; NameInUse when a list or an image already has the name."""
+        import secrets  # not for listing
+
+        from buildah_py.oci.reference import local_name
+
         full = local_name(name)
         with self.store.writing():
             lists = self._load()

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from buildah_py.errors import ImageFormatError
 from buildah_py.oci import mediatypes as mt
-from buildah_py.oci.descriptor import Descriptor
 from buildah_py.oci.digest import sha256_digest
-from buildah_py.oci.manifest import Index
+
+if TYPE_CHECKING:  # loaded once a list has entries: listing images in a store without lists
+    from buildah_py.oci.descriptor import Descriptor  # needs neither
+    from buildah_py.oci.manifest import Index
 
 
 @dataclass
@@ -26,6 +28,8 @@ class ManifestList:
 
     def index(self, fmt: str | None = None) -> Index:
         """The index as it would be pushed (`fmt` 'docker' gives a Docker manifest list)."""
+        from buildah_py.oci.manifest import Index
+
         kind = mt.index_type(fmt) if fmt else self.media_type
         annotations = self.annotations if kind == mt.OCI_INDEX else {}
         entries = tuple(
@@ -69,6 +73,8 @@ class ManifestList:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ManifestList:
+        from buildah_py.oci.descriptor import Descriptor
+
         return cls(
             id=str(data["id"]),
             name=str(data["name"]),

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from buildah_py.errors import ImageFormatError
+
+if TYPE_CHECKING:
+    import hashlib
+
+# hashlib (and OpenSSL with it) is imported where a digest is computed: a command that only
+# reads the store's records computes none.
 
 _DIGEST_RE = re.compile(r"^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$")
 _HEX_LEN = {"sha256": 64, "sha512": 128}
@@ -41,17 +46,23 @@ def split_digest(digest: str) -> tuple[str, str]:
 
 
 def sha256_digest(data: bytes) -> str:
+    import hashlib
+
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
 def hasher(digest: str) -> hashlib._Hash:
     """A fresh hash object of the digest's algorithm."""
+    import hashlib
+
     algo, _ = split_digest(digest)
     return hashlib.new(algo)
 
 
 def digest_stream(stream: BinaryIO, algorithm: str = "sha256") -> tuple[str, int]:
     """Hash a stream to its end; returns (digest, size)."""
+    import hashlib
+
     h = hashlib.new(algorithm)
     size = 0
     while chunk := stream.read(CHUNK):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import errno
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +38,8 @@ def atomic_write(path: str | Path, data: bytes, mode: int = 0o644) -> None:
 
 
 def _write_new(path: Path, data: bytes, mode: int) -> None:
+    import tempfile  # (and shutil, random with it) only once something is written
+
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:

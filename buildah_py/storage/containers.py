@@ -11,22 +11,22 @@ import copy
 import json
 import secrets
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from buildah_py.errors import NameInUse, NoSpace, StoreError
 from buildah_py.linux.mount import Mount, is_mounted, mount_all, unmount
 from buildah_py.oci.digest import validate_digest
 from buildah_py.storage.drivers import Driver
 from buildah_py.storage.fsutil import remove_tree
-from buildah_py.storage.fuse_upper import normalize_fuse_upper
 from buildah_py.storage.lookup import find_container, find_image
 from buildah_py.storage.names import check_container_name, default_container_name
 from buildah_py.storage.nospace import disk_full, no_space
 from buildah_py.storage.paths import StorePaths
 from buildah_py.storage.records import ContainerRecord, now
-from buildah_py.storage.snapshots import Snapshots
-from buildah_py.storage.trim import trim_unchanged_dirs
 from buildah_py.storage.txn import MetaTxn
+
+if TYPE_CHECKING:  # the parts are wired by store.py; these are their types only
+    from buildah_py.storage.snapshots import Snapshots
 
 
 def _clone(doc: dict[str, Any]) -> dict[str, Any]:
@@ -214,6 +214,8 @@ class Containers:
                 return 0
             upper = self.driver.upper(self.paths.ctr_dir(rec.id))
             lowers = [self.paths.snap_fs(c) for c in reversed(rec.chain)]
+            from buildah_py.storage.trim import trim_unchanged_dirs  # a walk: not for reads
+
             # A fuse-overlayfs upper dir was normalised when its last unmount was recorded.
             return trim_unchanged_dirs(upper, lowers, self.driver.userxattr)
 
@@ -225,6 +227,8 @@ class Containers:
         lowers = [self.paths.snap_fs(c) for c in reversed(rec.chain)]
         # Without every lower layer, no mark can be judged redundant: leave them all.
         if upper.is_dir() and all(p.is_dir() for p in lowers):
+            from buildah_py.storage.fuse_upper import normalize_fuse_upper
+
             normalize_fuse_upper(upper, lowers, self.driver.userxattr)
 
     def upper(self, ref: str) -> Path:

@@ -9,11 +9,9 @@ tell a live write from one a killed process left behind.
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import io
 import json
 import os
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,7 +24,6 @@ from buildah_py.errors import (
     SizeMismatch,
     StoreError,
 )
-from buildah_py.oci.descriptor import Descriptor
 from buildah_py.oci.digest import CHUNK, is_digest, split_digest, validate_digest
 from buildah_py.oci.mediatypes import OCI_INDEX
 from buildah_py.storage.atomic import atomic_write, fsync_dir
@@ -34,7 +31,11 @@ from buildah_py.storage.content import READ_LIMIT, VerifyingStream
 from buildah_py.storage.nospace import disk_full, no_space
 
 if TYPE_CHECKING:
+    import hashlib
+
     from _typeshed import ReadableBuffer
+
+    from buildah_py.oci.descriptor import Descriptor
 
 LAYOUT_VERSION = b'{"imageLayoutVersion":"1.0.0"}'
 INGEST_PREFIX = "blob-"
@@ -63,12 +64,22 @@ def _vouched(stream: BinaryIO, digest: str | None, size: int | None) -> str | No
     return None
 
 
+def new_hash(algorithm: str, data: bytes = b"") -> hashlib._Hash:
+    """Every hash the content store starts (hashlib, with OpenSSL, is loaded on the first:
+    opening the store for reading starts none)."""
+    import hashlib
+
+    return hashlib.new(algorithm, data)
+
+
 class _Writer(io.BufferedWriter):
     """A blob being written: a buffered file that hashes every write; flock'ed while alive."""
 
     def __init__(
         self, ingest_dir: Path, algorithm: str = "sha256", vouched: str | None = None
     ) -> None:
+        import tempfile  # writers only: opening the store for reading needs it not
+
         while True:
             fd, name = tempfile.mkstemp(dir=ingest_dir, prefix=INGEST_PREFIX)
             fcntl.flock(fd, fcntl.LOCK_EX)
@@ -80,7 +91,7 @@ class _Writer(io.BufferedWriter):
         self.algorithm = algorithm
         # vouched: the digest the source stream verifies itself (no second hash here)
         self._vouched = vouched
-        self._hash = hashlib.new(algorithm) if vouched is None else None
+        self._hash = new_hash(algorithm) if vouched is None else None
         self.size = 0
         self.digest = ""
 
@@ -149,14 +160,14 @@ class DirContentStore:
         if len(data) > limit:
             raise ImageFormatError(f"blob {digest} is over the {limit} byte limit")
         algo, _ = split_digest(digest)
-        actual = f"{algo}:{hashlib.new(algo, data).hexdigest()}"
+        actual = f"{algo}:{new_hash(algo, data).hexdigest()}"
         if actual != digest:
             raise DigestMismatch(digest, actual, "stored blob")
         return data
 
     def verify(self, digest: str) -> bool:
         algo, _ = split_digest(digest)
-        h = hashlib.new(algo)
+        h = new_hash(algo)
         try:
             with self.path(digest).open("rb") as f:
                 while chunk := f.read(CHUNK):
@@ -274,6 +285,8 @@ class DirContentStore:
 
     # --- the layout's index -------------------------------------------------
     def index_entries(self) -> list[Descriptor]:
+        from buildah_py.oci.descriptor import Descriptor
+
         data: Any = json.loads((self.layout / "index.json").read_bytes())
         return [Descriptor.from_json(m) for m in data.get("manifests") or []]
 

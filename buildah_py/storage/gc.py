@@ -8,13 +8,15 @@ Files go first and records after, so collection works on a full disk.
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from buildah_py.oci.digest import chain_ids
 from buildah_py.storage.content_dir import DirContentStore
-from buildah_py.storage.snapshots import Snapshots
-from buildah_py.storage.steps import BuildCache
 from buildah_py.storage.txn import MetaTxn
+
+if TYPE_CHECKING:  # the parts are wired by store.py; these are their types only
+    from buildah_py.storage.snapshots import Snapshots
+    from buildah_py.storage.steps import BuildCache
 
 #: Seconds an unreferenced blob is kept after it was last written or re-ingested.
 DEFAULT_GRACE = 600.0

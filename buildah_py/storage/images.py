@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from buildah_py.errors import (
     BlobNotFound,
@@ -14,17 +15,18 @@ from buildah_py.errors import (
     ImageNotFound,
     SizeMismatch,
 )
-from buildah_py.oci.descriptor import Descriptor
 from buildah_py.oci.digest import chain_ids, sha256_digest, validate_digest
-from buildah_py.oci.manifest import Manifest
-from buildah_py.storage.containers import Containers
 from buildah_py.storage.content_dir import DirContentStore
-from buildah_py.storage.gc import Collector
 from buildah_py.storage.lookup import find_image
 from buildah_py.storage.names import check_image_name
 from buildah_py.storage.paths import hex_of
 from buildah_py.storage.records import ImageRecord, now
 from buildah_py.storage.txn import MetaTxn
+
+if TYPE_CHECKING:  # the parts are wired by store.py; these are their types only
+    from buildah_py.oci.descriptor import Descriptor
+    from buildah_py.storage.containers import Containers
+    from buildah_py.storage.gc import Collector
 
 REF_NAME = "org.opencontainers.image.ref.name"
 
@@ -47,20 +49,21 @@ def _diff_ids(config_raw: bytes, n_layers: int) -> tuple[list[str], str]:
 
 
 class Images:
-    """Image records over `content`; removing one removes its `containers` (with force) and
-    lets `collector` take the blobs and snapshots only it used."""
+    """Image records over `content`; removing one removes its containers (with force) and
+    lets the collector take the blobs and snapshots only it used. Both are asked for only then
+    (`containers()`, `collector()`): reading the records loads neither."""
 
     def __init__(
         self,
         txn: MetaTxn,
         content: DirContentStore,
-        containers: Containers,
-        collector: Collector,
+        containers: Callable[[], Containers],
+        collector: Callable[[], Collector],
     ) -> None:
         self.txn = txn
         self.content = content
-        self.containers = containers
-        self.collector = collector
+        self._containers = containers
+        self._collector = collector
 
     def records(self) -> list[ImageRecord]:
         """Every image, oldest first (copies: changing them changes nothing)."""
@@ -77,6 +80,8 @@ class Images:
         """Record an image whose config and layer blobs are in `content`; names move to it."""
         for name in names:
             check_image_name(name)
+        from buildah_py.oci.manifest import Manifest  # adding parses; listing does not
+
         parsed = Manifest.from_bytes(manifest, media_type)
         with self.txn.writing():
             mdigest = sha256_digest(manifest)
@@ -157,17 +162,19 @@ class Images:
             if users and not force:
                 raise ImageInUse(ref, [c.name for c in users])
             for ctr in users:
-                self.containers.remove_locked(ctr.id)
+                self._containers().remove_locked(ctr.id)
             del self.txn.meta.images[rec.id]
             # Blobs re-ingested after this image was added belong to a pull in progress: kept.
             added = datetime.fromisoformat(rec.added).timestamp() if rec.added else 0.0
-            self.collector.collect(set(rec.blobs()), set(chain_ids(rec.diff_ids)), added)
+            self._collector().collect(set(rec.blobs()), set(chain_ids(rec.diff_ids)), added)
             self.save()
             return [rec.id]
 
     # --- the OCI layout index ---------------------------------------------------
     def index_entries(self) -> list[Descriptor]:
         """index.json as images.json says it should be: one entry per name, untagged ones bare."""
+        from buildah_py.oci.descriptor import Descriptor
+
         out = []
         for rec in sorted(self.txn.meta.images.values(), key=lambda r: (r.added, r.id)):
             desc = Descriptor(rec.manifest_media_type, rec.manifest_digest, rec.manifest_size)

@@ -6,9 +6,6 @@ import errno
 import os
 from pathlib import Path
 
-import zstandard
-
-from buildah_py.archive.compression import Compression, detect_compression
 from buildah_py.errors import LayerError, NoSpace
 from buildah_py.storage.content import ContentStore
 
@@ -47,6 +44,10 @@ def no_space(what: str, where: Path, needed: int | None, at_least: bool = False)
 
 def unpacked_size(content: ContentStore, blob: str) -> int:
     """About how many bytes layer `blob` takes unpacked (gzip's ISIZE, zstd's frame size)."""
+    import zstandard  # only once a disk is full: every store open loads this module
+
+    from buildah_py.archive.compression import Compression, detect_compression
+
     size = content.size(blob)
     with content.open(blob) as f:
         head = f.read(18)

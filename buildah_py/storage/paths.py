@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import secrets
 import string
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +43,8 @@ class StorePaths:
 
     def new_link(self, target: Path) -> str:
         """A short symlink <root>/l/<name> -> target, so overlay option strings stay short."""
+        import secrets  # (and hashlib, base64 with it) only when a snapshot is made
+
         while True:
             name = "".join(secrets.choice(_LINK_ALPHABET) for _ in range(LINK_LEN))
             try:

@@ -13,12 +13,12 @@ import fcntl
 import os
 import re
 import shutil
-import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from buildah_py.errors import StoreError
+from buildah_py.storage.private import ensure_private_dir as ensure_private_dir  # served here too
+from buildah_py.storage.private import private_dir_problem as private_dir_problem
 
 OWNER = ".owner"
 #: Prefixes of runtime directories made in the temporary directory (`check` looks for these).
@@ -136,38 +136,3 @@ def dead_run_dirs(runroot: Path, tmp: Path | None = None) -> list[Path]:
         for p, pid in _candidates(parent, pre)
         if _is_dead(p, pid, owner)
     ]
-
-
-def ensure_private_dir(path: Path, what: str, fix: str) -> Path:
-    """Create `path` 0700 (parents as needed), or check that the one there is a directory of
-    this user that no one else may write: another user's could have its mounts, locks and
-    credentials swapped under us. `what` names it and `fix` offers another way in the error."""
-    path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            os.mkdir(path, 0o700)
-        except FileExistsError:
-            pass
-        st = os.lstat(path)
-    except OSError as err:
-        raise StoreError(f"cannot create the {what} {path}: {err.strerror}") from err
-    problem = private_dir_problem(st)
-    if problem:
-        remedy = f"chmod 0700 {path}" if problem.startswith("is writable") else f"rm -rf {path}"
-        raise StoreError(f"refusing the {what} {path}: it {problem}; run `{remedy}` or {fix}")
-    return path
-
-
-def private_dir_problem(st: os.stat_result) -> str | None:
-    """Why a directory with status `st` is not private to this user, or None when it is."""
-    if stat.S_ISLNK(st.st_mode):
-        return "is a symbolic link"
-    if not stat.S_ISDIR(st.st_mode):
-        return "is not a directory"
-    if st.st_uid != os.geteuid():
-        return f"belongs to another user (uid {st.st_uid} here), not to you"
-    mode = stat.S_IMODE(st.st_mode)
-    if mode & 0o022:
-        return f"is writable by others (mode {mode:04o})"
-    return None

@@ -23,7 +23,6 @@ from buildah_py.storage.nospace import disk_full, no_space, unpacked_size
 from buildah_py.storage.paths import StorePaths
 from buildah_py.storage.records import BlobMemo, SnapshotRecord, now
 from buildah_py.storage.txn import MetaTxn
-from buildah_py.storage.unpack import unpack_blob
 
 #: (chain ID, the snapshot stacked below) -> a complete snapshot already holding that layer.
 AliasLookup = Callable[[str, str | None], str | None]
@@ -153,6 +152,8 @@ class Snapshots:
     def _unpack_into(self, fs: Path, parent: str | None, blob: str, diff_id: str) -> str:
         """Unpack `blob` into the new snapshot dir `fs` over `parent`; returns its compression.
         A blob whose content does not hash to `diff_id` raises DigestMismatch."""
+        from buildah_py.storage.unpack import unpack_blob  # the layer applier: not for reads
+
         self.driver.init_snapshot(fs, self.paths.snap_fs(parent) if parent else None)
         actual, compression = unpack_blob(self.content, blob, fs, self.driver)
         if actual != diff_id:

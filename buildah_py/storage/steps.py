@@ -20,13 +20,15 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from buildah_py.oci.digest import validate_digest
 from buildah_py.storage.atomic import atomic_write_json, read_json
 from buildah_py.storage.content_dir import DirContentStore
-from buildah_py.storage.snapshots import Snapshots
 from buildah_py.storage.txn import MetaTxn
+
+if TYPE_CHECKING:  # the parts are wired by store.py; these are their types only
+    from buildah_py.storage.snapshots import Snapshots
 
 CACHE_DIR = "build-cache"
 MAX_HASHES = 200_000

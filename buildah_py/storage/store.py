@@ -9,44 +9,80 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from buildah_py.errors import StoreError
 from buildah_py.hints import ROOT
 from buildah_py.storage import drivers
 from buildah_py.storage.atomic import atomic_write_json, read_json
-from buildah_py.storage.check import Checker
-from buildah_py.storage.containers import Containers
 from buildah_py.storage.content_dir import DirContentStore
-from buildah_py.storage.drivers.probe import fuse_usable, needs_userxattr, probe_overlay
-from buildah_py.storage.gc import DEFAULT_GRACE, Collector
-from buildah_py.storage.images import Images
+from buildah_py.storage.gc import DEFAULT_GRACE
 from buildah_py.storage.lock import StoreLock
 from buildah_py.storage.paths import DIRS, StorePaths
+from buildah_py.storage.private import ensure_private_dir
 from buildah_py.storage.records import BlobMemo, ContainerRecord, ImageRecord, SnapshotRecord
-from buildah_py.storage.rundirs import ensure_private_dir
-from buildah_py.storage.snapshots import Snapshots
-from buildah_py.storage.steps import BuildCache
 from buildah_py.storage.txn import MetaTxn
+
+if TYPE_CHECKING:
+    from buildah_py.storage.containers import Containers
+    from buildah_py.storage.gc import Collector
+    from buildah_py.storage.images import Images
+    from buildah_py.storage.snapshots import Snapshots
+    from buildah_py.storage.steps import BuildCache
 
 #: How out of a refused runroot, besides removing it.
 RUNROOT_FIX = "choose another runroot (--runroot, $BUILDAH_PY_RUNROOT or $XDG_RUNTIME_DIR)"
 
 
-@dataclass(frozen=True)
 class Parts:
-    """The store's parts, wired together once by `Store.open`."""
+    """The store's parts, each made (and its module loaded) when first used: listing images
+    needs the image records, not the snapshot and container machinery."""
 
-    content: DirContentStore
-    snapshots: Snapshots
-    containers: Containers
-    cache: BuildCache
-    collector: Collector
-    images: Images
-    checker: Checker
+    def __init__(self, txn: MetaTxn, paths: StorePaths, driver: drivers.Driver) -> None:
+        self.txn = txn
+        self.paths = paths
+        self.driver = driver
+        self.content = DirContentStore(paths.root / "content", paths.root / "ingest")
+
+    @cached_property
+    def snapshots(self) -> Snapshots:
+        from buildah_py.storage.snapshots import Snapshots
+
+        return Snapshots(self.txn, self.paths, self.content, self.driver)
+
+    @cached_property
+    def containers(self) -> Containers:
+        from buildah_py.storage.containers import Containers
+
+        return Containers(self.txn, self.paths, self.driver, self.snapshots)
+
+    @cached_property
+    def cache(self) -> BuildCache:
+        from buildah_py.storage.steps import BuildCache
+
+        return BuildCache(self.txn, self.paths.root, self.content, self.snapshots)
+
+    @cached_property
+    def collector(self) -> Collector:
+        from buildah_py.storage.gc import Collector
+
+        return Collector(self.txn, self.content, self.snapshots, self.cache)
+
+    @cached_property
+    def images(self) -> Images:
+        from buildah_py.storage.images import Images
+
+        return Images(self.txn, self.content, lambda: self.containers, lambda: self.collector)
+
+
+def recorded_driver(root: Path) -> str | None:
+    """The driver the store at `root` was made with; None while there is no store there."""
+    rec = read_json(Path(root) / "storage.json", None)
+    driver = rec.get("driver") if isinstance(rec, dict) else None
+    return driver if isinstance(driver, str) else None
 
 
 def _pick_driver(txn: MetaTxn, root: Path, requested: str | None) -> drivers.Driver:
@@ -66,17 +102,6 @@ def _pick_driver(txn: MetaTxn, root: Path, requested: str | None) -> drivers.Dri
     return chosen
 
 
-def _wire(txn: MetaTxn, paths: StorePaths, driver: drivers.Driver) -> Parts:
-    content = DirContentStore(paths.root / "content", paths.root / "ingest")
-    snapshots = Snapshots(txn, paths, content, driver)
-    containers = Containers(txn, paths, driver, snapshots)
-    cache = BuildCache(txn, paths.root, content, snapshots)
-    collector = Collector(txn, content, snapshots, cache)
-    images = Images(txn, content, containers, collector)
-    checker = Checker(txn, paths, driver, content, snapshots, containers, images, cache)
-    return Parts(content, snapshots, containers, cache, collector, images, checker)
-
-
 class Store:
     """Images, snapshots and working containers under `root`; mounts under `runroot`.
 
@@ -90,7 +115,7 @@ class Store:
         self.runroot = paths.runroot
         self.txn = txn
         self.driver = driver
-        self.parts = _wire(txn, paths, driver)
+        self.parts = Parts(txn, paths, driver)
         self.content = self.parts.content
 
     @classmethod
@@ -134,6 +159,8 @@ class Store:
 
     def info(self) -> dict[str, Any]:
         """Driver, paths, counts, and what the host supports (probes a test overlay mount)."""
+        from buildah_py.storage.drivers.probe import fuse_usable, needs_userxattr, probe_overlay
+
         with self.reading():
             meta = self.txn.meta
             counts = {
@@ -156,7 +183,20 @@ class Store:
 
     def check(self, repair: bool = False) -> list[str]:
         """Problems found, one line each (all of them fixed when `repair`); see check.py."""
-        return self.parts.checker.check(repair)
+        from buildah_py.storage.check import Checker  # a walk of the whole store: not for reads
+
+        p = self.parts
+        checker = Checker(
+            self.txn,
+            self.paths,
+            self.driver,
+            p.content,
+            p.snapshots,
+            p.containers,
+            p.images,
+            p.cache,
+        )
+        return checker.check(repair)
 
     def prune(self, grace: float = DEFAULT_GRACE) -> dict[str, Any]:
         """Remove unreferenced blobs (older than `grace` seconds), unused snapshots, ingest

@@ -11,6 +11,10 @@ import pwd
 from dataclasses import dataclass
 from pathlib import Path
 
+from buildah_py.userns.marker import FULL as FULL  # the kinds: served here too
+from buildah_py.userns.marker import IDENTITY as IDENTITY
+from buildah_py.userns.marker import SINGLE as SINGLE
+
 SUBUID = Path("/etc/subuid")
 SUBGID = Path("/etc/subgid")
 
@@ -25,11 +29,6 @@ class IDMap:
 
     def line(self) -> str:
         return f"{self.container} {self.host} {self.size}"
-
-
-#: How the namespace is mapped: the own ID plus subordinate ranges; the IDs the caller's own
-#: namespace has, each to itself (root without CAP_SYS_ADMIN and no range); the own ID alone.
-FULL, IDENTITY, SINGLE = "full", "identity", "single"
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from buildah_py.linux.caps import CAP_SETGID, CAP_SETUID, has_effective
-from buildah_py.linux.namespaces import id_map
+from buildah_py.linux.status import CAP_SETGID, CAP_SETUID, has_effective
 from buildah_py.userns.idmap import Mappings, identity_mappings, mappings_for, single_mappings
 
 #: Who writes the child's maps: the setuid helpers, this (outer) process, the child itself.
@@ -54,4 +53,6 @@ def choose(uid: int, gid: int, name: str, status: dict[str, str]) -> Plan:
     maps = mappings_for(0, gid, name)
     if maps.full:
         return Plan(maps, PARENT, None)
+    from buildah_py.linux.namespaces import id_map  # root without CAP_SYS_ADMIN only
+
     return Plan(identity_mappings(id_map("uid"), id_map("gid")), PARENT, None)

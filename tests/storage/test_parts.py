@@ -95,7 +95,8 @@ def test_images_collect_through_the_collector_they_are_given(tmp_path: Path) -> 
     manifest = manifest_for(cfg, len(config), [(blob, k.content.size(blob))])
     ctrs = Containers(k.txn, k.paths, VfsDriver(), k.snapshots)
     cache = BuildCache(k.txn, k.paths.root, k.content, k.snapshots)
-    images = Images(k.txn, k.content, ctrs, Collector(k.txn, k.content, k.snapshots, cache))
+    collector = Collector(k.txn, k.content, k.snapshots, cache)
+    images = Images(k.txn, k.content, lambda: ctrs, lambda: collector)  # asked for on removal
     rec = images.add(manifest, OCI_MANIFEST, ["localhost/i:1"])
     chain = k.snapshots.prepare([(chain_ids([diff])[0], diff, blob)])
     ctrs.create("user", rec.id, chain, {})

@@ -10,15 +10,21 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[2] / "buildah_py"
 AREAS = ("transports", "oci", "manifests")
 #: Function-level imports allowed, and why: each loads the registry client (urllib3 and all)
-#: only when a registry is named, and closes no cycle (checked below).
+#: only when a registry is named, or the OCI model only once a manifest list has entries or
+#: is looked up by name (`images` in a store without lists needs neither); none closes a
+#: cycle (checked below).
 LAZY = {
-    module: {"buildah_py.transports.docker"}
-    for module in (
-        "transports.names",
-        "transports.inspect",
-        "transports.sync",
-        "transports.sync_yaml",
-    )
+    **{
+        module: {"buildah_py.transports.docker"}
+        for module in (
+            "transports.names",
+            "transports.inspect",
+            "transports.sync",
+            "transports.sync_yaml",
+        )
+    },
+    "manifests.records": {"buildah_py.oci.manifest", "buildah_py.oci.descriptor"},
+    "manifests.lists": {"buildah_py.oci.reference"},
 }
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import errno
 import os
-import subprocess
 from pathlib import Path
 from typing import Protocol
 
@@ -51,6 +50,8 @@ class Driver(Protocol):
 
 def copy_tree(src: Path, dst: Path) -> None:
     """Copy a tree keeping owners, modes, times, xattrs, hardlinks, devices (reflinks if possible)."""
+    import subprocess  # vfs only
+
     proc = subprocess.run(
         ["cp", "-a", "--reflink=auto", "-T", "--", str(src), str(dst)],
         capture_output=True,
