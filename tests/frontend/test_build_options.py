@@ -165,13 +165,14 @@ def test_add_url_file_is_mode_0600(b: Builder, http_dir: tuple[str, Path]) -> No
 
 
 def test_independent_stages_build_in_parallel(b: Builder) -> None:
-    # Each stage notes the host's uptime around its sleep: their intervals must overlap, which
-    # holds however slow the machine is, unlike a wall-clock bound.
+    # Each stage notes the host's uptime around its sleep: their intervals must overlap, unlike
+    # a wall-clock bound. The sleep outlasts setting up a stage on a machine busy with other
+    # builds' disk writes (one stage's container took 2.1 s to make under a loaded test run).
     stamp = "cut -d' ' -f1 /proc/uptime"
     df = f"""FROM {BASE} AS one
-RUN {stamp} > /start && sleep 2 && {stamp} > /end
+RUN {stamp} > /start && sleep 6 && {stamp} > /end
 FROM {BASE} AS two
-RUN {stamp} > /start && sleep 2 && {stamp} > /end
+RUN {stamp} > /start && sleep 6 && {stamp} > /end
 FROM {BASE}
 COPY --from=one /start /one-start
 COPY --from=one /end /one-end
