@@ -72,6 +72,10 @@ def new_hash(algorithm: str, data: bytes = b"") -> hashlib._Hash:
     return hashlib.new(algorithm, data)
 
 
+#: Bytes written between two starts of writeback (see `linux.writeback`).
+WRITEBACK_EVERY = 16 << 20
+
+
 class _Writer(io.BufferedWriter):
     """A blob being written: a buffered file that hashes every write; flock'ed while alive."""
 
@@ -94,13 +98,30 @@ class _Writer(io.BufferedWriter):
         self._hash = new_hash(algorithm) if vouched is None else None
         self.size = 0
         self.digest = ""
+        self._kicked = 0  # bytes whose writeback has been started
 
     def write(self, data: ReadableBuffer, /) -> int:
         view = memoryview(data).cast("B")
         if self._hash is not None:
             self._hash.update(view)
         self.size += len(view)
-        return super().write(view)
+        n = super().write(view)
+        if self.size - self._kicked >= WRITEBACK_EVERY:
+            self._start_writeback()
+        return n
+
+    def _start_writeback(self) -> None:
+        """Start the disk on what the kernel holds so far: the fsync in finish() then waits
+        for the last stretch only."""
+        from buildah_py.linux.writeback import start_writeback
+
+        end = self.raw.tell()
+        if end > self._kicked and not start_writeback(
+            self.fileno(), self._kicked, end - self._kicked
+        ):
+            self._kicked = 1 << 62  # not here: leave it all to the fsync
+            return
+        self._kicked = end
 
     def finish(self) -> str:
         self.flush()

@@ -117,3 +117,42 @@ def test_orphans_only_dead_writers(cs: DirContentStore) -> None:
         assert cs.orphans(remove=True) == [dead]
         assert not dead.exists()
     assert cs.read(w.digest) == b"live"  # type: ignore[attr-defined]
+
+
+def test_a_big_blob_starts_its_writeback_as_it_goes(
+    cs: DirContentStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every stretch written is handed to the disk early, in order, so the fsync before the
+    rename waits for the last one only; a kernel that refuses the call leaves it to the fsync."""
+    from buildah_py.linux import writeback
+    from buildah_py.storage import content_dir
+
+    calls: list[tuple[int, int]] = []
+    real = writeback.start_writeback
+
+    def recording(fd: int, offset: int, length: int) -> bool:
+        calls.append((offset, length))
+        return real(fd, offset, length)
+
+    monkeypatch.setattr(writeback, "start_writeback", recording)
+    piece = os.urandom(1 << 20)
+    size = 3 * content_dir.WRITEBACK_EVERY + 5
+    with cs.writer() as w:
+        for _ in range(size >> 20):
+            w.write(piece)
+        w.write(b"tail!")
+    assert len(calls) >= 2
+    assert calls[0][0] == 0 and all(
+        a + n == b for (a, n), (b, _) in zip(calls, calls[1:], strict=False)
+    )
+    with open(cs.path(w.digest), "rb") as f:
+        assert f.read(1 << 20) == piece
+    assert os.path.getsize(cs.path(w.digest)) == size
+
+    calls.clear()
+    monkeypatch.setattr(writeback, "start_writeback", lambda *a: calls.append(a[1:]) or False)
+    with cs.writer() as w:
+        for _ in range(size >> 20):
+            w.write(piece[::-1])
+    assert len(calls) == 1  # refused once: not asked again
+    assert os.path.getsize(cs.path(w.digest)) == (size >> 20) << 20
