@@ -39,6 +39,7 @@ from tests.registry_fixtures import Registry, start_registry  # noqa: E402
 
 MIB = 1 << 20
 SEED = 16
+SETTLE = 35.0  # seconds between one tool's timed run and the other's (see Bench.settle)
 OURS_BIN = Path(sys.executable).parent / "buildah-py"
 ARM_DEB_GLOB = "/tmp/arm/busybox-static_*_arm64.deb"
 
@@ -197,9 +198,21 @@ class Bench:
     kept: dict[str, Path] = field(default_factory=dict)  # "big/<tool>": a store to reuse
     reference: bool = True  # False: buildah-py alone (no buildah, or --no-reference)
     _n: int = 0
+    _ended: dict[str, float] = field(default_factory=dict)  # tool -> end of its last timed run
 
     def record(self, case: str, tool: str, sample: Sample) -> None:
         self.results.setdefault(case, {}).setdefault(tool, []).append(sample)
+        self._ended[tool] = time.monotonic()
+
+    def settle(self, tool: str) -> None:
+        """Wait until SETTLE seconds have passed since another tool's last timed run: a build
+        removes its working containers (tens of thousands of files for many-files), and this
+        ext4 then allocates inodes slowly for about 30 s, which would land on the next tool."""
+        others = [t for name, t in self._ended.items() if name != tool]
+        if others:
+            wait = SETTLE - (time.monotonic() - max(others))
+            if wait > 0:
+                time.sleep(wait)
 
     @contextmanager
     def guard(self, case: str, tool: str) -> Iterator[None]:
@@ -210,10 +223,14 @@ class Bench:
             print(f"   {case}: {tool} failed: {err}", flush=True)
             self.notes[case] = f"{tool} failed"
 
-    def order(self, i: int, tools: list[Tool] | None = None) -> list[Tool]:
-        """Run i's order: the first tool goes first on even runs, last on odd ones."""
+    def order(self, i: int, tools: list[Tool] | None = None, settle: bool = True) -> Iterator[Tool]:
+        """Run i's order: the first tool goes first on even runs, last on odd ones; with
+        `settle`, each tool's turn starts only once the other's clean-up has settled."""
         tools = self.tools if tools is None else tools
-        return tools if i % 2 == 0 else tools[::-1]
+        for tool in tools if i % 2 == 0 else tools[::-1]:
+            if settle:
+                self.settle(tool.name)
+            yield tool
 
     def retire(self, store: Path) -> None:
         """Done with `store`: unmounted now, removed with everything else at the end. Removing
@@ -404,7 +421,7 @@ def case_script(b: Bench) -> None:
 def case_push(b: Bench) -> None:
     """The big-file image into a fresh, empty registry."""
     for i in range(b.runs):
-        for tool in b.order(i):
+        for tool in b.order(i, settle=False):
             with b.guard("push", tool.name), b.registry() as reg:
                 store = b.big_store(tool)
                 dest = f"docker://{reg.ref('big:latest')}"
@@ -448,7 +465,7 @@ def case_pull(b: Bench) -> None:
     """The big-file image from the loopback registry into a fresh, empty store."""
     with big_in_registry(b) as src:
         for i in range(b.runs):
-            for tool in b.order(i):
+            for tool in b.order(i, settle=False):
                 store = b.store(tool, base=False)
                 with b.guard("pull", tool.name):
                     b.record("pull", tool.name, timed(tool.pull(store, src.ref("big:latest"))))
@@ -534,7 +551,7 @@ def case_startup(b: Bench) -> None:
     runs = max(b.runs, 5)
     stores = {tool.name: b.store(tool) for tool in b.tools}
     for i in range(runs):
-        for tool in b.order(i):
+        for tool in b.order(i, settle=False):
             g = tool.g(stores[tool.name])
             b.record("images (root)", tool.name, timed([*g, "images"]))
             b.record("--help (root)", tool.name, timed([tool.exe, "--help"]))
@@ -551,7 +568,7 @@ def case_startup(b: Bench) -> None:
             run([*setpriv, "mkdir", str(store)], env=env)
             run([*setpriv, *tool.g(store), "images"], env=env)  # warm: the store made once
         for i in range(runs):
-            for tool in b.order(i):
+            for tool in b.order(i, settle=False):
                 g = tool.g(work / f"store-{tool.name}")
                 b.record("images (rootless)", tool.name, timed([*setpriv, *g, "images"], env=env))
                 b.record("--help (rootless)", tool.name, timed([*setpriv, tool.exe, "--help"], env=env))  # fmt: skip
@@ -730,9 +747,10 @@ def write_doc(path: Path, b: Bench, args: argparse.Namespace, lines: list[str]) 
         "each after `sync`, alternating which tool goes first; peak RSS is the largest of the runs,",
         "for the whole process tree. Cold cases start from a fresh store holding only the shared",
         "busybox base; pushes go to a fresh, empty loopback registry. The ratio is buildah-py /",
-        "reference: below 1 is faster than the reference. Used stores are removed only at the end",
-        "(ext4 allocates inodes slowly for about 30 s after tens of thousands are freed, which",
-        "would land on whichever tool ran next). Figures are only comparable between",
+        "reference: below 1 is faster than the reference. This ext4 allocates inodes slowly for",
+        "about 30 s after tens of thousands are freed (buildah removes its working containers",
+        "after a build): each tool's turn starts 35 s after the other's last timed run, and the",
+        "harness removes used stores only at the end. Figures are only comparable between",
         "runs on an otherwise idle machine: regenerate with `make bench` before quoting them.",
         "",
         *machine(b.tmp),
