@@ -705,6 +705,15 @@ def table(b: Bench) -> list[str]:
             f"{_peak_mb(ref):.0f}" if ref else "",
         ]
         lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", "| case | each run, buildah-py (s) | each run, reference (s) |", "|---|---|---|"]
+    for case in ROW_ORDER:  # the spread behind each median, in the order they ran
+        by_tool = b.results.get(case, {})
+        ours, ref = by_tool.get("buildah-py"), by_tool.get(b.refs.get(case, "buildah"))
+        if ours or ref:
+            each = [
+                ", ".join(f"{s.wall:.2f}" for s in runs) if runs else "" for runs in (ours, ref)
+            ]
+            lines.append(f"| {case} | {each[0]} | {each[1]} |")
     floors = sorted(c for c in b.results if c.startswith("floor: "))
     if floors:
         lines += ["", "| machine floor | median (s) |", "|---|---:|"]
