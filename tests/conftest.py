@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from busybox_base import find_busybox, write_rootfs_tar
 
+from tests.prereq import require
+
 #: Where `make system-deps` keeps the .deb files tests unpack offline (see docs/ci.md).
 DEB_CACHE = Path("/var/cache/buildah-py/debs")
 
@@ -27,7 +29,7 @@ def busybox_arm64_tar(tmp_path_factory: pytest.TempPathFactory) -> Path:
     it needs no emulation. Import it with ``--arch arm64``."""
     debs = sorted(DEB_CACHE.glob("busybox-static_*_arm64.deb"))
     if not debs:
-        pytest.skip(f"no busybox-static arm64 .deb in {DEB_CACHE}: run `make system-deps` as root")
+        require(False, f"no busybox-static arm64 .deb in {DEB_CACHE}")
     work = tmp_path_factory.mktemp("busybox-arm64")
     subprocess.run(["dpkg-deb", "-x", str(debs[-1]), str(work / "deb")], check=True)
     binary = work / "deb/bin/busybox"

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.prereq import require
+
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "install-system-deps"
 BINFMT = "/proc/sys/fs/binfmt_misc"
 
@@ -31,8 +33,7 @@ def test_second_run_is_silent() -> None:
 
 
 def test_unmounted_binfmt_misc_is_mounted() -> None:
-    if not Path(BINFMT, "register").exists():
-        pytest.skip("binfmt_misc is not available here")
+    require(Path(BINFMT, "register").exists(), "binfmt_misc is not available")
     proc = _in_mount_namespace(f"umount {BINFMT} && test ! -e {BINFMT}/register")
     assert (proc.returncode, proc.stderr) == (0, "")
 

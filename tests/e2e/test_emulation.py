@@ -16,6 +16,7 @@ from buildah_py import Container, EmulationUnavailable
 from buildah_py.isolation.binfmt import BINFMT_DIR, Binfmt
 from buildah_py.storage import Store
 from tests.e2e.cliutil import Cli, context_with
+from tests.prereq import require
 
 ARM64_IMAGE = "localhost/busybox-arm64:latest"
 
@@ -23,8 +24,7 @@ ARM64_IMAGE = "localhost/busybox-arm64:latest"
 @pytest.fixture
 def arm64(cli: Cli, busybox_arm64_tar: Path) -> str:
     """The arm64 busybox image in the test's store; needs qemu-aarch64 registered."""
-    if not Binfmt.read().mounted:
-        pytest.skip(f"binfmt_misc is not mounted at {BINFMT_DIR}: the kernel offers no emulation")
+    require(Binfmt.read().mounted, f"binfmt_misc is not mounted at {BINFMT_DIR}")
     cli("import", "--arch", "arm64", str(busybox_arm64_tar), ARM64_IMAGE, "--timestamp", "0")
     return ARM64_IMAGE
 
@@ -45,8 +45,7 @@ def _disabled(entry: Path) -> Iterator[None]:
 def ppc64le_off() -> Iterator[None]:
     """qemu-ppc64le disabled for the test."""
     entry = BINFMT_DIR / "qemu-ppc64le"
-    if not entry.exists():
-        pytest.skip(f"{entry} is not registered: run `make system-deps` as root")
+    require(entry.exists(), f"{entry} is not registered")
     with _disabled(entry):
         yield
 
@@ -88,8 +87,7 @@ def test_build_platform_arm64_runs_its_steps_emulated(cli: Cli, arm64: str, tmp_
 
 
 def test_info_lists_emulated_arm64(cli: Cli) -> None:
-    if not Binfmt.read().mounted:
-        pytest.skip(f"binfmt_misc is not mounted at {BINFMT_DIR}")
+    require(Binfmt.read().mounted, f"binfmt_misc is not mounted at {BINFMT_DIR}")
     field = "{{.host.emulatedArchitectures}}"
     listed = json.loads(cli.out("info", "--format", field))
     assert "linux/arm64" in listed and "linux/amd64" not in listed
@@ -137,8 +135,7 @@ def test_cached_foreign_step_needs_no_emulation(
     cli: Cli, busybox_tar: Path, tmp_path: Path
 ) -> None:
     entry = BINFMT_DIR / "qemu-ppc64le"
-    if not entry.exists():
-        pytest.skip(f"{entry} is not registered: run `make system-deps` as root")
+    require(entry.exists(), f"{entry} is not registered")
     cli("import", "--arch", "ppc64le", str(busybox_tar), "localhost/ppc", "--timestamp", "0")
     ctx = context_with(tmp_path, "FROM localhost/ppc\nRUN echo built > /f\n")
     cli("build", "-q", "--layers", "-t", "localhost/one", ctx)  # amd64 binaries: run natively

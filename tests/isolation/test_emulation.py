@@ -10,6 +10,7 @@ from buildah_py.errors import EmulationUnavailable, RunError
 from buildah_py.isolation.binfmt import Binfmt, BinfmtEntry, elf_header, kernel_runs, parse_entry
 from buildah_py.isolation.emulation import BINFMT_CONF_DIR, require_platform
 from buildah_py.oci.descriptor import Platform
+from tests.prereq import require
 
 AMD64 = Platform("linux", "amd64")
 ARM64 = Platform("linux", "arm64")
@@ -77,8 +78,7 @@ def test_proc_entry_parsed() -> None:
 @pytest.mark.parametrize("name", sorted(CONF_ARCH))
 def test_debian_entries_map_to_oci_architectures(name: str) -> None:
     conf = BINFMT_CONF_DIR / f"{name}.conf"
-    if not conf.exists():
-        pytest.skip(f"{conf} missing: install qemu-user-static")
+    require(conf.exists(), f"{conf} is missing (qemu-user-static)")
     entry = _conf_entry(conf)
     assert entry.architecture == CONF_ARCH[name]
     assert entry.fix_binary  # Debian registers with F: the tests rely on it in a chroot
@@ -119,8 +119,7 @@ def test_unmounted_asks_the_kernel(tmp_path: Path) -> None:
 
 def test_kernel_probe_matches_the_registered_entries() -> None:
     fmt = Binfmt.read()
-    if not fmt.mounted:
-        pytest.skip("binfmt_misc is not mounted here")
+    require(fmt.mounted, "binfmt_misc is not mounted")
     for arch in ("arm64", "s390x"):  # not ppc64le: tests/e2e/test_emulation.py turns it off
         entries = [e for e in fmt.for_architecture(arch) if e.enabled]
         assert kernel_runs(arch) is bool(entries and fmt.enabled), arch
@@ -147,7 +146,6 @@ def test_entry_without_fix_binary_needs_the_interpreter_in_the_root(tmp_path: Pa
 
 def test_reads_this_hosts_binfmt_misc() -> None:
     fmt = Binfmt.read()
-    if not fmt.mounted:
-        pytest.skip("binfmt_misc is not mounted here")
+    require(fmt.mounted, "binfmt_misc is not mounted")
     names = {e.name for e in fmt.entries}
     assert "status" not in names and "register" not in names

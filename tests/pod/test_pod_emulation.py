@@ -16,6 +16,7 @@ import pytest
 
 from tests.pod.ci_job import NOTLS, context_dir
 from tests.pod.conftest import CiUser, PodFactory
+from tests.prereq import require
 from tests.registry_fixtures import Registry
 
 pytestmark = pytest.mark.needs_root
@@ -44,8 +45,9 @@ def test_arm64_build_in_a_pod(
     arm64_base: str,
     tmp_path: Path,
 ) -> None:
-    if not Path("/proc/sys/fs/binfmt_misc/qemu-aarch64").exists():
-        pytest.skip("qemu-aarch64 is not registered: run `make system-deps` as root")
+    require(
+        Path("/proc/sys/fs/binfmt_misc/qemu-aarch64").exists(), "qemu-aarch64 is not registered"
+    )
     pod = make_pod(ci_user.uid, ci_user.gid, volumes=dict(idmap_file_caps))
     field = "{{.host.emulatedArchitectures}}"
     info = pod.cli("info", "--format", field)

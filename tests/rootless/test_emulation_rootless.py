@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from buildah_py.isolation.binfmt import BINFMT_DIR, Binfmt
+from tests.prereq import require
 
 from .conftest import RootlessCli, User
 
@@ -17,8 +18,7 @@ from .conftest import RootlessCli, User
 def test_rootless_run_of_arm64_image(
     rcli: RootlessCli, user: User, busybox_arm64_tar: Path, isolation: str
 ) -> None:
-    if not Binfmt.read().mounted:
-        pytest.skip(f"binfmt_misc is not mounted at {BINFMT_DIR}")
+    require(Binfmt.read().mounted, f"binfmt_misc is not mounted at {BINFMT_DIR}")
     tar = user.work / "busybox-arm64.tar"
     if not tar.exists():
         shutil.copyfile(busybox_arm64_tar, tar)

@@ -10,6 +10,7 @@ import pytest
 from buildah_py.linux.mount import mounted_targets, unmount
 from buildah_py.storage import Store
 from buildah_py.storage.drivers.probe import fuse_usable
+from tests.prereq import require
 
 
 def _fuse_reason() -> str:
@@ -55,7 +56,7 @@ def any_store(request: pytest.FixtureRequest, make_store: object) -> Store:
     # part is a broken test machine, said plainly, never a silently thinner contract suite.
     if request.param == "fuse-overlayfs":
         reason = _fuse_reason()
-        assert not reason, f"{reason} (run scripts/install-system-deps as root)"
+        require(not reason, reason)
     if request.param == "overlay":
         assert os.geteuid() == 0, "the kernel overlay contract tests run as root"
     return make_store(request.param)  # type: ignore[operator, no-any-return]
