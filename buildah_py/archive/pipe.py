@@ -51,7 +51,9 @@ class PipedWriter:
         buf = self._buf
         buf += data
         while len(buf) >= PIECE:
-            self._queue.put(bytes(buf[:PIECE]))
+            with memoryview(buf) as view:  # one copy, and released before the del below
+                piece = bytes(view[:PIECE])
+            self._queue.put(piece)
             del buf[:PIECE]  # bytearray drops from the front without moving the rest
         return len(data) if not isinstance(data, memoryview) else data.nbytes
 

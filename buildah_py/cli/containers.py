@@ -305,7 +305,7 @@ def commit_cmd(
         omit_history=omit_history,
         unsetenv=unsetenv,
         identity_label=bool(parse_bool(identity_label)),
-        progress=None if quiet else Progress().layer,  # quiet: no walk to estimate sizes
+        progress=Progress(quiet=quiet).for_layers(),
     )
     if destination:
         push_committed(img, destination, fmt, elsewhere, signing, quiet=quiet)

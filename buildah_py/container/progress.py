@@ -8,6 +8,7 @@ import logging
 import sys
 import threading
 import time
+from collections.abc import Callable
 from typing import TextIO
 
 
@@ -80,6 +81,11 @@ class Progress:
             self.line(f"{lead}--> Using cache {short}" + (f" ({why})" if why else ""))
         else:
             self.line(f"{lead}--> cache miss: {why}")
+
+    def for_layers(self) -> Callable[[int, int | None, bool], None] | None:
+        """`layer` for ``commit(progress=...)``, or None when nothing would be shown (then the
+        layer writer also skips walking each layer to estimate its size)."""
+        return None if self.silent() else self.layer
 
     def layer(self, done: int, total: int | None, finished: bool) -> None:
         """A layer being written (``Container.commit(progress=...)``): on a terminal one line

@@ -316,8 +316,7 @@ class Build:
             squash=opts.squash,
             compression=opts.compression,
             omit_history=opts.omit_history,
-            # quiet: no progress, and no walk of each layer's tree to estimate its size
-            progress=None if self.progress.silent() else self.progress.layer,
+            progress=self.progress.for_layers(),
         )
         for tag in tags[1:]:
             image.tag(tag)
