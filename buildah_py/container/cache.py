@@ -41,6 +41,7 @@ _MAX_NOTED_INPUTS = 5_000
 _CHUNK = 1 << 20
 _READ = os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW
 _PATH_SHORT = 1024  # below this many characters a path is surely under PATH_MAX in bytes
+_PATH_MAX = 4000  # the kernel's 4096, with room to spare
 
 #: Called for every step: (hit, snapshot ID, why it missed or "").
 StepReport = Callable[[bool, str, str], None]
@@ -222,22 +223,39 @@ class BuildCache:
             if not src.is_dir:
                 out.update(self.tree_inputs([(src.host, f"{src.name}:/")]))
                 continue
-            top_path, prefix = str(src.host).rstrip("/"), f"{src.name}:/"
             top = os.open(src.host, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
             try:
-                for e in tree.walk(top):
-                    host = f"{top_path}/{e.rel}"
-                    if len(host) >= _PATH_SHORT:
-                        host = e.host_path(top_path)
-                    out[prefix + e.rel] = self._entry_input(
-                        e.st,
-                        host,
-                        lambda e=e: os.readlink(e.name, dir_fd=e.dir_fd),  # type: ignore[misc]
-                        lambda e=e: os.open(e.name, _READ, dir_fd=e.dir_fd),  # type: ignore[misc]
-                    )
+                self._dir_inputs(top, str(src.host).rstrip("/"), f"{src.name}:/", out)
             finally:
                 os.close(top)
         return out
+
+    def _dir_inputs(self, top: int, top_path: str, prefix: str, out: dict[str, str]) -> None:
+        """`out` += the inputs of everything below `top` (at `top_path`). A directory at a
+        time, and a regular file whose stat key is known costs its lstat and two lookups:
+        with 20,000 unchanged files this loop is most of a fully cached rebuild."""
+        if self._hashes is None:
+            self._hashes = self.store.file_hashes()
+        known, new = self._hashes, self._new_hashes
+        for dir_fd, rel, items in tree.walk_dirs(top):
+            host_dir = f"{top_path}/{rel}/" if rel else f"{top_path}/"
+            name_dir = f"{prefix}{rel}/" if rel else prefix
+            for name, st in items:
+                mode = st.st_mode
+                host = host_dir + name
+                if len(host) >= _PATH_SHORT and len(os.fsencode(host)) >= _PATH_MAX:
+                    host = f"/proc/self/fd/{dir_fd}/{name}"
+                if stat.S_ISREG(mode):
+                    skey = stat_key(host, st)
+                    digest = new.get(skey) or known.get(skey)
+                    if digest is None:
+                        digest = self.file_digest(
+                            host, st, functools.partial(os.open, name, _READ, dir_fd=dir_fd)
+                        )
+                    out[name_dir + name] = f"{_mode_text(mode)}:{digest}"
+                else:
+                    link = functools.partial(os.readlink, name, dir_fd=dir_fd)
+                    out[name_dir + name] = self._entry_input(st, host, link)
 
     def source_inputs(
         self, sources: list[Source], walk: Callable[[Source], Iterable[tuple[Path, str]]]

@@ -66,6 +66,35 @@ def test_walk_deep_tree_topdown_and_bottom_up(deep: Path) -> None:
     assert _open_fds() == before - 1
 
 
+def test_walk_dirs_hands_over_the_entries_of_walk_a_directory_at_a_time(deep: Path) -> None:
+    make_deep(deep, DEPTH)
+    (deep / "link").symlink_to("d")  # listed, never followed
+    top = os.open(deep, os.O_RDONLY)
+    before = _open_fds()
+    seen, most = [], 0
+    for dir_fd, rel, items in tree.walk_dirs(top):
+        assert os.fstat(dir_fd).st_ino == os.stat(".", dir_fd=dir_fd).st_ino
+        assert [n for n, _ in items] == sorted(n for n, _ in items)
+        seen += [tree.join(rel, name) for name, _ in items]
+        most = max(most, _open_fds()) if rel.count("/") % 500 == 0 else most
+    assert most - before <= 2  # one directory fd held, whatever the depth
+    assert sorted(seen) == sorted(e.rel for e in tree.walk(top))
+    os.close(top)
+
+
+def test_walk_dirs_refuses_a_directory_replaced_during_the_walk(tmp_path: Path) -> None:
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+    top = os.open(tmp_path, os.O_RDONLY)
+    walk = tree.walk_dirs(top)
+    next(walk)  # the top, listed: "a" and "b" with their lstat
+    os.rename(tmp_path / "a", tmp_path / "old")
+    os.mkdir(tmp_path / "a")
+    with pytest.raises(tree.TreeChanged, match="replaced during the walk"):
+        next(walk)
+    os.close(top)
+
+
 def test_entry_paths_stay_usable_past_path_max(deep: Path) -> None:
     tmp_path = deep
     make_deep(tmp_path, DEPTH)
