@@ -10,12 +10,13 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from buildah_py.container.cache import BuildCache
-from buildah_py.container.record import HistoryStep, WorkingRecord
+from buildah_py.container.record import HistoryStep, WorkingRecord, to_extra
 from buildah_py.container.rootfs import released
 
 if TYPE_CHECKING:
     from buildah_py.container.working import Container
     from buildah_py.storage import Store
+    from buildah_py.storage.records import ContainerRecord
 
 
 def is_dirty(store: Store, ctr_id: str) -> bool:
@@ -27,13 +28,29 @@ def is_dirty(store: Store, ctr_id: str) -> bool:
         return any(True for _ in it)
 
 
-def finish_step(ctr: Container, snapshot_id: str, note: str) -> None:
-    ctr.record.chain = ctr.store.container(ctr.id).chain  # the store changed the chain
+def finish_step(
+    ctr: Container,
+    snapshot_id: str,
+    note: str,
+    move: Callable[[ContainerRecord], object],
+) -> None:
+    """The container's step state and history after step `snapshot_id`; `move(record)` is the
+    store call that puts the snapshot on the container's chain (``freeze_step`` or
+    ``use_step``), given the record to save in the same write: one record write per step."""
     work = ctr.work
+    before = (work.cache_state, work.pending, len(work.steps))
     work.cache_state = snapshot_id
     work.pending = []
     work.steps.append(HistoryStep(note, snapshot_id))
-    ctr.save()
+    ctr.record.extra = to_extra(work)
+    try:
+        move(ctr.record)
+    except BaseException:
+        work.cache_state, work.pending = before[0], before[1]
+        del work.steps[before[2] :]
+        ctr.record.extra = to_extra(work)
+        raise
+    ctr.record.chain = ctr.store.container(ctr.id).chain  # the store changed the chain
 
 
 _flights: dict[str, tuple[threading.Lock, int]] = {}
@@ -69,9 +86,9 @@ def freeze_dirty(ctr: Container) -> None:
     if not is_dirty(ctr.store, ctr.id):
         return
     snap = BuildCache.random_id()
+    note = "; ".join(ctr.work.pending) or "changes made outside a step"
     with released(ctr.store, ctr.id):
-        ctr.store.freeze_step(ctr.id, snap)
-    finish_step(ctr, snap, "; ".join(ctr.work.pending) or "changes made outside a step")
+        finish_step(ctr, snap, note, lambda rec: ctr.store.freeze_step(ctr.id, snap, rec))
 
 
 def cached_step(
@@ -95,17 +112,16 @@ def cached_step(
             source = None if found or rebuild else fetch_step(ctr, cache, key)
             snap = found or key
             if found or source:
-                ctr.store.use_step(ctr.id, snap)
+                finish_step(ctr, snap, note, lambda rec: ctr.store.use_step(ctr.id, snap, rec))
                 cache.hit(snap, source or "")
                 ctr.last_status = 0
             else:
                 cache.miss(key, state, op, inputs, REBUILD_FROM_HERE if rebuild else "")
                 action()
                 snap = cache.random_id() if rebuild else key
-                ctr.store.freeze_step(ctr.id, snap)
+                finish_step(ctr, snap, note, lambda rec: ctr.store.freeze_step(ctr.id, snap, rec))
                 kept = rebuilt_note(key) if rebuild else None
                 cache.built(snap, state, op, inputs, result=kept)
-        finish_step(ctr, snap, note)
         publish_step(ctr, cache, snap, note)
 
 

@@ -72,9 +72,10 @@ def cached_run(
                     ctr, cache, key
                 )  # the registry cache keeps status-0 steps
                 found = (key, RunResult((), 0, b"", b"")) if source else None
+            note = ctr.step_note or step.note
             if found is not None:
                 snap, result = found
-                ctr.store.use_step(ctr.id, snap)
+                steps.finish_step(ctr, snap, note, lambda rec: ctr.store.use_step(ctr.id, snap, rec))  # fmt: skip
                 cache.hit(snap, source or "")
                 result = replace(result, argv=step.argv, cached=True)
             else:
@@ -94,12 +95,10 @@ def cached_run(
                     snap = cache.random_id()
                 elif result.status != 0 and cache.enabled:
                     snap = cache.key(state, {**op, "status": result.status}, inputs)
-                ctr.store.freeze_step(ctr.id, snap)
+                steps.finish_step(ctr, snap, note, lambda rec: ctr.store.freeze_step(ctr.id, snap, rec))  # fmt: skip
                 kept = _note(result, key, capture) | (steps.rebuilt_note(key) if rebuild else {})
                 cache.built(snap, state, op, inputs, result=kept)
         ctr.last_status = result.status
-        note = ctr.step_note or step.note
-        steps.finish_step(ctr, snap, note)
         if result.status == 0:
             steps.publish_step(ctr, cache, snap, note)
         return result

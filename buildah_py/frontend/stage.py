@@ -125,6 +125,7 @@ class StageBuilder:
                 self.ctr = Container.from_container(parent, cache=b.cache)
             elif st.base.lower() == "scratch" or st.context is not None:
                 self.ctr = Container.from_scratch(store=b.store, cache=b.cache)
+                self.ctr.autosave = False  # config changes are written by the next step
                 default_path(self.ctr)
                 if b.target_platform is not None:
                     set_platform(self.ctr, b.target_platform)
@@ -137,6 +138,7 @@ class StageBuilder:
                 plat = opts.pop("platform", None)
                 base = b.resolved.get(st.index, st.base)
                 self.ctr = Container.from_image(base, store=b.store, cache=b.cache, **opts)
+                self.ctr.autosave = False
                 default_path(self.ctr)
                 if plat is not None:
                     set_platform(self.ctr, plat)

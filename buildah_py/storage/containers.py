@@ -257,10 +257,12 @@ class Containers:
             remove_tree(cdir / sub)
         self.driver.init_container(cdir, self.paths.snap_fs(top) if top else None)
 
-    def freeze_step(self, ref: str, snapshot_id: str) -> bool:
+    def freeze_step(self, ref: str, snapshot_id: str, mine: ContainerRecord | None = None) -> bool:
         """Freeze the container's diff as snapshot `snapshot_id` on top of its chain; the container
         continues on a fresh diff dir. Returns False when a complete snapshot of that ID existed
-        already (then the container's diff is discarded in its favour). Unmount first."""
+        already (then the container's diff is discarded in its favour). Unmount first.
+        `mine`: the caller's copy of the record, whose config and extra are saved in the same
+        write as the new chain."""
         validate_digest(snapshot_id)
         with self.txn.writing():
             rec = find_container(ref, self.txn.meta.containers)
@@ -273,14 +275,15 @@ class Containers:
             )
             self._reset_dirs(cdir, snapshot_id)
             rec.chain.append(snapshot_id)
+            _take(rec, mine)
             self.txn.save_container(rec)
             return created
 
-    def use_step(self, ref: str, snapshot_id: str) -> None:
+    def use_step(self, ref: str, snapshot_id: str, mine: ContainerRecord | None = None) -> None:
         """Put an existing step snapshot on top of the container's chain (a cache hit).
 
         The container's own diff must hold nothing (it is replaced); the snapshot's parent must
-        be the container's current top."""
+        be the container's current top. `mine`: as for freeze_step."""
         with self.txn.writing():
             rec = find_container(ref, self.txn.meta.containers)
             snap = self.txn.meta.snapshots.get(snapshot_id)
@@ -295,4 +298,11 @@ class Containers:
                 )
             self._reset_dirs(self.paths.ctr_dir(rec.id), snapshot_id)
             rec.chain.append(snapshot_id)
+            _take(rec, mine)
             self.txn.save_container(rec)
+
+
+def _take(rec: ContainerRecord, mine: ContainerRecord | None) -> None:
+    """The config and extra of the caller's copy `mine` (the only parts a step also changes)."""
+    if mine is not None:
+        rec.config, rec.extra = _clone(mine.config), _clone(mine.extra)

@@ -315,11 +315,11 @@ class Store:
     def container_base(self, ref: str) -> Path | None:
         return self.parts.containers.base(ref)
 
-    def freeze_step(self, ref: str, snapshot_id: str) -> bool:
-        return self.parts.containers.freeze_step(ref, snapshot_id)
+    def freeze_step(self, ref: str, snapshot_id: str, mine: ContainerRecord | None = None) -> bool:
+        return self.parts.containers.freeze_step(ref, snapshot_id, mine)
 
-    def use_step(self, ref: str, snapshot_id: str) -> None:
-        self.parts.containers.use_step(ref, snapshot_id)
+    def use_step(self, ref: str, snapshot_id: str, mine: ContainerRecord | None = None) -> None:
+        self.parts.containers.use_step(ref, snapshot_id, mine)
 
     # --- delegation: the build cache's side files (steps.py) ---------------------------------
     def file_hashes(self) -> dict[str, str]:
