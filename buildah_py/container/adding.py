@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, BinaryIO
 from buildah_py.archive.applier import apply_layer
 from buildah_py.archive.compression import Compression, detect_compression, open_decompressed
 from buildah_py.container.copying import copy_sources
-from buildah_py.container.sources import Source, local_sources
+from buildah_py.container.sources import Source, is_url, local_sources
 from buildah_py.container.step import CopyStep
 from buildah_py.container.users import lookup_user
 from buildah_py.errors import ContainerError, LayerError
@@ -28,10 +28,6 @@ _TAR_MAGIC_OFFSET = 257
 _BZ2 = b"BZh"
 _XZ = b"\xfd7zXZ\x00"
 MAX_DOWNLOAD = 16 * 1024 * 1024 * 1024
-
-
-def is_url(src: str) -> bool:
-    return src.startswith(("http://", "https://"))
 
 
 def _archive_kind(path: Path) -> str | None:

@@ -8,13 +8,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from buildah_py.container import cache_steps as steps
-from buildah_py.container.adding import is_url
 from buildah_py.container.cache import BuildCache
 from buildah_py.container.image import Image
 from buildah_py.container.record import from_extra
 from buildah_py.container.resolve import find_image
 from buildah_py.container.runmounts import RunMount
-from buildah_py.container.sources import local_sources
+from buildah_py.container.sources import is_url, local_sources
 from buildah_py.container.step import CopyStep
 from buildah_py.errors import ContainerNotFound, ImageNotFound
 from buildah_py.linux import tree

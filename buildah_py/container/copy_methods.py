@@ -10,9 +10,7 @@ from typing import TYPE_CHECKING
 
 from buildah_py.container import cached_ops
 from buildah_py.container import validate as check_arg
-from buildah_py.container.adding import add_sources
 from buildah_py.container.apidoc import ADD, documented
-from buildah_py.container.copying import copy_step
 from buildah_py.container.image import Image
 from buildah_py.container.step import CopyStep
 
@@ -37,7 +35,7 @@ def copy(
         "copy", check_arg.paths("src", src), check_arg.path("dest", dest), _workdir(self), chown, chmod, None, False, from_,
         _context(self, context), None if from_ is not None else (ignored or self.ignored),
     )  # fmt: skip
-    return _step(self, step, lambda s: copy_step(self, s))
+    return _step(self, step, lambda s: _copy(self, s))
 
 
 @documented(ADD)
@@ -58,7 +56,20 @@ def add(
         "add", check_arg.paths("src", src), check_arg.path("dest", dest), _workdir(self),
         chown, chmod, checksum, extract, None, _context(self, context), ignored or self.ignored,
     )  # fmt: skip
-    return _step(self, step, lambda s: add_sources(self, s))
+    return _step(self, step, lambda s: _add(self, s))
+
+
+def _copy(ctr: Container, step: CopyStep) -> None:
+    # Loaded when a copy really runs: a cached build never needs the copying code.
+    from buildah_py.container.copying import copy_step
+
+    copy_step(ctr, step)
+
+
+def _add(ctr: Container, step: CopyStep) -> None:
+    from buildah_py.container.adding import add_sources
+
+    add_sources(ctr, step)
 
 
 def _workdir(ctr: Container) -> str:

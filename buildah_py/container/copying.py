@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from buildah_py.archive.applier import apply_entries
 from buildah_py.container.sourceroot import source_root
-from buildah_py.container.sources import Source, find_sources, local_sources
+from buildah_py.container.sources import Source, find_sources, local_sources, parse_mode
 from buildah_py.container.step import CopyStep
 from buildah_py.container.users import lookup_user
 from buildah_py.errors import ContainerError
@@ -243,21 +243,6 @@ def _source_errors(
         except (OSError, tarfile.TarError) as err:
             raise ContainerError(f"copy to {dest} failed: {err}") from err
         yield item
-
-
-def parse_mode(chmod: str | int | None) -> int | None:
-    """An octal ``--chmod`` value as a mode, or None."""
-    if chmod is None:
-        return None
-    if isinstance(chmod, int):
-        return chmod
-    try:
-        mode = int(chmod, 8)
-    except ValueError:
-        raise ContainerError(f"invalid chmod {chmod!r}: want an octal mode like 0755") from None
-    if not 0 <= mode <= 0o7777:
-        raise ContainerError(f"invalid chmod {chmod!r}")
-    return mode
 
 
 def copy_sources(

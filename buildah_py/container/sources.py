@@ -147,3 +147,22 @@ def local_sources(
         else:
             out += find_sources(context, [spec], ignored=ignored)
     return out
+
+
+def is_url(src: str) -> bool:
+    return src.startswith(("http://", "https://"))
+
+
+def parse_mode(chmod: str | int | None) -> int | None:
+    """An octal ``--chmod`` value as a mode, or None."""
+    if chmod is None:
+        return None
+    if isinstance(chmod, int):
+        return chmod
+    try:
+        mode = int(chmod, 8)
+    except ValueError:
+        raise ContainerError(f"invalid chmod {chmod!r}: want an octal mode like 0755") from None
+    if not 0 <= mode <= 0o7777:
+        raise ContainerError(f"invalid chmod {chmod!r}")
+    return mode

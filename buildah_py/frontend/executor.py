@@ -10,7 +10,6 @@ from typing import Any
 from buildah_py import __version__
 from buildah_py.container import Container, Image
 from buildah_py.container.cache import BuildCache
-from buildah_py.container.export import export_image
 from buildah_py.container.outputspec import checked_output
 from buildah_py.container.resolve import pull
 from buildah_py.container.runmounts import SecretSource, parse_secret
@@ -228,6 +227,10 @@ class Build:
     def _write_outputs(self, image: Image) -> None:
         """--output: the built image written out as well (a script's own Image too)."""
         opts = self.options
+        if not self.outputs:
+            return
+        from buildah_py.container.export import export_image  # the layer applier and tar code
+
         named = [local_name(t) for t in opts.tags]
         for spec in self.outputs:
             self.progress.line(f"Writing output {spec}")

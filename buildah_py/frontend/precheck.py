@@ -10,9 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 
-from buildah_py.container.adding import is_url
-from buildah_py.container.copying import parse_mode
 from buildah_py.container.runmounts import parse_mount, parse_spec
+from buildah_py.container.sources import is_url, parse_mode
 from buildah_py.errors import ContainerError
 from buildah_py.frontend.errors import at
 from buildah_py.frontend.run_step import network_mode, security_mode

@@ -10,7 +10,6 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
 
 from buildah_py.errors import TransportError
 
@@ -64,6 +63,8 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     value = value.strip()
     if value.isdigit():
         return float(value)
+    from email.utils import parsedate_to_datetime  # ~7 ms to load, for the rarer header form
+
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
