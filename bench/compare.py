@@ -25,7 +25,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,11 +39,7 @@ from tests.registry_fixtures import Registry, start_registry  # noqa: E402
 
 MIB = 1 << 20
 SEED = 16
-# Seconds between one tool's timed run and the other's (see Bench.settle): on the scratch
-# filesystem, and in a plain directory of a filesystem that may have no journal.
-SETTLE_SCRATCH = 5.0
-SETTLE_DIR = 35.0
-SCRATCH_GIB = 64  # the scratch filesystem's (sparse) size
+SETTLE = 65.0  # seconds between one tool's timed run and the other's (see Bench.settle)
 OURS_BIN = Path(sys.executable).parent / "buildah-py"
 ARM_DEB_GLOB = "/tmp/arm/busybox-static_*_arm64.deb"
 
@@ -136,45 +132,6 @@ def unmount_below(path: Path) -> None:
             subprocess.run(["umount", "-l", point], capture_output=True)
 
 
-@contextmanager
-def scratch_fs(tmp: Path) -> Iterator[Path | None]:
-    """A fresh ext4 (mkfs.ext4's defaults, journal included) on a loop device, for the stores;
-    None when it cannot be made (not root, no mkfs.ext4 or loop device): stores then go in tmp.
-
-    Every run starts from the same filesystem state, whatever the machine's own disk went
-    through before. It matters on an ext4 made without a journal: there, inode allocation skips
-    inodes freed in the last minute or more (`recently_deleted`), so a build that creates
-    20,000 files right after 20,000 were removed ran 3 to 5 times slower than the same build
-    on a quiet disk, for either tool, and medians swung from run to run.
-    """
-    image, mnt = tmp / "stores.img", tmp / "stores"
-    if os.geteuid() != 0 or not shutil.which("mkfs.ext4"):
-        yield None
-        return
-    with open(image, "wb") as f:
-        f.truncate(SCRATCH_GIB << 30)
-    mnt.mkdir()
-    made = subprocess.run(["mkfs.ext4", "-q", "-F", str(image)], capture_output=True)
-    mounted = (
-        made.returncode == 0
-        and (
-            subprocess.run(["mount", "-o", "loop", str(image), str(mnt)], capture_output=True)
-        ).returncode
-        == 0
-    )
-    if not mounted:
-        print("scratch filesystem: cannot be made here; stores go in", tmp, flush=True)
-        image.unlink()
-        yield None
-        return
-    try:
-        yield mnt
-    finally:
-        unmount_below(mnt)  # the stores' mounts, then the filesystem itself
-        subprocess.run(["umount", str(mnt)], capture_output=True)
-        image.unlink(missing_ok=True)
-
-
 # -- the tools -----------------------------------------------------------------------------------
 
 
@@ -240,8 +197,6 @@ class Bench:
     notes: dict[str, str] = field(default_factory=dict)  # case -> why it has no figures
     kept: dict[str, Path] = field(default_factory=dict)  # "big/<tool>": a store to reuse
     reference: bool = True  # False: buildah-py alone (no buildah, or --no-reference)
-    stores: Path | None = None  # where stores go (the scratch filesystem); None: under tmp
-    settle_s: float = SETTLE_DIR
     _n: int = 0
     _ended: dict[str, float] = field(default_factory=dict)  # tool -> end of its last timed run
 
@@ -250,13 +205,13 @@ class Bench:
         self._ended[tool] = time.monotonic()
 
     def settle(self, tool: str) -> None:
-        """Wait until `settle_s` seconds have passed since another tool's last timed run: a
-        build removes its working containers (tens of thousands of files for many-files), and
-        an ext4 without a journal then allocates inodes slowly for a minute or more, which
-        would land on the next tool (see scratch_fs)."""
+        """Wait until SETTLE seconds have passed since another tool's last timed run: a build
+        removes its working containers (tens of thousands of files for many-files), and an
+        ext4 without a journal (this machine's disk) skips inodes freed in the last 60 s when
+        it allocates one (ext4's `recently_deleted`), which would slow the next tool."""
         others = [t for name, t in self._ended.items() if name != tool]
         if others:
-            wait = self.settle_s - (time.monotonic() - max(others))
+            wait = SETTLE - (time.monotonic() - max(others))
             if wait > 0:
                 time.sleep(wait)
 
@@ -280,8 +235,8 @@ class Bench:
 
     def retire(self, store: Path) -> None:
         """Done with `store`: unmounted now, removed with everything else at the end. Removing
-        20,000 files slows ext4's inode allocation for about 30 s after (it scans past recently
-        freed inodes), which would charge the harness's own clean-up to the next tool's run."""
+        20,000 files slows ext4's inode allocation for 60 s after (see settle), which would
+        charge the harness's own clean-up to the next tool's run."""
         unmount_below(store)
 
     def path(self, what: str) -> Path:
@@ -290,8 +245,7 @@ class Bench:
 
     def store(self, tool: Tool, base: bool = True) -> Path:
         """A fresh store for `tool`, holding only the base image (as localhost/busybox)."""
-        self._n += 1
-        store = (self.stores or self.tmp) / f"store-{tool.name}-{self._n}"
+        store = self.path(f"store-{tool.name}")
         store.mkdir()
         if base:
             ref = self.base_reg.ref("busybox:latest")
@@ -769,20 +723,14 @@ def table(b: Bench) -> list[str]:
     return lines
 
 
-def machine(b: Bench) -> list[str]:
+def machine(tmp: Path) -> list[str]:
     cpu = "unknown"
     with open("/proc/cpuinfo") as f:
         for line in f:
             if line.startswith("model name"):
                 cpu = line.split(":", 1)[1].strip()
                 break
-    stores = b.stores or b.tmp
-    fs = run(["findmnt", "-n", "-o", "FSTYPE", "-T", str(stores)])
-    where = (
-        "a fresh ext4 with mkfs.ext4's defaults, on a loop device, made for this run"
-        if b.stores is not None
-        else f"{b.tmp.parent}, as it is"
-    )
+    fs = run(["findmnt", "-n", "-o", "FSTYPE", "-T", str(tmp)])
     versions = [run([str(OURS_BIN), "--version"])]
     for tool in ("buildah", "skopeo"):
         if shutil.which(tool):
@@ -791,9 +739,7 @@ def machine(b: Bench) -> list[str]:
         f"- date: {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC",
         f"- CPU: {cpu}, {os.cpu_count()} cores; kernel {platform.release()}; load average at "
         f"the end {os.getloadavg()[0]:.1f} (other work on the machine makes the figures noisy)",
-        f"- store filesystem: {fs} ({where}); storage driver overlay, chroot isolation",
-        f"- inputs and registries: {run(['findmnt', '-n', '-o', 'FSTYPE', '-T', str(b.tmp)])} "
-        f"({b.tmp.parent})",
+        f"- store filesystem: {fs} ({tmp.parent}); storage driver overlay, chroot isolation",
         f"- tools: {'; '.join(versions)}; Python {platform.python_version()}",
     ]
 
@@ -811,17 +757,14 @@ def write_doc(path: Path, b: Bench, args: argparse.Namespace, lines: list[str]) 
         "each after `sync`, alternating which tool goes first; peak RSS is the largest of the runs,",
         "for the whole process tree. Cold cases start from a fresh store holding only the shared",
         "busybox base; pushes go to a fresh, empty loopback registry. The ratio is buildah-py /",
-        "reference: below 1 is faster than the reference. The stores live on a fresh ext4 made",
-        "for the run (mkfs.ext4's defaults, on a loop device), so every run starts from the same",
-        "filesystem state: on an ext4 without a journal, as this machine's disk is, inode",
-        "allocation skips inodes freed in the last minute or more, and a build that creates",
-        "20,000 files right after a build removed its working containers ran 3 to 5 times slower,",
-        "for either tool. Inputs and registries stay on the machine's disk. Each tool's turn",
-        f"starts {b.settle_s:.0f} s after the other's last timed run, and the harness removes used",
-        "stores only at the end. Figures are only comparable between runs on an otherwise idle",
-        "machine: regenerate with `make bench` before quoting them.",
+        "reference: below 1 is faster than the reference. This machine's ext4 has no journal, and",
+        "such an ext4 skips inodes freed in the last 60 s when it allocates one, so a build that",
+        "creates 20,000 files right after another removed its working containers runs up to 5",
+        "times slower: each tool's turn starts 65 s after the other's last timed run, and the",
+        "harness removes used stores only at the end. Figures are only comparable between",
+        "runs on an otherwise idle machine: regenerate with `make bench` before quoting them.",
         "",
-        *machine(b),
+        *machine(b.tmp),
         f"- scale: {scale}" + (" (--quick)" if args.quick else ""),
         "",
         *lines,
@@ -849,12 +792,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cases", help=f"comma-separated, of: {','.join(CASES)}")
     parser.add_argument("--no-reference", action="store_true", help="only buildah-py")
     parser.add_argument("--out", help="Markdown table (default docs/benchmarks.md; quick: none)")
-    parser.add_argument("--tmp", default="/var/tmp", help="where inputs and registries go")
-    parser.add_argument(
-        "--no-scratch-fs",
-        action="store_true",
-        help="stores in --tmp too, not on a fresh ext4 made on a loop device for the run",
-    )
+    parser.add_argument("--tmp", default="/var/tmp", help="where stores and inputs go")
     args = parser.parse_args(argv)
     runs = args.runs or (1 if args.quick else 3)
     big_mib = args.big_mib or (32 if args.quick else 512)
@@ -883,12 +821,6 @@ def main(argv: list[str] | None = None) -> int:
         multi = publish_base(tmp, base_reg)
         b = Bench(tmp, runs, tools, base_reg, tmp / "big", tmp / "many", big_mib, n_files)
         b.reference = not args.no_reference
-        scratch = ExitStack()
-        if not args.no_scratch_fs:
-            b.stores = scratch.enter_context(scratch_fs(tmp))
-        if b.stores is not None:
-            b.settle_s = SETTLE_SCRATCH
-            print(f"stores on a fresh ext4 at {b.stores}", flush=True)
         if not multi:
             b.notes["two-platform"] = "n/a (no arm64 busybox)"
         for name in selected:
@@ -902,12 +834,11 @@ def main(argv: list[str] | None = None) -> int:
                     b.notes.setdefault(case, "failed")
             print(f"   {time.perf_counter() - start:.0f} s", flush=True)
         lines = table(b)
-        print("\n".join(machine(b)))
+        print("\n".join(machine(tmp)))
         print("\n".join(lines))
         if out:
             write_doc(Path(out), b, args, lines)
             print(f"wrote {out}")
-        scratch.close()
     finally:
         base_reg.stop()
         drop(tmp)
