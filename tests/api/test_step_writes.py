@@ -9,7 +9,7 @@ import pytest
 from buildah_py import Container
 from buildah_py.container.cache import BuildCache
 from buildah_py.container.record import from_extra
-from buildah_py.storage import Store, metadata
+from buildah_py.storage import ContainerRecord, Store, metadata
 
 BASE = "localhost/busybox:latest"
 
@@ -21,9 +21,9 @@ def test_each_step_writes_the_record_once_made_or_reused(
     writes: list[str] = []
     save = metadata.save_container
 
-    def counted(records: Path, rec: object) -> None:
-        writes.append(getattr(rec, "id"))
-        save(records, rec)  # type: ignore[arg-type]
+    def counted(records: Path, rec: ContainerRecord) -> None:
+        writes.append(rec.id)
+        save(records, rec)
 
     monkeypatch.setattr(metadata, "save_container", counted)
     for made in (True, False):  # first every step is made, then every step is reused
