@@ -78,6 +78,20 @@ def _listing(fd: int, rel: str, key: SortKey | None) -> list[tuple[str, os.stat_
         raise named(err, rel or ".") from err
 
 
+def _down(fd: int, name: str, st: os.stat_result, rel: str) -> int:
+    """Open directory `name` of `fd`, which must still be the one listed as `st` (it is not
+    followed if it became a link); closes `fd` once the child is open."""
+    try:
+        child = os.open(name, _READ, dir_fd=fd)
+    except OSError as err:
+        raise named(err, rel) from err
+    if _ident(os.fstat(child)) != _ident(st):
+        os.close(child)
+        raise TreeChanged(errno.ESTALE, "replaced during the walk", display(rel))
+    os.close(fd)
+    return child
+
+
 def _up(fd: int, want: tuple[int, int], rel: str, flags: int) -> int:
     """Open the parent of directory `fd`, which must be `want`; closes `fd`."""
     try:
@@ -126,16 +140,8 @@ def walk(
                     yield entry
                 if not is_dir or (topdown and descend is not None and not descend(entry)):
                     continue
-                try:
-                    child = os.open(name, _READ, dir_fd=cur)
-                except OSError as err:
-                    raise named(err, entry.rel) from err
-                if _ident(os.fstat(child)) != _ident(st):
-                    os.close(child)
-                    raise TreeChanged(errno.ESTALE, "replaced during the walk", display(entry.rel))
-                os.close(cur)
-                cur = child
-                frames.append(_Frame(entry.rel, _ident(st), _listing(child, entry.rel, key)))
+                cur = _down(cur, name, st, entry.rel)
+                frames.append(_Frame(entry.rel, _ident(st), _listing(cur, entry.rel, key)))
                 continue
             done = frames.pop()
             if not frames:
@@ -171,16 +177,8 @@ def walk_dirs(top_fd: int) -> Iterator[tuple[int, str, list[tuple[str, os.stat_r
                 name, st = frame.items[frame.pos]
                 frame.pos += 1
                 rel = join(frame.rel, name)
-                try:
-                    child = os.open(name, _READ, dir_fd=cur)
-                except OSError as err:
-                    raise named(err, rel) from err
-                if _ident(os.fstat(child)) != _ident(st):
-                    os.close(child)
-                    raise TreeChanged(errno.ESTALE, "replaced during the walk", display(rel))
-                os.close(cur)
-                cur = child
-                items = _listing(child, rel, None)
+                cur = _down(cur, name, st, rel)
+                items = _listing(cur, rel, None)
                 yield cur, rel, items
                 frames.append(_Frame(rel, _ident(st), _subdirs(items)))
                 continue
