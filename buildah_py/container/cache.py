@@ -41,7 +41,6 @@ _MAX_NOTED_INPUTS = 5_000
 _CHUNK = 1 << 20
 _READ = os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW
 _PATH_SHORT = 1024  # below this many characters a path is surely under PATH_MAX in bytes
-_PATH_MAX = 4000  # the kernel's 4096, with room to spare
 
 #: Called for every step: (hit, snapshot ID, why it missed or "").
 StepReport = Callable[[bool, str, str], None]
@@ -243,7 +242,7 @@ class BuildCache:
             for name, st in items:
                 mode = st.st_mode
                 host = host_dir + name
-                if len(host) >= _PATH_SHORT and len(os.fsencode(host)) >= _PATH_MAX:
+                if len(host) >= _PATH_SHORT and not tree.fits(host):
                     host = f"/proc/self/fd/{dir_fd}/{name}"
                 if stat.S_ISREG(mode):
                     skey = stat_key(host, st)

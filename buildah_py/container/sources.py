@@ -150,6 +150,7 @@ def local_sources(
 
 
 def is_url(src: str) -> bool:
+    """Whether an ADD source names a download rather than a path."""
     return src.startswith(("http://", "https://"))
 
 

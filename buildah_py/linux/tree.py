@@ -50,7 +50,12 @@ class Entry:
     def host_path(self, top: str) -> str:
         """The entry's path under `top`, or its /proc path when that would pass PATH_MAX."""
         full = f"{top.rstrip('/')}/{self.rel}"
-        return full if len(os.fsencode(full)) < _PATH_MAX else self.proc_path()
+        return full if fits(full) else self.proc_path()
+
+
+def fits(path: str) -> bool:
+    """Whether `path` can be handed to a system call whole (under PATH_MAX in bytes)."""
+    return len(os.fsencode(path)) < _PATH_MAX
 
 
 def _ident(st: os.stat_result) -> tuple[int, int]:
