@@ -23,6 +23,8 @@ from buildah_py.storage.rundirs import dead_run_dirs
 from buildah_py.storage.snapshots import Snapshots
 from buildah_py.storage.steps import BuildCache
 from buildah_py.storage.txn import MetaTxn
+from buildah_py.storage.volatile import OPTION as VOLATILE
+from buildah_py.storage.volatile import crashed
 
 
 def _is_atomic_temp(name: str) -> bool:
@@ -251,6 +253,8 @@ class Checker:
                 why = "directory is missing"
             elif gone := [c for c in rec.chain if not self.snapshots.complete(c)]:
                 why = f"snapshot(s) missing: {', '.join(gone)}"
+            elif VOLATILE in self.driver.options and crashed(cdir):
+                why = "mounted when the machine stopped; its unsynced files may be incomplete"
             if why:
                 found.append(f"container {rec.name} ({rec.id[:12]}): {why}")
                 if repair:

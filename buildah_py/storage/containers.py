@@ -24,6 +24,8 @@ from buildah_py.storage.nospace import disk_full, no_space
 from buildah_py.storage.paths import StorePaths
 from buildah_py.storage.records import ContainerRecord, now
 from buildah_py.storage.txn import MetaTxn
+from buildah_py.storage.volatile import OPTION as VOLATILE
+from buildah_py.storage.volatile import before_mount
 
 if TYPE_CHECKING:  # the parts are wired by store.py; these are their types only
     from buildah_py.storage.snapshots import Snapshots
@@ -170,7 +172,10 @@ class Containers:
             target = self.paths.mount_target(rec.id)
             if rec.mount_count == 0 or not self._is_live(rec):
                 rec.mount_count = 0  # a stale count (e.g. after a reboot) starts over
-                mount_all(self._mounts(rec))
+                mounts = self._mounts(rec)
+                if VOLATILE in self.driver.options:
+                    before_mount(self.paths.ctr_dir(rec.id), rec.name)
+                mount_all(mounts)
             rec.mount_count += 1
             rec.mountpoint = str(self.driver.rootfs(self.paths.ctr_dir(rec.id), target))
             self.txn.save_container(rec)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from buildah_py.linux.mount import Mount, mount_all, unmount
 from buildah_py.linux.namespaces import in_user_namespace
+from buildah_py.storage.volatile import OPTION as VOLATILE  # unmounting skips syncfs
 
 #: Options that keep the upper dir a plain diff the layer writer understands; used when accepted.
 PLAIN_UPPER_OPTIONS = ("index=off", "redirect_dir=off", "metacopy=off")
@@ -57,7 +58,7 @@ def probe_overlay(root: Path) -> tuple[str, ...] | None:
         opts: tuple[str, ...] = ("userxattr",) if needs_userxattr() else ()
         if not _try(base, opts):
             return None
-        for extra in PLAIN_UPPER_OPTIONS:
+        for extra in (*PLAIN_UPPER_OPTIONS, VOLATILE):
             if _try(base, (*opts, extra)):
                 opts = (*opts, extra)
         return opts
