@@ -21,8 +21,8 @@ if TYPE_CHECKING:
     )
     from buildah_py.archive.digest import HashingReader, HashingWriter
     from buildah_py.archive.layerdirs import LayerRoot, clean_name
+    from buildah_py.archive.layerblob import LayerBlob
     from buildah_py.archive.writer import (
-        LayerBlob,
         write_layer_from_dirs,
         write_layer_from_tree,
         write_layer_from_upper,
@@ -40,7 +40,7 @@ _WHERE = {
     "HashingWriter": "digest",
     "LayerRoot": "layerdirs",
     "clean_name": "layerdirs",
-    "LayerBlob": "writer",
+    "LayerBlob": "layerblob",
     "write_layer_from_dirs": "writer",
     "write_layer_from_tree": "writer",
     "write_layer_from_upper": "writer",

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, cast
 
@@ -20,13 +19,12 @@ from buildah_py.archive.compression import Compression, compressor
 from buildah_py.archive.diff import walk_tree
 from buildah_py.archive.digest import HashingWriter
 from buildah_py.archive.dirdiff import DirDiff
+from buildah_py.archive.layerblob import LayerBlob, LayerProgress
 from buildah_py.archive.pipe import PipedWriter
 from buildah_py.archive.tarwrite import TarEmitter
 from buildah_py.archive.whiteouts import overlay_prefix
 from buildah_py.errors import LayerError
 
-#: Told (tar bytes written so far, estimated tar size or None, finished) as a layer is written.
-LayerProgress = Callable[[int, int | None, bool], None]
 _REPORT_EVERY = 1 << 20  # bytes between two progress calls
 
 
@@ -64,16 +62,6 @@ def estimate_tar_size(root: Path) -> int:
         except OSError:
             continue  # an estimate: what cannot be read is left out
     return total
-
-
-@dataclass(frozen=True)
-class LayerBlob:
-    """What a written layer is: its diffID, and digest/size of the bytes written."""
-
-    diff_id: str  # "sha256:<hex>" of the uncompressed tar
-    digest: str  # "sha256:<hex>" of the bytes written to `out`
-    size: int  # bytes written to `out`
-    compression: Compression
 
 
 def _open_root(path: Path) -> int:

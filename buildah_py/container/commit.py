@@ -16,13 +16,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from buildah_py.archive.compression import Compression, open_decompressed
-from buildah_py.archive.writer import (
-    LayerBlob,
-    LayerProgress,
-    write_layer_from_dirs,
-    write_layer_from_tree,
-    write_layer_from_upper,
-)
+from buildah_py.archive.layerblob import LayerBlob, LayerProgress
 from buildah_py.container.commit_cache import cached_image, commit_key, remember_aliases
 from buildah_py.container.image import Image
 from buildah_py.container.step_layer import holds_nothing, render_step
@@ -76,6 +70,13 @@ def _write_layer(
     squash: bool,
     progress: LayerProgress | None,
 ) -> LayerBlob | None:
+    # A fully cached build commits no layer of its own: the writer loads when one is written.
+    from buildah_py.archive.writer import (
+        write_layer_from_dirs,
+        write_layer_from_tree,
+        write_layer_from_upper,
+    )
+
     store = ctr.store
     if squash:
         root = store.mount(ctr.id)

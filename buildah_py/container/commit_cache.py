@@ -12,7 +12,7 @@ import logging
 import os
 from typing import TYPE_CHECKING
 
-from buildah_py.archive.writer import LayerBlob
+from buildah_py.archive.layerblob import LayerBlob
 from buildah_py.container.cache_steps import base_state, is_dirty
 from buildah_py.errors import ImageNotFound
 from buildah_py.oci.digest import chain_ids

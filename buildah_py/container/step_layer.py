@@ -11,12 +11,7 @@ import os
 from typing import TYPE_CHECKING
 
 from buildah_py.archive.compression import Compression
-from buildah_py.archive.writer import (
-    LayerBlob,
-    LayerProgress,
-    write_layer_from_dirs,
-    write_layer_from_upper,
-)
+from buildah_py.archive.layerblob import LayerBlob, LayerProgress
 
 if TYPE_CHECKING:
     from buildah_py.storage import Store
@@ -41,6 +36,9 @@ def render_step(
     memo = store.layer_blob_memo(snap, key)
     if memo is not None:
         return LayerBlob(memo.diff_id, memo.digest, memo.size, compression)
+    # A fully cached build only looks its layers up: the writer loads when one is written.
+    from buildah_py.archive.writer import write_layer_from_dirs, write_layer_from_upper
+
     fs = store.snapshot_path(snap)
     with store.content.writer() as w:
         if upper:

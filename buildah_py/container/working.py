@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Literal, overload
 
 from buildah_py import defaults
-from buildah_py.archive.writer import LayerProgress
+from buildah_py.archive.layerblob import LayerProgress
 from buildah_py.container import cache_steps as steps
 from buildah_py.container import copy_methods, listing, rootfs
 from buildah_py.container import validate as check_arg
