@@ -20,8 +20,8 @@ if TYPE_CHECKING:
         open_decompressed,
     )
     from buildah_py.archive.digest import HashingReader, HashingWriter
-    from buildah_py.archive.layerdirs import LayerRoot, clean_name
     from buildah_py.archive.layerblob import LayerBlob
+    from buildah_py.archive.layerdirs import LayerRoot, clean_name
     from buildah_py.archive.writer import (
         write_layer_from_dirs,
         write_layer_from_tree,
