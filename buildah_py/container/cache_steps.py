@@ -53,6 +53,13 @@ def finish_step(
     ctr.record.chain = ctr.store.container(ctr.id).chain  # the store changed the chain
 
 
+def render_ahead(ctr: Container, snap: str) -> None:
+    """Have the layer of step `snap`, just frozen, rendered while later steps run, when a
+    frontend asked for it (container/prerender.py)."""
+    if ctr.layers_ahead is not None:
+        ctr.layers_ahead.submit(snap, ctr.store.container_diff_kind(ctr.id) == "upper")
+
+
 _flights: dict[str, tuple[threading.Lock, int]] = {}
 _flights_guard = threading.Lock()
 
@@ -89,6 +96,7 @@ def freeze_dirty(ctr: Container) -> None:
     note = "; ".join(ctr.work.pending) or "changes made outside a step"
     with released(ctr.store, ctr.id):
         finish_step(ctr, snap, note, lambda rec: ctr.store.freeze_step(ctr.id, snap, rec))
+    render_ahead(ctr, snap)
 
 
 def cached_step(
@@ -120,6 +128,7 @@ def cached_step(
                 action()
                 snap = cache.random_id() if rebuild else key
                 finish_step(ctr, snap, note, lambda rec: ctr.store.freeze_step(ctr.id, snap, rec))
+                render_ahead(ctr, snap)
                 kept = rebuilt_note(key) if rebuild else None
                 cache.built(snap, state, op, inputs, result=kept)
         publish_step(ctr, cache, snap, note)

@@ -122,6 +122,8 @@ def _step_blob(
     upper = ctr.store.container_diff_kind(ctr.id) == "upper"
     if holds_nothing(ctr.store, snap, upper):
         return None
+    if ctr.layers_ahead is not None:
+        ctr.layers_ahead.wait(snap)  # then memoised, unless rendering it failed
     blob = render_step(ctr.store, snap, upper, comp, timestamp, progress)
     return None if _is_empty_layer(ctr, blob) else blob
 

@@ -96,6 +96,7 @@ def cached_run(
                 elif result.status != 0 and cache.enabled:
                     snap = cache.key(state, {**op, "status": result.status}, inputs)
                 steps.finish_step(ctr, snap, note, lambda rec: ctr.store.freeze_step(ctr.id, snap, rec))  # fmt: skip
+                steps.render_ahead(ctr, snap)
                 kept = _note(result, key, capture) | (steps.rebuilt_note(key) if rebuild else {})
                 cache.built(snap, state, op, inputs, result=kept)
         ctr.last_status = result.status

@@ -6,7 +6,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from buildah_py import defaults
 from buildah_py.archive.layerblob import LayerProgress
@@ -34,6 +34,9 @@ from buildah_py.storage.records import ContainerRecord, ImageRecord
 from buildah_py.transports.options import PULL_POLICIES, PullOptions, RegistryOptions
 from buildah_py.transports.verify import ProgressFn
 
+if TYPE_CHECKING:
+    from buildah_py.container.prerender import LayersAhead
+
 
 class Container:
     """A working container. Methods that change it return it, so calls chain."""
@@ -58,6 +61,8 @@ class Container:
         #: copy/add's default context (None: the current directory) and ignore test (frontends).
         self.context: Path | None = None
         self.ignored: Callable[[str], bool] | None = None
+        #: Renders each step's layer while later steps run (a frontend sets it; None: at commit).
+        self.layers_ahead: LayersAhead | None = None
         #: False (builds): config changes wait for the next step, commit or ``save``.
         self.autosave = True
         self._owner = owner  # a store opened for this container, closed when it is removed

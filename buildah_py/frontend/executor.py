@@ -90,6 +90,7 @@ class Build:
         self.stages: list[Stage] = []
         self._containers: list[Container] = []
         self._results: dict[int, Future[Container]] = {}
+        self.final_index = -1  # the stage the build commits (set once the stages are known)
         self._lock = threading.Lock()
         self._failed = threading.Event()
         self._fetched_stages: set[int] = set()  # stages whose FROM image was pulled up front
@@ -271,6 +272,7 @@ class Build:
             if inst.name not in HANDLERS:  # an instruction the parser knows and the build lacks
                 raise at(self.filename, inst, unknown_instruction(inst.keyword, HANDLERS))
         final, todo = needed(self.stages, self.options.target)
+        self.final_index = final.index
         if not self.options.skip_unused_stages:
             todo = self.stages[: final.index + 1]
         log.debug("stages to build: %s", ", ".join(st.name or str(st.index) for st in todo))
@@ -305,6 +307,24 @@ class Build:
         except BaseException:
             self._failed.set()
             raise
+
+    def render_ahead(self, ctr: Container, index: int) -> None:
+        """Stage `index`, if it is the one committed with a layer per step, has each step's
+        layer rendered while the steps after it run (container/prerender.py)."""
+        opts = self.options
+        if index != self.final_index or opts.squash:
+            return
+        from buildah_py.archive.compression import Compression
+
+        try:
+            comp = Compression(opts.compression)
+        except ValueError:
+            return  # the commit says what is wrong
+        if opts.format.lower() == "docker" and comp is Compression.ZSTD:
+            return
+        from buildah_py.container.prerender import LayersAhead
+
+        ctr.layers_ahead = LayersAhead(self.store, comp, opts.timestamp)
 
     def commit(self, ctr: Container) -> Image:
         opts = self.options

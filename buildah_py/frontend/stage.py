@@ -148,6 +148,7 @@ class StageBuilder:
             raise self.fail(f"FROM {st.base}: {err}") from err
         self.ctr.autosave = False  # config changes are written by the next step or the commit
         b.register(self.ctr)
+        b.render_ahead(self.ctr, st.index)
         self._onbuild()
 
     def _onbuild(self) -> None:

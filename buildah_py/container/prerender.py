@@ -1,0 +1,69 @@
+"""Step layers rendered on a background thread while the build's later steps run.
+
+A build commits each step of its final stage as a layer, and rendering one (tar, compression,
+two digests) is most of a commit: 20,000 files or 512 MiB take a second or more. A step that
+ran can be rendered while the next steps run (a RUN step waits on its child process, so the
+two use both cores), and the commit then finds the layer memoised. The renderer and its
+parameters are the commit's own, so the blob is byte-identical. A render that fails is left to
+the commit, which renders that layer again and reports what goes wrong.
+
+The thread is a daemon: a build that fails or is interrupted does not wait for it, and the
+store treats what it leaves (an ingest file no process holds) as it treats a killed process's.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from typing import TYPE_CHECKING
+
+from buildah_py.container.step_layer import holds_nothing, render_step
+
+if TYPE_CHECKING:
+    from buildah_py.archive.compression import Compression
+    from buildah_py.storage import Store
+
+log = logging.getLogger(__name__)
+
+
+class LayersAhead:
+    """Renders the layers of submitted step snapshots, one at a time, in submission order."""
+
+    def __init__(self, store: Store, compression: Compression, timestamp: int | None) -> None:
+        self._store = store
+        self._compression = compression
+        self._timestamp = timestamp
+        self._queue: queue.SimpleQueue[tuple[str, bool]] = queue.SimpleQueue()
+        self._done: dict[str, threading.Event] = {}
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def submit(self, snap: str, upper: bool) -> None:
+        """Render step snapshot `snap` (an overlay diff when `upper`) before it is asked for."""
+        with self._lock:
+            if snap in self._done:
+                return
+            self._done[snap] = threading.Event()
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="layers-ahead", daemon=True)
+                self._thread.start()
+        self._queue.put((snap, upper))
+
+    def wait(self, snap: str) -> None:
+        """Return once `snap`, if it was submitted, is rendered (or failed to be)."""
+        with self._lock:
+            done = self._done.get(snap)
+        if done is not None:
+            done.wait()
+
+    def _run(self) -> None:
+        while True:
+            snap, upper = self._queue.get()
+            try:
+                if not holds_nothing(self._store, snap, upper):
+                    render_step(self._store, snap, upper, self._compression, self._timestamp)
+            except Exception as err:  # the commit renders it again and says what went wrong
+                log.debug("layer of step %s not rendered ahead: %s", snap, err)
+            finally:
+                self._done[snap].set()
