@@ -135,12 +135,14 @@ def write_layer_from_upper(
     timestamp: int | None = None,
     userxattr: bool = False,
     progress: LayerProgress | None = None,
+    estimate: bool = True,
 ) -> LayerBlob:
     """Write the layer an overlayfs upper dir stands for.
 
     0/0 character devices and files with an ``overlay.whiteout`` xattr become ``.wh.NAME``;
     directories with ``overlay.opaque=y`` get a ``.wh..wh..opq`` entry; overlay xattrs are
     never copied. `userxattr` selects ``user.overlay.*`` instead of ``trusted.overlay.*``.
+    `estimate`: walk the tree first to tell `progress` a total.
     """
     prefix = overlay_prefix(userxattr)
     return _write(
@@ -152,6 +154,7 @@ def write_layer_from_upper(
         timestamp,
         private_prefix=prefix,
         progress=progress,
+        estimate=estimate,
     )
 
 

@@ -7,8 +7,9 @@ two use both cores), and the commit then finds the layer memoised. The renderer 
 parameters are the commit's own, so the blob is byte-identical. A render that fails is left to
 the commit, which renders that layer again and reports what goes wrong.
 
-The thread is a daemon: a build that fails or is interrupted does not wait for it, and the
-store treats what it leaves (an ingest file no process holds) as it treats a killed process's.
+A build that ends stops the thread (`stop`): the layer being rendered is dropped within a MiB
+of output, its partial blob deleted, and nothing queued starts. The thread is a daemon besides,
+so not even a stuck render keeps the process from exiting.
 """
 
 from __future__ import annotations
@@ -27,6 +28,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+class _Stopped(Exception):
+    """The build ended: the render in progress gives up."""
+
+
 class LayersAhead:
     """Renders the layers of submitted step snapshots, one at a time, in submission order."""
 
@@ -34,15 +39,16 @@ class LayersAhead:
         self._store = store
         self._compression = compression
         self._timestamp = timestamp
-        self._queue: queue.SimpleQueue[tuple[str, bool]] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[tuple[str, bool] | None] = queue.SimpleQueue()
         self._done: dict[str, threading.Event] = {}
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._stopped = threading.Event()
 
     def submit(self, snap: str, upper: bool) -> None:
         """Render step snapshot `snap` (an overlay diff when `upper`) before it is asked for."""
         with self._lock:
-            if snap in self._done:
+            if snap in self._done or self._stopped.is_set():
                 return
             self._done[snap] = threading.Event()
             if self._thread is None:
@@ -57,12 +63,33 @@ class LayersAhead:
         if done is not None:
             done.wait()
 
+    def stop(self) -> None:
+        """Drop what is queued, stop the render in progress, and wait for the thread."""
+        with self._lock:
+            self._stopped.set()
+            thread = self._thread
+        if thread is not None:
+            self._queue.put(None)
+            thread.join()
+
+    def _check(self, written: int, total: int | None, finished: bool) -> None:
+        if self._stopped.is_set():
+            raise _Stopped()
+
     def _run(self) -> None:
-        while True:
-            snap, upper = self._queue.get()
+        while (item := self._queue.get()) is not None:
+            snap, upper = item
             try:
-                if not holds_nothing(self._store, snap, upper):
-                    render_step(self._store, snap, upper, self._compression, self._timestamp)
+                if not self._stopped.is_set() and not holds_nothing(self._store, snap, upper):
+                    render_step(
+                        self._store,
+                        snap,
+                        upper,
+                        self._compression,
+                        self._timestamp,
+                        progress=self._check,
+                        estimate=False,
+                    )
             except Exception as err:  # the commit renders it again and says what went wrong
                 log.debug("layer of step %s not rendered ahead: %s", snap, err)
             finally:

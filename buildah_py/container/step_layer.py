@@ -29,9 +29,12 @@ def render_step(
     compression: Compression,
     timestamp: int | None = None,
     progress: LayerProgress | None = None,
+    estimate: bool = True,
 ) -> LayerBlob:
     """Snapshot `snap` as a layer blob in the content store (an empty tar when it holds nothing);
-    `upper`: the snapshot is an overlay diff dir, else a full tree (vfs) diffed with its parent."""
+    `upper`: the snapshot is an overlay diff dir, else a full tree (vfs) diffed with its parent.
+    `progress` hears of the bytes written (with a total, from a walk first, when `estimate`);
+    an exception it raises stops the render, and nothing is left in the store."""
     key = memo_key(compression, timestamp)
     memo = store.layer_blob_memo(snap, key)
     if memo is not None:
@@ -49,6 +52,7 @@ def render_step(
                 timestamp=timestamp,
                 userxattr=store.driver.userxattr,
                 progress=progress,
+                estimate=estimate,
             )
         else:
             parent = store.snapshot_parent(snap)

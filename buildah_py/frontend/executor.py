@@ -214,6 +214,9 @@ class Build:
             cancelled = True
             raise
         finally:
+            for ctr in self._containers:  # no layer renders on past the build
+                if ctr.layers_ahead is not None:
+                    ctr.layers_ahead.stop()
             # A failed build keeps its containers to look into (unless --force-rm); a
             # cancelled one was meant to stop, and leaves nothing behind.
             if opts.force_rm or ((done or cancelled) and opts.rm):

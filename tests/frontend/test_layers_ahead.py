@@ -3,14 +3,18 @@ commit's own; other stages and squashed builds render nothing ahead."""
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 
 import pytest
 
-from buildah_py.container import commit, prerender
+from buildah_py.archive.compression import Compression
+from buildah_py.container import Container, commit, prerender
+from buildah_py.container.cache import BuildCache
 from buildah_py.container.importing import import_tarball
-from buildah_py.container.step_layer import render_step
+from buildah_py.container.prerender import LayersAhead
+from buildah_py.container.step_layer import memo_key, render_step
 from buildah_py.frontend.executor import Build
 from buildah_py.storage import Store
 from tests.frontend.conftest import BASE, Builder
@@ -72,3 +76,30 @@ def test_only_the_committed_stage_renders_ahead(b: Builder, renders: list[tuple[
     b.files(**{"src__a.txt": "A"})
     b(DOCKERFILE, squash=True)
     assert _ahead(renders) == set()
+
+
+def test_stop_drops_the_render_in_progress_and_its_partial_blob(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    big = tmp_path / "big.bin"
+    big.write_bytes(os.urandom(8 << 20))  # several MiB: the render reports progress mid-way
+    with Container.from_image(BASE, store=store, cache=BuildCache(store)) as c:
+        c.copy(str(big), "/big.bin")
+        snap = c.work.steps[-1].snapshot
+        assert snap is not None
+    writing = threading.Event()
+    check = LayersAhead._check
+
+    def hold(self: LayersAhead, *args: object) -> None:
+        writing.set()  # a MiB or more of the layer is written: wait here for stop()
+        self._stopped.wait(10)
+        check(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(LayersAhead, "_check", hold)
+    ahead = LayersAhead(store, Compression.GZIP, None)
+    ahead.submit(snap, True)
+    assert writing.wait(10)
+    ahead.stop()
+    ahead.wait(snap)
+    assert store.layer_blob_memo(snap, memo_key(Compression.GZIP, None)) is None
+    assert list((store.root / "ingest").iterdir()) == []  # the partial blob is gone
