@@ -123,7 +123,9 @@ def _step_blob(
     if holds_nothing(ctr.store, snap, upper):
         return None
     if ctr.layers_ahead is not None:
-        ctr.layers_ahead.wait(snap)  # then memoised, unless rendering it failed
+        size = ctr.layers_ahead.wait(snap)  # then memoised, unless rendering it failed
+        if size is not None and progress is not None:
+            progress(size, size, True)  # written while later steps ran: said once, done
     blob = render_step(ctr.store, snap, upper, comp, timestamp, progress)
     return None if _is_empty_layer(ctr, blob) else blob
 

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from buildah_py.archive.compression import Compression
     from buildah_py.storage import Store
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("buildah_py.build")
 
 
 class _Stopped(Exception):
@@ -44,6 +44,8 @@ class LayersAhead:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._stopped = threading.Event()
+        self._sizes: dict[str, int] = {}  # snapshot -> tar bytes of its layer, once rendered
+        self._current = ""
 
     def submit(self, snap: str, upper: bool) -> None:
         """Render step snapshot `snap` (an overlay diff when `upper`) before it is asked for."""
@@ -56,12 +58,15 @@ class LayersAhead:
                 self._thread.start()
         self._queue.put((snap, upper))
 
-    def wait(self, snap: str) -> None:
-        """Return once `snap`, if it was submitted, is rendered (or failed to be)."""
+    def wait(self, snap: str) -> int | None:
+        """Wait until `snap`, if it was submitted, is rendered (or failed to be); the size of
+        the tar of its layer when it was rendered here."""
         with self._lock:
             done = self._done.get(snap)
-        if done is not None:
-            done.wait()
+        if done is None:
+            return None
+        done.wait()
+        return self._sizes.get(snap)
 
     def stop(self) -> None:
         """Drop what is queued, stop the render in progress, and wait for the thread."""
@@ -75,10 +80,13 @@ class LayersAhead:
     def _check(self, written: int, total: int | None, finished: bool) -> None:
         if self._stopped.is_set():
             raise _Stopped()
+        if finished:
+            self._sizes[self._current] = written
 
     def _run(self) -> None:
         while (item := self._queue.get()) is not None:
             snap, upper = item
+            self._current = snap
             try:
                 if not self._stopped.is_set() and not holds_nothing(self._store, snap, upper):
                     render_step(
