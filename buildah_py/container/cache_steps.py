@@ -57,7 +57,7 @@ def render_ahead(ctr: Container, snap: str) -> None:
     """Have the layer of step `snap`, just frozen, rendered while later steps run, when a
     frontend asked for it (container/prerender.py)."""
     if ctr.layers_ahead is not None:
-        ctr.layers_ahead.submit(snap, ctr.store.container_diff_kind(ctr.id) == "upper")
+        ctr.layers_ahead.submit(snap)
 
 
 _flights: dict[str, tuple[threading.Lock, int]] = {}

@@ -139,22 +139,29 @@ def _step_layers(
     return {snap: _step_blob(ctr, snap, comp, timestamp, progress) for snap in chain}
 
 
+def layer_format(format: str, compression: str) -> tuple[str, Compression]:
+    """The image format (lower case) and layer compression a commit with these options uses;
+    ContainerError when either is unknown or the format cannot carry the compression."""
+    fmt = format.lower()
+    if fmt not in FORMATS:
+        raise ContainerError(f"unknown image format {format!r}: use oci or docker")
+    try:
+        comp = Compression(compression)
+    except ValueError:
+        raise ContainerError(
+            f"unknown compression {compression!r}: use gzip, zstd or none"
+        ) from None
+    if fmt == "docker" and comp is Compression.ZSTD:
+        raise ContainerError(f"the docker format cannot carry zstd layers; {FORMAT_OCI}, or {GZIP}")
+    return fmt, comp
+
+
 def commit_container(
     ctr: Container, name: str | None, opts: CommitOptions, progress: LayerProgress | None = None
 ) -> Image:
     """Write `ctr`'s changes as a new image named `name` (see the module docstring); `progress`
     hears how each layer written goes."""
-    fmt = opts.format.lower()
-    if fmt not in FORMATS:
-        raise ContainerError(f"unknown image format {opts.format!r}: use oci or docker")
-    try:
-        comp = Compression(opts.compression)
-    except ValueError:
-        raise ContainerError(
-            f"unknown compression {opts.compression!r}: use gzip, zstd or none"
-        ) from None
-    if fmt == "docker" and comp is Compression.ZSTD:
-        raise ContainerError(f"the docker format cannot carry zstd layers; {FORMAT_OCI}, or {GZIP}")
+    fmt, comp = layer_format(opts.format, opts.compression)
     store = ctr.store
     squash, timestamp, author = opts.squash, opts.timestamp, opts.author
     key = commit_key(ctr, replace(opts, format=fmt, compression=comp.value))

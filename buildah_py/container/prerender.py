@@ -39,7 +39,8 @@ class LayersAhead:
         self._store = store
         self._compression = compression
         self._timestamp = timestamp
-        self._queue: queue.SimpleQueue[tuple[str, bool] | None] = queue.SimpleQueue()
+        self._upper = store.driver.diff_kind == "upper"  # snapshots are overlay diffs
+        self._queue: queue.SimpleQueue[str | None] = queue.SimpleQueue()
         self._done: dict[str, threading.Event] = {}
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -47,8 +48,8 @@ class LayersAhead:
         self._sizes: dict[str, int] = {}  # snapshot -> tar bytes of its layer, once rendered
         self._current = ""
 
-    def submit(self, snap: str, upper: bool) -> None:
-        """Render step snapshot `snap` (an overlay diff when `upper`) before it is asked for."""
+    def submit(self, snap: str) -> None:
+        """Render step snapshot `snap` before it is asked for."""
         with self._lock:
             if snap in self._done or self._stopped.is_set():
                 return
@@ -56,7 +57,7 @@ class LayersAhead:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="layers-ahead", daemon=True)
                 self._thread.start()
-        self._queue.put((snap, upper))
+        self._queue.put(snap)
 
     def wait(self, snap: str) -> int | None:
         """Wait until `snap`, if it was submitted, is rendered (or failed to be); the size of
@@ -84,15 +85,14 @@ class LayersAhead:
             self._sizes[self._current] = written
 
     def _run(self) -> None:
-        while (item := self._queue.get()) is not None:
-            snap, upper = item
+        while (snap := self._queue.get()) is not None:
             self._current = snap
             try:
-                if not self._stopped.is_set() and not holds_nothing(self._store, snap, upper):
+                if not self._stopped.is_set() and not holds_nothing(self._store, snap, self._upper):
                     render_step(
                         self._store,
                         snap,
-                        upper,
+                        self._upper,
                         self._compression,
                         self._timestamp,
                         progress=self._check,

@@ -14,7 +14,7 @@ from buildah_py.container.outputspec import checked_output
 from buildah_py.container.resolve import pull
 from buildah_py.container.runmounts import SecretSource, parse_secret
 from buildah_py.container.running import check_run_options
-from buildah_py.errors import BuildahPyError, DockerfileError
+from buildah_py.errors import BuildahPyError, ContainerError, DockerfileError
 from buildah_py.frontend.args import ArgScope, platform_args
 from buildah_py.frontend.context import (
     BuildContextDir,
@@ -317,15 +317,13 @@ class Build:
         opts = self.options
         if index != self.final_index or opts.squash:
             return
-        from buildah_py.archive.compression import Compression
+        from buildah_py.container.commit import layer_format
+        from buildah_py.container.prerender import LayersAhead
 
         try:
-            comp = Compression(opts.compression)
-        except ValueError:
+            _, comp = layer_format(opts.format, opts.compression)
+        except ContainerError:
             return  # the commit says what is wrong
-        if opts.format.lower() == "docker" and comp is Compression.ZSTD:
-            return
-        from buildah_py.container.prerender import LayersAhead
 
         ctr.layers_ahead = LayersAhead(self.store, comp, opts.timestamp)
 

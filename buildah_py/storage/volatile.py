@@ -39,25 +39,30 @@ def _mark(cdir: Path) -> Path:
     return cdir / "work" / "work" / "incompat"
 
 
-def crashed(cdir: Path) -> bool:
-    """The container's last volatile mount did not end in this boot: its files may be incomplete."""
-    if not (_mark(cdir) / OPTION).exists():
-        return False
+def _this_boot(cdir: Path) -> bool:
+    """The container's last volatile mount was made in this boot."""
     try:
         last = (cdir / _MARKER).read_text(encoding="ascii").strip()
     except OSError:
-        last = ""
-    return not last or last != boot_id()
+        return False  # never mounted volatile, or the record was lost in a crash
+    return last != "" and last == boot_id()
+
+
+def crashed(cdir: Path) -> bool:
+    """The container's last volatile mount did not end in this boot: its files may be incomplete."""
+    return (_mark(cdir) / OPTION).exists() and not _this_boot(cdir)
 
 
 def before_mount(cdir: Path, name: str) -> None:
     """Clear the kernel's mark left by a mount that ended in this boot, refuse a container whose
-    mount outlived its boot, and record this boot for the mount about to be made."""
-    if crashed(cdir):
-        raise StoreError(
-            f"container {name} was mounted when the machine stopped, and its writes were not "
-            "synced (overlay 'volatile'); its files may be incomplete: remove it"
-        )
-    if _mark(cdir).exists():
+    mount outlived its boot, and record this boot (once per boot) for the mount about to be made."""
+    current = _this_boot(cdir)
+    if (_mark(cdir) / OPTION).exists():
+        if not current:
+            raise StoreError(
+                f"container {name} was mounted when the machine stopped, and its writes were "
+                "not synced (overlay 'volatile'); its files may be incomplete: remove it"
+            )
         remove_tree(_mark(cdir))
-    (cdir / _MARKER).write_text(boot_id() + "\n", encoding="ascii")
+    if not current:
+        (cdir / _MARKER).write_text(boot_id() + "\n", encoding="ascii")

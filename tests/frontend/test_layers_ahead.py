@@ -97,7 +97,7 @@ def test_stop_drops_the_render_in_progress_and_its_partial_blob(
 
     monkeypatch.setattr(LayersAhead, "_check", hold)
     ahead = LayersAhead(store, Compression.GZIP, None)
-    ahead.submit(snap, True)
+    ahead.submit(snap)
     assert writing.wait(10)
     ahead.stop()
     ahead.wait(snap)
