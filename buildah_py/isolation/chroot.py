@@ -39,6 +39,7 @@ from buildah_py.linux.flags import (
     CLONE_NEWUTS,
     PR_SET_PDEATHSIG,
 )
+from buildah_py.linux.forked import close_fds_except
 from buildah_py.linux.namespaces import loopback_up, setgroups_allowed
 from buildah_py.linux.syscalls import prctl, setns, unshare
 
@@ -206,7 +207,7 @@ def _step(
     if exe is None:
         raise ExecutableNotFound(f"{spec.argv[0]}: executable file not found in $PATH")
     os.close(root)
-    chroot_setup.close_other_fds(report)
+    close_fds_except(report)
     try:
         os.execve(exe, spec.argv, dict(e.split("=", 1) for e in env if "=" in e))
     except OSError as err:
@@ -258,9 +259,7 @@ def _fork_middle(
     if pid != 0:
         return pid
     try:
-        os.close(r)
-        if pty is not None:
-            os.close(pty[0])
+        close_fds_except(w, pty[1] if pty else None, spec.stdout, spec.stderr)
         _middle(spec, prep, w, pty[1] if pty else None, parent, sfilter)
     except BaseException as err:  # noqa: B036 - nothing may escape a forked child
         try:

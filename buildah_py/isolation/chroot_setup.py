@@ -269,14 +269,3 @@ def apply_ulimits(ulimits: tuple[Ulimit, ...]) -> None:
                 f"limit above {'unlimited' if now == resource.RLIM_INFINITY else now} needs "
                 "CAP_SYS_RESOURCE (run buildah-py as root)"
             ) from err
-
-
-def close_other_fds(keep: int) -> None:
-    """Close every fd above 2 but `keep` (itself close-on-exec), so no host fd leaks in."""
-    for name in os.listdir("/proc/self/fd"):
-        fd = int(name)
-        if fd > 2 and fd != keep:
-            try:
-                os.close(fd)
-            except OSError:
-                pass

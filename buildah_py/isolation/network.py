@@ -21,6 +21,7 @@ from pathlib import Path
 from buildah_py.errors import IsolationUnavailable, RunError
 from buildah_py.hints import NETWORK
 from buildah_py.linux.flags import CLONE_NEWNET, PR_SET_PDEATHSIG
+from buildah_py.linux.forked import close_fds_except
 from buildah_py.linux.namespaces import loopback_up
 from buildah_py.linux.syscalls import prctl, unshare
 
@@ -103,8 +104,7 @@ def _start_holder(stack: ExitStack) -> int:
     hold_r, hold_w = os.pipe2(os.O_CLOEXEC)
     pid = os.fork()
     if pid == 0:
-        os.close(report_r)
-        os.close(hold_w)
+        close_fds_except(report_w, hold_r)  # another stage's pipes would live as long as us
         _holder(report_w, hold_r)
     os.close(report_w)
     os.close(hold_r)

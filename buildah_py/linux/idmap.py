@@ -20,6 +20,7 @@ from buildah_py.linux.flags import (
     MOVE_MOUNT_F_EMPTY_PATH,
     OPEN_TREE_CLONE,
 )
+from buildah_py.linux.forked import close_fds_except
 from buildah_py.linux.libc import check, libc
 from buildah_py.linux.syscalls import unshare
 
@@ -60,8 +61,7 @@ def user_namespace_fd(uid_map: IdMap, gid_map: IdMap) -> int:
     if pid == 0:  # pragma: no cover - the child's exit status reports failure
         status = 0
         try:
-            os.close(ready_r)
-            os.close(done_w)
+            close_fds_except(ready_w, done_r)
             unshare(CLONE_NEWUSER)
             os.write(ready_w, b"x")
             os.read(done_r, 1)
