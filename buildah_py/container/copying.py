@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 from buildah_py.archive.applier import apply_entries
+from buildah_py.container.copy_upper import copy_up, copy_up_plan
 from buildah_py.container.sourceroot import source_root
 from buildah_py.container.sources import Source, find_sources, local_sources, parse_mode
 from buildah_py.container.step import CopyStep
@@ -254,7 +255,8 @@ def copy_sources(
     if not sources:
         return
     dest = step.dest
-    rootfs = ctr.mount()
+    rootfs: Path = ctr.mount()
+    mounted = True
     try:
         target = paths.join(step.workdir, dest)
         explicit_dir = dest.endswith("/") or dest in (".", "") or dest.endswith("/.")
@@ -263,15 +265,21 @@ def copy_sources(
         want_dir = explicit_dir or many or paths.is_dir(rootfs, target)
         owner = lookup_user(rootfs, step.chown) if step.chown else owner_default
         mode = parse_mode(step.chmod)
-        new_dirs = paths.missing_dirs(
-            rootfs, target if (want_dir or sources[0].is_dir) else posixpath.dirname(target)
-        )
+        fresh = target if (want_dir or sources[0].is_dir) else posixpath.dirname(target)
+        new_dirs = paths.missing_dirs(rootfs, fresh)
         opts = CopyOptions(
             owner=owner, chmod=mode, new_dir_owner=owner or (0, 0), ignored=step.ignored
         )
+        plan = copy_up_plan(ctr, rootfs, fresh, new_dirs)
+        if plan is not None:  # a new directory: straight into the upper dir (copy_upper.py)
+            ctr.umount()
+            mounted = False
+            rootfs = ctr.store.container_upper(ctr.id)
+            copy_up(rootfs, plan)
         apply_copy(rootfs, sources, target, want_dir, new_dirs, opts)
     finally:
-        ctr.umount()
+        if mounted:
+            ctr.umount()
 
 
 def copy_step(ctr: Container, step: CopyStep) -> None:
