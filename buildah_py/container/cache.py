@@ -15,7 +15,6 @@ import hashlib
 import json
 import logging
 import os
-import posixpath
 import secrets
 import stat
 import threading
@@ -26,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from buildah_py.container.cache_entry import parse_duration
+from buildah_py.container.cache_why import why_missed
 from buildah_py.container.progress import Progress
 from buildah_py.linux import tree
 from buildah_py.storage.steps import stat_key
@@ -102,6 +102,7 @@ class BuildCache:
         self._new_hashes: dict[str, str] = {}
         self._fresh: set[str] = set()  # states this build made by running a step
         self._rebuilt: dict[str, tuple[str, int]] | None = None  # key -> (snapshot, status)
+        self._states: set[str] | None = None  # states some stored step was built on
 
     # --- keys ---------------------------------------------------------------------
     @staticmethod
@@ -112,6 +113,16 @@ class BuildCache:
     @staticmethod
     def random_id() -> str:
         return "sha256:" + secrets.token_hex(32)
+
+    def certain_miss(self, state: str) -> bool:
+        """Whether no stored step can answer a step on `state`, whatever it reads: none was
+        built on that state, and no cache repository is asked (copy_inputs.py)."""
+        if not self.enabled or (self.remote is not None and self.remote.sources):
+            return False
+        if self._states is None:
+            notes = self.store.step_notes().values()
+            self._states = {n["state"] for n in notes if isinstance(n, dict) and "state" in n}
+        return state not in self._states
 
     def lookup(self, key: str) -> bool:
         return self.enabled and self.store.has_snapshot(key)
@@ -155,10 +166,16 @@ class BuildCache:
 
     # --- content of what a step reads ------------------------------------------------
     def file_digest(
-        self, path: Path | str, st: os.stat_result, opener: Callable[[], int] | None = None
+        self,
+        path: Path | str,
+        st: os.stat_result,
+        opener: Callable[[], int] | None = None,
+        *,
+        fd: int | None = None,
     ) -> str:
         """sha256 of a regular file, read only when its (path, size, mtime, inode) is new;
-        `opener` opens it without a lookup of the whole path (a walk's directory fd)."""
+        `opener` opens it without a lookup of the whole path (a walk's directory fd); `fd` is
+        one open on it already (a copy's), read from its start and left open."""
         if self._hashes is None:
             self._hashes = self.store.file_hashes()
         skey = stat_key(str(path), st)
@@ -170,14 +187,19 @@ class BuildCache:
         # would allocate (and the kernel zero) a fresh 1 MiB for each small file.
         buf = _read_buffer()
         view = memoryview(buf)
-        fd = opener() if opener is not None else os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        own = fd is None
+        if fd is None:
+            fd = opener() if opener is not None else os.open(path, os.O_RDONLY | os.O_CLOEXEC)
         try:
-            while n := os.readv(fd, [buf]):
+            offset = 0
+            while n := os.preadv(fd, [buf], offset):
                 h.update(view[:n])
+                offset += n
                 if n < _CHUNK:
                     break  # a short read of a regular file is its end
         finally:
-            os.close(fd)
+            if own:
+                os.close(fd)
         self._new_hashes[skey] = h.hexdigest()
         return self._new_hashes[skey]
 
@@ -301,6 +323,8 @@ class BuildCache:
         )
         note = {"state": state, "op": op, "inputs": noted, **(result or {})}
         self.store.remember_step_note(snapshot_id, note)
+        if self._states is not None:
+            self._states.add(state)
         if note.get("rebuilt") and self._rebuilt is not None:
             self._rebuilt[str(note["answers"])] = (snapshot_id, int(note.get("status") or 0))
         self.flush()
@@ -314,19 +338,7 @@ class BuildCache:
             for n in self.store.step_notes().values()
             if isinstance(n, dict) and n.get("state") == state
         ]
-        same_kind = [n for n in notes if n.get("op", {}).get("kind") == op.get("kind")]
-        if not same_kind:
-            return (
-                "no earlier build of this step"
-                if not notes
-                else f"no earlier {op.get('kind')} step here"
-            )
-        same_op = [n for n in same_kind if n.get("op") == op]
-        if same_op:
-            return _input_change(same_op[-1].get("inputs", {}), inputs)
-        last = same_kind[-1].get("op", {})
-        changed = sorted(k for k in set(last) | set(op) if last.get(k) != op.get(k))
-        return f"{op.get('kind')} changed ({', '.join(changed)})"
+        return why_missed(notes, op, inputs)
 
     def flush(self) -> None:
         """Save newly computed file digests in the store."""
@@ -352,21 +364,6 @@ def _read_buffer() -> bytearray:
 def _mode_text(mode: int) -> str:
     """An st_mode as it appears in an input: "type:permissions" in octal."""
     return f"{stat.S_IFMT(mode):o}:{stat.S_IMODE(mode):o}"
-
-
-def _input_change(before: dict[str, str], now: dict[str, str]) -> str:
-    if "(inputs)" in before:
-        return "the files it reads changed"
-    for name in sorted(set(before) | set(now)):
-        top, _, below = name.partition(":")
-        path = posixpath.join(top, below.lstrip("/")).strip("/")
-        if name not in before:
-            return f"context file {path} was added"
-        if name not in now:
-            return f"context file {path} was removed"
-        if before[name] != now[name]:
-            return f"context file {path} changed"
-    return "the files it reads changed"
 
 
 def _seconds(ttl: float | timedelta | str | None) -> float | None:

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from buildah_py.container.cache import BuildCache
+from buildah_py.container.copy_inputs import CopyInputs, LateInputs
 from buildah_py.container.record import HistoryStep, WorkingRecord, to_extra
 from buildah_py.container.rootfs import released
 
@@ -106,15 +107,24 @@ def cached_step(
     inputs: dict[str, str],
     action: Callable[[], object],
     note: str,
+    late: LateInputs | None = None,
 ) -> None:
     """Reuse the snapshot of an identical earlier step, or run `action` and freeze its result
-    (a mount the caller holds is let go meanwhile, and made again at the same place after)."""
+    (a mount the caller holds is let go meanwhile, and made again at the same place after).
+    `late`: more inputs, read before the step, or noted as it runs when nothing stored can
+    answer it anyway (copy_inputs.py)."""
     cache.announce(note)
     with released(ctr.store, ctr.id):
         freeze_dirty(ctr)
         state = ctr.work.cache_state or base_state(ctr.record.image_id)
-        key = cache.key(state, op, inputs) if cache.enabled else cache.random_id()
         rebuild = ctr.rebuilding and cache.enabled
+        if late is not None and not rebuild and cache.certain_miss(state):
+            snap = _keyed_after(ctr, cache, state, op, inputs, late, note)
+            publish_step(ctr, cache, snap, note)
+            return
+        if late is not None:
+            inputs = {**inputs, **late.read()}
+        key = cache.key(state, op, inputs) if cache.enabled else cache.random_id()
         with one_at_a_time(key if cache.enabled and not rebuild else None):
             found = None if rebuild else cache.current(key)
             source = None if found or rebuild else fetch_step(ctr, cache, key)
@@ -132,6 +142,29 @@ def cached_step(
                 kept = rebuilt_note(key) if rebuild else None
                 cache.built(snap, state, op, inputs, result=kept)
         publish_step(ctr, cache, snap, note)
+
+
+def _keyed_after(
+    ctr: Container,
+    cache: BuildCache,
+    state: str,
+    op: dict[str, Any],
+    inputs: dict[str, str],
+    late: LateInputs,
+    note: str,
+) -> str:
+    """Run a step no stored step can answer, then key and freeze it by the inputs it noted;
+    returns its snapshot."""
+    noted = CopyInputs(cache)
+    late.run(noted)
+    inputs = {**inputs, **noted.inputs}
+    key = cache.key(state, op, inputs)
+    with one_at_a_time(key):  # made meanwhile elsewhere: freeze_step keeps that one
+        cache.miss(key, state, op, inputs)
+        finish_step(ctr, key, note, lambda rec: ctr.store.freeze_step(ctr.id, key, rec))
+        render_ahead(ctr, key)
+        cache.built(key, state, op, inputs)
+    return key
 
 
 #: Why a step was not looked up in the cache.

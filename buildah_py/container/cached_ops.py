@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from buildah_py.container import cache_steps as steps
 from buildah_py.container.cache import BuildCache
+from buildah_py.container.copy_inputs import CopyInputs, LateInputs
 from buildah_py.container.image import Image
 from buildah_py.container.record import from_extra
 from buildah_py.container.resolve import find_image
@@ -24,12 +25,16 @@ if TYPE_CHECKING:
     from buildah_py.storage import Store
 
 
-def cached_copy(ctr: Container, step: CopyStep, execute: Callable[[], object]) -> None:
-    """``copy``/``add`` through the cache, keyed by the content of what they read."""
+def cached_copy(
+    ctr: Container, step: CopyStep, execute: Callable[[CopyInputs | None], object]
+) -> None:
+    """``copy``/``add`` through the cache, keyed by the content of what they read.
+    `execute(noted)` runs the step; a copy from the context notes its inputs as it copies."""
     cache = ctr.cache
     assert cache is not None
     inputs: dict[str, str] = {}
     origin = step.origin
+    late = None
     if origin is None:
         state = None
         local = [s for s in step.specs if not is_url(s)]
@@ -37,7 +42,10 @@ def cached_copy(ctr: Container, step: CopyStep, execute: Callable[[], object]) -
             # A download is keyed by its checksum; without one it is never reused.
             inputs[f"url:{url}"] = step.checksum or BuildCache.random_id()
         sources = local_sources(step.context, local, step.ignored) if local else []
-        inputs.update(cache.context_inputs(sources, step.ignored))
+        if step.kind == "copy":
+            late = LateInputs(lambda: cache.context_inputs(sources, step.ignored), execute)
+        else:
+            inputs.update(cache.context_inputs(sources, step.ignored))
     elif isinstance(origin, Image):
         state = f"image:{origin.id}"
     elif isinstance(origin, str):
@@ -45,7 +53,7 @@ def cached_copy(ctr: Container, step: CopyStep, execute: Callable[[], object]) -
     else:
         state = steps.state_of(origin.store, origin.id, origin.record.image_id, origin.work)
     note = ctr.step_note or step.note
-    steps.cached_step(ctr, cache, step.key_op(state), inputs, execute, note)
+    steps.cached_step(ctr, cache, step.key_op(state), inputs, lambda: execute(None), note, late)
 
 
 def mount_inputs(

@@ -15,6 +15,7 @@ from buildah_py.container.image import Image
 from buildah_py.container.step import CopyStep
 
 if TYPE_CHECKING:
+    from buildah_py.container.copy_inputs import CopyInputs
     from buildah_py.container.working import Container
 
 
@@ -35,7 +36,7 @@ def copy(
         "copy", check_arg.paths("src", src), check_arg.path("dest", dest), _workdir(self), chown, chmod, None, False, from_,
         _context(self, context), None if from_ is not None else (ignored or self.ignored),
     )  # fmt: skip
-    return _step(self, step, lambda s: _copy(self, s))
+    return _step(self, step, lambda s, noted: _copy(self, s, noted))
 
 
 @documented(ADD)
@@ -56,14 +57,14 @@ def add(
         "add", check_arg.paths("src", src), check_arg.path("dest", dest), _workdir(self),
         chown, chmod, checksum, extract, None, _context(self, context), ignored or self.ignored,
     )  # fmt: skip
-    return _step(self, step, lambda s: _add(self, s))
+    return _step(self, step, lambda s, noted: _add(self, s))
 
 
-def _copy(ctr: Container, step: CopyStep) -> None:
+def _copy(ctr: Container, step: CopyStep, noted: CopyInputs | None) -> None:
     # Loaded when a copy really runs: a cached build never needs the copying code.
     from buildah_py.container.copying import copy_step
 
-    copy_step(ctr, step)
+    copy_step(ctr, step, noted)
 
 
 def _add(ctr: Container, step: CopyStep) -> None:
@@ -80,11 +81,13 @@ def _context(ctr: Container, context: str | os.PathLike[str] | None) -> Path:
     return Path(context or ctr.context or os.getcwd()).resolve()
 
 
-def _step(ctr: Container, step: CopyStep, execute: Callable[[CopyStep], None]) -> Container:
+def _step(
+    ctr: Container, step: CopyStep, execute: Callable[[CopyStep, CopyInputs | None], None]
+) -> Container:
     if ctr.cache is not None:
-        cached_ops.cached_copy(ctr, step, lambda: execute(step))
+        cached_ops.cached_copy(ctr, step, lambda noted: execute(step, noted))
         return ctr
-    execute(step)
+    execute(step, None)
     ctr.work.pending.append(step.note)
     ctr.save()
     return ctr

@@ -26,6 +26,7 @@ from buildah_py.linux import resolve as paths
 from buildah_py.linux import tree
 
 if TYPE_CHECKING:
+    from buildah_py.container.copy_inputs import CopyInputs
     from buildah_py.container.working import Container
 
 
@@ -46,18 +47,18 @@ def _walk(src: Source, dest: str, opts: CopyOptions) -> Iterator[tuple[Path, str
     The walk goes by directory fd, so any depth works; a path too long for the kernel is
     given as a /proc path that stays valid until the next pair is asked for.
     """
-    for host, name, _ in _walk_entries(src, dest, opts):
+    for host, name, _, _ in _walk_entries(src, dest, opts):
         yield host, name
 
 
 def _walk_entries(
     src: Source, dest: str, opts: CopyOptions
-) -> Iterator[tuple[Path, str, tree.Entry | None]]:
+) -> Iterator[tuple[Path, str, tree.Entry | None, str]]:
     """`_walk`, with the walk's entry (its lstat, and its parent's fd until the next one is
-    asked for) where there is one: the top of a copy and directories kept for a "!" rule
-    have none."""
+    asked for) where there is one (the top of a copy and directories kept for a "!" rule
+    have none), and the path below the source's top ("" for the top)."""
     if not src.is_dir:
-        yield src.host, dest, None
+        yield src.host, dest, None, ""
         return
 
     def ignored(entry: tree.Entry) -> bool:
@@ -81,9 +82,14 @@ def _walk_entries(
                     pending.append((entry.host_path(str(src.host)), entry.rel))
                 continue
             for host, rel in pending:
-                yield Path(host), paths.join(dest, rel), None
+                yield Path(host), paths.join(dest, rel), None, rel
             pending.clear()
-            yield Path(entry.host_path(str(src.host))), paths.join(dest, entry.rel), entry
+            yield (
+                Path(entry.host_path(str(src.host))),
+                paths.join(dest, entry.rel),
+                entry,
+                entry.rel,
+            )
     finally:
         os.close(top)
 
@@ -160,10 +166,11 @@ def copy_entries(
     dest_is_dir: bool,
     new_dirs: list[str],
     opts: CopyOptions,
+    noted: CopyInputs | None = None,
 ) -> Generator[tuple[tarfile.TarInfo, int | None], None, None]:
     """The entries everything `sources` puts at `dest` (a clean container path), as the tar
     members a layer would carry, each regular file with an fd open on its data until the next
-    entry is asked for."""
+    entry is asked for. `noted` takes each source entry's cache input once it is copied."""
     links: dict[tuple[int, int], str] = {}
     for d in new_dirs:
         info = tarfile.TarInfo(d.lstrip("/"))
@@ -180,10 +187,13 @@ def copy_entries(
             target = dest
         # The named source was resolved (links followed inside its root); links inside a
         # copied directory are copied as links.
-        for host, name, entry in _walk_entries(src, target, opts):
-            info = _tarinfo(links, host, name, opts, entry.st if entry is not None else None)
+        for host, name, entry, rel in _walk_entries(src, target, opts):
+            st = entry.st if entry is not None else None
+            info = _tarinfo(links, host, name, opts, st)
             if not info.isreg():
                 yield info, None
+                if noted is not None:
+                    noted.entry(src, rel, str(host), info, st, None)
                 continue
             if entry is not None:  # by its parent's fd: no path lookup, no link followed
                 fd = os.open(entry.name, _READ_FLAGS, dir_fd=entry.dir_fd)
@@ -191,6 +201,8 @@ def copy_entries(
                 fd = os.open(host, os.O_RDONLY | os.O_CLOEXEC)
             try:
                 yield info, fd
+                if noted is not None:  # hashed once copied: its data is in the page cache
+                    noted.entry(src, rel, str(host), info, st, fd)
             finally:
                 os.close(fd)
 
@@ -220,10 +232,11 @@ def apply_copy(
     dest_is_dir: bool,
     new_dirs: list[str],
     opts: CopyOptions,
+    noted: CopyInputs | None = None,
 ) -> None:
     """Create the copied entries in `rootfs` through the layer applier's confined entry
     writer, file data moved by the kernel: no tar stream, no pass in Python over the bytes."""
-    entries = copy_entries(sources, dest, dest_is_dir, new_dirs, opts)
+    entries = copy_entries(sources, dest, dest_is_dir, new_dirs, opts, noted)
     try:
         apply_entries(rootfs, _source_errors(entries, dest))
     finally:
@@ -247,11 +260,16 @@ def _source_errors(
 
 
 def copy_sources(
-    ctr: Container, sources: list[Source], step: CopyStep, owner_default: tuple[int, int] | None
+    ctr: Container,
+    sources: list[Source],
+    step: CopyStep,
+    owner_default: tuple[int, int] | None,
+    noted: CopyInputs | None = None,
 ) -> None:
     """Copy `sources` into `ctr` at the step's destination (relative to its working dir).
 
-    `owner_default` is the owner without ``chown`` (None: keep the sources' own)."""
+    `owner_default` is the owner without ``chown`` (None: keep the sources' own); `noted`
+    takes the cache inputs of what is copied."""
     if not sources:
         return
     dest = step.dest
@@ -276,17 +294,18 @@ def copy_sources(
             mounted = False
             rootfs = ctr.store.container_upper(ctr.id)
             copy_up(rootfs, plan)
-        apply_copy(rootfs, sources, target, want_dir, new_dirs, opts)
+        apply_copy(rootfs, sources, target, want_dir, new_dirs, opts, noted)
     finally:
         if mounted:
             ctr.umount()
 
 
-def copy_step(ctr: Container, step: CopyStep) -> None:
-    """Do what a COPY step says: from the context, or from another container or image."""
+def copy_step(ctr: Container, step: CopyStep, noted: CopyInputs | None = None) -> None:
+    """Do what a COPY step says: from the context, or from another container or image.
+    `noted` takes the cache inputs of a copy from the context as it is made."""
     if step.origin is None:
         sources = local_sources(step.context, list(step.specs), step.ignored)
-        copy_sources(ctr, sources, step, owner_default=(0, 0))
+        copy_sources(ctr, sources, step, owner_default=(0, 0), noted=noted)
     else:
         with source_root(ctr.store, step.origin) as root:
             sources = find_sources(root, list(step.specs), what=f"container {step.origin}")
