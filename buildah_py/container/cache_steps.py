@@ -122,7 +122,7 @@ def cached_step(
             snap = _keyed_after(ctr, cache, state, op, inputs, late, note)
             publish_step(ctr, cache, snap, note)
             return
-        if late is not None:
+        if late is not None and cache.enabled:  # off: a random key, nothing to compare with
             inputs = {**inputs, **late.read()}
         key = cache.key(state, op, inputs) if cache.enabled else cache.random_id()
         with one_at_a_time(key if cache.enabled and not rebuild else None):

@@ -111,3 +111,23 @@ def test_a_copy_keyed_after_it_ran_is_found_by_a_dockerfile_build(
     assert len(noted) == 1
     second = build(BuildOptions(context=str(ctx), out=open(os.devnull, "w")), store)
     assert second.id == first.id and len(noted) == 1
+
+
+def test_with_the_cache_off_a_copy_hashes_nothing(
+    store: Store, ctx: Path, noted: list[CopyInputs], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(*args: object) -> None:
+        raise AssertionError("the context was hashed for a cache that is off")
+
+    monkeypatch.setattr(BuildCache, "context_inputs", refuse)
+    monkeypatch.setattr(BuildCache, "file_digest", refuse)
+    cache = BuildCache(store, enabled=False)
+    with Container.from_image(BASE, store=store, cache=cache) as ctr:
+        ctr.copy("src/", "/app/", context=ctx)
+        with ctr.mounted() as root:
+            assert (root / "app/a/one").read_text() == "one\n"
+    assert (cache.stats.misses, cache.stats.reasons, noted) == (
+        1,
+        ["the cache is off (--no-cache)"],
+        [],
+    )
