@@ -19,8 +19,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from buildah_py.linux import resolve as paths
-
 if TYPE_CHECKING:
     from buildah_py.container.cache import BuildCache
     from buildah_py.container.sources import Source
@@ -49,7 +47,7 @@ class CopyInputs:
             st = os.lstat(host)
         mode = st.st_mode
         text = f"{stat.S_IFMT(mode):o}:{stat.S_IMODE(mode):o}"  # as cache._mode_text
-        name = f"{src.name}:{paths.join('/', rel)}"  # as walk_source names it
+        name = f"{src.name}:/{rel}"  # as walk_source names it (`rel` is clean, relative)
         if stat.S_ISREG(mode):
             ident = (st.st_dev, st.st_ino)
             digest = self._digests.get(ident)

@@ -48,17 +48,17 @@ def _walk(src: Source, dest: str, opts: CopyOptions) -> Iterator[tuple[Path, str
     given as a /proc path that stays valid until the next pair is asked for.
     """
     for host, name, _, _ in _walk_entries(src, dest, opts):
-        yield host, name
+        yield Path(host), name
 
 
 def _walk_entries(
     src: Source, dest: str, opts: CopyOptions
-) -> Iterator[tuple[Path, str, tree.Entry | None, str]]:
+) -> Iterator[tuple[str, str, tree.Entry | None, str]]:
     """`_walk`, with the walk's entry (its lstat, and its parent's fd until the next one is
     asked for) where there is one (the top of a copy and directories kept for a "!" rule
     have none), and the path below the source's top ("" for the top)."""
     if not src.is_dir:
-        yield src.host, dest, None, ""
+        yield str(src.host), dest, None, ""
         return
 
     def ignored(entry: tree.Entry) -> bool:
@@ -73,19 +73,20 @@ def _walk_entries(
     # is copied only once an entry inside it is, as BuildKit keeps the directories on the way
     pending: list[tuple[str, str]] = []
     top = os.open(src.host, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    top_path = str(src.host)
     try:
         for entry in tree.walk(top, descend=descend):
             while pending and not entry.rel.startswith(pending[-1][1] + "/"):
                 pending.pop()
             if ignored(entry):
                 if entry.is_dir():
-                    pending.append((entry.host_path(str(src.host)), entry.rel))
+                    pending.append((entry.host_path(top_path), entry.rel))
                 continue
             for host, rel in pending:
-                yield Path(host), paths.join(dest, rel), None, rel
+                yield host, paths.join(dest, rel), None, rel
             pending.clear()
             yield (
-                Path(entry.host_path(str(src.host))),
+                entry.host_path(top_path),
                 paths.join(dest, entry.rel),
                 entry,
                 entry.rel,
@@ -120,7 +121,7 @@ _KINDS = {
 
 def _tarinfo(
     links: dict[tuple[int, int], str],
-    host: Path,
+    host: str,
     name: str,
     opts: CopyOptions,
     st: os.stat_result | None = None,
@@ -193,7 +194,7 @@ def copy_entries(
             if not info.isreg():
                 yield info, None
                 if noted is not None:
-                    noted.entry(src, rel, str(host), info, st, None)
+                    noted.entry(src, rel, host, info, st, None)
                 continue
             if entry is not None:  # by its parent's fd: no path lookup, no link followed
                 fd = os.open(entry.name, _READ_FLAGS, dir_fd=entry.dir_fd)
@@ -202,7 +203,7 @@ def copy_entries(
             try:
                 yield info, fd
                 if noted is not None:  # hashed once copied: its data is in the page cache
-                    noted.entry(src, rel, str(host), info, st, fd)
+                    noted.entry(src, rel, host, info, st, fd)
             finally:
                 os.close(fd)
 
