@@ -211,7 +211,7 @@ class BuildCache:
         opener: Callable[[], int] | None = None,
     ) -> str:
         mode = st.st_mode
-        text = _mode_text(mode)
+        text = mode_text(mode)
         if stat.S_ISREG(mode):
             return f"{text}:{self.file_digest(host, st, opener)}"
         if stat.S_ISLNK(mode):
@@ -273,7 +273,7 @@ class BuildCache:
                         digest = self.file_digest(
                             host, st, functools.partial(os.open, name, _READ, dir_fd=dir_fd)
                         )
-                    out[name_dir + name] = f"{_mode_text(mode)}:{digest}"
+                    out[name_dir + name] = f"{mode_text(mode)}:{digest}"
                 else:
                     link = functools.partial(os.readlink, name, dir_fd=dir_fd)
                     out[name_dir + name] = self._entry_input(st, host, link)
@@ -361,7 +361,7 @@ def _read_buffer() -> bytearray:
 
 
 @functools.cache
-def _mode_text(mode: int) -> str:
+def mode_text(mode: int) -> str:
     """An st_mode as it appears in an input: "type:permissions" in octal."""
     return f"{stat.S_IFMT(mode):o}:{stat.S_IMODE(mode):o}"
 

@@ -19,6 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from buildah_py.container.cache import mode_text
+
 if TYPE_CHECKING:
     from buildah_py.container.cache import BuildCache
     from buildah_py.container.sources import Source
@@ -46,7 +48,7 @@ class CopyInputs:
         if st is None:
             st = os.lstat(host)
         mode = st.st_mode
-        text = f"{stat.S_IFMT(mode):o}:{stat.S_IMODE(mode):o}"  # as cache._mode_text
+        text = mode_text(mode)
         name = f"{src.name}:/{rel}"  # as walk_source names it (`rel` is clean, relative)
         if stat.S_ISREG(mode):
             ident = (st.st_dev, st.st_ino)
