@@ -137,10 +137,8 @@ def cached_step(
                 cache.miss(key, state, op, inputs, REBUILD_FROM_HERE if rebuild else "")
                 action()
                 snap = cache.random_id() if rebuild else key
-                finish_step(ctr, snap, note, lambda rec: ctr.store.freeze_step(ctr.id, snap, rec))
-                render_ahead(ctr, snap)
                 kept = rebuilt_note(key) if rebuild else None
-                cache.built(snap, state, op, inputs, result=kept)
+                freeze_made(ctr, cache, snap, (state, op, inputs), note, kept)
         publish_step(ctr, cache, snap, note)
 
 
@@ -161,10 +159,23 @@ def _keyed_after(
     key = cache.key(state, op, inputs)
     with one_at_a_time(key):  # made meanwhile elsewhere: freeze_step keeps that one
         cache.miss(key, state, op, inputs)
-        finish_step(ctr, key, note, lambda rec: ctr.store.freeze_step(ctr.id, key, rec))
-        render_ahead(ctr, key)
-        cache.built(key, state, op, inputs)
+        freeze_made(ctr, cache, key, (state, op, inputs), note)
     return key
+
+
+def freeze_made(
+    ctr: Container,
+    cache: BuildCache,
+    snap: str,
+    step: tuple[str, dict[str, Any], dict[str, str]],
+    note: str,
+    result: dict[str, Any] | None = None,
+) -> None:
+    """Freeze the step just run as snapshot `snap`, have its layer rendered ahead, and note
+    what it read (`step`: its state, operation and inputs) and `result`."""
+    finish_step(ctr, snap, note, lambda rec: ctr.store.freeze_step(ctr.id, snap, rec))
+    render_ahead(ctr, snap)
+    cache.built(snap, *step, result=result)
 
 
 #: Why a step was not looked up in the cache.

@@ -18,8 +18,6 @@ import stat
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from buildah_py.linux import resolve as paths
-
 if TYPE_CHECKING:
     from buildah_py.container.working import Container
 
@@ -31,10 +29,9 @@ def copy_up_plan(
     entries all lie in `fresh` (missing from `rootfs`, the container mounted once, by us)
     may be written to the upper dir directly; else None."""
     store = ctr.store
+    # missing_dirs resolved `fresh`: its last entry differs when a link lies on the way
     if store.driver.name != "overlay" or not new_dirs or new_dirs[-1] != fresh:
         return None
-    if paths.resolve(rootfs, fresh) != fresh:
-        return None  # a link on the way: the mount resolves it
     if store.container(ctr.id).mount_count != 1:
         return None  # held elsewhere too: its upper dir must not change under that mount
     with os.scandir(store.container_upper(ctr.id)) as it:

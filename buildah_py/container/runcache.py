@@ -95,10 +95,8 @@ def cached_run(
                     snap = cache.random_id()
                 elif result.status != 0 and cache.enabled:
                     snap = cache.key(state, {**op, "status": result.status}, inputs)
-                steps.finish_step(ctr, snap, note, lambda rec: ctr.store.freeze_step(ctr.id, snap, rec))  # fmt: skip
-                steps.render_ahead(ctr, snap)
                 kept = _note(result, key, capture) | (steps.rebuilt_note(key) if rebuild else {})
-                cache.built(snap, state, op, inputs, result=kept)
+                steps.freeze_made(ctr, cache, snap, (state, op, inputs), note, kept)
         ctr.last_status = result.status
         if result.status == 0:
             steps.publish_step(ctr, cache, snap, note)
