@@ -1,7 +1,7 @@
 """buildah-py side by side with buildah and skopeo over the whole product, one function per case.
 
 Every case runs each tool `--runs` times, alternating which tool goes first, with `sync` before
-each timed command. A timed command runs under ``/usr/bin/time -f %M`` in a fresh child, so its
+each timed command. As root, every store is a fresh ext4 of its own (see Bench.store). A timed command runs under ``/usr/bin/time -f %M`` in a fresh child, so its
 peak RSS is that of the whole process tree. Both tools use overlay storage in their own store
 (``--root/--runroot``), chroot isolation and ``--layers``; cold cases start from a fresh store
 holding only the base image. The base is one busybox image (busybox_base.py's rootfs) pushed to a
@@ -40,6 +40,7 @@ from tests.registry_fixtures import Registry, start_registry  # noqa: E402
 MIB = 1 << 20
 SEED = 16
 SETTLE = 65.0  # seconds between one tool's timed run and the other's (see Bench.settle)
+SCRATCH_BYTES = 16 << 30  # each store's filesystem: a sparse file, mostly never written
 OURS_BIN = Path(sys.executable).parent / "buildah-py"
 ARM_DEB_GLOB = "/tmp/arm/busybox-static_*_arm64.deb"
 
@@ -122,6 +123,37 @@ def drop(path: Path) -> None:
     shutil.rmtree(path, ignore_errors=True)
 
 
+def scratch_fs(image: Path, mnt: Path) -> str:
+    """A fresh ext4 mounted at `mnt`, on a loop device over the sparse file `image`; the
+    device. mkfs.ext4's defaults (a journal, as most hosts' filesystems have); direct I/O, so
+    the bytes are cached once; noinit_itable, so no background zeroing runs beside a build."""
+    with open(image, "wb") as f:
+        f.truncate(SCRATCH_BYTES)
+    run(["mkfs.ext4", "-q", "-F", str(image)])
+    dev = run(["losetup", "--direct-io=on", "--find", "--show", str(image)])
+    mnt.mkdir()
+    try:
+        run(["mount", "-o", "noinit_itable", dev, str(mnt)])
+    except CaseError:
+        subprocess.run(["losetup", "--detach", dev], capture_output=True)
+        raise
+    return dev
+
+
+def can_scratch(tmp: Path) -> bool:
+    """Whether this run can give each store a filesystem of its own (root, mkfs.ext4, losetup)."""
+    if os.geteuid() != 0 or not (shutil.which("mkfs.ext4") and shutil.which("losetup")):
+        return False
+    try:
+        dev = scratch_fs(tmp / "probe.img", tmp / "probe")
+    except (CaseError, OSError):
+        return False
+    unmount_below(tmp / "probe")
+    subprocess.run(["losetup", "--detach", dev], capture_output=True)
+    (tmp / "probe.img").unlink()
+    return True
+
+
 def unmount_below(path: Path) -> None:
     """Unmount everything under `path`, leaving its files."""
     prefix = str(path.resolve())
@@ -197,7 +229,9 @@ class Bench:
     notes: dict[str, str] = field(default_factory=dict)  # case -> why it has no figures
     kept: dict[str, Path] = field(default_factory=dict)  # "big/<tool>": a store to reuse
     reference: bool = True  # False: buildah-py alone (no buildah, or --no-reference)
+    scratch: bool = False  # each store on a fresh ext4 of its own (see store)
     _n: int = 0
+    _fs: dict[Path, tuple[str, Path]] = field(default_factory=dict)  # mount -> (device, image)
     _ended: dict[str, float] = field(default_factory=dict)  # tool -> end of its last timed run
 
     def record(self, case: str, tool: str, sample: Sample) -> None:
@@ -205,10 +239,15 @@ class Bench:
         self._ended[tool] = time.monotonic()
 
     def settle(self, tool: str) -> None:
-        """Wait until SETTLE seconds have passed since another tool's last timed run: a build
-        removes its working containers (tens of thousands of files for many-files), and an
-        ext4 without a journal (this machine's disk) skips inodes freed in the last 60 s when
-        it allocates one (ext4's `recently_deleted`), which would slow the next tool."""
+        """Without fresh filesystems: wait until SETTLE seconds have passed since another
+        tool's last timed run. A build may remove its working containers (buildah removes
+        20,000 files at the end of a many-files build), and an ext4 without a journal skips
+        inodes freed in the last 60 s (300 s while their inode table block is dirty) when it
+        allocates one, scanning past every such inode on each file it creates, which slows
+        the next tool's run by several times. The wait is not enough for the 300 s case,
+        hence the fresh filesystem for each store (see store) whenever this runs as root."""
+        if self.scratch:
+            return
         others = [t for name, t in self._ended.items() if name != tool]
         if others:
             wait = SETTLE - (time.monotonic() - max(others))
@@ -234,19 +273,38 @@ class Bench:
             yield tool
 
     def retire(self, store: Path) -> None:
-        """Done with `store`: unmounted now, removed with everything else at the end. Removing
-        20,000 files slows ext4's inode allocation for 60 s after (see settle), which would
-        charge the harness's own clean-up to the next tool's run."""
+        """Done with `store`: unmounted now. Its own filesystem goes away whole (one sparse
+        file removed); a plain directory stays until the end, since removing 20,000 files
+        would slow the next run's inode allocation (see settle)."""
         unmount_below(store)
+        if store in self._fs:
+            dev, image = self._fs.pop(store)
+            subprocess.run(["losetup", "--detach", dev], capture_output=True)
+            image.unlink(missing_ok=True)
+
+    def close(self) -> None:
+        for store in list(self._fs):
+            self.retire(store)
 
     def path(self, what: str) -> Path:
         self._n += 1
         return self.tmp / f"{what}-{self._n}"
 
+    def fresh(self, what: str) -> Path:
+        """An empty directory for a store or a floor's output: as root, the root of a fresh
+        ext4 of its own, so no run inherits the inode and block state (freed inodes above
+        all, see settle) that an earlier run of either tool left; give it back with retire."""
+        path = self.path(what)
+        if not self.scratch:
+            path.mkdir()
+            return path
+        image = path.with_name(path.name + ".img")
+        self._fs[path] = (scratch_fs(image, path), image)
+        return path
+
     def store(self, tool: Tool, base: bool = True) -> Path:
         """A fresh store for `tool`, holding only the base image (as localhost/busybox)."""
-        store = self.path(f"store-{tool.name}")
-        store.mkdir()
+        store = self.fresh(f"store-{tool.name}")
         if base:
             ref = self.base_reg.ref("busybox:latest")
             run(tool.pull(store, ref))
@@ -356,8 +414,7 @@ def case_floor(b: Bench) -> None:
     big = b.big_ctx / "big.bin"
     src = b.many_ctx / "src"
     for _ in range(b.runs):
-        out = b.path("floor")  # kept to the end, as the stores are (see Bench.retire)
-        out.mkdir()
+        out = b.fresh("floor")
         for label, argv in (
             ("cp big.bin", ["cp", str(big), str(out / "floor.bin")]),
             ("sha256sum big.bin", ["sha256sum", str(big)]),
@@ -367,6 +424,7 @@ def case_floor(b: Bench) -> None:
             ("tar src/", ["tar", "-cf", str(out / "src.tar"), "-C", str(src.parent), "src"]),
         ):
             b.record(f"floor: {label}", "floor", timed(argv))
+        b.retire(out)
 
 
 def case_big_file(b: Bench) -> None:
@@ -723,14 +781,21 @@ def table(b: Bench) -> list[str]:
     return lines
 
 
-def machine(tmp: Path) -> list[str]:
+def machine(b: Bench) -> list[str]:
     cpu = "unknown"
     with open("/proc/cpuinfo") as f:
         for line in f:
             if line.startswith("model name"):
                 cpu = line.split(":", 1)[1].strip()
                 break
-    fs = run(["findmnt", "-n", "-o", "FSTYPE", "-T", str(tmp)])
+    fs = run(["findmnt", "-n", "-o", "FSTYPE", "-T", str(b.tmp)])
+    if b.scratch:
+        where = (
+            f"a fresh ext4 for each store (mkfs.ext4 defaults, with a journal), on a loop "
+            f"device with direct I/O over a sparse file on the host's {fs} ({b.tmp.parent})"
+        )
+    else:
+        where = f"{fs} ({b.tmp.parent}), one directory per store"
     versions = [run([str(OURS_BIN), "--version"])]
     for tool in ("buildah", "skopeo"):
         if shutil.which(tool):
@@ -739,7 +804,8 @@ def machine(tmp: Path) -> list[str]:
         f"- date: {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC",
         f"- CPU: {cpu}, {os.cpu_count()} cores; kernel {platform.release()}; load average at "
         f"the end {os.getloadavg()[0]:.1f} (other work on the machine makes the figures noisy)",
-        f"- store filesystem: {fs} ({tmp.parent}); storage driver overlay, chroot isolation",
+        f"- stores: {where}; storage driver overlay, chroot isolation; inputs and registries "
+        f"on the host's {fs}",
         f"- tools: {'; '.join(versions)}; Python {platform.python_version()}",
     ]
 
@@ -757,14 +823,16 @@ def write_doc(path: Path, b: Bench, args: argparse.Namespace, lines: list[str]) 
         "each after `sync`, alternating which tool goes first; peak RSS is the largest of the runs,",
         "for the whole process tree. Cold cases start from a fresh store holding only the shared",
         "busybox base; pushes go to a fresh, empty loopback registry. The ratio is buildah-py /",
-        "reference: below 1 is faster than the reference. This machine's ext4 has no journal, and",
-        "such an ext4 skips inodes freed in the last 60 s when it allocates one, so a build that",
-        "creates 20,000 files right after another removed its working containers runs up to 5",
-        "times slower: each tool's turn starts 65 s after the other's last timed run, and the",
-        "harness removes used stores only at the end. Figures are only comparable between",
-        "runs on an otherwise idle machine: regenerate with `make bench` before quoting them.",
+        "reference: below 1 is faster than the reference. As root, each store (and each floor's",
+        "output) is a fresh ext4 of its own on a loop device, so no run inherits what an earlier",
+        "run left on the disk. On one shared ext4 without a journal, a run that creates 20,000",
+        "files within 300 s of another run removing 20,000 (buildah removes its working container",
+        "at the end of a build) spends seconds of kernel time skipping the freed inodes",
+        "(`recently_deleted` in ext4's inode allocator): which tool came before decided the",
+        "figure. Figures are only comparable between runs on an otherwise idle machine:",
+        "regenerate with `make bench` before quoting them.",
         "",
-        *machine(b.tmp),
+        *machine(b),
         f"- scale: {scale}" + (" (--quick)" if args.quick else ""),
         "",
         *lines,
@@ -814,6 +882,7 @@ def main(argv: list[str] | None = None) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="bench-", dir=args.tmp))
     tmp.chmod(0o755)
     base_reg = start_registry(tmp / "base-registry")
+    b: Bench | None = None
     try:
         print(f"inputs in {tmp}: {big_mib} MiB big file, {n_files:,} files", flush=True)
         make_big(tmp / "big", big_mib)
@@ -821,6 +890,9 @@ def main(argv: list[str] | None = None) -> int:
         multi = publish_base(tmp, base_reg)
         b = Bench(tmp, runs, tools, base_reg, tmp / "big", tmp / "many", big_mib, n_files)
         b.reference = not args.no_reference
+        b.scratch = can_scratch(tmp)
+        if not b.scratch:
+            print(f"not root, or no mkfs.ext4/losetup: stores are directories in {tmp}")
         if not multi:
             b.notes["two-platform"] = "n/a (no arm64 busybox)"
         for name in selected:
@@ -834,12 +906,14 @@ def main(argv: list[str] | None = None) -> int:
                     b.notes.setdefault(case, "failed")
             print(f"   {time.perf_counter() - start:.0f} s", flush=True)
         lines = table(b)
-        print("\n".join(machine(tmp)))
+        print("\n".join(machine(b)))
         print("\n".join(lines))
         if out:
             write_doc(Path(out), b, args, lines)
             print(f"wrote {out}")
     finally:
+        if b is not None:
+            b.close()
         base_reg.stop()
         drop(tmp)
     return 0
