@@ -8,7 +8,7 @@ holding only the base image. The base is one busybox image (busybox_base.py's ro
 loopback registry and pulled into every store, so both tools build on the identical image. The
 inputs are made from a fixed seed. Without buildah (or skopeo) only our figures are printed.
 
-Usage: python bench/compare.py [--quick] [--runs N] [--cases a,b] [--out docs/benchmarks.md]
+Usage: python bench/compare.py [--quick] [--runs N] [--cases a,b] [--shared-fs] [--out FILE]
 """
 
 from __future__ import annotations
@@ -823,14 +823,14 @@ def write_doc(path: Path, b: Bench, args: argparse.Namespace, lines: list[str]) 
         "each after `sync`, alternating which tool goes first; peak RSS is the largest of the runs,",
         "for the whole process tree. Cold cases start from a fresh store holding only the shared",
         "busybox base; pushes go to a fresh, empty loopback registry. The ratio is buildah-py /",
-        "reference: below 1 is faster than the reference. As root, each store (and each floor's",
-        "output) is a fresh ext4 of its own on a loop device, so no run inherits what an earlier",
-        "run left on the disk. On one shared ext4 without a journal, a run that creates 20,000",
-        "files within 300 s of another run removing 20,000 (buildah removes its working container",
-        "at the end of a build) spends seconds of kernel time skipping the freed inodes",
-        "(`recently_deleted` in ext4's inode allocator): which tool came before decided the",
-        "figure. Figures are only comparable between runs on an otherwise idle machine:",
-        "regenerate with `make bench` before quoting them.",
+        "reference: below 1 is faster than the reference. As root (without `--shared-fs`), each",
+        "store and each floor's output is a fresh ext4 of its own on a loop device, so no run",
+        "inherits what an earlier run left on the disk. On one shared ext4 without a journal, a",
+        "run that creates 20,000 files within 300 s of another run removing 20,000 (buildah",
+        "removes its working container at the end of a build) spends seconds of kernel time",
+        "skipping the freed inodes (`recently_deleted` in ext4's inode allocator): which tool",
+        "came before decided the figure. Figures are only comparable between runs on an",
+        "otherwise idle machine: regenerate with `make bench` before quoting them.",
         "",
         *machine(b),
         f"- scale: {scale}" + (" (--quick)" if args.quick else ""),
@@ -861,6 +861,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-reference", action="store_true", help="only buildah-py")
     parser.add_argument("--out", help="Markdown table (default docs/benchmarks.md; quick: none)")
     parser.add_argument("--tmp", default="/var/tmp", help="where stores and inputs go")
+    parser.add_argument(
+        "--shared-fs",
+        action="store_true",
+        help="stores as directories on --tmp's filesystem, not each on a fresh ext4",
+    )
     args = parser.parse_args(argv)
     runs = args.runs or (1 if args.quick else 3)
     big_mib = args.big_mib or (32 if args.quick else 512)
@@ -890,9 +895,10 @@ def main(argv: list[str] | None = None) -> int:
         multi = publish_base(tmp, base_reg)
         b = Bench(tmp, runs, tools, base_reg, tmp / "big", tmp / "many", big_mib, n_files)
         b.reference = not args.no_reference
-        b.scratch = can_scratch(tmp)
+        b.scratch = not args.shared_fs and can_scratch(tmp)
         if not b.scratch:
-            print(f"not root, or no mkfs.ext4/losetup: stores are directories in {tmp}")
+            why = "--shared-fs" if args.shared_fs else "not root, or no mkfs.ext4/losetup"
+            print(f"{why}: stores are directories in {tmp}, with waits between tools")
         if not multi:
             b.notes["two-platform"] = "n/a (no arm64 busybox)"
         for name in selected:
