@@ -333,6 +333,8 @@ class BuildCache:
         """Why (state, op, inputs) is not in the cache, compared with the last step built on `state`."""
         if state in self._fresh:
             return "an earlier step was rebuilt"
+        if self._states is not None and state not in self._states:
+            return why_missed([], op, inputs)  # known without reading the notes (certain_miss)
         notes = [
             n
             for n in self.store.step_notes().values()

@@ -21,7 +21,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
 from buildah_py.container.apidoc import ROOTFS, documented
-from buildah_py.errors import ContainerError
+from buildah_py.errors import ContainerError, LayerError
 from buildah_py.linux import tree
 from buildah_py.linux.resolve import open_dir, open_in_root, relative
 
@@ -30,7 +30,6 @@ if TYPE_CHECKING:
     from buildah_py.storage import Store
 
 log = logging.getLogger("buildah_py.build")
-_CHUNK = 1 << 20
 
 
 class MountPath(PosixPath):
@@ -191,11 +190,16 @@ def copy_out(ctr: Container, src: str, host_dest: str | os.PathLike[str]) -> Pat
 
 
 def _copy_file(fd: int, dest: Path, st: os.stat_result) -> None:
-    """Copy the open file `fd` (closed here) to `dest` with its permission bits and times."""
+    """Copy the open file `fd` (closed here) to `dest` with its permission bits and times,
+    inside the kernel (a reflink where the filesystem allows)."""
+    from buildah_py.archive.entries import copy_fd  # only copies out need the archive code
+
     try:
         with open(dest, "wb") as out:
-            while chunk := os.read(fd, _CHUNK):
-                out.write(chunk)
+            try:
+                copy_fd(fd, out.fileno(), os.fstat(fd).st_size, str(dest))
+            except LayerError as err:  # the file shrank while it was copied
+                raise ContainerError(f"copy_out: {err}") from None
             os.fchmod(out.fileno(), stat.S_IMODE(st.st_mode) & 0o777)
     finally:
         os.close(fd)

@@ -131,3 +131,21 @@ def test_with_the_cache_off_a_copy_hashes_nothing(
         ["the cache is off (--no-cache)"],
         [],
     )
+
+
+def test_a_copy_keyed_after_it_ran_says_why_without_reading_the_notes_again(
+    store: Store, ctx: Path, noted: list[CopyInputs], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads: list[int] = []
+    step_notes = Store.step_notes
+
+    def counted(self: Store) -> object:
+        reads.append(1)
+        return step_notes(self)
+
+    monkeypatch.setattr(Store, "step_notes", counted)
+    cache = BuildCache(store)
+    with Container.from_image(BASE, store=store, cache=cache) as ctr:
+        ctr.copy("src/a/one", "/one", context=ctx)
+    assert len(noted) == 1 and cache.stats.reasons == ["no earlier build of this step"]
+    assert len(reads) == 1  # once, to learn that nothing was built on the base's state

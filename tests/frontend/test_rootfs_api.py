@@ -90,6 +90,20 @@ def test_copy_out_keeps_links_as_links(store: Store, tmp_path: Path) -> None:
             c.copy_out("/missing", tmp_path / "m")
 
 
+def test_copy_out_of_a_file_larger_than_one_chunk_keeps_bytes_mode_and_time(
+    store: Store, tmp_path: Path
+) -> None:
+    data = os.urandom(3 * 1024 * 1024 + 17)
+    with Container.from_image(BASE, store=store) as c:
+        c.write_file("/big.bin", data, mode=0o640)
+        c.run("touch -d '2001-02-03 04:05:06' /big.bin && : > /empty")
+        got = c.copy_out("/big.bin", tmp_path / "big.bin")
+        assert got.read_bytes() == data
+        assert stat.S_IMODE(got.stat().st_mode) == 0o640
+        assert got.stat().st_mtime == 981173106
+        assert c.copy_out("/empty", tmp_path / "empty").read_bytes() == b""
+
+
 def test_a_held_mount_and_cached_steps_work_together(store: Store) -> None:
     cache = BuildCache(store)
     with Container.from_image(BASE, store=store, cache=cache) as c:
