@@ -10,12 +10,12 @@ PYTEST_ARGS ?= -n 2 --dist loadfile
 
 all: demo
 
-# compat: a plain path in a .pth file; setuptools' default import-hook finder costs every
-# start of the command a few milliseconds (about 7% of `buildah-py --help`).
+# The editable install is a plain path in a .pth file (pyproject.toml's package-dir says
+# why), not an import hook that would cost every start of the command a few milliseconds.
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
-	$(PIP) install -q -e '.[test]' --config-settings editable_mode=compat
+	$(PIP) install -q -e '.[test]'
 	touch $@
 
 venv: $(VENV)/.installed
