@@ -9,7 +9,6 @@ import select
 import signal
 import termios
 import threading
-import time
 import tty
 from collections.abc import Callable
 from types import FrameType, TracebackType
@@ -66,11 +65,6 @@ def _send(pid: int, sig: int) -> bool:
     except ProcessLookupError:
         return False
     return True
-
-
-#: How long a step's PID 1 is watched after a signal it caught: a shell catches SIGINT until
-#: it execs its last command, and a signal taken in that moment must still end the step.
-WATCH_SECONDS = 5.0
 
 
 class SignalForwarder:
@@ -152,16 +146,25 @@ class SignalForwarder:
             self.forced = self.forced or sig
 
     def _watch(self, pid: int, sig: int) -> None:
-        """Kill PID 1 if it comes to take `sig` by default (a shell that caught the signal,
-        then exec'd its last command): the kernel would drop the signal that should end it."""
-        deadline = time.monotonic() + WATCH_SECONDS
-        while time.monotonic() < deadline:
-            if not os.path.exists(f"/proc/{pid}"):
-                return
-            if default_disposition(pid, sig):
-                self._force(pid, sig)
-                return
-            time.sleep(0.05)
+        """Kill PID 1 once it comes to take `sig` by default, for as long as it runs: a shell
+        that caught the signal (its trap may clean up for a while) then exec'd its last
+        command would have the kernel drop the signal that should end it. Through a pidfd,
+        so a PID used again after the step ended is never signalled."""
+        try:
+            pidfd = os.pidfd_open(pid)
+        except OSError:
+            return  # ended already
+        try:
+            while not select.select([pidfd], [], [], 0.05)[0]:  # readable: it has ended
+                if default_disposition(pid, sig):
+                    try:
+                        signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+                    except ProcessLookupError:
+                        return
+                    self.forced = self.forced or sig
+                    return
+        finally:
+            os.close(pidfd)
 
     def status(self, status: int) -> int:
         """The exit status to report: a forced kill reads as death by the forwarded signal."""

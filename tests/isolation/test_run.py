@@ -216,6 +216,25 @@ def test_a_step_that_execs_after_catching_the_signal_is_stopped(
     assert took < 10
 
 
+def test_a_step_that_execs_long_after_catching_the_signal_is_stopped(
+    rootfs: Path, isolation: str
+) -> None:
+    # The trap cleans up for longer than any fixed grace, then execs what would drop it.
+    script = (
+        "trap 'echo caught; sleep 6; exec sleep 100' INT; echo started; while :; do sleep 0.1; done"
+    )
+    proc = _step_child(rootfs, isolation, script)
+    signalkids.wait_for(proc, "started")
+    code, out, err, took = signalkids.signal_and_wait(proc, signal.SIGINT, timeout=40)
+    lines = out.split("\n")
+    assert (lines[0], lines[1].rsplit(" ", 1)[0], lines[2]) == (
+        "caught",
+        "interrupted 2",  # the step's own time is not the point here
+        "restored True",
+    ), err
+    assert 5 < took < 30  # the trap's 6 s, and not the 100 s of the last command
+
+
 def test_signal_caught_by_step_is_delivered(rootfs: Path, isolation: str) -> None:
     script = "trap 'echo got-term; exit 7' TERM; echo started; while :; do sleep 0.1; done"
     proc = _step_child(rootfs, isolation, script)
