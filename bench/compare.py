@@ -1,8 +1,9 @@
 """buildah-py side by side with buildah and skopeo over the whole product, one function per case.
 
 Every case runs each tool `--runs` times, alternating which tool goes first, with `sync` before
-each timed command. As root, every store is a fresh ext4 of its own (see Bench.store). A timed command runs under ``/usr/bin/time -f %M`` in a fresh child, so its
-peak RSS is that of the whole process tree. Both tools use overlay storage in their own store
+each timed command. As root, every store is a fresh ext4 of its own (see Bench.fresh). A timed
+command runs under ``/usr/bin/time -f %M`` in a fresh child, so its peak RSS is that of the
+whole process tree. Both tools use overlay storage in their own store
 (``--root/--runroot``), chroot isolation and ``--layers``; cold cases start from a fresh store
 holding only the base image. The base is one busybox image (busybox_base.py's rootfs) pushed to a
 loopback registry and pulled into every store, so both tools build on the identical image. The
@@ -124,7 +125,7 @@ def drop(path: Path) -> None:
 
 
 def scratch_fs(image: Path, mnt: Path) -> str:
-    """A fresh ext4 mounted at `mnt`, on a loop device over the sparse file `image`; the
+    """Mount a fresh ext4 at `mnt`, on a loop device over the sparse file `image`; returns the
     device. mkfs.ext4's defaults (a journal, as most hosts' filesystems have); direct I/O, so
     the bytes are cached once; noinit_itable, so no background zeroing runs beside a build."""
     with open(image, "wb") as f:
@@ -229,7 +230,7 @@ class Bench:
     notes: dict[str, str] = field(default_factory=dict)  # case -> why it has no figures
     kept: dict[str, Path] = field(default_factory=dict)  # "big/<tool>": a store to reuse
     reference: bool = True  # False: buildah-py alone (no buildah, or --no-reference)
-    scratch: bool = False  # each store on a fresh ext4 of its own (see store)
+    scratch: bool = False  # each store on a fresh ext4 of its own (see fresh)
     _n: int = 0
     _fs: dict[Path, tuple[str, Path]] = field(default_factory=dict)  # mount -> (device, image)
     _ended: dict[str, float] = field(default_factory=dict)  # tool -> end of its last timed run
@@ -245,7 +246,7 @@ class Bench:
         inodes freed in the last 60 s (300 s while their inode table block is dirty) when it
         allocates one, scanning past every such inode on each file it creates, which slows
         the next tool's run by several times. The wait is not enough for the 300 s case,
-        hence the fresh filesystem for each store (see store) whenever this runs as root."""
+        hence the fresh filesystem for each store (see fresh) whenever this runs as root."""
         if self.scratch:
             return
         others = [t for name, t in self._ended.items() if name != tool]
