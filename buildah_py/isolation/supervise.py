@@ -9,6 +9,7 @@ import select
 import signal
 import termios
 import threading
+import time
 import tty
 from collections.abc import Callable
 from types import FrameType, TracebackType
@@ -65,6 +66,10 @@ def _send(pid: int, sig: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+#: How long a step's PID 1 is watched after a signal it caught when pidfds are not allowed.
+WATCH_SECONDS = 5.0
 
 
 class SignalForwarder:
@@ -152,8 +157,11 @@ class SignalForwarder:
         so a PID used again after the step ended is never signalled."""
         try:
             pidfd = os.pidfd_open(pid)
-        except OSError:
+        except ProcessLookupError:
             return  # ended already
+        except OSError:  # no pidfds (a seccomp profile older than them): a while, by PID
+            self._watch_by_pid(pid, sig)
+            return
         try:
             while not select.select([pidfd], [], [], 0.05)[0]:  # readable: it has ended
                 if default_disposition(pid, sig):
@@ -165,6 +173,16 @@ class SignalForwarder:
                     return
         finally:
             os.close(pidfd)
+
+    def _watch_by_pid(self, pid: int, sig: int) -> None:
+        """_watch without a pidfd: only for WATCH_SECONDS, as the PID may be used again once
+        the step has ended and been reaped."""
+        deadline = time.monotonic() + WATCH_SECONDS
+        while time.monotonic() < deadline and os.path.exists(f"/proc/{pid}"):
+            if default_disposition(pid, sig):
+                self._force(pid, sig)
+                return
+            time.sleep(0.05)
 
     def status(self, status: int) -> int:
         """The exit status to report: a forced kill reads as death by the forwarded signal."""

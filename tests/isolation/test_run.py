@@ -235,6 +235,26 @@ def test_a_step_that_execs_long_after_catching_the_signal_is_stopped(
     assert 5 < took < 30  # the trap's 6 s, and not the 100 s of the last command
 
 
+_NO_PIDFDS = """
+import errno, os
+def _refused(pid, flags=0):
+    raise PermissionError(errno.EPERM, "pidfd_open refused (seccomp)")
+os.pidfd_open = _refused
+"""
+
+
+def test_without_pidfds_a_step_that_execs_after_catching_the_signal_is_stopped(
+    rootfs: Path, isolation: str
+) -> None:
+    # An older seccomp profile refuses pidfd_open: the watch by PID still ends the step.
+    script = "trap 'echo caught' INT; echo started; sleep 2; exec sleep 100"
+    proc = signalkids.python(_NO_PIDFDS + _STEP_CHILD, str(rootfs), isolation, script)
+    signalkids.wait_for(proc, "started")
+    code, out, err, took = signalkids.signal_and_wait(proc, signal.SIGINT, timeout=40)
+    assert out.split("\n")[:3] == ["caught", "interrupted 2 True", "restored True"], err
+    assert took < 10
+
+
 def test_signal_caught_by_step_is_delivered(rootfs: Path, isolation: str) -> None:
     script = "trap 'echo got-term; exit 7' TERM; echo started; while :; do sleep 0.1; done"
     proc = _step_child(rootfs, isolation, script)
