@@ -149,10 +149,15 @@ def can_scratch(tmp: Path) -> bool:
         dev = scratch_fs(tmp / "probe.img", tmp / "probe")
     except (CaseError, OSError):
         return False
-    unmount_below(tmp / "probe")
-    subprocess.run(["losetup", "--detach", dev], capture_output=True)
-    (tmp / "probe.img").unlink()
+    scratch_gone(tmp / "probe", dev, tmp / "probe.img")
     return True
+
+
+def scratch_gone(mnt: Path, dev: str, image: Path) -> None:
+    """Undo scratch_fs: unmount all at `mnt`, detach `dev` and remove `image`."""
+    unmount_below(mnt)
+    subprocess.run(["losetup", "--detach", dev], capture_output=True)
+    image.unlink(missing_ok=True)
 
 
 def unmount_below(path: Path) -> None:
@@ -277,11 +282,10 @@ class Bench:
         """Done with `store`: unmounted now. Its own filesystem goes away whole (one sparse
         file removed); a plain directory stays until the end, since removing 20,000 files
         would slow the next run's inode allocation (see settle)."""
-        unmount_below(store)
         if store in self._fs:
-            dev, image = self._fs.pop(store)
-            subprocess.run(["losetup", "--detach", dev], capture_output=True)
-            image.unlink(missing_ok=True)
+            scratch_gone(store, *self._fs.pop(store))
+        else:
+            unmount_below(store)
 
     def close(self) -> None:
         for store in list(self._fs):

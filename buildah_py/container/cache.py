@@ -203,17 +203,21 @@ class BuildCache:
         self._new_hashes[skey] = h.hexdigest()
         return self._new_hashes[skey]
 
-    def _entry_input(
+    def entry_input(
         self,
         st: os.stat_result,
         host: str | Path,
         link: Callable[[], str],
         opener: Callable[[], int] | None = None,
+        *,
+        fd: int | None = None,
     ) -> str:
+        """One entry's input: its mode, and its content digest or link target (`opener` and
+        `fd` as for file_digest)."""
         mode = st.st_mode
-        text = mode_text(mode)
+        text = _mode_text(mode)
         if stat.S_ISREG(mode):
-            return f"{text}:{self.file_digest(host, st, opener)}"
+            return f"{text}:{self.file_digest(host, st, opener, fd=fd)}"
         if stat.S_ISLNK(mode):
             return f"{text}:{link()}"
         return text
@@ -223,7 +227,7 @@ class BuildCache:
         out: dict[str, str] = {}
         for host, name in pairs:
             st = os.lstat(host)
-            out[name] = self._entry_input(st, host, lambda h=host: os.readlink(h))  # type: ignore[misc]
+            out[name] = self.entry_input(st, host, lambda h=host: os.readlink(h))  # type: ignore[misc]
         return out
 
     def context_inputs(
@@ -273,10 +277,10 @@ class BuildCache:
                         digest = self.file_digest(
                             host, st, functools.partial(os.open, name, _READ, dir_fd=dir_fd)
                         )
-                    out[name_dir + name] = f"{mode_text(mode)}:{digest}"
+                    out[name_dir + name] = f"{_mode_text(mode)}:{digest}"
                 else:
                     link = functools.partial(os.readlink, name, dir_fd=dir_fd)
-                    out[name_dir + name] = self._entry_input(st, host, link)
+                    out[name_dir + name] = self.entry_input(st, host, link)
 
     def source_inputs(
         self, sources: list[Source], walk: Callable[[Source], Iterable[tuple[Path, str]]]
@@ -363,7 +367,7 @@ def _read_buffer() -> bytearray:
 
 
 @functools.cache
-def mode_text(mode: int) -> str:
+def _mode_text(mode: int) -> str:
     """An st_mode as it appears in an input: "type:permissions" in octal."""
     return f"{stat.S_IFMT(mode):o}:{stat.S_IMODE(mode):o}"
 

@@ -19,8 +19,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from buildah_py.container.cache import mode_text
-
 if TYPE_CHECKING:
     from buildah_py.container.cache import BuildCache
     from buildah_py.container.sources import Source
@@ -32,7 +30,7 @@ class CopyInputs:
     def __init__(self, cache: BuildCache) -> None:
         self._cache = cache
         self.inputs: dict[str, str] = {}
-        self._digests: dict[tuple[int, int], str] = {}  # a file linked twice is read once
+        self._linked: dict[tuple[int, int], str] = {}  # a file linked twice is read once
 
     def entry(
         self,
@@ -47,21 +45,14 @@ class CopyInputs:
         the copy is done with `fd`, its regular file's descriptor."""
         if st is None:
             st = os.lstat(host)
-        mode = st.st_mode
-        text = mode_text(mode)
         name = f"{src.name}:/{rel}"  # as walk_source names it (`rel` is clean, relative)
-        if stat.S_ISREG(mode):
-            ident = (st.st_dev, st.st_ino)
-            digest = self._digests.get(ident)
-            if digest is None:
-                digest = self._cache.file_digest(host, st, fd=fd)
-                if st.st_nlink > 1:
-                    self._digests[ident] = digest
-            self.inputs[name] = f"{text}:{digest}"
-        elif stat.S_ISLNK(mode):
-            self.inputs[name] = f"{text}:{info.linkname}"
-        else:
-            self.inputs[name] = text
+        ident = (st.st_dev, st.st_ino)
+        value = self._linked.get(ident) if stat.S_ISREG(st.st_mode) else None
+        if value is None:
+            value = self._cache.entry_input(st, host, lambda: info.linkname, fd=fd)
+            if stat.S_ISREG(st.st_mode) and st.st_nlink > 1:
+                self._linked[ident] = value
+        self.inputs[name] = value
 
 
 @dataclass(frozen=True)
